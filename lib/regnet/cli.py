@@ -1,0 +1,145 @@
+"""`python -m regnet COMMAND ...`: the command line.
+
+Every command's arguments are declared here, and its work is imported only when it runs, so
+`--help` and mistakes answer at once. A user's mistake prints one line and exits 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import import_module
+
+from .params import ParamError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (`regnet info: error: ...`), exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def add_param_args(p: argparse.ArgumentParser) -> None:
+    """--params FILE and --set KEY=VALUE, in the one parameter vocabulary."""
+    p.add_argument("--params", action="append", default=[], metavar="FILE",
+                   help="YAML parameter file (repeatable; later files win)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                   help="override one parameter; the value parses as YAML (repeatable)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+# --- info ------------------------------------------------------------------------------
+
+def cmd_info(args) -> int:
+    from . import params, space
+    values = params.resolve(args.params, args.sets)
+    spec = space.named(args.name, values, input_size=args.input, num_classes=args.classes,
+                       in_channels=args.channels)
+    from .complexity import closed_form, operator_table, stage_totals, totals
+    from .model import build
+    rows = operator_table(build(spec))
+    total = totals(rows)
+    if total != closed_form(spec):  # two independent counts; a mismatch is a bug, not a user's
+        raise AssertionError(f"operator table {total} disagrees with closed form")
+    stages = [{"depth": s.depth, "width": s.width, "group_width": s.group_width,
+               "bottleneck": s.bottleneck, "stride": s.stride} for s in spec.stages]
+    if args.json:
+        print(json.dumps({
+            "name": spec.name, "input": spec.input_size, "classes": spec.num_classes,
+            "in_channels": spec.in_channels, "stem_width": spec.stem_width,
+            "stem_stride": spec.stem_stride, "se_ratio": spec.se_ratio,
+            **total, "stages": stages,
+            "per_stage": stage_totals(rows),
+            **({"operators": [r.__dict__ for r in rows]} if args.operators else {}),
+        }))
+        return 0
+    from .report import format_operator_table, format_stage_table
+    print(format_stage_table(spec, rows))
+    if args.operators:
+        print()
+        print(format_operator_table(rows))
+    return 0
+
+
+def add_info(sub) -> None:
+    p = sub.add_parser("info", help="stages, params, MACs and activations of a network")
+    p.add_argument("name", help="network name, e.g. 200mf, custom, regnetx_800mf")
+    p.add_argument("--input", type=_positive, metavar="PX", help="input size in px")
+    p.add_argument("--classes", type=_positive, metavar="N", help="number of classes")
+    p.add_argument("--channels", type=_positive, metavar="C", help="input channels")
+    p.add_argument("--operators", action="store_true", help="also list every operator")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_param_args(p)
+    p.set_defaults(run=cmd_info)
+
+
+# --- params ----------------------------------------------------------------------------
+
+def cmd_params(args) -> int:
+    from . import params
+    if args.resolved:
+        values = params.resolve(args.params, args.sets)
+        print(json.dumps(values) if args.json else
+              "\n".join(f"{k}: {json.dumps(v)}" for k, v in values.items()))
+        return 0
+    rows = params.describe()
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for r in rows:
+            print(f"{r['name']:<28} {json.dumps(r['default']):<22} {r['help']}")
+    return 0
+
+
+def add_params(sub) -> None:
+    p = sub.add_parser("params", help="the parameter vocabulary, or resolved values")
+    p.add_argument("--resolved", action="store_true",
+                   help="print the values after --params files and --set overrides")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    add_param_args(p)
+    p.set_defaults(run=cmd_params)
+
+
+# --- commands that live in other modules --------------------------------------------------
+
+def lazy(target: str):
+    """A command whose work is `module:function`, imported only when it runs."""
+    module, _, function = target.partition(":")
+
+    def run(args):
+        return getattr(import_module(f".{module}", __package__), function)(args)
+    return run
+
+
+COMMANDS = [add_info, add_params]
+
+
+def parser() -> Parser:
+    top = Parser(prog="regnet", description="RegNet course lab")
+    sub = top.add_subparsers(dest="command", required=True, parser_class=Parser,
+                             metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except ParamError as e:
+        print(f"regnet {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"regnet {args.command}: interrupted", file=sys.stderr)
+        return 130
