@@ -124,6 +124,42 @@ def lazy(target: str):
 COMMANDS = [add_info, add_params]
 
 
+# --- training: schedule, train, bench ----------------------------------------------------
+
+def add_schedule(sub) -> None:
+    p = sub.add_parser("schedule", help="the learning rate of every epoch")
+    p.add_argument("--json", action="store_true", help='print {"lr": [...]}')
+    add_param_args(p)
+    p.set_defaults(run=lazy("schedule:cmd_schedule"))
+
+
+def add_train(sub) -> None:
+    p = sub.add_parser("train", help="train one network (torchrun for several processes)")
+    p.add_argument("--out", metavar="DIR", help="run folder: metrics.jsonl, params.yaml, "
+                   "last.pt, best.pt (omit to write nothing)")
+    add_param_args(p)
+    p.set_defaults(run=lazy("train:cmd_train"))
+
+
+def add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="training and evaluation images/s: this project's "
+                       "pipeline and a seed-style DataLoader baseline")
+    p.add_argument("--steps", type=_positive, default=20, metavar="N",
+                   help="timed steps per measurement (default 20)")
+    p.add_argument("--warmup", type=_positive, default=3, metavar="N",
+                   help="untimed steps first (default 3)")
+    p.add_argument("--images", type=_positive, metavar="N",
+                   help="synthetic training images (default: enough for the timed steps)")
+    p.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="DataLoader workers of the baseline (default 2)")
+    p.add_argument("--skip-baseline", action="store_true", help="measure the pipeline only")
+    add_param_args(p)
+    p.set_defaults(run=lazy("bench:cmd_bench"))
+
+
+COMMANDS += [add_schedule, add_train, add_bench]
+
+
 def parser() -> Parser:
     top = Parser(prog="regnet", description="RegNet course lab")
     sub = top.add_subparsers(dest="command", required=True, parser_class=Parser,

@@ -1,0 +1,41 @@
+"""Setup promises: one dependency list, lower bounds, the two commands, CI calls the tests."""
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def requirement_lines(name):
+    return [line.strip() for line in (ROOT / name).read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def test_runtime_requirements_use_lower_bounds_not_pins():
+    lines = requirement_lines("requirements.txt")
+    names = {line.split(">=")[0] for line in lines}
+    assert {"torch", "torchvision", "papermill", "nbconvert", "ipykernel", "matplotlib",
+            "pandas", "pyyaml", "tqdm"} <= names
+    assert all(">=" in line and "==" not in line for line in lines)
+    assert "torch>=2.4" in lines and "torchvision>=0.19" in lines
+
+
+def test_environment_yml_defers_to_requirements_txt():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-r requirements.txt" in pip
+    conda_deps = [d for d in env["dependencies"] if isinstance(d, str)]
+    assert any(d.startswith("python") for d in conda_deps) and "pip" in conda_deps
+    assert not any(d.split("=")[0] in ("pytorch", "torch", "torchvision") for d in conda_deps)
+
+
+def test_dev_requirements_include_the_runtime_list():
+    assert "-r requirements.txt" in requirement_lines("requirements-dev.txt")
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "./run_tests.sh" in ci and "./run_tests.sh" in readme and "./run_all.sh" in readme
+    for script in ("run_tests.sh", "run_all.sh", ".ci/run"):
+        assert (ROOT / script).stat().st_mode & 0o111, f"{script} is not executable"
