@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Regenerate every report: papermill runs the notebooks, nbconvert renders HTML and PDF.
-# The notebooks are not in the repository yet; this prints the plan and exits non-zero.
+# Regenerate every report: papermill runs the notebooks, nbconvert and Chromium render them.
+#   ./run_all.sh                          quick profile (CPU demo, synthetic data)
+#   ./run_all.sh --profile course         the real reproduction (GPU, course data)
+#   ./run_all.sh --only 02_train          one report (or several, comma-separated)
+# Reports land in reports/<profile>/ (.ipynb, .html, .pdf); training runs in runs/<profile>/
+# are reused. Installs what it needs into ./.venv on first run.
 set -euo pipefail
 cd "$(dirname "$0")"
-cat >&2 <<'MSG'
-run_all.sh: the notebooks are not built yet. When they are, this script will:
-  1. set up ./.venv (as ./run_tests.sh does),
-  2. run notebooks/*.ipynb with papermill into reports/<profile>/ (quick by default),
-  3. render each to HTML and PDF.
-MSG
-exit 1
+source scripts/env.sh
+exec "$PY" -m regnet reports "$@"

@@ -69,3 +69,207 @@ def format_operator_table(rows: list[Operator]) -> str:
     body.append(["total", "", "", "", "", "", "", "", t["params"], t["macs"], t["acts"]])
     return text_table(["operator", "type", "role", "in", "out", "k", "s", "groups", "params",
                        "MACs", "acts"], body, align="llllrrrrrrr")
+
+
+# --- notebook tables (pandas) and figures (matplotlib) ----------------------------------
+
+def parameter_table(spec: NetSpec):
+    """The design as a Parameter / Value / Description table (the seeds' design table)."""
+    import pandas as pd
+    k, r = spec.kernel, spec.input_size
+    sizes = _stage_sizes(spec)
+    rows = [
+        ("Input", f"{spec.in_channels} x {r} x {r}", "channels x height x width"),
+        ("Stem", f"{k}x{k} conv, stride {spec.stem_stride}, {spec.in_channels} -> "
+         f"{spec.stem_width}, BN, ReLU", f"to {spec.stem_width} x {sizes[0]} x {sizes[0]}"),
+        ("Stages", str(len(spec.stages)), "the body: stages of X blocks"),
+        ("Depth", str(spec.depths), "blocks per stage"),
+        ("Channels", str(spec.widths), "output channels per stage"),
+        ("Group width", str([s.group_width for s in spec.stages]),
+         "channels per group of each 3x3 conv"),
+        ("Groups", str([s.groups for s in spec.stages]), "groups of each stage's 3x3 conv"),
+        ("Bottleneck ratio", str([f"{s.bottleneck:g}" for s in spec.stages]),
+         "inner width = channels / ratio"),
+        ("Strides", str([s.stride for s in spec.stages]),
+         "of each stage's first block (2 = downsampling block)"),
+        ("Stage outputs", " / ".join(f"{s.width}x{n}x{n}" for s, n in
+                                     zip(spec.stages, sizes[1:])), "after each stage"),
+    ]
+    if spec.se_ratio:
+        rows.append(("Squeeze-excitation", f"ratio {spec.se_ratio:g}", "Y blocks"))
+    n = sizes[-1]
+    rows.append(("Head", f"global average pool + linear {spec.widths[-1]} -> "
+                 f"{spec.num_classes}", f"{spec.widths[-1]} x {n} x {n} to {spec.num_classes}"))
+    return pd.DataFrame(rows, columns=["Parameter", "Value", "Description"])
+
+
+def _stage_sizes(spec: NetSpec) -> list[int]:
+    """Spatial size after the stem and after each stage."""
+    size = (spec.input_size - 1) // spec.stem_stride + 1
+    sizes = [size]
+    for s in spec.stages:
+        size = (size - 1) // s.stride + 1
+        sizes.append(size)
+    return sizes
+
+
+def operator_frame(rows: list[Operator]):
+    """The operator table as a DataFrame with a total row at the bottom."""
+    import pandas as pd
+    t = totals(rows)
+    df = pd.DataFrame([{
+        "operator": r.path, "type": r.type, "role": r.role,
+        "in": "x".join(map(str, r.in_shape)), "out": "x".join(map(str, r.out_shape)),
+        "k": r.kernel or "", "stride": r.stride or "", "groups": r.groups or "",
+        "params": r.params, "MACs": r.macs, "acts": r.acts} for r in rows])
+    total = {c: "" for c in df.columns}
+    total.update(operator="total", params=t["params"], MACs=t["macs"], acts=t["acts"])
+    return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+
+
+def summary_by_role(rows: list[Operator]):
+    """Params and MACs per stage and operator role, summed over the stage's blocks."""
+    import pandas as pd
+    df = pd.DataFrame([{"stage": r.stage, "role": r.role, "params": r.params,
+                        "MACs": r.macs} for r in rows])
+    return df.groupby(["stage", "role"], sort=False, as_index=False).sum()
+
+
+#: The seed reports' own totals for course 200MF, as printed there (for comparison only).
+#: Seed 000 counted the stem and the three convs of every block, each stage's convs
+#: multiplied by its depth with the first block's input width, no norms, projections or head.
+SEED_TOTALS = {
+    "seed 000 (convs only)": {"params": 1_707_272, "macs": 206_568_320},
+    "seed 001 (convs, norms, head)": {"params": 3_289_900, "macs": 235_000_000},
+}
+
+
+def seed_comparison(rows: list[Operator]):
+    """Our totals, by the scope each seed used, beside the seeds' hand-made ones."""
+    import pandas as pd
+    convs = [r for r in rows if r.type == "Conv2d" and r.role != "projection"]
+    ours = {
+        "seed 000 (convs only)": (sum(r.params for r in convs), sum(r.macs for r in convs)),
+        "seed 001 (convs, norms, head)": (totals(rows)["params"], totals(rows)["macs"]),
+    }
+    out = []
+    for scope, seed in SEED_TOTALS.items():
+        p, m = ours[scope]
+        out.append({"scope": scope, "seed params": seed["params"], "model params": p,
+                    "params difference": seed["params"] - p, "seed MACs": seed["macs"],
+                    "model MACs": m, "MACs difference": seed["macs"] - m})
+    return pd.DataFrame(out)
+
+
+def _box(ax, x, y, w, h, text, color="#dde8f5", fontsize=8):
+    from matplotlib.patches import FancyBboxPatch
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02",
+                                fc=color, ec="#333", lw=1))
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+
+
+def _arrow(ax, x0, y0, x1, y1):
+    ax.annotate("", (x1, y1), (x0, y0), arrowprops=dict(arrowstyle="->", lw=1, color="#333"))
+
+
+def draw_network(spec: NetSpec):
+    """The generic network (stem, stages, head) with this spec's numbers on it."""
+    import matplotlib.pyplot as plt
+    sizes = _stage_sizes(spec)
+    n = len(spec.stages)
+    fig, ax = plt.subplots(figsize=(1.9 * (n + 4), 2.2))
+    labels = [f"input\n{spec.in_channels}x{spec.input_size}x{spec.input_size}",
+              f"stem\n{spec.kernel}x{spec.kernel} conv, s{spec.stem_stride}\n"
+              f"{spec.stem_width}x{sizes[0]}x{sizes[0]}"]
+    for i, (s, size) in enumerate(zip(spec.stages, sizes[1:]), 1):
+        labels.append(f"stage {i}\nd={s.depth}, w={s.width}\ng={s.group_width}, "
+                      f"b={s.bottleneck:g}, s{s.stride}\n{s.width}x{size}x{size}")
+    labels += ["head\npool + linear", f"output\n{spec.num_classes} classes"]
+    colors = ["#eee", "#f5e6cc"] + ["#dde8f5"] * n + ["#e0f0dd", "#eee"]
+    for i, (text, color) in enumerate(zip(labels, colors)):
+        _box(ax, i * 1.9, 0, 1.6, 1.5, text, color)
+        if i:
+            _arrow(ax, i * 1.9 - 1.1, 0, i * 1.9 - 0.8, 0)
+    ax.set_xlim(-1, 1.9 * (len(labels) - 1) + 1)
+    ax.set_ylim(-1, 1)
+    ax.axis("off")
+    ax.set_title(f"{spec.name}: stem, body of {n} stages, head", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def draw_block(spec: NetSpec, stage: int = 1, downsample: bool = False):
+    """The X block of a stage: its first block (downsample) or a repeat block, with numbers."""
+    import matplotlib.pyplot as plt
+    s = spec.stages[stage - 1]
+    sizes = _stage_sizes(spec)
+    w_in = (spec.stem_width if stage == 1 else spec.stages[stage - 2].width) if downsample \
+        else s.width
+    stride = s.stride if downsample else 1
+    r_in = sizes[stage - 1] if downsample else sizes[stage]
+    r_out = sizes[stage]
+    w_b, k = s.inner_width, spec.kernel
+    steps = [f"input  {w_in}x{r_in}x{r_in}",
+             f"1x1 conv {w_in} -> {w_b}, BN, ReLU",
+             f"{k}x{k} conv {w_b} -> {w_b}, groups {s.groups} (g={s.group_width}), "
+             f"stride {stride}, BN, ReLU"]
+    if spec.se_ratio:
+        steps.append(f"squeeze-excitation ({round(w_in * spec.se_ratio)} channels)")
+    steps += [f"1x1 conv {w_b} -> {s.width}, BN", "+", f"ReLU  ->  {s.width}x{r_out}x{r_out}"]
+    projection = w_in != s.width or stride != 1
+    fig, ax = plt.subplots(figsize=(6.4, 0.75 * len(steps) + 0.6))
+    ys = [len(steps) - i for i in range(len(steps))]
+    for i, (text, y) in enumerate(zip(steps, ys)):
+        if text == "+":
+            ax.add_patch(plt.Circle((0, y), 0.22, fc="#fff", ec="#333"))
+            ax.text(0, y, "+", ha="center", va="center", fontsize=12)
+        else:
+            _box(ax, 0, y, 4.6, 0.55, text, "#eee" if i in (0, len(steps) - 1) else "#dde8f5")
+        if i:
+            _arrow(ax, 0, ys[i - 1] - 0.3, 0, y + 0.3)
+    plus_y = ys[steps.index("+")]
+    short = (f"1x1 conv {w_in} -> {s.width},\nstride {stride}, BN" if projection
+             else "identity")
+    _box(ax, 3.6, (ys[0] + plus_y) / 2, 1.9, 0.9, short, "#f5e6cc" if projection else "#fff")
+    ax.annotate("", (0.25, plus_y), (3.6, (ys[0] + plus_y) / 2 - 0.5),
+                arrowprops=dict(arrowstyle="->", lw=1, color="#333",
+                                connectionstyle="angle,angleA=-90,angleB=0"))
+    ax.annotate("", (3.6, (ys[0] + plus_y) / 2 + 0.5), (2.3, ys[0]),
+                arrowprops=dict(arrowstyle="->", lw=1, color="#333",
+                                connectionstyle="angle,angleA=0,angleB=90"))
+    ax.set_xlim(-2.6, 4.8)
+    ax.set_ylim(0.3, len(steps) + 0.6)
+    ax.axis("off")
+    kind = "downsampling X block" if downsample else "standard X block"
+    ax.set_title(f"{kind} (stage {stage}, stride {stride})", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def show(df, caption: str | None = None) -> None:
+    """Display a DataFrame in a notebook: no index, thousands separators, optional caption."""
+    from IPython.display import display
+    styler = df.style.hide(axis="index").format(thousands=",", precision=4)
+    if caption:
+        styler = styler.set_caption(caption)
+    display(styler)
+
+
+def width_rule_table(spec: NetSpec):
+    """Block by block: the linear width u_j, its exponent, the quantized width, the stage."""
+    import math
+
+    import pandas as pd
+
+    from .space import quantized_widths
+    p = spec.params
+    widths = quantized_widths(p["depth"], p["w0"], p["wa"], p["wm"])
+    rows, stage, prev = [], 0, None
+    for j, w in enumerate(widths):
+        u = p["w0"] + p["wa"] * j
+        stage += w != prev
+        prev = w
+        rows.append({"block j": j, "u_j = w0 + wa*j": round(u, 2),
+                     "exponent": round(math.log(u / p["w0"]) / math.log(p["wm"])),
+                     "w_j (multiple of 8)": w, "stage": stage})
+    return pd.DataFrame(rows)

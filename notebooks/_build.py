@@ -1,0 +1,127 @@
+"""Write the notebooks from the cell lists below (outputs empty, one `parameters` cell each).
+
+    python notebooks/_build.py        # after editing a cell list here
+
+The .ipynb files are what users open; this file keeps them short, reviewed as code.
+"""
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).parent
+REPO_URL = "https://github.com/regnet-lab/regnet-course-lab"
+
+COLAB = f'''# In Colab: fetch this repository and install its package (elsewhere this does nothing).
+import sys
+if "google.colab" in sys.modules:
+    !git clone -q --depth 1 {REPO_URL} /content/regnet-course-lab || true
+    %pip install -q -e /content/regnet-course-lab
+    %cd /content/regnet-course-lab/notebooks'''
+
+PARAMS_COMMON = '''PROFILE = "quick"    # quick: a CPU pipeline demo on synthetic data; course: the real run
+PARAMS_FILE = None   # an extra YAML file of parameters (params/...)'''
+
+
+def md(text):
+    return new_markdown_cell(text.strip())
+
+
+def code(text, tags=()):
+    cell = new_code_cell(text.strip())
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def parameters(extra=""):
+    return code(PARAMS_COMMON + ("\n" + extra.strip() if extra else ""), tags=["parameters"])
+
+
+NOTEBOOKS = {}
+
+NOTEBOOKS["01_design"] = [
+    md("# 1. Design\nThe network drawn and tabulated from its spec: the generic structure, "
+       "the standard and the downsampling X block, and the parameter table."),
+    code(COLAB),
+    parameters('REGNETX = None       # None: the profile\'s network; e.g. 800mf, custom, '
+               'regnetx_400mf'),
+    code('''import matplotlib.pyplot as plt
+from regnet import notebook, report, space
+
+values = notebook.resolve(globals())
+spec = space.named(values["REGNETX"], values)
+notebook.show_header(f"Design: {spec.name}", values)'''),
+    md("## A. Generic network structure\nStem, body of stages, head. Stage $i$ has depth "
+       "$d_i$ (blocks), width $w_i$ (channels), group width $g$ and bottleneck ratio $b$."),
+    code("report.draw_network(spec); plt.show()"),
+    md("## B. Standard building block (X block, $s = 1$)"),
+    code('''repeat = next((i for i, s in enumerate(spec.stages, 1) if s.depth > 1), len(spec.stages))
+report.draw_block(spec, stage=repeat, downsample=False); plt.show()'''),
+    md("## C. Downsampling building block (X block, $s = 2$)"),
+    code('''down = next((i for i, s in enumerate(spec.stages, 1) if s.stride > 1), 1)
+report.draw_block(spec, stage=down, downsample=True); plt.show()'''),
+    md("## D. Parameter table"),
+    code('report.show(report.parameter_table(spec), f"{spec.name}: the network\'s parameters")'),
+    md("## E. Where the widths come from\nA RegNet's block widths follow the linear rule "
+       "$u_j = w_0 + w_a \\cdot j$ for $0 \\le j < d$, snapped to "
+       "$w_j = w_0 \\cdot w_m^{\\mathrm{round}(\\log(u_j / w_0) / \\log w_m)}$ and rounded to a "
+       "multiple of 8; blocks of equal width form a stage."),
+    code('''if spec.params:
+    report.show(report.width_rule_table(spec), "per-block widths from the RegNet rule")
+else:
+    print("custom network: its widths are given stage by stage")'''),
+]
+
+NOTEBOOKS["03_implementation"] = [
+    md("# 3. Implementation\nEvery operator of the network with its parameters, "
+       "multiply-accumulates (MACs) and activations, from one hooked forward pass of the built "
+       "model, and the seeds' hand-made totals beside the generated ones."),
+    code(COLAB),
+    parameters('REGNETX = None       # None: the profile\'s network'),
+    code('''from regnet import complexity, model, notebook, report, space
+
+values = notebook.resolve(globals())
+spec = space.named(values["REGNETX"], values)
+rows = complexity.operator_table(model.build(spec))
+total = complexity.totals(rows)
+assert total == complexity.closed_form(spec), "the table and the closed form disagree"
+notebook.show_header(f"Implementation: {spec.name} at "
+                     f"{spec.in_channels}x{spec.input_size}x{spec.input_size}", values)'''),
+    md("## Totals\nConv MACs $= k^2 \\, c_{in} \\, c_{out} \\, h \\, w / \\mathrm{groups}$, "
+       "linear MACs $= c_{in} c_{out} + c_{out}$, batch norm $2C$ parameters and no MACs; "
+       "ReLU, the residual add and pooling are free."),
+    code('''import pandas as pd
+report.show(pd.DataFrame([{"network": spec.name, "input": f"{spec.input_size} px",
+                           "params": total["params"], "MACs": total["macs"],
+                           "activations": total["acts"]}]), "totals")'''),
+    md("## Per stage"),
+    code('report.show(pd.DataFrame(complexity.stage_totals(rows)), "per stage")'),
+    md("## Every operator"),
+    code('report.show(report.operator_frame(rows), f"{spec.name}: every operator")'),
+    md("## Per stage and role (summed over each stage's blocks)"),
+    code('report.show(report.summary_by_role(rows), "per stage and role")'),
+    md("## The seeds' hand-made totals\nThe seed reports typed their tables by hand. Seed 000 "
+       "counted the stem and the three convs of every block, each stage's convs multiplied by "
+       "its depth with the first block's input width (so stages 3 and 4 are over-counted) and "
+       "without projections, norms or head; seed 001's total mixes up its columns. The "
+       "generated numbers for the same scope are beside them."),
+    code('''if spec.name == "200mf":
+    report.show(report.seed_comparison(rows), "seed totals vs the built model (course 200MF)")
+else:
+    print(f"the seeds tabulated course 200MF only; this report is for {spec.name}")'''),
+]
+
+
+def write(name, cells):
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, str(HERE / f"{name}.ipynb"))
+
+
+if __name__ == "__main__":
+    for name, cells in NOTEBOOKS.items():
+        write(name, cells)
+        print(f"wrote notebooks/{name}.ipynb")
