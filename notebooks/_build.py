@@ -113,6 +113,81 @@ else:
 ]
 
 
+NOTEBOOKS["02_train"] = [
+    md("# 2. Training\nTrain the network with the profile's parameters (or reuse the finished "
+       "run folder), then the hyperparameters, the learning rate of every epoch, the training "
+       "loss and the test accuracy per epoch, and the final accuracy."),
+    code(COLAB),
+    parameters("REGNETX = None       # None: the profile's network; e.g. 800mf, custom\n"
+               "RUN_DIR = None       # None: runs/<profile>/train/<REGNETX>; finished runs are "
+               "reused"),
+    code("""from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from regnet import experiments, notebook, report, schedule
+
+values = notebook.resolve(globals())
+out = Path(RUN_DIR) if RUN_DIR else experiments.train_dir(values)
+notebook.show_header(f"Training: {values['REGNETX']}", values)"""),
+    md("## A. Hyperparameters\nLinear warm-up for `TRAINING_LR_INIT_EPOCHS` epochs, then a "
+       "quarter cosine, per epoch $e$ (from 0), with $l_{max}$ = `TRAINING_LR_MAX`, "
+       "$l_0 = l_{max} \\cdot$ `INIT_SCALE`, $l_f = l_{max} \\cdot$ `FINAL_SCALE`, "
+       "$E_0$ = `INIT_EPOCHS`, $E_1$ = `FINAL_EPOCHS`:\n\n"
+       "$$l(e) = l_0 + (l_{max} - l_0)\\,\\frac{e}{E_0} \\quad (e < E_0), \\qquad "
+       "l(e) = l_f + (l_{max} - l_f)\\cos\\Big(\\frac{e - E_0}{E_1 - 1}\\cdot"
+       "\\frac{\\pi}{2}\\Big) \\quad (e \\ge E_0)$$"),
+    code("""report.show(report.hyperparameter_table(values), "hyperparameters")
+report.show(report.rate_table(schedule.warmup_cosine(values)), "learning rate per epoch")"""),
+    md("## Run"),
+    code("summary = experiments.train_or_reuse(values, out)"),
+    md("## B. Training loss vs epoch"),
+    code("""report.plot_history({values["REGNETX"]: summary["history"]}, "train_loss",
+                    "training loss", "training loss per epoch"); plt.show()"""),
+    md("## C. Test accuracy vs epoch"),
+    code("""report.plot_history({values["REGNETX"]: summary["history"]}, "test_acc",
+                    "test accuracy (%)", "test accuracy per epoch"); plt.show()"""),
+    md("## D. Final accuracy"),
+    code("""keys = ["params", "MACs", "epochs", "time/epoch (s)", "images/s", "train loss",
+        "test acc (%)", "best test acc (%)", "test top-5 (%)"]
+report.show(pd.DataFrame([{k: summary[k] for k in keys}]), "final result")
+print(f"Final test accuracy = {summary['test acc (%)']:.2f}%")"""),
+]
+
+NOTEBOOKS["04_extras"] = [
+    md("# 4. Extras\nOne study per report, chosen by `EXPERIMENT` (a file in "
+       "`params/experiments/`): `variants`, `group_width`, `epochs`, `test_crops`, "
+       "`bottleneck`. Each run trains once and is reused."),
+    code(COLAB),
+    parameters('EXPERIMENT = "variants"   # variants, group_width, epochs, test_crops, bottleneck'),
+    code("""import matplotlib.pyplot as plt
+from regnet import experiments, notebook, report
+
+values = notebook.resolve(globals())
+exp = experiments.load(EXPERIMENT, values["PROFILE"])
+notebook.show_header(exp.title, values)
+print(exp.description)"""),
+    md("## Results"),
+    code("""if exp.kind == "test_crops":
+    crops, summary = experiments.crop_study(values, exp)
+    report.show(crops, f"{values['REGNETX']}: test accuracy per test crop")
+    data = experiments.data_settings(values)
+    report.plot_crops(crops, data["DATA_CROP"], data["DATA_RESIZE"]); plt.show()
+    best = crops.loc[crops["test acc (%)"].idxmax()]
+    print(f"best test crop: {int(best['test crop'])} px, {best['test acc (%)']:.2f}% "
+          f"(training crop: {data['DATA_CROP']} px)")
+else:
+    df = experiments.run_experiment(values, exp)
+    table = df.drop(columns=["history", "run"])
+    report.show(table, exp.title)
+    report.plot_bars(df, df.columns[0], ["params", "time/epoch (s)", "test acc (%)"],
+                     exp.title); plt.show()
+    report.plot_history(dict(zip(df[df.columns[0]], df["history"])), "test_acc",
+                        "test accuracy (%)", "test accuracy per epoch"); plt.show()
+    report.plot_history(dict(zip(df[df.columns[0]], df["history"])), "train_loss",
+                        "training loss", "training loss per epoch"); plt.show()"""),
+]
+
 def write(name, cells):
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",

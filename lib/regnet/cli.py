@@ -150,14 +150,74 @@ def add_bench(sub) -> None:
                    help="untimed steps first (default 3)")
     p.add_argument("--images", type=_positive, metavar="N",
                    help="synthetic training images (default: enough for the timed steps)")
-    p.add_argument("--workers", type=int, default=2, metavar="N",
-                   help="DataLoader workers of the baseline (default 2)")
-    p.add_argument("--skip-baseline", action="store_true", help="measure the pipeline only")
+    p.add_argument("--skip-baseline", action="store_true", help="measure the pipeline only "
+                   "(the baseline's DataLoader uses DATA_WORKERS workers, default 2)")
     add_param_args(p)
     p.set_defaults(run=lazy("bench:cmd_bench"))
 
 
 COMMANDS += [add_schedule, add_train, add_bench]
+
+
+# --- design-space study: sweep, edf ------------------------------------------------------
+
+def add_sweep(sub) -> None:
+    p = sub.add_parser("sweep", help="sample models from design spaces, train each briefly, "
+                       "tabulate their errors (resumable)")
+    p.add_argument("--space", metavar="NAME[,NAME...]",
+                   help="anynetx_a..anynetx_e (or a..e), regnetx (default: SWEEP_SPACES)")
+    p.add_argument("--samples", type=_positive, metavar="N",
+                   help="models per space (default: SWEEP_SAMPLES)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="sweep folder: one folder per model and results.csv")
+    p.add_argument("--shard", metavar="i/k", help="train only jobs i, i+k, ... (one machine "
+                   "of k sharing DIR)")
+    add_param_args(p)
+    p.set_defaults(run=lazy("sweep:cmd_sweep"))
+
+
+def add_edf(sub) -> None:
+    p = sub.add_parser("edf", help="error EDFs, error against parameters and the paper's "
+                       "claims, from a sweep folder")
+    p.add_argument("dir", metavar="DIR", help="sweep folder (python -m regnet sweep --out)")
+    p.add_argument("--no-plots", action="store_true", help="print the tables only")
+    p.set_defaults(run=lazy("sweep:cmd_edf"))
+
+
+COMMANDS += [add_sweep, add_edf]
+
+
+# --- reports -----------------------------------------------------------------------------
+
+def add_reports(sub) -> None:
+    p = sub.add_parser("reports", help="run the notebooks and render HTML and PDF (run_all.sh)")
+    p.add_argument("--profile", default="quick", help="quick (default) or course")
+    p.add_argument("--only", metavar="NAME[,NAME]", help="only these reports or notebooks")
+    p.add_argument("--no-pdf", action="store_true", help="HTML only")
+    p.add_argument("--out", metavar="DIR", help="write reports under DIR/<profile>/ "
+                   "(default: reports/)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                   help="a parameter for every notebook, e.g. REGNETX=400mf (repeatable)")
+    p.set_defaults(run=lazy("pipeline:cmd_reports"))
+
+
+COMMANDS += [add_reports]
+
+
+# --- data: bench-data ----------------------------------------------------------------------
+
+def add_bench_data(sub) -> None:
+    p = sub.add_parser("bench-data", help="batches/s of this project's data pipeline and of "
+                       "the seed's (ImageFolder + PIL transforms + DataLoader), same images")
+    p.add_argument("--batches", type=_positive, default=20, metavar="N",
+                   help="timed batches per pipeline, after one untimed (default 20)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="DataLoader workers of the seed's pipeline (default: DATA_WORKERS)")
+    add_param_args(p)
+    p.set_defaults(run=lazy("bench_data:cmd_bench_data"))
+
+
+COMMANDS += [add_bench_data]
 
 
 def parser() -> Parser:

@@ -28,16 +28,14 @@ def profile_file(profile: str) -> Path:
 
 def resolve(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The run's parameters from a notebook's globals (see the module docstring)."""
-    profile = namespace.get("PROFILE") or "quick"
+    profile = _params.check_value("PROFILE", namespace.get("PROFILE") or "quick")
     files = [profile_file(profile)]
     if namespace.get("PARAMS_FILE"):
         path = Path(namespace["PARAMS_FILE"])
         files.append(path if path.is_absolute() else ROOT / path)
     overrides = {k: v for k, v in namespace.items()
                  if k in _params.PARAMS and v is not None}
-    values = _params.resolve(files, overrides=overrides)
-    values["PROFILE"] = profile
-    return values
+    return _params.resolve(files, overrides={**overrides, "PROFILE": profile})
 
 
 def git_commit() -> str:

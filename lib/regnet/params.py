@@ -36,6 +36,7 @@ def _p(name, kind, default, help, choices=(), minimum=None) -> Param:
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 OPTIMIZERS = ("sgd", "adam", "adamw")
+DATASETS = ("course", "imagefolder", "cifar100", "fashion-mnist", "synthetic")
 
 PARAMS: dict[str, Param] = {p.name: p for p in [
     # --- model ------------------------------------------------------------------------
@@ -53,7 +54,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("MODEL_FILTER_SIZE", "int", 3, "kernel size of the grouped conv and the stem "
        "(odd)", minimum=1),
     # --- data -------------------------------------------------------------------------
-    _p("DATASET", "str", "synthetic", "course, imagefolder, cifar100, fashion-mnist, synthetic"),
+    _p("DATASET", "choice", "synthetic", "course, imagefolder, cifar100, fashion-mnist, synthetic",
+       choices=DATASETS),
     _p("DATA_DIR", "optional-str", None, "where the dataset lives or is downloaded to"),
     _p("DATA_BATCH_SIZE", "int", 512, "global batch size", minimum=1),
     _p("DATA_NUM_CLASSES", "optional-int", None, "classes (default: the dataset's)", minimum=1),
@@ -70,6 +72,13 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("DATA_SYNTHETIC_TRAIN", "int", 5000, "synthetic training images", minimum=1),
     _p("DATA_SYNTHETIC_TEST", "int", 1000, "synthetic test images", minimum=1),
     _p("DATA_SYNTHETIC_SIZE", "int", 64, "synthetic image side in px", minimum=4),
+    _p("DATA_IMAGE_SIZE", "optional-int", None, "side of the cached images: short side resized "
+       "to it, long side center-cropped (default: the dataset's)", minimum=4),
+    _p("DATA_WORKERS", "optional-int", None, "processes that decode images into the cache, and "
+       "the DataLoader workers of bench-data's seed pipeline (default: up to 8, one per core)",
+       minimum=0),
+    _p("DATA_DOWNLOAD", "bool", True, "download a missing course, cifar100 or fashion-mnist "
+       "dataset (false: error saying where to put the files)"),
     # --- schedule (the seeds' names) ----------------------------------------------------
     _p("TRAINING_LR_MAX", "float", 0.1, "peak learning rate", minimum=0.0),
     _p("TRAINING_LR_INIT_SCALE", "float", 0.5, "first warm-up rate = MAX * INIT_SCALE",
@@ -92,9 +101,23 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("DEVICE", "str", "auto", "auto, cpu, cuda or cuda:N"),
     _p("SEED", "int", 0, "random seed (CPU runs repeat exactly)", minimum=0),
     _p("PROGRESS", "bool", True, "tqdm progress bars"),
+    _p("PROFILE", "choice", "quick", "quick (CPU demo, synthetic data) or course (the real "
+       "run): the notebooks' base parameter file", choices=("quick", "course")),
     # --- files (the seeds' names) -------------------------------------------------------
     _p("FILE_SAVE", "bool", True, "write last.pt and best.pt into the run folder"),
     _p("FILE_LOAD", "bool", False, "resume from the run folder's last.pt"),
+    # --- design-space sweep -------------------------------------------------------------
+    _p("SWEEP_SPACES", "str", "anynetx_a,anynetx_b,anynetx_c,anynetx_d,anynetx_e,regnetx",
+       "design spaces to sample, comma-separated (anynetx_a..e or a..e, regnetx)"),
+    _p("SWEEP_SAMPLES", "int", 4, "models sampled and trained per design space", minimum=1),
+    _p("SWEEP_SEED", "int", 0, "seed of the sampler: model i of a space depends on it alone",
+       minimum=0),
+    _p("SWEEP_MACS_MIN", "float", 150.0, "compute regime: fewest million MACs of a sampled "
+       "model (56 px, 100 classes)", minimum=0.0),
+    _p("SWEEP_MACS_MAX", "float", 250.0, "compute regime: most million MACs of a sampled "
+       "model", minimum=0.0),
+    _p("SWEEP_WORKERS", "int", 0, "worker processes, one per GPU (0: every visible GPU; "
+       "1: this process)", minimum=0),
 ]}
 
 
@@ -132,6 +155,11 @@ def _as_int(p, v):
 
 
 def _as_float(p, v):
+    if isinstance(v, str):  # YAML 1.1 reads `5e-5` (no dot) as a string, not a number
+        try:
+            v = float(v)
+        except ValueError:
+            pass
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
         raise ParamError(f"{p.name}={v!r} must be a finite number")
     _check_min(p, v)

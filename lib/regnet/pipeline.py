@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .notebook import PROFILES, ROOT
-from .params import ParamError
+from .params import ParamError, check_value, parse_set
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,9 @@ h1, h2 { break-after: avoid; }
 </style>
 """
 
+#: Names the notebooks take besides the parameter vocabulary.
+NOTEBOOK_NAMES = {"PARAMS_FILE", "RUN_DIR", "EXPERIMENT"}
+
 MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")
 
 
@@ -90,11 +93,11 @@ def select(only: str | None) -> list[Report]:
     return chosen
 
 
-def execute(report: Report, profile: str, work: Path) -> Path:
+def execute(report: Report, profile: str, work: Path, overrides: dict | None = None) -> Path:
     """Run the notebook with papermill into `work`; raise NotebookFailed naming the cell."""
     import papermill as pm
     out = work / f"{report.name}.ipynb"
-    params = {"PROFILE": profile, **report.parameters}
+    params = {"PROFILE": profile, **(overrides or {}), **report.parameters}
     try:
         pm.execute_notebook(str(ROOT / "notebooks" / report.notebook), str(out),
                             parameters=params, cwd=str(ROOT / "notebooks"),
@@ -154,8 +157,12 @@ def to_pdf(html: Path, pdf: Path, browser: str) -> None:
 
 
 def run(profile: str = "quick", only: str | None = None, out_root: Path | None = None,
-        pdf: bool = True) -> list[Path]:
+        pdf: bool = True, sets: list[str] = ()) -> list[Path]:
     """Execute and render the chosen reports; return the paths written."""
+    overrides = dict(parse_set(s) for s in sets)
+    for key, value in overrides.items():
+        if key not in NOTEBOOK_NAMES:
+            check_value(key, value)  # a typo stops here, before any notebook runs
     if profile not in PROFILES:
         raise ParamError(f"--profile {profile!r} must be one of: {', '.join(PROFILES)}")
     reports = select(only)
@@ -171,7 +178,7 @@ def run(profile: str = "quick", only: str | None = None, out_root: Path | None =
         start = time.perf_counter()
         print(f"[{i}/{len(reports)}] {report.name} ...", end="", flush=True)
         with kernel_log(work / f"{report.name}.log"):
-            executed = execute(report, profile, work)
+            executed = execute(report, profile, work, overrides)
         html = work / f"{report.name}.html"
         to_html(executed, html)
         files = [executed, html]
@@ -191,7 +198,8 @@ def run(profile: str = "quick", only: str | None = None, out_root: Path | None =
 def cmd_reports(args) -> int:
     """`python -m regnet reports`: the body of run_all.sh."""
     try:
-        run(args.profile, args.only, pdf=not args.no_pdf)
+        run(args.profile, args.only, out_root=Path(args.out) if args.out else None,
+            pdf=not args.no_pdf, sets=args.sets)
     except NotebookFailed as e:
         print(f"\nrun_all.sh: {e}", file=sys.stderr)
         return 1

@@ -273,3 +273,76 @@ def width_rule_table(spec: NetSpec):
                      "exponent": round(math.log(u / p["w0"]) / math.log(p["wm"])),
                      "w_j (multiple of 8)": w, "stage": stage})
     return pd.DataFrame(rows)
+
+
+def plot_history(histories: dict, key: str, ylabel: str, title: str):
+    """One line per run of a per-epoch metric (`key` of the metrics.jsonl rows)."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    for label, history in histories.items():
+        ax.plot([r["epoch"] + 1 for r in history], [r[key] for r in history],
+                marker="o" if len(history) < 20 else None, ms=3, label=str(label))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    if len(histories) > 1:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_bars(df, x: str, ys: list[str], title: str):
+    """Side-by-side bar charts of a few columns against the varied parameter."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(ys), figsize=(3.3 * len(ys), 3.0))
+    for ax, y in zip(axes if len(ys) > 1 else [axes], ys):
+        ax.bar([str(v) for v in df[x]], df[y], color="#5b8bd0")
+        ax.set_xlabel(x)
+        ax.set_title(y, fontsize=9)
+        ax.tick_params(axis="x", labelsize=8, rotation=30)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_crops(df, train_crop: int, resize: int):
+    """Test accuracy against the test crop, with the training crop and the resize marked."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    ax.plot(df["test crop"], df["test acc (%)"], marker="o", ms=3)
+    ax.axvline(train_crop, color="#c00", ls="--", lw=1, label=f"training crop {train_crop}")
+    ax.axvline(resize, color="#888", ls=":", lw=1, label=f"resize {resize} (larger: padded)")
+    ax.set_xlabel("test crop (px)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def hyperparameter_table(values) -> "object":
+    """The seeds' hyperparameter table: every training-relevant parameter and its value."""
+    import pandas as pd
+    keys = ["REGNETX", "DATASET", "DATA_BATCH_SIZE", "DATA_NUM_CLASSES", "DATA_NUM_CHANNELS",
+            "DATA_CROP", "DATA_RESIZE", "MODEL_TAIL_OUT_CHANNELS", "MODEL_BLOCKS",
+            "MODEL_CHANNELS", "MODEL_GROUP_WIDTH", "MODEL_BOTTLENECK", "MODEL_FILTER_SIZE",
+            "TRAINING_OPTIMIZER", "TRAINING_MOMENTUM", "TRAINING_NESTEROV",
+            "TRAINING_WEIGHT_DECAY", "TRAINING_LABEL_SMOOTHING", "TRAINING_LR_MAX",
+            "TRAINING_LR_INIT_SCALE", "TRAINING_LR_INIT_EPOCHS", "TRAINING_LR_FINAL_SCALE",
+            "TRAINING_LR_FINAL_EPOCHS", "PRECISION", "CHANNELS_LAST", "SEED", "FILE_SAVE"]
+    return pd.DataFrame([{"hyperparameter": k, "value": str(values.get(k))} for k in keys])
+
+
+def rate_table(rates: list[float], columns: int = 4):
+    """Per-epoch learning rates folded into a few column pairs (epoch is 1-based)."""
+    import pandas as pd
+    rows = -(-len(rates) // columns)
+    table = {}
+    for c in range(columns):
+        chunk = list(enumerate(rates))[c * rows:(c + 1) * rows]
+        chunk += [(None, None)] * (rows - len(chunk))
+        table[f"epoch {c + 1}"] = ["" if e is None else e + 1 for e, _ in chunk]
+        table[f"lr {c + 1}"] = ["" if r is None else f"{r:.6f}" for _, r in chunk]
+    return pd.DataFrame(table)

@@ -1,0 +1,125 @@
+"""The notebooks: one parameters cell, no committed outputs, and each runs through papermill.
+
+The runs use a tiny parameter file (a few 16 px synthetic images, one or two epochs) and a
+temporary runs folder, so the whole pipeline is exercised in seconds per notebook.
+"""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+TINY = """
+DATASET: synthetic
+DATA_NUM_CLASSES: 4
+DATA_SYNTHETIC_TRAIN: 48
+DATA_SYNTHETIC_TEST: 32
+DATA_SYNTHETIC_SIZE: 16
+DATA_CROP: 14
+DATA_RESIZE: 16
+DATA_BATCH_SIZE: 16
+TRAINING_LR_INIT_EPOCHS: 1
+TRAINING_LR_FINAL_EPOCHS: 1
+PROGRESS: false
+DEVICE: cpu
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    """A tiny parameter file, and runs written under tmp_path instead of the repository."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    monkeypatch.setenv("REGNET_RUNS", str(tmp_path / "runs"))
+    return path
+
+
+def execute(name, tmp_path, **parameters):
+    import papermill as pm
+    out = tmp_path / f"{name}-{len(list(tmp_path.glob('*.ipynb')))}.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out),
+                        parameters=parameters, cwd=str(ROOT / "notebooks"),
+                        kernel_name="python3", progress_bar=False)
+    return nbformat.read(str(out), as_version=4)
+
+
+def text_of(nb):
+    """Everything the executed notebook printed or displayed, as one string."""
+    parts = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            parts.append(o.get("text", ""))
+            data = o.get("data", {})
+            parts.append(data.get("text/html", "") + data.get("text/plain", ""))
+    return "\n".join(parts)
+
+
+def test_there_are_the_expected_notebooks():
+    assert [p.stem for p in NOTEBOOKS] == ["01_design", "02_train", "03_implementation",
+                                           "04_extras", "05_design_space"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exactly_one_parameters_cell_and_no_committed_outputs(path):
+    nb = nbformat.read(str(path), as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    assert "PROFILE = " in tagged[0].source
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_first_code_cell_installs_the_package_in_colab(path):
+    nb = nbformat.read(str(path), as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert 'if "google.colab" in sys.modules' in first.source and "pip install" in first.source
+
+
+def test_design_notebook_accepts_numeric_variant_names(tiny, tmp_path):
+    nb = execute("01_design", tmp_path, PARAMS_FILE=str(tiny), REGNETX=800)
+    text = text_of(nb)
+    assert "Design: 800mf" in text and "PIPELINE DEMO" in text
+    assert "[64, 128, 288, 672]" in text  # 800MF's widths in the parameter table
+    assert sum(1 for c in nb.cells for o in c.get("outputs", [])
+               if "image/png" in o.get("data", {})) == 3  # network, two blocks
+
+
+def test_implementation_notebook_tabulates_every_operator_with_totals(tiny, tmp_path):
+    text = text_of(execute("03_implementation", tmp_path, PARAMS_FILE=str(tiny)))
+    assert "2,351,452" in text and "179,666,980" in text and "s4.b7.c_bn" in text
+    assert "seed 000 (convs only)" in text
+
+
+def test_train_notebook_trains_then_reuses_the_run(tiny, tmp_path):
+    first = text_of(execute("02_train", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom"))
+    assert "training custom into" in first and "Final test accuracy =" in first
+    second = text_of(execute("02_train", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom"))
+    assert "reusing the finished run" in second
+    runs = list((tmp_path / "runs" / "quick" / "train").iterdir())
+    assert [r.name for r in runs] == ["custom"]
+    assert (runs[0] / "metrics.jsonl").read_text().count("\n") == 2  # two epochs
+
+
+def test_extras_notebook_runs_an_experiment_and_the_crop_study(tiny, tmp_path):
+    text = text_of(execute("04_extras", tmp_path, PARAMS_FILE=str(tiny),
+                           EXPERIMENT="bottleneck"))
+    assert "Extra E" in text and "1 / 8" in text
+    assert len(list((tmp_path / "runs" / "quick" / "bottleneck").iterdir())) == 4
+    text = text_of(execute("04_extras", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom",
+                           EXPERIMENT="test_crops"))
+    assert "best test crop" in text
+
+
+def test_a_bad_parameter_stops_the_notebook_in_its_first_cells(tiny, tmp_path):
+    import papermill as pm
+    with pytest.raises(pm.PapermillExecutionError, match="unknown network '300mf'"):
+        execute("02_train", tmp_path, PARAMS_FILE=str(tiny), REGNETX="300mf")
+    assert not (tmp_path / "runs").exists()  # nothing trained
