@@ -313,7 +313,7 @@ def plot_crops(df, train_crop: int, resize: int):
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     ax.plot(df["test crop"], df["test acc (%)"], marker="o", ms=3)
     ax.axvline(train_crop, color="#c00", ls="--", lw=1, label=f"training crop {train_crop}")
-    ax.axvline(resize, color="#888", ls=":", lw=1, label=f"resize {resize} (larger: padded)")
+    ax.axvline(resize, color="#888", ls=":", lw=1, label=f"resize {resize} (larger crops: whole image, upscaled)")
     ax.set_xlabel("test crop (px)")
     ax.set_ylabel("test accuracy (%)")
     ax.grid(alpha=0.3)

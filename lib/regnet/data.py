@@ -1,0 +1,370 @@
+"""Datasets as uint8 tensors: `load(values)` returns a `Dataset`; `Batches` feeds a model.
+
+`DATASET` picks the source and its natural defaults (classes, channels, image size, crop,
+resize, normalization statistics); any DATA_* parameter that is set overrides them:
+
+- `course`: the course's ImageNet-100 at 64 px: six archives downloaded into DATA_DIR
+  (default ~/.cache/regnet/course), verified and extracted by `regnet.download`, then decoded
+  once into a uint8 cache by `regnet.images` (see there how images enter the cache, and why a
+  corrupt image is skipped and counted rather than fatal).
+- `imagefolder`: DATA_DIR/train and DATA_DIR/val, each a class-per-folder tree of images.
+- `cifar100`: torchvision's CIFAR-100 in DATA_DIR (downloaded where the machine is online).
+- `fashion-mnist`: the four IDX files (gzipped or not) in DATA_DIR, DATA_DIR/FashionMNIST/raw
+  or /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist); 1 channel, 28 px.
+- `synthetic`: made here from SEED, no files: each class has its own colour and an oriented
+  stripe pattern of its own frequency; each image adds a random phase, colour jitter and
+  noise, so a conv net must look at colour and texture, and random crops and flips keep both.
+
+Every image of a dataset has the same H and W in the cache, so a batch is one tensor index.
+"""
+from __future__ import annotations
+
+import gzip
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+
+from . import images
+from .batches import Batches, center_crop, resize_short
+from .params import DATASETS, ParamError
+
+__all__ = ["DATASETS", "Dataset", "Batches", "dataset_defaults", "load", "synthetic"]
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+FASHION_MNIST_DIRS = ("/usr/share/datasets/fashion-mnist",)
+FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                         "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CIFAR100_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "course": dict(DATA_NUM_CLASSES=100, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=64, DATA_CROP=56,
+                   DATA_RESIZE=64, mean=IMAGENET_MEAN, std=IMAGENET_STD),
+    "imagefolder": dict(DATA_NUM_CLASSES=None, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=64,
+                        DATA_CROP=56, DATA_RESIZE=64, mean=IMAGENET_MEAN, std=IMAGENET_STD),
+    "cifar100": dict(DATA_NUM_CLASSES=100, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=32, DATA_CROP=32,
+                     DATA_RESIZE=32, mean=(0.5071, 0.4865, 0.4409), std=(0.2673, 0.2564, 0.2762)),
+    "fashion-mnist": dict(DATA_NUM_CLASSES=10, DATA_NUM_CHANNELS=1, DATA_IMAGE_SIZE=28,
+                          DATA_CROP=28, DATA_RESIZE=28, mean=(0.2860,), std=(0.3530,)),
+    "synthetic": dict(DATA_NUM_CLASSES=100, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=64, DATA_CROP=56,
+                      DATA_RESIZE=64, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25)),
+}
+
+
+def _check_name(name: str) -> str:
+    if name not in DATASETS:
+        raise ParamError(f"DATASET={name!r} is not one of: {', '.join(DATASETS)}")
+    return name
+
+
+def dataset_defaults(name: str, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The natural DATA_* values (and mean/std) of dataset `name`.
+
+    For `synthetic`, `values` may carry DATA_SYNTHETIC_SIZE, which scales the image size,
+    crop (7/8 of it, as 56 is of 64) and resize.
+    """
+    out = dict(_DEFAULTS[_check_name(name)])
+    if name == "synthetic" and values is not None:
+        size = values.get("DATA_SYNTHETIC_SIZE") or 64
+        out.update(DATA_IMAGE_SIZE=size, DATA_RESIZE=size, DATA_CROP=max(1, round(size * 7 / 8)))
+    return out
+
+
+@dataclass
+class Dataset:
+    """A whole dataset in memory (or memory-mapped) as uint8, with how to present it."""
+    name: str
+    train_x: torch.Tensor  # uint8 [N, C, H, W]
+    train_y: torch.Tensor  # int64 [N]
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    classes: list[str]
+    mean: tuple[float, ...]  # per channel, 0..1 units
+    std: tuple[float, ...]
+    crop: int  # training crop
+    resize: int  # test: resize the short side to this ...
+    test_crop: int  # ... then center crop to this
+    scale_min: float = 0.35  # smallest area fraction of the random resized crop
+    skipped: int = 0  # unreadable images left out of the cache
+    source: str = ""  # where the images came from
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def channels(self) -> int:
+        return int(self.train_x.shape[1])
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        return int(self.train_x.shape[2]), int(self.train_x.shape[3])
+
+    def summary(self) -> str:
+        """One line: what was loaded, its shape, and any skipped images."""
+        h, w = self.image_size
+        skipped = f", {self.skipped} unreadable images skipped" if self.skipped else ""
+        return (f"{self.name}: {len(self.train_y)} train / {len(self.test_y)} test images, "
+                f"{self.num_classes} classes, {self.channels}x{h}x{w} cached, crop {self.crop}, "
+                f"test resize {self.resize} + crop {self.test_crop}{skipped}"
+                f"{f' ({self.source})' if self.source else ''}")
+
+
+# --- synthetic -----------------------------------------------------------------------------
+
+def synthetic(n: int, num_classes: int, size: int, seed: int, split: int,
+              channels: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    """`n` images uint8 [n, C, size, size] and labels; class looks depend on `seed` only."""
+    proto = np.random.default_rng([seed, 0])  # shared by train and test: what a class looks like
+    colour = proto.uniform(0.2, 0.8, (num_classes, channels))
+    angle = proto.uniform(0, np.pi, num_classes)
+    freq = proto.uniform(1.5, 6.0, num_classes)  # stripes per image width
+    rng = np.random.default_rng([seed, 1 + split])
+    labels = rng.permutation(np.arange(n) % num_classes)
+    coords = (np.arange(size) + 0.5) / size
+    yy, xx = np.meshgrid(coords, coords, indexing="ij")
+    out = np.empty((n, channels, size, size), dtype=np.uint8)
+    for start in range(0, n, 256):  # bounded memory: float images are built a chunk at a time
+        y = labels[start:start + 256]
+        m = len(y)
+        a = angle[y][:, None, None]
+        phase = rng.uniform(0, 2 * np.pi, (m, 1, 1))
+        wave = np.sin(2 * np.pi * freq[y][:, None, None]
+                      * (xx * np.cos(a) + yy * np.sin(a)) + phase)
+        base = colour[y] + rng.normal(0, 0.04, (m, channels))
+        img = base[:, :, None, None] + 0.18 * wave[:, None] \
+            + rng.normal(0, 0.06, (m, channels, size, size))
+        out[start:start + m] = np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
+    return torch.from_numpy(out), torch.from_numpy(labels.astype(np.int64))
+
+
+def _load_synthetic(values, size, defaults):
+    classes = values.get("DATA_NUM_CLASSES") or defaults["DATA_NUM_CLASSES"]
+    channels = values.get("DATA_NUM_CHANNELS") or 3
+    seed = values.get("SEED", 0)
+    tx, ty = synthetic(values.get("DATA_SYNTHETIC_TRAIN", 5000), classes, size, seed, 0, channels)
+    vx, vy = synthetic(values.get("DATA_SYNTHETIC_TEST", 1000), classes, size, seed, 1, channels)
+    names = [f"class{i:03d}" for i in range(classes)]
+    return tx, ty, vx, vy, names, 0, f"generated from SEED={seed}"
+
+
+# --- image folders and the course archives ---------------------------------------------------
+
+def _workers(values) -> int:
+    import os
+    w = values.get("DATA_WORKERS")
+    return min(8, os.cpu_count() or 1) if w is None else w
+
+
+def _folders_to_tensors(name, train_roots, test_roots, cache_dir, values, size):
+    """Scan both splits (all errors before any decoding), then load or build their caches."""
+    train = images.scan(train_roots, f"{name} train")
+    test = images.scan(test_roots, f"{name} test")
+    unknown = sorted(set(test) - set(train))
+    if unknown:
+        raise ParamError(f"{name}: test class folder {unknown[0]!r} has no training folder "
+                         f"({len(unknown)} such)")
+    classes = sorted(train)
+    mode = "L" if values.get("DATA_NUM_CHANNELS") == 1 else "RGB"
+    args = dict(classes=classes, cache_dir=cache_dir, size=size, mode=mode,
+                workers=_workers(values), progress=values.get("PROGRESS", True))
+    tx, ty, tmeta = images.cached_folder_split(train, split="train", **args)
+    vx, vy, vmeta = images.cached_folder_split(test, split="test", **args)
+    skipped = tmeta["skipped"] + vmeta["skipped"]
+    return (torch.from_numpy(tx), torch.from_numpy(ty), torch.from_numpy(vx),
+            torch.from_numpy(vy), classes, skipped)
+
+
+def _data_dir(values, name: str, must_exist: bool) -> Path:
+    given = values.get("DATA_DIR")
+    if given is None:
+        if must_exist:
+            raise ParamError(f"DATASET={name} needs DATA_DIR (a folder with train/ and val/ "
+                             "class-per-folder trees)")
+        return Path.home() / ".cache" / "regnet" / name
+    path = Path(given).expanduser()
+    if must_exist and not path.is_dir():
+        raise ParamError(f"DATA_DIR={given} does not exist or is not a folder")
+    return path
+
+
+def _load_imagefolder(values, size, defaults):
+    root = _data_dir(values, "imagefolder", must_exist=True)
+    for split in ("train", "val"):
+        if not (root / split).is_dir():
+            raise ParamError(f"DATA_DIR={root} has no {split}/ folder (expected "
+                             f"{root}/{split}/CLASS/*.jpg)")
+    out = _folders_to_tensors("imagefolder", [root / "train"], [root / "val"],
+                              images.writable_cache_dir(root, "imagefolder"), values, size)
+    return (*out, str(root))
+
+
+def _load_course(values, size, defaults):
+    from . import download
+    root = _data_dir(values, "course", must_exist=False)
+    folders = download.fetch_course(root, progress=values.get("PROGRESS", True),
+                                    allow_download=values.get("DATA_DOWNLOAD", True))
+    train = [images.class_root(f) for f in folders if not f.name.lower().startswith("val")]
+    test = [images.class_root(f) for f in folders if f.name.lower().startswith("val")]
+    out = _folders_to_tensors("course", train, test, images.writable_cache_dir(root, "course"),
+                              values, size)
+    return (*out, str(root))
+
+
+# --- fashion-mnist and cifar100 -------------------------------------------------------------
+
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """An IDX file (the MNIST format), gzipped or not, as a numpy array."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as e:
+        raise ParamError(f"{path}: cannot read ({e})") from None
+    if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in _IDX_TYPES:
+        raise ParamError(f"{path} is not an IDX file (bad magic number)")
+    ndim = data[3]
+    dims = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+    dtype = np.dtype(_IDX_TYPES[data[2]])
+    body = data[4 + 4 * ndim:]
+    if len(body) != int(np.prod(dims)) * dtype.itemsize:
+        raise ParamError(f"{path}: holds {len(body)} bytes of data but its header says {dims}; "
+                         "the file is truncated or corrupt")
+    return np.frombuffer(body, dtype=dtype).reshape(dims)
+
+
+def _find_idx(dirs: list[Path], stem: str) -> Path | None:
+    for d in dirs:
+        for name in (stem, stem + ".gz"):
+            if (d / name).is_file():
+                return d / name
+    return None
+
+
+def _fashion_dirs(values) -> list[Path]:
+    dirs = [Path(d) for d in FASHION_MNIST_DIRS]
+    if values.get("DATA_DIR"):
+        root = Path(values["DATA_DIR"]).expanduser()
+        dirs = [root, root / "FashionMNIST" / "raw"] + dirs
+    return dirs
+
+
+def _load_fashion_mnist(values, size, defaults):
+    stems = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+             "t10k-labels-idx1-ubyte"]
+    dirs = _fashion_dirs(values)
+    found = [_find_idx(dirs, s) for s in stems]
+    if None in found and values.get("DATA_DOWNLOAD", True):
+        root = _data_dir(values, "fashion-mnist", must_exist=False)
+        try:
+            import torchvision
+            torchvision.datasets.FashionMNIST(str(root), download=True)
+        except Exception as e:  # offline, or the mirror moved: say where files go instead
+            missing = stems[found.index(None)]
+            raise ParamError(f"fashion-mnist: {missing}[.gz] not found in "
+                             f"{', '.join(map(str, dirs))} and the download failed "
+                             f"({type(e).__name__}); put the four IDX files in DATA_DIR or "
+                             "apt-get install dataset-fashion-mnist") from None
+        dirs = [root / "FashionMNIST" / "raw"] + dirs
+        found = [_find_idx(dirs, s) for s in stems]
+    if None in found:
+        missing = stems[found.index(None)]
+        raise ParamError(f"fashion-mnist: {missing}[.gz] not found in "
+                         f"{', '.join(map(str, dirs))}; put the four IDX files in DATA_DIR or "
+                         "apt-get install dataset-fashion-mnist")
+    tx, ty, vx, vy = (read_idx(p) for p in found)
+    for x, y, p in ((tx, ty, found[0]), (vx, vy, found[2])):
+        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+            raise ParamError(f"{p}: {x.shape} images do not match {y.shape} labels")
+    tx, vx = (torch.from_numpy(x.copy())[:, None] for x in (tx, vx))
+    ty, vy = (torch.from_numpy(y.astype(np.int64)) for y in (ty, vy))
+    return tx, ty, vx, vy, list(FASHION_MNIST_CLASSES), 0, str(found[0].parent)
+
+
+def _load_cifar100(values, size, defaults):
+    root = _data_dir(values, "cifar100", must_exist=False)
+    if not values.get("DATA_DOWNLOAD", True) and not (root / "cifar-100-python").is_dir():
+        raise ParamError(f"cifar100: {root}/cifar-100-python not found and DATA_DOWNLOAD is "
+                         f"false; put cifar-100-python.tar.gz from {CIFAR100_URL} in {root} "
+                         "and extract it, or allow the download")
+    import torchvision
+    try:
+        train = torchvision.datasets.CIFAR100(str(root), train=True,
+                                              download=values.get("DATA_DOWNLOAD", True))
+        test = torchvision.datasets.CIFAR100(str(root), train=False, download=False)
+    except Exception as e:  # offline or absent: one line saying where the archive goes
+        raise ParamError(f"cifar100: not found in {root} ({type(e).__name__}); put "
+                         f"cifar-100-python.tar.gz from {CIFAR100_URL} there, or run where "
+                         "the machine is online") from None
+    tx, vx = (torch.from_numpy(np.ascontiguousarray(d.data.transpose(0, 3, 1, 2)))
+              for d in (train, test))
+    ty, vy = (torch.as_tensor(d.targets, dtype=torch.int64) for d in (train, test))
+    return tx, ty, vx, vy, list(train.classes), 0, str(root)
+
+
+_LOADERS = {"course": _load_course, "imagefolder": _load_imagefolder,
+            "cifar100": _load_cifar100, "fashion-mnist": _load_fashion_mnist,
+            "synthetic": _load_synthetic}
+
+
+# --- shaping to the parameters ----------------------------------------------------------------
+
+def _resize_square(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Resize uint8 images whose side is not `size` (short side rule, then center crop)."""
+    if x.shape[-1] == size and x.shape[-2] == size:
+        return x
+    out = torch.empty(x.shape[:2] + (size, size), dtype=torch.uint8)
+    for i in range(0, len(x), 1024):
+        y = center_crop(resize_short(x[i:i + 1024].float(), size), size)
+        out[i:i + 1024] = y.round_().clamp_(0, 255).to(torch.uint8)
+    return out
+
+
+def _match_channels(x: torch.Tensor, channels: int, name: str) -> torch.Tensor:
+    """Grey to RGB by repeating, RGB to grey by ITU-R 601 luma; anything else is an error."""
+    have = x.shape[1]
+    if have == channels:
+        return x
+    if have == 1:
+        return x.expand(-1, channels, -1, -1).contiguous()
+    if have == 3 and channels == 1:
+        w = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+        return (x.float() * w).sum(1, keepdim=True).round_().to(torch.uint8)
+    raise ParamError(f"DATA_NUM_CHANNELS={channels} but {name} images have {have} channels")
+
+
+def _stats(values: tuple[float, ...], channels: int) -> tuple[float, ...]:
+    if len(values) == channels:
+        return tuple(values)
+    if len(values) == 1:
+        return tuple(values) * channels
+    return (sum(values) / len(values),) * channels  # RGB statistics for a grey view
+
+
+def load(values: Mapping[str, Any]) -> Dataset:
+    """The dataset that `values` (resolved parameters) names, with its defaults filled in."""
+    name = _check_name(values.get("DATASET", "synthetic"))
+    d = dataset_defaults(name, values)
+    size = values.get("DATA_IMAGE_SIZE") or d["DATA_IMAGE_SIZE"]
+    tx, ty, vx, vy, classes, skipped, source = _LOADERS[name](values, size, d)
+    tx, vx = _resize_square(tx, size), _resize_square(vx, size)
+    channels = values.get("DATA_NUM_CHANNELS") or d["DATA_NUM_CHANNELS"]
+    tx, vx = _match_channels(tx, channels, name), _match_channels(vx, channels, name)
+    wanted = values.get("DATA_NUM_CLASSES")
+    if wanted is not None and wanted != len(classes):
+        raise ParamError(f"DATA_NUM_CLASSES={wanted} but {name} has {len(classes)} classes; "
+                         "leave it unset to use the dataset's")
+    crop = values.get("DATA_CROP") or d["DATA_CROP"]
+    return Dataset(
+        name=name, train_x=tx, train_y=ty, test_x=vx, test_y=vy, classes=classes,
+        mean=_stats(d["mean"], channels), std=_stats(d["std"], channels), crop=crop,
+        resize=values.get("DATA_RESIZE") or d["DATA_RESIZE"],
+        test_crop=values.get("DATA_TEST_CROP") or crop,
+        scale_min=values.get("DATA_SCALE_MIN", 0.35), skipped=skipped, source=source)

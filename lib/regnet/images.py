@@ -1,0 +1,231 @@
+"""Image folders into a uint8 cache: scan class-per-folder trees, decode once, reuse.
+
+How an image enters the cache (every cached image is SIZE x SIZE, SIZE = DATA_IMAGE_SIZE):
+the short side is resized to SIZE with PIL bilinear (torchvision's `Resize(SIZE)` rule: long
+side = int(SIZE * long / short); an image already SIZE on its short side is not resampled),
+then the long side is center-cropped to SIZE with torchvision's `CenterCrop` rounding. For the
+course images (short side 64) and SIZE 64 that is exactly `Resize(64)` + `CenterCrop(64)`, and
+center-cropping the cache to 56 at test time equals the seed's `Resize(64)` + `CenterCrop(56)`
+pixel for pixel (both crops are centered with the same rounding).
+
+A corrupt or truncated image is skipped and counted: one bad JPEG among 128k should not stop a
+60-epoch run, and the count is kept with the cache and shown in `Dataset.summary()`. When more
+than 1% of a split is unreadable the load stops with an error instead, because then the data,
+not a stray file, is broken.
+
+The cache of a split is `SPLIT-SIZEpx.npy` (uint8 [N, C, SIZE, SIZE], memory-mapped),
+`SPLIT-SIZEpx-labels.npy` (int64 [N]) and `SPLIT-SIZEpx.json` (class names, skipped count and
+a fingerprint of every source file's path, size and mtime). A later load whose fingerprint
+matches reads the cache in seconds; any added, removed or changed file rebuilds it. Files are
+written under temporary names and renamed, so an interrupted build is never taken as whole.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .params import ParamError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
+CACHE_VERSION = 1
+MAX_SKIPPED_FRACTION = 0.01
+_PARALLEL_FROM = 2000  # below this many images, starting worker processes costs more than it saves
+_IGNORED = ("__MACOSX",)
+
+
+def _visible_dirs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir()
+                  if p.is_dir() and not p.name.startswith(".") and p.name not in _IGNORED)
+
+
+def _is_image(p: Path) -> bool:
+    return p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
+
+
+def class_root(folder: Path) -> Path:
+    """Descend through wrapper folders (one subfolder, no images) to the class folders."""
+    while True:
+        subdirs = _visible_dirs(folder)
+        if len(subdirs) != 1 or any(_is_image(p) for p in folder.iterdir()):
+            return folder
+        folder = subdirs[0]
+
+
+def scan(roots: list[Path], what: str) -> dict[str, list[Path]]:
+    """Images per class name, merged over `roots` (each a folder of class folders)."""
+    found: dict[str, list[Path]] = {}
+    for root in roots:
+        if not root.is_dir():
+            raise ParamError(f"{what}: folder {root} does not exist")
+        classes = _visible_dirs(root)
+        if not classes:
+            raise ParamError(f"{what}: {root} has no class folders (expected {root}/CLASS/*.jpg)")
+        for d in classes:
+            files = sorted(p for p in d.rglob("*") if _is_image(p))
+            if not files:
+                raise ParamError(f"{what}: class folder {d} is empty (no "
+                                 f"{'/'.join(e[1:] for e in IMAGE_EXTENSIONS[:3])} images)")
+            found.setdefault(d.name, []).extend(files)
+    return found
+
+
+def decode(path: str | Path, size: int, mode: str = "RGB") -> np.ndarray | None:
+    """One image as uint8 [C, size, size] (see the module docstring), or None if unreadable."""
+    try:
+        with Image.open(path) as im:
+            im = im.convert(mode)  # decodes fully: a truncated file raises here
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+    w, h = im.size
+    if min(w, h) != size:
+        if w <= h:
+            w, h = size, int(size * h / w)
+        else:
+            w, h = int(size * w / h), size
+        im = im.resize((w, h), Image.BILINEAR)
+    left, top = int(round((w - size) / 2.0)), int(round((h - size) / 2.0))
+    arr = np.asarray(im.crop((left, top, left + size, top + size)), dtype=np.uint8)
+    return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+
+
+def _decode_chunk(paths: list[str], size: int, mode: str) -> list[np.ndarray | None]:
+    return [decode(p, size, mode) for p in paths]
+
+
+def fingerprint(files: list[Path], labels: list[int], size: int, mode: str) -> str:
+    """A hash of what the cache depends on: every file's path, label, size and mtime."""
+    h = hashlib.sha1(f"v{CACHE_VERSION} {size} {mode}\n".encode())
+    for f, y in zip(files, labels):
+        st = f.stat()
+        h.update(f"{f}\0{y}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _paths(cache_dir: Path, split: str, size: int) -> tuple[Path, Path, Path]:
+    stem = f"{split}-{size}px"
+    return cache_dir / f"{stem}.npy", cache_dir / f"{stem}-labels.npy", cache_dir / f"{stem}.json"
+
+
+def _decode_all(files: list[Path], size: int, mode: str, workers: int, progress: bool,
+                what: str):
+    """Yield (index, array or None) for every file, in order, in worker processes if many."""
+    from tqdm.auto import tqdm
+    bar = tqdm(total=len(files), desc=f"decoding {what}", unit="img", disable=not progress,
+               leave=False)
+    names = [str(f) for f in files]
+    if workers < 1 or len(files) < _PARALLEL_FROM:
+        for i, name in enumerate(names):
+            yield i, decode(name, size, mode)
+            bar.update()
+    else:
+        step = 512
+        chunks = [names[i:i + step] for i in range(0, len(names), step)]
+        # spawn, not fork: the parent may hold torch threads that a fork would copy mid-lock
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            done = pool.map(_decode_chunk, chunks, [size] * len(chunks), [mode] * len(chunks))
+            i = 0
+            for arrays in done:
+                for a in arrays:
+                    yield i, a
+                    i += 1
+                bar.update(len(arrays))
+    bar.close()
+
+
+def build_cache(files: list[Path], labels: list[int], classes: list[str], cache_dir: Path,
+                split: str, size: int, mode: str = "RGB", workers: int = 0,
+                progress: bool = True) -> dict:
+    """Decode `files` into the split's cache files; return its metadata."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    x_path, y_path, meta_path = _paths(cache_dir, split, size)
+    channels = 1 if mode == "L" else 3
+    tmp = x_path.with_name(f"{x_path.stem}.tmp-{os.getpid()}.npy")
+    x = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
+                                  shape=(len(files), channels, size, size))
+    kept, bad = [], []
+    for i, arr in _decode_all(files, size, mode, workers, progress, split):
+        if arr is None:
+            bad.append(str(files[i]))
+            continue
+        x[len(kept)] = arr
+        kept.append(i)
+    if len(bad) > MAX_SKIPPED_FRACTION * len(files):
+        del x
+        tmp.unlink(missing_ok=True)
+        raise ParamError(f"{split}: {len(bad)} of {len(files)} images are unreadable (first: "
+                         f"{bad[0]}); more than {MAX_SKIPPED_FRACTION:.0%}, so the data is "
+                         "treated as broken")
+    if bad:  # rewrite without the skipped rows' empty tail
+        packed = np.lib.format.open_memmap(tmp.with_suffix(".packed.npy"), mode="w+",
+                                           dtype=np.uint8, shape=(len(kept),) + x.shape[1:])
+        packed[:] = x[:len(kept)]
+        packed.flush()
+        del x, packed
+        os.replace(tmp.with_suffix(".packed.npy"), tmp)
+    else:
+        x.flush()
+        del x
+    y = np.asarray([labels[i] for i in kept], dtype=np.int64)
+    meta = {"version": CACHE_VERSION, "fingerprint": fingerprint(files, labels, size, mode),
+            "classes": classes, "count": len(kept), "skipped": len(bad),
+            "skipped_files": bad[:20], "size": size, "mode": mode}
+    y_tmp = y_path.with_name(f"{y_path.stem}.tmp-{os.getpid()}.npy")
+    np.save(y_tmp, y)
+    os.replace(tmp, x_path)
+    os.replace(y_tmp, y_path)
+    meta_path.write_text(json.dumps(meta))  # written last: its presence marks a whole cache
+    return meta
+
+
+def load_cache(cache_dir: Path, split: str, size: int, expected_fingerprint: str):
+    """(x, y, meta) from a matching cache, or None when absent or stale."""
+    x_path, y_path, meta_path = _paths(cache_dir, split, size)
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return None
+    if meta.get("fingerprint") != expected_fingerprint or not x_path.is_file():
+        return None
+    # copy-on-write map: pages load on first touch, and torch gets a writable array
+    x = np.load(x_path, mmap_mode="c")
+    y = np.load(y_path)
+    if len(x) != len(y) or len(y) != meta.get("count"):
+        return None
+    return x, y, meta
+
+
+def cached_folder_split(by_class: dict[str, list[Path]], classes: list[str], cache_dir: Path,
+                        split: str, size: int, mode: str = "RGB", workers: int = 0,
+                        progress: bool = True):
+    """(x, y, meta) for one split: from the cache when it matches the files, else decoded."""
+    index = {c: i for i, c in enumerate(classes)}
+    files, labels = [], []
+    for c in sorted(by_class):
+        files += by_class[c]
+        labels += [index[c]] * len(by_class[c])
+    hit = load_cache(cache_dir, split, size, fingerprint(files, labels, size, mode))
+    if hit is not None:
+        return hit
+    build_cache(files, labels, classes, cache_dir, split, size, mode, workers, progress)
+    return load_cache(cache_dir, split, size, fingerprint(files, labels, size, mode))
+
+
+def writable_cache_dir(data_dir: Path, name: str) -> Path:
+    """`DATA_DIR/.regnet-cache`, or a per-folder one under ~/.cache when DATA_DIR is read-only."""
+    preferred = data_dir / ".regnet-cache"
+    try:
+        preferred.mkdir(parents=True, exist_ok=True)
+        probe = preferred / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return preferred
+    except OSError:
+        key = hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:12]
+        return Path.home() / ".cache" / "regnet" / f"{name}-{key}"
