@@ -51,3 +51,11 @@ def test_bad_files_name_the_file(tmp_path):
     with pytest.raises(ParamError, match=r"typo.yaml: unknown parameter DATA_BATCHSIZE "
                                          r"\(did you mean DATA_BATCH_SIZE\?\)"):
         params.resolve([typo])
+
+
+def test_a_run_folders_params_yaml_is_accepted_as_a_parameter_file(tmp_path):
+    record = tmp_path / "params.yaml"
+    record.write_text("params:\n  REGNETX: 400mf\n  DATA_BATCH_SIZE: 32\n"
+                      "network: {name: 400mf}\nprovenance: {git: abc}\n")
+    v = params.resolve([record])
+    assert v["REGNETX"] == "400mf" and v["DATA_BATCH_SIZE"] == 32

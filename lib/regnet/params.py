@@ -233,6 +233,8 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         raise ParamError(f"parameter file {path}{where} is not valid YAML") from None
     if not isinstance(data, dict):
         raise ParamError(f"parameter file {path} must hold a mapping of NAME: value")
+    if isinstance(data.get("params"), dict) and "provenance" in data:
+        data = data["params"]  # a run folder's params.yaml: repeat that run
     for key in data:
         if key not in PARAMS:
             raise ParamError(f"{path}: unknown parameter {key}{_suggest(str(key))}")
