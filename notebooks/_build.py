@@ -188,6 +188,44 @@ else:
                         "training loss", "training loss per epoch"); plt.show()"""),
 ]
 
+NOTEBOOKS["05_design_space"] = [
+    md("# 5. Design-space study\nThe paper's method: sample models from AnyNetX A to E and "
+       "RegNetX within one compute regime, train each briefly, and compare the design spaces "
+       "by the empirical distribution (EDF) of their errors, $F(e) = \\frac{1}{n}\\sum_i "
+       "\\mathbf{1}[e_i < e]$. Finished models are reused, so an interrupted sweep resumes."),
+    code(COLAB),
+    parameters("SWEEP_SPACES = None  # None: the sweep file's; e.g. anynetx_a,anynetx_e,regnetx\n"
+               "SWEEP_SAMPLES = None # None: the sweep file's models per design space"),
+    code("""import matplotlib.pyplot as plt
+import pandas as pd
+from regnet import analysis, designspace, experiments, notebook, report, sweep
+
+PARAMS_FILE = PARAMS_FILE or f"params/sweep_{PROFILE}.yaml"  # the profile's sweep
+values = notebook.resolve(globals())
+out = experiments.run_dir(values, "design_space")
+notebook.show_header("Design-space study: AnyNetX A-E and RegNetX", values,
+                     **{"sweep file": PARAMS_FILE, "models per space": values["SWEEP_SAMPLES"],
+                        "regime (M MACs at 56 px)":
+                        f"{values['SWEEP_MACS_MIN']:g}-{values['SWEEP_MACS_MAX']:g}"})"""),
+    md("## The design spaces\nEach step of the paper restricts the one before; the size is "
+       "the number of configurations the ranges allow (log10), before the compute limit."),
+    code("""report.show(pd.DataFrame([{"space": k, "log10 size": round(v, 2)}
+                         for k, v in designspace.sizes().items()]), "design-space sizes")"""),
+    md("## Sweep"),
+    code("results = sweep.run_sweep(values, out)"),
+    md("## Error EDFs\nA curve further up and to the left is a better design space."),
+    code("analysis.plot_edfs(results); plt.show()"),
+    code('report.show(analysis.summary(results), "error by design space")'),
+    md("## The paper's claims, checked on this sweep"),
+    code('report.show(analysis.claims_table(results), "claims")'),
+    md("## Error against each parameter"),
+    code("analysis.plot_params(results); plt.show()"),
+    md("## Every model"),
+    code("""cols = [c for c in ["space", "index", "ds", "ws", "gs", "bs", "macs", "params", "error",
+                     "seconds"] if c in results.columns]
+report.show(results[cols], "sampled models")"""),
+]
+
 def write(name, cells):
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",

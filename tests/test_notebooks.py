@@ -123,3 +123,14 @@ def test_a_bad_parameter_stops_the_notebook_in_its_first_cells(tiny, tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="unknown network '300mf'"):
         execute("02_train", tmp_path, PARAMS_FILE=str(tiny), REGNETX="300mf")
     assert not (tmp_path / "runs").exists()  # nothing trained
+
+
+def test_design_space_notebook_sweeps_and_plots_edfs(tiny, tmp_path):
+    nb = execute("05_design_space", tmp_path, PARAMS_FILE=str(tiny), SWEEP_SAMPLES=2,
+                 SWEEP_SPACES="anynetx_a,regnetx")
+    text = text_of(nb)
+    assert "claims" in text and "RegNetX" in text
+    results = tmp_path / "runs" / "quick" / "design_space" / "results.csv"
+    assert results.read_text().count("\n") == 1 + 4  # header + 2 models x 2 spaces
+    assert sum(1 for c in nb.cells for o in c.get("outputs", [])
+               if "image/png" in o.get("data", {})) == 2  # EDFs, error vs parameters

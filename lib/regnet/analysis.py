@@ -1,0 +1,202 @@
+"""Comparing design spaces by their error distributions, as the paper does.
+
+The error EDF of n models is F(e) = (1/n) * #{models with error < e}: the fraction of the
+space's models better than e. A space whose curve lies to the left is the better space.
+The area under F over an error range [lo, hi] is hi minus the mean error, so comparing
+areas and comparing means are the same test; `claims_table` reports both.
+
+Every function takes the results table (one row per trained model, columns `space` and
+`error` at least, as `sweep.load_results` returns it).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .designspace import SPACES, log10_size
+
+ERROR = "error"
+
+
+def edf(errors: Sequence[float], at: Iterable[float]) -> np.ndarray:
+    """F(e) for each e in `at`: the fraction of `errors` strictly below e."""
+    errors = np.sort(np.asarray(errors, dtype=float))
+    if errors.size == 0:
+        raise ValueError("an EDF needs at least one error")
+    return np.searchsorted(errors, np.asarray(at, dtype=float), side="left") / errors.size
+
+
+def edf_area(errors: Sequence[float], lo: float, hi: float) -> float:
+    """Area under F over [lo, hi], divided by hi - lo: 1 when every error is at or below lo."""
+    e = np.clip(np.asarray(errors, dtype=float), lo, hi)
+    return float((hi - e.mean()) / (hi - lo))
+
+
+def label(space: str) -> str:
+    """The paper's spelling of a space's name (AnyNetX_A), or the name itself."""
+    return SPACES[space].label if space in SPACES else space
+
+
+def colour(space: str) -> str:
+    """One colour per space, the same in every plot."""
+    names = list(SPACES)
+    return f"C{names.index(space) if space in names else len(names) + hash(space) % 4}"
+
+
+def _ordered(df: pd.DataFrame) -> list[str]:
+    """Spaces present in `df`, in the paper's order, unknown names last."""
+    present = list(dict.fromkeys(df["space"]))
+    return [s for s in SPACES if s in present] + [s for s in present if s not in SPACES]
+
+
+def summary(df: pd.DataFrame, metric: str = ERROR) -> pd.DataFrame:
+    """Per space: n, min, median, mean, max of the error, EDF area, and the space's size."""
+    lo, hi = float(df[metric].min()), float(df[metric].max())
+    rows = []
+    for space in _ordered(df):
+        e = df.loc[df["space"] == space, metric].to_numpy(float)
+        rows.append({"space": space, "label": label(space), "n": e.size,
+                     "min": e.min(), "median": float(np.median(e)), "mean": e.mean(),
+                     "max": e.max(),
+                     "edf_area": edf_area(e, lo, hi) if hi > lo else float("nan"),
+                     "log10_size": log10_size(space) if space in SPACES else float("nan")})
+    return pd.DataFrame(rows)
+
+
+# --- the paper's claims, checked -----------------------------------------------------------
+
+#: (claim, space, baseline, kind): "not worse" holds unless the space is clearly worse;
+#: "better" holds only when it is clearly better.
+CLAIMS = [
+    ("sharing b does not hurt", "anynetx_b", "anynetx_a", "not worse"),
+    ("sharing g as well does not hurt", "anynetx_c", "anynetx_b", "not worse"),
+    ("sharing b and g does not hurt", "anynetx_c", "anynetx_a", "not worse"),
+    ("increasing widths help", "anynetx_d", "anynetx_c", "better"),
+    ("increasing depths as well help", "anynetx_e", "anynetx_d", "better"),
+    ("increasing widths and depths help", "anynetx_e", "anynetx_c", "better"),
+    ("RegNetX is at least as good as AnyNetX_E", "regnetx", "anynetx_e", "not worse"),
+    ("RegNetX is at least as good as AnyNetX_A", "regnetx", "anynetx_a", "not worse"),
+]
+
+
+def mean_difference_ci(a: np.ndarray, b: np.ndarray, level: float = 0.9,
+                       resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Bootstrap interval of mean(a) - mean(b), resampling each group on its own."""
+    rng = np.random.default_rng(seed)
+    da = rng.choice(a, (resamples, a.size)).mean(axis=1)
+    db = rng.choice(b, (resamples, b.size)).mean(axis=1)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(da - db, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def verdict(ci: tuple[float, float]) -> str:
+    """'lower error', 'higher error' or 'no clear difference' from an interval of the gap."""
+    if ci[1] < 0:
+        return "lower error"
+    if ci[0] > 0:
+        return "higher error"
+    return "no clear difference"
+
+
+def claims_table(df: pd.DataFrame, metric: str = ERROR, level: float = 0.9,
+                 min_models: int = 2) -> pd.DataFrame:
+    """The paper's claims, each checked on the sweep: means, medians, EDF areas, the gap in
+    mean error with a bootstrap interval, and whether the numbers agree with the claim.
+
+    A claim whose spaces have fewer than `min_models` models each is listed as untested.
+    """
+    lo, hi = float(df[metric].min()), float(df[metric].max())
+    rows = []
+    for claim, space, base, kind in CLAIMS:
+        e = df.loc[df["space"] == space, metric].to_numpy(float)
+        f = df.loc[df["space"] == base, metric].to_numpy(float)
+        row = {"claim": claim, "space": label(space), "baseline": label(base),
+               "n": e.size, "n_baseline": f.size,
+               "log10_size": log10_size(space), "log10_size_baseline": log10_size(base)}
+        if min(e.size, f.size) < min_models:
+            rows.append({**row, "verdict": f"untested (needs {min_models}+ models in each)",
+                         "consistent": None})
+            continue
+        ci = mean_difference_ci(e, f, level)
+        seen = verdict(ci)
+        rows.append({
+            **row, "mean": e.mean(), "mean_baseline": f.mean(),
+            "median": float(np.median(e)), "median_baseline": float(np.median(f)),
+            "edf_area": edf_area(e, lo, hi) if hi > lo else float("nan"),
+            "edf_area_baseline": edf_area(f, lo, hi) if hi > lo else float("nan"),
+            "mean_gap": e.mean() - f.mean(), "gap_low": ci[0], "gap_high": ci[1],
+            "verdict": seen,
+            "consistent": seen != "higher error" if kind == "not worse"
+            else seen == "lower error",
+        })
+    return pd.DataFrame(rows)
+
+
+# --- plots -------------------------------------------------------------------------------
+
+def plot_edfs(df: pd.DataFrame, spaces: Sequence[str] | None = None, metric: str = ERROR,
+              ax=None, title: str | None = None):
+    """Error EDF of each space on one axis, legend "name n=, min=, mean=" as in the paper."""
+    import matplotlib.pyplot as plt
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    for space in spaces or _ordered(df):
+        e = np.sort(df.loc[df["space"] == space, metric].to_numpy(float))
+        if e.size == 0:
+            continue
+        # F jumps just after each error; start at 0 and end at 1 so every curve spans the axis
+        x = np.concatenate([[e[0]], e])
+        y = np.concatenate([[0.0], np.arange(1, e.size + 1) / e.size])
+        ax.step(x, y, where="post", color=colour(space),
+                label=f"{label(space)}  n={e.size}, min={e.min():.1f}, mean={e.mean():.1f}")
+    ax.set_xlabel(f"{metric} (%)")
+    ax.set_ylabel("cumulative prob.")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+#: Columns every space has (built from the spec), worth plotting error against.
+COMMON = ("depth", "width", "group_width", "bottleneck", "macs", "params", "acts")
+#: RegNetX's own numbers.
+REGNET = ("d", "w0", "wa", "wm", "g")
+#: Counts shown in millions, and the columns that spread over decades (log axis).
+MILLIONS = ("macs", "params", "acts")
+LOG_AXIS = ("width", "params", "w0", "wa")
+
+
+def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: str = ERROR,
+                spaces: Sequence[str] | None = None, ncols: int = 4):
+    """Error against each parameter, one panel per parameter, one colour per space."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+    if columns is None:
+        extra = [c for c in REGNET if c in df and df[c].notna().any()]
+        columns = [c for c in COMMON if c in df] + extra
+    nrows = max(1, -(-len(columns) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.8 * nrows), squeeze=False)
+    for ax, column in zip(axes.flat, columns):
+        for space in spaces or _ordered(df):
+            part = df[(df["space"] == space) & df[column].notna()]
+            if len(part):
+                x = part[column] / 1e6 if column in MILLIONS else part[column]
+                ax.scatter(x, part[metric], s=12, alpha=0.7, color=colour(space),
+                           label=label(space))
+        if column in LOG_AXIS:
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(ScalarFormatter())
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap
+        ax.set_xlabel(f"{column} (M)" if column in MILLIONS else column)
+        ax.set_ylabel(f"{metric} (%)")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(columns):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

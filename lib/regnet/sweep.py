@@ -1,0 +1,320 @@
+"""Train N sampled models from each design space and collect one results table.
+
+    values = regnet.params.resolve(["params/sweep_quick.yaml"])
+    df = run_sweep(values, "runs/sweep")          # resumable: run it again after a crash
+    df = load_results("runs/sweep")               # the table, rebuilt from the run folders
+
+Each model has its own folder, OUT/SPACE/INDEX/, and is finished when its `result.json`
+exists; a rerun skips finished models and retrains the rest. The table (`results.csv`,
+one row per finished model) is rebuilt from those files after every model, so it is
+whole even after a crash. The dataset is loaded once per process and reused by every model.
+
+Jobs are ordered index by index across spaces (a_0, b_0, ..., a_1, b_1, ...), so a sweep cut
+short still compares the spaces on equal numbers of models.
+
+One machine, several GPUs: one worker process per GPU (SWEEP_WORKERS=0 picks every visible
+GPU), worker i pinned to cuda:i and training jobs i, i+k, i+2k, ...
+
+Several machines: give each machine a shard, `--shard i/k` (jobs i, i+k, ...), with OUT on a
+shared file system, and let an existing launcher start the shards. With submitit on SLURM:
+
+    import submitit
+    from regnet import params, sweep
+    values = params.resolve(["params/sweep_course.yaml"])
+    ex = submitit.AutoExecutor(folder="runs/sweep/slurm")
+    ex.update_parameters(gpus_per_node=1, tasks_per_node=1, cpus_per_task=8,
+                         timeout_min=120, slurm_partition="gpu")
+    k = 8
+    jobs = ex.map_array(sweep.run_shard, [values] * k, ["runs/sweep"] * k, range(k), [k] * k)
+    [j.result() for j in jobs]                    # then: python -m regnet edf runs/sweep
+
+With Ray: `ray.get([ray.remote(num_gpus=1)(sweep.run_shard).remote(values, out, i, k)
+for i in range(k)])`. A shard that dies is resumed by running it again.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
+
+from .designspace import Regime, Sample, describe, sample_one, space_names
+from .params import ParamError
+
+RESULT = "result.json"
+TABLE = "results.csv"
+# Parameters that may change between runs into one sweep folder: how many models, where
+# they train and how it is watched. Any other change makes the finished models incomparable.
+FREE_TO_CHANGE = {"SWEEP_SPACES", "SWEEP_SAMPLES", "SWEEP_WORKERS", "DEVICE", "PROGRESS",
+                  "DATA_DIR", "FILE_LOAD", "FILE_SAVE", "COMPILE"}
+
+
+# --- what to train -----------------------------------------------------------------------
+
+def regime_of(values: Mapping[str, Any]) -> Regime:
+    """The compute regime from SWEEP_MACS_MIN / SWEEP_MACS_MAX (millions of MACs)."""
+    low, high = values["SWEEP_MACS_MIN"], values["SWEEP_MACS_MAX"]
+    if low > high:
+        raise ParamError(f"SWEEP_MACS_MIN={low:g} is above SWEEP_MACS_MAX={high:g}")
+    return Regime(macs_min=low * 1e6, macs_max=high * 1e6)
+
+
+def parse_shard(text: str | Sequence[int] | None) -> tuple[int, int]:
+    """`"2/8"` -> (2, 8): this process trains jobs 2, 10, 18, ... of 8 shards."""
+    if text is None:
+        return 0, 1
+    if isinstance(text, str):
+        head, _, tail = text.partition("/")
+        try:
+            i, k = int(head), int(tail)
+        except ValueError:
+            raise ParamError(f"--shard {text!r} must look like i/k, e.g. 0/4") from None
+    else:
+        i, k = text
+    if not 0 <= i < k:
+        raise ParamError(f"shard {i}/{k}: i must be in 0..k-1")
+    return i, k
+
+
+def plan(spaces: Sequence[str], samples: int, seed: int = 0, regime: Regime = Regime(),
+         shard: tuple[int, int] = (0, 1)) -> list[Sample]:
+    """The models of a sweep (or of one shard), index by index across the spaces."""
+    i, k = shard
+    jobs = [(space, index) for index in range(samples) for space in space_names(spaces)]
+    return [sample_one(space, index, seed, regime) for space, index in jobs[i::k]]
+
+
+# --- one model ---------------------------------------------------------------------------
+
+def run_dir(out: str | Path, s: Sample) -> Path:
+    """OUT/SPACE/INDEX: the folder of one model."""
+    return Path(out) / s.space / f"{s.index:04d}"
+
+
+def _same_config(a: Mapping, b: Mapping) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _identity(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k not in FREE_TO_CHANGE}
+
+
+def is_done(out: str | Path, s: Sample, values: Mapping[str, Any] | None = None) -> bool:
+    """Whether the model has a result; an error when that result is of another model or
+    was trained with other parameters (`values`, when given)."""
+    path = run_dir(out, s) / RESULT
+    if not path.is_file():
+        return False
+    stored = json.loads(path.read_text())
+    if not _same_config(stored["config"], s.config):
+        raise ParamError(f"{path} holds another model ({stored['config']}) than this sweep's "
+                         f"{s.key} ({s.config}): SWEEP_SEED or the regime changed; use a new "
+                         "--out")
+    if values is not None and "values" in stored:
+        old, new = _identity(stored["values"]), _identity(values)
+        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        if changed:
+            raise ParamError(f"{path} was trained with other {', '.join(changed)}; finished "
+                             "models would not compare: use a new --out or the old values")
+    return True
+
+
+def _write_json(path: Path, data: Any) -> None:
+    # write then rename, so a crash never leaves half a file that looks finished; the pid
+    # keeps workers and shards that write the same file from renaming each other's halves
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=1, default=float))
+    os.replace(tmp, path)
+
+
+def result_row(s: Sample, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """One row of the table: the sample's numbers and cost, and how training went."""
+    history = summary.get("history") or []
+    return {
+        **describe(s),
+        "error": 100.0 - float(summary["test_acc"]),
+        "best_error": 100.0 - float(summary.get("best_test_acc", summary["test_acc"])),
+        "seconds": float(summary.get("seconds", float("nan"))),
+        "epochs": len(history),
+        "trained_params": summary.get("params"), "trained_macs": summary.get("macs"),
+    }
+
+
+def fit_to_data(spec, dataset):
+    """The sampled network for the dataset's crop, classes and channels.
+
+    Samples are defined (and their MACs counted) at the regime's 56 px and 100 classes; a
+    quick sweep on small synthetic images trains the same stages on its own input.
+    """
+    if dataset is None or not hasattr(dataset, "crop"):
+        return spec
+    return spec.with_input(dataset.crop, dataset.num_classes, dataset.channels)
+
+
+def train_one(s: Sample, values: Mapping[str, Any], out: str | Path, dataset,
+              train_fn: Callable) -> dict[str, Any]:
+    """Train one sample into its folder and write its result.json; return its row."""
+    folder = run_dir(out, s)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_json(folder / "sample.json", {"space": s.space, "index": s.index,
+                                         "config": s.config, "complexity": s.complexity})
+    summary = train_fn(dict(values), folder, dataset=dataset, spec=fit_to_data(s.spec, dataset))
+    row = result_row(s, summary)
+    _write_json(folder / RESULT, {"config": s.config, "row": row, "values": dict(values),
+                                  "history": summary.get("history") or []})
+    return row
+
+
+# --- the loop ----------------------------------------------------------------------------
+
+def default_train(values, out=None, *, dataset=None, spec=None, progress=None):
+    """regnet.train.train, imported when the first model trains."""
+    from .train import train
+    return train(values, out, dataset=dataset, spec=spec, progress=progress)
+
+
+def default_data(values):
+    """regnet.data.load, imported when the first model trains."""
+    from .data import load
+    return load(values)
+
+
+def run_jobs(jobs: Sequence[Sample], values: Mapping[str, Any], out: str | Path,
+             train_fn: Callable = default_train, data_fn: Callable = default_data,
+             log: Callable[[str], None] | None = print) -> int:
+    """Train every unfinished job in turn; the dataset is loaded once, before the first."""
+    todo = [s for s in jobs if not is_done(out, s, values)]
+    if log:
+        log(f"{len(jobs) - len(todo)} of {len(jobs)} models already done, {len(todo)} to train")
+    dataset = data_fn(values) if todo else None
+    for n, s in enumerate(todo, 1):
+        start = time.perf_counter()
+        row = train_one(s, values, out, dataset, train_fn)
+        write_table(out)
+        if log:
+            log(f"[{n}/{len(todo)}] {s.key} {s.complexity['macs'] / 1e6:.0f} M MACs: "
+                f"error {row['error']:.2f}%, {time.perf_counter() - start:.1f} s")
+    return len(todo)
+
+
+def _worker(i: int, jobs, values, out, devices, train_fn, data_fn):
+    """Worker i of a one-machine sweep: its device, and jobs i, i+k, ..."""
+    device = devices[i]
+    if device.startswith("cuda"):
+        import torch
+        torch.cuda.set_device(device)
+    run_jobs(jobs[i::len(devices)], {**values, "DEVICE": device}, out, train_fn, data_fn,
+             log=lambda line: print(f"[{device}] {line}", flush=True))
+
+
+def devices_for(values: Mapping[str, Any]) -> list[str]:
+    """One device per worker: every visible GPU when SWEEP_WORKERS is 0 and DEVICE allows."""
+    workers, device = values["SWEEP_WORKERS"], values["DEVICE"]
+    if workers == 1 or device not in ("auto", "cuda"):
+        return [device]
+    import torch
+    count = torch.cuda.device_count()
+    if count < 2:
+        return [device]
+    if workers > count:
+        raise ParamError(f"SWEEP_WORKERS={workers} but only {count} GPUs are visible")
+    return [f"cuda:{i}" for i in range(workers or count)]
+
+
+def run_sweep(values: Mapping[str, Any], out: str | Path, *,
+              spaces: str | Sequence[str] | None = None, samples: int | None = None,
+              seed: int | None = None, shard: str | tuple[int, int] | None = None,
+              train_fn: Callable = default_train, data_fn: Callable = default_data,
+              devices: Sequence[str] | None = None,
+              log: Callable[[str], None] | None = print) -> pd.DataFrame:
+    """Sample, train what is not finished, and return the whole results table.
+
+    `spaces`, `samples` and `seed` default to SWEEP_SPACES, SWEEP_SAMPLES and SWEEP_SEED.
+    `devices` (default: from SWEEP_WORKERS and DEVICE) with more than one entry starts one
+    worker process per device; `train_fn` and `data_fn` must then be importable functions.
+    """
+    spaces = space_names(spaces or values["SWEEP_SPACES"])
+    samples = values["SWEEP_SAMPLES"] if samples is None else samples
+    seed = values["SWEEP_SEED"] if seed is None else seed
+    regime = regime_of(values)
+    jobs = plan(spaces, samples, seed, regime, parse_shard(shard))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / "sweep.json", {"spaces": spaces, "samples": samples, "seed": seed,
+                                     "regime": vars(regime), "values": dict(values)})
+    devices = list(devices or devices_for(values))
+    if len(devices) > 1:
+        import torch.multiprocessing as mp
+        mp.spawn(_worker, args=(jobs, dict(values), str(out), devices, train_fn, data_fn),
+                 nprocs=len(devices), join=True)
+    else:
+        run_jobs(jobs, {**values, "DEVICE": devices[0]}, out, train_fn, data_fn, log)
+    return write_table(out)
+
+
+def run_shard(values: Mapping[str, Any], out: str | Path, i: int, k: int) -> int:
+    """Shard i of k on this machine (for submitit or Ray); returns the finished models."""
+    df = run_sweep(values, out, shard=(i, k))
+    return len(df)
+
+
+# --- the table ---------------------------------------------------------------------------
+
+def load_results(out: str | Path) -> pd.DataFrame:
+    """One row per finished model under `out`, in the sweep's job order."""
+    rows = [json.loads(p.read_text())["row"] for p in sorted(Path(out).glob(f"*/*/{RESULT}"))]
+    if not rows:
+        return pd.DataFrame(columns=["space", "index", "error"])
+    return pd.DataFrame(rows).sort_values(["index", "space"], kind="stable") \
+        .reset_index(drop=True)
+
+
+def write_table(out: str | Path) -> pd.DataFrame:
+    """Rebuild results.csv from the finished folders; return the table."""
+    df = load_results(out)
+    tmp = Path(out) / f".{TABLE}.tmp-{os.getpid()}"
+    df.to_csv(tmp, index=False)
+    os.replace(tmp, Path(out) / TABLE)
+    return df
+
+
+# --- command line ------------------------------------------------------------------------
+
+def cmd_sweep(args) -> int:
+    """`python -m regnet sweep`: sample, train, tabulate."""
+    from . import params
+    overrides = {}
+    if args.space:
+        overrides["SWEEP_SPACES"] = ",".join(space_names(args.space))
+    if args.samples:
+        overrides["SWEEP_SAMPLES"] = args.samples
+    values = params.resolve(args.params, args.sets, overrides)
+    parse_shard(args.shard)  # a malformed shard is an error before any model trains
+    df = run_sweep(values, args.out, shard=args.shard)
+    print(f"{len(df)} models in {Path(args.out) / TABLE}")
+    return 0
+
+
+def cmd_edf(args) -> int:
+    """`python -m regnet edf DIR`: summary, claims table and plots of a finished sweep."""
+    from .analysis import claims_table, plot_edfs, plot_params, summary
+    df = load_results(args.dir)
+    if df.empty:
+        raise ParamError(f"{args.dir} holds no finished models (no */*/{RESULT})")
+    with pd.option_context("display.width", 160, "display.max_columns", 30):
+        print(summary(df).round(2).to_string(index=False))
+        print()
+        claims = claims_table(df)
+        print(claims[["claim", "n", "n_baseline", "verdict", "consistent"]
+                     + [c for c in ("mean", "mean_baseline", "gap_low", "gap_high")
+                        if c in claims]].round(2).to_string(index=False))
+    if not args.no_plots:
+        import matplotlib
+        matplotlib.use("Agg")
+        for name, fig in (("edf.png", plot_edfs(df)), ("params.png", plot_params(df))):
+            fig.savefig(Path(args.dir) / name, dpi=120, bbox_inches="tight")
+            print(f"wrote {Path(args.dir) / name}")
+    return 0

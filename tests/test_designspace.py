@@ -1,0 +1,243 @@
+"""Design-space samplers, space sizes, error EDFs and the claims table."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from regnet import designspace as ds
+from regnet.analysis import claims_table, edf, edf_area, plot_edfs, plot_params, summary
+from regnet.complexity import closed_form
+from regnet.params import ParamError
+
+N = 8  # models per space: enough to see every constraint, fast enough for the suite
+
+
+@pytest.fixture(scope="module")
+def samples():
+    return {space: ds.sample(space, N, seed=0) for space in ds.SPACES}
+
+
+def test_every_sample_lies_in_the_compute_regime(samples):
+    regime = ds.Regime()
+    for space, group in samples.items():
+        for s in group:
+            macs = closed_form(s.spec)["macs"]
+            assert regime.macs_min <= macs <= regime.macs_max, (space, s.index, macs)
+            assert s.complexity["macs"] == macs
+            assert (s.spec.input_size, s.spec.num_classes) == (56, 100)
+            assert [st.stride for st in s.spec.stages] == [1, 2, 2, 2]
+            assert (s.spec.stem_width, s.spec.stem_stride) == (24, 1)
+
+
+def test_a_narrower_regime_is_respected():
+    regime = ds.Regime(macs_min=300e6, macs_max=320e6)
+    for s in ds.sample("anynetx_c", 3, regime=regime):
+        assert 300e6 <= s.complexity["macs"] <= 320e6
+
+
+def test_anynet_draws_stay_in_the_papers_ranges(samples):
+    for space in ("anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e"):
+        for s in samples[space]:
+            c = s.config
+            assert len(c["d"]) == len(c["w"]) == len(c["b"]) == len(c["g"]) == 4
+            assert all(1 <= d <= 16 for d in c["d"])
+            assert all(8 <= w <= 1024 and w % 8 == 0 for w in c["w"])
+            assert set(c["b"]) <= {1, 2, 4}
+            assert set(c["g"]) <= {1, 2, 4, 8, 16, 32}
+            for st in s.spec.stages:  # built widths keep the paper's grid too
+                assert st.width <= 1024 and st.width % 8 == 0
+                assert st.inner_width % st.group_width == 0
+
+
+def test_anynetx_a_draws_each_stage_on_its_own(samples):
+    configs = [s.config for s in samples["anynetx_a"]]
+    assert any(len(set(c["b"])) > 1 for c in configs)
+    assert any(len(set(c["g"])) > 1 for c in configs)
+
+
+def test_b_shares_the_bottleneck_and_c_the_group_width_too(samples):
+    for s in samples["anynetx_b"]:
+        assert len(set(s.config["b"])) == 1
+        assert len({st.bottleneck for st in s.spec.stages}) == 1
+    assert any(len(set(s.config["g"])) > 1 for s in samples["anynetx_b"])
+    for space in ("anynetx_c", "anynetx_d", "anynetx_e"):
+        for s in samples[space]:
+            assert len(set(s.config["b"])) == 1 and len(set(s.config["g"])) == 1
+            g = s.config["g"][0]
+            # the shared g, shrunk only where a stage is narrower than g
+            assert [st.group_width for st in s.spec.stages] == \
+                [min(g, st.inner_width) for st in s.spec.stages]
+
+
+def test_d_widths_and_e_widths_and_depths_never_decrease(samples):
+    def up(xs):
+        return all(a <= b for a, b in zip(xs, xs[1:]))
+    for s in samples["anynetx_d"] + samples["anynetx_e"]:
+        assert up(s.config["w"]) and up(s.spec.widths)
+    for s in samples["anynetx_e"]:
+        assert up(s.config["d"]) and up(s.spec.depths)
+    assert not all(up(s.config["w"]) for s in samples["anynetx_c"])
+    assert not all(up(s.config["d"]) for s in samples["anynetx_d"])
+
+
+def test_regnetx_draws_stay_in_range_and_make_four_stages(samples):
+    for s in samples["regnetx"]:
+        c = s.config
+        assert 12 <= c["d"] <= 28
+        assert 8 <= c["w0"] <= 256 and c["w0"] % 8 == 0
+        assert 8 <= c["wa"] <= 256 and math.isclose(c["wa"] * 10, round(c["wa"] * 10))
+        assert 1.5 <= c["wm"] <= 3.0
+        assert c["g"] in (1, 2, 4, 8, 16, 32) and c["b"] == 1
+        assert len(s.spec.stages) == 4 and sum(s.spec.depths) == c["d"]
+        assert s.spec.stages == ds.regnet_spec(c).stages
+
+
+def test_same_seed_gives_the_same_samples_and_another_seed_others():
+    first = ds.sample("anynetx_a", 4, seed=3)
+    again = ds.sample("anynetx_a", 4, seed=3)
+    other = ds.sample("anynetx_a", 4, seed=4)
+    assert [s.config for s in first] == [s.config for s in again]
+    assert [s.spec for s in first] == [s.spec for s in again]
+    assert [s.config for s in first] != [s.config for s in other]
+
+
+def test_sample_i_does_not_depend_on_how_many_are_drawn():
+    many = ds.sample("regnetx", 5, seed=1)
+    tail = ds.sample("regnetx", 2, seed=1, start=3)
+    assert [s.config for s in many[3:]] == [s.config for s in tail]
+    assert [s.index for s in tail] == [3, 4]
+
+
+def test_spaces_draw_different_models_from_one_seed():
+    c = ds.sample("anynetx_c", 3)
+    d = ds.sample("anynetx_d", 3)
+    assert [s.config for s in c] != [s.config for s in d]
+
+
+def test_an_unreachable_regime_is_a_clear_error():
+    with pytest.raises(ParamError, match=r"anynetx_a: no model in 20 draws.*SWEEP_MACS"):
+        ds.sample_one("anynetx_a", 0, regime=ds.Regime(macs_min=1e12, macs_max=2e12),
+                      max_tries=20)
+
+
+def test_log_uniform_draws_cover_the_range_on_its_grid():
+    rng = np.random.default_rng(0)
+    ints = [ds._log_uniform(rng, 8, 256, 8) for _ in range(3000)]
+    assert min(ints) == 8 and max(ints) == 256 and all(v % 8 == 0 for v in ints)
+    # log-uniform: as many draws below 45 (~sqrt(8 * 256)) as above
+    assert 0.4 < np.mean(np.array(ints) < 45) < 0.6
+    floats = [ds._log_uniform(rng, 1.5, 3.0, 0.001) for _ in range(2000)]
+    assert 1.5 <= min(floats) and max(floats) <= 3.0
+    assert all(math.isclose(v * 1000, round(v * 1000)) for v in floats)
+
+
+def test_space_names_accept_short_forms_and_reject_unknown_ones():
+    assert ds.space_names("a, E,regnetx") == ["anynetx_a", "anynetx_e", "regnetx"]
+    with pytest.raises(ParamError, match="unknown design space 'anynetx_f'"):
+        ds.space_names("anynetx_f")
+
+
+def test_space_sizes_follow_from_the_ranges():
+    sizes = ds.sizes()
+    assert sizes["anynetx_a"] == pytest.approx(4 * math.log10(16 * 128 * 3 * 6))  # ~10^18
+    assert sizes["anynetx_b"] == pytest.approx(sizes["anynetx_a"] - 3 * math.log10(3))
+    assert sizes["anynetx_d"] == pytest.approx(
+        sizes["anynetx_c"] - 4 * math.log10(128) + math.log10(math.comb(131, 4)))
+    order = list(ds.SPACES)
+    assert all(sizes[a] > sizes[b] for a, b in zip(order, order[1:]))
+    # counted, not typed: a smaller range makes a smaller space
+    assert ds.log10_size("anynetx_a", ds.Ranges(depth=(1, 8))) == \
+        pytest.approx(sizes["anynetx_a"] - 4 * math.log10(2))
+
+
+def test_describe_gives_columns_every_space_shares(samples):
+    for space in ("anynetx_a", "regnetx"):
+        row = ds.describe(samples[space][0])
+        for column in ("space", "index", "depth", "width", "group_width", "bottleneck",
+                       "macs", "params", "acts", "ws", "ds"):
+            assert column in row
+    assert {"d1", "w4", "g2", "b3"} <= set(ds.describe(samples["anynetx_a"][0]))
+    assert {"w0", "wa", "wm"} <= set(ds.describe(samples["regnetx"][0]))
+
+
+# --- EDF and claims ----------------------------------------------------------------------
+
+def test_edf_counts_the_errors_strictly_below_each_point():
+    f = edf([10, 20, 20, 40], [5, 10, 15, 20, 20.5, 40, 41])
+    assert f.tolist() == [0, 0, 0.25, 0.25, 0.75, 0.75, 1.0]
+
+
+def test_edf_area_is_the_normalized_gap_to_the_mean():
+    assert edf_area([10, 20, 30], 10, 30) == pytest.approx(0.5)
+    grid = np.linspace(10, 30, 20001)
+    assert np.mean(edf([10, 20, 30], grid)) == pytest.approx(0.5, abs=1e-3)
+    assert edf_area([10, 10], 10, 30) == 1.0
+
+
+def _frame(means: dict, n: int = 20, spread: float = 1.0) -> pd.DataFrame:
+    """n errors per space, spread evenly around its mean: equal means, equal distributions."""
+    offsets = np.linspace(-spread, spread, n) if n > 1 else np.zeros(1)
+    return pd.DataFrame([{"space": s, "error": m + o} for s, m in means.items()
+                         for o in offsets])
+
+
+PAPERLIKE = {"anynetx_a": 50, "anynetx_b": 50, "anynetx_c": 50, "anynetx_d": 46,
+             "anynetx_e": 43, "regnetx": 42}
+
+
+def test_claims_table_agrees_when_the_numbers_follow_the_paper():
+    table = claims_table(_frame(PAPERLIKE))
+    assert table["consistent"].all(), table[["claim", "verdict"]]
+    row = table.set_index("claim").loc["increasing widths help"]
+    assert row["verdict"] == "lower error"
+    assert row["mean_gap"] == pytest.approx(row["mean"] - row["mean_baseline"])
+    assert row["gap_low"] < -4 < row["gap_high"] < 0
+    assert row["log10_size"] < row["log10_size_baseline"]
+
+
+def test_claims_table_flags_a_space_that_does_worse():
+    table = claims_table(_frame({**PAPERLIKE, "anynetx_d": 55})).set_index("claim")
+    assert table.loc["increasing widths help", "verdict"] == "higher error"
+    assert not table.loc["increasing widths help", "consistent"]
+    # a tie is no evidence that a space helps, but it does not hurt either
+    tie = claims_table(_frame({**PAPERLIKE, "anynetx_b": 50}, spread=3)).set_index("claim")
+    assert tie.loc["sharing b does not hurt", "verdict"] == "no clear difference"
+    assert tie.loc["sharing b does not hurt", "consistent"]
+
+
+def test_claims_with_too_few_models_are_left_untested():
+    table = claims_table(_frame({"anynetx_a": 50, "anynetx_b": 49}, n=1)).set_index("claim")
+    assert table.loc["sharing b does not hurt", "verdict"].startswith("untested")
+    assert table.loc["increasing widths help", "consistent"] is None
+
+
+def test_summary_counts_each_space():
+    df = pd.DataFrame({"space": ["regnetx"] * 3 + ["anynetx_a"] * 2,
+                       "error": [10.0, 20.0, 30.0, 40.0, 50.0]})
+    s = summary(df).set_index("space")
+    assert list(s.index) == ["anynetx_a", "regnetx"]  # the paper's order
+    assert s.loc["regnetx", ["n", "min", "median", "mean"]].tolist() == [3, 10, 20, 20]
+    assert s.loc["anynetx_a", "label"] == "AnyNetX_A"
+
+
+def test_edf_plot_legend_shows_n_min_and_mean():
+    import matplotlib
+    matplotlib.use("Agg")
+    df = pd.DataFrame({"space": ["anynetx_c"] * 3, "error": [10.0, 20.0, 30.0]})
+    fig = plot_edfs(df)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["AnyNetX_C  n=3, min=10.0, mean=20.0"]
+    line = fig.axes[0].get_lines()[0]
+    assert line.get_ydata()[0] == 0 and line.get_ydata()[-1] == 1
+
+
+def test_parameter_plot_has_a_panel_per_parameter(samples):
+    import matplotlib
+    matplotlib.use("Agg")
+    rows = [{**ds.describe(s), "error": 50.0 + i} for group in samples.values()
+            for i, s in enumerate(group[:2])]
+    fig = plot_params(pd.DataFrame(rows))
+    shown = [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
+    assert shown == ["depth", "width", "group_width", "bottleneck", "macs (M)", "params (M)",
+                     "acts (M)", "d", "w0", "wa", "wm", "g"]
