@@ -217,7 +217,12 @@ notebook.show_header("Design-space study: AnyNetX A-E and RegNetX", values,
     code("analysis.plot_edfs(results); plt.show()"),
     code('report.show(analysis.summary(results), "error by design space")'),
     md("## The paper's claims, checked on this sweep"),
-    code('report.show(analysis.claims_table(results), "claims")'),
+    code("""claims = analysis.claims_table(results)
+claims["90% interval of the gap"] = [f"[{lo:+.1f}, {hi:+.1f}]"
+                                     for lo, hi in zip(claims["gap_low"], claims["gap_high"])]
+report.show(claims[["claim", "space", "baseline", "n", "mean", "mean_baseline",
+                    "mean_gap", "90% interval of the gap", "verdict"]].round(1),
+            "claims: mean error (%) of the space against its baseline")"""),
     md("## Error against each parameter"),
     code("analysis.plot_params(results); plt.show()"),
     md("## Every model"),

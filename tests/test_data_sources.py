@@ -1,5 +1,6 @@
 """Datasets: image folders and their cache, Fashion-MNIST IDX files, synthetic data, errors."""
 import subprocess
+from pathlib import Path
 import sys
 
 import numpy as np
@@ -123,7 +124,8 @@ def test_a_truncated_idx_file_is_an_error_naming_it(tmp_path):
         data.load(_values(DATASET="fashion-mnist", DATA_DIR=str(tmp_path)))
 
 
-def test_missing_fashion_mnist_files_say_where_to_put_them(tmp_path):
+def test_missing_fashion_mnist_files_say_where_to_put_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "FASHION_MNIST_DIRS", ())  # hide a system-wide copy
     with pytest.raises(ParamError, match="put the four IDX files in DATA_DIR"):
         data.load(_values(DATASET="fashion-mnist", DATA_DIR=str(tmp_path), DATA_DOWNLOAD=False))
 
@@ -192,3 +194,12 @@ def test_bench_data_prints_batches_per_second_of_both_pipelines(capsys):
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and result["project"]["batches"] == result["seed"]["batches"] == 2
     assert result["project"]["batches_per_s"] > 0 and result["seed"]["batches_per_s"] > 0
+
+
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+                    reason="Debian's dataset-fashion-mnist is not installed")
+def test_debians_fashion_mnist_loads_as_a_real_ten_class_dataset():
+    ds = data.load(_values(DATASET="fashion-mnist", DATA_DOWNLOAD=False))
+    assert ds.train_x.shape == (60000, 1, 28, 28) and ds.test_x.shape == (10000, 1, 28, 28)
+    assert ds.train_y.bincount().tolist() == [6000] * 10
+    assert ds.train_x.dtype == torch.uint8 and 0.2 < ds.train_x.float().mean() / 255 < 0.4

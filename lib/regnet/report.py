@@ -280,9 +280,10 @@ def plot_history(histories: dict, key: str, ylabel: str, title: str):
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     for label, history in histories.items():
-        ax.plot([r["epoch"] + 1 for r in history], [r[key] for r in history],
+        ax.plot([r["epoch"] for r in history], [r[key] for r in history],  # from 1
                 marker="o" if len(history) < 20 else None, ms=3, label=str(label))
     ax.set_xlabel("epoch")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
