@@ -233,6 +233,8 @@ report.show(results[cols], "sampled models")"""),
 
 def write(name, cells):
     nb = new_notebook(cells=cells)
+    for i, cell in enumerate(nb.cells):  # stable ids: the files change only when cells do
+        cell.id = f"{name.replace('_', '-')}-{i}"
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
