@@ -98,6 +98,15 @@ def test_implementation_notebook_tabulates_every_operator_with_totals(tiny, tmp_
     assert "seed 000 (convs only)" in text
 
 
+def test_a_yaml_file_given_as_papermill_f_sets_the_parameters(tiny, tmp_path):
+    # `papermill -f FILE` reads the YAML and injects each key as a parameter, exactly so.
+    import yaml
+    file_params = yaml.safe_load("REGNETX: 400mf\nDATA_NUM_CLASSES: 10\n")
+    text = text_of(execute("03_implementation", tmp_path, **file_params))
+    assert "Implementation: 400mf" in text
+    assert "4,809,924" in text  # course 400MF's params, from the built model
+
+
 def test_train_notebook_trains_then_reuses_the_run(tiny, tmp_path):
     first = text_of(execute("02_train", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom"))
     assert "training custom into" in first and "Final test accuracy =" in first
