@@ -75,7 +75,8 @@ def download(url: str, dest: str | Path, expected: str | None = None,
             verify(part, expected, shown=dest)
         os.replace(part, dest)
     except OSError as e:  # URLError is an OSError: no network, 404, a full disk
-        raise ParamError(f"could not download {url} to {dest}: {e}") from None
+        raise ParamError(f"could not download {url} to {dest}: {e} (offline? put the file "
+                         f"there yourself, or set DATA_DIR to a folder that has it)") from None
     finally:
         part.unlink(missing_ok=True)
     return dest

@@ -117,13 +117,13 @@ class Datasets:
 def train_or_reuse(values: Mapping[str, Any], out: Path, datasets: Datasets | None = None,
                    log=print) -> dict[str, Any]:
     """Train into `out`, or reuse it when it holds a finished run of these parameters."""
-    from .train import is_finished, train
+    from .train import is_finished, prepare_rerun, train
     if is_finished(out, values):
         log(f"reusing the finished run in {_short(out)}")
     else:
         log(f"training {values['REGNETX']} into {_short(out)}")
         ds = (datasets or Datasets()).get(values)
-        train(values, out, dataset=ds)
+        train(prepare_rerun(out, values, log=log), out, dataset=ds)
     return run_summary(values, out)
 
 

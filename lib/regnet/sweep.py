@@ -172,7 +172,9 @@ def train_one(s: Sample, values: Mapping[str, Any], out: str | Path, dataset,
 
 def default_train(values, out=None, *, dataset=None, spec=None, progress=None):
     """regnet.train.train, imported when the first model trains."""
-    from .train import train
+    from .train import prepare_rerun, train
+    if out is not None:  # a model interrupted by a crash starts again, or resumes
+        values = prepare_rerun(out, values, spec)
     return train(values, out, dataset=dataset, spec=spec, progress=progress)
 
 

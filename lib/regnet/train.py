@@ -396,6 +396,10 @@ def check_run_folder(out: Path | None, values: Mapping[str, Any], proc) -> dict 
         if not os.access(out, os.W_OK):
             raise ParamError(f"--out {out} is not writable")
     if not values["FILE_LOAD"]:
+        done = len(read_metrics(out)) if (out / "metrics.jsonl").is_file() else 0
+        if done or (out / "last.pt").exists():
+            raise ParamError(f"--out {out} already holds a run ({done} epochs); FILE_LOAD=1 "
+                             "resumes it, or choose another folder (nothing was overwritten)")
         return None
     last = out / "last.pt"
     if not last.is_file():
@@ -466,9 +470,9 @@ def read_metrics(run_dir: str | Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def is_finished(run_dir: str | Path, values: Mapping[str, Any],
-                spec: space.NetSpec | None = None) -> bool:
-    """Whether `run_dir` holds a completed run of these parameters (and this spec, if given)."""
+def same_run(run_dir: str | Path, values: Mapping[str, Any],
+             spec: space.NetSpec | None = None) -> bool:
+    """Whether `run_dir` holds a run (finished or not) of these parameters (and this spec)."""
     path = Path(run_dir) / "params.yaml"
     if not path.is_file():
         return False
@@ -478,10 +482,40 @@ def is_finished(run_dir: str | Path, values: Mapping[str, Any],
     if {k: v for k, v in saved.items() if k not in NOT_IDENTITY} != \
             {k: v for k, v in wanted.items() if k not in NOT_IDENTITY}:
         return False
-    if spec is not None and record.get("network") != spec_to_dict(spec):
+    return spec is None or record.get("network") == spec_to_dict(spec)
+
+
+def is_finished(run_dir: str | Path, values: Mapping[str, Any],
+                spec: space.NetSpec | None = None) -> bool:
+    """Whether `run_dir` holds a completed run of these parameters (and this spec, if given)."""
+    if not same_run(run_dir, values, spec):
         return False
     rows = read_metrics(run_dir)
-    return bool(rows) and rows[-1]["epoch"] == total_epochs(wanted)
+    return bool(rows) and rows[-1]["epoch"] == total_epochs(check_all(values))
+
+
+def prepare_rerun(out: str | Path, values: Mapping[str, Any],
+                  spec: space.NetSpec | None = None, log=print) -> dict:
+    """The values for training into `out` again, without losing what it holds.
+
+    A run of the same parameters continues from its last.pt (FILE_LOAD=1); one without a
+    checkpoint starts afresh (it would retrace the same steps); a run of other parameters is
+    moved aside to `<out>.replaced-<time>`, never deleted.
+    """
+    out = Path(out)
+    values = {**values, "FILE_LOAD": False}
+    if not (out / "metrics.jsonl").exists() and not (out / "last.pt").exists():
+        return values
+    if same_run(out, values, spec):
+        if (out / "last.pt").is_file():
+            log(f"resuming the unfinished run in {out}")
+            return {**values, "FILE_LOAD": True}
+        (out / "metrics.jsonl").unlink()
+        return values
+    aside = out.with_name(f"{out.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}")
+    out.rename(aside)
+    log(f"moved a run of other parameters from {out} to {aside}")
+    return values
 
 
 def summarize(history: list[dict], spec, seconds: float, out) -> dict:
