@@ -161,7 +161,7 @@ NOTEBOOKS["04_extras"] = [
     code(COLAB),
     parameters('EXPERIMENT = "variants"   # variants, group_width, epochs, test_crops, bottleneck'),
     code("""import matplotlib.pyplot as plt
-from regnet import experiments, notebook, report
+from regnet import data, experiments, notebook, report
 
 values = notebook.resolve(globals())
 exp = experiments.load(EXPERIMENT, values["PROFILE"])
@@ -171,11 +171,11 @@ print(exp.description)"""),
     code("""if exp.kind == "test_crops":
     crops, summary = experiments.crop_study(values, exp)
     report.show(crops, f"{values['REGNETX']}: test accuracy per test crop")
-    data = experiments.data_settings(values)
-    report.plot_crops(crops, data["DATA_CROP"], data["DATA_RESIZE"]); plt.show()
+    sizes = data.settings(values)
+    report.plot_crops(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]); plt.show()
     best = crops.loc[crops["test acc (%)"].idxmax()]
     print(f"best test crop: {int(best['test crop'])} px, {best['test acc (%)']:.2f}% "
-          f"(training crop: {data['DATA_CROP']} px)")
+          f"(training crop: {sizes['DATA_CROP']} px)")
 else:
     df = experiments.run_experiment(values, exp)
     table = df.drop(columns=["history", "run"])

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -31,6 +29,7 @@ from . import data, space
 from .complexity import closed_form
 from .model import build
 from .params import check_all
+from .provenance import describe_device
 from .schedule import rate
 from .train import autocast_for, make_optimizer, pick_device, train_step
 
@@ -50,7 +49,7 @@ def bench(values: Mapping[str, Any], steps: int = 20, warmup: int = 3,
     result = {
         "network": spec.name, "params": cost["params"], "macs": cost["macs"],
         "batch": batch, "crop": ds.crop, "steps": steps, "warmup_steps": warmup,
-        "device": device_name(device), "torch": str(torch.__version__),
+        "device": describe_device(device), "torch": str(torch.__version__),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(["python -m regnet", *sys.argv[1:]]),
         "pipeline": measure_pipeline(values, spec, ds, device, steps, warmup),
@@ -176,14 +175,6 @@ def write_image_folder(x: torch.Tensor, y: torch.Tensor, root: Path) -> None:
         folder = root / f"class{label:03d}"
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(img.transpose(1, 2, 0).squeeze()).save(folder / f"{i}.jpg", quality=90)
-
-
-def device_name(device: torch.device) -> str:
-    """The device in words, for the record."""
-    if device.type == "cuda":
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, " \
-           f"{torch.get_num_threads()} threads)"
 
 
 def cmd_bench(args) -> int:

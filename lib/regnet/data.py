@@ -32,7 +32,8 @@ from . import images
 from .batches import Batches, center_crop, resize_short
 from .params import DATASETS, ParamError
 
-__all__ = ["DATASETS", "Dataset", "Batches", "dataset_defaults", "load", "synthetic"]
+__all__ = ["DATASETS", "Dataset", "Batches", "dataset_defaults", "load", "settings",
+           "synthetic"]
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 FASHION_MNIST_DIRS = ("/usr/share/datasets/fashion-mnist",)
@@ -348,23 +349,30 @@ def _stats(values: tuple[float, ...], channels: int) -> tuple[float, ...]:
     return (sum(values) / len(values),) * channels  # RGB statistics for a grey view
 
 
+def settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The dataset's natural DATA_* values with every one that `values` sets on top."""
+    name = _check_name(values.get("DATASET", "synthetic"))
+    out = dataset_defaults(name, values)
+    out.update({k: v for k, v in values.items() if k in out and v is not None})
+    out["DATA_TEST_CROP"] = values.get("DATA_TEST_CROP") or out["DATA_CROP"]
+    return out
+
+
 def load(values: Mapping[str, Any]) -> Dataset:
     """The dataset that `values` (resolved parameters) names, with its defaults filled in."""
     name = _check_name(values.get("DATASET", "synthetic"))
-    d = dataset_defaults(name, values)
-    size = values.get("DATA_IMAGE_SIZE") or d["DATA_IMAGE_SIZE"]
+    d, s = dataset_defaults(name, values), settings(values)
+    size = s["DATA_IMAGE_SIZE"]
     tx, ty, vx, vy, classes, skipped, source = _LOADERS[name](values, size, d)
     tx, vx = _resize_square(tx, size), _resize_square(vx, size)
-    channels = values.get("DATA_NUM_CHANNELS") or d["DATA_NUM_CHANNELS"]
+    channels = s["DATA_NUM_CHANNELS"]
     tx, vx = _match_channels(tx, channels, name), _match_channels(vx, channels, name)
     wanted = values.get("DATA_NUM_CLASSES")
     if wanted is not None and wanted != len(classes):
         raise ParamError(f"DATA_NUM_CLASSES={wanted} but {name} has {len(classes)} classes; "
                          "leave it unset to use the dataset's")
-    crop = values.get("DATA_CROP") or d["DATA_CROP"]
     return Dataset(
         name=name, train_x=tx, train_y=ty, test_x=vx, test_y=vy, classes=classes,
-        mean=_stats(d["mean"], channels), std=_stats(d["std"], channels), crop=crop,
-        resize=values.get("DATA_RESIZE") or d["DATA_RESIZE"],
-        test_crop=values.get("DATA_TEST_CROP") or crop,
+        mean=_stats(d["mean"], channels), std=_stats(d["std"], channels), crop=s["DATA_CROP"],
+        resize=s["DATA_RESIZE"], test_crop=s["DATA_TEST_CROP"],
         scale_min=values.get("DATA_SCALE_MIN", 0.35), skipped=skipped, source=source)

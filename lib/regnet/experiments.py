@@ -129,40 +129,21 @@ def train_or_reuse(values: Mapping[str, Any], out: Path, datasets: Datasets | No
 
 def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
     """One row from a finished run folder: size, time per epoch, final and best accuracy."""
-    from .train import read_metrics
+    from .train import read_metrics, spec_from_dict, summarize
     history = read_metrics(out)
     if not history:
         raise ParamError(f"{_short(out)} holds no metrics; delete it and run again")
-    spec = _spec_of(values)
-    from .complexity import closed_form
-    cx = closed_form(spec)
-    last = history[-1]
+    network = yaml.safe_load((Path(out) / "params.yaml").read_text())["network"]
+    s = summarize(history, spec_from_dict(network), sum(r["epoch_seconds"] for r in history),
+                  out)
     steady = [r["epoch_seconds"] for r in history[1:]] or [history[0]["epoch_seconds"]]
     return {
-        "params": cx["params"], "MACs": cx["macs"], "epochs": len(history),
-        "batch": values["DATA_BATCH_SIZE"],
-        "time/epoch (s)": statistics.median(steady),
-        "images/s": statistics.median(r["images_per_second"] for r in history),
-        "train loss": last["train_loss"], "test acc (%)": last["test_acc"],
-        "best test acc (%)": max(r["test_acc"] for r in history),
-        "test top-5 (%)": last.get("test_top5"), "history": history, "run": str(out),
+        "params": s["params"], "MACs": s["macs"], "epochs": s["epochs"],
+        "batch": values["DATA_BATCH_SIZE"], "time/epoch (s)": statistics.median(steady),
+        "images/s": s["images_per_second"], "train loss": s["train_loss"],
+        "test acc (%)": s["test_acc"], "best test acc (%)": s["best_test_acc"],
+        "test top-5 (%)": s["test_top5"], "history": history, "run": str(out),
     }
-
-
-def data_settings(values: Mapping[str, Any]) -> dict[str, Any]:
-    """DATA_* values with the dataset's natural defaults filled in."""
-    from .data import dataset_defaults
-    settings = dataset_defaults(values["DATASET"], values)
-    settings.update({k: v for k, v in values.items() if k in settings and v is not None})
-    return settings
-
-
-def _spec_of(values: Mapping[str, Any]):
-    """The network a run trains, at the data's input size, classes and channels."""
-    from .space import named
-    d = data_settings(values)
-    return named(values["REGNETX"], values, input_size=d["DATA_CROP"],
-                 num_classes=d["DATA_NUM_CLASSES"], in_channels=d["DATA_NUM_CHANNELS"])
 
 
 def _short(path: Path) -> str:

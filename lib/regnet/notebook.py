@@ -8,14 +8,12 @@ every UPPER_CASE global of the vocabulary that is not None.
 from __future__ import annotations
 
 import datetime as _dt
-import platform
-import subprocess
 from pathlib import Path
 from typing import Any, Mapping
 
 from . import params as _params
+from .provenance import ROOT, describe_device, git_state
 
-ROOT = Path(__file__).resolve().parents[2]
 PROFILES = ("quick", "course")
 
 
@@ -40,24 +38,14 @@ def resolve(namespace: Mapping[str, Any]) -> dict[str, Any]:
 
 def git_commit() -> str:
     """The checked-out commit (with +dirty when the tree has changes), or 'unknown'."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
-                                capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout
-        return (commit + ("+dirty" if dirty.strip() else "")) or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+    commit, dirty = git_state()
+    return f"{commit[:12]}{'+dirty' if dirty else ''}" if commit else "unknown"
 
 
 def device_name(device: str = "auto") -> str:
-    """A readable name for the device the notebook computes on."""
-    import torch
-    if device in ("auto", "cuda") and torch.cuda.is_available() or device.startswith("cuda:"):
-        return torch.cuda.get_device_name(0 if device in ("auto", "cuda")
-                                          else int(device.split(":")[1]))
-    return f"CPU ({platform.processor() or platform.machine()}, " \
-           f"{torch.get_num_threads()} threads)"
+    """The device the notebook's training picks for DEVICE, in words."""
+    from .train import pick_device
+    return describe_device(pick_device(device))
 
 
 def provenance(values: Mapping[str, Any], **extra) -> dict[str, Any]:

@@ -26,7 +26,6 @@ import math
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import time
 from contextlib import nullcontext
@@ -43,6 +42,7 @@ from . import data, space
 from .complexity import closed_form
 from .model import RegNet, build
 from .params import ParamError, check_all, defaults, total_epochs
+from .provenance import describe_device, git_state
 from .schedule import step_rate
 
 CHECK_EVERY = 25  # steps between host syncs: the NaN check and the progress bar's loss
@@ -441,20 +441,11 @@ def write_atomic(path: Path, text: str) -> None:
 
 def provenance(ds, proc) -> dict:
     """Where and from what a run came: commit, date, device, versions, dataset."""
-    def git(*args):
-        try:
-            r = subprocess.run(["git", *args], cwd=Path(__file__).parent, text=True,
-                               capture_output=True, timeout=10)
-            return r.stdout.strip() if r.returncode == 0 else None
-        except (OSError, subprocess.SubprocessError):
-            return None
-    device = proc.device
-    name = (torch.cuda.get_device_name(device) if device.type == "cuda"
-            else platform.processor() or platform.machine())
+    commit, dirty = git_state()
     return {
-        "git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain")),
+        "git_commit": commit, "git_dirty": dirty,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "device": f"{device} ({name})", "processes": proc.world,
+        "device": describe_device(proc.device), "processes": proc.world,
         "torch": str(torch.__version__), "python": platform.python_version(),
         "dataset": {"name": ds.name, "train": len(ds.train_y), "test": len(ds.test_y),
                     "classes": ds.num_classes, "crop": ds.crop},
