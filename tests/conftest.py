@@ -11,6 +11,6 @@ torch.set_num_threads(1)
 
 @pytest.fixture
 def values():
-    """The default parameter values, resolved and checked."""
+    """The default parameter values, resolved and checked, as a dict a test may change."""
     from regnet.params import resolve
-    return resolve()
+    return dict(resolve())

@@ -6,7 +6,7 @@ from torch import nn
 
 from datafiles import imagefolder
 from regnet import data
-from regnet.batches import crop_boxes, random_resized_crop
+from regnet.data.batches import crop_boxes, random_resized_crop
 from regnet.params import ParamError, resolve
 
 

@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from datafiles import image_tree, zip_folder
-from regnet import data, download, images
+from regnet import data
+from regnet.data import cache as images
+from regnet.data import download
 from regnet.params import ParamError, resolve
 
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from datafiles import image_tree, imagefolder, write_idx
-from regnet import data, images
+from regnet.data import datasets as data
+from regnet.data import cache as images
 from regnet.cli import main
 from regnet.params import ParamError, resolve
 

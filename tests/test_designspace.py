@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regnet import designspace as ds
-from regnet.analysis import claims_table, edf, edf_area, plot_edfs, plot_params, summary
-from regnet.complexity import closed_form
+from regnet.arch import designspace as ds
+from regnet.study.analysis import claims_table, edf, edf_area, plot_edfs, plot_params, summary
+from regnet.arch.complexity import closed_form
 from regnet.params import ParamError
 
 N = 8  # models per space: enough to see every constraint, fast enough for the suite

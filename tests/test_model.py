@@ -3,16 +3,17 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from regnet import space
-from regnet.complexity import closed_form, operator_table, totals
-from regnet.model import build
+from regnet.arch import space
+from regnet.params import resolve
+from regnet.arch.complexity import closed_form, operator_table, totals
+from regnet.arch.model import build
 
 COURSE = ["200mf", "400mf", "600mf", "800mf", "1.6gf", "custom"]
 
 
 @pytest.mark.parametrize("name", list(space.NAMES))
 def test_every_named_variant_runs_a_forward_pass_at_its_input_size(name):
-    spec = space.named(name)
+    spec = space.named(name, resolve().model)
     model = build(spec).eval()
     with torch.no_grad():
         out = model(torch.randn(2, spec.in_channels, spec.input_size, spec.input_size))
@@ -55,7 +56,7 @@ def test_projection_only_where_the_shape_changes():
 
 @pytest.mark.parametrize("name", ["200mf", "regnetx_400mf", "regnety_200mf", "custom"])
 def test_operator_table_equals_closed_form_and_counts_every_parameter(name):
-    spec = space.named(name)
+    spec = space.named(name, resolve().model)
     model = build(spec)
     rows = operator_table(model)
     assert totals(rows) == closed_form(spec)
@@ -64,7 +65,7 @@ def test_operator_table_equals_closed_form_and_counts_every_parameter(name):
 
 @pytest.mark.parametrize("name", ["200mf", "regnetx_200mf", "regnety_400mf"])
 def test_operator_table_macs_agree_with_torch_flop_counter(name):
-    spec = space.named(name)
+    spec = space.named(name, resolve().model)
     model = build(spec).eval()
     rows = operator_table(model)
     with FlopCounterMode(display=False) as counter, torch.no_grad():

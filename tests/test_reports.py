@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from regnet import pipeline
+from regnet.report import render as pipeline
 from regnet.params import ParamError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import pytest
 
 from regnet.cli import main
 from regnet.params import resolve
-from regnet.schedule import rate, step_rate, warmup_cosine
+from regnet.engine.schedule import rate, step_rate, warmup_cosine
 
 SEED_001 = ["TRAINING_LR_MAX=0.1", "TRAINING_LR_INIT_SCALE=0.5", "TRAINING_LR_INIT_EPOCHS=5",
             "TRAINING_LR_FINAL_SCALE=0.01", "TRAINING_LR_FINAL_EPOCHS=55"]

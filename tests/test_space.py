@@ -1,8 +1,9 @@
 """The design space: pycls's generator and quantization, named variants, bad input."""
 import pytest
 
-from regnet import space
-from regnet.complexity import closed_form
+from regnet.arch import space
+from regnet.params import Config
+from regnet.arch.complexity import closed_form
 from regnet.params import ParamError
 
 # pycls dev/model_complexity.json (DESIGN.md): flops are multiply-adds.
@@ -91,7 +92,7 @@ def test_unknown_variant_lists_the_valid_names():
 def test_custom_network_comes_from_model_parameters(values):
     values.update(MODEL_BLOCKS=[1, 2], MODEL_CHANNELS=[32, 64], MODEL_GROUP_WIDTH=16,
                   MODEL_TAIL_OUT_CHANNELS=16, MODEL_BOTTLENECK=2.0)
-    spec = space.named("custom", values)
+    spec = space.named("custom", Config(values).model)
     assert spec.depths == [1, 2] and spec.widths == [32, 64] and spec.stem_width == 16
     assert [s.inner_width for s in spec.stages] == [16, 32]
     assert [s.stride for s in spec.stages] == [1, 2]
@@ -107,7 +108,7 @@ def test_custom_network_comes_from_model_parameters(values):
 def test_impossible_custom_networks_are_named_errors(values, change, message):
     values.update(change)
     with pytest.raises(ParamError, match=message):
-        space.named("custom", values)
+        space.named("custom", Config(values).model)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from regnet import sweep
+from regnet.study import sweep
 from regnet.cli import main
 from regnet.params import ParamError, resolve
 

@@ -10,9 +10,13 @@ import pytest
 import torch
 import yaml
 
-import regnet.train as T
 from regnet import data
 from regnet.cli import main
+from regnet.engine import checkpoint, loop
+from regnet.engine.ema import Ema
+from regnet.engine.loop import Diverged, make_optimizer, train, train_step
+from regnet.engine.runfolder import RunFolder, is_finished, prepare_rerun, read_metrics
+from regnet.errors import ParamError
 from regnet.params import resolve
 
 # A tiny network on small synthetic images: 8 steps an epoch, well under a second each.
@@ -47,7 +51,7 @@ def cli(*args, env=None):
 
 def test_short_run_on_synthetic_data_learns_well_above_chance(ds, tmp_path):
     values = tiny()
-    summary = T.train(values, tmp_path, dataset=ds)
+    summary = train(values, tmp_path, dataset=ds)
     assert summary["test_acc"] > 50  # 10 classes: chance is 10%
     assert summary["epochs"] == 2 and len(summary["history"]) == 2
     assert summary["history"][1]["train_loss"] < summary["history"][0]["train_loss"]
@@ -58,8 +62,8 @@ def test_short_run_on_synthetic_data_learns_well_above_chance(ds, tmp_path):
 
 def test_run_folder_holds_metrics_params_with_provenance_and_checkpoints(ds, tmp_path):
     values = tiny()
-    summary = T.train(values, tmp_path, dataset=ds)
-    rows = T.read_metrics(tmp_path)
+    summary = train(values, tmp_path, dataset=ds)
+    rows = read_metrics(tmp_path)
     assert rows == summary["history"]
     assert [r["epoch"] for r in rows] == [1, 2]
     for key in ("lr", "train_loss", "train_acc", "test_loss", "test_acc", "test_top5",
@@ -78,20 +82,20 @@ def test_run_folder_holds_metrics_params_with_provenance_and_checkpoints(ds, tmp
 
 def test_is_finished_only_for_a_complete_run_with_the_same_parameters(ds, tmp_path):
     values = tiny()
-    assert not T.is_finished(tmp_path, values)
-    T.train(values, tmp_path, dataset=ds)
-    assert T.is_finished(tmp_path, values)
-    assert T.is_finished(tmp_path, {**values, "PROGRESS": True})  # watching changes nothing
-    assert not T.is_finished(tmp_path, {**values, "TRAINING_LR_MAX": 0.2})
-    assert not T.is_finished(tmp_path, {**values, "TRAINING_LR_FINAL_EPOCHS": 3})
+    assert not is_finished(tmp_path, values)
+    train(values, tmp_path, dataset=ds)
+    assert is_finished(tmp_path, values)
+    assert is_finished(tmp_path, {**values, "PROGRESS": True})  # watching changes nothing
+    assert not is_finished(tmp_path, {**values, "TRAINING_LR_MAX": 0.2})
+    assert not is_finished(tmp_path, {**values, "TRAINING_LR_FINAL_EPOCHS": 3})
     lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
     (tmp_path / "metrics.jsonl").write_text(lines[0] + "\n")
-    assert not T.is_finished(tmp_path, values)
+    assert not is_finished(tmp_path, values)
 
 
 def test_load_model_returns_the_trained_network_from_a_checkpoint(ds, tmp_path):
-    T.train(tiny("TRAINING_LR_FINAL_EPOCHS=1"), tmp_path, dataset=ds)
-    model = T.load_model(tmp_path / "best.pt")
+    train(tiny("TRAINING_LR_FINAL_EPOCHS=1"), tmp_path, dataset=ds)
+    model = checkpoint.load_model(tmp_path / "best.pt")
     ckpt = torch.load(tmp_path / "best.pt", weights_only=True)
     assert all(torch.equal(a, ckpt["model"][k]) for k, a in model.state_dict().items())
     assert model.spec.num_classes == 10 and not model.training
@@ -104,27 +108,27 @@ def test_load_model_returns_the_trained_network_from_a_checkpoint(ds, tmp_path):
     ["PRECISION=fp16", "TRAINING_EMA=0.5", "TRAINING_NESTEROV=false"],
 ], ids=["adamw-bf16-channels_last", "adam-smoothing-per_step_lr", "fp16-ema"])
 def test_each_training_option_learns(ds, sets):
-    summary = T.train(tiny(*sets), dataset=ds)
+    summary = train(tiny(*sets), dataset=ds)
     assert summary["test_acc"] > 30
 
 
 def test_norms_and_biases_skip_weight_decay_unless_asked():
-    from regnet.model import build
-    from regnet.space import named
+    from regnet.arch.model import build
+    from regnet.arch.space import named
     values = tiny()
-    model = build(named("custom", values, input_size=14, num_classes=10))
-    groups = T.make_optimizer(model, values, torch.device("cpu")).param_groups
+    model = build(named("custom", values.model, input_size=14, num_classes=10))
+    groups = make_optimizer(model, values, torch.device("cpu")).param_groups
     assert [g["weight_decay"] for g in groups] == [values["TRAINING_WEIGHT_DECAY"], 0.0]
     assert all(p.ndim > 1 for p in groups[0]["params"])
     assert all(p.ndim == 1 for p in groups[1]["params"])
-    groups = T.make_optimizer(model, tiny("TRAINING_WD_NORM_BIAS=true"),
-                              torch.device("cpu")).param_groups
+    groups = make_optimizer(model, tiny("TRAINING_WD_NORM_BIAS=true"),
+                            torch.device("cpu")).param_groups
     assert len(groups) == 1 and len(groups[0]["params"]) == len(list(model.parameters()))
 
 
 def test_ema_moves_each_weight_a_fraction_towards_the_model():
     model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
-    ema = T.Ema(model, decay=0.75)
+    ema = Ema(model, decay=0.75)
     before = {k: v.clone() for k, v in ema.state_dict().items()}
     with torch.no_grad():
         for p in model.parameters():
@@ -138,30 +142,30 @@ def test_ema_moves_each_weight_a_fraction_towards_the_model():
 
 
 def test_seed_makes_cpu_runs_repeat_exactly(ds):
-    a = T.train(tiny("TRAINING_LR_FINAL_EPOCHS=1"), dataset=ds)
-    b = T.train(tiny("TRAINING_LR_FINAL_EPOCHS=1"), dataset=ds)
+    a = train(tiny("TRAINING_LR_FINAL_EPOCHS=1"), dataset=ds)
+    b = train(tiny("TRAINING_LR_FINAL_EPOCHS=1"), dataset=ds)
     assert without_timing(a["history"]) == without_timing(b["history"])
 
 
 def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(ds, tmp_path, monkeypatch):
     values = tiny("TRAINING_LR_INIT_EPOCHS=1", "TRAINING_EMA=0.9",
                   "TRAINING_LR_PER_ITERATION=true")
-    whole = T.train(values, tmp_path / "whole", dataset=ds)
+    whole = train(values, tmp_path / "whole", dataset=ds)
 
-    real_save = T.RunFolder.save
+    real_save = RunFolder.save
 
     def save_then_die(self, ckpt, best):  # killed right after epoch 1's checkpoint
         real_save(self, ckpt, best)
         raise KeyboardInterrupt
-    monkeypatch.setattr(T.RunFolder, "save", save_then_die)
+    monkeypatch.setattr(RunFolder, "save", save_then_die)
     with pytest.raises(KeyboardInterrupt):
-        T.train(values, tmp_path / "cut", dataset=ds)
+        train(values, tmp_path / "cut", dataset=ds)
     monkeypatch.undo()
     assert torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["epoch"] == 1
 
-    resumed = T.train({**values, "FILE_LOAD": True}, tmp_path / "cut", dataset=ds)
+    resumed = train({**values, "FILE_LOAD": True}, tmp_path / "cut", dataset=ds)
     assert without_timing(resumed["history"]) == without_timing(whole["history"])
-    assert without_timing(T.read_metrics(tmp_path / "cut")) == without_timing(whole["history"])
+    assert without_timing(read_metrics(tmp_path / "cut")) == without_timing(whole["history"])
     a = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)
     b = torch.load(tmp_path / "cut" / "last.pt", weights_only=True)
     for part in ("model", "ema"):
@@ -175,38 +179,39 @@ def test_checkpoint_survives_a_kill_during_its_write(ds, tmp_path, monkeypatch):
     def dies_halfway(obj, f, *args, **kwargs):
         calls.append(1)
         if len(calls) == 2:  # epoch 2's checkpoint: some bytes reach the file, then the kill
-            f.write(b"PK\x03\x04 half a checkpoint")
+            with open(f, "wb") as out:
+                out.write(b"PK\x03\x04 half a checkpoint")
             raise KeyboardInterrupt
         return real_save(obj, f, *args, **kwargs)
     monkeypatch.setattr(torch, "save", dies_halfway)
     with pytest.raises(KeyboardInterrupt):
-        T.train(tiny(), tmp_path, dataset=ds)
+        train(tiny(), tmp_path, dataset=ds)
     monkeypatch.undo()
-    ckpt = T.load_checkpoint(tmp_path / "last.pt")
+    ckpt = checkpoint.load_checkpoint(tmp_path / "last.pt")
     assert ckpt["epoch"] == 1 and len(ckpt["history"]) == 1
     assert not list(tmp_path.glob(".*tmp*"))
 
 
 def test_nan_loss_stops_naming_epoch_and_step_and_keeps_the_last_good_checkpoint(
         ds, tmp_path, monkeypatch):
-    real_step, calls = T.train_step, []
+    real_step, calls = train_step, []
 
     def nan_at_epoch_2_step_3(*args):
         loss, logits = real_step(*args)
         calls.append(1)
         return (loss * float("nan") if len(calls) == 8 + 3 else loss), logits
-    monkeypatch.setattr(T, "train_step", nan_at_epoch_2_step_3)
-    with pytest.raises(T.Diverged) as err:
-        T.train(tiny(), tmp_path, dataset=ds)
+    monkeypatch.setattr(loop, "train_step", nan_at_epoch_2_step_3)
+    with pytest.raises(Diverged) as err:
+        train(tiny(), tmp_path, dataset=ds)
     message = str(err.value)
     assert "epoch 2 step 3 of 8" in message and "\n" not in message
-    assert T.load_checkpoint(tmp_path / "last.pt")["epoch"] == 1
-    assert [r["epoch"] for r in T.read_metrics(tmp_path)] == [1]
+    assert checkpoint.load_checkpoint(tmp_path / "last.pt")["epoch"] == 1
+    assert [r["epoch"] for r in read_metrics(tmp_path)] == [1]
 
 
 def test_a_huge_learning_rate_is_caught_by_the_nan_guard(ds):
-    with pytest.raises(T.Diverged, match=r"epoch 1 step \d+ of 8"):
-        T.train(tiny("TRAINING_LR_MAX=1e30"), dataset=ds)
+    with pytest.raises(Diverged, match=r"epoch 1 step \d+ of 8"):
+        train(tiny("TRAINING_LR_MAX=1e30"), dataset=ds)
 
 
 def flat_weights(run_dir):
@@ -216,7 +221,7 @@ def flat_weights(run_dir):
 
 def test_two_gloo_processes_match_one_process_for_the_same_global_batch(ds, tmp_path):
     sets = ["TRAINING_LR_MAX=0.05", "DATA_BATCH_SIZE=128", "TRAINING_LR_FINAL_EPOCHS=2"]
-    one = T.train(tiny(*sets), tmp_path / "one", dataset=ds)
+    one = train(tiny(*sets), tmp_path / "one", dataset=ds)
     for attempt in range(2):
         run = subprocess.run(
             [sys.executable, "-m", "torch.distributed.run", "--standalone",
@@ -230,7 +235,7 @@ def test_two_gloo_processes_match_one_process_for_the_same_global_batch(ds, tmp_
             break
         shutil.rmtree(tmp_path / "two", ignore_errors=True)
     assert run.returncode == 0, run.stderr[-2000:]
-    two = T.read_metrics(tmp_path / "two")
+    two = read_metrics(tmp_path / "two")
     assert len(two) == 2  # only rank 0 wrote
     assert json.loads(run.stdout.strip().splitlines()[-1])["epochs"] == 2  # and printed
     # Same batches, gradients averaged over the global batch: only BatchNorm differs, since
@@ -251,7 +256,7 @@ def test_train_command_runs_a_single_epoch_without_warmup(tmp_path):
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)
     assert summary["epochs"] == 1 and summary["out"] == str(tmp_path)
-    assert [r["lr"] for r in T.read_metrics(tmp_path)] == [0.1]
+    assert [r["lr"] for r in read_metrics(tmp_path)] == [0.1]
 
 
 @pytest.mark.parametrize("args, named", [
@@ -283,25 +288,25 @@ def test_a_corrupt_last_checkpoint_is_a_one_line_error_on_resume(tmp_path, capsy
 
 
 def test_a_folder_holding_a_run_is_never_overwritten_without_file_load(ds, tmp_path):
-    T.train(tiny("TRAINING_LR_FINAL_EPOCHS=1"), tmp_path, dataset=ds)
+    train(tiny("TRAINING_LR_FINAL_EPOCHS=1"), tmp_path, dataset=ds)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    with pytest.raises(T.ParamError, match=r"already holds a run \(1 epochs\); FILE_LOAD=1 "
+    with pytest.raises(ParamError, match=r"already holds a run \(1 epochs\); FILE_LOAD=1 "
                                            r"resumes it"):
-        T.train(tiny("TRAINING_LR_FINAL_EPOCHS=1"), tmp_path, dataset=ds)
+        train(tiny("TRAINING_LR_FINAL_EPOCHS=1"), tmp_path, dataset=ds)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 def test_rerun_resumes_the_same_run_and_sets_another_aside(ds, tmp_path):
     out = tmp_path / "run"
     values = tiny("TRAINING_LR_FINAL_EPOCHS=1")
-    T.train(values, out, dataset=ds)
+    train(values, out, dataset=ds)
     # the same parameters with one more epoch: not the same run (the schedule differs) ...
     longer = tiny("TRAINING_LR_FINAL_EPOCHS=2")
-    assert T.prepare_rerun(out, longer, log=lambda m: None)["FILE_LOAD"] is False
+    assert prepare_rerun(out, longer, log=lambda m: None)["FILE_LOAD"] is False
     asides = list(tmp_path.glob("run.replaced-*"))
     assert len(asides) == 1 and (asides[0] / "last.pt").is_file() and not out.exists()
     # ... while an unfinished run of the same parameters continues from its checkpoint
-    T.train(longer, out, dataset=ds)
+    train(longer, out, dataset=ds)
     (out / "metrics.jsonl").write_text((out / "metrics.jsonl").read_text().splitlines()[0]
                                        + "\n")
-    assert T.prepare_rerun(out, longer, log=lambda m: None)["FILE_LOAD"] is True
+    assert prepare_rerun(out, longer, log=lambda m: None)["FILE_LOAD"] is True

@@ -1,20 +1,33 @@
 """RegNet course lab: design spaces, models, operator tables, data, training and reports.
 
-The torch-free parts (params, space) import at once; the rest loads on first use, so the
-command line answers quickly.
+The layers, each importing only those above it in this list:
+
+    errors, files, provenance   one error type, the atomic file writer, where numbers came from
+    arch/                       the design space, the model, the operator table, samplers
+    params                      the parameter vocabulary and the typed Config
+    data/                       datasets, the image cache, downloads, on-device batches
+    engine/                     the training loop, checkpoints, run folders, benchmarks
+    study/                      experiments, the design-space sweep, its analysis
+    report/                     tables, figures, notebook helpers, HTML/PDF rendering
+    cli                         `python -m regnet ...`
+
+The torch-free parts (params, arch.space) import at once; the rest loads on first use, so
+the command line answers quickly.
 """
 from importlib import import_module
 
-from .params import ParamError, resolve
-from .space import NetSpec, RegNetParams, StageSpec, anynet, named, regnet
+from .arch.space import NetSpec, RegNetParams, StageSpec, anynet, named, regnet
+from .errors import ParamError
+from .params import Config, resolve
 
 __version__ = "0.1.0"
 
-_LAZY = {"RegNet": "model", "build": "model", "closed_form": "complexity",
-         "operator_table": "complexity", "totals": "complexity"}
+_LAZY = {"RegNet": "arch.model", "build": "arch.model", "closed_form": "arch.complexity",
+         "operator_table": "arch.complexity", "totals": "arch.complexity",
+         "train": "engine.loop"}
 
-__all__ = ["ParamError", "resolve", "NetSpec", "RegNetParams", "StageSpec", "anynet", "named",
-           "regnet", *_LAZY]
+__all__ = ["Config", "ParamError", "resolve", "NetSpec", "RegNetParams", "StageSpec",
+           "anynet", "named", "regnet", *_LAZY]
 
 
 def __getattr__(name):

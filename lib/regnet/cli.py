@@ -1,16 +1,18 @@
-"""`python -m regnet COMMAND ...`: the command line.
+"""`python -m regnet COMMAND ...`: the command line, every command in this one file.
 
-Every command's arguments are declared here, and its work is imported only when it runs, so
-`--help` and mistakes answer at once. A user's mistake prints one line and exits 2.
+Each command is an `add_*` that declares its arguments and a `cmd_*` that resolves the
+parameters, calls the library and prints. The library itself never sees argparse. Work is
+imported only when a command runs, so `--help` and mistakes answer at once. A user's mistake
+prints one line and exits 2.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from importlib import import_module
+from pathlib import Path
 
-from .params import ParamError
+from .errors import ParamError
 
 
 class Parser(argparse.ArgumentParser):
@@ -41,12 +43,13 @@ def _positive(text: str) -> int:
 # --- info ------------------------------------------------------------------------------
 
 def cmd_info(args) -> int:
-    from . import params, space
+    from . import params
+    from .arch import space
     values = params.resolve(args.params, args.sets)
-    spec = space.named(args.name, values, input_size=args.input, num_classes=args.classes,
-                       in_channels=args.channels)
-    from .complexity import closed_form, operator_table, stage_totals, totals
-    from .model import build
+    spec = space.named(args.name, values.model, input_size=args.input,
+                       num_classes=args.classes, in_channels=args.channels)
+    from .arch.complexity import closed_form, operator_table, stage_totals, totals
+    from .arch.model import build
     rows = operator_table(build(spec))
     total = totals(rows)
     if total != closed_form(spec):  # two independent counts; a mismatch is a bug, not a user's
@@ -63,7 +66,7 @@ def cmd_info(args) -> int:
             **({"operators": [r.__dict__ for r in rows]} if args.operators else {}),
         }))
         return 0
-    from .report import format_operator_table, format_stage_table
+    from .report.tables import format_operator_table, format_stage_table
     print(format_stage_table(spec, rows))
     if args.operators:
         print()
@@ -89,7 +92,7 @@ def cmd_params(args) -> int:
     from . import params
     if args.resolved:
         values = params.resolve(args.params, args.sets)
-        print(json.dumps(values) if args.json else
+        print(json.dumps(dict(values)) if args.json else
               "\n".join(f"{k}: {json.dumps(v)}" for k, v in values.items()))
         return 0
     rows = params.describe()
@@ -110,27 +113,45 @@ def add_params(sub) -> None:
     p.set_defaults(run=cmd_params)
 
 
-# --- commands that live in other modules --------------------------------------------------
-
-def lazy(target: str):
-    """A command whose work is `module:function`, imported only when it runs."""
-    module, _, function = target.partition(":")
-
-    def run(args):
-        return getattr(import_module(f".{module}", __package__), function)(args)
-    return run
-
-
 COMMANDS = [add_info, add_params]
 
 
 # --- training: schedule, train, bench ----------------------------------------------------
 
+def cmd_schedule(args) -> int:
+    """The rates per epoch (counted from 1), as JSON or one line per epoch."""
+    from .engine.schedule import warmup_cosine
+    from .params import resolve
+    rates = warmup_cosine(resolve(args.params, args.sets))
+    if args.json:
+        print(json.dumps({"lr": rates}))
+    else:
+        print("\n".join(f"{e:4d}  {lr:.6g}" for e, lr in enumerate(rates)))
+    return 0
+
+
 def add_schedule(sub) -> None:
     p = sub.add_parser("schedule", help="the learning rate of every epoch")
     p.add_argument("--json", action="store_true", help='print {"lr": [...]}')
     add_param_args(p)
-    p.set_defaults(run=lazy("schedule:cmd_schedule"))
+    p.set_defaults(run=cmd_schedule)
+
+
+def cmd_train(args) -> int:
+    """Resolve the parameters, train, print the summary as JSON (rank 0 only)."""
+    import os
+
+    from .engine.loop import Diverged, train
+    from .params import resolve
+    values = resolve(args.params, args.sets)
+    try:
+        summary = train(values, args.out)
+    except Diverged as e:
+        print(f"regnet train: error: {e}", file=sys.stderr)
+        return 1
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(json.dumps({k: v for k, v in summary.items() if k != "history"}))
+    return 0
 
 
 def add_train(sub) -> None:
@@ -138,7 +159,17 @@ def add_train(sub) -> None:
     p.add_argument("--out", metavar="DIR", help="run folder: metrics.jsonl, params.yaml, "
                    "last.pt, best.pt (omit to write nothing)")
     add_param_args(p)
-    p.set_defaults(run=lazy("train:cmd_train"))
+    p.set_defaults(run=cmd_train)
+
+
+def cmd_bench(args) -> int:
+    """Training and evaluation images/s; one JSON object."""
+    from .engine.bench import bench
+    from .params import resolve
+    values = resolve(args.params, args.sets)
+    print(json.dumps(bench(values, args.steps, args.warmup, args.images,
+                           not args.skip_baseline), indent=1))
+    return 0
 
 
 def add_bench(sub) -> None:
@@ -153,13 +184,30 @@ def add_bench(sub) -> None:
     p.add_argument("--skip-baseline", action="store_true", help="measure the pipeline only "
                    "(the baseline's DataLoader uses DATA_WORKERS workers, default 2)")
     add_param_args(p)
-    p.set_defaults(run=lazy("bench:cmd_bench"))
+    p.set_defaults(run=cmd_bench)
 
 
 COMMANDS += [add_schedule, add_train, add_bench]
 
 
 # --- design-space study: sweep, edf ------------------------------------------------------
+
+def cmd_sweep(args) -> int:
+    """Sample, train, tabulate."""
+    from .arch.designspace import space_names
+    from .params import resolve
+    from .study.sweep import TABLE, parse_shard, run_sweep
+    overrides = {}
+    if args.space:
+        overrides["SWEEP_SPACES"] = ",".join(space_names(args.space))
+    if args.samples:
+        overrides["SWEEP_SAMPLES"] = args.samples
+    values = resolve(args.params, args.sets, overrides)
+    parse_shard(args.shard)  # a malformed shard is an error before any model trains
+    df = run_sweep(values, args.out, shard=args.shard)
+    print(f"{len(df)} models in {Path(args.out) / TABLE}")
+    return 0
+
 
 def add_sweep(sub) -> None:
     p = sub.add_parser("sweep", help="sample models from design spaces, train each briefly, "
@@ -173,7 +221,32 @@ def add_sweep(sub) -> None:
     p.add_argument("--shard", metavar="i/k", help="train only jobs i, i+k, ... (one machine "
                    "of k sharing DIR)")
     add_param_args(p)
-    p.set_defaults(run=lazy("sweep:cmd_sweep"))
+    p.set_defaults(run=cmd_sweep)
+
+
+def cmd_edf(args) -> int:
+    """Summary, claims table and plots of a finished sweep."""
+    import pandas as pd
+
+    from .study.analysis import claims_table, plot_edfs, plot_params, summary
+    from .study.sweep import RESULT, load_results
+    df = load_results(args.dir)
+    if df.empty:
+        raise ParamError(f"{args.dir} holds no finished models (no */*/{RESULT})")
+    with pd.option_context("display.width", 160, "display.max_columns", 30):
+        print(summary(df).round(2).to_string(index=False))
+        print()
+        claims = claims_table(df)
+        print(claims[["claim", "n", "n_baseline", "verdict", "consistent"]
+                     + [c for c in ("mean", "mean_baseline", "gap_low", "gap_high")
+                        if c in claims]].round(2).to_string(index=False))
+    if not args.no_plots:
+        import matplotlib
+        matplotlib.use("Agg")
+        for name, fig in (("edf.png", plot_edfs(df)), ("params.png", plot_params(df))):
+            fig.savefig(Path(args.dir) / name, dpi=120, bbox_inches="tight")
+            print(f"wrote {Path(args.dir) / name}")
+    return 0
 
 
 def add_edf(sub) -> None:
@@ -181,13 +254,25 @@ def add_edf(sub) -> None:
                        "claims, from a sweep folder")
     p.add_argument("dir", metavar="DIR", help="sweep folder (python -m regnet sweep --out)")
     p.add_argument("--no-plots", action="store_true", help="print the tables only")
-    p.set_defaults(run=lazy("sweep:cmd_edf"))
+    p.set_defaults(run=cmd_edf)
 
 
 COMMANDS += [add_sweep, add_edf]
 
 
 # --- reports -----------------------------------------------------------------------------
+
+def cmd_reports(args) -> int:
+    """The body of run_all.sh."""
+    from .report.render import NotebookFailed, run
+    try:
+        run(args.profile, args.only, out_root=Path(args.out) if args.out else None,
+            pdf=not args.no_pdf, sets=args.sets)
+    except NotebookFailed as e:
+        print(f"\nrun_all.sh: {e}", file=sys.stderr)
+        return 1
+    return 0
+
 
 def add_reports(sub) -> None:
     p = sub.add_parser("reports", help="run the notebooks and render HTML and PDF (run_all.sh)")
@@ -198,13 +283,22 @@ def add_reports(sub) -> None:
                    "(default: reports/)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                    help="a parameter for every notebook, e.g. REGNETX=400mf (repeatable)")
-    p.set_defaults(run=lazy("pipeline:cmd_reports"))
+    p.set_defaults(run=cmd_reports)
 
 
 COMMANDS += [add_reports]
 
 
 # --- data: bench-data ----------------------------------------------------------------------
+
+def cmd_bench_data(args) -> int:
+    """Both data pipelines on the same images; one JSON object."""
+    from .engine.bench_data import bench_data
+    from .params import resolve
+    values = resolve(args.params, args.sets)
+    print(json.dumps(bench_data(values, args.batches, args.workers)))
+    return 0
+
 
 def add_bench_data(sub) -> None:
     p = sub.add_parser("bench-data", help="batches/s of this project's data pipeline and of "
@@ -214,7 +308,7 @@ def add_bench_data(sub) -> None:
     p.add_argument("--workers", type=int, metavar="N",
                    help="DataLoader workers of the seed's pipeline (default: DATA_WORKERS)")
     add_param_args(p)
-    p.set_defaults(run=lazy("bench_data:cmd_bench_data"))
+    p.set_defaults(run=cmd_bench_data)
 
 
 COMMANDS += [add_bench_data]

@@ -1,37 +1,57 @@
 """One parameter vocabulary for YAML files, papermill `-p`, `--set KEY=VALUE` and notebooks.
 
-Every parameter has a name, a kind (how a value is checked), a default and a line of help.
-`resolve()` merges defaults, YAML files and overrides in order, later ones winning, and
-checks every value before any work starts. A bad name or value raises `ParamError`, whose
-message is one line that names the parameter.
+Outside, parameters are flat UPPER_CASE names. Each is defined once in `PARAMS`: its kind (how
+a value is checked), its default, its group, whether it changes a run's result, and a line of
+help. Inside, `resolve()` returns a frozen `Config`: typed groups (`cfg.model`, `cfg.data`,
+`cfg.optim`, `cfg.schedule`, `cfg.run`, `cfg.sweep`) for the functions that need one group,
+and still a read-only mapping of the flat names for records and reports. Run identity, sweep
+reuse and dataset cache keys all come from one flag (`Param.result`, see `identity()`).
+
+A bad name or value raises `ParamError`, whose message is one line that names the parameter,
+before any work starts.
 """
 from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import yaml
 
+from .arch.space import normalize_name
+from .errors import ParamError
 
-class ParamError(ValueError):
-    """A user's mistake in a parameter, a file or a name: printed as one line, exit status 2."""
+__all__ = ["PARAMS", "Config", "ParamError", "check_all", "check_value", "defaults",
+           "describe", "identity", "load_yaml", "parse_set", "resolve", "total_epochs"]
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # int, float, bool, str, ints, floats, choice, optional-int, optional-str, ...
+    kind: str  # int, float, bool, str, ints, choice, variant, optional-int, optional-str
     default: Any
     help: str
+    group: str  # the Config group that holds it: model, data, optim, schedule, run, sweep
+    result: bool = True  # whether a change makes another result (else: where or how it runs)
     choices: tuple = ()
     minimum: float | None = None
 
+    @property
+    def field(self) -> str:
+        """Its name in the group: MODEL_GROUP_WIDTH -> group_width, TRAINING_LR_MAX -> lr_max."""
+        for prefix in _PREFIXES:
+            if self.name.startswith(prefix):
+                return self.name[len(prefix):].lower()
+        return self.name.lower()
 
-def _p(name, kind, default, help, choices=(), minimum=None) -> Param:
-    return Param(name, kind, default, help, tuple(choices), minimum)
+
+_PREFIXES = ("MODEL_", "DATA_", "TRAINING_", "SWEEP_")
+
+
+def _p(name, kind, default, help, choices=(), minimum=None, *, group, result=True) -> Param:
+    return Param(name, kind, default, help, group, result, tuple(choices), minimum)
 
 
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -41,85 +61,225 @@ DATASETS = ("course", "imagefolder", "cifar100", "fashion-mnist", "synthetic")
 PARAMS: dict[str, Param] = {p.name: p for p in [
     # --- model ------------------------------------------------------------------------
     _p("REGNETX", "variant", "200mf", "named network (course: 200mf..1.6gf, custom; "
-       "paper: regnetx_200mf.., regnety_200mf..)"),
-    _p("MODEL_TAIL_OUT_CHANNELS", "int", 24, "stem output channels (custom)", minimum=1),
-    _p("MODEL_BLOCKS", "ints", [1, 1, 4, 7], "blocks per stage (custom)", minimum=1),
+       "paper: regnetx_200mf.., regnety_200mf..)", group="model"),
+    _p("MODEL_TAIL_OUT_CHANNELS", "int", 24, "stem output channels (custom)", minimum=1, group="model"),
+    _p("MODEL_BLOCKS", "ints", [1, 1, 4, 7], "blocks per stage (custom)", minimum=1, group="model"),
     _p("MODEL_CHANNELS", "ints", [24, 56, 152, 368], "output channels per stage (custom)",
-       minimum=1),
-    _p("MODEL_GROUP_WIDTH", "int", 8, "channels per group in the 3x3 convs (custom)", minimum=1),
+       minimum=1, group="model"),
+    _p("MODEL_GROUP_WIDTH", "int", 8, "channels per group in the 3x3 convs (custom)", minimum=1, group="model"),
     _p("MODEL_BOTTLENECK", "float", 1.0, "bottleneck ratio b: inner width = width / b "
-       "(custom; 1 = no bottleneck)", minimum=1e-9),
+       "(custom; 1 = no bottleneck)", minimum=1e-9, group="model"),
     _p("MODEL_SE_RATIO", "float", 0.0, "squeeze-excitation ratio, 0 = none (custom)",
-       minimum=0.0),
+       minimum=0.0, group="model"),
     _p("MODEL_FILTER_SIZE", "int", 3, "kernel size of the grouped conv and the stem "
-       "(odd)", minimum=1),
+       "(odd)", minimum=1, group="model"),
     # --- data -------------------------------------------------------------------------
     _p("DATASET", "choice", "synthetic", "course, imagefolder, cifar100, fashion-mnist, synthetic",
-       choices=DATASETS),
-    _p("DATA_DIR", "optional-str", None, "where the dataset lives or is downloaded to"),
-    _p("DATA_BATCH_SIZE", "int", 512, "global batch size", minimum=1),
-    _p("DATA_NUM_CLASSES", "optional-int", None, "classes (default: the dataset's)", minimum=1),
+       choices=DATASETS, group="data"),
+    _p("DATA_DIR", "optional-str", None, "where the dataset lives or is downloaded to", group="data", result=False),
+    _p("DATA_BATCH_SIZE", "int", 512, "global batch size", minimum=1, group="optim"),
+    _p("DATA_NUM_CLASSES", "optional-int", None, "classes (default: the dataset's)", minimum=1, group="data"),
     _p("DATA_NUM_CHANNELS", "optional-int", None, "input channels (default: the dataset's)",
-       minimum=1),
+       minimum=1, group="data"),
     _p("DATA_CROP", "optional-int", None, "training crop in px (default: the dataset's)",
-       minimum=1),
+       minimum=1, group="data"),
     _p("DATA_RESIZE", "optional-int", None, "test images are resized to this before the "
-       "center crop (default: the dataset's)", minimum=1),
+       "center crop (default: the dataset's)", minimum=1, group="data"),
     _p("DATA_TEST_CROP", "optional-int", None, "test center crop in px (default: DATA_CROP)",
-       minimum=1),
+       minimum=1, group="data"),
     _p("DATA_SCALE_MIN", "float", 0.35, "smallest area fraction of the random resized crop",
-       minimum=0.0),
-    _p("DATA_SYNTHETIC_TRAIN", "int", 5000, "synthetic training images", minimum=1),
-    _p("DATA_SYNTHETIC_TEST", "int", 1000, "synthetic test images", minimum=1),
-    _p("DATA_SYNTHETIC_SIZE", "int", 64, "synthetic image side in px", minimum=4),
+       minimum=0.0, group="data"),
+    _p("DATA_SYNTHETIC_TRAIN", "int", 5000, "synthetic training images", minimum=1, group="data"),
+    _p("DATA_SYNTHETIC_TEST", "int", 1000, "synthetic test images", minimum=1, group="data"),
+    _p("DATA_SYNTHETIC_SIZE", "int", 64, "synthetic image side in px", minimum=4, group="data"),
     _p("DATA_IMAGE_SIZE", "optional-int", None, "side of the cached images: short side resized "
-       "to it, long side center-cropped (default: the dataset's)", minimum=4),
+       "to it, long side center-cropped (default: the dataset's)", minimum=4, group="data"),
     _p("DATA_WORKERS", "optional-int", None, "processes that decode images into the cache, and "
        "the DataLoader workers of bench-data's seed pipeline (default: up to 8, one per core)",
-       minimum=0),
+       minimum=0, group="data", result=False),
     _p("DATA_DOWNLOAD", "bool", True, "download a missing course, cifar100 or fashion-mnist "
-       "dataset (false: error saying where to put the files)"),
+       "dataset (false: error saying where to put the files)", group="data"),
     # --- schedule (the seeds' names) ----------------------------------------------------
-    _p("TRAINING_LR_MAX", "float", 0.1, "peak learning rate", minimum=0.0),
+    _p("TRAINING_LR_MAX", "float", 0.1, "peak learning rate", minimum=0.0, group="schedule"),
     _p("TRAINING_LR_INIT_SCALE", "float", 0.5, "first warm-up rate = MAX * INIT_SCALE",
-       minimum=0.0),
-    _p("TRAINING_LR_INIT_EPOCHS", "int", 5, "linear warm-up epochs", minimum=0),
-    _p("TRAINING_LR_FINAL_SCALE", "float", 0.01, "last rate = MAX * FINAL_SCALE", minimum=0.0),
-    _p("TRAINING_LR_FINAL_EPOCHS", "int", 55, "quarter-cosine epochs after warm-up", minimum=1),
-    _p("TRAINING_LR_PER_ITERATION", "bool", False, "update the rate every step, not every epoch"),
+       minimum=0.0, group="schedule"),
+    _p("TRAINING_LR_INIT_EPOCHS", "int", 5, "linear warm-up epochs", minimum=0, group="schedule"),
+    _p("TRAINING_LR_FINAL_SCALE", "float", 0.01, "last rate = MAX * FINAL_SCALE", minimum=0.0, group="schedule"),
+    _p("TRAINING_LR_FINAL_EPOCHS", "int", 55, "quarter-cosine epochs after warm-up", minimum=1, group="schedule"),
+    _p("TRAINING_LR_PER_ITERATION", "bool", False, "update the rate every step, not every epoch", group="schedule"),
     # --- optimizer and loop -------------------------------------------------------------
-    _p("TRAINING_OPTIMIZER", "choice", "sgd", "sgd, adam or adamw", choices=OPTIMIZERS),
-    _p("TRAINING_MOMENTUM", "float", 0.9, "SGD momentum", minimum=0.0),
-    _p("TRAINING_NESTEROV", "bool", True, "Nesterov momentum (SGD)"),
-    _p("TRAINING_WEIGHT_DECAY", "float", 5e-5, "weight decay", minimum=0.0),
-    _p("TRAINING_WD_NORM_BIAS", "bool", False, "apply weight decay to norms and biases too"),
-    _p("TRAINING_LABEL_SMOOTHING", "float", 0.0, "label smoothing", minimum=0.0),
-    _p("TRAINING_EMA", "float", 0.0, "EMA decay of the weights per step, 0 = off", minimum=0.0),
-    _p("PRECISION", "choice", "fp32", "fp32, bf16 or fp16 (autocast)", choices=PRECISIONS),
-    _p("CHANNELS_LAST", "bool", False, "channels_last memory format"),
-    _p("COMPILE", "bool", False, "torch.compile the model"),
-    _p("DEVICE", "str", "auto", "auto, cpu, cuda or cuda:N"),
-    _p("SEED", "int", 0, "random seed (CPU runs repeat exactly)", minimum=0),
-    _p("PROGRESS", "bool", True, "tqdm progress bars"),
+    _p("TRAINING_OPTIMIZER", "choice", "sgd", "sgd, adam or adamw", choices=OPTIMIZERS, group="optim"),
+    _p("TRAINING_MOMENTUM", "float", 0.9, "SGD momentum", minimum=0.0, group="optim"),
+    _p("TRAINING_NESTEROV", "bool", True, "Nesterov momentum (SGD)", group="optim"),
+    _p("TRAINING_WEIGHT_DECAY", "float", 5e-5, "weight decay", minimum=0.0, group="optim"),
+    _p("TRAINING_WD_NORM_BIAS", "bool", False, "apply weight decay to norms and biases too", group="optim"),
+    _p("TRAINING_LABEL_SMOOTHING", "float", 0.0, "label smoothing", minimum=0.0, group="optim"),
+    _p("TRAINING_EMA", "float", 0.0, "EMA decay of the weights per step, 0 = off", minimum=0.0, group="optim"),
+    _p("PRECISION", "choice", "fp32", "fp32, bf16 or fp16 (autocast)", choices=PRECISIONS, group="run"),
+    _p("CHANNELS_LAST", "bool", False, "channels_last memory format", group="run"),
+    _p("COMPILE", "bool", False, "torch.compile the model", group="run", result=False),
+    _p("DEVICE", "str", "auto", "auto, cpu, cuda or cuda:N", group="run", result=False),
+    _p("SEED", "int", 0, "random seed (CPU runs repeat exactly)", minimum=0, group="run"),
+    _p("PROGRESS", "bool", True, "tqdm progress bars", group="run", result=False),
     _p("PROFILE", "choice", "quick", "quick (CPU demo, synthetic data) or course (the real "
-       "run): the notebooks' base parameter file", choices=("quick", "course")),
+       "run): the notebooks' base parameter file", choices=("quick", "course"), group="run"),
     # --- files (the seeds' names) -------------------------------------------------------
-    _p("FILE_SAVE", "bool", True, "write last.pt and best.pt into the run folder"),
-    _p("FILE_LOAD", "bool", False, "resume from the run folder's last.pt"),
+    _p("FILE_SAVE", "bool", True, "write last.pt and best.pt into the run folder", group="run", result=False),
+    _p("FILE_LOAD", "bool", False, "resume from the run folder's last.pt", group="run", result=False),
     # --- design-space sweep -------------------------------------------------------------
     _p("SWEEP_SPACES", "str", "anynetx_a,anynetx_b,anynetx_c,anynetx_d,anynetx_e,regnetx",
-       "design spaces to sample, comma-separated (anynetx_a..e or a..e, regnetx)"),
-    _p("SWEEP_SAMPLES", "int", 4, "models sampled and trained per design space", minimum=1),
+       "design spaces to sample, comma-separated (anynetx_a..e or a..e, regnetx)", group="sweep", result=False),
+    _p("SWEEP_SAMPLES", "int", 4, "models sampled and trained per design space", minimum=1, group="sweep", result=False),
     _p("SWEEP_SEED", "int", 0, "seed of the sampler: model i of a space depends on it alone",
-       minimum=0),
+       minimum=0, group="sweep"),
     _p("SWEEP_MACS_MIN", "float", 150.0, "compute regime: fewest million MACs of a sampled "
-       "model (56 px, 100 classes)", minimum=0.0),
+       "model (56 px, 100 classes)", minimum=0.0, group="sweep"),
     _p("SWEEP_MACS_MAX", "float", 250.0, "compute regime: most million MACs of a sampled "
-       "model", minimum=0.0),
+       "model", minimum=0.0, group="sweep"),
     _p("SWEEP_WORKERS", "int", 0, "worker processes, one per GPU (0: every visible GPU; "
-       "1: this process)", minimum=0),
+       "1: this process)", minimum=0, group="sweep", result=False),
 ]}
 
+
+
+# --- typed groups: what a function takes instead of the whole vocabulary -----------------
+# Fields only: every default lives in PARAMS above, and a test checks the two agree.
+
+@dataclass(frozen=True)
+class ModelConfig:
+    regnetx: str
+    tail_out_channels: int
+    blocks: tuple[int, ...]
+    channels: tuple[int, ...]
+    group_width: int
+    bottleneck: float
+    se_ratio: float
+    filter_size: int
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str
+    dir: str | None
+    num_classes: int | None
+    num_channels: int | None
+    crop: int | None
+    resize: int | None
+    test_crop: int | None
+    scale_min: float
+    synthetic_train: int
+    synthetic_test: int
+    synthetic_size: int
+    image_size: int | None
+    workers: int | None
+    download: bool
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    lr_max: float
+    lr_init_scale: float
+    lr_init_epochs: int
+    lr_final_scale: float
+    lr_final_epochs: int
+    lr_per_iteration: bool
+
+    @property
+    def epochs(self) -> int:
+        """The seeds' schedule length: warm-up epochs plus cosine epochs."""
+        return self.lr_init_epochs + self.lr_final_epochs
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    batch_size: int
+    optimizer: str
+    momentum: float
+    nesterov: bool
+    weight_decay: float
+    wd_norm_bias: bool
+    label_smoothing: float
+    ema: float
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    precision: str
+    channels_last: bool
+    compile: bool
+    device: str
+    seed: int
+    progress: bool
+    profile: str
+    file_save: bool
+    file_load: bool
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    spaces: str
+    samples: int
+    seed: int
+    macs_min: float
+    macs_max: float
+    workers: int
+
+
+GROUPS = {"model": ModelConfig, "data": DataConfig, "schedule": ScheduleConfig,
+          "optim": OptimConfig, "run": RunConfig, "sweep": SweepConfig}
+
+
+class Config(Mapping[str, Any]):
+    """Resolved parameters: typed groups inside, the flat UPPER_CASE names outside.
+
+    `cfg.model.group_width` and `cfg["MODEL_GROUP_WIDTH"]` are the same checked value. It
+    is immutable: `cfg.replace(NAME=value)` returns a new, checked Config.
+    """
+
+    __slots__ = ("_flat", "model", "data", "schedule", "optim", "run", "sweep")
+
+    def __init__(self, flat: Mapping[str, Any]):
+        object.__setattr__(self, "_flat", dict(flat))
+        for group, cls in GROUPS.items():
+            object.__setattr__(self, group, cls(**{
+                p.field: _frozen(flat[p.name]) for p in PARAMS.values() if p.group == group}))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a Config is immutable; use cfg.replace(NAME=value)")
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._flat[name]
+        return list(value) if isinstance(value, list) else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._flat)
+
+    def __len__(self) -> int:
+        return len(self._flat)
+
+    def __repr__(self) -> str:
+        return f"Config({self._flat!r})"
+
+    def replace(self, **changes) -> "Config":
+        """A new Config with some flat names changed, all of it checked again."""
+        return check_all({**self._flat, **changes})
+
+    @property
+    def epochs(self) -> int:
+        return self.schedule.epochs
+
+
+def _frozen(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def identity(values: Mapping[str, Any], group: str | None = None) -> dict[str, Any]:
+    """The values that change a result (of one group, if given): what makes two runs the same.
+
+    Run folders, sweep results and dataset caches all compare these and nothing else.
+    """
+    return {name: values[name] for name, p in PARAMS.items()
+            if p.result and name in values and (group is None or p.group == group)}
 
 def _suggest(name: str) -> str:
     close = difflib.get_close_matches(name, PARAMS, n=1)
@@ -203,8 +363,7 @@ def _optional(inner):
 
 
 def _as_variant(p, v):
-    from .space import normalize_name  # the names live with the design space
-    return normalize_name(v)
+    return normalize_name(v)  # the names live with the design space
 
 
 _CHECKERS: dict[str, Callable[[Param, Any], Any]] = {
@@ -255,7 +414,7 @@ def parse_set(item: str) -> tuple[str, Any]:
 
 
 def resolve(files: Iterable[str | Path] = (), sets: Iterable[str] = (),
-            overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+            overrides: Mapping[str, Any] | None = None) -> Config:
     """Defaults, then each file in order, then `--set` items, then `overrides`; all checked."""
     merged = defaults()
     layers: list[Mapping[str, Any]] = [load_yaml(f) for f in files]
@@ -267,8 +426,10 @@ def resolve(files: Iterable[str | Path] = (), sets: Iterable[str] = (),
     return check_all(merged)
 
 
-def check_all(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Check every value and the rules that tie parameters together."""
+def check_all(values: Mapping[str, Any]) -> Config:
+    """Check every value and the rules that tie parameters together; missing ones default."""
+    if isinstance(values, Config):
+        return values
     out = {k: check_value(k, v) for k, v in values.items()}
     for key in PARAMS:
         out.setdefault(key, defaults()[key])
@@ -278,7 +439,7 @@ def check_all(values: Mapping[str, Any]) -> dict[str, Any]:
                          "value per stage in each")
     if out["MODEL_FILTER_SIZE"] % 2 == 0:
         raise ParamError(f"MODEL_FILTER_SIZE={out['MODEL_FILTER_SIZE']} must be odd")
-    return out
+    return Config(out)
 
 
 def total_epochs(values: Mapping[str, Any]) -> int:

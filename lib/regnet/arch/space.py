@@ -13,10 +13,10 @@ inner width a multiple of the group width. All rounding is Python's `round` (tie
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
-from .params import ParamError
+from ..errors import ParamError
 
 
 @dataclass(frozen=True)
@@ -272,29 +272,43 @@ def normalize_name(value) -> str:
     return text
 
 
-def custom(values: Mapping[str, Any]) -> NetSpec:
-    """The course's `custom` network from the MODEL_* parameters."""
-    blocks, channels = values["MODEL_BLOCKS"], values["MODEL_CHANNELS"]
+def custom(model) -> NetSpec:
+    """The course's `custom` network from the MODEL_* parameters (a `params.ModelConfig`)."""
+    blocks, channels = list(model.blocks), list(model.channels)
     strides = [1] + [2] * (len(blocks) - 1)
-    return anynet(blocks, channels, values["MODEL_GROUP_WIDTH"], values["MODEL_BOTTLENECK"],
-                  strides, name="custom", stem_width=values["MODEL_TAIL_OUT_CHANNELS"],
-                  stem_stride=1, kernel=values["MODEL_FILTER_SIZE"],
-                  se_ratio=values["MODEL_SE_RATIO"], num_classes=COURSE_CLASSES,
-                  input_size=COURSE_INPUT)
+    return anynet(blocks, channels, model.group_width, model.bottleneck, strides,
+                  name="custom", stem_width=model.tail_out_channels, stem_stride=1,
+                  kernel=model.filter_size, se_ratio=model.se_ratio,
+                  num_classes=COURSE_CLASSES, input_size=COURSE_INPUT)
 
 
-def named(name, values: Mapping[str, Any] | None = None, *, input_size: int | None = None,
-          num_classes: int | None = None, in_channels: int | None = None) -> NetSpec:
+def named(name, model=None, *, input_size: int | None = None, num_classes: int | None = None,
+          in_channels: int | None = None) -> NetSpec:
     """The spec of a named variant, optionally for another input size, classes or channels.
 
-    `values` (the parameter vocabulary) supplies the MODEL_* numbers of `custom`.
+    `model` (a `params.ModelConfig`, e.g. `cfg.model`) supplies the numbers of `custom`.
     """
     name = normalize_name(name)
     if name == "custom":
-        from .params import defaults
-        spec = custom({**defaults(), **(values or {})})
+        if model is None:
+            raise ParamError("REGNETX=custom needs the MODEL_* parameters (pass cfg.model)")
+        spec = custom(model)
     elif name in COURSE:
         spec = regnet(COURSE[name], name)
     else:
         spec = regnet(PAPER[name], name)
     return spec.with_input(input_size, num_classes, in_channels)
+
+
+def spec_to_dict(spec: NetSpec) -> dict:
+    """A spec as plain containers (for checkpoints and params.yaml)."""
+    d = asdict(spec)
+    d["stages"] = [dict(s) for s in d["stages"]]
+    d["params"] = dict(d["params"])
+    return d
+
+
+def spec_from_dict(d: Mapping[str, Any]) -> NetSpec:
+    """The inverse of spec_to_dict."""
+    stages = tuple(StageSpec(**s) for s in d["stages"])
+    return NetSpec(**{**d, "stages": stages})

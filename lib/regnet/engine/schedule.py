@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from .params import total_epochs
+from ..params import total_epochs
 
 
 def rate(values: Mapping[str, Any], t: float) -> float:
@@ -42,16 +42,3 @@ def step_rate(values: Mapping[str, Any], epoch: int, step: int, steps: int) -> f
     if values["TRAINING_LR_PER_ITERATION"]:
         return rate(values, epoch + step / steps)
     return rate(values, epoch)
-
-
-def cmd_schedule(args) -> int:
-    """`python -m regnet schedule`: the rates per epoch, as JSON or one line per epoch."""
-    import json
-
-    from .params import resolve
-    rates = warmup_cosine(resolve(args.params, args.sets))
-    if args.json:
-        print(json.dumps({"lr": rates}))
-    else:
-        print("\n".join(f"{e:4d}  {lr:.6g}" for e, lr in enumerate(rates)))
-    return 0

@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .params import ParamError
+from ..errors import ParamError
+from ..files import atomic_path, write_json
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 CACHE_VERSION = 1
@@ -146,42 +147,46 @@ def build_cache(files: list[Path], labels: list[int], classes: list[str], cache_
     cache_dir.mkdir(parents=True, exist_ok=True)
     x_path, y_path, meta_path = _paths(cache_dir, split, size)
     channels = 1 if mode == "L" else 3
-    tmp = x_path.with_name(f"{x_path.stem}.tmp-{os.getpid()}.npy")
-    x = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
-                                  shape=(len(files), channels, size, size))
-    kept, bad = [], []
-    for i, arr in _decode_all(files, size, mode, workers, progress, split):
-        if arr is None:
-            bad.append(str(files[i]))
-            continue
-        x[len(kept)] = arr
-        kept.append(i)
-    if len(bad) > MAX_SKIPPED_FRACTION * len(files):
-        del x
-        tmp.unlink(missing_ok=True)
-        raise ParamError(f"{split}: {len(bad)} of {len(files)} images are unreadable (first: "
-                         f"{bad[0]}); more than {MAX_SKIPPED_FRACTION:.0%}, so the data is "
-                         "treated as broken")
-    if bad:  # rewrite without the skipped rows' empty tail
-        packed = np.lib.format.open_memmap(tmp.with_suffix(".packed.npy"), mode="w+",
-                                           dtype=np.uint8, shape=(len(kept),) + x.shape[1:])
-        packed[:] = x[:len(kept)]
-        packed.flush()
-        del x, packed
-        os.replace(tmp.with_suffix(".packed.npy"), tmp)
-    else:
-        x.flush()
-        del x
-    y = np.asarray([labels[i] for i in kept], dtype=np.int64)
+    with atomic_path(x_path) as tmp:
+        kept, bad = _decode_into(tmp, files, size, mode, channels, workers, progress, split)
+        if len(bad) > MAX_SKIPPED_FRACTION * len(files):
+            raise ParamError(f"{split}: {len(bad)} of {len(files)} images are unreadable "
+                             f"(first: {bad[0]}); more than {MAX_SKIPPED_FRACTION:.0%}, so the "
+                             "data is treated as broken")
+        y = np.asarray([labels[i] for i in kept], dtype=np.int64)
+        with atomic_path(y_path) as y_tmp:
+            np.save(y_tmp, y)
     meta = {"version": CACHE_VERSION, "fingerprint": fingerprint(files, labels, size, mode),
             "classes": classes, "count": len(kept), "skipped": len(bad),
             "skipped_files": bad[:20], "size": size, "mode": mode}
-    y_tmp = y_path.with_name(f"{y_path.stem}.tmp-{os.getpid()}.npy")
-    np.save(y_tmp, y)
-    os.replace(tmp, x_path)
-    os.replace(y_tmp, y_path)
-    meta_path.write_text(json.dumps(meta))  # written last: its presence marks a whole cache
+    write_json(meta_path, meta)  # written last: its presence marks a whole cache
     return meta
+
+
+def _decode_into(path: Path, paths: list[Path], size: int, mode: str, channels: int,
+                 workers: int, progress: bool, split: str) -> tuple[list[int], list[str]]:
+    """Decode every image into a uint8 .npy at `path`, leaving out the unreadable ones."""
+    x = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8,
+                                  shape=(len(paths), channels, size, size))
+    kept, bad = [], []
+    for i, arr in _decode_all(paths, size, mode, workers, progress, split):
+        if arr is None:
+            bad.append(str(paths[i]))
+            continue
+        x[len(kept)] = arr
+        kept.append(i)
+    if bad:  # rewrite without the skipped rows' empty tail (memory-mapped: may not fit RAM)
+        packed_path = path.with_name(f"{path.name}.packed.npy")
+        packed = np.lib.format.open_memmap(packed_path, mode="w+", dtype=np.uint8,
+                                           shape=(len(kept),) + x.shape[1:])
+        packed[:] = x[:len(kept)]
+        packed.flush()
+        del x, packed
+        os.replace(packed_path, path)
+    else:
+        x.flush()
+        del x
+    return kept, bad
 
 
 def load_cache(cache_dir: Path, split: str, size: int, expected_fingerprint: str):

@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .complexity import closed_form
-from .params import ParamError
+from ..errors import ParamError
 from .space import NetSpec, RegNetParams, anynet, compatible, regnet
 
 

@@ -19,9 +19,9 @@ from typing import Any, Mapping
 
 import yaml
 
-from . import params as _params
-from .notebook import ROOT
-from .params import ParamError
+from .. import params as _params
+from ..provenance import ROOT
+from ..errors import ParamError
 
 EXPERIMENTS_DIR = ROOT / "params" / "experiments"
 
@@ -106,9 +106,10 @@ class Datasets:
         self._cache: dict[tuple, Any] = {}
 
     def get(self, values: Mapping[str, Any]):
-        from .data import load as load_data
-        key = tuple((k, str(v)) for k, v in sorted(values.items())
-                    if k.startswith("DATA") and k != "DATA_BATCH_SIZE" or k == "SEED")
+        from ..data import load as load_data
+        # what a loaded dataset depends on: the data group's result-changing values and SEED
+        key = tuple((k, str(v)) for k, v in sorted({**_params.identity(values, "data"),
+                                                     "SEED": values["SEED"]}.items()))
         if key not in self._cache:
             self._cache[key] = load_data(values)
         return self._cache[key]
@@ -117,7 +118,8 @@ class Datasets:
 def train_or_reuse(values: Mapping[str, Any], out: Path, datasets: Datasets | None = None,
                    log=print) -> dict[str, Any]:
     """Train into `out`, or reuse it when it holds a finished run of these parameters."""
-    from .train import is_finished, prepare_rerun, train
+    from ..engine.loop import train
+    from ..engine.runfolder import is_finished, prepare_rerun
     if is_finished(out, values):
         log(f"reusing the finished run in {_short(out)}")
     else:
@@ -129,7 +131,9 @@ def train_or_reuse(values: Mapping[str, Any], out: Path, datasets: Datasets | No
 
 def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
     """One row from a finished run folder: size, time per epoch, final and best accuracy."""
-    from .train import read_metrics, spec_from_dict, summarize
+    from ..arch.space import spec_from_dict
+    from ..engine.loop import summarize
+    from ..engine.runfolder import read_metrics
     history = read_metrics(out)
     if not history:
         raise ParamError(f"{_short(out)} holds no metrics; delete it and run again")
@@ -167,8 +171,10 @@ def crop_study(values: Mapping[str, Any], exp: Experiment, log=print):
     """Accuracy of the 02_train network at every test crop of the experiment's range."""
     import pandas as pd
 
-    from .data import Batches
-    from .train import Processes, evaluate, load_model, pick_device
+    from ..data import Batches
+    from ..engine.checkpoint import load_model
+    from ..engine.distributed import Processes, pick_device
+    from ..engine.loop import evaluate
     out = train_dir(values)
     datasets = Datasets()
     summary = train_or_reuse(values, out, datasets, log)

@@ -28,9 +28,10 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from . import images
+from . import cache as images
 from .batches import Batches, center_crop, resize_short
-from .params import DATASETS, ParamError
+from ..errors import ParamError
+from ..params import DATASETS
 
 __all__ = ["DATASETS", "Dataset", "Batches", "dataset_defaults", "load", "settings",
            "synthetic"]

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .notebook import PROFILES, ROOT
-from .params import ParamError, check_value, parse_set
+from ..errors import ParamError
+from ..params import check_value, parse_set
 
 
 @dataclass(frozen=True)
@@ -193,14 +194,3 @@ def run(profile: str = "quick", only: str | None = None, out_root: Path | None =
               f"({out_dir.relative_to(ROOT) if out_dir.is_relative_to(ROOT) else out_dir}/"
               f"{report.name}.{{{kinds}}})", flush=True)
     return written
-
-
-def cmd_reports(args) -> int:
-    """`python -m regnet reports`: the body of run_all.sh."""
-    try:
-        run(args.profile, args.only, out_root=Path(args.out) if args.out else None,
-            pdf=not args.no_pdf, sets=args.sets)
-    except NotebookFailed as e:
-        print(f"\nrun_all.sh: {e}", file=sys.stderr)
-        return 1
-    return 0

@@ -11,8 +11,8 @@ import datetime as _dt
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import params as _params
-from .provenance import ROOT, describe_device, git_state
+from .. import params as _params
+from ..provenance import ROOT, describe_device, git_state
 
 PROFILES = ("quick", "course")
 
@@ -44,7 +44,7 @@ def git_commit() -> str:
 
 def device_name(device: str = "auto") -> str:
     """The device the notebook's training picks for DEVICE, in words."""
-    from .train import pick_device
+    from ..engine.distributed import pick_device
     return describe_device(pick_device(device))
 
 

@@ -1,6 +1,6 @@
 """Course archives: download atomically, verify by git blob SHA-1, extract safely.
 
-- A download is written to `NAME.part-PID` and renamed only once it is whole and verified, so
+- A download is written under a temporary name and renamed only once it is whole and verified, so
   an interrupted or failed transfer never leaves a file that a later run would take as whole.
 - Each archive's git blob SHA-1 (`sha1(b"blob <size>\\0" + bytes)`, what GitHub's tree lists)
   must equal the expected one in `COURSE_ARCHIVES`; a mismatch deletes the file and says so.
@@ -19,7 +19,8 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from .params import ParamError
+from .. import files
+from ..errors import ParamError
 
 COURSE_URL = "https://github.com/arthurredfern/UT-Dallas-CS-6301-CNNs/raw/master/Data/"
 
@@ -62,23 +63,20 @@ def download(url: str, dest: str | Path, expected: str | None = None,
     from tqdm.auto import tqdm
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(f"{dest.name}.part-{os.getpid()}")
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, part.open("wb") as out:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
-                      disable=not progress, leave=False) as bar:
-                while chunk := response.read(_CHUNK):
-                    out.write(chunk)
-                    bar.update(len(chunk))
-        if expected is not None:
-            verify(part, expected, shown=dest)
-        os.replace(part, dest)
+        with files.atomic_path(dest) as part:
+            with urllib.request.urlopen(url, timeout=60) as response, part.open("wb") as out:
+                total = int(response.headers.get("Content-Length") or 0) or None
+                with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
+                          disable=not progress, leave=False) as bar:
+                    while chunk := response.read(_CHUNK):
+                        out.write(chunk)
+                        bar.update(len(chunk))
+            if expected is not None:
+                verify(part, expected, shown=dest)
     except OSError as e:  # URLError is an OSError: no network, 404, a full disk
         raise ParamError(f"could not download {url} to {dest}: {e} (offline? put the file "
                          f"there yourself, or set DATA_DIR to a folder that has it)") from None
-    finally:
-        part.unlink(missing_ok=True)
     return dest
 
 
@@ -145,6 +143,6 @@ def fetch_course(root: str | Path, base_url: str | None = None,
         else:
             download(base_url + name, path, expected, progress)
         safe_extract(path, folder)
-        marker.write_text(json.dumps({"sha1": expected}))
+        files.write_json(marker, {"sha1": expected})
         folders.append(folder)
     return folders

@@ -25,13 +25,15 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from . import data, space
-from .complexity import closed_form
-from .model import build
-from .params import check_all
-from .provenance import describe_device
+from .. import data
+from ..arch import space
+from ..arch.complexity import closed_form
+from ..arch.model import build
+from ..params import check_all
+from ..provenance import describe_device
+from .distributed import pick_device
+from .loop import autocast_for, make_optimizer, train_step
 from .schedule import rate
-from .train import autocast_for, make_optimizer, pick_device, train_step
 
 
 def bench(values: Mapping[str, Any], steps: int = 20, warmup: int = 3,
@@ -43,7 +45,7 @@ def bench(values: Mapping[str, Any], steps: int = 20, warmup: int = 3,
                         "DATA_SYNTHETIC_TEST": n})
     device = pick_device(values["DEVICE"])
     ds = data.load(values)
-    spec = space.named(values["REGNETX"], values, input_size=ds.crop,
+    spec = space.named(values["REGNETX"], values.model, input_size=ds.crop,
                        num_classes=ds.num_classes, in_channels=ds.channels)
     cost = closed_form(spec)
     result = {
@@ -175,12 +177,3 @@ def write_image_folder(x: torch.Tensor, y: torch.Tensor, root: Path) -> None:
         folder = root / f"class{label:03d}"
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(img.transpose(1, 2, 0).squeeze()).save(folder / f"{i}.jpg", quality=90)
-
-
-def cmd_bench(args) -> int:
-    """`python -m regnet bench`: print one JSON object."""
-    from .params import resolve
-    values = resolve(args.params, args.sets)
-    print(json.dumps(bench(values, args.steps, args.warmup, args.images,
-                           not args.skip_baseline), indent=1))
-    return 0

@@ -34,22 +34,19 @@ for i in range(k)])`. A shard that dies is resumed by running it again.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-from .designspace import Regime, Sample, describe, sample_one, space_names
-from .params import ParamError
+from ..arch.designspace import Regime, Sample, describe, sample_one, space_names
+from .. import files
+from ..errors import ParamError
+from ..params import identity
 
 RESULT = "result.json"
 TABLE = "results.csv"
-# Parameters that may change between runs into one sweep folder: how many models, where
-# they train and how it is watched. Any other change makes the finished models incomparable.
-FREE_TO_CHANGE = {"SWEEP_SPACES", "SWEEP_SAMPLES", "SWEEP_WORKERS", "DEVICE", "PROGRESS",
-                  "DATA_DIR", "FILE_LOAD", "FILE_SAVE", "COMPILE"}
 
 
 # --- what to train -----------------------------------------------------------------------
@@ -98,10 +95,6 @@ def _same_config(a: Mapping, b: Mapping) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
-def _identity(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if k not in FREE_TO_CHANGE}
-
-
 def is_done(out: str | Path, s: Sample, values: Mapping[str, Any] | None = None) -> bool:
     """Whether the model has a result; an error when that result is of another model or
     was trained with other parameters (`values`, when given)."""
@@ -114,7 +107,7 @@ def is_done(out: str | Path, s: Sample, values: Mapping[str, Any] | None = None)
                          f"{s.key} ({s.config}): SWEEP_SEED or the regime changed; use a new "
                          "--out")
     if values is not None and "values" in stored:
-        old, new = _identity(stored["values"]), _identity(values)
+        old, new = identity(stored["values"]), identity(values)
         changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
         if changed:
             raise ParamError(f"{path} was trained with other {', '.join(changed)}; finished "
@@ -123,11 +116,9 @@ def is_done(out: str | Path, s: Sample, values: Mapping[str, Any] | None = None)
 
 
 def _write_json(path: Path, data: Any) -> None:
-    # write then rename, so a crash never leaves half a file that looks finished; the pid
-    # keeps workers and shards that write the same file from renaming each other's halves
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1, default=float))
-    os.replace(tmp, path)
+    # atomic, so a crash never leaves half a file that looks finished; the temporary name
+    # holds the pid, so workers and shards writing one file never rename each other's halves
+    files.write_json(path, data, indent=1, default=float)
 
 
 def result_row(s: Sample, summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -172,7 +163,8 @@ def train_one(s: Sample, values: Mapping[str, Any], out: str | Path, dataset,
 
 def default_train(values, out=None, *, dataset=None, spec=None, progress=None):
     """regnet.train.train, imported when the first model trains."""
-    from .train import prepare_rerun, train
+    from ..engine.loop import train
+    from ..engine.runfolder import prepare_rerun
     if out is not None:  # a model interrupted by a crash starts again, or resumes
         values = prepare_rerun(out, values, spec)
     return train(values, out, dataset=dataset, spec=spec, progress=progress)
@@ -180,7 +172,7 @@ def default_train(values, out=None, *, dataset=None, spec=None, progress=None):
 
 def default_data(values):
     """regnet.data.load, imported when the first model trains."""
-    from .data import load
+    from ..data import load
     return load(values)
 
 
@@ -277,46 +269,9 @@ def load_results(out: str | Path) -> pd.DataFrame:
 def write_table(out: str | Path) -> pd.DataFrame:
     """Rebuild results.csv from the finished folders; return the table."""
     df = load_results(out)
-    tmp = Path(out) / f".{TABLE}.tmp-{os.getpid()}"
-    df.to_csv(tmp, index=False)
-    os.replace(tmp, Path(out) / TABLE)
+    with files.atomic_path(Path(out) / TABLE) as tmp:
+        df.to_csv(tmp, index=False)
     return df
 
 
 # --- command line ------------------------------------------------------------------------
-
-def cmd_sweep(args) -> int:
-    """`python -m regnet sweep`: sample, train, tabulate."""
-    from . import params
-    overrides = {}
-    if args.space:
-        overrides["SWEEP_SPACES"] = ",".join(space_names(args.space))
-    if args.samples:
-        overrides["SWEEP_SAMPLES"] = args.samples
-    values = params.resolve(args.params, args.sets, overrides)
-    parse_shard(args.shard)  # a malformed shard is an error before any model trains
-    df = run_sweep(values, args.out, shard=args.shard)
-    print(f"{len(df)} models in {Path(args.out) / TABLE}")
-    return 0
-
-
-def cmd_edf(args) -> int:
-    """`python -m regnet edf DIR`: summary, claims table and plots of a finished sweep."""
-    from .analysis import claims_table, plot_edfs, plot_params, summary
-    df = load_results(args.dir)
-    if df.empty:
-        raise ParamError(f"{args.dir} holds no finished models (no */*/{RESULT})")
-    with pd.option_context("display.width", 160, "display.max_columns", 30):
-        print(summary(df).round(2).to_string(index=False))
-        print()
-        claims = claims_table(df)
-        print(claims[["claim", "n", "n_baseline", "verdict", "consistent"]
-                     + [c for c in ("mean", "mean_baseline", "gap_low", "gap_high")
-                        if c in claims]].round(2).to_string(index=False))
-    if not args.no_plots:
-        import matplotlib
-        matplotlib.use("Agg")
-        for name, fig in (("edf.png", plot_edfs(df)), ("params.png", plot_params(df))):
-            fig.savefig(Path(args.dir) / name, dpi=120, bbox_inches="tight")
-            print(f"wrote {Path(args.dir) / name}")
-    return 0

@@ -15,7 +15,6 @@ import time
 from functools import partial
 from pathlib import Path
 
-from . import params
 
 
 def resolve_device(name: str):
@@ -116,7 +115,7 @@ def _open(path: str, mode: str):
 
 def source_folders(ds, values) -> list[Path]:
     """The JPEG trees the dataset was decoded from (imagefolder, course), else none."""
-    from . import images
+    from ..data import cache as images
     root = Path(ds.source)
     if ds.name == "imagefolder":
         return [root / "train"]
@@ -126,30 +125,28 @@ def source_folders(ds, values) -> list[Path]:
     return []
 
 
-def cmd_bench_data(args) -> int:
-    """Time both pipelines on the same images; print one JSON object."""
-    values = params.resolve(args.params, args.sets)
-    workers = args.workers if args.workers is not None else \
+def bench_data(values, batches: int, workers: int | None = None) -> dict:
+    """Time both pipelines on the same images; return the figures as one dict."""
+    workers = workers if workers is not None else \
         (values["DATA_WORKERS"] if values["DATA_WORKERS"] is not None
          else min(8, os.cpu_count() or 1))
     import torch
 
-    from . import data
+    from .. import data
     device = resolve_device(values["DEVICE"])
     ds = data.load(values)
     batch = min(values["DATA_BATCH_SIZE"], len(ds.train_y))
     ours = data.Batches(ds, "train", batch, device=device, seed=values["SEED"],
                         channels_last=values["CHANNELS_LAST"])
-    project = _time(_Epochs(ours), args.batches, device)
+    project = _time(_Epochs(ours), batches, device)
     with tempfile.TemporaryDirectory(prefix="regnet-bench-") as tmp:
         folders = source_folders(ds, values) or \
-            [write_jpeg_tree(ds, Path(tmp), limit=(args.batches + 2) * batch)]
+            [write_jpeg_tree(ds, Path(tmp), limit=(batches + 2) * batch)]
         loader = seed_loader(folders, ds, batch, workers, pin=device.type == "cuda")
-        seed = _time(_OnDevice(loader, device), args.batches, device)
-    print(json.dumps({
+        seed = _time(_OnDevice(loader, device), batches, device)
+    return {
         "dataset": ds.name, "device": str(device), "batch_size": batch, "crop": ds.crop,
         "images": len(ds.train_y), "image_size": list(ds.image_size), "torch_threads":
         torch.get_num_threads(), "seed_workers": workers, "project": project, "seed": seed,
         "speedup": round(project["batches_per_s"] / seed["batches_per_s"], 2),
-    }))
-    return 0
+    }

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .params import ParamError
+from ..errors import ParamError
 
 _RATIO = (math.log(3 / 4), math.log(4 / 3))
 

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .designspace import SPACES, log10_size
+from ..arch.designspace import SPACES, log10_size
 
 ERROR = "error"
 

@@ -1,0 +1,12 @@
+"""Images in, batches out.
+
+    datasets.py      `load(cfg)` -> a `Dataset` of uint8 tensors, per DATASET
+    cache.py         the decoded-image cache (uint8 .npy, memory-mapped, rebuilt on change)
+    download.py      course archives: download, verify, extract safely
+    batches.py       on-device batches: random resized crop, flip, normalize, one tensor op
+"""
+from .batches import Batches
+from .datasets import DATASETS, Dataset, dataset_defaults, load, settings, synthetic
+
+__all__ = ["DATASETS", "Batches", "Dataset", "dataset_defaults", "load", "settings",
+           "synthetic"]

@@ -1,0 +1,71 @@
+"""Checkpoints: everything a resumed run needs, as tensors and plain containers.
+
+`checkpoint()` gathers weights, optimizer, scaler, EMA, RNG state, history, the parameters
+and the network; `save()` writes it atomically; `load_checkpoint()` reads it with
+`weights_only=True` (no pickled code ever runs) and refuses a torn or foreign file in one line.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .. import files
+from ..arch.model import RegNet, build
+from ..arch.space import spec_from_dict, spec_to_dict
+from ..errors import ParamError
+
+
+def checkpoint(state, values, spec, model, optimizer, scaler, ema) -> dict:
+    """Everything a resumed run needs, as tensors and plain containers (weights_only loads)."""
+    return {
+        "epoch": state["epoch"], "best_acc": state["best_acc"], "history": state["history"],
+        "model": model.state_dict(), "ema": ema.state_dict() if ema else None,
+        "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
+        "rng": {"cpu": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else []},
+        "params": dict(values), "spec": spec_to_dict(spec),
+    }
+
+
+def restore(ckpt: dict, spec, model, optimizer, scaler, ema, device) -> dict:
+    """Load a checkpoint into the run's objects; return its epoch, best accuracy and history."""
+    if ckpt["spec"] != spec_to_dict(spec):
+        raise ParamError(f"FILE_LOAD=1: last.pt holds network {ckpt['spec']['name']!r} with "
+                         "other stages than this run's; use the same REGNETX and MODEL_* "
+                         "values, or another --out")
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    scaler.load_state_dict(ckpt["scaler"])
+    if ema is not None and ckpt["ema"] is not None:
+        ema.load_state_dict(ckpt["ema"])
+    elif ema is not None:  # EMA switched on mid-run: start it from the current weights
+        ema.load_state_dict(ckpt["model"])
+    torch.set_rng_state(ckpt["rng"]["cpu"])
+    if device.type == "cuda" and ckpt["rng"]["cuda"]:
+        torch.cuda.set_rng_state_all(ckpt["rng"]["cuda"])
+    return {"epoch": ckpt["epoch"], "best_acc": ckpt["best_acc"],
+            "history": list(ckpt["history"])}
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a checkpoint safely (tensors and plain containers only, never code)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # a truncated or foreign file: say which, and what to do
+        raise ParamError(f"{path} is not a readable checkpoint ({type(e).__name__}); delete "
+                         "it or run without FILE_LOAD") from None
+
+
+def save(ckpt: dict, path: Path) -> None:
+    """torch.save atomically: a kill never leaves half a checkpoint."""
+    with files.atomic_path(path) as tmp:
+        torch.save(ckpt, tmp)
+
+
+def load_model(path: str | Path, device: str = "cpu", ema: bool = True) -> RegNet:
+    """The network of a checkpoint, in eval mode (its EMA weights when it has them)."""
+    ckpt = load_checkpoint(path)
+    model = build(spec_from_dict(ckpt["spec"]))
+    model.load_state_dict(ckpt["ema"] if ema and ckpt["ema"] is not None else ckpt["model"])
+    return model.to(device).eval()

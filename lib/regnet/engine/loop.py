@@ -1,0 +1,271 @@
+"""Train one network: the loop, start to finish, in one file.
+
+    train(values, out)   resolved parameters in, a summary dict out; `out` is the run folder
+                         (runfolder.py says what it holds)
+
+Each epoch: the learning rate from schedule.py (per epoch or per step), SGD or Adam(W) on the
+label-smoothed cross entropy under autocast (fp32, bf16, or fp16 with a gradient scaler), an
+optional EMA of the weights (ema.py; then the EMA is what gets evaluated), then test loss,
+top-1 and top-5. Batches come from the data layer and depend only on (SEED, epoch), and a
+checkpoint (checkpoint.py) holds everything else that changes, so FILE_LOAD=1 continues a
+run exactly where it stopped: on CPU the resumed run ends bit-identical. Several processes
+run as distributed.py describes.
+"""
+from __future__ import annotations
+
+import math
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from .. import data
+from ..arch import space
+from ..arch.complexity import closed_form
+from ..arch.model import build
+from ..params import check_all, total_epochs
+from .checkpoint import checkpoint, restore
+from .distributed import all_sum, average_buffers, join_processes
+from .ema import Ema
+from .runfolder import RunFolder, check_run_folder
+from .schedule import step_rate
+
+CHECK_EVERY = 25  # steps between host syncs: the NaN check and the progress bar's loss
+
+
+class Diverged(RuntimeError):
+    """The loss became NaN or infinite; the message names the epoch and step."""
+
+
+def train(values: Mapping[str, Any], out: str | Path | None = None, *, dataset=None,
+          spec: space.NetSpec | None = None, progress: bool | None = None) -> dict:
+    """Train for the schedule's epochs; write the run folder `out` when given; return a summary.
+
+    `dataset` reuses a loaded `data.Dataset` (a sweep trains many models on one); `spec`
+    replaces the REGNETX network; `progress` overrides PROGRESS.
+    """
+    values = check_all(values)
+    out = Path(out) if out is not None else None
+    proc = join_processes(values["DEVICE"])
+    try:
+        resume = check_run_folder(out, values, proc)  # mistakes surface before any long work
+        ds = dataset if dataset is not None else data.load(values)
+        if spec is None:
+            spec = space.named(values["REGNETX"], values.model, input_size=ds.crop,
+                               num_classes=ds.num_classes, in_channels=ds.channels)
+        show = (values["PROGRESS"] if progress is None else progress) and proc.rank == 0
+        return run(values, out, ds, spec, proc, resume, show)
+    finally:
+        proc.leave()
+
+
+def run(values, out, ds, spec, proc, resume, show) -> dict:
+    """The body of `train`: build, maybe restore, then epoch after epoch."""
+    device, precision = proc.device, values["PRECISION"]
+    memory_format = torch.channels_last if values["CHANNELS_LAST"] else torch.contiguous_format
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
+    torch.manual_seed(values["SEED"])
+    model = build(spec).to(device, memory_format=memory_format)
+    ema = Ema(model, values["TRAINING_EMA"]) if values["TRAINING_EMA"] > 0 else None
+    optimizer = make_optimizer(model, values, device)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+    state = {"epoch": 0, "best_acc": -math.inf, "history": []}
+    if resume is not None:
+        state = restore(resume, spec, model, optimizer, scaler, ema, device)
+
+    net = model
+    if proc.world > 1:  # each process keeps its own BN statistics; averaged before evaluation
+        net = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None,
+            broadcast_buffers=False)
+    judged = ema.module if ema else model  # the weights that are evaluated and kept as best
+    if values["COMPILE"]:
+        net, judged_net = torch.compile(net), torch.compile(judged)
+    else:
+        judged_net = judged
+
+    # Inputs arrive in the autocast dtype: half the bytes moved, and the first conv casts nothing.
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    common = dict(device=device, seed=values["SEED"], dtype=dtype,
+                  channels_last=values["CHANNELS_LAST"], rank=proc.rank, world_size=proc.world)
+    train_batches = data.Batches(ds, "train", values["DATA_BATCH_SIZE"], **common)
+    test_batches = data.Batches(ds, "test", values["DATA_BATCH_SIZE"], **common)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=values["TRAINING_LABEL_SMOOTHING"])
+
+    folder = RunFolder(out, values, spec, ds, proc) if out is not None and proc.rank == 0 else None
+    if folder:
+        folder.start(state["history"])
+    epochs = total_epochs(values)
+    started = time.perf_counter()
+    for epoch in range(state["epoch"], epochs):
+        t0 = time.perf_counter()
+        row = train_epoch(net, model, ema, train_batches, optimizer, scaler, loss_fn, values,
+                          epoch, proc, show)
+        train_seconds = time.perf_counter() - t0
+        average_buffers([model] + ([ema.module] if ema else []), proc)
+        row.update(evaluate(judged_net, test_batches, precision, proc))
+        row.update(epoch_seconds=time.perf_counter() - t0, train_seconds=train_seconds,
+                   images_per_second=row.pop("images") / train_seconds)
+        state["history"].append(row)
+        state["epoch"] = epoch + 1
+        best = row["test_acc"] > state["best_acc"]
+        if best:
+            state["best_acc"] = row["test_acc"]
+        if folder:
+            if values["FILE_SAVE"]:
+                folder.save(checkpoint(state, values, spec, model, optimizer, scaler, ema), best)
+            folder.append(row)
+        if show:
+            print(epoch_line(row, epochs), flush=True)
+    return summarize(state["history"], spec, time.perf_counter() - started, out)
+
+
+def train_epoch(net, model, ema, batches, optimizer, scaler, loss_fn, values, epoch, proc,
+                show) -> dict:
+    """One pass over the training set; returns lr, train_loss, train_acc and images seen."""
+    net.train()
+    batches.set_epoch(epoch)
+    steps = len(batches)
+    device = proc.device
+    losses = torch.zeros(steps, device=device)  # kept on the device: no per-step host sync
+    correct = torch.zeros((), dtype=torch.long, device=device)
+    images = 0
+    autocast = autocast_for(values["PRECISION"], device)
+    bar = progress_bar(batches, steps, f"epoch {epoch + 1}", show)
+    first_lr = step_rate(values, epoch, 0, steps)
+    for step, (x, y) in enumerate(bar):
+        for group in optimizer.param_groups:
+            group["lr"] = step_rate(values, epoch, step, steps)
+        loss, logits = train_step(net, x, y, optimizer, scaler, loss_fn, autocast)
+        if ema:
+            ema.update(model)
+        losses[step] = loss.detach()
+        correct += (logits.argmax(1) == y).sum()
+        images += len(y)
+        if (step + 1) % CHECK_EVERY == 0 or step + 1 == steps:
+            check_finite(losses, step + 1, epoch, steps, proc)
+            if show:
+                bar.set_postfix(loss=f"{losses[step].item():.3f}")
+    totals = all_sum(torch.stack([losses.sum(), correct.double(), torch.tensor(
+        float(images), dtype=torch.float64, device=device)]).double(), proc)
+    loss_sum, correct_sum, seen = totals.tolist()
+    return {"epoch": epoch + 1, "lr": first_lr, "train_loss": loss_sum / (steps * proc.world),
+            "train_acc": 100.0 * correct_sum / seen, "images": seen}
+
+
+def train_step(net, x, y, optimizer, scaler, loss_fn, autocast):
+    """Forward, backward and update on one batch; returns the loss and the logits."""
+    with autocast:
+        logits = net(x)
+        loss = loss_fn(logits, y)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss, logits
+
+
+def check_finite(losses: torch.Tensor, done: int, epoch: int, steps: int, proc) -> None:
+    """Raise Diverged at the first non-finite loss so far (agreed by every process)."""
+    bad = (~torch.isfinite(losses[:done])).nonzero()
+    first = torch.tensor([bad[0, 0].item() if len(bad) else steps], device=losses.device)
+    if proc.world > 1:  # every process must stop at the same step, or the others wait forever
+        dist.all_reduce(first, op=dist.ReduceOp.MIN)
+    step = int(first.item())
+    if step < steps:
+        value = losses[step].item()  # finite here when another process saw the bad loss
+        kept = (f"last.pt, if saved, still holds epoch {epoch}" if epoch else
+                "no epoch had finished, so there is no checkpoint")
+        raise Diverged(f"loss is {value if not math.isfinite(value) else 'not finite'} at "
+                       f"epoch {epoch + 1} step {step + 1} of {steps}; stopped ({kept}); "
+                       "try a lower TRAINING_LR_MAX")
+
+
+@torch.no_grad()
+def evaluate(net, batches, precision: str, proc) -> dict:
+    """Test loss (plain cross entropy), top-1 and top-5 accuracy in percent."""
+    net.eval()
+    device = proc.device
+    sums = torch.zeros(4, dtype=torch.float64, device=device)  # loss, top-1, top-5, images
+    with autocast_for(precision, device):
+        for x, y in batches:
+            logits = net(x).float()
+            k = min(5, logits.shape[1])
+            hits = logits.topk(k, dim=1).indices == y[:, None]
+            sums += torch.stack([
+                nn.functional.cross_entropy(logits, y, reduction="sum").double(),
+                hits[:, 0].sum().double(), hits.any(1).sum().double(),
+                torch.tensor(float(len(y)), dtype=torch.float64, device=device)])
+    loss, top1, top5, seen = all_sum(sums, proc).tolist()
+    return {"test_loss": loss / seen, "test_acc": 100.0 * top1 / seen,
+            "test_top5": 100.0 * top5 / seen}
+
+
+def autocast_for(precision: str, device: torch.device):
+    """Autocast to bf16 or fp16, or nothing for fp32."""
+    if precision == "fp32":
+        return nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device.type, dtype=dtype)
+
+
+def progress_bar(batches, steps: int, desc: str, show: bool):
+    """A tqdm bar over the batches that disappears when the epoch ends, or the batches."""
+    if not show:
+        return batches
+    from tqdm.auto import tqdm
+    return tqdm(batches, total=steps, desc=desc, leave=False, dynamic_ncols=True)
+
+
+def epoch_line(row: dict, epochs: int) -> str:
+    """One line per epoch for people watching."""
+    return (f"epoch {row['epoch']:>3}/{epochs}  lr {row['lr']:.4g}  "
+            f"train {row['train_loss']:.3f} {row['train_acc']:5.1f}%  "
+            f"test {row['test_loss']:.3f} {row['test_acc']:5.1f}% top5 {row['test_top5']:5.1f}%  "
+            f"{row['epoch_seconds']:.1f} s  {row['images_per_second']:,.0f} img/s")
+
+
+# --- optimizer and EMA -------------------------------------------------------------------
+
+def make_optimizer(model: nn.Module, values: Mapping[str, Any], device: torch.device):
+    """SGD (momentum, Nesterov) or Adam/AdamW; norms and biases skip weight decay by default."""
+    everything = values["TRAINING_WD_NORM_BIAS"]
+    decayed = [p for p in model.parameters() if p.ndim > 1 or everything]
+    rest = [p for p in model.parameters() if not (p.ndim > 1 or everything)]
+    groups = [{"params": decayed, "weight_decay": values["TRAINING_WEIGHT_DECAY"]}]
+    if rest:
+        groups.append({"params": rest, "weight_decay": 0.0})
+    fused = True if device.type == "cuda" else None  # one kernel for the whole update
+    kind = values["TRAINING_OPTIMIZER"]
+    if kind == "sgd":
+        momentum = values["TRAINING_MOMENTUM"]
+        return torch.optim.SGD(groups, lr=0.0, momentum=momentum, fused=fused,
+                               nesterov=values["TRAINING_NESTEROV"] and momentum > 0)
+    adam = torch.optim.AdamW if kind == "adamw" else torch.optim.Adam
+    return adam(groups, lr=0.0, fused=fused)
+
+
+def summarize(history: list[dict], spec, seconds: float, out) -> dict:
+    """The run in one dict: final and best accuracy, cost, speed, and every epoch's row."""
+    final = history[-1]
+    best = max(history, key=lambda r: r["test_acc"])
+    steady = history[1:] or history  # the first epoch also pays for warm-up and compilation
+    cost = closed_form(spec)
+    return {
+        "name": spec.name, "epochs": final["epoch"],
+        "test_acc": final["test_acc"], "test_top5": final["test_top5"],
+        "test_loss": final["test_loss"], "train_loss": final["train_loss"],
+        "train_acc": final["train_acc"],
+        "best_test_acc": best["test_acc"], "best_test_top5": best["test_top5"],
+        "best_epoch": best["epoch"],
+        "params": cost["params"], "macs": cost["macs"], "seconds": seconds,
+        "images_per_second": sum(r["images_per_second"] for r in steady) / len(steady),
+        "out": str(out) if out is not None else None, "history": history,
+    }
+
+

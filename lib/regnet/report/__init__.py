@@ -1,0 +1,7 @@
+"""What people read: tables, figures, notebook headers, and the HTML/PDF rendering.
+
+    tables.py        stage, operator, parameter and learning-rate tables
+    figures.py       the network and block drawings, training curves, bars, crops
+    notebook.py      a notebook's first steps: resolve its parameters, show provenance
+    render.py        ./run_all.sh's engine: papermill, nbconvert, headless Chromium
+"""

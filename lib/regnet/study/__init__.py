@@ -1,0 +1,6 @@
+"""Studies made of many runs.
+
+    experiments.py   the extra studies A-E from params/experiments/*.yaml
+    sweep.py         the design-space sweep: sample, train briefly, tabulate (resumable)
+    analysis.py      error EDFs and the paper's claims with bootstrap intervals
+"""
