@@ -87,6 +87,13 @@ def test_torchvision_networks_with_other_widths_are_a_one_line_error(name, key, 
     assert "rounds widths differently" in message and pretrained.TIMM[name] in message
 
 
+@pytest.mark.parametrize("name", list(pretrained.TORCHVISION_OTHER))
+def test_timms_copies_of_those_torchvision_networks_are_refused_too(name):
+    state = timm_model(f"{pretrained.TIMM[name]}_tv").state_dict()
+    message = one_line_error(lambda: pretrained.load_pretrained(name, state))
+    assert "in the timm weights" in message and "rounds widths differently" in message
+
+
 def test_the_source_is_detected_from_the_key_names():
     assert pretrained.detect_source(timm_model("regnetx_002").state_dict()) == "timm"
     assert pretrained.detect_source(torchvision_model("regnet_y_400mf").state_dict()) == "torchvision"

@@ -52,7 +52,8 @@ TORCHVISION = {
     "regnety_400mf": "regnet_y_400mf", "regnety_1.6gf": "regnet_y_1_6gf",
 }
 
-#: torchvision models that round widths differently from pycls: other networks, refused.
+#: torchvision models that round widths differently from pycls: other networks, refused
+#: (timm has them too, as regnetx_004_tv and regnety_008_tv).
 TORCHVISION_OTHER = {"regnetx_400mf": "regnet_x_400mf", "regnety_800mf": "regnet_y_800mf"}
 
 HEAD = ("head.fc.weight", "head.fc.bias")
@@ -146,9 +147,10 @@ def _hint(state: dict, spec: NetSpec, source: str) -> str:
     fits = identify(state, source)
     if fits is not None and fits != spec.name:
         return f"; these are {fits}'s weights"
-    if source == "torchvision" and spec.name in TORCHVISION_OTHER:
-        return (f"; torchvision's {TORCHVISION_OTHER[spec.name]} rounds widths differently "
-                f"from the paper and is another network: use timm's {TIMM[spec.name]} weights")
+    if fits is None and spec.name in TORCHVISION_OTHER:
+        return (f"; torchvision's {TORCHVISION_OTHER[spec.name]} (timm's "
+                f"{TIMM[spec.name]}_tv) rounds widths differently from the paper and is "
+                f"another network: the paper's weights are timm's {TIMM[spec.name]}")
     return ""
 
 
