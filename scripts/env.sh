@@ -12,7 +12,7 @@ has_requirements() {  # $1: a python; true when it imports everything the projec
   "$1" - <<'PY' 2>/dev/null
 import importlib.util, sys
 need = ["torch", "torchvision", "numpy", "PIL", "yaml", "tqdm", "pandas", "matplotlib",
-        "papermill", "nbconvert", "ipykernel", "pytest"]
+        "papermill", "nbconvert", "ipykernel", "pytest", "jupytext", "timm", "safetensors"]
 sys.exit(0 if all(importlib.util.find_spec(m) for m in need) else 1)
 PY
 }
