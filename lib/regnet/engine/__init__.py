@@ -7,4 +7,5 @@
     runfolder.py     params.yaml, metrics.jsonl, and when a folder may be reused
     distributed.py   rank, world size and device (torchrun, DDP)
     bench.py         images/s of the project's pipeline against a seed-style one
+    bench_data.py    the data pipeline alone against the seed's DataLoader
 """
