@@ -1,4 +1,9 @@
-"""Setup promises: one dependency list, lower bounds, the two commands, CI calls the tests."""
+"""Setup promises: one dependency list, lower bounds, the two commands, CI calls the tests,
+and a plain `pip install .` that works away from the checkout."""
+import os
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -39,3 +44,34 @@ def test_ci_runs_the_readme_test_command():
     assert "./run_tests.sh" in ci and "./run_tests.sh" in readme and "./run_all.sh" in readme
     for script in ("run_tests.sh", "run_all.sh", ".ci/run"):
         assert (ROOT / script).stat().st_mode & 0o111, f"{script} is not executable"
+
+
+def test_a_non_editable_install_finds_profiles_experiments_and_notebooks(tmp_path):
+    """`pip install .` (no checkout beside it) still finds params/ and notebooks/."""
+    root = ROOT
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    lib = root / "lib"
+    found = sorted(".".join(p.parent.relative_to(lib).parts) for p in lib.rglob("__init__.py"))
+    assert sorted(p for p in declared["packages"] if ".assets" not in p) == found
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "--no-build-isolation", "--no-compile", "--target", str(target), str(root)],
+                   check=True, capture_output=True)
+    probe = """
+import regnet, regnet.provenance as p
+from regnet.study import experiments
+from regnet.report import notebook
+assert regnet.__file__.startswith(%r), regnet.__file__
+assert not p.CHECKOUT
+assert notebook.profile_file("course").is_file()
+assert (p.asset("notebooks") / "02_train.ipynb").is_file()
+print(sorted(experiments.names()))
+""" % str(target)
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "variants" in out.stdout and "bottleneck" in out.stdout
+    info = subprocess.run([sys.executable, "-m", "regnet", "info", "200mf", "--json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert info.returncode == 0 and '"params": 2351452' in info.stdout, info.stderr

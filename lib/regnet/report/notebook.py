@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .. import params as _params
-from ..provenance import ROOT, describe_device, git_state
+from ..provenance import ROOT, asset, describe_device, git_state
 
 PROFILES = ("quick", "course")
 
@@ -21,7 +21,7 @@ def profile_file(profile: str) -> Path:
     """params/<profile>.yaml, or a one-line error naming the valid profiles."""
     if profile not in PROFILES:
         raise _params.ParamError(f"PROFILE={profile!r} must be one of: {', '.join(PROFILES)}")
-    return ROOT / "params" / f"{profile}.yaml"
+    return asset("params") / f"{profile}.yaml"
 
 
 def resolve(namespace: Mapping[str, Any]) -> dict[str, Any]:

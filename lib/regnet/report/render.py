@@ -19,7 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .notebook import PROFILES, ROOT
+from ..provenance import ROOT, asset
+from .notebook import PROFILES
 from ..errors import ParamError
 from ..params import check_value, parse_set
 
@@ -100,8 +101,8 @@ def execute(report: Report, profile: str, work: Path, overrides: dict | None = N
     out = work / f"{report.name}.ipynb"
     params = {"PROFILE": profile, **(overrides or {}), **report.parameters}
     try:
-        pm.execute_notebook(str(ROOT / "notebooks" / report.notebook), str(out),
-                            parameters=params, cwd=str(ROOT / "notebooks"),
+        pm.execute_notebook(str(asset("notebooks") / report.notebook), str(out),
+                            parameters=params, cwd=str(asset("notebooks")),
                             kernel_name="python3", progress_bar=False, log_output=False)
     except pm.PapermillExecutionError as e:
         last = (e.evalue or "").strip().splitlines()

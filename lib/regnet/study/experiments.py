@@ -20,10 +20,10 @@ from typing import Any, Mapping
 import yaml
 
 from .. import params as _params
-from ..provenance import ROOT
+from ..provenance import ROOT, asset
 from ..errors import ParamError
 
-EXPERIMENTS_DIR = ROOT / "params" / "experiments"
+EXPERIMENTS_DIR = asset("params") / "experiments"
 
 
 def runs_root() -> Path:
@@ -52,7 +52,7 @@ def load(name: str, profile: str = "quick") -> Experiment:
     """Read params/experiments/<name>.yaml for a profile; errors name the file and key."""
     path = EXPERIMENTS_DIR / f"{name}.yaml"
     if not path.is_file():
-        raise ParamError(f"EXPERIMENT={name!r} has no file {path.relative_to(ROOT)}; valid: "
+        raise ParamError(f"EXPERIMENT={name!r} has no file {_short(path)}; valid: "
                          f"{', '.join(names())}")
     data = yaml.safe_load(path.read_text()) or {}
     data.update((data.pop("profiles", None) or {}).get(profile, {}))
