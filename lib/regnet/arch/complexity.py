@@ -2,7 +2,8 @@
 
 `operator_table` runs one forward pass with hooks on every leaf module and writes a row for
 each operator it sees, so the table is a property of the built model. `closed_form` counts
-the same totals from the spec alone with the paper's formulas; the tests hold the two equal.
+the same totals from the spec alone, with the formulas that model.py keeps beside each
+module; the tests hold the two equal.
 
 Counting follows pycls: conv MACs = k*k*cin*cout*h*w/groups (+cout*h*w with a bias);
 linear MACs = cin*cout (+cout with a bias); BN has 2C parameters and no MACs; ReLU, sigmoid,
@@ -16,6 +17,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from .model import RegNet
 from .space import NetSpec
 
 
@@ -138,47 +140,6 @@ def as_dicts(rows: list[Operator]) -> list[dict]:
     return [asdict(r) for r in rows]
 
 
-# --- the closed form: the same totals from the spec alone --------------------------------
-
-def _conv(h: int, w: int, c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1,
-          bias: bool = False) -> tuple[int, int, int, int, int]:
-    h, w = (h - 1) // stride + 1, (w - 1) // stride + 1
-    macs = k * k * c_in * c_out * h * w // groups + (c_out * h * w if bias else 0)
-    params = k * k * c_in * c_out // groups + (c_out if bias else 0)
-    return h, w, params, macs, c_out * h * w
-
-
 def closed_form(spec: NetSpec) -> dict[str, int]:
-    """Params, MACs and activations of `spec` by formula, without building a model."""
-    params = macs = acts = 0
-
-    def add(result):
-        nonlocal params, macs, acts
-        h, w, p, m, a = result
-        params, macs, acts = params + p, macs + m, acts + a
-        return h, w
-
-    h = w = spec.input_size
-    h, w = add(_conv(h, w, spec.in_channels, spec.stem_width, spec.kernel, spec.stem_stride))
-    params += 2 * spec.stem_width
-    w_in = spec.stem_width
-    for st in spec.stages:
-        for i in range(st.depth):
-            stride = st.stride if i == 0 else 1
-            w_b, w_out = st.inner_width, st.width
-            if w_in != w_out or stride != 1:
-                add(_conv(h, w, w_in, w_out, 1, stride))
-                params += 2 * w_out
-            add(_conv(h, w, w_in, w_b, 1))
-            h2, w2 = add(_conv(h, w, w_b, w_b, spec.kernel, stride, w_b // st.group_width))
-            w_se = round(w_in * spec.se_ratio)
-            if w_se:
-                add(_conv(1, 1, w_b, w_se, 1, bias=True))
-                add(_conv(1, 1, w_se, w_b, 1, bias=True))
-            h, w = add(_conv(h2, w2, w_b, w_out, 1))
-            params += 2 * (w_b + w_b + w_out)
-            w_in = w_out
-    params += w_in * spec.num_classes + spec.num_classes
-    macs += w_in * spec.num_classes + spec.num_classes
-    acts += spec.num_classes
-    return {"params": params, "macs": macs, "acts": acts}
+    """Params, MACs and activations of `spec` by formula (each module's own `complexity`)."""
+    return RegNet.complexity(spec)
