@@ -52,7 +52,7 @@ notebook.show_header(f"Training: {values['REGNETX']}", values)
 
 # %%
 tables.show(tables.hyperparameter_table(values), "hyperparameters")
-tables.show(tables.rate_table(schedule.warmup_cosine(values)), "learning rate per epoch")
+tables.show(tables.rate_table(schedule.warmup_cosine(values.schedule)), "learning rate per epoch")
 
 # %% [markdown]
 # ## Run

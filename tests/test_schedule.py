@@ -5,8 +5,13 @@ import math
 import pytest
 
 from regnet.cli import main
-from regnet.params import resolve
+from regnet.params import resolve as resolve_all
 from regnet.engine.schedule import rate, step_rate, warmup_cosine
+
+
+def resolve(sets):
+    """The schedule group of the resolved parameters: what the schedule functions take."""
+    return resolve_all(sets=sets).schedule
 
 SEED_001 = ["TRAINING_LR_MAX=0.1", "TRAINING_LR_INIT_SCALE=0.5", "TRAINING_LR_INIT_EPOCHS=5",
             "TRAINING_LR_FINAL_SCALE=0.01", "TRAINING_LR_FINAL_EPOCHS=55"]
@@ -38,7 +43,7 @@ def test_zero_warmup_epochs_start_at_the_peak():
 
 def test_a_single_cosine_epoch_runs_at_the_peak():
     values = resolve(sets=["TRAINING_LR_INIT_EPOCHS=0", "TRAINING_LR_FINAL_EPOCHS=1"])
-    assert warmup_cosine(values) == [values["TRAINING_LR_MAX"]]
+    assert warmup_cosine(values) == [values.lr_max]
     values = resolve(sets=["TRAINING_LR_INIT_EPOCHS=2", "TRAINING_LR_FINAL_EPOCHS=1"])
     assert warmup_cosine(values) == pytest.approx([0.05, 0.075, 0.1])
 

@@ -117,11 +117,11 @@ def test_norms_and_biases_skip_weight_decay_unless_asked():
     from regnet.arch.space import named
     values = tiny()
     model = build(named("custom", values.model, input_size=14, num_classes=10))
-    groups = make_optimizer(model, values, torch.device("cpu")).param_groups
+    groups = make_optimizer(model, values.optim, torch.device("cpu")).param_groups
     assert [g["weight_decay"] for g in groups] == [values["TRAINING_WEIGHT_DECAY"], 0.0]
     assert all(p.ndim > 1 for p in groups[0]["params"])
     assert all(p.ndim == 1 for p in groups[1]["params"])
-    groups = make_optimizer(model, tiny("TRAINING_WD_NORM_BIAS=true"),
+    groups = make_optimizer(model, tiny("TRAINING_WD_NORM_BIAS=true").optim,
                             torch.device("cpu")).param_groups
     assert len(groups) == 1 and len(groups[0]["params"]) == len(list(model.parameters()))
 

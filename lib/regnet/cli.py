@@ -122,7 +122,7 @@ def cmd_schedule(args) -> int:
     """The rates per epoch (counted from 1), as JSON or one line per epoch."""
     from .engine.schedule import warmup_cosine
     from .params import resolve
-    rates = warmup_cosine(resolve(args.params, args.sets))
+    rates = warmup_cosine(resolve(args.params, args.sets).schedule)
     if args.json:
         print(json.dumps({"lr": rates}))
     else:

@@ -120,9 +120,9 @@ def measure_baseline(values, spec, ds, device, steps, warmup, workers) -> dict:
 def measure(values, model, net, train_batches, test_batches, autocast, device, steps,
             warmup) -> dict:
     """Warm-up then timed steps of training, then the same for evaluation."""
-    optimizer = make_optimizer(model, values, device)
+    optimizer = make_optimizer(model, values.optim, device)
     for group in optimizer.param_groups:
-        group["lr"] = rate(values, 0)
+        group["lr"] = rate(values.schedule, 0)
     scaler = torch.amp.GradScaler(device.type, enabled=values["PRECISION"] == "fp16")
     loss_fn = nn.CrossEntropyLoss(label_smoothing=values["TRAINING_LABEL_SMOOTHING"])
 

@@ -27,7 +27,7 @@ from .. import data
 from ..arch import space
 from ..arch.complexity import closed_form
 from ..arch.model import build
-from ..params import check_all, total_epochs
+from ..params import OptimConfig, check_all, total_epochs
 from .checkpoint import checkpoint, restore
 from .distributed import all_sum, average_buffers, join_processes
 from .ema import Ema
@@ -72,7 +72,7 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
     torch.manual_seed(values["SEED"])
     model = build(spec).to(device, memory_format=memory_format)
     ema = Ema(model, values["TRAINING_EMA"]) if values["TRAINING_EMA"] > 0 else None
-    optimizer = make_optimizer(model, values, device)
+    optimizer = make_optimizer(model, values.optim, device)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     state = {"epoch": 0, "best_acc": -math.inf, "history": []}
     if resume is not None:
@@ -137,10 +137,10 @@ def train_epoch(net, model, ema, batches, optimizer, scaler, loss_fn, values, ep
     images = 0
     autocast = autocast_for(values["PRECISION"], device)
     bar = progress_bar(batches, steps, f"epoch {epoch + 1}", show)
-    first_lr = step_rate(values, epoch, 0, steps)
+    first_lr = step_rate(values.schedule, epoch, 0, steps)
     for step, (x, y) in enumerate(bar):
         for group in optimizer.param_groups:
-            group["lr"] = step_rate(values, epoch, step, steps)
+            group["lr"] = step_rate(values.schedule, epoch, step, steps)
         loss, logits = train_step(net, x, y, optimizer, scaler, loss_fn, autocast)
         if ema:
             ema.update(model)
@@ -232,21 +232,19 @@ def epoch_line(row: dict, epochs: int) -> str:
 
 # --- optimizer and EMA -------------------------------------------------------------------
 
-def make_optimizer(model: nn.Module, values: Mapping[str, Any], device: torch.device):
+def make_optimizer(model: nn.Module, optim: OptimConfig, device: torch.device):
     """SGD (momentum, Nesterov) or Adam/AdamW; norms and biases skip weight decay by default."""
-    everything = values["TRAINING_WD_NORM_BIAS"]
+    everything = optim.wd_norm_bias
     decayed = [p for p in model.parameters() if p.ndim > 1 or everything]
     rest = [p for p in model.parameters() if not (p.ndim > 1 or everything)]
-    groups = [{"params": decayed, "weight_decay": values["TRAINING_WEIGHT_DECAY"]}]
+    groups = [{"params": decayed, "weight_decay": optim.weight_decay}]
     if rest:
         groups.append({"params": rest, "weight_decay": 0.0})
     fused = True if device.type == "cuda" else None  # one kernel for the whole update
-    kind = values["TRAINING_OPTIMIZER"]
-    if kind == "sgd":
-        momentum = values["TRAINING_MOMENTUM"]
-        return torch.optim.SGD(groups, lr=0.0, momentum=momentum, fused=fused,
-                               nesterov=values["TRAINING_NESTEROV"] and momentum > 0)
-    adam = torch.optim.AdamW if kind == "adamw" else torch.optim.Adam
+    if optim.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=0.0, momentum=optim.momentum, fused=fused,
+                               nesterov=optim.nesterov and optim.momentum > 0)
+    adam = torch.optim.AdamW if optim.optimizer == "adamw" else torch.optim.Adam
     return adam(groups, lr=0.0, fused=fused)
 
 

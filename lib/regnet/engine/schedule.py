@@ -15,30 +15,29 @@ denominator is at least 1.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
 
-from ..params import total_epochs
+from ..params import ScheduleConfig
 
 
-def rate(values: Mapping[str, Any], t: float) -> float:
+def rate(schedule: ScheduleConfig, t: float) -> float:
     """The learning rate at (possibly fractional) epoch `t`, counted from 0."""
-    top = values["TRAINING_LR_MAX"]
-    init = top * values["TRAINING_LR_INIT_SCALE"]
-    final = top * values["TRAINING_LR_FINAL_SCALE"]
-    warmup = values["TRAINING_LR_INIT_EPOCHS"]
+    top = schedule.lr_max
+    init = top * schedule.lr_init_scale
+    final = top * schedule.lr_final_scale
+    warmup = schedule.lr_init_epochs
     if t < warmup:
         return init + (top - init) * t / warmup
-    span = max(values["TRAINING_LR_FINAL_EPOCHS"] - 1, 1)
+    span = max(schedule.lr_final_epochs - 1, 1)
     return final + (top - final) * max(0.0, math.cos((t - warmup) / span * math.pi / 2))
 
 
-def warmup_cosine(values: Mapping[str, Any]) -> list[float]:
+def warmup_cosine(schedule: ScheduleConfig) -> list[float]:
     """One rate per epoch, for every epoch of the run (the report's table)."""
-    return [rate(values, e) for e in range(total_epochs(values))]
+    return [rate(schedule, e) for e in range(schedule.epochs)]
 
 
-def step_rate(values: Mapping[str, Any], epoch: int, step: int, steps: int) -> float:
+def step_rate(schedule: ScheduleConfig, epoch: int, step: int, steps: int) -> float:
     """The rate for training step `step` of `steps` in `epoch`: per epoch or per iteration."""
-    if values["TRAINING_LR_PER_ITERATION"]:
-        return rate(values, epoch + step / steps)
-    return rate(values, epoch)
+    if schedule.lr_per_iteration:
+        return rate(schedule, epoch + step / steps)
+    return rate(schedule, epoch)
