@@ -146,8 +146,9 @@ def compile_cache() -> Path:
     default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "regnet" / \
         "inductor"
     folder = Path(os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(default)))
-    import torch._inductor.config as inductor
-    inductor.fx_graph_cache = True
+    if "TORCHINDUCTOR_FX_GRAPH_CACHE" not in os.environ:  # the user's own switch wins
+        import torch._inductor.config as inductor
+        inductor.fx_graph_cache = True  # torch's default today; said here so that it stays on
     return folder
 
 
