@@ -41,7 +41,8 @@ TRITON_CAPABILITY = (7, 0)  # torch.compile's GPU kernels (Triton) need Volta or
 
 @dataclass(frozen=True)
 class Choice:
-    """The resolved speed settings of one run. None: COMPILE=auto before the run's length is known."""
+    """The resolved speed settings of one run (compile and cuda_graphs are None for
+    COMPILE=auto on a GPU before the run's length is known)."""
     precision: str
     channels_last: bool
     compile: bool | None
