@@ -173,28 +173,17 @@ def test_dataset_defaults_name_the_natural_settings():
 # --- the command line -------------------------------------------------------------------------
 
 def test_cli_reports_a_missing_data_dir_in_one_line_with_status_2(tmp_path, capsys):
-    code = main(["bench-data", "--set", "DATASET=imagefolder", "--set",
+    code = main(["bench", "--set", "DATASET=imagefolder", "--set",
                  f"DATA_DIR={tmp_path / 'missing'}"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "does not exist" in err
 
 
 def test_cli_rejects_an_unknown_dataset_in_one_line():
-    out = subprocess.run([sys.executable, "-m", "regnet", "bench-data", "--set", "DATASET=mnist"],
+    out = subprocess.run([sys.executable, "-m", "regnet", "bench", "--set", "DATASET=mnist"],
                          capture_output=True, text=True)
     assert out.returncode == 2
     assert out.stderr.strip().count("\n") == 0 and "synthetic" in out.stderr
-
-
-def test_bench_data_prints_batches_per_second_of_both_pipelines(capsys):
-    code = main(["bench-data", "--batches", "2", "--workers", "0", "--set",
-                 "DATA_SYNTHETIC_TRAIN=96", "--set", "DATA_SYNTHETIC_TEST=8", "--set",
-                 "DATA_BATCH_SIZE=16", "--set", "DATA_SYNTHETIC_SIZE=16", "--set",
-                 "PROGRESS=false"])
-    import json
-    result = json.loads(capsys.readouterr().out)
-    assert code == 0 and result["project"]["batches"] == result["seed"]["batches"] == 2
-    assert result["project"]["batches_per_s"] > 0 and result["seed"]["batches_per_s"] > 0
 
 
 @pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),

@@ -27,7 +27,7 @@ def test_values_are_converted_to_their_kind():
     (["DATA_BATCH_SIZE=1.5"], "DATA_BATCH_SIZE=1.5 must be a whole number"),
     (["TRAINING_LR_MAX=fast"], "TRAINING_LR_MAX='fast' must be a finite number"),
     (["TRAINING_LR_MAX=.nan"], "TRAINING_LR_MAX=nan must be a finite number"),
-    (["PRECISION=fp8"], "PRECISION='fp8' must be one of: fp32, bf16, fp16"),
+    (["PRECISION=fp8"], "PRECISION='fp8' must be one of: auto, fp32, bf16, fp16"),
     (["FILE_SAVE=maybe"], "FILE_SAVE='maybe' must be true or false"),
     (["MODEL_BLOCKS=[1,1]"], "MODEL_BLOCKS has 2 stages but MODEL_CHANNELS has 4"),
     (["REGNETX=300"], "unknown network 300"),

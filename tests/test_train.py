@@ -265,7 +265,9 @@ def test_train_command_runs_a_single_epoch_without_warmup(tmp_path):
     (["--set", "PRECISION=fp8"], "PRECISION"),
     (["--set", "FILE_LOAD=1"], "last.pt"),
     (["--params", "missing.yaml"], "missing.yaml"),
-], ids=["unknown-key", "bad-number", "bad-choice", "nothing-to-resume", "missing-file"])
+    (["--set", "CUDA_GRAPHS=1"], "CUDA_GRAPHS=1 cannot run: CUDA graphs need a CUDA device"),
+], ids=["unknown-key", "bad-number", "bad-choice", "nothing-to-resume", "missing-file",
+        "cuda-graphs-on-cpu"])
 def test_train_command_mistakes_are_one_line_and_exit_2_before_any_work(
         tmp_path, capsys, monkeypatch, args, named):
     monkeypatch.setattr(data, "load", lambda values: pytest.fail("data loaded"))

@@ -163,26 +163,31 @@ def add_train(sub) -> None:
 
 
 def cmd_bench(args) -> int:
-    """Training and evaluation images/s; one JSON object."""
-    from .engine.bench import bench
+    """Training and evaluation images/s of every speed setting: one table (or JSON)."""
+    from .engine.bench import bench, format_table, parse_rows
     from .params import resolve
     values = resolve(args.params, args.sets)
-    print(json.dumps(bench(values, args.steps, args.warmup, args.images,
-                           not args.skip_baseline), indent=1))
+    rows = parse_rows(args.rows)  # a wrong row name is an error before any work
+    result = bench(values, args.steps, args.warmup, rows, args.data_only, args.workers)
+    print(json.dumps(result, indent=1) if args.json else format_table(result))
     return 0
 
 
 def add_bench(sub) -> None:
-    p = sub.add_parser("bench", help="training and evaluation images/s: this project's "
-                       "pipeline and a seed-style DataLoader baseline")
+    p = sub.add_parser("bench", help="training and evaluation images/s: the seed-style "
+                       "pipeline, fp32 eager, auto's precision and layout, compiled, CUDA "
+                       "graphs; one table")
     p.add_argument("--steps", type=_positive, default=20, metavar="N",
                    help="timed steps per measurement (default 20)")
     p.add_argument("--warmup", type=_positive, default=3, metavar="N",
-                   help="untimed steps first (default 3)")
-    p.add_argument("--images", type=_positive, metavar="N",
-                   help="synthetic training images (default: enough for the timed steps)")
-    p.add_argument("--skip-baseline", action="store_true", help="measure the pipeline only "
-                   "(the baseline's DataLoader uses DATA_WORKERS workers, default 2)")
+                   help="untimed steps first, where compiling happens (default 3)")
+    p.add_argument("--rows", metavar="ROW[,ROW]", help="measure only these of seed, fp32, "
+                   "fast, compiled, graphs (default: all)")
+    p.add_argument("--data-only", action="store_true", help="time the data pipelines alone "
+                   "(rows seed and fp32, no network)")
+    p.add_argument("--workers", type=int, metavar="N", help="DataLoader workers of the seed "
+                   "row (default: DATA_WORKERS, else up to 8, one per core)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     add_param_args(p)
     p.set_defaults(run=cmd_bench)
 
@@ -287,31 +292,6 @@ def add_reports(sub) -> None:
 
 
 COMMANDS += [add_reports]
-
-
-# --- data: bench-data ----------------------------------------------------------------------
-
-def cmd_bench_data(args) -> int:
-    """Both data pipelines on the same images; one JSON object."""
-    from .engine.bench_data import bench_data
-    from .params import resolve
-    values = resolve(args.params, args.sets)
-    print(json.dumps(bench_data(values, args.batches, args.workers)))
-    return 0
-
-
-def add_bench_data(sub) -> None:
-    p = sub.add_parser("bench-data", help="batches/s of this project's data pipeline and of "
-                       "the seed's (ImageFolder + PIL transforms + DataLoader), same images")
-    p.add_argument("--batches", type=_positive, default=20, metavar="N",
-                   help="timed batches per pipeline, after one untimed (default 20)")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="DataLoader workers of the seed's pipeline (default: DATA_WORKERS)")
-    add_param_args(p)
-    p.set_defaults(run=cmd_bench_data)
-
-
-COMMANDS += [add_bench_data]
 
 
 def parser() -> Parser:

@@ -30,7 +30,7 @@ __all__ = ["PARAMS", "Config", "ParamError", "check_all", "check_value", "defaul
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # int, float, bool, str, ints, choice, variant, optional-int, optional-str
+    kind: str  # int, float, bool, auto-bool, str, ints, choice, variant, optional-int, optional-str
     default: Any
     help: str
     group: str  # the Config group that holds it: model, data, optim, schedule, run, sweep
@@ -54,7 +54,7 @@ def _p(name, kind, default, help, choices=(), minimum=None, *, group, result=Tru
     return Param(name, kind, default, help, group, result, tuple(choices), minimum)
 
 
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 OPTIMIZERS = ("sgd", "adam", "adamw")
 DATASETS = ("course", "imagefolder", "cifar100", "fashion-mnist", "synthetic")
 
@@ -95,7 +95,7 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("DATA_IMAGE_SIZE", "optional-int", None, "side of the cached images: short side resized "
        "to it, long side center-cropped (default: the dataset's)", minimum=4, group="data"),
     _p("DATA_WORKERS", "optional-int", None, "processes that decode images into the cache, and "
-       "the DataLoader workers of bench-data's seed pipeline (default: up to 8, one per core)",
+       "the DataLoader workers of bench's seed-style pipeline (default: up to 8, one per core)",
        minimum=0, group="data", result=False),
     _p("DATA_DOWNLOAD", "bool", True, "download a missing course, cifar100 or fashion-mnist "
        "dataset (false: error saying where to put the files)", group="data"),
@@ -115,9 +115,19 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("TRAINING_WD_NORM_BIAS", "bool", False, "apply weight decay to norms and biases too", group="optim"),
     _p("TRAINING_LABEL_SMOOTHING", "float", 0.0, "label smoothing", minimum=0.0, group="optim"),
     _p("TRAINING_EMA", "float", 0.0, "EMA decay of the weights per step, 0 = off", minimum=0.0, group="optim"),
-    _p("PRECISION", "choice", "fp32", "fp32, bf16 or fp16 (autocast)", choices=PRECISIONS, group="run"),
-    _p("CHANNELS_LAST", "bool", False, "channels_last memory format", group="run"),
-    _p("COMPILE", "bool", False, "torch.compile the model", group="run", result=False),
+    # auto: the fastest choice for the device, decided by engine/device.py (resolve_auto) and
+    # recorded in the run's params.yaml. Run identity compares the value as asked ("auto"),
+    # as it does for a DATA_* left to the dataset's default; a resume whose device resolves
+    # PRECISION differently stops with one line instead of switching precision mid-run.
+    _p("PRECISION", "choice", "auto", "auto (bf16 on CUDA GPUs of compute capability 8.0+, "
+       "fp16 on older ones, fp32 on CPU), fp32, bf16 or fp16 (autocast; fp16 with a gradient "
+       "scaler)", choices=PRECISIONS, group="run"),
+    _p("CHANNELS_LAST", "auto-bool", "auto", "channels_last memory format (auto: on CUDA)",
+       group="run"),
+    _p("COMPILE", "auto-bool", "auto", "torch.compile the model (auto: on CUDA for runs of "
+       "5,000 steps or more)", group="run", result=False),
+    _p("CUDA_GRAPHS", "auto-bool", "auto", "the whole training step as one CUDA graph (auto: "
+       "on CUDA with COMPILE, one process, not fp16)", group="run", result=False),
     _p("DEVICE", "str", "auto", "auto, cpu, cuda or cuda:N", group="run", result=False),
     _p("SEED", "int", 0, "random seed (CPU runs repeat exactly)", minimum=0, group="run"),
     _p("PROGRESS", "bool", True, "tqdm progress bars", group="run", result=False),
@@ -204,9 +214,10 @@ class OptimConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    precision: str
-    channels_last: bool
-    compile: bool
+    precision: str  # "auto" or what was asked; engine/device.py resolves auto
+    channels_last: bool | str  # True, False or "auto"
+    compile: bool | str
+    cuda_graphs: bool | str
     device: str
     seed: int
     progress: bool
@@ -336,6 +347,15 @@ def _as_bool(p, v):
     raise ParamError(f"{p.name}={v!r} must be true or false (or 1 or 0)")
 
 
+def _as_auto_bool(p, v):
+    if isinstance(v, str) and v.lower() == "auto":
+        return "auto"
+    try:
+        return _as_bool(p, v)
+    except ParamError:
+        raise ParamError(f"{p.name}={v!r} must be auto, true or false (or 1 or 0)") from None
+
+
 def _as_str(p, v):
     if not isinstance(v, str) or not v:
         raise ParamError(f"{p.name}={v!r} must be a non-empty string")
@@ -367,7 +387,8 @@ def _as_variant(p, v):
 
 
 _CHECKERS: dict[str, Callable[[Param, Any], Any]] = {
-    "int": _as_int, "float": _as_float, "bool": _as_bool, "str": _as_str, "ints": _as_ints,
+    "int": _as_int, "float": _as_float, "bool": _as_bool, "auto-bool": _as_auto_bool,
+    "str": _as_str, "ints": _as_ints,
     "choice": _as_choice, "variant": _as_variant,
     "optional-int": _optional(_as_int), "optional-str": _optional(_as_str),
 }

@@ -6,6 +6,8 @@
     checkpoint.py    what a resumed run needs, saved atomically, loaded without code
     runfolder.py     params.yaml, metrics.jsonl, and when a folder may be reused
     distributed.py   rank, world size and device (torchrun, DDP)
-    bench.py         images/s of the project's pipeline against a seed-style one
-    bench_data.py    the data pipeline alone against the seed's DataLoader
+    device.py        fast by default: what PRECISION, CHANNELS_LAST, COMPILE, CUDA_GRAPHS=auto
+                     become on a device; the compile cache; device syncs for timing
+    graphs.py        the whole training step as one CUDA graph
+    bench.py         images/s of every speed setting and a seed-style pipeline, one table
 """

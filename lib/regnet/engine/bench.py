@@ -1,24 +1,38 @@
-"""Training and evaluation speed: this project's pipeline against a seed-style baseline.
+"""`python -m regnet bench`: training and evaluation images/s of each speed setting, one table.
 
-Both run the same network on the same synthetic course-shaped images (64 px, 56 px crops),
-in one process, one after the other:
+One process measures the rows one after the other, on the same images and network:
 
-- pipeline: uint8 images kept on the device, crops and flips done there on the whole batch
-  (data.Batches), the run's PRECISION, CHANNELS_LAST and COMPILE, and train.train_step.
-- baseline: what the seeds ran: JPEG files read by torchvision's ImageFolder, PIL transforms
-  (RandomResizedCrop + flip for training, Resize + CenterCrop for testing), a DataLoader with
-  DATA_WORKERS workers, fp32, eager, NCHW.
+    seed      the seeds' pipeline: JPEG files read by torchvision's ImageFolder, PIL transforms
+              (RandomResizedCrop + flip; Resize + CenterCrop to test), a DataLoader with
+              workers; fp32, NCHW, eager
+    fp32      this project's pipeline (uint8 images on the device, augmented there on the
+              whole batch), fp32, NCHW, eager
+    fast      the same with the PRECISION and CHANNELS_LAST that auto picks here (bf16 and
+              channels_last on a recent GPU), eager
+    compiled  fast + torch.compile
+    graphs    compiled + the whole training step as one CUDA graph (graphs.py)
 
-Each measurement runs `warmup` untimed steps first (torch.compile happens there; their time is
-reported apart), then `steps` timed steps, with the device synchronized at both ends.
+A row this device cannot run is listed as skipped, with the reason. Each row runs `warmup`
+untimed training steps (where torch.compile compiles and the graph is captured: both timed
+apart, as compile_seconds and capture_seconds), then `steps` timed ones, the device
+synchronized at both ends; then the same for evaluation (compiled rows evaluate compiled).
+Batches come round again, epoch after epoch, when the images run out. `--data-only` times the
+two data pipelines alone (rows seed and fp32, no network).
+
+The images are the run's DATASET (default: synthetic, course-shaped: 64 px, 56 px crops). The
+seed row reads the course's and an imagefolder's own JPEG trees; other datasets' images are
+written as a JPEG tree into a temporary folder first. Compiled rows start from a fresh
+torch.compile; a later one may find its kernels in the compile cache (device.compile_cache).
 """
 from __future__ import annotations
 
 import datetime
-import json
+import gc
+import os
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -29,117 +43,165 @@ from .. import data
 from ..arch import space
 from ..arch.complexity import closed_form
 from ..arch.model import build
+from ..errors import ParamError
 from ..params import check_all
 from ..provenance import describe_device
+from .device import (TRITON_CAPABILITY, Choice, FirstCall, capability, channels_last_for,
+                     compile_cache, graphs_impossible, precision_for, synchronize)
 from .distributed import pick_device
+from .graphs import WARMUP_STEPS, GraphedStep, capturable
 from .loop import autocast_for, make_optimizer, train_step
 from .schedule import rate
 
+ROWS = ("seed", "fp32", "fast", "compiled", "graphs")
 
-def bench(values: Mapping[str, Any], steps: int = 20, warmup: int = 3,
-          images: int | None = None, baseline: bool = True) -> dict:
-    """Images per second, training and evaluation, for the pipeline and the baseline."""
-    batch = values["DATA_BATCH_SIZE"]
-    n = max(images or 0, batch * (warmup + steps))  # every step gets a fresh batch
-    values = check_all({**values, "DATASET": "synthetic", "DATA_SYNTHETIC_TRAIN": n,
-                        "DATA_SYNTHETIC_TEST": n})
+
+def parse_rows(text: str | None) -> tuple[str, ...]:
+    """`--rows seed,fp32` -> ("seed", "fp32"); every row when None."""
+    if not text:
+        return ROWS
+    rows = tuple(r.strip() for r in text.split(",") if r.strip())
+    for r in rows:
+        if r not in ROWS:
+            raise ParamError(f"--rows: no row {r!r}; valid: {', '.join(ROWS)}")
+    return rows
+
+
+def bench(values: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
+          data_only: bool = False, workers: int | None = None) -> dict:
+    """Every selected row's images/s (training and evaluation), with what they ran on."""
+    values = check_all(values)
     device = pick_device(values["DEVICE"])
     ds = data.load(values)
+    batch = values["DATA_BATCH_SIZE"]
+    if batch > min(len(ds.train_y), len(ds.test_y)):
+        raise ParamError(f"DATA_BATCH_SIZE={batch} needs as many training and test images; "
+                         f"{ds.name} has {len(ds.train_y)} and {len(ds.test_y)}: lower it or "
+                         "use more images")
+    workers = workers if workers is not None else values["DATA_WORKERS"]
+    workers = workers if workers is not None else min(8, os.cpu_count() or 1)
     spec = space.named(values["REGNETX"], values.model, input_size=ds.crop,
                        num_classes=ds.num_classes, in_channels=ds.channels)
     cost = closed_form(spec)
+    fast = (precision_for(values["PRECISION"], device),
+            channels_last_for(values["CHANNELS_LAST"], device))
     result = {
         "network": spec.name, "params": cost["params"], "macs": cost["macs"],
-        "batch": batch, "crop": ds.crop, "steps": steps, "warmup_steps": warmup,
+        "dataset": ds.name, "batch": batch, "crop": ds.crop, "steps": steps,
+        "warmup_steps": warmup, "seed_workers": workers,
         "device": describe_device(device), "torch": str(torch.__version__),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(["python -m regnet", *sys.argv[1:]]),
-        "pipeline": measure_pipeline(values, spec, ds, device, steps, warmup),
+        "command": " ".join(["python -m regnet", *sys.argv[1:]]), "rows": [],
     }
-    if baseline:
-        workers = values["DATA_WORKERS"] if values["DATA_WORKERS"] is not None else 2
-        result["baseline"] = measure_baseline(values, spec, ds, device, steps, warmup, workers)
-        for kind in ("train", "eval"):
-            key = f"{kind}_images_per_second"
-            result[f"{kind}_speedup"] = result["pipeline"][key] / result["baseline"][key]
+    with tempfile.TemporaryDirectory(prefix="regnet-bench-") as tmp:
+        for name in rows:
+            setting = _setting(name, fast)
+            label = (f"seed-style: ImageFolder JPEGs, PIL, {workers} workers; "
+                     if name == "seed" else "") + setting.describe()
+            why = _why_not(name, setting, device, data_only)
+            if why:
+                result["rows"].append({"row": name, "config": label, "skipped": why})
+                continue
+            if name == "seed":
+                train_it, test_it, files = _seed_batches(ds, batch, workers, device, Path(tmp),
+                                                         (warmup + steps + 1) * batch)
+            else:
+                train_it, test_it, files = _project_batches(ds, batch, setting, values, device)
+            try:
+                row = _measure(values, spec, setting, device, train_it, test_it, steps,
+                               warmup, data_only)
+            except Exception as e:  # a compile or capture this machine cannot do: say so
+                if name not in ("compiled", "graphs"):
+                    raise
+                first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+                row = {"skipped": f"failed: {first}"}
+            result["rows"].append({"row": name, "config": label, **row,
+                                   **({"files_seconds": files} if files else {})})
+            _release(device)
     return result
 
 
-def measure_pipeline(values, spec, ds, device, steps, warmup) -> dict:
-    """The project's path: device-resident data, device augmentation, autocast, options."""
-    precision, channels_last = values["PRECISION"], values["CHANNELS_LAST"]
+def _setting(name: str, fast: tuple[str, bool]) -> Choice:
+    """The precision, layout, compile and graphs of a row."""
+    if name in ("seed", "fp32"):
+        return Choice("fp32", False, False, False)
+    return Choice(*fast, name in ("compiled", "graphs"), name == "graphs")
+
+
+def _why_not(name: str, setting: Choice, device: torch.device, data_only: bool) -> str | None:
+    """Why a row cannot run here, or None."""
+    if data_only and name not in ("seed", "fp32"):
+        return "--data-only times the data pipelines alone"
+    if name == "fast" and (setting.precision, setting.channels_last) == ("fp32", False):
+        hint = ("; bf16 autocast on a CPU is possible but slow: --set PRECISION=bf16 --set "
+                "CHANNELS_LAST=1 measures it") if device.type == "cpu" else ""
+        return f"PRECISION and CHANNELS_LAST resolve to fp32, NCHW here: the fp32 row{hint}"
+    cap = capability(device)
+    if setting.compile and cap is not None and cap < TRITON_CAPABILITY:
+        return "torch.compile needs compute capability 7.0 or newer (Triton)"
+    if setting.cuda_graphs:
+        return graphs_impossible(device, setting.precision, 1)
+    return None
+
+
+def _measure(values, spec, setting: Choice, device, train_it, test_it, steps, warmup,
+             data_only) -> dict:
+    """Train, then evaluate: warm-up steps, then timed ones; the one-off seconds apart."""
+    if data_only:
+        def nothing(x, y):
+            pass
+        train_warm, train_ips = timed(nothing, train_it, warmup, steps, device)
+        eval_warm, eval_ips = timed(nothing, test_it, warmup, steps, device)
+        return _figures(train_ips, eval_ips, train_warm, eval_warm)
+
+    fmt = torch.channels_last if setting.channels_last else torch.contiguous_format
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
     torch.manual_seed(values["SEED"])
     model = build(spec).to(device, memory_format=fmt)
-    net = torch.compile(model) if values["COMPILE"] else model
-    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-    common = dict(device=device, seed=values["SEED"], dtype=dtype, channels_last=channels_last)
-    train_batches = data.Batches(ds, "train", values["DATA_BATCH_SIZE"], **common)
-    test_batches = data.Batches(ds, "test", values["DATA_BATCH_SIZE"], **common)
-    autocast = autocast_for(precision, device)
-    return {"precision": precision, "channels_last": channels_last,
-            "compile": values["COMPILE"],
-            **measure(values, model, net, train_batches, test_batches, autocast, device,
-                      steps, warmup)}
-
-
-def measure_baseline(values, spec, ds, device, steps, warmup, workers) -> dict:
-    """The seeds' path: JPEG files, ImageFolder, PIL transforms, DataLoader, fp32 eager NCHW."""
-    from torch.utils.data import DataLoader
-    from torchvision import datasets, transforms
-
-    mean, std = list(ds.mean), list(ds.std)
-    train_tf = transforms.Compose([
-        transforms.RandomResizedCrop(ds.crop, scale=(values["DATA_SCALE_MIN"], 1.0)),
-        transforms.RandomHorizontalFlip(), transforms.ToTensor(),
-        transforms.Normalize(mean, std)])
-    test_tf = transforms.Compose([
-        transforms.Resize(ds.resize), transforms.CenterCrop(ds.test_crop),
-        transforms.ToTensor(), transforms.Normalize(mean, std)])
-    with tempfile.TemporaryDirectory(prefix="regnet-bench-") as root:
-        t0 = time.perf_counter()
-        write_image_folder(ds.train_x, ds.train_y, Path(root) / "train")
-        write_image_folder(ds.test_x, ds.test_y, Path(root) / "test")
-        files_seconds = time.perf_counter() - t0
-        loader = dict(batch_size=values["DATA_BATCH_SIZE"], num_workers=workers,
-                      pin_memory=device.type == "cuda", persistent_workers=workers > 0)
-        train_loader = DataLoader(datasets.ImageFolder(f"{root}/train", train_tf),
-                                  shuffle=True, drop_last=True, **loader)
-        test_loader = DataLoader(datasets.ImageFolder(f"{root}/test", test_tf), **loader)
-        torch.manual_seed(values["SEED"])
-        model = build(spec).to(device)
-        result = measure({**values, "PRECISION": "fp32"}, model, model,
-                         on_device(train_loader, device), on_device(test_loader, device),
-                         autocast_for("fp32", device), device, steps, warmup)
-    return {"precision": "fp32", "channels_last": False, "compile": False, "workers": workers,
-            **result, "files_seconds": files_seconds}
-
-
-def measure(values, model, net, train_batches, test_batches, autocast, device, steps,
-            warmup) -> dict:
-    """Warm-up then timed steps of training, then the same for evaluation."""
+    net = model
+    if setting.compile:
+        compile_cache()
+        torch._dynamo.reset()  # each compiled row compiles afresh (the disk cache may help)
+        net = torch.compile(model)
     optimizer = make_optimizer(model, values.optim, device)
-    for group in optimizer.param_groups:
-        group["lr"] = rate(values.schedule, 0)
-    scaler = torch.amp.GradScaler(device.type, enabled=values["PRECISION"] == "fp16")
     loss_fn = nn.CrossEntropyLoss(label_smoothing=values["TRAINING_LABEL_SMOOTHING"])
-
-    def train(x, y):
-        train_step(net, x, y, optimizer, scaler, loss_fn, autocast)
+    autocast = autocast_for(setting.precision, device)
+    graphed = None
+    if setting.cuda_graphs:
+        capturable(optimizer, device).fill_(rate(values.schedule, 0))
+        train = graphed = GraphedStep(net, optimizer, loss_fn, setting.precision, device,
+                                      fallback=False)
+        warmup = max(warmup, WARMUP_STEPS + 2)  # eager warm-up, capture, then replays only
+    else:
+        for group in optimizer.param_groups:
+            group["lr"] = rate(values.schedule, 0)
+        scaler = torch.amp.GradScaler(device.type, enabled=setting.precision == "fp16")
+        train = partial(train_step, net, optimizer=optimizer, scaler=scaler, loss_fn=loss_fn,
+                        autocast=autocast)
 
     @torch.no_grad()
     def evaluate(x, y):
         with autocast:
             net(x)
 
+    first_train, first_eval = FirstCall(train, device), FirstCall(evaluate, device)
     net.train()
-    train_warm, train_ips = timed(train, iter(train_batches), warmup, steps, device)
+    train_warm, train_ips = timed(first_train, train_it, warmup, steps, device)
     net.eval()
-    eval_warm, eval_ips = timed(evaluate, iter(test_batches), warmup, steps, device)
+    eval_warm, eval_ips = timed(first_eval, test_it, warmup, steps, device)
+    row = _figures(train_ips, eval_ips, train_warm, eval_warm, warmup)
+    if setting.compile:
+        row["compile_seconds"] = first_train.seconds + first_eval.seconds
+    if graphed is not None:
+        row["capture_seconds"] = graphed.capture_seconds
+    return row
+
+
+def _figures(train_ips, eval_ips, train_warm, eval_warm, warmup=None) -> dict:
     return {"train_images_per_second": train_ips, "eval_images_per_second": eval_ips,
-            "train_warmup_seconds": train_warm, "eval_warmup_seconds": eval_warm}
+            "train_warmup_seconds": train_warm, "eval_warmup_seconds": eval_warm,
+            **({"warmup_steps": warmup} if warmup is not None else {})}
 
 
 def timed(step, batches, warmup: int, steps: int, device) -> tuple[float, float]:
@@ -151,29 +213,130 @@ def timed(step, batches, warmup: int, steps: int, device) -> tuple[float, float]
     t1 = time.perf_counter()
     images = 0
     for _ in range(steps):
-        x, y = next(batches)  # fetching is part of the cost: the baseline pays for decoding
+        x, y = next(batches)  # fetching is part of the cost: the seed row pays for decoding
         step(x, y)
         images += len(y)
     synchronize(device)
     return t1 - t0, images / (time.perf_counter() - t1)
 
 
-def on_device(loader, device):
-    """The loader's batches, copied to the device."""
-    for x, y in loader:
+def forever(batches):
+    """The batches epoch after epoch (a Batches takes each epoch's own order)."""
+    epoch = 0
+    while True:
+        if hasattr(batches, "set_epoch"):
+            batches.set_epoch(epoch)
+        yield from batches
+        epoch += 1
+
+
+def _project_batches(ds, batch, setting: Choice, values, device):
+    """This project's train and test batches on the device, in the row's dtype and layout."""
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[
+        setting.precision]
+    common = dict(device=device, seed=values["SEED"], dtype=dtype,
+                  channels_last=setting.channels_last)
+    # whole test batches too: one shape, so a compiled row never recompiles mid-measurement
+    return (forever(data.Batches(ds, "train", batch, **common)),
+            forever(data.Batches(ds, "test", batch, drop_last=True, **common)), None)
+
+
+def _seed_batches(ds, batch, workers, device, tmp: Path, limit: int):
+    """The seed pipeline's train and test batches, copied to the device; and the seconds
+    spent writing JPEG trees (None when the dataset's own trees are read)."""
+    t0 = time.perf_counter()
+    folders, written = {}, False
+    for split in ("train", "test"):
+        folders[split] = source_folders(ds, split)
+        if not folders[split]:
+            x, y = (ds.train_x, ds.train_y) if split == "train" else (ds.test_x, ds.test_y)
+            folders[split] = [write_jpeg_tree(x, y, ds.classes, tmp / split, limit)]
+            written = True
+    files = time.perf_counter() - t0 if written else None
+    pin = device.type == "cuda"
+    return (_to_device(forever(seed_loader(folders["train"], ds, "train", batch, workers, pin)),
+                       device),
+            _to_device(forever(seed_loader(folders["test"], ds, "test", batch, workers, pin)),
+                       device), files)
+
+
+def _to_device(batches, device):
+    for x, y in batches:
         yield x.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
 
-def synchronize(device: torch.device) -> None:
-    """Wait for queued GPU work, so that wall-clock time measures it."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+def seed_loader(folders: list[Path], ds, split: str, batch: int, workers: int, pin: bool):
+    """The seeds' pipeline: ImageFolder JPEG trees, PIL transforms, a DataLoader."""
+    from torch.utils.data import ConcatDataset, DataLoader
+    from torchvision import datasets, transforms
+    if split == "train":
+        geometry = [transforms.RandomResizedCrop(ds.crop, scale=(ds.scale_min, 1.0)),
+                    transforms.RandomHorizontalFlip()]
+    else:
+        geometry = [transforms.Resize(max(ds.resize, ds.test_crop)),
+                    transforms.CenterCrop(ds.test_crop)]
+    t = transforms.Compose([*geometry, transforms.ToTensor(),
+                            transforms.Normalize(ds.mean, ds.std)])
+    opener = partial(_open, mode="L" if ds.channels == 1 else "RGB")  # picklable for workers
+    trees = [datasets.ImageFolder(str(f), transform=t, loader=opener) for f in folders]
+    return DataLoader(ConcatDataset(trees), batch_size=batch, shuffle=split == "train",
+                      drop_last=True, num_workers=workers, pin_memory=pin,
+                      persistent_workers=workers > 0)
 
 
-def write_image_folder(x: torch.Tensor, y: torch.Tensor, root: Path) -> None:
-    """uint8 images as JPEG files in class folders (an ImageFolder tree, like the course's)."""
+def _open(path: str, mode: str):
     from PIL import Image
-    for i, (img, label) in enumerate(zip(x.numpy(), y.tolist())):
-        folder = root / f"class{label:03d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(img.transpose(1, 2, 0).squeeze()).save(folder / f"{i}.jpg", quality=90)
+    with Image.open(path) as im:
+        return im.convert(mode)
+
+
+def source_folders(ds, split: str) -> list[Path]:
+    """The JPEG trees the dataset was decoded from (imagefolder, course), else none."""
+    from ..data.cache import class_root
+    root = Path(ds.source)
+    if ds.name == "imagefolder":
+        return [root / ("train" if split == "train" else "val")]
+    if ds.name == "course":
+        folders = sorted(f for f in (root / "extracted").iterdir() if f.is_dir())
+        val = [f.name.lower().startswith("val") for f in folders]
+        return [class_root(f) for f, v in zip(folders, val) if v == (split == "test")]
+    return []
+
+
+def write_jpeg_tree(x: torch.Tensor, y: torch.Tensor, classes, root: Path, limit: int) -> Path:
+    """The first `limit` uint8 images as root/CLASS/N.jpg (quality 95): an ImageFolder tree."""
+    from PIL import Image
+    for i in range(min(limit, len(y))):
+        folder = root / str(classes[int(y[i])]).replace("/", "_")
+        folder.mkdir(parents=True, exist_ok=True)  # only classes with images: ImageFolder
+        Image.fromarray(x[i].permute(1, 2, 0).squeeze(-1).numpy()).save(folder / f"{i}.jpg",
+                                                                       quality=95)
+    return root
+
+
+def _release(device) -> None:
+    """Free one row's memory before the next."""
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def format_table(result: dict) -> str:
+    """The rows as one table, with a header line saying what and where."""
+    head = (f"{result['network']} ({result['params']:,} params, {result['macs'] / 1e6:.1f} M "
+            f"MACs), {result['dataset']} data, batch {result['batch']}, {result['crop']} px "
+            f"crops, {result['warmup_steps']} warm-up + {result['steps']} timed steps; "
+            f"{result['device']}, torch {result['torch']}, {result['date']}")
+    width = max([len("configuration")] + [len(r["config"]) for r in result["rows"]])
+    lines = [head, f"{'row':<9} {'configuration':<{width}} {'train img/s':>11} "
+                   f"{'eval img/s':>11} {'compile s':>9} {'capture s':>9}"]
+
+    def num(row, key, fmt):
+        return format(row[key], fmt) if row.get(key) is not None else "-"
+    for r in result["rows"]:
+        line = (f"{r['row']:<9} {r['config']:<{width}} "
+                f"{num(r, 'train_images_per_second', ',.1f'):>11} "
+                f"{num(r, 'eval_images_per_second', ',.1f'):>11} "
+                f"{num(r, 'compile_seconds', '.1f'):>9} {num(r, 'capture_seconds', '.2f'):>9}")
+        lines.append(line + (f"  skipped: {r['skipped']}" if "skipped" in r else ""))
+    return "\n".join(lines)

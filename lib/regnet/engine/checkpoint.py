@@ -16,15 +16,16 @@ from ..arch.space import spec_from_dict, spec_to_dict
 from ..errors import ParamError
 
 
-def checkpoint(state, values, spec, model, optimizer, scaler, ema) -> dict:
-    """Everything a resumed run needs, as tensors and plain containers (weights_only loads)."""
+def checkpoint(state, values, spec, model, optimizer, scaler, ema, resolved=None) -> dict:
+    """Everything a resumed run needs, as tensors and plain containers (weights_only loads);
+    `resolved`: what the auto parameters became (device.Choice.params)."""
     return {
         "epoch": state["epoch"], "best_acc": state["best_acc"], "history": state["history"],
         "model": model.state_dict(), "ema": ema.state_dict() if ema else None,
         "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
         "rng": {"cpu": torch.get_rng_state(),
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else []},
-        "params": dict(values), "spec": spec_to_dict(spec),
+        "params": dict(values), "resolved": resolved, "spec": spec_to_dict(spec),
     }
 
 

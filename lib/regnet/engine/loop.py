@@ -6,7 +6,10 @@
 Each epoch: the learning rate from schedule.py (per epoch or per step), SGD or Adam(W) on the
 label-smoothed cross entropy under autocast (fp32, bf16, or fp16 with a gradient scaler), an
 optional EMA of the weights (ema.py; then the EMA is what gets evaluated), then test loss,
-top-1 and top-5. Batches come from the data layer and depend only on (SEED, epoch), and a
+top-1 and top-5. PRECISION, CHANNELS_LAST, COMPILE and CUDA_GRAPHS=auto become the device's
+fastest choice (device.py); with CUDA graphs the whole step is one replayed graph (graphs.py).
+The first epoch's row reports compiling and capturing apart (compile_seconds,
+capture_seconds). Batches come from the data layer and depend only on (SEED, epoch), and a
 checkpoint (checkpoint.py) holds everything else that changes, so FILE_LOAD=1 continues a
 run exactly where it stopped: on CPU the resumed run ends bit-identical. Several processes
 run as distributed.py describes.
@@ -29,8 +32,11 @@ from ..arch.complexity import closed_form
 from ..arch.model import build
 from ..params import OptimConfig, check_all, total_epochs
 from .checkpoint import checkpoint, restore
+from .device import (FirstCall, check_resume_precision, compile_cache, precision_for,
+                     resolve_auto, synchronize)
 from .distributed import all_sum, average_buffers, join_processes
 from .ema import Ema
+from .graphs import GraphedStep, capturable
 from .runfolder import RunFolder, check_run_folder
 from .schedule import step_rate
 
@@ -53,6 +59,9 @@ def train(values: Mapping[str, Any], out: str | Path | None = None, *, dataset=N
     proc = join_processes(values["DEVICE"])
     try:
         resume = check_run_folder(out, values, proc)  # mistakes surface before any long work
+        resolve_auto(values.run, proc.device, None, proc.world)  # an impossible choice, too
+        if resume is not None:
+            check_resume_precision(resume, values["PRECISION"], proc.device)
         ds = dataset if dataset is not None else data.load(values)
         if spec is None:
             spec = space.named(values["REGNETX"], values.model, input_size=ds.crop,
@@ -65,8 +74,12 @@ def train(values: Mapping[str, Any], out: str | Path | None = None, *, dataset=N
 
 def run(values, out, ds, spec, proc, resume, show) -> dict:
     """The body of `train`: build, maybe restore, then epoch after epoch."""
-    device, precision = proc.device, values["PRECISION"]
-    memory_format = torch.channels_last if values["CHANNELS_LAST"] else torch.contiguous_format
+    device, epochs = proc.device, total_epochs(values)
+    first = resume["epoch"] if resume is not None else 0
+    steps = (epochs - first) * (len(ds.train_y) // values["DATA_BATCH_SIZE"])
+    choice = resolve_auto(values.run, device, steps, proc.world)
+    precision = choice.precision
+    memory_format = torch.channels_last if choice.channels_last else torch.contiguous_format
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
     torch.manual_seed(values["SEED"])
@@ -84,7 +97,8 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
             model, device_ids=[device.index] if device.type == "cuda" else None,
             broadcast_buffers=False)
     judged = ema.module if ema else model  # the weights that are evaluated and kept as best
-    if values["COMPILE"]:
+    if choice.compile:
+        compile_cache()
         net, judged_net = torch.compile(net), torch.compile(judged)
     else:
         judged_net = judged
@@ -92,25 +106,43 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
     # Inputs arrive in the autocast dtype: half the bytes moved, and the first conv casts nothing.
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
     common = dict(device=device, seed=values["SEED"], dtype=dtype,
-                  channels_last=values["CHANNELS_LAST"], rank=proc.rank, world_size=proc.world)
+                  channels_last=choice.channels_last, rank=proc.rank, world_size=proc.world)
     train_batches = data.Batches(ds, "train", values["DATA_BATCH_SIZE"], **common)
     test_batches = data.Batches(ds, "test", values["DATA_BATCH_SIZE"], **common)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=values["TRAINING_LABEL_SMOOTHING"])
+    graphed = None
+    if choice.cuda_graphs:  # the lr becomes a device tensor that the captured update reads
+        set_lr = capturable(optimizer, device).fill_
+        step = graphed = GraphedStep(net, optimizer, loss_fn, precision, device)
+    else:
+        autocast = autocast_for(precision, device)
 
-    folder = RunFolder(out, values, spec, ds, proc) if out is not None and proc.rank == 0 else None
+        def set_lr(lr):
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+
+        def step(x, y):
+            return train_step(net, x, y, optimizer, scaler, loss_fn, autocast)
+    timer = FirstCall(step, device) if choice.compile else None
+    step = timer or step
+    warm = warm_evaluation(judged_net, test_batches, precision, device) if choice.compile else 0
+
+    folder = RunFolder(out, values, spec, ds, proc, choice) \
+        if out is not None and proc.rank == 0 else None
     if folder:
         folder.start(state["history"])
-    epochs = total_epochs(values)
     started = time.perf_counter()
     for epoch in range(state["epoch"], epochs):
         t0 = time.perf_counter()
-        row = train_epoch(net, model, ema, train_batches, optimizer, scaler, loss_fn, values,
-                          epoch, proc, show)
+        row = train_epoch(net, step, set_lr, model, ema, train_batches, values, epoch, proc,
+                          show)
         train_seconds = time.perf_counter() - t0
         average_buffers([model] + ([ema.module] if ema else []), proc)
         row.update(evaluate(judged_net, test_batches, precision, proc))
         row.update(epoch_seconds=time.perf_counter() - t0, train_seconds=train_seconds,
                    images_per_second=row.pop("images") / train_seconds)
+        if epoch == first:
+            row.update(startup_seconds(timer, warm, graphed))
         state["history"].append(row)
         state["epoch"] = epoch + 1
         best = row["test_acc"] > state["best_acc"]
@@ -118,16 +150,18 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
             state["best_acc"] = row["test_acc"]
         if folder:
             if values["FILE_SAVE"]:
-                folder.save(checkpoint(state, values, spec, model, optimizer, scaler, ema), best)
+                folder.save(checkpoint(state, values, spec, model, optimizer, scaler, ema,
+                                       choice.params()), best)
             folder.append(row)
         if show:
             print(epoch_line(row, epochs), flush=True)
-    return summarize(state["history"], spec, time.perf_counter() - started, out)
+    return summarize(state["history"], spec, time.perf_counter() - started, out,
+                     choice.params())
 
 
-def train_epoch(net, model, ema, batches, optimizer, scaler, loss_fn, values, epoch, proc,
-                show) -> dict:
-    """One pass over the training set; returns lr, train_loss, train_acc and images seen."""
+def train_epoch(net, train, set_lr, model, ema, batches, values, epoch, proc, show) -> dict:
+    """One pass over the training set with `train(x, y) -> (loss, logits)` as the step and
+    `set_lr(rate)` before each; returns lr, train_loss, train_acc and images seen."""
     net.train()
     batches.set_epoch(epoch)
     steps = len(batches)
@@ -135,13 +169,11 @@ def train_epoch(net, model, ema, batches, optimizer, scaler, loss_fn, values, ep
     losses = torch.zeros(steps, device=device)  # kept on the device: no per-step host sync
     correct = torch.zeros((), dtype=torch.long, device=device)
     images = 0
-    autocast = autocast_for(values["PRECISION"], device)
     bar = progress_bar(batches, steps, f"epoch {epoch + 1}", show)
     first_lr = step_rate(values.schedule, epoch, 0, steps)
     for step, (x, y) in enumerate(bar):
-        for group in optimizer.param_groups:
-            group["lr"] = step_rate(values.schedule, epoch, step, steps)
-        loss, logits = train_step(net, x, y, optimizer, scaler, loss_fn, autocast)
+        set_lr(step_rate(values.schedule, epoch, step, steps))
+        loss, logits = train(x, y)
         if ema:
             ema.update(model)
         losses[step] = loss.detach()
@@ -187,6 +219,33 @@ def check_finite(losses: torch.Tensor, done: int, epoch: int, steps: int, proc) 
 
 
 @torch.no_grad()
+def warm_evaluation(net, batches, precision: str, device) -> float:
+    """Compile the evaluation graph on one test batch before training; its seconds.
+
+    It changes nothing a run computes: evaluation mode updates no statistics, and test
+    batches draw no random numbers.
+    """
+    net.eval()
+    x, _ = next(iter(batches))
+    synchronize(device)
+    t0 = time.perf_counter()
+    with autocast_for(precision, device):
+        net(x)
+    synchronize(device)
+    return time.perf_counter() - t0
+
+
+def startup_seconds(timer, warm: float, graphed) -> dict:
+    """The first epoch's one-off costs: compiling (first step and evaluation) and capturing."""
+    out = {}
+    if timer is not None and timer.seconds is not None:
+        out["compile_seconds"] = timer.seconds + warm
+    if graphed is not None and graphed.capture_seconds is not None:
+        out["capture_seconds"] = graphed.capture_seconds
+    return out
+
+
+@torch.no_grad()
 def evaluate(net, batches, precision: str, proc) -> dict:
     """Test loss (plain cross entropy), top-1 and top-5 accuracy in percent."""
     net.eval()
@@ -207,7 +266,8 @@ def evaluate(net, batches, precision: str, proc) -> dict:
 
 
 def autocast_for(precision: str, device: torch.device):
-    """Autocast to bf16 or fp16, or nothing for fp32."""
+    """Autocast to bf16 or fp16, or nothing for fp32 (auto: the device's choice)."""
+    precision = precision_for(precision, device)
     if precision == "fp32":
         return nullcontext()
     dtype = torch.bfloat16 if precision == "bf16" else torch.float16
@@ -227,7 +287,9 @@ def epoch_line(row: dict, epochs: int) -> str:
     return (f"epoch {row['epoch']:>3}/{epochs}  lr {row['lr']:.4g}  "
             f"train {row['train_loss']:.3f} {row['train_acc']:5.1f}%  "
             f"test {row['test_loss']:.3f} {row['test_acc']:5.1f}% top5 {row['test_top5']:5.1f}%  "
-            f"{row['epoch_seconds']:.1f} s  {row['images_per_second']:,.0f} img/s")
+            f"{row['epoch_seconds']:.1f} s  {row['images_per_second']:,.0f} img/s"
+            + "".join(f"  ({what} {row[key]:.1f} s)" for key, what in (
+                ("compile_seconds", "compile"), ("capture_seconds", "capture")) if key in row))
 
 
 # --- optimizer and EMA -------------------------------------------------------------------
@@ -248,7 +310,7 @@ def make_optimizer(model: nn.Module, optim: OptimConfig, device: torch.device):
     return adam(groups, lr=0.0, fused=fused)
 
 
-def summarize(history: list[dict], spec, seconds: float, out) -> dict:
+def summarize(history: list[dict], spec, seconds: float, out, resolved=None) -> dict:
     """The run in one dict: final and best accuracy, cost, speed, and every epoch's row."""
     final = history[-1]
     best = max(history, key=lambda r: r["test_acc"])
@@ -263,6 +325,9 @@ def summarize(history: list[dict], spec, seconds: float, out) -> dict:
         "best_epoch": best["epoch"],
         "params": cost["params"], "macs": cost["macs"], "seconds": seconds,
         "images_per_second": sum(r["images_per_second"] for r in steady) / len(steady),
+        **{key: sum(r.get(key, 0.0) for r in history) for key in ("compile_seconds",
+           "capture_seconds") if any(key in r for r in history)},
+        **({"resolved": resolved} if resolved is not None else {}),
         "out": str(out) if out is not None else None, "history": history,
     }
 

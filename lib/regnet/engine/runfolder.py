@@ -1,7 +1,9 @@
 """The run folder: what a training run writes, and the rules for reusing one.
 
     metrics.jsonl    one JSON object per epoch (epoch counts from 1)
-    params.yaml      {params: resolved values, network: the spec, provenance: commit, date, ...}
+    params.yaml      {params: the values as asked, resolved: what PRECISION, CHANNELS_LAST,
+                     COMPILE and CUDA_GRAPHS (auto) became here, network: the spec,
+                     provenance: commit, date, ...}
     last.pt, best.pt checkpoints (see checkpoint.py)
 
 A folder that holds a run is never overwritten: `train --out` refuses it without FILE_LOAD=1,
@@ -61,12 +63,17 @@ def check_run_folder(out: Path | None, values: Mapping[str, Any], proc) -> dict 
 class RunFolder:
     """What rank 0 writes: params.yaml, metrics.jsonl, last.pt and best.pt."""
 
-    def __init__(self, out: Path, values, spec, ds, proc):
+    def __init__(self, out: Path, values, spec, ds, proc, choice=None):
         self.out, self.values, self.spec, self.ds, self.proc = out, values, spec, ds, proc
+        self.choice = choice  # device.Choice: what the auto parameters became
 
     def start(self, history: list[dict]) -> None:
         """Write params.yaml and metrics.jsonl as of the checkpoint (empty for a new run)."""
-        record = {"params": dict(self.values), "network": spec_to_dict(self.spec),
+        # `params` repeats the recipe as asked (--params params.yaml resolves auto afresh);
+        # `resolved` says what ran
+        record = {"params": dict(self.values),
+                  **({"resolved": self.choice.params()} if self.choice else {}),
+                  "network": spec_to_dict(self.spec),
                   "provenance": provenance(self.ds, self.proc)}
         files.write_text(self.out / "params.yaml", yaml.safe_dump(record, sort_keys=False))
         # a run killed between saving last.pt and appending its line resumes consistently

@@ -48,14 +48,24 @@ def device_name(device: str = "auto") -> str:
     return describe_device(pick_device(device))
 
 
+def speed(values: Mapping[str, Any]) -> str:
+    """What PRECISION, CHANNELS_LAST, COMPILE and CUDA_GRAPHS (auto) become on this device."""
+    from ..engine.device import resolve_auto
+    from ..engine.distributed import pick_device
+    run = _params.check_all(values).run
+    # the run's length is not known before its data loads: COMPILE=auto on a GPU reads as
+    # its rule; each run folder's params.yaml records what it became
+    return resolve_auto(run, pick_device(run.device), steps=None).describe()
+
+
 def provenance(values: Mapping[str, Any], **extra) -> dict[str, Any]:
-    """Where the numbers come from: commit, date, device, dataset, profile, epochs."""
+    """Where the numbers come from: commit, date, device, speed settings, dataset, epochs."""
     import torch
     return {"profile": values.get("PROFILE", "?"), "git commit": git_commit(),
             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "device": device_name(values.get("DEVICE", "auto")),
-            "torch": torch.__version__, "dataset": values.get("DATASET"),
-            "epochs": _params.total_epochs(values), **extra}
+            "speed": speed(values), "torch": torch.__version__,
+            "dataset": values.get("DATASET"), "epochs": _params.total_epochs(values), **extra}
 
 
 DEMO_NOTE = ("PIPELINE DEMO - not the course result. The quick profile trains for a few "
