@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from .. import data
-from ..arch import space
+from ..arch import memory, space
 from ..arch.complexity import closed_form
 from ..arch.model import build
 from ..params import check_all
@@ -47,6 +47,8 @@ def bench(values: Mapping[str, Any], steps: int = 20, warmup: int = 3,
     ds = data.load(values)
     spec = space.named(values["REGNETX"], values.model, input_size=ds.crop,
                        num_classes=ds.num_classes, in_channels=ds.channels)
+    memory.check_fits(spec, device, batch, training=True, optimizer=values["TRAINING_OPTIMIZER"],
+                      precision=values["PRECISION"])  # before building anything
     cost = closed_form(spec)
     result = {
         "network": spec.name, "params": cost["params"], "macs": cost["macs"],
