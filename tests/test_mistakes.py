@@ -58,7 +58,7 @@ def no_building(monkeypatch):
     (["info", "custom", "--set", "MODEL_FILTER_SIZE=99999"],
      "MODEL_FILTER_SIZE=99999 is too large: it must be at most 15"),
     (["info", "custom", "--set", "MODEL_CHANNELS=[8,16,32,100000000]"],
-     "MODEL_CHANNELS=100000000 is too large: it must be at most 8192"),
+     "MODEL_CHANNELS=100000000 is too large: it must be at most 8,192"),
     (["train", "--set", "DATA_SYNTHETIC_TRAIN=100000000000"],
      "DATA_SYNTHETIC_TRAIN=100000000000 is too large"),
     (["train", "--set", "DATA_SCALE_MIN=5"], "DATA_SCALE_MIN=5 is too large: it must be at "
@@ -192,6 +192,18 @@ def test_reports_out_on_a_file_a_read_only_folder_or_below_a_file_is_one_line(
     monkeypatch.setattr(os, "open", read_only)
     assert status([*args, str(tmp_path / "ro")]) == 2
     one_line_error(capsys, "is not writable (Permission denied)")
+
+
+def test_a_line_break_inside_a_value_still_makes_one_line(tmp_path, capsys):
+    path = tmp_path / "p.yaml"
+    path.write_text('DATASET: imagefolder\nDATA_DIR: "a\\nb"\n')
+    assert main(["train", "--params", str(path)]) == 2
+    one_line_error(capsys, "DATA_DIR=a\\nb does not exist")
+
+
+def test_bench_asking_for_too_many_images_says_why(capsys, no_work):
+    assert main(["bench", "--steps", "1000000", "--set", "DATA_BATCH_SIZE=65536"]) == 2
+    one_line_error(capsys, "bench needs 65,536,196,608 images", "use fewer --steps")
 
 
 def test_sweep_out_on_a_file_is_one_line(tmp_path, capsys, no_work):

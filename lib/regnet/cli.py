@@ -339,8 +339,9 @@ def main(argv: list[str] | None = None) -> int:
         code = args.run(args) or 0
         sys.stdout.flush()  # a closed pipe shows here, inside the handler below
         return code
-    except ParamError as e:
-        print(f"regnet {args.command}: error: {e}", file=sys.stderr)
+    except ParamError as e:  # one line, even when a value or a path holds a line break
+        message = str(e).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"regnet {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"regnet {args.command}: interrupted", file=sys.stderr)

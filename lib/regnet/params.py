@@ -316,9 +316,15 @@ def _is_int(v) -> bool:
 def _check_min(p: Param, v):
     """The value's range: at least `minimum` and at most `maximum`."""
     if p.minimum is not None and v < p.minimum:
-        raise ParamError(f"{p.name}={_short(v)} is too small: it must be at least {p.minimum:g}")
+        raise ParamError(f"{p.name}={_short(v)} is too small: it must be at least "
+                         f"{_bound(p.minimum)}")
     if p.maximum is not None and v > p.maximum:
-        raise ParamError(f"{p.name}={_short(v)} is too large: it must be at most {p.maximum:g}")
+        raise ParamError(f"{p.name}={_short(v)} is too large: it must be at most "
+                         f"{_bound(p.maximum)}")
+
+
+def _bound(x) -> str:
+    return f"{int(x):,}" if float(x).is_integer() and abs(x) >= 1000 else f"{x:g}"
 
 
 def _short(v) -> str:

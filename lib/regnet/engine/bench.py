@@ -29,7 +29,8 @@ from .. import data
 from ..arch import memory, space
 from ..arch.complexity import closed_form
 from ..arch.model import build
-from ..params import check_all
+from ..errors import ParamError
+from ..params import PARAMS, check_all
 from ..provenance import describe_device
 from .distributed import pick_device
 from .loop import autocast_for, make_optimizer, train_step
@@ -41,6 +42,11 @@ def bench(values: Mapping[str, Any], steps: int = 20, warmup: int = 3,
     """Images per second, training and evaluation, for the pipeline and the baseline."""
     batch = values["DATA_BATCH_SIZE"]
     n = max(images or 0, batch * (warmup + steps))  # every step gets a fresh batch
+    most = PARAMS["DATA_SYNTHETIC_TRAIN"].maximum
+    if n > most:
+        raise ParamError(f"bench needs {n:,} images (DATA_BATCH_SIZE {batch} x {warmup + steps} "
+                         f"steps, or --images), more than {most:,}; use fewer --steps or a "
+                         "smaller batch")
     values = check_all({**values, "DATASET": "synthetic", "DATA_SYNTHETIC_TRAIN": n,
                         "DATA_SYNTHETIC_TEST": n})
     device = pick_device(values["DEVICE"])
