@@ -99,6 +99,12 @@ def test_every_number_of_the_vocabulary_has_a_range(name):
     assert params.check_value(name, default) == default  # the default is inside its range
 
 
+def test_params_lists_each_range(capsys):
+    assert main(["params", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["DATA_BATCH_SIZE"]["range"] == [1, 65536] and rows["DEVICE"]["range"] is None
+
+
 # --- a network's memory from its spec --------------------------------------------------------
 
 def test_memory_estimate_matches_the_closed_form():

@@ -110,7 +110,8 @@ def cmd_params(args) -> int:
         print(json.dumps(rows))
     else:
         for r in rows:
-            print(f"{r['name']:<28} {json.dumps(r['default']):<22} {r['help']}")
+            bounds = f" [{r['range'][0]:g} to {r['range'][1]:g}]" if r["range"] else ""
+            print(f"{r['name']:<28} {json.dumps(r['default']):<22} {r['help']}{bounds}")
     return 0
 
 

@@ -524,6 +524,7 @@ def total_epochs(values: Mapping[str, Any]) -> int:
 
 
 def describe() -> list[dict[str, Any]]:
-    """The vocabulary as rows (name, kind, default, help) for `python -m regnet params`."""
-    return [{"name": p.name, "kind": p.kind, "default": p.default, "help": p.help}
+    """The vocabulary as rows (name, kind, default, range, help) for `python -m regnet params`."""
+    return [{"name": p.name, "kind": p.kind, "default": p.default,
+             "range": None if p.minimum is None else [p.minimum, p.maximum], "help": p.help}
             for p in PARAMS.values()]
