@@ -13,13 +13,15 @@ from regnet.params import GROUPS, PARAMS, Config, ParamError, identity, resolve
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / "lib" / "regnet"
 # Lower layers first; a module may import its own layer and the ones before it.
-LAYERS = [("errors", "files", "provenance"), ("arch",), ("params",), ("data",), ("engine",),
+LAYERS = [("errors", "files", "lock", "provenance"), ("arch",), ("params",), ("data",), ("engine",),
           ("study",), ("report",), ("cli", "__main__", "__init__")]
 
 
 def _layer(module: str) -> int:
     top = module.split(".")[0]
-    return next(i for i, names in enumerate(LAYERS) if top in names)
+    found = [i for i, names in enumerate(LAYERS) if top in names]
+    assert found, f"regnet.{top} belongs to no layer: add it to LAYERS and README's layout"
+    return found[0]
 
 
 def _imports(path: Path) -> set[str]:

@@ -211,7 +211,7 @@ def test_nan_loss_stops_naming_epoch_and_step_and_keeps_the_last_good_checkpoint
 
 def test_a_huge_learning_rate_is_caught_by_the_nan_guard(ds):
     with pytest.raises(Diverged, match=r"epoch 1 step \d+ of 8"):
-        train(tiny("TRAINING_LR_MAX=1e30"), dataset=ds)
+        train(tiny("TRAINING_LR_MAX=1000"), dataset=ds)  # the largest allowed
 
 
 def flat_weights(run_dir):
@@ -292,8 +292,8 @@ def test_a_corrupt_last_checkpoint_is_a_one_line_error_on_resume(tmp_path, capsy
 def test_a_folder_holding_a_run_is_never_overwritten_without_file_load(ds, tmp_path):
     train(tiny("TRAINING_LR_FINAL_EPOCHS=1"), tmp_path, dataset=ds)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    with pytest.raises(ParamError, match=r"already holds a run \(1 epochs\); FILE_LOAD=1 "
-                                           r"resumes it"):
+    with pytest.raises(ParamError, match=r"already holds a run \(.*; 1 epochs recorded\); "
+                                           r"FILE_LOAD=1 resumes it"):
         train(tiny("TRAINING_LR_FINAL_EPOCHS=1"), tmp_path, dataset=ds)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
@@ -306,7 +306,7 @@ def test_rerun_resumes_the_same_run_and_sets_another_aside(ds, tmp_path):
     longer = tiny("TRAINING_LR_FINAL_EPOCHS=2")
     assert prepare_rerun(out, longer, log=lambda m: None)["FILE_LOAD"] is False
     asides = list(tmp_path.glob("run.replaced-*"))
-    assert len(asides) == 1 and (asides[0] / "last.pt").is_file() and not out.exists()
+    assert len(asides) == 1 and (asides[0] / "last.pt").is_file() and not any(out.iterdir())
     # ... while an unfinished run of the same parameters continues from its checkpoint
     train(longer, out, dataset=ds)
     (out / "metrics.jsonl").write_text((out / "metrics.jsonl").read_text().splitlines()[0]

@@ -30,14 +30,22 @@ def add_param_args(p: argparse.ArgumentParser) -> None:
                    help="override one parameter; the value parses as YAML (repeatable)")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+def _whole(low: int, high: int):
+    """An argparse type: a whole number from `low` to `high`, else a one-line usage error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at least {low}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at most {high:,}")
+        return value
+    return parse
+
+
+_positive = _whole(1, 1_000_000)  # counts of steps, batches and images
 
 
 # --- info ------------------------------------------------------------------------------
@@ -49,7 +57,9 @@ def cmd_info(args) -> int:
     spec = space.named(args.name, values.model, input_size=args.input,
                        num_classes=args.classes, in_channels=args.channels)
     from .arch.complexity import closed_form, operator_table, stage_totals, totals
+    from .arch.memory import check_fits
     from .arch.model import build
+    check_fits(spec)  # before building: a width of 10^8 is one line, not the OOM killer
     rows = operator_table(build(spec))
     total = totals(rows)
     if total != closed_form(spec):  # two independent counts; a mismatch is a bug, not a user's
@@ -77,9 +87,9 @@ def cmd_info(args) -> int:
 def add_info(sub) -> None:
     p = sub.add_parser("info", help="stages, params, MACs and activations of a network")
     p.add_argument("name", help="network name, e.g. 200mf, custom, regnetx_800mf")
-    p.add_argument("--input", type=_positive, metavar="PX", help="input size in px")
-    p.add_argument("--classes", type=_positive, metavar="N", help="number of classes")
-    p.add_argument("--channels", type=_positive, metavar="C", help="input channels")
+    p.add_argument("--input", type=_whole(1, 4096), metavar="PX", help="input size in px")
+    p.add_argument("--classes", type=_whole(1, 100_000), metavar="N", help="number of classes")
+    p.add_argument("--channels", type=_whole(1, 16), metavar="C", help="input channels")
     p.add_argument("--operators", action="store_true", help="also list every operator")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_param_args(p)
@@ -100,7 +110,8 @@ def cmd_params(args) -> int:
         print(json.dumps(rows))
     else:
         for r in rows:
-            print(f"{r['name']:<28} {json.dumps(r['default']):<22} {r['help']}")
+            bounds = f" [{r['range'][0]:g} to {r['range'][1]:g}]" if r["range"] else ""
+            print(f"{r['name']:<28} {json.dumps(r['default']):<22} {r['help']}{bounds}")
     return 0
 
 
@@ -185,7 +196,7 @@ def add_bench(sub) -> None:
                    "fast, compiled, graphs (default: all)")
     p.add_argument("--data-only", action="store_true", help="time the data pipelines alone "
                    "(rows seed and fp32, no network)")
-    p.add_argument("--workers", type=int, metavar="N", help="DataLoader workers of the seed "
+    p.add_argument("--workers", type=_whole(0, 256), metavar="N", help="DataLoader workers of the seed "
                    "row (default: DATA_WORKERS, else up to 8, one per core)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_param_args(p)
@@ -306,10 +317,26 @@ def parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.run(args) or 0
-    except ParamError as e:
-        print(f"regnet {args.command}: error: {e}", file=sys.stderr)
+        code = args.run(args) or 0
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return code
+    except ParamError as e:  # one line, even when a value or a path holds a line break
+        message = str(e).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"regnet {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"regnet {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `python -m regnet params | head -1`: the reader has enough
+        _drop_stdout()
+        return 141  # as a shell reports a process ended by SIGPIPE
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush finds no broken pipe."""
+    import os
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (captured output): nothing to do
+        pass

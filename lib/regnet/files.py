@@ -4,15 +4,22 @@
 without an error the file is flushed to disk (fsync) and renamed onto `path` in one step, so
 a reader sees the old file or the new one, never a torn one; on any error the temporary
 file is removed. Checkpoints, run records, sweep results, caches and downloads all use it.
+
+A full disk is a mistake a person can fix, so it is one line too: `check_space` refuses
+before writing when the folder has less free space than a task needs, and `space_for` turns
+a write that fails for lack of space (ENOSPC, EDQUOT) into the same line.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
+
+from .errors import ParamError
 
 
 @contextmanager
@@ -64,3 +71,51 @@ def copy(src: str | Path, dst: str | Path) -> None:
     """Copy `src` to `dst` atomically."""
     with atomic_path(dst) as tmp:
         shutil.copyfile(src, tmp)
+
+
+FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} TB"
+
+
+def free_space(folder: str | Path) -> int | None:
+    """Free bytes where `folder` lives (its nearest existing parent), or None if unknown."""
+    folder = Path(folder).absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def no_space(folder: str | Path, need: int, what: str, then: str = "run again") -> ParamError:
+    """The one-line error for a folder without room for `need` bytes of `what`."""
+    free = free_space(folder)
+    have = f", {_size(free)} free" if free is not None else ""
+    return ParamError(f"no space left in {folder} for {what}: it needs about {_size(need)}"
+                      f"{have}; free some space or choose another folder, then {then}")
+
+
+def check_space(folder: str | Path, need: int, what: str, then: str = "run again") -> None:
+    """Raise the one-line error before writing when `folder` has less than `need` bytes free."""
+    free = free_space(folder)
+    if free is not None and free < need:
+        raise no_space(folder, need, what, then)
+
+
+@contextmanager
+def space_for(folder: str | Path, need: int, what: str, then: str = "run again"):
+    """Turn a write that fails for lack of space inside the block into the one-line error."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno not in FULL:
+            raise
+        raise no_space(folder, need, what, then) from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -37,6 +38,7 @@ class Param:
     result: bool = True  # whether a change makes another result (else: where or how it runs)
     choices: tuple = ()
     minimum: float | None = None
+    maximum: float | None = None  # every number has a sane range: no value may ask for hours
 
     @property
     def field(self) -> str:
@@ -50,8 +52,9 @@ class Param:
 _PREFIXES = ("MODEL_", "DATA_", "TRAINING_", "SWEEP_")
 
 
-def _p(name, kind, default, help, choices=(), minimum=None, *, group, result=True) -> Param:
-    return Param(name, kind, default, help, group, result, tuple(choices), minimum)
+def _p(name, kind, default, help, choices=(), minimum=None, *, group, result=True,
+       maximum=None) -> Param:
+    return Param(name, kind, default, help, group, result, tuple(choices), minimum, maximum)
 
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -62,59 +65,77 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     # --- model ------------------------------------------------------------------------
     _p("REGNETX", "variant", "200mf", "named network (course: 200mf..1.6gf, custom; "
        "paper: regnetx_200mf.., regnety_200mf..)", group="model"),
-    _p("MODEL_TAIL_OUT_CHANNELS", "int", 24, "stem output channels (custom)", minimum=1, group="model"),
-    _p("MODEL_BLOCKS", "ints", [1, 1, 4, 7], "blocks per stage (custom)", minimum=1, group="model"),
+    _p("MODEL_TAIL_OUT_CHANNELS", "int", 24, "stem output channels (custom)", minimum=1,
+       maximum=4096, group="model"),
+    _p("MODEL_BLOCKS", "ints", [1, 1, 4, 7], "blocks per stage (custom)", minimum=1,
+       maximum=64, group="model"),
     _p("MODEL_CHANNELS", "ints", [24, 56, 152, 368], "output channels per stage (custom)",
-       minimum=1, group="model"),
-    _p("MODEL_GROUP_WIDTH", "int", 8, "channels per group in the 3x3 convs (custom)", minimum=1, group="model"),
+       minimum=1, maximum=8192, group="model"),
+    _p("MODEL_GROUP_WIDTH", "int", 8, "channels per group in the 3x3 convs (custom)",
+       minimum=1, maximum=8192, group="model"),
     _p("MODEL_BOTTLENECK", "float", 1.0, "bottleneck ratio b: inner width = width / b "
-       "(custom; 1 = no bottleneck)", minimum=1e-9, group="model"),
+       "(custom; 1 = no bottleneck, below 1 an expansion)", minimum=1 / 16, maximum=64.0,
+       group="model"),
     _p("MODEL_SE_RATIO", "float", 0.0, "squeeze-excitation ratio, 0 = none (custom)",
-       minimum=0.0, group="model"),
+       minimum=0.0, maximum=1.0, group="model"),
     _p("MODEL_FILTER_SIZE", "int", 3, "kernel size of the grouped conv and the stem "
-       "(odd)", minimum=1, group="model"),
+       "(odd)", minimum=1, maximum=15, group="model"),
     # --- data -------------------------------------------------------------------------
     _p("DATASET", "choice", "synthetic", "course, imagefolder, cifar100, fashion-mnist, synthetic",
        choices=DATASETS, group="data"),
     _p("DATA_DIR", "optional-str", None, "where the dataset lives or is downloaded to", group="data", result=False),
-    _p("DATA_BATCH_SIZE", "int", 512, "global batch size", minimum=1, group="optim"),
-    _p("DATA_NUM_CLASSES", "optional-int", None, "classes (default: the dataset's)", minimum=1, group="data"),
+    _p("DATA_BATCH_SIZE", "int", 512, "global batch size", minimum=1, maximum=65536,
+       group="optim"),
+    _p("DATA_NUM_CLASSES", "optional-int", None, "classes (default: the dataset's)",
+       minimum=1, maximum=100_000, group="data"),
     _p("DATA_NUM_CHANNELS", "optional-int", None, "input channels (default: the dataset's)",
-       minimum=1, group="data"),
+       minimum=1, maximum=16, group="data"),
     _p("DATA_CROP", "optional-int", None, "training crop in px (default: the dataset's)",
-       minimum=1, group="data"),
+       minimum=1, maximum=1024, group="data"),
     _p("DATA_RESIZE", "optional-int", None, "test images are resized to this before the "
-       "center crop (default: the dataset's)", minimum=1, group="data"),
+       "center crop (default: the dataset's)", minimum=1, maximum=1024, group="data"),
     _p("DATA_TEST_CROP", "optional-int", None, "test center crop in px (default: DATA_CROP)",
-       minimum=1, group="data"),
+       minimum=1, maximum=1024, group="data"),
     _p("DATA_SCALE_MIN", "float", 0.35, "smallest area fraction of the random resized crop",
-       minimum=0.0, group="data"),
-    _p("DATA_SYNTHETIC_TRAIN", "int", 5000, "synthetic training images", minimum=1, group="data"),
-    _p("DATA_SYNTHETIC_TEST", "int", 1000, "synthetic test images", minimum=1, group="data"),
-    _p("DATA_SYNTHETIC_SIZE", "int", 64, "synthetic image side in px", minimum=4, group="data"),
+       minimum=0.01, maximum=1.0, group="data"),
+    _p("DATA_SYNTHETIC_TRAIN", "int", 5000, "synthetic training images", minimum=1,
+       maximum=2_000_000, group="data"),
+    _p("DATA_SYNTHETIC_TEST", "int", 1000, "synthetic test images", minimum=1,
+       maximum=1_000_000, group="data"),
+    _p("DATA_SYNTHETIC_SIZE", "int", 64, "synthetic image side in px", minimum=4,
+       maximum=1024, group="data"),
     _p("DATA_IMAGE_SIZE", "optional-int", None, "side of the cached images: short side resized "
-       "to it, long side center-cropped (default: the dataset's)", minimum=4, group="data"),
+       "to it, long side center-cropped (default: the dataset's)", minimum=4, maximum=1024,
+       group="data"),
     _p("DATA_WORKERS", "optional-int", None, "processes that decode images into the cache, and "
        "the DataLoader workers of bench's seed-style pipeline (default: up to 8, one per core)",
-       minimum=0, group="data", result=False),
+       minimum=0, maximum=256, group="data", result=False),
     _p("DATA_DOWNLOAD", "bool", True, "download a missing course, cifar100 or fashion-mnist "
        "dataset (false: error saying where to put the files)", group="data"),
     # --- schedule (the seeds' names) ----------------------------------------------------
-    _p("TRAINING_LR_MAX", "float", 0.1, "peak learning rate", minimum=0.0, group="schedule"),
+    _p("TRAINING_LR_MAX", "float", 0.1, "peak learning rate", minimum=0.0, maximum=1000.0,
+       group="schedule"),
     _p("TRAINING_LR_INIT_SCALE", "float", 0.5, "first warm-up rate = MAX * INIT_SCALE",
-       minimum=0.0, group="schedule"),
-    _p("TRAINING_LR_INIT_EPOCHS", "int", 5, "linear warm-up epochs", minimum=0, group="schedule"),
-    _p("TRAINING_LR_FINAL_SCALE", "float", 0.01, "last rate = MAX * FINAL_SCALE", minimum=0.0, group="schedule"),
-    _p("TRAINING_LR_FINAL_EPOCHS", "int", 55, "quarter-cosine epochs after warm-up", minimum=1, group="schedule"),
+       minimum=0.0, maximum=1.0, group="schedule"),
+    _p("TRAINING_LR_INIT_EPOCHS", "int", 5, "linear warm-up epochs", minimum=0,
+       maximum=10_000, group="schedule"),
+    _p("TRAINING_LR_FINAL_SCALE", "float", 0.01, "last rate = MAX * FINAL_SCALE", minimum=0.0,
+       maximum=1.0, group="schedule"),
+    _p("TRAINING_LR_FINAL_EPOCHS", "int", 55, "quarter-cosine epochs after warm-up (0 and no "
+       "warm-up: a dry run that checks and sets up everything, trains nothing)", minimum=0,
+       maximum=10_000, group="schedule"),
     _p("TRAINING_LR_PER_ITERATION", "bool", False, "update the rate every step, not every epoch", group="schedule"),
     # --- optimizer and loop -------------------------------------------------------------
     _p("TRAINING_OPTIMIZER", "choice", "sgd", "sgd, adam or adamw", choices=OPTIMIZERS, group="optim"),
-    _p("TRAINING_MOMENTUM", "float", 0.9, "SGD momentum", minimum=0.0, group="optim"),
+    _p("TRAINING_MOMENTUM", "float", 0.9, "SGD momentum", minimum=0.0, maximum=1.0, group="optim"),
     _p("TRAINING_NESTEROV", "bool", True, "Nesterov momentum (SGD)", group="optim"),
-    _p("TRAINING_WEIGHT_DECAY", "float", 5e-5, "weight decay", minimum=0.0, group="optim"),
+    _p("TRAINING_WEIGHT_DECAY", "float", 5e-5, "weight decay", minimum=0.0, maximum=1.0,
+       group="optim"),
     _p("TRAINING_WD_NORM_BIAS", "bool", False, "apply weight decay to norms and biases too", group="optim"),
-    _p("TRAINING_LABEL_SMOOTHING", "float", 0.0, "label smoothing", minimum=0.0, group="optim"),
-    _p("TRAINING_EMA", "float", 0.0, "EMA decay of the weights per step, 0 = off", minimum=0.0, group="optim"),
+    _p("TRAINING_LABEL_SMOOTHING", "float", 0.0, "label smoothing", minimum=0.0, maximum=1.0,
+       group="optim"),
+    _p("TRAINING_EMA", "float", 0.0, "EMA decay of the weights per step, 0 = off", minimum=0.0,
+       maximum=1.0, group="optim"),
     # auto: the fastest choice for the device, decided by engine/device.py (resolve_auto) and
     # recorded in the run's params.yaml. Run identity compares the value as asked ("auto"),
     # as it does for a DATA_* left to the dataset's default; a resume whose device resolves
@@ -129,7 +150,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("CUDA_GRAPHS", "auto-bool", "auto", "the whole training step as one CUDA graph (auto: "
        "on CUDA with COMPILE, one process, not fp16)", group="run", result=False),
     _p("DEVICE", "str", "auto", "auto, cpu, cuda or cuda:N", group="run", result=False),
-    _p("SEED", "int", 0, "random seed (CPU runs repeat exactly)", minimum=0, group="run"),
+    _p("SEED", "int", 0, "random seed (CPU runs repeat exactly)", minimum=0,
+       maximum=2**32 - 1, group="run"),
     _p("PROGRESS", "bool", True, "tqdm progress bars", group="run", result=False),
     _p("PROFILE", "choice", "quick", "quick (CPU demo, synthetic data) or course (the real "
        "run): the notebooks' base parameter file", choices=("quick", "course"), group="run"),
@@ -139,15 +161,16 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     # --- design-space sweep -------------------------------------------------------------
     _p("SWEEP_SPACES", "str", "anynetx_a,anynetx_b,anynetx_c,anynetx_d,anynetx_e,regnetx",
        "design spaces to sample, comma-separated (anynetx_a..e or a..e, regnetx)", group="sweep", result=False),
-    _p("SWEEP_SAMPLES", "int", 4, "models sampled and trained per design space", minimum=1, group="sweep", result=False),
+    _p("SWEEP_SAMPLES", "int", 4, "models sampled and trained per design space", minimum=1,
+       maximum=100_000, group="sweep", result=False),
     _p("SWEEP_SEED", "int", 0, "seed of the sampler: model i of a space depends on it alone",
-       minimum=0, group="sweep"),
+       minimum=0, maximum=2**32 - 1, group="sweep"),
     _p("SWEEP_MACS_MIN", "float", 150.0, "compute regime: fewest million MACs of a sampled "
-       "model (56 px, 100 classes)", minimum=0.0, group="sweep"),
+       "model (56 px, 100 classes)", minimum=0.0, maximum=1e6, group="sweep"),
     _p("SWEEP_MACS_MAX", "float", 250.0, "compute regime: most million MACs of a sampled "
-       "model", minimum=0.0, group="sweep"),
+       "model", minimum=0.0, maximum=1e6, group="sweep"),
     _p("SWEEP_WORKERS", "int", 0, "worker processes, one per GPU (0: every visible GPU; "
-       "1: this process)", minimum=0, group="sweep", result=False),
+       "1: this process)", minimum=0, maximum=1024, group="sweep", result=False),
 ]}
 
 
@@ -302,8 +325,25 @@ def _is_int(v) -> bool:
 
 
 def _check_min(p: Param, v):
+    """The value's range: at least `minimum` and at most `maximum`."""
     if p.minimum is not None and v < p.minimum:
-        raise ParamError(f"{p.name}={v!r} is too small: it must be at least {p.minimum:g}")
+        raise ParamError(f"{p.name}={_short(v)} is too small: it must be at least "
+                         f"{_bound(p.minimum)}")
+    if p.maximum is not None and v > p.maximum:
+        raise ParamError(f"{p.name}={_short(v)} is too large: it must be at most "
+                         f"{_bound(p.maximum)}")
+
+
+def _bound(x) -> str:
+    return f"{int(x):,}" if float(x).is_integer() and abs(x) >= 1000 else f"{x:g}"
+
+
+def _short(v) -> str:
+    """A value for a one-line message: 10**1000 or a page of text is not printed in full."""
+    if _is_int(v) and v.bit_length() > 64:
+        return f"a {v.bit_length()}-bit number"
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def check_value(name: str, value: Any) -> Any:
@@ -320,7 +360,7 @@ def _as_int(p, v):
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     if not _is_int(v):
-        raise ParamError(f"{p.name}={v!r} must be a whole number")
+        raise ParamError(f"{p.name}={_short(v)} must be a whole number")
     _check_min(p, v)
     return v
 
@@ -332,7 +372,7 @@ def _as_float(p, v):
         except ValueError:
             pass
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise ParamError(f"{p.name}={v!r} must be a finite number")
+        raise ParamError(f"{p.name}={_short(v)} must be a finite number")
     _check_min(p, v)
     return float(v)
 
@@ -344,7 +384,7 @@ def _as_bool(p, v):
         return bool(v)
     if isinstance(v, str) and v.lower() in ("true", "false", "yes", "no", "on", "off"):
         return v.lower() in ("true", "yes", "on")
-    raise ParamError(f"{p.name}={v!r} must be true or false (or 1 or 0)")
+    raise ParamError(f"{p.name}={_short(v)} must be true or false (or 1 or 0)")
 
 
 def _as_auto_bool(p, v):
@@ -358,21 +398,30 @@ def _as_auto_bool(p, v):
 
 def _as_str(p, v):
     if not isinstance(v, str) or not v:
-        raise ParamError(f"{p.name}={v!r} must be a non-empty string")
+        raise ParamError(f"{p.name}={_short(v)} must be a non-empty string")
     return v
+
+
+MAX_STAGES = 16
 
 
 def _as_ints(p, v):
     if isinstance(v, str):  # papermill and --set may hand over "[1, 1, 4, 7]"
-        v = yaml.safe_load(v)
+        try:
+            v = yaml.safe_load(v)
+        except (yaml.YAMLError, ValueError):
+            raise ParamError(f"{p.name}={v[:40]!r} must be a list of whole numbers, "
+                             "e.g. [1, 1, 4, 7]") from None
     if not isinstance(v, (list, tuple)) or not v:
-        raise ParamError(f"{p.name}={v!r} must be a non-empty list of whole numbers")
+        raise ParamError(f"{p.name}={_short(v)} must be a non-empty list of whole numbers")
+    if len(v) > MAX_STAGES:
+        raise ParamError(f"{p.name} has {len(v)} entries: at most {MAX_STAGES} stages")
     return [_as_int(p, x) for x in v]
 
 
 def _as_choice(p, v):
     if not isinstance(v, str) or v.lower() not in p.choices:
-        raise ParamError(f"{p.name}={v!r} must be one of: {', '.join(p.choices)}")
+        raise ParamError(f"{p.name}={_short(v)} must be one of: {', '.join(p.choices)}")
     return v.lower()
 
 
@@ -383,6 +432,8 @@ def _optional(inner):
 
 
 def _as_variant(p, v):
+    if _is_int(v) and v.bit_length() > 64:
+        raise ParamError(f"REGNETX={_short(v)} is not a network name")
     return normalize_name(v)  # the names live with the design space
 
 
@@ -400,13 +451,32 @@ def defaults() -> dict[str, Any]:
             for name, p in PARAMS.items()}
 
 
+MAX_FILE_BYTES = 1 << 20
+
+
 def load_yaml(path: str | Path) -> dict[str, Any]:
     """Read a parameter file: a mapping of NAME: value. Errors name the file."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ParamError(f"parameter file {path} does not exist")
+    if path.is_dir():
+        raise ParamError(f"parameter file {path} is a folder; give a YAML file")
+    if not path.is_file():  # a device or a pipe: reading /dev/zero would never end
+        raise ParamError(f"parameter file {path} is not a regular file; give a YAML file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ParamError(f"parameter file {path} is {path.stat().st_size:,} bytes; a parameter "
+                         "file is a few lines of YAML")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ParamError(f"parameter file {path} is not a text file (not UTF-8); give a YAML "
+                         "file") from None
+    except OSError as e:
+        raise ParamError(f"parameter file {path} cannot be read ({e.strerror})") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except ValueError:  # an integer of more than 4300 digits
+        raise ParamError(f"parameter file {path} holds a number too long to read") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -429,8 +499,8 @@ def parse_set(item: str) -> tuple[str, Any]:
     key = key.strip()
     try:
         value = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError:
-        raise ParamError(f"--set {key}: {text!r} is not a valid value") from None
+    except (yaml.YAMLError, ValueError):  # ValueError: an integer of more than 4300 digits
+        raise ParamError(f"--set {key}: {text[:40]!r} is not a valid value") from None
     return key, value
 
 
@@ -460,7 +530,13 @@ def check_all(values: Mapping[str, Any]) -> Config:
                          "value per stage in each")
     if out["MODEL_FILTER_SIZE"] % 2 == 0:
         raise ParamError(f"MODEL_FILTER_SIZE={out['MODEL_FILTER_SIZE']} must be odd")
+    if not _DEVICE.match(out["DEVICE"]):
+        raise ParamError(f"DEVICE={out['DEVICE'][:40]!r} is not a device; use auto, cpu, cuda "
+                         "or cuda:N")
     return Config(out)
+
+
+_DEVICE = re.compile(r"^(auto|cpu|cuda(:\d{1,3})?)$")
 
 
 def total_epochs(values: Mapping[str, Any]) -> int:
@@ -469,6 +545,7 @@ def total_epochs(values: Mapping[str, Any]) -> int:
 
 
 def describe() -> list[dict[str, Any]]:
-    """The vocabulary as rows (name, kind, default, help) for `python -m regnet params`."""
-    return [{"name": p.name, "kind": p.kind, "default": p.default, "help": p.help}
+    """The vocabulary as rows (name, kind, default, range, help) for `python -m regnet params`."""
+    return [{"name": p.name, "kind": p.kind, "default": p.default,
+             "range": None if p.minimum is None else [p.minimum, p.maximum], "help": p.help}
             for p in PARAMS.values()]

@@ -7,4 +7,5 @@ torch-free.
     complexity.py    the per-operator table of a built model (hooks) and its totals
     designspace.py   AnyNetX A-E and RegNetX samplers for the paper's design-space study
     pretrained.py    timm's and torchvision's ImageNet weights loaded into the paper models
+    memory.py        a network's memory estimated from its spec, before anything is built
 """

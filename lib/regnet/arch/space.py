@@ -264,7 +264,9 @@ def normalize_name(value) -> str:
         raise ParamError(f"REGNETX={value!r} is not a network name; valid: {', '.join(NAMES)}")
     text = str(value).strip().lower().replace("-", "_")
     if isinstance(value, (int, float)) or text.replace(".", "", 1).isdigit():
-        number = float(text)
+        number = float(value) if isinstance(value, (int, float)) else float(text)
+        if not (math.isfinite(number) and number > 0):
+            raise ParamError(f"REGNETX={value!r} is not a network name; valid: {', '.join(NAMES)}")
         text = f"{number:g}gf" if number < 100 else f"{number:g}mf"
         text = "1.6gf" if text == "1600mf" else text
     if text not in NAMES:

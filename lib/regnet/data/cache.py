@@ -17,7 +17,8 @@ The cache of a split is `SPLIT-SIZEpx.npy` (uint8 [N, C, SIZE, SIZE], memory-map
 `SPLIT-SIZEpx-labels.npy` (int64 [N]) and `SPLIT-SIZEpx.json` (class names, skipped count and
 a fingerprint of every source file's path, size and mtime). A later load whose fingerprint
 matches reads the cache in seconds; any added, removed or changed file rebuilds it. Files are
-written under temporary names and renamed, so an interrupted build is never taken as whole.
+written under temporary names and renamed, so an interrupted build is never taken as whole,
+and a cache damaged afterwards (truncated, garbage, labels out of range) is rebuilt.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ParamError
-from ..files import atomic_path, write_json
+from ..files import atomic_path, check_space, space_for, write_json
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 CACHE_VERSION = 1
@@ -177,12 +178,15 @@ def _decode_into(path: Path, paths: list[Path], size: int, mode: str, channels: 
         kept.append(i)
     if bad:  # rewrite without the skipped rows' empty tail (memory-mapped: may not fit RAM)
         packed_path = path.with_name(f"{path.name}.packed.npy")
-        packed = np.lib.format.open_memmap(packed_path, mode="w+", dtype=np.uint8,
-                                           shape=(len(kept),) + x.shape[1:])
-        packed[:] = x[:len(kept)]
-        packed.flush()
-        del x, packed
-        os.replace(packed_path, path)
+        try:
+            packed = np.lib.format.open_memmap(packed_path, mode="w+", dtype=np.uint8,
+                                               shape=(len(kept),) + x.shape[1:])
+            packed[:] = x[:len(kept)]
+            packed.flush()
+            del x, packed
+            os.replace(packed_path, path)
+        finally:
+            packed_path.unlink(missing_ok=True)  # a full disk leaves no second copy behind
     else:
         x.flush()
         del x
@@ -190,20 +194,35 @@ def _decode_into(path: Path, paths: list[Path], size: int, mode: str, channels: 
 
 
 def load_cache(cache_dir: Path, split: str, size: int, expected_fingerprint: str):
-    """(x, y, meta) from a matching cache, or None when absent or stale."""
+    """(x, y, meta) from a matching, whole cache; None when absent, stale or damaged."""
     x_path, y_path, meta_path = _paths(cache_dir, split, size)
     try:
         meta = json.loads(meta_path.read_text())
     except (OSError, ValueError):
         return None
-    if meta.get("fingerprint") != expected_fingerprint or not x_path.is_file():
+    if not isinstance(meta, dict) or meta.get("fingerprint") != expected_fingerprint:
         return None
-    # copy-on-write map: pages load on first touch, and torch gets a writable array
-    x = np.load(x_path, mmap_mode="c")
-    y = np.load(y_path)
-    if len(x) != len(y) or len(y) != meta.get("count"):
+    try:
+        # copy-on-write map: pages load on first touch, and torch gets a writable array
+        x = np.load(x_path, mmap_mode="c", allow_pickle=False)
+        y = np.load(y_path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):  # missing, truncated or not a .npy: rebuild
+        return None
+    if not _whole(x, y, meta, size):
         return None
     return x, y, meta
+
+
+def _whole(x, y, meta: dict, size: int) -> bool:
+    """Whether the arrays are what the metadata says: shapes, types, labels in range."""
+    classes = meta.get("classes")
+    channels = 1 if meta.get("mode") == "L" else 3
+    if not isinstance(classes, list) or not isinstance(meta.get("skipped"), int):
+        return False
+    if x.dtype != np.uint8 or x.shape[1:] != (channels, size, size) or y.ndim != 1 \
+            or y.dtype != np.int64 or len(x) != len(y) or len(y) != meta.get("count"):
+        return False
+    return not len(y) or (0 <= int(y.min()) and int(y.max()) < len(classes))
 
 
 def cached_folder_split(by_class: dict[str, list[Path]], classes: list[str], cache_dir: Path,
@@ -218,8 +237,16 @@ def cached_folder_split(by_class: dict[str, list[Path]], classes: list[str], cac
     hit = load_cache(cache_dir, split, size, fingerprint(files, labels, size, mode))
     if hit is not None:
         return hit
-    build_cache(files, labels, classes, cache_dir, split, size, mode, workers, progress)
-    return load_cache(cache_dir, split, size, fingerprint(files, labels, size, mode))
+    need = 2 * len(files) * (1 if mode == "L" else 3) * size * size  # with the packed copy
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    check_space(cache_dir, need, f"the {split} image cache")
+    with space_for(cache_dir, need, f"the {split} image cache"):
+        build_cache(files, labels, classes, cache_dir, split, size, mode, workers, progress)
+    hit = load_cache(cache_dir, split, size, fingerprint(files, labels, size, mode))
+    if hit is None:  # written and read back wrong at once: the disk, not the images
+        raise ParamError(f"{cache_dir}: the image cache of {split} was written but reads back "
+                         "damaged; check the disk, or set DATA_DIR elsewhere")
+    return hit
 
 
 def writable_cache_dir(data_dir: Path, name: str) -> Path:

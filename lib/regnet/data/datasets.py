@@ -30,6 +30,7 @@ import torch
 
 from . import cache as images
 from .batches import Batches, center_crop, resize_short
+from ..arch.memory import device_memory
 from ..errors import ParamError
 from ..params import DATASETS
 
@@ -106,9 +107,10 @@ class Dataset:
         return int(self.train_x.shape[2]), int(self.train_x.shape[3])
 
     def summary(self) -> str:
-        """One line: what was loaded, its shape, and any skipped images."""
+        """One line: what was loaded, its shape, and how many unreadable images were skipped."""
         h, w = self.image_size
-        skipped = f", {self.skipped} unreadable images skipped" if self.skipped else ""
+        decoded = self.skipped or self.name in ("course", "imagefolder")  # files we decode
+        skipped = f", {self.skipped} unreadable images skipped" if decoded else ""
         return (f"{self.name}: {len(self.train_y)} train / {len(self.test_y)} test images, "
                 f"{self.num_classes} classes, {self.channels}x{h}x{w} cached, crop {self.crop}, "
                 f"test resize {self.resize} + crop {self.test_crop}{skipped}"
@@ -147,6 +149,12 @@ def _load_synthetic(values, size, defaults):
     classes = values.get("DATA_NUM_CLASSES") or defaults["DATA_NUM_CLASSES"]
     channels = values.get("DATA_NUM_CHANNELS") or 3
     seed = values.get("SEED", 0)
+    count = values.get("DATA_SYNTHETIC_TRAIN", 5000) + values.get("DATA_SYNTHETIC_TEST", 1000)
+    need, have = count * channels * size * size, device_memory("cpu")
+    if need > have // 2:  # before generating: the images must fit beside everything else
+        raise ParamError(f"DATA_SYNTHETIC_TRAIN + DATA_SYNTHETIC_TEST = {count:,} images of "
+                         f"{channels}x{size}x{size} take {need / 1e9:,.1f} GB, more than half "
+                         f"of this machine's {have / 1e9:,.1f} GB; make fewer or smaller images")
     tx, ty = synthetic(values.get("DATA_SYNTHETIC_TRAIN", 5000), classes, size, seed, 0, channels)
     vx, vy = synthetic(values.get("DATA_SYNTHETIC_TEST", 1000), classes, size, seed, 1, channels)
     names = [f"class{i:03d}" for i in range(classes)]
@@ -372,8 +380,15 @@ def load(values: Mapping[str, Any]) -> Dataset:
     if wanted is not None and wanted != len(classes):
         raise ParamError(f"DATA_NUM_CLASSES={wanted} but {name} has {len(classes)} classes; "
                          "leave it unset to use the dataset's")
-    return Dataset(
+    ds = Dataset(
         name=name, train_x=tx, train_y=ty, test_x=vx, test_y=vy, classes=classes,
         mean=_stats(d["mean"], channels), std=_stats(d["std"], channels), crop=s["DATA_CROP"],
         resize=s["DATA_RESIZE"], test_crop=s["DATA_TEST_CROP"],
         scale_min=values.get("DATA_SCALE_MIN", 0.35), skipped=skipped, source=source)
+    for listener in LISTENERS:
+        listener(ds)
+    return ds
+
+
+#: Called with every loaded Dataset: a report adds its load summary to its provenance.
+LISTENERS: list = []

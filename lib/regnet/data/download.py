@@ -6,7 +6,11 @@
   must equal the expected one in `COURSE_ARCHIVES`; a mismatch deletes the file and says so.
 - Extraction checks every entry first; one entry that would land outside the target (an
   absolute path, `..`, a symbolic link) refuses the whole archive and extracts nothing.
-  Entries are extracted into a temporary folder that is renamed into place when complete.
+- So does an archive that would expand too far (a zip bomb): more than MAX_BYTES declared,
+  one entry expanding more than MAX_RATIO times, or more than the free space; and writing
+  stops at an entry's declared size, so a lying header cannot fill the disk either.
+  Entries are extracted into a temporary folder that is renamed into place when complete;
+  any failure removes that partial output.
 """
 from __future__ import annotations
 
@@ -35,6 +39,14 @@ COURSE_ARCHIVES: dict[str, str] = {
 }
 
 _CHUNK = 1 << 20
+
+# Extraction bounds, as pip's and tarfile's filters guard against hostile archives. Image
+# archives hold JPEGs that do not compress (the 100-class Tiny ImageNet zip: 55,003 entries,
+# 108 MB stored as 108 MB), while a zip bomb expands thousands of times.
+MAX_BYTES = 4 * 10**9   # what one archive may expand to
+MAX_RATIO = 100         # how much one entry may expand (JPEGs: about 1)
+RATIO_FROM = 1 << 20    # entries smaller than this may compress as well as they like
+MAX_ENTRIES = 1_000_000
 
 
 def git_blob_sha1(path: str | Path) -> str:
@@ -90,21 +102,82 @@ def _entry_escapes(info: zipfile.ZipInfo) -> bool:
     return name.startswith("/") or ".." in parts or (parts and ":" in parts[0])
 
 
-def safe_extract(archive: str | Path, target: str | Path) -> Path:
-    """Extract a zip into `target`, refusing (and extracting nothing) if any entry escapes."""
+def _size(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB"
+
+
+def _check_sizes(archive: Path, infos: list[zipfile.ZipInfo], target: Path,
+                 max_bytes: int) -> int:
+    """Refuse a zip bomb from its declared sizes, before anything is written; return the total."""
+    if len(infos) > MAX_ENTRIES:
+        raise ParamError(f"{archive.name} holds {len(infos):,} entries, more than "
+                         f"{MAX_ENTRIES:,}; refused, nothing extracted")
+    total = sum(i.file_size for i in infos)
+    if total > max_bytes:
+        raise ParamError(f"{archive.name} would expand to {_size(total)}, more than the "
+                         f"{_size(max_bytes)} one archive may take; refused, nothing extracted")
+    for i in infos:
+        if i.file_size > RATIO_FROM and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            raise ParamError(f"{archive.name}: entry {i.filename!r} would expand "
+                             f"{i.file_size / max(i.compress_size, 1):,.0f} times (to "
+                             f"{_size(i.file_size)}), more than {MAX_RATIO}; refused, nothing "
+                             "extracted")
+    files.check_space(target.parent, total, f"extracting {archive.name}")
+    return total
+
+
+def _write_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget: int) -> int:
+    """Copy one entry to `dest`, stopping past its declared size or the archive's bound."""
+    written = 0
+    with zf.open(info) as src, open(dest, "wb") as out:
+        while chunk := src.read(_CHUNK):
+            written += len(chunk)
+            if written > info.file_size or written > budget:
+                raise ParamError(f"entry {info.filename!r} expands past its declared "
+                                 f"{_size(info.file_size)}; stopped")
+            out.write(chunk)
+    return written
+
+
+def safe_extract(archive: str | Path, target: str | Path, max_bytes: int | None = None) -> Path:
+    """Extract a zip into `target`, refusing (and leaving nothing) if any entry escapes it or
+    the archive would expand past its bound (`max_bytes`, default MAX_BYTES)."""
     archive, target = Path(archive), Path(target)
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    tmp = target.with_name(f"{target.name}.extracting-{os.getpid()}")
     try:
         with zipfile.ZipFile(archive) as zf:
-            bad = [i.filename for i in zf.infolist() if _entry_escapes(i)]
+            infos = zf.infolist()
+            bad = [i.filename for i in infos if _entry_escapes(i)]
             if bad:
                 raise ParamError(f"{archive.name}: entry {bad[0]!r} would land outside "
                                  f"{target}; refused, nothing extracted")
-            tmp = target.with_name(f"{target.name}.extracting-{os.getpid()}")
+            total = _check_sizes(archive, infos, target, max_bytes)
             shutil.rmtree(tmp, ignore_errors=True)
-            zf.extractall(tmp)
+            tmp.mkdir(parents=True)
+            budget = max_bytes
+            with files.space_for(target.parent, total, f"extracting {archive.name}"):
+                for info in infos:
+                    dest = tmp.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
+                    if info.is_dir():
+                        dest.mkdir(parents=True, exist_ok=True)
+                        continue
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    budget -= _write_entry(zf, info, dest, budget)
     except zipfile.BadZipFile:
-        raise ParamError(f"{archive} is not a valid zip archive; delete it and run again")\
-            from None
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ParamError(f"{archive} is not a valid zip archive (or is damaged); delete it and "
+                         "run again") from None
+    except ParamError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        message = str(e)
+        if not message.startswith(archive.name):
+            message = f"{archive.name}: {message}"
+        raise ParamError(message if "nothing" in message
+                         else f"{message}; removed the partial output") from None
+    except BaseException:  # an interrupt or a bug: still no half-extracted folder left
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     shutil.rmtree(target, ignore_errors=True)
     os.replace(tmp, target)
     return target

@@ -40,7 +40,7 @@ import torch
 from torch import nn
 
 from .. import data
-from ..arch import space
+from ..arch import memory, space
 from ..arch.complexity import closed_form
 from ..arch.model import build
 from ..errors import ParamError
@@ -67,21 +67,29 @@ def parse_rows(text: str | None) -> tuple[str, ...]:
     return rows
 
 
+def _check_batch(batch: int, name: str, train: int, test: int) -> None:
+    if batch > min(train, test):
+        raise ParamError(f"DATA_BATCH_SIZE={batch} needs as many training and test images; "
+                         f"{name} has {train} and {test}: lower it or use more images")
+
+
 def bench(values: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
           data_only: bool = False, workers: int | None = None) -> dict:
     """Every selected row's images/s (training and evaluation), with what they ran on."""
     values = check_all(values)
     device = pick_device(values["DEVICE"])
-    ds = data.load(values)
     batch = values["DATA_BATCH_SIZE"]
-    if batch > min(len(ds.train_y), len(ds.test_y)):
-        raise ParamError(f"DATA_BATCH_SIZE={batch} needs as many training and test images; "
-                         f"{ds.name} has {len(ds.train_y)} and {len(ds.test_y)}: lower it or "
-                         "use more images")
+    if values["DATASET"] == "synthetic":  # known before the images are made: say so first
+        _check_batch(batch, "synthetic", values["DATA_SYNTHETIC_TRAIN"],
+                     values["DATA_SYNTHETIC_TEST"])
+    ds = data.load(values)
+    _check_batch(batch, ds.name, len(ds.train_y), len(ds.test_y))
     workers = workers if workers is not None else values["DATA_WORKERS"]
     workers = workers if workers is not None else min(8, os.cpu_count() or 1)
     spec = space.named(values["REGNETX"], values.model, input_size=ds.crop,
                        num_classes=ds.num_classes, in_channels=ds.channels)
+    memory.check_fits(spec, device, batch, training=True, optimizer=values["TRAINING_OPTIMIZER"],
+                      precision=values["PRECISION"])  # before building anything
     cost = closed_form(spec)
     fast = (precision_for(values["PRECISION"], device),
             channels_last_for(values["CHANNELS_LAST"], device))

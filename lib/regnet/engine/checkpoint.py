@@ -2,7 +2,9 @@
 
 `checkpoint()` gathers weights, optimizer, scaler, EMA, RNG state, history, the parameters
 and the network; `save()` writes it atomically; `load_checkpoint()` reads it with
-`weights_only=True` (no pickled code ever runs) and refuses a torn or foreign file in one line.
+`weights_only=True` (no pickled code ever runs) and refuses, in one line, a torn or foreign
+file and one that loads but is not a checkpoint of this project (a bare tensor, a dict
+without the parts in `PARTS`), as torchvision's and pycls's loaders expect named parts.
 """
 from __future__ import annotations
 
@@ -35,27 +37,75 @@ def restore(ckpt: dict, spec, model, optimizer, scaler, ema, device) -> dict:
         raise ParamError(f"FILE_LOAD=1: last.pt holds network {ckpt['spec']['name']!r} with "
                          "other stages than this run's; use the same REGNETX and MODEL_* "
                          "values, or another --out")
-    model.load_state_dict(ckpt["model"])
-    optimizer.load_state_dict(ckpt["optimizer"])
-    scaler.load_state_dict(ckpt["scaler"])
-    if ema is not None and ckpt["ema"] is not None:
-        ema.load_state_dict(ckpt["ema"])
-    elif ema is not None:  # EMA switched on mid-run: start it from the current weights
-        ema.load_state_dict(ckpt["model"])
-    torch.set_rng_state(ckpt["rng"]["cpu"])
+    try:
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scaler.load_state_dict(ckpt["scaler"])
+        if ema is not None and ckpt["ema"] is not None:
+            ema.load_state_dict(ckpt["ema"])
+        elif ema is not None:  # EMA switched on mid-run: start it from the current weights
+            ema.load_state_dict(ckpt["model"])
+        torch.set_rng_state(ckpt["rng"]["cpu"])
+    except (RuntimeError, KeyError, ValueError, TypeError) as e:
+        raise ParamError(f"FILE_LOAD=1: last.pt does not fit this run's network or optimizer "
+                         f"({type(e).__name__}); delete it or use another --out") from None
     if device.type == "cuda" and ckpt["rng"]["cuda"]:
         torch.cuda.set_rng_state_all(ckpt["rng"]["cuda"])
     return {"epoch": ckpt["epoch"], "best_acc": ckpt["best_acc"],
             "history": list(ckpt["history"])}
 
 
+#: What a checkpoint of this project holds, and the type of each part.
+PARTS = {"epoch": int, "best_acc": (int, float), "history": list, "model": dict,
+         "ema": (dict, type(None)), "optimizer": dict, "scaler": dict, "rng": dict,
+         "params": dict, "spec": dict}
+
+
 def load_checkpoint(path: str | Path) -> dict:
-    """Read a checkpoint safely (tensors and plain containers only, never code)."""
+    """Read a checkpoint safely (tensors and plain containers only, never code) and check it."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # a truncated or foreign file: say which, and what to do
         raise ParamError(f"{path} is not a readable checkpoint ({type(e).__name__}); delete "
                          "it or run without FILE_LOAD") from None
+    problem = _problem(ckpt)
+    if problem:
+        raise ParamError(f"{path} is not a checkpoint of this project ({problem}); delete it "
+                         "or run without FILE_LOAD")
+    return ckpt
+
+
+def _problem(ckpt) -> str | None:
+    """What is wrong with a loaded checkpoint, in a few words, or None."""
+    if not isinstance(ckpt, dict):
+        return f"it holds a {type(ckpt).__name__}, not a dict"
+    missing = [k for k in PARTS if k not in ckpt]
+    if missing:
+        return f"no {', '.join(missing)}"
+    wrong = [k for k, kind in PARTS.items() if isinstance(ckpt[k], bool)
+             or not isinstance(ckpt[k], kind)]
+    if wrong:
+        return f"{', '.join(wrong)} of the wrong type"
+    for part in ("model", "ema"):
+        if ckpt[part] is not None and not all(isinstance(v, torch.Tensor)
+                                              for v in ckpt[part].values()):
+            return f"{part} holds something other than tensors"
+    if not isinstance(ckpt["rng"].get("cpu"), torch.Tensor):
+        return "no random state"
+    if ckpt["epoch"] != len(ckpt["history"]):
+        return f"epoch {ckpt['epoch']} but {len(ckpt['history'])} rows of history"
+    try:
+        spec_from_dict(ckpt["spec"])
+    except (ParamError, TypeError, KeyError, ValueError):
+        return "its network cannot be read"
+    return None
+
+
+def checkpoint_bytes(model, optimizer: str, ema: bool) -> int:
+    """About how many bytes one checkpoint of `model` takes: weights, optimizer state, EMA."""
+    from ..arch.memory import OPTIMIZER_STATE
+    weights = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+    return weights * (1 + OPTIMIZER_STATE.get(optimizer, 2) + (1 if ema else 0))
 
 
 def save(ckpt: dict, path: Path) -> None:

@@ -27,9 +27,10 @@ import torch.distributed as dist
 from torch import nn
 
 from .. import data
-from ..arch import space
+from ..arch import memory, space
 from ..arch.complexity import closed_form
 from ..arch.model import build
+from ..errors import ParamError
 from ..params import OptimConfig, check_all, total_epochs
 from .checkpoint import checkpoint, restore
 from .device import (FirstCall, check_resume_precision, compile_cache, precision_for,
@@ -37,7 +38,7 @@ from .device import (FirstCall, check_resume_precision, compile_cache, precision
 from .distributed import all_sum, average_buffers, join_processes
 from .ema import Ema
 from .graphs import GraphedStep, capturable
-from .runfolder import RunFolder, check_run_folder
+from .runfolder import RunFolder, check_resume, check_run_folder, own_run_folder
 from .schedule import step_rate
 
 CHECK_EVERY = 25  # steps between host syncs: the NaN check and the progress bar's loss
@@ -56,20 +57,41 @@ def train(values: Mapping[str, Any], out: str | Path | None = None, *, dataset=N
     """
     values = check_all(values)
     out = Path(out) if out is not None else None
+    if dataset is None and values["DATASET"] == "synthetic":
+        check_batch(values, values["DATA_SYNTHETIC_TRAIN"], "synthetic")  # before generating
     proc = join_processes(values["DEVICE"])
+    held = None
     try:
-        resume = check_run_folder(out, values, proc)  # mistakes surface before any long work
-        resolve_auto(values.run, proc.device, None, proc.world)  # an impossible choice, too
+        held = own_run_folder(out, proc)  # one process per run folder
+        # mistakes surface before any long work: the folder, the checkpoint, its parameters,
+        # an impossible PRECISION, CHANNELS_LAST or COMPILE for this device
+        resume = check_run_folder(out, values, proc, spec)
+        resolve_auto(values.run, proc.device, None, proc.world)
         if resume is not None:
             check_resume_precision(resume, values["PRECISION"], proc.device)
         ds = dataset if dataset is not None else data.load(values)
+        check_batch(values, len(ds.train_y), ds.name)
         if spec is None:
             spec = space.named(values["REGNETX"], values.model, input_size=ds.crop,
                                num_classes=ds.num_classes, in_channels=ds.channels)
+        if resume is not None:
+            check_resume(resume, values, spec, out / "last.pt")
         show = (values["PROGRESS"] if progress is None else progress) and proc.rank == 0
+        if show and dataset is None:
+            print(ds.summary(), flush=True)  # the load summary, with any skipped images
         return run(values, out, ds, spec, proc, resume, show)
     finally:
+        if held is not None:
+            held.release()
         proc.leave()
+
+
+def check_batch(values: Mapping[str, Any], train_images: int, name: str) -> None:
+    """A global batch larger than the training set would make no step: one line, up front."""
+    batch = values["DATA_BATCH_SIZE"]
+    if batch > train_images:
+        raise ParamError(f"DATA_BATCH_SIZE={batch} is larger than the {train_images} training "
+                         f"images of {name}; use at most {train_images}")
 
 
 def run(values, out, ds, spec, proc, resume, show) -> dict:
@@ -83,6 +105,9 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
     torch.manual_seed(values["SEED"])
+    memory.check_fits(spec, device, values["DATA_BATCH_SIZE"] // proc.world, training=True,
+                      optimizer=values["TRAINING_OPTIMIZER"], ema=values["TRAINING_EMA"] > 0,
+                      precision=precision)  # before building: a huge net is one line
     model = build(spec).to(device, memory_format=memory_format)
     ema = Ema(model, values["TRAINING_EMA"]) if values["TRAINING_EMA"] > 0 else None
     optimizer = make_optimizer(model, values.optim, device)
@@ -130,7 +155,9 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
     folder = RunFolder(out, values, spec, ds, proc, choice) \
         if out is not None and proc.rank == 0 else None
     if folder:
-        folder.start(state["history"])
+        folder.check_space(model, ema)
+        with folder.space():
+            folder.start(state["history"])
     started = time.perf_counter()
     for epoch in range(state["epoch"], epochs):
         t0 = time.perf_counter()
@@ -149,10 +176,11 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
         if best:
             state["best_acc"] = row["test_acc"]
         if folder:
-            if values["FILE_SAVE"]:
-                folder.save(checkpoint(state, values, spec, model, optimizer, scaler, ema,
-                                       choice.params()), best)
-            folder.append(row)
+            with folder.space():
+                if values["FILE_SAVE"]:
+                    folder.save(checkpoint(state, values, spec, model, optimizer, scaler, ema,
+                                           choice.params()), best)
+                folder.append(row)
         if show:
             print(epoch_line(row, epochs), flush=True)
     return summarize(state["history"], spec, time.perf_counter() - started, out,
@@ -312,6 +340,11 @@ def make_optimizer(model: nn.Module, optim: OptimConfig, device: torch.device):
 
 def summarize(history: list[dict], spec, seconds: float, out, resolved=None) -> dict:
     """The run in one dict: final and best accuracy, cost, speed, and every epoch's row."""
+    if not history:  # a zero-epoch run: everything was checked and set up, nothing trained
+        cost = closed_form(spec)
+        return {"name": spec.name, "epochs": 0, "params": cost["params"],
+                "macs": cost["macs"], "seconds": seconds,
+                "out": str(out) if out is not None else None, "history": []}
     final = history[-1]
     best = max(history, key=lambda r: r["test_acc"])
     steady = history[1:] or history  # the first epoch also pays for warm-up and compilation

@@ -6,9 +6,11 @@
                      provenance: commit, date, ...}
     last.pt, best.pt checkpoints (see checkpoint.py)
 
-A folder that holds a run is never overwritten: `train --out` refuses it without FILE_LOAD=1,
-and `prepare_rerun` (notebooks, sweeps) resumes a run of the same parameters or moves a run
-of other parameters aside. Only rank 0 writes.
+Any one of those files makes a folder a run, and a run is never overwritten: `train --out`
+refuses it without FILE_LOAD=1, and `prepare_rerun` (notebooks, sweeps) resumes a run of the
+same parameters or moves a run of other parameters aside. One process owns a run folder at
+a time (`lock.py`); only rank 0 writes. Files read back (metrics.jsonl, params.yaml, the
+checkpoints) are checked, and a damaged one is refused in one line that names it.
 """
 from __future__ import annotations
 
@@ -24,40 +26,83 @@ from typing import Any, Mapping
 import torch
 import yaml
 
-from .. import files
-from ..arch.space import NetSpec, spec_to_dict
+from .. import files, lock
+from ..arch.space import NetSpec, spec_from_dict, spec_to_dict
 from ..errors import ParamError
 from ..params import check_all, defaults, identity, total_epochs
 from ..provenance import describe_device, git_state
-from .checkpoint import load_checkpoint, save
+from .checkpoint import checkpoint_bytes, load_checkpoint, save
 
 
-def check_run_folder(out: Path | None, values: Mapping[str, Any], proc) -> dict | None:
-    """Fail early on a bad --out or FILE_LOAD; return the checkpoint to resume from, if any."""
+RUN_FILES = ("params.yaml", "metrics.jsonl", "last.pt", "best.pt")
+
+
+def run_files(out: str | Path) -> list[str]:
+    """The files of a run that `out` holds: any one of them makes the folder a run."""
+    out = Path(out)
+    return [name for name in RUN_FILES if (out / name).exists()]
+
+
+def own_run_folder(out: Path | None, proc) -> lock.Lock | None:
+    """Hold the run folder for this process (rank 0, which alone writes), making it if needed."""
+    if out is None or proc.rank != 0:
+        return None
+    return lock.acquire(out, "--out")
+
+
+def check_run_folder(out: Path | None, values: Mapping[str, Any], proc,
+                     spec: NetSpec | None = None) -> dict | None:
+    """Fail early on a bad --out or FILE_LOAD; return the checkpoint to resume from, if any.
+
+    Everything here happens before the dataset loads and before any file is written: a
+    folder that holds a run, a checkpoint that is not one, and a resume whose result-changing
+    parameters differ from the checkpoint's are each one line.
+    """
     if out is None:
         if values["FILE_LOAD"]:
             raise ParamError("FILE_LOAD=1 needs --out DIR: the run folder that holds last.pt")
         return None
     if out.exists() and not out.is_dir():
         raise ParamError(f"--out {out} is a file; give a folder for the run")
-    if proc.rank == 0:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise ParamError(f"--out {out}: cannot create the folder ({e.strerror})") from None
-        if not os.access(out, os.W_OK):
-            raise ParamError(f"--out {out} is not writable")
     if not values["FILE_LOAD"]:
-        done = len(read_metrics(out)) if (out / "metrics.jsonl").is_file() else 0
-        if done or (out / "last.pt").exists():
-            raise ParamError(f"--out {out} already holds a run ({done} epochs); FILE_LOAD=1 "
-                             "resumes it, or choose another folder (nothing was overwritten)")
+        found = run_files(out) if proc.rank == 0 else []
+        if found:
+            raise ParamError(f"--out {out} already holds a run ({', '.join(found)}; "
+                             f"{_epochs_recorded(out)} epochs recorded); FILE_LOAD=1 resumes "
+                             "it, or choose another folder (nothing was overwritten)")
         return None
     last = out / "last.pt"
     if not last.is_file():
         raise ParamError(f"FILE_LOAD=1 but {last} does not exist; run without FILE_LOAD to "
                          "start afresh")
-    return load_checkpoint(last)
+    ckpt = load_checkpoint(last)
+    check_resume(ckpt, values, spec, last)
+    return ckpt
+
+
+def _epochs_recorded(out: Path) -> str:
+    try:
+        return str(len(read_metrics(out)))
+    except ParamError:
+        return "damaged metrics.jsonl, ?"
+
+
+def check_resume(ckpt: dict, values: Mapping[str, Any], spec: NetSpec | None,
+                 path: Path) -> None:
+    """Refuse, naming them, result-changing parameters that differ from the checkpoint's."""
+    # a parameter added to the vocabulary after the checkpoint was saved counts at its default
+    old, new = identity({**defaults(), **ckpt["params"]}), identity(values)
+    # PRECISION may be `auto`: what matters is what it becomes on this device, which
+    # device.check_resume_precision compares with the checkpoint's resolved precision
+    changed = [k for k in new if old.get(k) != new[k] and k != "PRECISION"]
+    if changed:
+        shown = ", ".join(f"{k} {old.get(k)!r} -> {new[k]!r}" for k in changed[:4])
+        more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
+        raise ParamError(f"FILE_LOAD=1: {path} was trained with other values of {shown}{more};"
+                         " resume with the checkpoint's values, or train into another --out")
+    if spec is not None and ckpt["spec"] != spec_to_dict(spec):
+        raise ParamError(f"FILE_LOAD=1: {path} holds network {ckpt['spec'].get('name')!r} "
+                         "with other stages than this run's; use another --out")
 
 
 class RunFolder:
@@ -66,6 +111,20 @@ class RunFolder:
     def __init__(self, out: Path, values, spec, ds, proc, choice=None):
         self.out, self.values, self.spec, self.ds, self.proc = out, values, spec, ds, proc
         self.choice = choice  # device.Choice: what the auto parameters became
+        self.need = 1 << 20  # bytes the run's files take at most (check_space refines it)
+
+    def check_space(self, model, ema) -> None:
+        """Refuse, before the first write, a folder without room for the run's files."""
+        if self.values["FILE_SAVE"]:  # last.pt, best.pt, and one checkpoint being written
+            self.need += 3 * checkpoint_bytes(model, self.values["TRAINING_OPTIMIZER"],
+                                              ema is not None)
+        files.check_space(self.out, self.need, "this run's checkpoints and records")
+
+    def space(self):
+        """Around every write: a full disk is one line naming the folder and the space needed."""
+        kept = "resume with FILE_LOAD=1 (last.pt keeps the last finished epoch)" \
+            if (self.out / "last.pt").exists() else "run again"
+        return files.space_for(self.out, self.need, "this run's checkpoints and records", kept)
 
     def start(self, history: list[dict]) -> None:
         """Write params.yaml and metrics.jsonl as of the checkpoint (empty for a new run)."""
@@ -80,8 +139,16 @@ class RunFolder:
         files.write_text(self.out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
 
     def append(self, row: dict) -> None:
-        with open(self.out / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(row) + "\n")
+        """Add one line; a failed write (a full disk) is undone, so no torn line stays."""
+        path = self.out / "metrics.jsonl"
+        with open(path, "a") as f:
+            size = f.tell()
+            try:
+                f.write(json.dumps(row) + "\n")
+                f.flush()
+            except OSError:
+                f.truncate(size)
+                raise
 
     def save(self, ckpt: dict, best: bool) -> None:
         save(ckpt, self.out / "last.pt")
@@ -101,7 +168,8 @@ def provenance(ds, proc) -> dict:
         "device": describe_device(proc.device), "processes": proc.world,
         "torch": str(torch.__version__), "python": platform.python_version(),
         "dataset": {"name": ds.name, "train": len(ds.train_y), "test": len(ds.test_y),
-                    "classes": ds.num_classes, "crop": ds.crop},
+                    "classes": ds.num_classes, "crop": ds.crop,
+                    "unreadable_skipped": getattr(ds, "skipped", 0)},
         "command": " ".join(sys.argv),
     }
 
@@ -111,21 +179,61 @@ def read_metrics(run_dir: str | Path) -> list[dict]:
     path = Path(run_dir) / "metrics.jsonl"
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ParamError(f"{path} cannot be read ({_why(e)}); {_DAMAGED}") from None
+    rows = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            row = None
+        if not isinstance(row, dict) or not isinstance(row.get("epoch"), int):
+            raise ParamError(f"{path} line {n} is not an epoch record (torn or edited); "
+                             f"{_DAMAGED}")
+        rows.append(row)
+    return rows
+
+
+_DAMAGED = ("FILE_LOAD=1 rewrites it from last.pt, or move the folder away")
+
+
+def _why(e: Exception) -> str:
+    return getattr(e, "strerror", None) or type(e).__name__
+
+
+def read_record(run_dir: str | Path) -> dict:
+    """A run folder's params.yaml: {params, network, provenance}; damage is one line."""
+    path = Path(run_dir) / "params.yaml"
+    try:
+        record = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise ParamError(f"{path} cannot be read ({_why(e)}); {_DAMAGED}") from None
+    if not isinstance(record, dict) or not isinstance(record.get("params"), dict) \
+            or not isinstance(record.get("network"), dict):
+        raise ParamError(f"{path} is not a run record (no params and network mappings); "
+                         f"{_DAMAGED}")
+    try:
+        spec_from_dict(record["network"])
+    except (ParamError, TypeError, KeyError, ValueError):
+        raise ParamError(f"{path} holds a network that cannot be read; {_DAMAGED}") from None
+    return record
 
 
 def same_run(run_dir: str | Path, values: Mapping[str, Any],
              spec: NetSpec | None = None) -> bool:
     """Whether `run_dir` holds a run (finished or not) of these parameters (and this spec)."""
-    path = Path(run_dir) / "params.yaml"
-    if not path.is_file():
+    if not (Path(run_dir) / "params.yaml").is_file():
         return False
-    record = yaml.safe_load(path.read_text()) or {}
+    record = read_record(run_dir)
     # a parameter added to the vocabulary after the run was saved counts at its default
-    saved, wanted = {**defaults(), **record.get("params", {})}, check_all(values)
+    saved, wanted = {**defaults(), **record["params"]}, check_all(values)
     if identity(saved) != identity(wanted):
         return False
-    return spec is None or record.get("network") == spec_to_dict(spec)
+    return spec is None or record["network"] == spec_to_dict(spec)
 
 
 def is_finished(run_dir: str | Path, values: Mapping[str, Any],
@@ -141,21 +249,38 @@ def prepare_rerun(out: str | Path, values: Mapping[str, Any],
                   spec: NetSpec | None = None, log=print) -> dict:
     """The values for training into `out` again, without losing what it holds.
 
-    A run of the same parameters continues from its last.pt (FILE_LOAD=1); one without a
-    checkpoint starts afresh (it would retrace the same steps); a run of other parameters is
-    moved aside to `<out>.replaced-<time>`, never deleted.
+    A run of the same parameters continues from its last.pt (FILE_LOAD=1); one that never
+    finished an epoch (no checkpoint, no result) starts afresh; anything else of a run (other
+    parameters, or results without a checkpoint) moves aside to `<out>.replaced-<time>`,
+    never deleted. Callers that train next should hold the folder across both (`lock.hold`).
     """
     out = Path(out)
     values = {**values, "FILE_LOAD": False}
-    if not (out / "metrics.jsonl").exists() and not (out / "last.pt").exists():
+    if not run_files(out):
         return values
-    if same_run(out, values, spec):
-        if (out / "last.pt").is_file():
-            log(f"resuming the unfinished run in {out}")
-            return {**values, "FILE_LOAD": True}
-        (out / "metrics.jsonl").unlink()
-        return values
-    aside = out.with_name(f"{out.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}")
-    out.rename(aside)
+    with lock.hold(out, "run folder"):
+        if same_run(out, values, spec):
+            if (out / "last.pt").is_file():
+                log(f"resuming the unfinished run in {out}")
+                return {**values, "FILE_LOAD": True}
+            if not (out / "best.pt").exists() and not read_metrics(out):
+                for name in run_files(out):  # a start without one epoch: nothing to keep
+                    (out / name).unlink()
+                return values
+        aside = move_aside(out)
     log(f"moved a run of other parameters from {out} to {aside}")
     return values
+
+
+def move_aside(out: Path) -> Path:
+    """Move the run files of `out` into a new `<out>.replaced-<time>`; return that folder."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = out.with_name(f"{out.name}.replaced-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = out.with_name(f"{out.name}.replaced-{stamp}-{n}")
+    aside.mkdir()
+    for name in run_files(out):  # the lock file stays: this process still holds `out`
+        os.replace(out / name, aside / name)
+    return aside

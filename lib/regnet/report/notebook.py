@@ -2,12 +2,15 @@
 
 A notebook's `parameters` cell sets PROFILE and a few names to None ("the profile's
 choice"). papermill injects `-p NAME VALUE` and `-f FILE` values as globals after that cell.
-`setup(globals())` then resolves, in order: defaults, params/<PROFILE>.yaml, PARAMS_FILE, and
-every UPPER_CASE global of the vocabulary that is not None.
+`resolve(globals())` then resolves, in order: defaults, params/<PROFILE>.yaml, PARAMS_FILE,
+and every UPPER_CASE global of the vocabulary that is not None. Any other UPPER_CASE global
+(a typo in `-p`) is an error, before any work.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -24,8 +27,28 @@ def profile_file(profile: str) -> Path:
     return asset("params") / f"{profile}.yaml"
 
 
+#: Names the notebooks take besides the parameter vocabulary.
+NOTEBOOK_NAMES = {"PARAMS_FILE", "RUN_DIR", "EXPERIMENT"}
+
+_UPPER = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$|^[A-Z]{2,}[0-9]*$")
+
+
+def check_names(namespace: Mapping[str, Any]) -> None:
+    """An UPPER_CASE global that no notebook reads (papermill `-p DATA_BATCH_SIZ 256`) is an
+    error with a did-you-mean, as on the command line: silently training with the default
+    would be worse."""
+    known = set(_params.PARAMS) | NOTEBOOK_NAMES
+    for name in namespace:
+        if _UPPER.match(name) and name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise _params.ParamError(f"unknown parameter {name}{hint}; `python -m regnet "
+                                     "params` lists them")
+
+
 def resolve(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The run's parameters from a notebook's globals (see the module docstring)."""
+    check_names(namespace)
     profile = _params.check_value("PROFILE", namespace.get("PROFILE") or "quick")
     files = [profile_file(profile)]
     if namespace.get("PARAMS_FILE"):
@@ -89,6 +112,16 @@ def header_html(title: str, values: Mapping[str, Any], **extra) -> str:
 
 
 def show_header(title: str, values: Mapping[str, Any], **extra) -> None:
-    """Display the report header in a notebook."""
+    """Display the report header; each dataset loaded later adds its load summary to it."""
     from IPython.display import HTML, display
-    display(HTML(header_html(title, values, **extra)))
+
+    from ..data import datasets
+    handle = display(HTML(header_html(title, values, **extra)), display_id=True)
+    loaded: list[str] = []
+
+    def add(ds) -> None:  # sizes and unreadable images skipped, in the provenance table
+        if ds.summary() not in loaded:
+            loaded.append(ds.summary())
+            handle.update(HTML(header_html(title, values, **extra,
+                                           **{"data loaded": "; ".join(loaded)})))
+    datasets.LISTENERS[:] = [add]  # the latest header of this kernel

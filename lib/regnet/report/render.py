@@ -19,8 +19,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import lock
 from ..provenance import ROOT, asset
-from .notebook import PROFILES
+from .notebook import NOTEBOOK_NAMES, PROFILES
 from ..errors import ParamError
 from ..params import check_value, parse_set
 
@@ -65,8 +66,6 @@ h1, h2 { break-after: avoid; }
 </style>
 """
 
-#: Names the notebooks take besides the parameter vocabulary.
-NOTEBOOK_NAMES = {"PARAMS_FILE", "RUN_DIR", "EXPERIMENT"}
 
 MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")
 
@@ -139,7 +138,12 @@ def to_html(notebook: Path, html: Path) -> None:
                             exclude_output_prompt=True, embed_images=True)
     if MATHJAX.exists():
         exporter.mathjax_url = MATHJAX.as_uri() + "?config=TeX-AMS_HTML"
-    body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4))
+    try:
+        node = nbformat.read(str(notebook), as_version=4)
+    except Exception as e:  # a torn or foreign work file: name it, never a traceback
+        raise NotebookFailed(f"{notebook} is not a readable notebook ({type(e).__name__}); "
+                             "delete it and run again") from None
+    body, _ = exporter.from_notebook_node(node)
     html.write_text(body.replace("</head>", PRINT_CSS + "</head>", 1))
 
 
@@ -168,9 +172,17 @@ def run(profile: str = "quick", only: str | None = None, out_root: Path | None =
     if profile not in PROFILES:
         raise ParamError(f"--profile {profile!r} must be one of: {', '.join(PROFILES)}")
     reports = select(only)
-    out_dir = (out_root or ROOT / "reports") / profile
+    root = out_root or ROOT / "reports"
+    if root.exists() and not root.is_dir():
+        raise ParamError(f"--out {root} is a file; give a folder for the reports")
+    out_dir = root / profile
+    with lock.hold(out_dir / ".work", "report folder"):  # one run_all.sh per folder
+        return _render(reports, profile, out_dir, pdf, overrides)
+
+
+def _render(reports, profile, out_dir, pdf, overrides) -> list[Path]:
+    """The body of `run`, while this process holds the report folder."""
     work = out_dir / ".work"
-    work.mkdir(parents=True, exist_ok=True)
     browser = chromium() if pdf else None
     if pdf and not browser:
         print("run_all.sh: no Chromium found, writing HTML only (PDF: apt-get install "

@@ -102,8 +102,9 @@ def train_dir(values: Mapping[str, Any]) -> Path:
 class Datasets:
     """Load each distinct dataset once and hand it to every run that uses it."""
 
-    def __init__(self):
+    def __init__(self, log=print):
         self._cache: dict[tuple, Any] = {}
+        self.log = log
 
     def get(self, values: Mapping[str, Any]):
         from ..data import load as load_data
@@ -112,12 +113,14 @@ class Datasets:
                                                      "SEED": values["SEED"]}.items()))
         if key not in self._cache:
             self._cache[key] = load_data(values)
+            self.log(self._cache[key].summary())  # the load summary, with any skipped images
         return self._cache[key]
 
 
 def train_or_reuse(values: Mapping[str, Any], out: Path, datasets: Datasets | None = None,
                    log=print) -> dict[str, Any]:
     """Train into `out`, or reuse it when it holds a finished run of these parameters."""
+    from .. import lock
     from ..engine.loop import train
     from ..engine.runfolder import is_finished, prepare_rerun
     if is_finished(out, values):
@@ -125,7 +128,8 @@ def train_or_reuse(values: Mapping[str, Any], out: Path, datasets: Datasets | No
     else:
         log(f"training {values['REGNETX']} into {_short(out)}")
         ds = (datasets or Datasets()).get(values)
-        train(prepare_rerun(out, values, log=log), out, dataset=ds)
+        with lock.hold(out, "run folder"):  # one owner from the decision to the last epoch
+            train(prepare_rerun(out, values, log=log), out, dataset=ds)
     return run_summary(values, out)
 
 
@@ -133,11 +137,11 @@ def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
     """One row from a finished run folder: size, time per epoch, final and best accuracy."""
     from ..arch.space import spec_from_dict
     from ..engine.loop import summarize
-    from ..engine.runfolder import read_metrics
+    from ..engine.runfolder import read_metrics, read_record
     history = read_metrics(out)
     if not history:
         raise ParamError(f"{_short(out)} holds no metrics; delete it and run again")
-    network = yaml.safe_load((Path(out) / "params.yaml").read_text())["network"]
+    network = read_record(out)["network"]
     s = summarize(history, spec_from_dict(network), sum(r["epoch_seconds"] for r in history),
                   out)
     steady = [r["epoch_seconds"] for r in history[1:]] or [history[0]["epoch_seconds"]]

@@ -5,7 +5,9 @@
     df = load_results("runs/sweep")               # the table, rebuilt from the run folders
 
 Each model has its own folder, OUT/SPACE/INDEX/, and is finished when its `result.json`
-exists; a rerun skips finished models and retrains the rest. The table (`results.csv`,
+exists; a rerun skips finished models and retrains the rest. One process owns a sweep
+folder (or one shard of it) at a time, and each model's run folder while it trains; a torn
+result.json is refused in one line that names it. The table (`results.csv`,
 one row per finished model) is rebuilt from those files after every model, so it is
 whole even after a crash. The dataset is loaded once per process and reused by every model.
 
@@ -41,7 +43,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from ..arch.designspace import Regime, Sample, describe, sample_one, space_names
-from .. import files
+from .. import files, lock
 from ..errors import ParamError
 from ..params import identity
 
@@ -101,7 +103,7 @@ def is_done(out: str | Path, s: Sample, values: Mapping[str, Any] | None = None)
     path = run_dir(out, s) / RESULT
     if not path.is_file():
         return False
-    stored = json.loads(path.read_text())
+    stored = read_result(path)
     if not _same_config(stored["config"], s.config):
         raise ParamError(f"{path} holds another model ({stored['config']}) than this sweep's "
                          f"{s.key} ({s.config}): SWEEP_SEED or the regime changed; use a new "
@@ -113,6 +115,21 @@ def is_done(out: str | Path, s: Sample, values: Mapping[str, Any] | None = None)
             raise ParamError(f"{path} was trained with other {', '.join(changed)}; finished "
                              "models would not compare: use a new --out or the old values")
     return True
+
+
+def read_result(path: Path) -> dict:
+    """One model's result.json, or one line naming it when it is torn or not a result."""
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        why = getattr(e, "strerror", None) or type(e).__name__
+        raise ParamError(f"{path} cannot be read ({why}); delete it and run the sweep again "
+                         "to retrain that model") from None
+    if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict) \
+            or not isinstance(stored.get("row"), dict):
+        raise ParamError(f"{path} is not a sweep result (no config and row); delete it and run "
+                         "the sweep again to retrain that model")
+    return stored
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -165,9 +182,11 @@ def default_train(values, out=None, *, dataset=None, spec=None, progress=None):
     """regnet.train.train, imported when the first model trains."""
     from ..engine.loop import train
     from ..engine.runfolder import prepare_rerun
-    if out is not None:  # a model interrupted by a crash starts again, or resumes
-        values = prepare_rerun(out, values, spec)
-    return train(values, out, dataset=dataset, spec=spec, progress=progress)
+    if out is None:
+        return train(values, out, dataset=dataset, spec=spec, progress=progress)
+    with lock.hold(out, "run folder"):  # one owner from the decision to the last epoch
+        values = prepare_rerun(out, values, spec)  # a crashed model resumes or starts again
+        return train(values, out, dataset=dataset, spec=spec, progress=progress)
 
 
 def default_data(values):
@@ -234,19 +253,22 @@ def run_sweep(values: Mapping[str, Any], out: str | Path, *,
     samples = values["SWEEP_SAMPLES"] if samples is None else samples
     seed = values["SWEEP_SEED"] if seed is None else seed
     regime = regime_of(values)
-    jobs = plan(spaces, samples, seed, regime, parse_shard(shard))
+    i, k = parse_shard(shard)
+    jobs = plan(spaces, samples, seed, regime, (i, k))
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / "sweep.json", {"spaces": spaces, "samples": samples, "seed": seed,
-                                     "regime": vars(regime), "values": dict(values)})
-    devices = list(devices or devices_for(values))
-    if len(devices) > 1:
-        import torch.multiprocessing as mp
-        mp.spawn(_worker, args=(jobs, dict(values), str(out), devices, train_fn, data_fn),
-                 nprocs=len(devices), join=True)
-    else:
-        run_jobs(jobs, {**values, "DEVICE": devices[0]}, out, train_fn, data_fn, log)
-    return write_table(out)
+    # one process per sweep folder, or per shard of one (shards share the folder by design)
+    name = lock.LOCK_NAME if k == 1 else f".regnet-shard-{i}-of-{k}.lock"
+    with lock.hold(out, "sweep folder", name=name):
+        _write_json(out / "sweep.json", {"spaces": spaces, "samples": samples, "seed": seed,
+                                         "regime": vars(regime), "values": dict(values)})
+        devices = list(devices or devices_for(values))
+        if len(devices) > 1:
+            import torch.multiprocessing as mp
+            mp.spawn(_worker, args=(jobs, dict(values), str(out), devices, train_fn, data_fn),
+                     nprocs=len(devices), join=True)
+        else:
+            run_jobs(jobs, {**values, "DEVICE": devices[0]}, out, train_fn, data_fn, log)
+        return write_table(out)
 
 
 def run_shard(values: Mapping[str, Any], out: str | Path, i: int, k: int) -> int:
@@ -259,7 +281,7 @@ def run_shard(values: Mapping[str, Any], out: str | Path, i: int, k: int) -> int
 
 def load_results(out: str | Path) -> pd.DataFrame:
     """One row per finished model under `out`, in the sweep's job order."""
-    rows = [json.loads(p.read_text())["row"] for p in sorted(Path(out).glob(f"*/*/{RESULT}"))]
+    rows = [read_result(p)["row"] for p in sorted(Path(out).glob(f"*/*/{RESULT}"))]
     if not rows:
         return pd.DataFrame(columns=["space", "index", "error"])
     return pd.DataFrame(rows).sort_values(["index", "space"], kind="stable") \
