@@ -24,8 +24,7 @@ import torch.distributed as dist
 from torch import nn
 
 from .. import data
-from ..arch import space
-from ..arch import memory
+from ..arch import memory, space
 from ..arch.complexity import closed_form
 from ..arch.model import build
 from ..errors import ParamError
