@@ -2,7 +2,8 @@
 
 The layers, each importing only those above it in this list:
 
-    errors, files, provenance   one error type, the atomic file writer, where numbers came from
+    errors, files, lock,        one error type, the atomic file writer, one owner per folder,
+    provenance                  where numbers came from
     arch/                       the design space, the model, the operator table, samplers
     params                      the parameter vocabulary and the typed Config
     data/                       datasets, the image cache, downloads, on-device batches
