@@ -322,6 +322,22 @@ def test_a_full_disk_while_appending_metrics_leaves_no_torn_line(ds, tmp_path, m
     assert read_metrics(tmp_path) == [{"epoch": 1}]
 
 
+def test_a_full_disk_while_building_the_image_cache_is_one_line(tmp_path, monkeypatch):
+    tree = image_tree(tmp_path / "imgs", per_class=3)
+    by_class = images.scan([tree], "t")
+    real = np.save
+
+    def full(path, *a, **k):  # the labels file: the images are already written
+        real(path, *a, **k)
+        enospc()
+    monkeypatch.setattr(np, "save", full)
+    with pytest.raises(ParamError, match=r"no space left in .*cache for the train image cache"):
+        images.cached_folder_split(by_class, sorted(by_class), tmp_path / "cache", "train",
+                                   32, progress=False)
+    assert no_temporary_files(tmp_path / "cache") == []
+    assert list((tmp_path / "cache").iterdir()) == []  # nothing that looks like a cache
+
+
 # --- files the project wrote itself may be torn -----------------------------------------------
 
 @pytest.mark.parametrize("damage", ["truncated-images", "garbage-metadata", "labels-out-of-range",
