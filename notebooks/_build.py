@@ -19,7 +19,7 @@ if "google.colab" in sys.modules:
     %pip install -q -e /content/regnet-course-lab
     %cd /content/regnet-course-lab/notebooks'''
 
-PARAMS_COMMON = '''PROFILE = "quick"    # quick: a CPU pipeline demo on synthetic data; course: the real run
+PARAMS_COMMON = '''PROFILE = "quick"    # quick: CPU demo on synthetic data; course: the real run; tiny: Tiny ImageNet
 PARAMS_FILE = None   # an extra YAML file of parameters (params/...)'''
 
 

@@ -191,7 +191,7 @@ COMMANDS += [add_sweep, add_edf]
 
 def add_reports(sub) -> None:
     p = sub.add_parser("reports", help="run the notebooks and render HTML and PDF (run_all.sh)")
-    p.add_argument("--profile", default="quick", help="quick (default) or course")
+    p.add_argument("--profile", default="quick", help="quick (default), course or tiny")
     p.add_argument("--only", metavar="NAME[,NAME]", help="only these reports or notebooks")
     p.add_argument("--no-pdf", action="store_true", help="HTML only")
     p.add_argument("--out", metavar="DIR", help="write reports under DIR/<profile>/ "
