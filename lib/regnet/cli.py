@@ -156,7 +156,18 @@ def add_bench(sub) -> None:
     p.set_defaults(run=lazy("bench:cmd_bench"))
 
 
-COMMANDS += [add_schedule, add_train, add_bench]
+def add_bench_recipe(sub) -> None:
+    p = sub.add_parser("bench-recipe", help="test accuracy of this project's train and of a "
+                       "plain PyTorch loop: same data, network, epochs and optimizer")
+    p.add_argument("--seeds", type=_positive, default=1, metavar="N",
+                   help="repeat both with SEED, SEED+1, ... and compare the means (default 1)")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="DataLoader workers of the plain loop (default 0: the main process)")
+    add_param_args(p)
+    p.set_defaults(run=lazy("bench_recipe:cmd_bench_recipe"))
+
+
+COMMANDS += [add_schedule, add_train, add_bench, add_bench_recipe]
 
 
 # --- design-space study: sweep, edf ------------------------------------------------------
