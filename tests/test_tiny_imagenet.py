@@ -342,3 +342,24 @@ def test_a_short_run_on_ten_real_classes_learns_well_above_chance(shared_dir):
                      TRAINING_LR_FINAL_EPOCHS=3, DEVICE="cpu")
     summary = train(values)
     assert summary["test_acc"] > 25  # chance is 10%
+
+
+# --- the tiny profile -------------------------------------------------------------------------
+
+def test_the_tiny_profile_is_the_course_recipe_on_100_tiny_imagenet_classes():
+    from regnet import notebook
+    tiny = notebook.resolve({"PROFILE": "tiny"})
+    course = notebook.resolve({"PROFILE": "course"})
+    assert (tiny["DATASET"], tiny["DATA_CLASSES"], data.settings(tiny)["DATA_AUGMENT"]) == \
+        ("tiny-imagenet", 100, "rrc")
+    same = {k for k in course if k not in ("DATASET", "DATA_CLASSES", "DATA_AUGMENT", "PROFILE")}
+    assert {k: tiny[k] for k in same} == {k: course[k] for k in same}
+    assert data.settings(tiny)["DATA_CROP"] == 56 and data.settings(tiny)["DATA_RESIZE"] == 64
+
+
+def test_tiny_profile_reports_say_they_are_tiny_imagenet_not_the_course_data():
+    from regnet import notebook
+    html = notebook.header_html("2. Training", notebook.resolve({"PROFILE": "tiny"}))
+    assert "TINY IMAGENET - not the course data" in html and "PIPELINE DEMO" not in html
+    course = notebook.header_html("2. Training", notebook.resolve({"PROFILE": "course"}))
+    assert "TINY IMAGENET" not in course

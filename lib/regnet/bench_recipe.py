@@ -14,11 +14,13 @@ learning rate, and each reports its final test top-1. The two differ only in how
 - project: `train.train` on the same loaded dataset: augmentation batched on the device
   (regnet.batches), no weight decay on norms and biases, its own shuffling.
 
+With PROGRESS on, each epoch's test accuracy of both goes to stderr as it comes.
 `--seeds N` repeats both with SEED, SEED+1, ...: a test set of 500 images moves a single
 run's accuracy by a point or two, so the mean over seeds is what to compare.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import statistics
@@ -101,6 +103,9 @@ def plain_loop(values: Mapping[str, Any], ds, spec, workers: int = 0) -> dict:
             loss.backward()
             optimizer.step()
         history.append(accuracy(model, test_loader, device, autocast))
+        if values["PROGRESS"]:
+            print(f"plain loop, seed {values['SEED']}: epoch {epoch + 1}/{total_epochs(values)} "
+                  f"test {history[-1]:.2f}%", file=sys.stderr, flush=True)
     return {"test_acc": history[-1], "history": history,
             "seconds": time.perf_counter() - start}
 
@@ -121,7 +126,8 @@ def accuracy(model, loader, device, autocast) -> float:
 def project_run(values: Mapping[str, Any], ds, spec) -> dict:
     """The project's `train` on the same dataset and network."""
     start = time.perf_counter()
-    summary = train({**values, "PROGRESS": False}, None, dataset=ds, spec=spec)
+    with contextlib.redirect_stdout(sys.stderr):  # its epoch lines; stdout is for the JSON
+        summary = train(values, None, dataset=ds, spec=spec)
     return {"test_acc": summary["test_acc"],
             "history": [row["test_acc"] for row in summary["history"]],
             "seconds": time.perf_counter() - start}
