@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:
     # %cd /content/regnet-course-lab/notebooks
 
 # %% tags=["parameters"]
-PROFILE = "quick"    # quick: a CPU pipeline demo on synthetic data; course: the real run
+PROFILE = "quick"    # quick: CPU demo on synthetic data; course: the real run; tiny: Tiny ImageNet
 PARAMS_FILE = None   # an extra YAML file of parameters (params/...)
 REGNETX = None       # None: the profile's network; e.g. 800mf, custom
 RUN_DIR = None       # None: runs/<profile>/train/<REGNETX>; finished runs are reused

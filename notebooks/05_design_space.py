@@ -26,7 +26,7 @@ if "google.colab" in sys.modules:
     # %cd /content/regnet-course-lab/notebooks
 
 # %% tags=["parameters"]
-PROFILE = "quick"    # quick: a CPU pipeline demo on synthetic data; course: the real run
+PROFILE = "quick"    # quick: CPU demo on synthetic data; course: the real run; tiny: Tiny ImageNet
 PARAMS_FILE = None   # an extra YAML file of parameters (params/...)
 SWEEP_SPACES = None  # None: the sweep file's; e.g. anynetx_a,anynetx_e,regnetx
 SWEEP_SAMPLES = None # None: the sweep file's models per design space

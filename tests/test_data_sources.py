@@ -164,7 +164,8 @@ def test_grey_view_of_rgb_data_has_one_channel_and_one_statistic():
 
 
 def test_dataset_defaults_name_the_natural_settings():
-    assert data.DATASETS == ("course", "imagefolder", "cifar100", "fashion-mnist", "synthetic")
+    assert data.DATASETS == ("course", "imagefolder", "cifar100", "fashion-mnist", "synthetic",
+                             "tiny-imagenet")
     d = data.dataset_defaults("fashion-mnist")
     assert (d["DATA_NUM_CLASSES"], d["DATA_NUM_CHANNELS"], d["DATA_CROP"]) == (10, 1, 28)
     assert data.dataset_defaults("course")["DATA_RESIZE"] == 64

@@ -203,7 +203,27 @@ def add_bench(sub) -> None:
     p.set_defaults(run=cmd_bench)
 
 
-COMMANDS += [add_schedule, add_train, add_bench]
+def cmd_bench_recipe(args) -> int:
+    """The project's train against a plain PyTorch loop; one JSON object."""
+    from .params import resolve
+    from .study.recipe import compare
+    values = resolve(args.params, args.sets)
+    print(json.dumps(compare(values, args.seeds, args.workers)))
+    return 0
+
+
+def add_bench_recipe(sub) -> None:
+    p = sub.add_parser("bench-recipe", help="test accuracy of this project's train and of a "
+                       "plain PyTorch loop: same data, network, epochs and optimizer")
+    p.add_argument("--seeds", type=_positive, default=1, metavar="N",
+                   help="repeat both with SEED, SEED+1, ... and compare the means (default 1)")
+    p.add_argument("--workers", type=_whole(0, 256), default=0, metavar="N",
+                   help="DataLoader workers of the plain loop (default 0: the main process)")
+    add_param_args(p)
+    p.set_defaults(run=cmd_bench_recipe)
+
+
+COMMANDS += [add_schedule, add_train, add_bench, add_bench_recipe]
 
 
 # --- design-space study: sweep, edf ------------------------------------------------------
@@ -292,7 +312,7 @@ def cmd_reports(args) -> int:
 
 def add_reports(sub) -> None:
     p = sub.add_parser("reports", help="run the notebooks and render HTML and PDF (run_all.sh)")
-    p.add_argument("--profile", default="quick", help="quick (default) or course")
+    p.add_argument("--profile", default="quick", help="quick (default), course or tiny")
     p.add_argument("--only", metavar="NAME[,NAME]", help="only these reports or notebooks")
     p.add_argument("--no-pdf", action="store_true", help="HTML only")
     p.add_argument("--out", metavar="DIR", help="write reports under DIR/<profile>/ "

@@ -59,7 +59,8 @@ def _p(name, kind, default, help, choices=(), minimum=None, *, group, result=Tru
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 OPTIMIZERS = ("sgd", "adam", "adamw")
-DATASETS = ("course", "imagefolder", "cifar100", "fashion-mnist", "synthetic")
+DATASETS = ("course", "imagefolder", "cifar100", "fashion-mnist", "synthetic", "tiny-imagenet")
+AUGMENTS = ("auto", "rrc", "pad-crop", "flip", "none")
 
 PARAMS: dict[str, Param] = {p.name: p for p in [
     # --- model ------------------------------------------------------------------------
@@ -81,9 +82,10 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("MODEL_FILTER_SIZE", "int", 3, "kernel size of the grouped conv and the stem "
        "(odd)", minimum=1, maximum=15, group="model"),
     # --- data -------------------------------------------------------------------------
-    _p("DATASET", "choice", "synthetic", "course, imagefolder, cifar100, fashion-mnist, synthetic",
-       choices=DATASETS, group="data"),
-    _p("DATA_DIR", "optional-str", None, "where the dataset lives or is downloaded to", group="data", result=False),
+    _p("DATASET", "choice", "synthetic", "course, imagefolder, cifar100, fashion-mnist, "
+       "synthetic, tiny-imagenet", choices=DATASETS, group="data"),
+    _p("DATA_DIR", "optional-str", None, "where the dataset lives or is downloaded to",
+       group="data", result=False),
     _p("DATA_BATCH_SIZE", "int", 512, "global batch size", minimum=1, maximum=65536,
        group="optim"),
     _p("DATA_NUM_CLASSES", "optional-int", None, "classes (default: the dataset's)",
@@ -96,6 +98,12 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
        "center crop (default: the dataset's)", minimum=1, maximum=1024, group="data"),
     _p("DATA_TEST_CROP", "optional-int", None, "test center crop in px (default: DATA_CROP)",
        minimum=1, maximum=1024, group="data"),
+    _p("DATA_CLASSES", "classes", None, "tiny-imagenet classes: N (N evenly spaced in sorted "
+       "wnid order: positions floor(i*K/N) of K) or a list of wnids (default: all)",
+       group="data"),
+    _p("DATA_AUGMENT", "choice", "auto", "training augmentation: rrc (random resized crop + "
+       "flip), pad-crop (pad 4, random crop + flip), flip, none; auto: the dataset's",
+       choices=AUGMENTS, group="data"),
     _p("DATA_SCALE_MIN", "float", 0.35, "smallest area fraction of the random resized crop",
        minimum=0.01, maximum=1.0, group="data"),
     _p("DATA_SYNTHETIC_TRAIN", "int", 5000, "synthetic training images", minimum=1,
@@ -110,8 +118,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("DATA_WORKERS", "optional-int", None, "processes that decode images into the cache, and "
        "the DataLoader workers of bench's seed-style pipeline (default: up to 8, one per core)",
        minimum=0, maximum=256, group="data", result=False),
-    _p("DATA_DOWNLOAD", "bool", True, "download a missing course, cifar100 or fashion-mnist "
-       "dataset (false: error saying where to put the files)", group="data"),
+    _p("DATA_DOWNLOAD", "bool", True, "download a missing course, cifar100, fashion-mnist or "
+       "tiny-imagenet dataset (false: error saying where to put the files)", group="data"),
     # --- schedule (the seeds' names) ----------------------------------------------------
     _p("TRAINING_LR_MAX", "float", 0.1, "peak learning rate", minimum=0.0, maximum=1000.0,
        group="schedule"),
@@ -153,8 +161,9 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("SEED", "int", 0, "random seed (CPU runs repeat exactly)", minimum=0,
        maximum=2**32 - 1, group="run"),
     _p("PROGRESS", "bool", True, "tqdm progress bars", group="run", result=False),
-    _p("PROFILE", "choice", "quick", "quick (CPU demo, synthetic data) or course (the real "
-       "run): the notebooks' base parameter file", choices=("quick", "course"), group="run"),
+    _p("PROFILE", "choice", "quick", "quick (CPU demo, synthetic data), course (the real "
+       "run) or tiny (the course recipe on Tiny ImageNet): the notebooks' base parameter file",
+       choices=("quick", "course", "tiny"), group="run"),
     # --- files (the seeds' names) -------------------------------------------------------
     _p("FILE_SAVE", "bool", True, "write last.pt and best.pt into the run folder", group="run", result=False),
     _p("FILE_LOAD", "bool", False, "resume from the run folder's last.pt", group="run", result=False),
@@ -199,6 +208,8 @@ class DataConfig:
     crop: int | None
     resize: int | None
     test_crop: int | None
+    classes: int | tuple[str, ...] | None
+    augment: str
     scale_min: float
     synthetic_train: int
     synthetic_test: int
@@ -425,6 +436,23 @@ def _as_choice(p, v):
     return v.lower()
 
 
+def _as_classes(p, v):
+    """N classes (a whole number) or a list of class names (wnids); a string may hold either."""
+    if isinstance(v, str):  # papermill and --set hand over "10", "[n01443537, ...]" or "a,b"
+        parsed = yaml.safe_load(v)
+        v = [x.strip() for x in parsed.split(",") if x.strip()] if isinstance(parsed, str) \
+            else parsed
+    if isinstance(v, (list, tuple)):
+        if not v or not all(isinstance(x, str) and x for x in v):
+            raise ParamError(f"{p.name}={v!r} must be a whole number or a non-empty list of "
+                             "class names (wnids)")
+        return list(v)
+    if not _is_int(v) or v < 1:
+        raise ParamError(f"{p.name}={v!r} must be a whole number of classes (at least 1) or a "
+                         "list of class names (wnids)")
+    return v
+
+
 def _optional(inner):
     def check(p, v):
         return None if v is None or v == "" else inner(p, v)
@@ -439,8 +467,8 @@ def _as_variant(p, v):
 
 _CHECKERS: dict[str, Callable[[Param, Any], Any]] = {
     "int": _as_int, "float": _as_float, "bool": _as_bool, "auto-bool": _as_auto_bool,
-    "str": _as_str, "ints": _as_ints,
-    "choice": _as_choice, "variant": _as_variant,
+    "str": _as_str, "ints": _as_ints, "choice": _as_choice, "variant": _as_variant,
+    "classes": _optional(_as_classes),
     "optional-int": _optional(_as_int), "optional-str": _optional(_as_str),
 }
 

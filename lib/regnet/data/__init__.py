@@ -3,6 +3,7 @@
     datasets.py      `load(cfg)` -> a `Dataset` of uint8 tensors, per DATASET
     cache.py         the decoded-image cache (uint8 .npy, memory-mapped, rebuilt on change)
     download.py      course archives: download, verify, extract safely
+    tiny_imagenet.py Tiny ImageNet's official layout: classes, subsets, download
     batches.py       on-device batches: random resized crop, flip, normalize, one tensor op
 """
 from .batches import Batches

@@ -1,12 +1,20 @@
 """Batches from a uint8 dataset, augmented on the device, vectorized over the batch.
 
-Training batch: a random resized crop to `crop` (area fraction U(scale_min, 1) of the image,
-aspect ratio log-uniform in [3/4, 4/3], the box clamped to the image; torchvision instead
-retries and falls back to a center crop) and a horizontal flip with probability 1/2, done
-together by one `affine_grid` + bilinear `grid_sample` on the whole batch; then normalization,
-the dtype and, if asked, channels_last. The box is continuous rather than snapped to whole
-pixels, and upsampling needs no antialiasing, so the result matches torchvision's
-RandomResizedCrop in distribution, not pixel for pixel.
+Training batch, by the dataset's recipe (`Dataset.augment`, DATA_AUGMENT), then normalization,
+the dtype and, if asked, channels_last:
+
+- `rrc` (64 px ImageNet-like sets): a random resized crop to `crop` (area fraction
+  U(scale_min, 1) of the image, aspect ratio log-uniform in [3/4, 4/3], the box clamped to the
+  image; torchvision instead retries and falls back to a center crop) and a horizontal flip
+  with probability 1/2, done together by one `affine_grid` + bilinear `grid_sample` on the
+  whole batch. The box is continuous rather than snapped to whole pixels, and upsampling needs
+  no antialiasing, so the result matches torchvision's RandomResizedCrop in distribution, not
+  pixel for pixel.
+- `pad-crop` (28-32 px sets such as CIFAR and Fashion-MNIST): zero padding of `PAD` px on
+  every side, a random `crop` x `crop` window at a whole-pixel offset, and the flip: two
+  gathers, exact pixels, as torchvision's RandomCrop(crop, padding=4) + RandomHorizontalFlip.
+- `flip`: the test view at the training crop (short side to `resize`, center crop), flipped
+  with probability 1/2. `none`: that view alone.
 
 Evaluation batch: resize the short side to `resize` (skipped when the images already have it,
 as the course cache does at 64), then center crop to the test crop with torchvision's rounding,
@@ -29,6 +37,8 @@ import torch.nn.functional as F
 from ..errors import ParamError
 
 _RATIO = (math.log(3 / 4), math.log(4 / 3))
+AUGMENTS = ("rrc", "pad-crop", "flip", "none")
+PAD = 4  # px of zeros on each side for pad-crop: the CIFAR recipe's RandomCrop(32, padding=4)
 
 
 def resize_short(x: torch.Tensor, side: int) -> torch.Tensor:
@@ -82,6 +92,45 @@ def random_resized_crop(x: torch.Tensor, boxes: torch.Tensor, crop: int) -> torc
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
+def _offsets(u: torch.Tensor, span: int) -> torch.Tensor:
+    """Whole-pixel offsets 0..span, uniform, from draws `u` in [0, 1)."""
+    return (u * (span + 1)).long().clamp_(0, span)
+
+
+def pad_crop(x: torch.Tensor, draws: torch.Tensor, crop: int, pad: int = PAD) -> torch.Tensor:
+    """Zero-pad float images by `pad`, take a random crop x crop window, flip: two gathers.
+
+    `draws` are `crop_boxes` rows: columns 2 and 3 place the window, column 4 flips.
+    """
+    b, c, h, w = x.shape
+    pad = max(pad, -(-(crop - min(h, w)) // 2))  # a crop larger than the padded image fits
+    x = F.pad(x, (pad, pad, pad, pad))
+    step = torch.arange(crop, device=x.device)
+    rows = _offsets(draws[:, 3], h + 2 * pad - crop)[:, None] + step
+    cols = _offsets(draws[:, 2], w + 2 * pad - crop)[:, None] + step
+    cols = torch.where(draws[:, 4:5] > 0.5, cols.flip(1), cols)  # mirrored columns: the flip
+    x = x.gather(2, rows[:, None, :, None].expand(b, c, crop, x.shape[3]))
+    return x.gather(3, cols[:, None, None, :].expand(b, c, crop, crop))
+
+
+def flip(x: torch.Tensor, draws: torch.Tensor) -> torch.Tensor:
+    """Mirror the images whose draw (column 4 of `crop_boxes`) says so."""
+    return torch.where(draws[:, 4].view(-1, 1, 1, 1) > 0.5, x.flip(3), x)
+
+
+def augment(x: torch.Tensor, draws: torch.Tensor, recipe: str, crop: int,
+            resize: int) -> torch.Tensor:
+    """A training view of float images [b, C, H, W] by `recipe` (see the module docstring)."""
+    if recipe == "rrc":
+        return random_resized_crop(x, draws, crop)
+    if recipe == "pad-crop":
+        return pad_crop(x, draws, crop)
+    if recipe not in ("flip", "none"):
+        raise ParamError(f"augmentation {recipe!r} must be one of: {', '.join(AUGMENTS)}")
+    x = center_crop(resize_short(x, max(resize, crop)), crop)
+    return flip(x, draws) if recipe == "flip" else x
+
+
 def _fits_on(device: torch.device, nbytes: int) -> bool:
     """Whether a tensor of `nbytes` may live on `device`, leaving half its free memory."""
     if device.type != "cuda":
@@ -111,6 +160,7 @@ class Batches:
         self.device = torch.device(device)
         self.dtype, self.channels_last = dtype, channels_last
         self.crop, self.scale_min = ds.crop, ds.scale_min
+        self.recipe, self.train_resize = ds.augment, ds.resize
         self.test_crop = test_crop or ds.test_crop
         self.resize = max(ds.resize, self.test_crop)  # a crop larger than the resize is upsampled
         x, y = (ds.train_x, ds.train_y) if split == "train" else (ds.test_x, ds.test_y)
@@ -164,7 +214,7 @@ class Batches:
                 self.rank]
             x = self._gather(order_x[rows.to(self.x.device)]).float()
             if self.augment:
-                x = random_resized_crop(x, boxes[rows], self.crop)
+                x = augment(x, boxes[rows], self.recipe, self.crop, self.train_resize)
             else:
                 x = self._evaluate(x)
             yield self._finish(x), self.y[order_y[rows]]

@@ -14,6 +14,11 @@ resize, normalization statistics); any DATA_* parameter that is set overrides th
 - `synthetic`: made here from SEED, no files: each class has its own colour and an oriented
   stripe pattern of its own frequency; each image adds a random phase, colour jitter and
   noise, so a conv net must look at colour and texture, and random crops and flips keep both.
+- `tiny-imagenet`: Tiny ImageNet's official layout in DATA_DIR (the folder, its parent, or a
+  folder holding the zip), or downloaded; DATA_CLASSES picks classes (see regnet.tiny_imagenet).
+
+Each dataset also brings its training augmentation (DATA_AUGMENT=auto): random resized crop +
+flip for the 64 px ImageNet-like sets, pad-and-random-crop + flip for the 28-32 px ones.
 
 Every image of a dataset has the same H and W in the cache, so a batch is one tensor index.
 """
@@ -43,18 +48,29 @@ FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", 
                          "Shirt", "Sneaker", "Bag", "Ankle boot"]
 CIFAR100_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
 
+# `augment`: the training recipe DATA_AUGMENT=auto picks (regnet.batches): random resized crop
+# for 64 px ImageNet-like images, pad-and-random-crop for 28-32 px ones, whose few pixels a
+# resized crop would blur away.
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "course": dict(DATA_NUM_CLASSES=100, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=64, DATA_CROP=56,
-                   DATA_RESIZE=64, mean=IMAGENET_MEAN, std=IMAGENET_STD),
+                   DATA_RESIZE=64, mean=IMAGENET_MEAN, std=IMAGENET_STD, augment="rrc"),
     "imagefolder": dict(DATA_NUM_CLASSES=None, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=64,
-                        DATA_CROP=56, DATA_RESIZE=64, mean=IMAGENET_MEAN, std=IMAGENET_STD),
+                        DATA_CROP=56, DATA_RESIZE=64, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                        augment="rrc"),
     "cifar100": dict(DATA_NUM_CLASSES=100, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=32, DATA_CROP=32,
-                     DATA_RESIZE=32, mean=(0.5071, 0.4865, 0.4409), std=(0.2673, 0.2564, 0.2762)),
+                     DATA_RESIZE=32, mean=(0.5071, 0.4865, 0.4409), std=(0.2673, 0.2564, 0.2762),
+                     augment="pad-crop"),
     "fashion-mnist": dict(DATA_NUM_CLASSES=10, DATA_NUM_CHANNELS=1, DATA_IMAGE_SIZE=28,
-                          DATA_CROP=28, DATA_RESIZE=28, mean=(0.2860,), std=(0.3530,)),
+                          DATA_CROP=28, DATA_RESIZE=28, mean=(0.2860,), std=(0.3530,),
+                          augment="pad-crop"),
     "synthetic": dict(DATA_NUM_CLASSES=100, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=64, DATA_CROP=56,
-                      DATA_RESIZE=64, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25)),
+                      DATA_RESIZE=64, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
+                      augment="rrc"),
+    "tiny-imagenet": dict(DATA_NUM_CLASSES=None, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=64,
+                          DATA_CROP=56, DATA_RESIZE=64, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                          augment="rrc"),
 }
+SMALL_IMAGES = 32  # image folders at this side or less take the small-image recipe
 
 
 def _check_name(name: str) -> str:
@@ -67,12 +83,21 @@ def dataset_defaults(name: str, values: Mapping[str, Any] | None = None) -> dict
     """The natural DATA_* values (and mean/std) of dataset `name`.
 
     For `synthetic`, `values` may carry DATA_SYNTHETIC_SIZE, which scales the image size,
-    crop (7/8 of it, as 56 is of 64) and resize.
+    crop (7/8 of it, as 56 is of 64) and resize. For `imagefolder`, a DATA_IMAGE_SIZE of
+    SMALL_IMAGES or less makes crop = resize = size and the pad-crop recipe. For
+    `tiny-imagenet`, DATA_CLASSES gives the number of classes.
     """
     out = dict(_DEFAULTS[_check_name(name)])
     if name == "synthetic" and values is not None:
         size = values.get("DATA_SYNTHETIC_SIZE") or 64
         out.update(DATA_IMAGE_SIZE=size, DATA_RESIZE=size, DATA_CROP=max(1, round(size * 7 / 8)))
+    if name == "imagefolder" and values is not None:
+        size = values.get("DATA_IMAGE_SIZE") or 64
+        if size <= SMALL_IMAGES:
+            out.update(DATA_IMAGE_SIZE=size, DATA_RESIZE=size, DATA_CROP=size, augment="pad-crop")
+    if name == "tiny-imagenet" and values is not None:
+        chosen = values.get("DATA_CLASSES")
+        out["DATA_NUM_CLASSES"] = len(chosen) if isinstance(chosen, list) else chosen
     return out
 
 
@@ -91,6 +116,7 @@ class Dataset:
     resize: int  # test: resize the short side to this ...
     test_crop: int  # ... then center crop to this
     scale_min: float = 0.35  # smallest area fraction of the random resized crop
+    augment: str = "rrc"  # the training recipe: rrc, pad-crop, flip or none (regnet.batches)
     skipped: int = 0  # unreadable images left out of the cache
     source: str = ""  # where the images came from
 
@@ -112,7 +138,8 @@ class Dataset:
         decoded = self.skipped or self.name in ("course", "imagefolder")  # files we decode
         skipped = f", {self.skipped} unreadable images skipped" if decoded else ""
         return (f"{self.name}: {len(self.train_y)} train / {len(self.test_y)} test images, "
-                f"{self.num_classes} classes, {self.channels}x{h}x{w} cached, crop {self.crop}, "
+                f"{self.num_classes} classes, {self.channels}x{h}x{w} cached, crop {self.crop} "
+                f"({self.augment}), "
                 f"test resize {self.resize} + crop {self.test_crop}{skipped}"
                 f"{f' ({self.source})' if self.source else ''}")
 
@@ -319,9 +346,18 @@ def _load_cifar100(values, size, defaults):
     return tx, ty, vx, vy, list(train.classes), 0, str(root)
 
 
+def _load_tiny_imagenet(values, size, defaults):
+    from . import tiny_imagenet
+    root = _data_dir(values, "tiny-imagenet", must_exist=False)
+    mode = "L" if values.get("DATA_NUM_CHANNELS") == 1 else "RGB"
+    return tiny_imagenet.load(root, values.get("DATA_CLASSES"), size, mode,
+                              workers=_workers(values), progress=values.get("PROGRESS", True),
+                              allow_download=values.get("DATA_DOWNLOAD", True))
+
+
 _LOADERS = {"course": _load_course, "imagefolder": _load_imagefolder,
             "cifar100": _load_cifar100, "fashion-mnist": _load_fashion_mnist,
-            "synthetic": _load_synthetic}
+            "synthetic": _load_synthetic, "tiny-imagenet": _load_tiny_imagenet}
 
 
 # --- shaping to the parameters ----------------------------------------------------------------
@@ -364,12 +400,17 @@ def settings(values: Mapping[str, Any]) -> dict[str, Any]:
     out = dataset_defaults(name, values)
     out.update({k: v for k, v in values.items() if k in out and v is not None})
     out["DATA_TEST_CROP"] = values.get("DATA_TEST_CROP") or out["DATA_CROP"]
+    chosen = values.get("DATA_AUGMENT") or "auto"
+    out["DATA_AUGMENT"] = out["augment"] if chosen == "auto" else chosen
     return out
 
 
 def load(values: Mapping[str, Any]) -> Dataset:
     """The dataset that `values` (resolved parameters) names, with its defaults filled in."""
     name = _check_name(values.get("DATASET", "synthetic"))
+    if values.get("DATA_CLASSES") is not None and name != "tiny-imagenet":
+        raise ParamError(f"DATA_CLASSES picks Tiny ImageNet classes; DATASET={name} takes all "
+                         "of its classes (leave DATA_CLASSES unset)")
     d, s = dataset_defaults(name, values), settings(values)
     size = s["DATA_IMAGE_SIZE"]
     tx, ty, vx, vy, classes, skipped, source = _LOADERS[name](values, size, d)
@@ -384,7 +425,8 @@ def load(values: Mapping[str, Any]) -> Dataset:
         name=name, train_x=tx, train_y=ty, test_x=vx, test_y=vy, classes=classes,
         mean=_stats(d["mean"], channels), std=_stats(d["std"], channels), crop=s["DATA_CROP"],
         resize=s["DATA_RESIZE"], test_crop=s["DATA_TEST_CROP"],
-        scale_min=values.get("DATA_SCALE_MIN", 0.35), skipped=skipped, source=source)
+        scale_min=values.get("DATA_SCALE_MIN", 0.35), augment=s["DATA_AUGMENT"],
+        skipped=skipped, source=source)
     for listener in LISTENERS:
         listener(ds)
     return ds

@@ -2,6 +2,8 @@
 
 - A download is written under a temporary name and renamed only once it is whole and verified, so
   an interrupted or failed transfer never leaves a file that a later run would take as whole.
+  "Whole" means as many bytes as the server announced (a connection that closes early is
+  otherwise silent) and whatever check the caller adds (Tiny ImageNet: its size and MD5).
 - Each archive's git blob SHA-1 (`sha1(b"blob <size>\\0" + bytes)`, what GitHub's tree lists)
   must equal the expected one in `COURSE_ARCHIVES`; a mismatch deletes the file and says so.
 - Extraction checks every entry first; one entry that would land outside the target (an
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import shutil
@@ -70,8 +73,12 @@ def verify(path: Path, expected: str, shown: Path | None = None) -> None:
 
 
 def download(url: str, dest: str | Path, expected: str | None = None,
-             progress: bool = True) -> Path:
-    """Fetch `url` to `dest` atomically (temp name, verify, rename); return `dest`."""
+             progress: bool = True, check=None) -> Path:
+    """Fetch `url` to `dest` atomically (temp name, verify, rename); return `dest`.
+
+    `check(part, dest)`, when given, vets the whole temporary file before the rename and
+    raises ParamError to refuse it.
+    """
     from tqdm.auto import tqdm
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -79,14 +86,21 @@ def download(url: str, dest: str | Path, expected: str | None = None,
         with files.atomic_path(dest) as part:
             with urllib.request.urlopen(url, timeout=60) as response, part.open("wb") as out:
                 total = int(response.headers.get("Content-Length") or 0) or None
+                got = 0
                 with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
                           disable=not progress, leave=False) as bar:
                     while chunk := response.read(_CHUNK):
                         out.write(chunk)
+                        got += len(chunk)
                         bar.update(len(chunk))
+            if total is not None and got != total:
+                raise OSError(f"the transfer ended after {got} of {total} bytes")
             if expected is not None:
                 verify(part, expected, shown=dest)
-    except OSError as e:  # URLError is an OSError: no network, 404, a full disk
+            if check is not None:
+                check(part, dest)
+    # URLError is an OSError (no network, 404, a full disk); HTTPException: a broken response
+    except (OSError, http.client.HTTPException) as e:
         raise ParamError(f"could not download {url} to {dest}: {e} (offline? put the file "
                          f"there yourself, or set DATA_DIR to a folder that has it)") from None
     return dest

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from .. import params as _params
 from ..provenance import ROOT, asset, describe_device, git_state
 
-PROFILES = ("quick", "course")
+PROFILES = ("quick", "course", "tiny")
 
 
 def profile_file(profile: str) -> Path:
@@ -97,8 +97,15 @@ DEMO_NOTE = ("PIPELINE DEMO - not the course result. The quick profile trains fo
              "course` on a GPU with the course data for the real numbers.")
 
 
+TINY_NOTE = ("TINY IMAGENET - not the course data. The tiny profile runs the course recipe on "
+             "real ImageNet photographs from Tiny ImageNet (Stanford CS231N; 64 px, classes "
+             "picked by DATA_CLASSES), a stand-in where the course archives cannot be reached. "
+             "Its classes and images differ from the course's ImageNet-100, so its accuracies "
+             "are not the course result.")
+
+
 def header_html(title: str, values: Mapping[str, Any], **extra) -> str:
-    """The top of a report: title, the demo warning in the quick profile, the provenance."""
+    """The top of a report: title, the quick or tiny profile's note, the provenance."""
     import html
     prov = provenance(values, **extra)
     rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
@@ -108,6 +115,9 @@ def header_html(title: str, values: Mapping[str, Any], **extra) -> str:
     if values.get("PROFILE") == "quick":
         warn = ("<div style='border:3px solid #c00;background:#fee;padding:8px;"
                 f"margin:8px 0;font-weight:bold'>{html.escape(DEMO_NOTE)}</div>")
+    elif values.get("PROFILE") == "tiny":
+        warn = ("<div style='border:3px solid #b60;background:#ffe;padding:8px;"
+                f"margin:8px 0;font-weight:bold'>{html.escape(TINY_NOTE)}</div>")
     return f"<h1>{html.escape(title)}</h1>{warn}<table>{rows}</table>"
 
 

@@ -1,6 +1,6 @@
 """Regenerate the reports: papermill runs each notebook, nbconvert and Chromium render it.
 
-    python -m regnet reports [--profile quick|course] [--only NAME[,NAME...]]
+    python -m regnet reports [--profile quick|course|tiny] [--only NAME[,NAME...]]
 
 Each report is executed into reports/<profile>/.work/ and moved next to its HTML and PDF only
 when all three are done, so a failure leaves every finished report as it was. The first
