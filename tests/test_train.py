@@ -1,7 +1,6 @@
 """The training engine: learning, the run folder, resume, checkpoints, the NaN guard, DDP, CLI."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -219,22 +218,30 @@ def flat_weights(run_dir):
     return torch.cat([v.flatten() for v in model.values() if v.is_floating_point()])
 
 
+def rank_stderr(log_dir, torchrun_stderr):
+    """Each rank's stderr (torchrun's summary alone hides why a rank died), then torchrun's."""
+    parts = [f"--- {p.relative_to(log_dir)}:\n{p.read_text(errors='replace')[-3000:]}"
+             for p in sorted(Path(log_dir).glob("**/stderr.log"))]
+    return "\n".join(parts + [f"--- torchrun:\n{torchrun_stderr[-2000:]}"])
+
+
 def test_two_gloo_processes_match_one_process_for_the_same_global_batch(ds, tmp_path):
     sets = ["TRAINING_LR_MAX=0.05", "DATA_BATCH_SIZE=128", "TRAINING_LR_FINAL_EPOCHS=2"]
     one = train(tiny(*sets), tmp_path / "one", dataset=ds)
     for attempt in range(2):
         run = subprocess.run(
             [sys.executable, "-m", "torch.distributed.run", "--standalone",
-             "--nproc_per_node=2", "-m", "regnet", "train", "--out", str(tmp_path / "two"),
+             "--nproc_per_node=2", "--log-dir", str(tmp_path / f"logs{attempt}"),
+             "--redirects=2", "-m", "regnet", "train", "--out", str(tmp_path / "two"),
              *(f"--set={s}" for s in TINY + sets)],
             capture_output=True, text=True, cwd=ROOT, timeout=300,
-            env={**os.environ, "OMP_NUM_THREADS": "1"})
+            env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"})
         # Torchrun and the notebook tests' kernels both take "free" ports by binding port 0
         # and letting go; on a port taken in between, launch once more (from scratch).
         if run.returncode == 0 or "address already in use" not in run.stderr.lower():
             break
         shutil.rmtree(tmp_path / "two", ignore_errors=True)
-    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.returncode == 0, rank_stderr(tmp_path / f"logs{attempt}", run.stderr)
     two = read_metrics(tmp_path / "two")
     assert len(two) == 2  # only rank 0 wrote
     assert json.loads(run.stdout.strip().splitlines()[-1])["epochs"] == 2  # and printed
