@@ -1,9 +1,11 @@
 """What every notebook does first: resolve its parameters and say where its numbers come from.
 
 A notebook's `parameters` cell sets PROFILE and a few names to None ("the profile's
-choice"). papermill injects `-p NAME VALUE` and `-f FILE` values as globals after that cell.
-`setup(globals())` then resolves, in order: defaults, params/<PROFILE>.yaml, PARAMS_FILE, and
-every UPPER_CASE global of the vocabulary that is not None.
+choice"; PROFILE None is course in Colab with a GPU, else quick). papermill injects `-p NAME
+VALUE` and `-f FILE` values as globals after that cell. `start(globals())` then resolves, in
+order: defaults, params/<PROFILE>.yaml, PARAMS_FILE, and every UPPER_CASE global of the
+vocabulary that is not None; it also starts the table and figure numbers at 1 and mounts
+Google Drive in Colab when DATA_DIR lies on it.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .. import params as _params
+from ..colab import default_profile, mount_drive_for
 from ..provenance import ROOT, describe_device, git_state
 
 PROFILES = ("quick", "course")
@@ -26,7 +29,7 @@ def profile_file(profile: str) -> Path:
 
 def resolve(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The run's parameters from a notebook's globals (see the module docstring)."""
-    profile = _params.check_value("PROFILE", namespace.get("PROFILE") or "quick")
+    profile = _params.check_value("PROFILE", namespace.get("PROFILE") or default_profile())
     files = [profile_file(profile)]
     if namespace.get("PARAMS_FILE"):
         path = Path(namespace["PARAMS_FILE"])
@@ -34,6 +37,21 @@ def resolve(namespace: Mapping[str, Any]) -> dict[str, Any]:
     overrides = {k: v for k, v in namespace.items()
                  if k in _params.PARAMS and v is not None}
     return _params.resolve(files, overrides={**overrides, "PROFILE": profile})
+
+
+def start(namespace: Mapping[str, Any]):
+    """A notebook's first step: resolve its parameters, number from 1, mount Drive if needed."""
+    from .captions import reset
+    values = resolve(namespace)
+    reset()
+    mount_drive_for(values["DATA_DIR"])
+    return values
+
+
+def md(text: str) -> None:
+    """Display generated prose as Markdown (not as program output)."""
+    from IPython.display import Markdown, display
+    display(Markdown(text))
 
 
 def git_commit() -> str:
@@ -64,21 +82,30 @@ DEMO_NOTE = ("PIPELINE DEMO - not the course result. The quick profile trains fo
              "course` on a GPU with the course data for the real numbers.")
 
 
-def header_html(title: str, values: Mapping[str, Any], **extra) -> str:
-    """The top of a report: title, the demo warning in the quick profile, the provenance."""
+def header_html(title: str, values: Mapping[str, Any]) -> str:
+    """The top of a report: its title and, in the quick profile, the demo warning."""
     import html
-    prov = provenance(values, **extra)
-    rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-                   f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
-                   for k, v in prov.items())
     warn = ""
     if values.get("PROFILE") == "quick":
-        warn = ("<div style='border:3px solid #c00;background:#fee;padding:8px;"
-                f"margin:8px 0;font-weight:bold'>{html.escape(DEMO_NOTE)}</div>")
-    return f"<h1>{html.escape(title)}</h1>{warn}<table>{rows}</table>"
+        warn = ("<div class='regnet-demo' style='border:3px solid #c00;background:#fee;"
+                f"padding:8px;margin:8px 0;font-weight:bold'>{html.escape(DEMO_NOTE)}</div>")
+    return f"<div class='regnet-header'><h1>{html.escape(title)}</h1>{warn}</div>"
+
+
+def provenance_html(title: str, values: Mapping[str, Any], **extra) -> str:
+    """Where the report's numbers come from, as a captioned table."""
+    import html
+
+    from .captions import caption_html
+    rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+                   f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+                   for k, v in provenance(values, **extra).items())
+    return (f"<table class='regnet-provenance'><caption>"
+            f"{caption_html('Table', f'Provenance of {title}')}</caption>{rows}</table>")
 
 
 def show_header(title: str, values: Mapping[str, Any], **extra) -> None:
-    """Display the report header in a notebook."""
+    """Display the report header and its provenance table in a notebook."""
     from IPython.display import HTML, display
-    display(HTML(header_html(title, values, **extra)))
+    display(HTML(header_html(title, values)))
+    display(HTML(provenance_html(title, values, **extra)))
