@@ -81,10 +81,13 @@ tables.show(tables.summary_by_role(rows), f"{spec.name}: params and MACs per sta
 
 # %% [markdown]
 # ## D. The seeds' hand-made totals, explained
-# The two seed reports typed their tables by hand and built different networks. Each network is built here at the seeds' input (3 x 56 x 56, 100 classes), and each seed's counting rule is applied to its operator table: the rule's sums are the seed's totals, and the operators where rule and table differ explain the gap.
+# The two seed reports typed their tables by hand and built different networks. Each network is built here at the seeds' input, and each seed's counting rule is applied to its operator table: the rule's sums are the seed's totals, and the operators where rule and table differ explain the gap.
 
 # %%
 built = {s.name: seeds.seed_network(s) for s in seeds.SEEDS}
+first = next(iter(built.values()))[0]
+notebook.md(f"The seeds' input: {first.in_channels} x {first.input_size} x {first.input_size}, "
+            f"{first.num_classes} classes.")
 tables.show(seeds.totals_frame({name: r for name, (_, r) in built.items()}),
             "The seeds' typed totals, their counting rules applied to the networks they "
             "describe, and those networks' generated totals")

@@ -50,9 +50,10 @@ PROFILE = PROFILE or notebook.default_profile()
 PARAMS_FILE = PARAMS_FILE or f"params/sweep_{PROFILE}.yaml"  # the profile's sweep
 values = notebook.start(globals())
 out = experiments.run_dir(values, "design_space")
+regime = sweep.regime_of(values)
 notebook.show_header("Design-space study: AnyNetX A-E and RegNetX", values,
                      **{"sweep file": PARAMS_FILE, "models per space": values["SWEEP_SAMPLES"],
-                        "regime (M MACs at 56 px)":
+                        f"regime (M MACs at {regime.input_size} px)":
                         f"{values['SWEEP_MACS_MIN']:g}-{values['SWEEP_MACS_MAX']:g}"})
 
 # %% [markdown]
@@ -68,7 +69,8 @@ results = sweep.run_sweep(values, out, log=progress.log)
 notebook.md(f"{values['SWEEP_SAMPLES']} models sampled from each of "
             f"{len(designspace.space_names(values['SWEEP_SPACES']))} design spaces with "
             f"{values['SWEEP_MACS_MIN']:g} to {values['SWEEP_MACS_MAX']:g} million MACs at "
-            "56 px, each trained on " + prose.dataset_phrase(values) + " for "
+            f"{regime.input_size} px and {regime.num_classes} classes, each trained on "
+            + prose.dataset_phrase(values) + " for "
             + prose.schedule_phrase(values) + ".")
 
 # %% [markdown]

@@ -163,6 +163,9 @@ def number(v, decimals: int = 4) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+KEEP_WHOLE = 30  # a table with at most this many rows is never split across pages
+
+
 def _is_text(column) -> bool:
     """Whether a column holds words (left-aligned) rather than numbers, even as strings."""
     import pandas as pd
@@ -195,6 +198,8 @@ def show(df, caption: str | None = None, decimals: int = 4) -> None:
         styler = styler.set_table_styles([
             {"selector": f"th.col{i}", "props": "text-align: left"}
             for i, c in enumerate(df.columns) if c in text], overwrite=False)
+    if len(df) <= KEEP_WHOLE:
+        styler = styler.set_table_attributes('class="regnet-keep"')
     if caption:
         styler = styler.set_caption(caption_html("Table", caption))
     display(styler)
