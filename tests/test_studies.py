@@ -179,3 +179,18 @@ def test_figure_text_is_at_least_8_pt_at_print_size():
         scale = min(1.0, 7.3 / width_in)  # a wider figure is shrunk to the printable width
         smallest = min(t.get_fontsize() for t in _all_text(fig))
         assert smallest * scale >= 8, (fig.axes[0].get_title(), smallest, width_in)
+
+
+def test_series_sentences_only_for_runs_labelled_by_series():
+    import pandas as pd
+    spec = space.named("200mf")
+    plain = pd.DataFrame({"REGNETX": ["200mf", "400mf"], "spec": [spec, spec],
+                          "params": [1, 2], "MACs": [1, 2], "time/epoch (s)": [1.0, 1.0],
+                          "test acc (%)": [1.0, 2.0]})
+    assert prose.series_observations(plain) == "" and prose.readings_sentence(plain) == ""
+    seed = space.named("custom", resolve(overrides={"MODEL_GROUPS": 8}).model)
+    both = plain.assign(REGNETX=["seed 001: 8 groups, b 1", "paper: group width 8, b 1"],
+                        spec=[seed, spec], params=[3_291_052, 2_351_452])
+    text = prose.readings_sentence(both)
+    assert "seed 001 runs keep the group width of each stage at 3/7/19/46" in text
+    assert "paper runs keep 3/7/19/46 groups" in text and "3,291,052" in text

@@ -157,10 +157,11 @@ def runs_observations(df) -> str:
 
 
 def series_observations(df) -> str:
-    """For runs labelled 'series: ...': what fewer parameters cost within each series."""
+    """For runs labelled 'series: ...': what fewer parameters cost within each series (empty
+    when the runs have no series)."""
     label, acc = df.columns[0], "test acc (%)"
     parts = []
-    for series in dict.fromkeys(str(v).split(":")[0] for v in df[label]):
+    for series in dict.fromkeys(str(v).split(": ")[0] for v in df[label] if ": " in str(v)):
         rows = df[[str(v).startswith(series + ":") for v in df[label]]]
         if len(rows) < 2:
             continue
@@ -180,7 +181,8 @@ def readings_sentence(df) -> str:
     label = df.columns[0]
     firsts = {}
     for v, spec, params in zip(df[label], df["spec"], df["params"]):
-        firsts.setdefault(str(v).split(":")[0], (spec, params))
+        if ": " in str(v):  # runs labelled "series: ..." (extra E: seed 001, paper)
+            firsts.setdefault(str(v).split(": ")[0], (spec, params))
     if len(firsts) < 2:
         return ""
     (sa, (a, pa)), (sb, (b, pb)) = list(firsts.items())[:2]
