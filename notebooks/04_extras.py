@@ -70,9 +70,10 @@ else:
                                      list(df["spec"])))
     tables.show(tables.study_table(df), exp.title)
     notebook.md(prose.timing_sentence(df.to_dict("records")))
-    figures.show(figures.plot_bars(df, label, ["params", "time/epoch (s)", "test acc (%)"]),
+    named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
+    figures.show(figures.plot_bars(named, label, ["params", "time/epoch (s)", "test acc (%)"]),
                  f"{exp.title}: parameters, time per epoch and final test accuracy")
-    figures.show(figures.plot_curves(dict(zip(df[label], df["history"]))),
+    figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
                  f"{exp.title}: training and test loss and accuracy per epoch")
     notebook.md("**Observations.** " + " ".join(filter(None, [
         prose.runs_observations(df), prose.series_observations(df),

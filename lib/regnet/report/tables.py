@@ -331,7 +331,7 @@ def study_table(df):
     out = pd.DataFrame({label: df[label]})
     for name, describe in NETWORK_COLUMNS.items():
         column = [describe(spec) for spec in df["spec"]]
-        if len(set(column)) > 1:
+        if len(set(column)) > 1 and not (name == "group width" and label == "MODEL_GROUP_WIDTH"):
             out[name] = column
     for name in STUDY_COLUMNS:
         if name != "epochs" or df["epochs"].nunique() > 1:
