@@ -15,70 +15,78 @@
 
 # %% [markdown]
 # # 2. Training
-# Train the network with the profile's parameters (or reuse the finished run folder), then the hyperparameters, the learning rate of every epoch, the training loss and the test accuracy per epoch, and the final accuracy.
+# Train the network with the profile's parameters (or reuse the finished run), then the hyperparameters, the learning rate of every epoch, the training and test loss and accuracy per epoch, and the final accuracy.
 
 # %%
-# In Colab: fetch this repository and install its package (elsewhere this does nothing).
+# In Colab: clone this repository and make `import regnet` work in this kernel, no restart
+# needed (regnet/colab.py says how). Elsewhere this does nothing.
 import sys
 if "google.colab" in sys.modules:
-    # !git clone -q --depth 1 https://github.com/regnet-lab/regnet-course-lab /content/regnet-course-lab || true
-    # %pip install -q -e /content/regnet-course-lab
-    # %cd /content/regnet-course-lab/notebooks
+    import os
+    import subprocess
+    REPO = "/content/regnet-course-lab"
+    if not os.path.isdir(REPO):
+        subprocess.run(["git", "clone", "-q", "--depth", "1",
+                        "https://github.com/regnet-lab/regnet-course-lab", REPO], check=True)
+    sys.path.insert(0, os.path.join(REPO, "lib"))
+    from regnet.colab import setup
+    setup(REPO)
 
 # %% tags=["parameters"]
-PROFILE = "quick"    # quick: CPU demo on synthetic data; course: the real run; tiny: Tiny ImageNet
+PROFILE = None       # quick: a CPU demo on synthetic data; course: the real run; tiny:
+                     # Tiny ImageNet (None: course in Colab with a GPU, quick elsewhere)
 PARAMS_FILE = None   # an extra YAML file of parameters (params/...)
 REGNETX = None       # None: the profile's network; e.g. 800mf, custom
-RUN_DIR = None       # None: runs/<profile>/train/<REGNETX>; finished runs are reused
+DATA_DIR = None      # None: the dataset's default; in Colab e.g. "/content/drive/MyDrive/regnet-data"
+                     # keeps the course data on Google Drive (mounted when needed)
+RUN_DIR = None       # None: runs/<profile>/<REGNETX>-<run key>; finished runs are reused
 
 # %%
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from regnet.engine import schedule
-from regnet.report import figures, notebook, tables
+from regnet.report import figures, notebook, prose, tables
 from regnet.study import experiments
 
-values = notebook.resolve(globals())
+values = notebook.start(globals())
+spec = experiments.network(values)
 out = Path(RUN_DIR) if RUN_DIR else experiments.train_dir(values)
-notebook.show_header(f"Training: {values['REGNETX']}", values)
+notebook.show_header(f"Training: {spec.name}", values)
+notebook.md(prose.train_settings(values, spec))
 
 # %% [markdown]
 # ## A. Hyperparameters
-# Linear warm-up for `TRAINING_LR_INIT_EPOCHS` epochs, then a quarter cosine, per epoch $e$ (from 0), with $l_{max}$ = `TRAINING_LR_MAX`, $l_0 = l_{max} \cdot$ `INIT_SCALE`, $l_f = l_{max} \cdot$ `FINAL_SCALE`, $E_0$ = `INIT_EPOCHS`, $E_1$ = `FINAL_EPOCHS`:
+# Linear warm-up for `TRAINING_LR_INIT_EPOCHS` epochs, then a quarter cosine, per epoch $n = 1, 2, \dots$ with $l_{max}$ = `TRAINING_LR_MAX`, $l_0 = l_{max} \cdot$ `INIT_SCALE`, $l_f = l_{max} \cdot$ `FINAL_SCALE`, $E_0$ = `INIT_EPOCHS`, $E_1$ = `FINAL_EPOCHS`:
 #
-# $$l(e) = l_0 + (l_{max} - l_0)\,\frac{e}{E_0} \quad (e < E_0), \qquad l(e) = l_f + (l_{max} - l_f)\cos\Big(\frac{e - E_0}{E_1 - 1}\cdot\frac{\pi}{2}\Big) \quad (e \ge E_0)$$
+# $$l(n) = l_0 + (l_{max} - l_0)\,\frac{n - 1}{E_0} \qquad (n \le E_0)$$
+#
+# $$l(n) = l_f + (l_{max} - l_f)\cos\Big(\frac{n - 1 - E_0}{E_1 - 1}\cdot\frac{\pi}{2}\Big) \qquad (n > E_0)$$
 
 # %%
-tables.show(tables.hyperparameter_table(values), "hyperparameters")
-tables.show(tables.rate_table(schedule.warmup_cosine(values.schedule)), "learning rate per epoch")
-
-# %% [markdown]
-# ## Run
+tables.show(tables.hyperparameter_table(values, spec), "Hyperparameters, as resolved for this run")
+rates = schedule.warmup_cosine(values.schedule)
+tables.show(tables.rate_table(rates), "Learning rate of every epoch (epochs counted from 1)")
+figures.show(figures.plot_rates(rates), "Learning rate per epoch")
 
 # %%
 summary = experiments.train_or_reuse(values, out)
 
 # %% [markdown]
-# ## B. Training loss vs epoch
+# ## B. Loss and accuracy per epoch
 
 # %%
-figures.plot_history({values["REGNETX"]: summary["history"]}, "train_loss",
-                    "training loss", "training loss per epoch"); plt.show()
+figures.show(figures.plot_curves({spec.name: summary["history"]}),
+             f"{spec.name}: training and test loss and accuracy per epoch")
 
 # %% [markdown]
-# ## C. Test accuracy vs epoch
-
-# %%
-figures.plot_history({values["REGNETX"]: summary["history"]}, "test_acc",
-                    "test accuracy (%)", "test accuracy per epoch"); plt.show()
-
-# %% [markdown]
-# ## D. Final accuracy
+# ## C. Final accuracy
 
 # %%
 keys = ["params", "MACs", "epochs", "time/epoch (s)", "images/s", "train loss",
         "test acc (%)", "best test acc (%)", "test top-5 (%)"]
-tables.show(pd.DataFrame([{k: summary[k] for k in keys}]), "final result")
-print(f"Final test accuracy = {summary['test acc (%)']:.2f}%")
+tables.show(pd.DataFrame([{k: summary[k] for k in keys}]), f"{spec.name}: final result")
+notebook.md(f"**Final test accuracy = {summary['test acc (%)']:.2f}%.** "
+            + prose.train_observations(summary) + " " + prose.timing_sentence([summary])
+            + f" Run folder: `{experiments.short(out)}` "
+            + ("(trained for this report)." if summary["trained"] else "(reused)."))

@@ -15,67 +15,84 @@
 
 # %% [markdown]
 # # 3. Implementation
-# Every operator of the network with its parameters, multiply-accumulates (MACs) and activations, from one hooked forward pass of the built model, and the seeds' hand-made totals beside the generated ones.
+# Every operator of the network with its parameters, multiply-accumulates (MACs) and activations, from one hooked forward pass of the built model, and the seeds' hand-made totals explained by building the networks they describe.
 
 # %%
-# In Colab: fetch this repository and install its package (elsewhere this does nothing).
+# In Colab: clone this repository and make `import regnet` work in this kernel, no restart
+# needed (regnet/colab.py says how). Elsewhere this does nothing.
 import sys
 if "google.colab" in sys.modules:
-    # !git clone -q --depth 1 https://github.com/regnet-lab/regnet-course-lab /content/regnet-course-lab || true
-    # %pip install -q -e /content/regnet-course-lab
-    # %cd /content/regnet-course-lab/notebooks
+    import os
+    import subprocess
+    REPO = "/content/regnet-course-lab"
+    if not os.path.isdir(REPO):
+        subprocess.run(["git", "clone", "-q", "--depth", "1",
+                        "https://github.com/regnet-lab/regnet-course-lab", REPO], check=True)
+    sys.path.insert(0, os.path.join(REPO, "lib"))
+    from regnet.colab import setup
+    setup(REPO)
 
 # %% tags=["parameters"]
-PROFILE = "quick"    # quick: CPU demo on synthetic data; course: the real run; tiny: Tiny ImageNet
+PROFILE = None       # quick: a CPU demo on synthetic data; course: the real run; tiny:
+                     # Tiny ImageNet (None: course in Colab with a GPU, quick elsewhere)
 PARAMS_FILE = None   # an extra YAML file of parameters (params/...)
 REGNETX = None       # None: the profile's network
 
 # %%
-from regnet.arch import complexity, model, space
-from regnet.report import notebook, tables
+import pandas as pd
+from regnet.arch import complexity, model
+from regnet.report import notebook, seeds, tables
+from regnet.study import experiments
 
-values = notebook.resolve(globals())
-spec = space.named(values["REGNETX"], values.model)
+values = notebook.start(globals())
+spec = experiments.network(values)  # exactly the network the profile's runs train
 rows = complexity.operator_table(model.build(spec))
 total = complexity.totals(rows)
 assert total == complexity.closed_form(spec), "the table and the closed form disagree"
 notebook.show_header(f"Implementation: {spec.name} at "
                      f"{spec.in_channels}x{spec.input_size}x{spec.input_size}", values)
+notebook.md(f"The network as the profile trains it: {spec.in_channels} x {spec.input_size} x "
+            f"{spec.input_size} input and {spec.num_classes} classes, the numbers the training "
+            "report shows for the same network.")
 
 # %% [markdown]
-# ## Totals
-# Conv MACs $= k^2 \, c_{in} \, c_{out} \, h \, w / \mathrm{groups}$, linear MACs $= c_{in} c_{out} + c_{out}$, batch norm $2C$ parameters and no MACs; ReLU, the residual add and pooling are free.
+# ## A. Totals
+# Conv MACs $= k^2 \, c_{in} \, c_{out} \, h \, w / \mathrm{groups}$, linear MACs $= c_{in} c_{out} + c_{out}$, batch norm $2C$ parameters and no MACs; ReLU, the residual add and pooling are free. Activations are the output elements of every conv and linear layer.
 
 # %%
-import pandas as pd
-tables.show(pd.DataFrame([{"network": spec.name, "input": f"{spec.input_size} px",
-                           "params": total["params"], "MACs": total["macs"],
-                           "activations": total["acts"]}]), "totals")
+tables.show(pd.DataFrame([{"network": spec.name,
+                           "input": f"{spec.in_channels}x{spec.input_size}x{spec.input_size}",
+                           "classes": spec.num_classes, "params": total["params"],
+                           "MACs": total["macs"], "activations": total["acts"]}]),
+            f"{spec.name}: totals")
+tables.show(pd.DataFrame(complexity.stage_totals(rows)), f"{spec.name}: totals per stage")
 
 # %% [markdown]
-# ## Per stage
+# ## B. Every operator
 
 # %%
-tables.show(pd.DataFrame(complexity.stage_totals(rows)), "per stage")
+tables.show(tables.operator_frame(rows), f"{spec.name}: every operator, in forward order")
 
 # %% [markdown]
-# ## Every operator
+# ## C. Per stage and role (summed over each stage's blocks)
 
 # %%
-tables.show(tables.operator_frame(rows), f"{spec.name}: every operator")
+tables.show(tables.summary_by_role(rows), f"{spec.name}: params and MACs per stage and role")
 
 # %% [markdown]
-# ## Per stage and role (summed over each stage's blocks)
+# ## D. The seeds' hand-made totals, explained
+# The two seed reports typed their tables by hand and built different networks. Each network is built here at the seeds' input, and each seed's counting rule is applied to its operator table: the rule's sums are the seed's totals, and the operators where rule and table differ explain the gap.
 
 # %%
-tables.show(tables.summary_by_role(rows), "per stage and role")
-
-# %% [markdown]
-# ## The seeds' hand-made totals
-# The seed reports typed their tables by hand. Seed 000 counted the stem and the three convs of every block, each stage's convs multiplied by its depth with the first block's input width (so stages 3 and 4 are over-counted) and without projections, norms or head; seed 001's total mixes up its columns. The generated numbers for the same scope are beside them.
-
-# %%
-if spec.name == "200mf":
-    tables.show(tables.seed_comparison(rows), "seed totals vs the built model (course 200MF)")
-else:
-    print(f"the seeds tabulated course 200MF only; this report is for {spec.name}")
+built = {s.name: seeds.seed_network(s) for s in seeds.SEEDS}
+first = next(iter(built.values()))[0]
+notebook.md(f"The seeds' input: {first.in_channels} x {first.input_size} x {first.input_size}, "
+            f"{first.num_classes} classes.")
+tables.show(seeds.totals_frame({name: r for name, (_, r) in built.items()}),
+            "The seeds' typed totals, their counting rules applied to the networks they "
+            "describe, and those networks' generated totals")
+for seed in seeds.SEEDS:
+    seed_spec, seed_rows = built[seed.name]
+    notebook.md(seeds.paragraph(seed, seed_spec, seed_rows))
+    tables.show(seeds.explain(seed, seed_rows),
+                f"{seed.name.capitalize()}: where its counting rule and the built network differ")

@@ -18,28 +18,36 @@
 # One study per report, chosen by `EXPERIMENT` (a file in `params/experiments/`): `variants`, `group_width`, `epochs`, `test_crops`, `bottleneck`. Each run trains once and is reused.
 
 # %%
-# In Colab: fetch this repository and install its package (elsewhere this does nothing).
+# In Colab: clone this repository and make `import regnet` work in this kernel, no restart
+# needed (regnet/colab.py says how). Elsewhere this does nothing.
 import sys
 if "google.colab" in sys.modules:
-    # !git clone -q --depth 1 https://github.com/regnet-lab/regnet-course-lab /content/regnet-course-lab || true
-    # %pip install -q -e /content/regnet-course-lab
-    # %cd /content/regnet-course-lab/notebooks
+    import os
+    import subprocess
+    REPO = "/content/regnet-course-lab"
+    if not os.path.isdir(REPO):
+        subprocess.run(["git", "clone", "-q", "--depth", "1",
+                        "https://github.com/regnet-lab/regnet-course-lab", REPO], check=True)
+    sys.path.insert(0, os.path.join(REPO, "lib"))
+    from regnet.colab import setup
+    setup(REPO)
 
 # %% tags=["parameters"]
-PROFILE = "quick"    # quick: CPU demo on synthetic data; course: the real run; tiny: Tiny ImageNet
+PROFILE = None       # quick: a CPU demo on synthetic data; course: the real run; tiny:
+                     # Tiny ImageNet (None: course in Colab with a GPU, quick elsewhere)
 PARAMS_FILE = None   # an extra YAML file of parameters (params/...)
 EXPERIMENT = "variants"   # variants, group_width, epochs, test_crops, bottleneck
+DATA_DIR = None      # None: the dataset's default; in Colab e.g. "/content/drive/MyDrive/regnet-data"
 
 # %%
-import matplotlib.pyplot as plt
 from regnet import data
-from regnet.report import figures, notebook, tables
+from regnet.report import figures, notebook, prose, tables
 from regnet.study import experiments
 
-values = notebook.resolve(globals())
+values = notebook.start(globals())
 exp = experiments.load(EXPERIMENT, values["PROFILE"])
 notebook.show_header(exp.title, values)
-print(exp.description)
+notebook.md(exp.description)
 
 # %% [markdown]
 # ## Results
@@ -47,19 +55,26 @@ print(exp.description)
 # %%
 if exp.kind == "test_crops":
     crops, summary = experiments.crop_study(values, exp)
-    tables.show(crops, f"{values['REGNETX']}: test accuracy per test crop")
-    sizes = data.settings(values)
-    figures.plot_crops(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]); plt.show()
-    best = crops.loc[crops["test acc (%)"].idxmax()]
-    print(f"best test crop: {int(best['test crop'])} px, {best['test acc (%)']:.2f}% "
-          f"(training crop: {sizes['DATA_CROP']} px)")
+    spec, sizes = summary["spec"], data.settings(values)
+    notebook.md(prose.crop_settings(values, spec, exp.crops))
+    tables.show(tables.fold(crops, 3 if len(crops) > 12 else 1, "test crop"),
+                f"{spec.name}: test accuracy (%) per test crop (px)")
+    figures.show(figures.plot_crops(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]),
+                 f"{spec.name}: test accuracy against the test crop")
+    notebook.md("**Observations.** " + prose.crop_observations(
+        crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]))
 else:
     df = experiments.run_experiment(values, exp)
-    table = df.drop(columns=["history", "run"])
-    tables.show(table, exp.title)
-    figures.plot_bars(df, df.columns[0], ["params", "time/epoch (s)", "test acc (%)"],
-                     exp.title); plt.show()
-    figures.plot_history(dict(zip(df[df.columns[0]], df["history"])), "test_acc",
-                        "test accuracy (%)", "test accuracy per epoch"); plt.show()
-    figures.plot_history(dict(zip(df[df.columns[0]], df["history"])), "train_loss",
-                        "training loss", "training loss per epoch"); plt.show()
+    label = df.columns[0]
+    notebook.md(prose.study_settings([experiments.run_values(values, exp, r) for r in exp.runs],
+                                     list(df["spec"])))
+    tables.show(tables.study_table(df), exp.title)
+    notebook.md(prose.timing_sentence(df.to_dict("records")))
+    named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
+    figures.show(figures.plot_bars(named, label, ["params", "time/epoch (s)", "test acc (%)"]),
+                 f"{exp.title}: parameters, time per epoch and final test accuracy")
+    figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
+                 f"{exp.title}: training and test loss and accuracy per epoch")
+    notebook.md("**Observations.** " + " ".join(filter(None, [
+        prose.runs_observations(df), prose.series_observations(df),
+        prose.readings_sentence(df)])))

@@ -18,79 +18,89 @@
 # The paper's method: sample models from AnyNetX A to E and RegNetX within one compute regime, train each briefly, and compare the design spaces by the empirical distribution (EDF) of their errors, $F(e) = \frac{1}{n}\sum_i \mathbf{1}[e_i < e]$. Finished models are reused, so an interrupted sweep resumes.
 
 # %%
-# In Colab: fetch this repository and install its package (elsewhere this does nothing).
+# In Colab: clone this repository and make `import regnet` work in this kernel, no restart
+# needed (regnet/colab.py says how). Elsewhere this does nothing.
 import sys
 if "google.colab" in sys.modules:
-    # !git clone -q --depth 1 https://github.com/regnet-lab/regnet-course-lab /content/regnet-course-lab || true
-    # %pip install -q -e /content/regnet-course-lab
-    # %cd /content/regnet-course-lab/notebooks
+    import os
+    import subprocess
+    REPO = "/content/regnet-course-lab"
+    if not os.path.isdir(REPO):
+        subprocess.run(["git", "clone", "-q", "--depth", "1",
+                        "https://github.com/regnet-lab/regnet-course-lab", REPO], check=True)
+    sys.path.insert(0, os.path.join(REPO, "lib"))
+    from regnet.colab import setup
+    setup(REPO)
 
 # %% tags=["parameters"]
-PROFILE = "quick"    # quick: CPU demo on synthetic data; course: the real run; tiny: Tiny ImageNet
+PROFILE = None       # quick: a CPU demo on synthetic data; course: the real run; tiny:
+                     # Tiny ImageNet (None: course in Colab with a GPU, quick elsewhere)
 PARAMS_FILE = None   # an extra YAML file of parameters (params/...)
 SWEEP_SPACES = None  # None: the sweep file's; e.g. anynetx_a,anynetx_e,regnetx
 SWEEP_SAMPLES = None # None: the sweep file's models per design space
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
+from regnet import progress
 from regnet.arch import designspace
-from regnet.report import notebook, tables
+from regnet.report import figures, notebook, prose, tables
 from regnet.study import analysis, experiments, sweep
 
+PROFILE = PROFILE or notebook.default_profile()
 PARAMS_FILE = PARAMS_FILE or f"params/sweep_{PROFILE}.yaml"  # the profile's sweep
-values = notebook.resolve(globals())
+values = notebook.start(globals())
 out = experiments.run_dir(values, "design_space")
+regime = sweep.regime_of(values)
 notebook.show_header("Design-space study: AnyNetX A-E and RegNetX", values,
                      **{"sweep file": PARAMS_FILE, "models per space": values["SWEEP_SAMPLES"],
-                        "regime (M MACs at 56 px)":
+                        f"regime (M MACs at {regime.input_size} px)":
                         f"{values['SWEEP_MACS_MIN']:g}-{values['SWEEP_MACS_MAX']:g}"})
 
 # %% [markdown]
-# ## The design spaces
+# ## A. The design spaces
 # Each step of the paper restricts the one before; the size is the number of configurations the ranges allow (log10), before the compute limit.
 
 # %%
-tables.show(pd.DataFrame([{"space": k, "log10 size": round(v, 2)}
-                         for k, v in designspace.sizes().items()]), "design-space sizes")
-
-# %% [markdown]
-# ## Sweep
+tables.show(pd.DataFrame([{"space": analysis.label(k), "log10 size": round(v, 2)}
+                          for k, v in designspace.sizes().items()]), "Design-space sizes")
 
 # %%
-results = sweep.run_sweep(values, out)
+results = sweep.run_sweep(values, out, log=progress.log)
+notebook.md(f"{values['SWEEP_SAMPLES']} models sampled from each of "
+            f"{len(designspace.space_names(values['SWEEP_SPACES']))} design spaces with "
+            f"{values['SWEEP_MACS_MIN']:g} to {values['SWEEP_MACS_MAX']:g} million MACs at "
+            f"{regime.input_size} px and {regime.num_classes} classes, each trained on "
+            + prose.dataset_phrase(values) + " for "
+            + prose.schedule_phrase(values) + ".")
 
 # %% [markdown]
-# ## Error EDFs
+# ## B. Error EDFs
 # A curve further up and to the left is a better design space.
 
 # %%
-analysis.plot_edfs(results); plt.show()
-
-# %%
-tables.show(analysis.summary(results), "error by design space")
+figures.show(analysis.plot_edfs(results), "Error EDF of each design space (n models, "
+             "their lowest and mean error in the legend)")
+summary = analysis.summary(results)
+tables.show(summary.drop(columns=["space"]).round(2), "Error (%) by design space")
 
 # %% [markdown]
-# ## The paper's claims, checked on this sweep
+# ## C. The paper's claims, checked on this sweep
 
 # %%
 claims = analysis.claims_table(results)
-claims["90% interval of the gap"] = [f"[{lo:+.1f}, {hi:+.1f}]"
-                                     for lo, hi in zip(claims["gap_low"], claims["gap_high"])]
-tables.show(claims[["claim", "space", "baseline", "n", "mean", "mean_baseline",
-                    "mean_gap", "90% interval of the gap", "verdict"]].round(1),
-            "claims: mean error (%) of the space against its baseline")
+tables.show(tables.claims_frame(claims), "The paper's claims: mean error of each space "
+            "against its baseline, and the gap with its 90% bootstrap interval")
+notebook.md("**Observations.** " + prose.design_space_observations(summary, claims))
 
 # %% [markdown]
-# ## Error against each parameter
+# ## D. Error against each parameter
 
 # %%
-analysis.plot_params(results); plt.show()
+figures.show(analysis.plot_params(results), "Error against each parameter of the sampled "
+             "models, one colour per design space")
 
 # %% [markdown]
-# ## Every model
+# ## E. Every model
 
 # %%
-cols = [c for c in ["space", "index", "ds", "ws", "gs", "bs", "macs", "params", "error",
-                     "seconds"] if c in results.columns]
-tables.show(results[cols], "sampled models")
+tables.show(tables.sweep_models_table(results), "Every sampled model")

@@ -146,5 +146,29 @@ def test_course_reuses_its_cache_without_decoding_again(tmp_path, course_archive
 def test_course_without_archives_and_downloads_off_says_where_they_go(tmp_path):
     values = resolve(overrides={"DATASET": "course", "DATA_DIR": str(tmp_path),
                                 "DATA_DOWNLOAD": False})
-    with pytest.raises(ParamError, match=r"Train1.zip is missing .* download https://"):
+    with pytest.raises(ParamError, match=r"Train1.zip, .* missing .* from https://.*Val1.zip -> "):
         data.load(values)
+
+
+def test_missing_course_data_names_all_six_archives_and_where_each_goes(tmp_path):
+    root = tmp_path / "course"
+    with pytest.raises(ParamError) as e:
+        download.fetch_course(root, allow_download=False)
+    message = str(e.value)
+    assert "\n" not in message and "DATA_DOWNLOAD is false" in message
+    for name in ("Train1.zip", "Train2.zip", "Train3.zip", "Train4.zip", "Train5.zip",
+                 "Val1.zip"):
+        assert f"{name} -> {root / name}" in message
+    assert download.COURSE_URL in message
+
+
+def test_an_offline_course_download_names_all_six_archives(tmp_path, monkeypatch):
+    def offline(url, timeout):
+        raise OSError("network is unreachable")
+    monkeypatch.setattr(download.urllib.request, "urlopen", offline)
+    with pytest.raises(ParamError) as e:
+        download.fetch_course(tmp_path, progress=False)
+    message = str(e.value)
+    assert "could not download" in message and "network is unreachable" in message
+    assert all(f"{n} -> {tmp_path / n}" in message for n in download.COURSE_ARCHIVES)
+    assert list(tmp_path.iterdir()) == []  # nothing half-downloaded

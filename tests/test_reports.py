@@ -1,4 +1,5 @@
 """run_all.sh's engine: HTML and PDF renders, one-line failures, finished reports kept."""
+import re
 import shutil
 import subprocess
 import sys
@@ -6,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from regnet.arch import complexity
+from regnet.params import ParamError, resolve
 from regnet.report import render as pipeline
-from regnet.params import ParamError
+from regnet.study import experiments
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,22 +31,89 @@ def test_bad_profile_and_bad_set_fail_before_any_notebook(tmp_path):
     assert not (tmp_path / "quick").exists() or not any((tmp_path / "quick").glob("*.html"))
 
 
-@pytest.mark.skipif(not pipeline.chromium() or not shutil.which("pdftotext"),
-                    reason="needs chromium and pdftotext (.ci/run installs them)")
-def test_implementation_report_renders_html_and_a_pdf_with_the_totals(tmp_path):
-    written = pipeline.run("quick", "03_implementation", out_root=tmp_path)
-    names = sorted(p.name for p in written)
-    assert names == ["03_implementation.html", "03_implementation.ipynb",
-                     "03_implementation.pdf"]
-    html = (tmp_path / "quick" / "03_implementation.html").read_text()
-    assert "2,351,452" in html and "PIPELINE DEMO" in html and "MathJax" in html
+needs_chromium = pytest.mark.skipif(
+    not pipeline.chromium() or not shutil.which("pdftotext"),
+    reason="needs chromium and pdftotext (.ci/run installs them)")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """01_design and 03_implementation rendered once, with the combined report."""
+    if not pipeline.chromium() or not shutil.which("pdftotext"):
+        pytest.skip("needs chromium and pdftotext (.ci/run installs them)")
+    out = tmp_path_factory.mktemp("reports")
+    written = pipeline.run("quick", "01_design,03_implementation", out_root=out,
+                           sets=["REPORT_AUTHOR=Ada Lovelace", "REPORT_COURSE=CS 6301 Networks"])
+    return out / "quick", written
+
+
+def pdf_text(path):
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+
+
+def pdf_pages(path):
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
+
+
+def test_implementation_report_renders_html_and_a_pdf_with_the_totals(rendered):
+    folder, written = rendered
+    assert sorted(p.name for p in written) == sorted(
+        [f"{n}.{k}" for n in ("01_design", "03_implementation") for k in ("html", "ipynb", "pdf")]
+        + ["report.html", "report.pdf"])
+    html = (folder / "03_implementation.html").read_text()
+    assert "PIPELINE DEMO" in html and "MathJax" in html
     assert "cdn" not in html.split("MathJax.js")[0][-200:]  # math renders offline
-    pdf = tmp_path / "quick" / "03_implementation.pdf"
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
-    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
-    assert pages >= 2
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
-    assert "2,351,452" in text and "179,666,980" in text and "1,535,956" in text
+    pdf = folder / "03_implementation.pdf"
+    assert pdf_pages(pdf) >= 2
+    text = pdf_text(pdf)
+    # the network as the quick profile trains it, and the seeds' networks at 56 px
+    spec = experiments.network(resolve([ROOT / "params" / "quick.yaml"]))
+    ours = complexity.closed_form(spec)
+    assert f"{ours['params']:,}" in text and f"{ours['macs']:,}" in text
+    assert "2,351,452" in text and "3,291,052" in text and "1,707,272" in text
+
+
+def test_no_table_is_wider_than_the_printable_page(rendered):
+    folder, _ = rendered
+    for name in ("01_design", "03_implementation", "report"):
+        assert pipeline.wide_tables(folder / f"{name}.html", pipeline.chromium()) == [], name
+    # and every column header of the widest table made it onto the paper
+    text = " ".join(pdf_text(folder / "03_implementation.pdf").split())  # headers wrap
+    for header in ("operator", "role", "in", "out", "stride", "groups", "params", "MACs", "acts",
+                   "seed's count", "params difference", "MACs difference"):
+        assert header in text, header
+
+
+def test_the_width_check_finds_a_table_wider_than_the_page(tmp_path):
+    if not pipeline.chromium():
+        pytest.skip("needs chromium")
+    cells = "".join(f"<td>{10**9 + i:,}</td>" for i in range(24))
+    page = tmp_path / "wide.html"
+    page.write_text(f"<html><head>{pipeline.PRINT_CSS}</head><body><table><caption>too wide"
+                    f"</caption><tr>{cells}</tr></table><table><tr><td>fits</td></tr></table>"
+                    "</body></html>")
+    wide = pipeline.wide_tables(page, pipeline.chromium())
+    assert [w["table"] for w in wide] == [1] and wide[0]["caption"] == "too wide"
+
+
+def test_combined_report_has_a_title_page_contents_and_numbers_through_all_sections(rendered):
+    folder, _ = rendered
+    text = pdf_text(folder / "report.pdf")
+    first = text.split("\f")[0]
+    assert "RegNetX: design, training" in first and "Ada Lovelace" in first
+    assert "CS 6301 Networks" in first and "PIPELINE DEMO" in first
+    contents = text.split("\f")[1]
+    assert "Contents" in contents and re.search(r"1 Design\s+\d", contents)  # page numbers
+    order = [text.index(h, len(first) + len(contents)) for h in
+             ("1 Design", "3 Implementation", "6 Provenance")]
+    assert order == sorted(order)
+    html = (folder / "report.html").read_text()
+    for kind in ("Table", "Figure"):
+        numbers = [int(n) for n in re.findall(rf'data-kind="{kind}">{kind} (\d+)\.', html)]
+        assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 3, kind
+    assert "Provenance of Design" in text and "Provenance of Implementation" in text
+    assert pdf_pages(folder / "report.pdf") >= 8
 
 
 def test_first_failure_names_notebook_and_cell_and_keeps_finished_reports(tmp_path):

@@ -67,8 +67,17 @@ def test_per_iteration_rates_move_within_an_epoch():
 
 def test_schedule_command_prints_the_rates_as_json(capsys):
     assert main(["schedule", "--json", *(f"--set={s}" for s in SEED_001)]) == 0
-    rates = json.loads(capsys.readouterr().out)["lr"]
-    assert rates == warmup_cosine(resolve(sets=SEED_001))
+    out = json.loads(capsys.readouterr().out)
+    assert out["lr"] == warmup_cosine(resolve(sets=SEED_001))
+    assert out["epoch"] == list(range(1, 61))  # epochs count from 1, as in every report
+
+
+def test_schedule_command_counts_epochs_from_1_like_seed_001(capsys):
+    assert main(["schedule", *(f"--set={s}" for s in SEED_001)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["epoch", "learning", "rate"]
+    assert lines[1].split() == ["1", "0.05"] and lines[6].split() == ["6", "0.1"]
+    assert lines[60].split()[0] == "60" and len(lines) == 61
 
 
 def test_schedule_command_rejects_an_unknown_parameter_in_one_line(capsys):

@@ -24,7 +24,7 @@ TINY = ["REGNETX=custom", "MODEL_BLOCKS=[1,1]", "MODEL_CHANNELS=[16,32]",
         "DATA_SYNTHETIC_TRAIN=512", "DATA_SYNTHETIC_TEST=256", "DATA_SYNTHETIC_SIZE=16",
         "DATA_BATCH_SIZE=64", "TRAINING_LR_INIT_EPOCHS=0", "TRAINING_LR_FINAL_EPOCHS=2",
         "PROGRESS=false", "DEVICE=cpu"]
-TIMING = {"epoch_seconds", "train_seconds", "images_per_second"}
+TIMING = {"epoch_seconds", "train_seconds", "images_per_second", "load_avg"}
 ROOT = Path(__file__).resolve().parents[1]
 
 

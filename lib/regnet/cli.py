@@ -135,15 +135,16 @@ def cmd_schedule(args) -> int:
     from .params import resolve
     rates = warmup_cosine(resolve(args.params, args.sets).schedule)
     if args.json:
-        print(json.dumps({"lr": rates}))
+        print(json.dumps({"epoch": list(range(1, len(rates) + 1)), "lr": rates}))
     else:
-        print("\n".join(f"{e:4d}  {lr:.6g}" for e, lr in enumerate(rates)))
+        print("epoch  learning rate")
+        print("\n".join(f"{e:5d}  {lr:.6g}" for e, lr in enumerate(rates, 1)))
     return 0
 
 
 def add_schedule(sub) -> None:
     p = sub.add_parser("schedule", help="the learning rate of every epoch")
-    p.add_argument("--json", action="store_true", help='print {"lr": [...]}')
+    p.add_argument("--json", action="store_true", help='print {"epoch": [1, ...], "lr": [...]}')
     add_param_args(p)
     p.set_defaults(run=cmd_schedule)
 

@@ -74,6 +74,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
        minimum=1, maximum=8192, group="model"),
     _p("MODEL_GROUP_WIDTH", "int", 8, "channels per group in the 3x3 convs (custom)",
        minimum=1, maximum=8192, group="model"),
+    _p("MODEL_GROUPS", "int", 0, "groups of every 3x3 conv, the same in each stage (custom; "
+       "0 = use MODEL_GROUP_WIDTH)", minimum=0, maximum=8192, group="model"),
     _p("MODEL_BOTTLENECK", "float", 1.0, "bottleneck ratio b: inner width = width / b "
        "(custom; 1 = no bottleneck, below 1 an expansion)", minimum=1 / 16, maximum=64.0,
        group="model"),
@@ -164,6 +166,12 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("PROFILE", "choice", "quick", "quick (CPU demo, synthetic data), course (the real "
        "run) or tiny (the course recipe on Tiny ImageNet): the notebooks' base parameter file",
        choices=("quick", "course", "tiny"), group="run"),
+    _p("REPORT_TITLE", "str", "RegNetX: design, training, implementation and extras",
+       "title page of the combined report", group="run", result=False),
+    _p("REPORT_AUTHOR", "optional-str", None, "author on the combined report's title page",
+       group="run", result=False),
+    _p("REPORT_COURSE", "optional-str", None, "course on the combined report's title page",
+       group="run", result=False),
     # --- files (the seeds' names) -------------------------------------------------------
     _p("FILE_SAVE", "bool", True, "write last.pt and best.pt into the run folder", group="run", result=False),
     _p("FILE_LOAD", "bool", False, "resume from the run folder's last.pt", group="run", result=False),
@@ -194,6 +202,7 @@ class ModelConfig:
     blocks: tuple[int, ...]
     channels: tuple[int, ...]
     group_width: int
+    groups: int
     bottleneck: float
     se_ratio: float
     filter_size: int
@@ -256,6 +265,9 @@ class RunConfig:
     seed: int
     progress: bool
     profile: str
+    report_title: str
+    report_author: str | None
+    report_course: str | None
     file_save: bool
     file_load: bool
 
@@ -321,10 +333,13 @@ def _frozen(value):
 def identity(values: Mapping[str, Any], group: str | None = None) -> dict[str, Any]:
     """The values that change a result (of one group, if given): what makes two runs the same.
 
-    Run folders, sweep results and dataset caches all compare these and nothing else.
+    Run folders, sweep results and dataset caches all compare these and nothing else. A named
+    network (REGNETX other than custom) ignores the MODEL_* numbers, so they are left out.
     """
+    named = values.get("REGNETX", "custom") != "custom"
     return {name: values[name] for name, p in PARAMS.items()
-            if p.result and name in values and (group is None or p.group == group)}
+            if p.result and name in values and (group is None or p.group == group)
+            and not (named and name.startswith("MODEL_"))}
 
 def _suggest(name: str) -> str:
     close = difflib.get_close_matches(name, PARAMS, n=1)

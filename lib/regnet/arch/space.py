@@ -274,11 +274,26 @@ def normalize_name(value) -> str:
     return text
 
 
+def groups_to_widths(widths: Sequence[int], bottleneck: float, groups: int) -> list[int]:
+    """Per-stage group widths that give every 3x3 conv `groups` groups (seed 001's "C=8")."""
+    out = []
+    for i, w in enumerate(widths, 1):
+        inner = round(w / bottleneck)
+        if inner % groups:
+            raise ParamError(f"MODEL_GROUPS={groups} does not divide stage {i}'s inner width "
+                             f"{inner} (width {w} / bottleneck {bottleneck:g}); pick a "
+                             f"divisor of {inner}, or MODEL_GROUPS=0 for MODEL_GROUP_WIDTH")
+        out.append(inner // groups)
+    return out
+
+
 def custom(model) -> NetSpec:
     """The course's `custom` network from the MODEL_* parameters (a `params.ModelConfig`)."""
     blocks, channels = list(model.blocks), list(model.channels)
     strides = [1] + [2] * (len(blocks) - 1)
-    return anynet(blocks, channels, model.group_width, model.bottleneck, strides,
+    group_widths = (groups_to_widths(channels, model.bottleneck, model.groups)
+                    if model.groups else model.group_width)
+    return anynet(blocks, channels, group_widths, model.bottleneck, strides,
                   name="custom", stem_width=model.tail_out_channels, stem_stride=1,
                   kernel=model.filter_size, se_ratio=model.se_ratio,
                   num_classes=COURSE_CLASSES, input_size=COURSE_INPUT)

@@ -52,6 +52,19 @@ RATIO_FROM = 1 << 20    # entries smaller than this may compress as well as they
 MAX_ENTRIES = 1_000_000
 
 
+class DownloadFailed(ParamError):
+    """A transfer failed (offline, 404, full disk); nothing was left behind."""
+
+
+def course_help(root: Path, base_url: str, archives: dict[str, str], reason: str) -> str:
+    """One line: what went wrong, then all six archives and where each one goes."""
+    where = ", ".join(f"{name} -> {root / name}" for name in archives)
+    return (f"course data: {reason}. Put the {len(archives)} archives from {base_url} into "
+            f"DATA_DIR ({root}): {where} (Train*: training images, Val*: test images; each "
+            "is verified and extracted on the next run), or set DATA_DIR to a folder that "
+            "holds them")
+
+
 def git_blob_sha1(path: str | Path) -> str:
     """The SHA-1 git gives the file's bytes as a blob (GitHub lists these per file)."""
     path = Path(path)
@@ -101,7 +114,7 @@ def download(url: str, dest: str | Path, expected: str | None = None,
                 check(part, dest)
     # URLError is an OSError (no network, 404, a full disk); HTTPException: a broken response
     except (OSError, http.client.HTTPException) as e:
-        raise ParamError(f"could not download {url} to {dest}: {e} (offline? put the file "
+        raise DownloadFailed(f"could not download {url} to {dest}: {e} (offline? put the file "
                          f"there yourself, or set DATA_DIR to a folder that has it)") from None
     return dest
 
@@ -213,6 +226,13 @@ def fetch_course(root: str | Path, base_url: str | None = None,
     archives = COURSE_ARCHIVES if archives is None else archives
     base_url = COURSE_URL if base_url is None else base_url
     root.mkdir(parents=True, exist_ok=True)
+    if not allow_download:  # say everything that is missing at once, before any work
+        missing = [n for n in archives if not (root / n).is_file()
+                   and not _marker(root, n).is_file()]
+        if missing:
+            raise ParamError(course_help(root, base_url, archives,
+                                         f"{', '.join(missing)} missing and DATA_DOWNLOAD "
+                                         "is false"))
     folders = []
     for name, expected in archives.items():
         folder = root / "extracted" / Path(name).stem
@@ -224,11 +244,11 @@ def fetch_course(root: str | Path, base_url: str | None = None,
         path = root / name
         if path.is_file():
             verify(path, expected)
-        elif not allow_download:
-            raise ParamError(f"{path} is missing and DATA_DOWNLOAD is false; download "
-                             f"{base_url}{name} there")
         else:
-            download(base_url + name, path, expected, progress)
+            try:
+                download(base_url + name, path, expected, progress)
+            except DownloadFailed as e:
+                raise ParamError(course_help(root, base_url, archives, str(e))) from None
         safe_extract(path, folder)
         files.write_json(marker, {"sha1": expected})
         folders.append(folder)

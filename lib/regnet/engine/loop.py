@@ -17,6 +17,7 @@ run as distributed.py describes.
 from __future__ import annotations
 
 import math
+import os
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -26,7 +27,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from .. import data
+from .. import data, progress
 from ..arch import memory, space
 from ..arch.complexity import closed_form
 from ..arch.model import build
@@ -167,7 +168,8 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
         average_buffers([model] + ([ema.module] if ema else []), proc)
         row.update(evaluate(judged_net, test_batches, precision, proc))
         row.update(epoch_seconds=time.perf_counter() - t0, train_seconds=train_seconds,
-                   images_per_second=row.pop("images") / train_seconds)
+                   images_per_second=row.pop("images") / train_seconds,
+                   load_avg=load_average())  # was the machine busy? timings compare only if not
         if epoch == first:
             row.update(startup_seconds(timer, warm, graphed))
         state["history"].append(row)
@@ -183,6 +185,8 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
                 folder.append(row)
         if show:
             print(epoch_line(row, epochs), flush=True)
+        if proc.rank == 0:
+            progress.note(epoch_line(row, epochs))
     return summarize(state["history"], spec, time.perf_counter() - started, out,
                      choice.params())
 
@@ -291,6 +295,14 @@ def evaluate(net, batches, precision: str, proc) -> dict:
     loss, top1, top5, seen = all_sum(sums, proc).tolist()
     return {"test_loss": loss / seen, "test_acc": 100.0 * top1 / seen,
             "test_top5": 100.0 * top5 / seen}
+
+
+def load_average() -> float | None:
+    """The 1-minute load average of the machine (None where the system has none)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def autocast_for(precision: str, device: torch.device):

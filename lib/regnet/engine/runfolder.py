@@ -166,6 +166,7 @@ def provenance(ds, proc) -> dict:
         "git_commit": commit, "git_dirty": dirty,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "device": describe_device(proc.device), "processes": proc.world,
+        "cpus": os.cpu_count(),  # the scale of the load average in metrics.jsonl
         "torch": str(torch.__version__), "python": platform.python_version(),
         "dataset": {"name": ds.name, "train": len(ds.train_y), "test": len(ds.test_y),
                     "classes": ds.num_classes, "crop": ds.crop,

@@ -4,4 +4,8 @@
     figures.py       the network and block drawings, training curves, bars, crops
     notebook.py      a notebook's first steps: resolve its parameters, show provenance
     render.py        ./run_all.sh's engine: papermill, nbconvert, headless Chromium
+    captions.py      numbered table and figure captions
+    prose.py         sentences that state settings and observations, generated from runs
+    seeds.py         the seed reports' totals explained by building their networks
+    combine.py       the one report to hand in: title page, contents, sections, provenance
 """

@@ -1,12 +1,52 @@
-"""Figures for the reports: the network and its blocks drawn from the spec, and the curves
-and bars of training runs and studies (matplotlib, imported on first use)."""
+"""Figures for the reports: the network and its blocks drawn from the built model's operator
+table, and the curves and bars of training runs and studies (matplotlib, imported on first use).
+
+Every figure is drawn at its print size (at most `PRINT_WIDTH` inches wide, text at least
+`MIN_POINTS` pt) and `show` places it at exactly that size, with a numbered caption, so what
+is legible on screen is legible on paper.
+"""
 from __future__ import annotations
 
-from ..arch.space import NetSpec
-from .tables import stage_sizes
+from ..arch.complexity import Operator
+from .tables import stage_outputs, stage_structure
+
+PRINT_WIDTH = 6.8   # inches; an A4 page less 12 mm margins is 7.3 in wide
+MIN_POINTS = 8      # the smallest text on paper
+STYLE = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 8,
+         "ytick.labelsize": 8, "legend.fontsize": 8, "figure.titlesize": 10}
 
 
-def _box(ax, x, y, w, h, text, color="#dde8f5", fontsize=8):
+def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kwargs):
+    """A figure at print size in the report style."""
+    import matplotlib.pyplot as plt
+    plt.rcParams.update(STYLE)
+    return plt.subplots(nrows, ncols, figsize=(min(width, PRINT_WIDTH), height), **kwargs)
+
+
+def show(fig, caption: str, dpi: int = 150) -> None:
+    """Display `fig` at its drawn size with a numbered caption below it, then close it."""
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML, display
+
+    from .captions import caption_html
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    width = _png_width(buf.getvalue()) / dpi
+    data = base64.b64encode(buf.getvalue()).decode()
+    display(HTML(f'<figure class="regnet-figure"><img src="data:image/png;base64,{data}" '
+                 f'style="width:{width:.2f}in"><figcaption>{caption_html("Figure", caption)}'
+                 "</figcaption></figure>"))
+
+
+def _png_width(png: bytes) -> int:
+    return int.from_bytes(png[16:20], "big")  # the IHDR chunk: width, then height
+
+
+def _box(ax, x, y, w, h, text, color="#dde8f5", fontsize=9):
     from matplotlib.patches import FancyBboxPatch
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02",
                                 fc=color, ec="#333", lw=1))
@@ -17,123 +57,161 @@ def _arrow(ax, x0, y0, x1, y1):
     ax.annotate("", (x1, y1), (x0, y0), arrowprops=dict(arrowstyle="->", lw=1, color="#333"))
 
 
-def draw_network(spec: NetSpec):
-    """The generic network (stem, stages, head) with this spec's numbers on it."""
-    import matplotlib.pyplot as plt
-    sizes = stage_sizes(spec)
-    n = len(spec.stages)
-    fig, ax = plt.subplots(figsize=(1.9 * (n + 4), 2.2))
-    labels = [f"input\n{spec.in_channels}x{spec.input_size}x{spec.input_size}",
-              f"stem\n{spec.kernel}x{spec.kernel} conv, s{spec.stem_stride}\n"
-              f"{spec.stem_width}x{sizes[0]}x{sizes[0]}"]
-    for i, (s, size) in enumerate(zip(spec.stages, sizes[1:]), 1):
-        labels.append(f"stage {i}\nd={s.depth}, w={s.width}\ng={s.group_width}, "
-                      f"b={s.bottleneck:g}, s{s.stride}\n{s.width}x{size}x{size}")
-    labels += ["head\npool + linear", f"output\n{spec.num_classes} classes"]
-    colors = ["#eee", "#f5e6cc"] + ["#dde8f5"] * n + ["#e0f0dd", "#eee"]
-    for i, (text, color) in enumerate(zip(labels, colors)):
-        _box(ax, i * 1.9, 0, 1.6, 1.5, text, color)
+def _dims(shape) -> str:
+    return " x ".join(map(str, shape))
+
+
+def draw_network(name: str, rows: list[Operator]):
+    """The generic network (stem, stages, head) with the built model's numbers on it."""
+    outs = stage_outputs(rows)
+    stem, fc = rows[0], rows[-1]
+    labels = [(f"input  {_dims(stem.in_shape)}", "#eee"),
+              (f"stem: {stem.kernel}x{stem.kernel} conv, stride {stem.stride}, BN, ReLU\n"
+               f"-> {_dims(outs['stem'])}", "#f5e6cc")]
+    for i, s in enumerate(stage_structure(rows), 1):
+        blocks = f"{s['blocks']} X block{'s' if s['blocks'] > 1 else ''}"
+        labels.append((f"stage {i}: {blocks}, first with stride {s['stride']}\n"
+                       f"w = {s['width']}, g = {s['group width']}, b = {s['bottleneck']:g}"
+                       f"  -> {_dims(s['out'])}", "#dde8f5"))
+    labels += [(f"head: global average pool + linear {fc.in_shape[0]} -> {fc.out_shape[0]}",
+                "#e0f0dd"), (f"output  {fc.out_shape[0]} class scores", "#eee")]
+    step = 0.62
+    fig, ax = _figure(5.2, step * len(labels) + 0.3)
+    for i, (text, color) in enumerate(labels):
+        y = -i * step
+        _box(ax, 2.6, y, 4.8, 0.44 if "\n" in text else 0.3, text, color)
         if i:
-            _arrow(ax, i * 1.9 - 1.1, 0, i * 1.9 - 0.8, 0)
-    ax.set_xlim(-1, 1.9 * (len(labels) - 1) + 1)
-    ax.set_ylim(-1, 1)
+            _arrow(ax, 2.6, y + step - (0.22 if "\n" in labels[i - 1][0] else 0.15),
+                   2.6, y + (0.22 if "\n" in text else 0.15))
+    ax.set_xlim(0, 5.2)
+    ax.set_ylim(-step * (len(labels) - 1) - 0.35, 0.35)
     ax.axis("off")
-    ax.set_title(f"{spec.name}: stem, body of {n} stages, head", fontsize=10)
+    ax.set_title(f"{name}: stem, body of {len(outs) - 1} stages, head")
     fig.tight_layout()
     return fig
 
 
-def draw_block(spec: NetSpec, stage: int = 1, downsample: bool = False):
-    """The X block of a stage: its first block (downsample) or a repeat block, with numbers."""
+def block_rows(rows: list[Operator], stage: str, block: str) -> list[Operator]:
+    """The operators of one block (e.g. stage "s3", block "b2"), in forward order."""
+    mine = [r for r in rows if r.stage == stage and r.block == block]
+    if not mine:
+        raise ValueError(f"the model has no block {stage}.{block}")
+    return mine
+
+
+def draw_block(rows: list[Operator], stage: str, block: str):
+    """One X block as the built model has it: each conv's channels, groups and stride, the
+    shortcut, and the input and output shapes, all read from the operator table."""
     import matplotlib.pyplot as plt
-    s = spec.stages[stage - 1]
-    sizes = stage_sizes(spec)
-    w_in = (spec.stem_width if stage == 1 else spec.stages[stage - 2].width) if downsample \
-        else s.width
-    stride = s.stride if downsample else 1
-    r_in = sizes[stage - 1] if downsample else sizes[stage]
-    r_out = sizes[stage]
-    w_b, k = s.inner_width, spec.kernel
-    steps = [f"input  {w_in}x{r_in}x{r_in}",
-             f"1x1 conv {w_in} -> {w_b}, BN, ReLU",
-             f"{k}x{k} conv {w_b} -> {w_b}, groups {s.groups} (g={s.group_width}), "
-             f"stride {stride}, BN, ReLU"]
-    if spec.se_ratio:
-        steps.append(f"squeeze-excitation ({round(w_in * spec.se_ratio)} channels)")
-    steps += [f"1x1 conv {w_b} -> {s.width}, BN", "+", f"ReLU  ->  {s.width}x{r_out}x{r_out}"]
-    projection = w_in != s.width or stride != 1
-    fig, ax = plt.subplots(figsize=(6.4, 0.75 * len(steps) + 0.6))
-    ys = [len(steps) - i for i in range(len(steps))]
+    mine = block_rows(rows, stage, block)
+    main = [r for r in mine if r.type == "Conv2d" and not r.role.startswith("projection")]
+    proj = next((r for r in mine if r.role == "projection"), None)
+    steps = [f"input  {_dims(mine[0].in_shape)}"]
+    for r in main:
+        if r.role.startswith("SE"):
+            steps.append(f"squeeze-excitation: {r.role} {r.in_shape[0]} -> {r.out_shape[0]}")
+            continue
+        text = f"{r.kernel}x{r.kernel} conv {r.in_shape[0]} -> {r.out_shape[0]}"
+        if r.groups > 1:
+            text += f", {r.groups} groups of {r.in_shape[0] // r.groups}"
+        if r.stride > 1:
+            text += f", stride {r.stride}"
+        steps.append(text + (", BN" if r is main[-1] else ", BN, ReLU"))
+    steps += ["+", f"ReLU  ->  {_dims(mine[-1].out_shape)}"]
+    fig, ax = _figure(6.4, 0.55 * len(steps) + 0.5)
+    ys = [-0.55 * i for i in range(len(steps))]
     for i, (text, y) in enumerate(zip(steps, ys)):
         if text == "+":
-            ax.add_patch(plt.Circle((0, y), 0.22, fc="#fff", ec="#333"))
-            ax.text(0, y, "+", ha="center", va="center", fontsize=12)
+            ax.add_patch(plt.Circle((2.3, y), 0.14, fc="#fff", ec="#333"))
+            ax.text(2.3, y, "+", ha="center", va="center", fontsize=11)
         else:
-            _box(ax, 0, y, 4.6, 0.55, text, "#eee" if i in (0, len(steps) - 1) else "#dde8f5")
+            _box(ax, 2.3, y, 4.4, 0.32, text, "#eee" if i in (0, len(steps) - 1) else "#dde8f5")
         if i:
-            _arrow(ax, 0, ys[i - 1] - 0.3, 0, y + 0.3)
-    plus_y = ys[steps.index("+")]
-    short = (f"1x1 conv {w_in} -> {s.width},\nstride {stride}, BN" if projection
-             else "identity")
-    _box(ax, 3.6, (ys[0] + plus_y) / 2, 1.9, 0.9, short, "#f5e6cc" if projection else "#fff")
-    ax.annotate("", (0.25, plus_y), (3.6, (ys[0] + plus_y) / 2 - 0.5),
+            _arrow(ax, 2.3, ys[i - 1] - 0.17, 2.3, y + 0.17)
+    plus = ys[steps.index("+")]
+    if proj is not None:
+        short = (f"1x1 conv {proj.in_shape[0]} -> {proj.out_shape[0]},\n"
+                 f"stride {proj.stride}, BN")
+    else:
+        short = "identity"
+    mid = (ys[0] + plus) / 2
+    _box(ax, 5.5, mid, 1.5, 0.6, short, "#f5e6cc" if proj is not None else "#fff")
+    ax.annotate("", (2.45, plus), (5.5, mid - 0.32),
                 arrowprops=dict(arrowstyle="->", lw=1, color="#333",
                                 connectionstyle="angle,angleA=-90,angleB=0"))
-    ax.annotate("", (3.6, (ys[0] + plus_y) / 2 + 0.5), (2.3, ys[0]),
+    ax.annotate("", (5.5, mid + 0.32), (4.5, ys[0]),
                 arrowprops=dict(arrowstyle="->", lw=1, color="#333",
                                 connectionstyle="angle,angleA=0,angleB=90"))
-    ax.set_xlim(-2.6, 4.8)
-    ax.set_ylim(0.3, len(steps) + 0.6)
+    ax.set_xlim(0, 6.4)
+    ax.set_ylim(ys[-1] - 0.3, 0.3)
     ax.axis("off")
-    kind = "downsampling X block" if downsample else "standard X block"
-    ax.set_title(f"{kind} (stage {stage}, stride {stride})", fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def plot_history(histories: dict, key: str, ylabel: str, title: str):
-    """One line per run of a per-epoch metric (`key` of the metrics.jsonl rows)."""
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
-    for label, history in histories.items():
-        ax.plot([r["epoch"] for r in history], [r[key] for r in history],  # from 1
-                marker="o" if len(history) < 20 else None, ms=3, label=str(label))
-    ax.set_xlabel("epoch")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
+def plot_curves(histories: dict, title: str = ""):
+    """Training loss, training accuracy, test loss and test accuracy per epoch (from 1), one
+    line per run (`histories`: label -> metrics.jsonl rows)."""
+    fig, axes = _figure(6.8, 4.6, 2, 2, sharex=True)
+    panels = [("train_loss", "training loss"), ("train_acc", "training accuracy (%)"),
+              ("test_loss", "test loss"), ("test_acc", "test accuracy (%)")]
+    for ax, (key, label) in zip(axes.flat, panels):
+        for run, history in histories.items():
+            ax.plot([r["epoch"] for r in history], [r[key] for r in history],
+                    marker="o" if len(history) < 20 else None, ms=3, label=str(run))
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    for ax in axes[1]:
+        ax.set_xlabel("epoch")
     if len(histories) > 1:
-        ax.legend(fontsize=8)
+        fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="lower center",
+                   ncol=min(4, len(histories)), bbox_to_anchor=(0.5, 0.0))
+        fig.tight_layout(rect=(0, 0.06 * (1 + (len(histories) - 1) // 4), 1, 1))
+    else:
+        fig.tight_layout()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_rates(rates: list[float]):
+    """The learning rate of every epoch, epochs counted from 1."""
+    fig, ax = _figure(6.4, 2.6)
+    epochs = list(range(1, len(rates) + 1))
+    ax.plot(epochs, rates, marker="o" if len(rates) < 40 else None, ms=3)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
-def plot_bars(df, x: str, ys: list[str], title: str):
-    """Side-by-side bar charts of a few columns against the varied parameter."""
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(ys), figsize=(3.3 * len(ys), 3.0))
+def plot_bars(df, x: str, ys: list[str]):
+    """Horizontal bars of a few columns against the varied parameter, one panel each."""
+    labels = [str(v) for v in df[x]]
+    fig, axes = _figure(6.8, 0.28 * len(labels) + 1.0, 1, len(ys), sharey=True)
     for ax, y in zip(axes if len(ys) > 1 else [axes], ys):
-        ax.bar([str(v) for v in df[x]], df[y], color="#5b8bd0")
-        ax.set_xlabel(x)
-        ax.set_title(y, fontsize=9)
-        ax.tick_params(axis="x", labelsize=8, rotation=30)
-        ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(title, fontsize=10)
+        ax.barh(labels, df[y], color="#5b8bd0")
+        ax.set_title(y)
+        ax.grid(axis="x", alpha=0.3)
+        ax.tick_params(axis="x", rotation=30)
+    (axes[0] if len(ys) > 1 else axes).invert_yaxis()  # first run on top, as in the table
     fig.tight_layout()
     return fig
 
 
 def plot_crops(df, train_crop: int, resize: int):
     """Test accuracy against the test crop, with the training crop and the resize marked."""
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    fig, ax = _figure(6.4, 3.2)
     ax.plot(df["test crop"], df["test acc (%)"], marker="o", ms=3)
-    ax.axvline(train_crop, color="#c00", ls="--", lw=1, label=f"training crop {train_crop}")
-    ax.axvline(resize, color="#888", ls=":", lw=1, label=f"resize {resize} (larger crops: whole image, upscaled)")
+    ax.axvline(train_crop, color="#c00", ls="--", lw=1, label=f"training crop {train_crop} px")
+    ax.axvline(resize, color="#888", ls=":", lw=1,
+               label=f"resize {resize} px (larger crops: the whole image, upscaled)")
     ax.set_xlabel("test crop (px)")
     ax.set_ylabel("test accuracy (%)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     fig.tight_layout()
     return fig

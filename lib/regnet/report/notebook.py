@@ -1,10 +1,12 @@
 """What every notebook does first: resolve its parameters and say where its numbers come from.
 
 A notebook's `parameters` cell sets PROFILE and a few names to None ("the profile's
-choice"). papermill injects `-p NAME VALUE` and `-f FILE` values as globals after that cell.
-`resolve(globals())` then resolves, in order: defaults, params/<PROFILE>.yaml, PARAMS_FILE,
-and every UPPER_CASE global of the vocabulary that is not None. Any other UPPER_CASE global
-(a typo in `-p`) is an error, before any work.
+choice"; PROFILE None is course in Colab with a GPU, else quick). papermill injects `-p NAME
+VALUE` and `-f FILE` values as globals after that cell. `start(globals())` then resolves, in
+order: defaults, params/<PROFILE>.yaml, PARAMS_FILE, and every UPPER_CASE global of the
+vocabulary that is not None; it also starts the table and figure numbers at 1 and mounts
+Google Drive in Colab when DATA_DIR lies on it. Any other UPPER_CASE global (a typo in `-p`)
+is an error, before any work.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .. import params as _params
+from ..colab import default_profile, mount_drive_for
 from ..provenance import ROOT, asset, describe_device, git_state
 
 PROFILES = ("quick", "course", "tiny")
@@ -49,7 +52,7 @@ def check_names(namespace: Mapping[str, Any]) -> None:
 def resolve(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The run's parameters from a notebook's globals (see the module docstring)."""
     check_names(namespace)
-    profile = _params.check_value("PROFILE", namespace.get("PROFILE") or "quick")
+    profile = _params.check_value("PROFILE", namespace.get("PROFILE") or default_profile())
     files = [profile_file(profile)]
     if namespace.get("PARAMS_FILE"):
         path = Path(namespace["PARAMS_FILE"])
@@ -57,6 +60,21 @@ def resolve(namespace: Mapping[str, Any]) -> dict[str, Any]:
     overrides = {k: v for k, v in namespace.items()
                  if k in _params.PARAMS and v is not None}
     return _params.resolve(files, overrides={**overrides, "PROFILE": profile})
+
+
+def start(namespace: Mapping[str, Any]):
+    """A notebook's first step: resolve its parameters, number from 1, mount Drive if needed."""
+    from .captions import reset
+    values = resolve(namespace)
+    reset()
+    mount_drive_for(values["DATA_DIR"])
+    return values
+
+
+def md(text: str) -> None:
+    """Display generated prose as Markdown (not as program output)."""
+    from IPython.display import Markdown, display
+    display(Markdown(text))
 
 
 def git_commit() -> str:
@@ -104,34 +122,44 @@ TINY_NOTE = ("TINY IMAGENET - not the course data. The tiny profile runs the cou
              "are not the course result.")
 
 
-def header_html(title: str, values: Mapping[str, Any], **extra) -> str:
-    """The top of a report: title, the quick or tiny profile's note, the provenance."""
+def header_html(title: str, values: Mapping[str, Any]) -> str:
+    """The top of a report: its title and the quick or tiny profile's note."""
     import html
-    prov = provenance(values, **extra)
-    rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-                   f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
-                   for k, v in prov.items())
     warn = ""
     if values.get("PROFILE") == "quick":
-        warn = ("<div style='border:3px solid #c00;background:#fee;padding:8px;"
-                f"margin:8px 0;font-weight:bold'>{html.escape(DEMO_NOTE)}</div>")
+        warn = ("<div class='regnet-demo' style='border:3px solid #c00;background:#fee;"
+                f"padding:8px;margin:8px 0;font-weight:bold'>{html.escape(DEMO_NOTE)}</div>")
     elif values.get("PROFILE") == "tiny":
-        warn = ("<div style='border:3px solid #b60;background:#ffe;padding:8px;"
-                f"margin:8px 0;font-weight:bold'>{html.escape(TINY_NOTE)}</div>")
-    return f"<h1>{html.escape(title)}</h1>{warn}<table>{rows}</table>"
+        warn = ("<div class='regnet-demo' style='border:3px solid #b60;background:#ffe;"
+                f"padding:8px;margin:8px 0;font-weight:bold'>{html.escape(TINY_NOTE)}</div>")
+    return f"<div class='regnet-header'><h1>{html.escape(title)}</h1>{warn}</div>"
+
+
+def provenance_html(title: str, values: Mapping[str, Any], **extra) -> str:
+    """Where the report's numbers come from, as a captioned table."""
+    import html
+
+    from .captions import caption_html
+    rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+                   f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+                   for k, v in provenance(values, **extra).items())
+    return (f"<table class='regnet-provenance'><caption>"
+            f"{caption_html('Table', f'Provenance of {title}')}</caption>{rows}</table>")
 
 
 def show_header(title: str, values: Mapping[str, Any], **extra) -> None:
-    """Display the report header; each dataset loaded later adds its load summary to it."""
+    """Display the report header and its provenance table; each dataset loaded later adds
+    its load summary (sizes, unreadable images skipped) to the table."""
     from IPython.display import HTML, display
 
     from ..data import datasets
-    handle = display(HTML(header_html(title, values, **extra)), display_id=True)
+    display(HTML(header_html(title, values)))
+    handle = display(HTML(provenance_html(title, values, **extra)), display_id=True)
     loaded: list[str] = []
 
-    def add(ds) -> None:  # sizes and unreadable images skipped, in the provenance table
+    def add(ds) -> None:
         if ds.summary() not in loaded:
             loaded.append(ds.summary())
-            handle.update(HTML(header_html(title, values, **extra,
-                                           **{"data loaded": "; ".join(loaded)})))
+            handle.update(HTML(provenance_html(title, values, **extra,
+                                               **{"data loaded": "; ".join(loaded)})))
     datasets.LISTENERS[:] = [add]  # the latest header of this kernel

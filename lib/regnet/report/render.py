@@ -5,7 +5,10 @@
 Each report is executed into reports/<profile>/.work/ and moved next to its HTML and PDF only
 when all three are done, so a failure leaves every finished report as it was. The first
 failure stops the run with one line naming the notebook and the cell. Training runs live in
-runs/<profile>/ and are reused, so running again after a failure is cheap.
+runs/<profile>/ and are reused, so running again after a failure is cheap. While a notebook
+runs, the lines it sends to regnet.progress (which run of which study, its epoch) are printed
+here; the reports hold none of them. Last, every finished report of the profile is combined
+into reports/<profile>/report.html and report.pdf (combine.py).
 """
 from __future__ import annotations
 
@@ -15,15 +18,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import lock
+from .. import lock, progress
 from ..provenance import ROOT, asset
-from .notebook import NOTEBOOK_NAMES, PROFILES
+from .notebook import NOTEBOOK_NAMES, PROFILES, profile_file
 from ..errors import ParamError
-from ..params import check_value, parse_set
+from ..params import check_value, parse_set, resolve
 
 
 @dataclass(frozen=True)
@@ -46,26 +50,37 @@ REPORTS = [
     Report("05_design_space", "05_design_space.ipynb"),
 ]
 
-#: Print CSS: A4 pages, tables that shrink to fit instead of running off the edge.
+#: Print CSS: A4 pages; tables wrap their text at spaces instead of running off the edge;
+#: figures keep the size they were drawn at (figures.py draws them at print size).
 PRINT_CSS = """
 <style>
 @page { size: A4; margin: 12mm; }
-body { font-family: 'DejaVu Sans', Arial, sans-serif; }
+body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10pt; }
 /* long outputs may break across pages (nbconvert keeps them whole, which leaves blank pages) */
 .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child,
 .jp-OutputArea-output, .jp-RenderedHTMLCommon { break-inside: auto !important;
   page-break-inside: auto !important; max-width: 100% !important; overflow: visible !important; }
-.jp-OutputPrompt, .jp-InputPrompt { display: none !important; }
-table { border-collapse: collapse; font-size: 7.5pt; max-width: 100%; }
-th, td { padding: 1px 5px !important; white-space: nowrap !important; }
+.jp-OutputPrompt, .jp-InputPrompt, .jp-Collapser { display: none !important; }
+.jp-RenderedHTMLCommon, .jp-RenderedMarkdown { font-size: 10pt !important; }
+table { border-collapse: collapse; font-size: 8pt !important; max-width: 100%;
+  table-layout: auto !important; margin-left: 0 !important; }
+th, td { padding: 1px 4px !important; white-space: normal !important; word-break: normal !important;
+  overflow-wrap: normal !important; }
 tr { break-inside: avoid; }
-caption { font-weight: bold; text-align: left; padding: 4px 0; }
+table.regnet-keep { break-inside: avoid; }
+caption { caption-side: top; text-align: left !important; padding: 4px 0; font-size: 9pt;
+  color: #000 !important; }
+.regnet-num { font-weight: bold; }
+figure.regnet-figure { margin: 6px 0 10px 0; break-inside: avoid; }
+figure.regnet-figure figcaption { font-size: 9pt; margin-top: 2px; }
 img { max-width: 100% !important; height: auto !important; }
-pre { white-space: pre-wrap; word-break: break-all; font-size: 8pt; }
-h1, h2 { break-after: avoid; }
+pre { white-space: pre-wrap; font-size: 8pt; }
+h1, h2, h3 { break-after: avoid; }
 </style>
 """
 
+#: A4 less the 12 mm margins, in CSS px (96 per inch): the width a printed table must fit.
+PRINTABLE_PX = round((210 - 2 * 12) / 25.4 * 96)
 
 MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")
 
@@ -162,15 +177,99 @@ def to_pdf(html: Path, pdf: Path, browser: str) -> None:
         raise RuntimeError(f"Chromium could not print {html.name}: {tail[0]}")
 
 
+#: Measures every table in the page once it has loaded and leaves the answer in the DOM.
+_MEASURE = """<script>
+window.addEventListener('load', () => {
+  const limit = document.documentElement.clientWidth;
+  const wide = [];
+  document.querySelectorAll('table').forEach((t, i) => {
+    const right = t.getBoundingClientRect().right;
+    if (right > limit + 0.5) {
+      const caption = t.caption ? t.caption.textContent.trim() : '';
+      wide.push({table: i + 1, right: Math.round(right), caption: caption});
+    }
+  });
+  const out = document.createElement('pre');
+  out.id = 'regnet-widths';
+  out.textContent = JSON.stringify({limit: limit, wide: wide});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def wide_tables(html: Path, browser: str, width: int = PRINTABLE_PX) -> list[dict]:
+    """The tables of an HTML report that reach past the printable width of an A4 page, as
+    Chromium lays the page out at that width: [{table, right, caption}, ...]."""
+    import json
+    import re
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "measure.html"
+        page.write_text(html.read_text().replace("</body>", _MEASURE + "</body>", 1))
+        done = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update",
+             "--hide-scrollbars", f"--user-data-dir={tmp}/profile",
+             f"--window-size={width},1200", "--virtual-time-budget=20000",
+             "--allow-file-access-from-files", "--dump-dom", page.as_uri()],
+            capture_output=True, text=True, timeout=180)
+    found = re.search(r'<pre id="regnet-widths">(.*?)</pre>', done.stdout, re.S)
+    if not found:
+        raise RuntimeError(f"Chromium did not measure {html.name}")
+    result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&")
+                        .replace("&lt;", "<").replace("&gt;", ">"))
+    return result["wide"]
+
+
+@contextlib.contextmanager
+def watch_progress(path: Path, name: str):
+    """Print the lines the notebook appends to `path` (REGNET_PROGRESS) while it runs."""
+    path.write_text("")
+    stop = threading.Event()
+    tty = sys.stdout.isatty()
+
+    def follow():
+        with open(path) as f:
+            while True:
+                line = f.readline()
+                if line:
+                    text = f"    {name}: {line.rstrip()}"
+                    print(f"\r\033[K{text[:150]}" if tty else text, end="" if tty else "\n",
+                          flush=True)
+                elif stop.is_set():
+                    break
+                else:
+                    time.sleep(0.2)  # a file has no wake-up call; five looks a second
+    thread = threading.Thread(target=follow, daemon=True)
+    saved = os.environ.get(progress.ENV)
+    os.environ[progress.ENV] = str(path)  # the kernel inherits it
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        if tty:
+            print("\r\033[K", end="", flush=True)
+        if saved is None:
+            os.environ.pop(progress.ENV, None)
+        else:
+            os.environ[progress.ENV] = saved
+
+
 def run(profile: str = "quick", only: str | None = None, out_root: Path | None = None,
         pdf: bool = True, sets: list[str] = ()) -> list[Path]:
-    """Execute and render the chosen reports; return the paths written."""
+    """Execute and render the chosen reports, then the combined report; return the paths
+    written."""
+    from .combine import write_combined
     overrides = dict(parse_set(s) for s in sets)
     for key, value in overrides.items():
         if key not in NOTEBOOK_NAMES:
             check_value(key, value)  # a typo stops here, before any notebook runs
     if profile not in PROFILES:
         raise ParamError(f"--profile {profile!r} must be one of: {', '.join(PROFILES)}")
+    values = resolve([profile_file(profile)], overrides={
+        k: v for k, v in overrides.items() if k not in NOTEBOOK_NAMES})
+    overrides.setdefault("PROGRESS", False)  # bars and epoch lines belong on the terminal
     reports = select(only)
     root = out_root or ROOT / "reports"
     if root.exists() and not root.is_dir():
@@ -190,20 +289,36 @@ def _render(reports, profile, out_dir, pdf, overrides) -> list[Path]:
     written = []
     for i, report in enumerate(reports, 1):
         start = time.perf_counter()
-        print(f"[{i}/{len(reports)}] {report.name} ...", end="", flush=True)
-        with kernel_log(work / f"{report.name}.log"):
+        print(f"[{i}/{len(reports)}] {report.name} ...", flush=True)
+        with kernel_log(work / f"{report.name}.log"), \
+                watch_progress(work / f"{report.name}.progress", report.name):
             executed = execute(report, profile, work, overrides)
-        html = work / f"{report.name}.html"
-        to_html(executed, html)
-        files = [executed, html]
-        if browser:
-            to_pdf(html, work / f"{report.name}.pdf", browser)
-            files.append(work / f"{report.name}.pdf")
-        for f in files:  # only now replace the previous report
-            os.replace(f, out_dir / f.name)
-            written.append(out_dir / f.name)
-        kinds = "+".join(f.suffix.lstrip(".") for f in files[1:])
-        print(f" done in {time.perf_counter() - start:.1f} s "
-              f"({out_dir.relative_to(ROOT) if out_dir.is_relative_to(ROOT) else out_dir}/"
-              f"{report.name}.{{{kinds}}})", flush=True)
+        written += _render(executed, work, out_dir, browser)
+        print(f"[{i}/{len(reports)}] {report.name} done in {time.perf_counter() - start:.1f} s "
+              f"({_shown(out_dir)}/{report.name}.{{{'html+pdf' if browser else 'html'}}})",
+              flush=True)
+    start = time.perf_counter()
+    combined = write_combined(out_dir, values, work, browser)
+    for f in combined:
+        os.replace(f, out_dir / f.name)
+        written.append(out_dir / f.name)
+    print(f"combined report done in {time.perf_counter() - start:.1f} s "
+          f"({_shown(out_dir)}/report.{{{'html+pdf' if browser else 'html'}}})", flush=True)
     return written
+
+
+def _render(executed: Path, work: Path, out_dir: Path, browser: str | None) -> list[Path]:
+    """HTML (and PDF) of an executed notebook; only then replace the previous report."""
+    html = work / f"{executed.stem}.html"
+    to_html(executed, html)
+    files = [executed, html]
+    if browser:
+        to_pdf(html, work / f"{executed.stem}.pdf", browser)
+        files.append(work / f"{executed.stem}.pdf")
+    for f in files:
+        os.replace(f, out_dir / f.name)
+    return [out_dir / f.name for f in files]
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)

@@ -71,44 +71,68 @@ def format_operator_table(rows: list[Operator]) -> str:
                        "MACs", "acts"], body, align="llllrrrrrrr")
 
 
-def parameter_table(spec: NetSpec):
-    """The design as a Parameter / Value / Description table (the seeds' design table)."""
+def stage_outputs(rows: list[Operator]) -> dict[str, tuple]:
+    """The output shape (C, H, W) of the stem and of each stage, read from the operator table."""
+    out: dict[str, tuple] = {}
+    for r in rows:  # the last 3-D output of each stage is what the stage hands on
+        if len(r.out_shape) == 3 and r.stage != "head":
+            out[r.stage] = r.out_shape
+    return out
+
+
+def stage_structure(rows: list[Operator]) -> list[dict]:
+    """Each stage as the built model has it: blocks, width, the grouped conv's channels,
+    groups, group width and stride, and the output shape, all read from the operator table."""
+    out = []
+    outs = stage_outputs(rows)
+    for stage in dict.fromkeys(r.stage for r in rows if r.block):
+        mine = [r for r in rows if r.stage == stage]
+        grouped = [r for r in mine if r.role.endswith("grouped")]
+        first = grouped[0]
+        inner = first.out_shape[0]
+        out.append({"stage": stage, "blocks": len({r.block for r in mine}),
+                    "width": outs[stage][0], "inner": inner, "groups": first.groups,
+                    "group width": inner // first.groups,
+                    "bottleneck": outs[stage][0] / inner, "stride": first.stride,
+                    "kernel": first.kernel, "out": outs[stage]})
+    return out
+
+
+def _shape(shape: tuple) -> str:
+    return " x ".join(map(str, shape))
+
+
+def parameter_table(spec: NetSpec, rows: list[Operator]):
+    """The design as a Parameter / Value / Description table (the seeds' design table); the
+    sizes come from the built model's operator table."""
     import pandas as pd
-    k, r = spec.kernel, spec.input_size
-    sizes = stage_sizes(spec)
-    rows = [
-        ("Input", f"{spec.in_channels} x {r} x {r}", "channels x height x width"),
-        ("Stem", f"{k}x{k} conv, stride {spec.stem_stride}, {spec.in_channels} -> "
-         f"{spec.stem_width}, BN, ReLU", f"to {spec.stem_width} x {sizes[0]} x {sizes[0]}"),
+    k = spec.kernel
+    outs = stage_outputs(rows)
+    first = rows[0]
+    stages = [f"s{i}" for i in range(1, len(spec.stages) + 1)]
+    last = outs[stages[-1]]
+    table = [
+        ("Input", _shape(first.in_shape), "channels x height x width"),
+        ("Stem", f"{k}x{k} conv, stride {first.stride}, {first.in_shape[0]} -> "
+         f"{first.out_shape[0]}, BN, ReLU", f"to {_shape(outs['stem'])}"),
         ("Stages", str(len(spec.stages)), "the body: stages of X blocks"),
         ("Depth", str(spec.depths), "blocks per stage"),
         ("Channels", str(spec.widths), "output channels per stage"),
         ("Group width", str([s.group_width for s in spec.stages]),
          "channels per group of each 3x3 conv"),
         ("Groups", str([s.groups for s in spec.stages]), "groups of each stage's 3x3 conv"),
-        ("Bottleneck ratio", str([f"{s.bottleneck:g}" for s in spec.stages]),
+        ("Bottleneck ratio", str([float(f"{s.bottleneck:g}") for s in spec.stages]),
          "inner width = channels / ratio"),
         ("Strides", str([s.stride for s in spec.stages]),
-         "of each stage's first block (2 = downsampling block)"),
-        ("Stage outputs", " / ".join(f"{s.width}x{n}x{n}" for s, n in
-                                     zip(spec.stages, sizes[1:])), "after each stage"),
+         "of each stage's first block (2: a downsampling block)"),
+        ("Stage outputs", ", ".join(_shape(outs[s]) for s in stages), "after each stage"),
     ]
     if spec.se_ratio:
-        rows.append(("Squeeze-excitation", f"ratio {spec.se_ratio:g}", "Y blocks"))
-    n = sizes[-1]
-    rows.append(("Head", f"global average pool + linear {spec.widths[-1]} -> "
-                 f"{spec.num_classes}", f"{spec.widths[-1]} x {n} x {n} to {spec.num_classes}"))
-    return pd.DataFrame(rows, columns=["Parameter", "Value", "Description"])
-
-
-def stage_sizes(spec: NetSpec) -> list[int]:
-    """Spatial size after the stem and after each stage."""
-    size = (spec.input_size - 1) // spec.stem_stride + 1
-    sizes = [size]
-    for s in spec.stages:
-        size = (size - 1) // s.stride + 1
-        sizes.append(size)
-    return sizes
+        table.append(("Squeeze-excitation", f"ratio {spec.se_ratio:g}", "Y blocks"))
+    fc = rows[-1]
+    table.append(("Head", f"global average pool + linear {fc.in_shape[0]} -> "
+                  f"{fc.out_shape[0]}", f"{_shape(last)} to {fc.out_shape[0]} classes"))
+    return pd.DataFrame(table, columns=["Parameter", "Value", "Description"])
 
 
 def operator_frame(rows: list[Operator]):
@@ -116,7 +140,7 @@ def operator_frame(rows: list[Operator]):
     import pandas as pd
     t = totals(rows)
     df = pd.DataFrame([{
-        "operator": r.path, "type": r.type, "role": r.role,
+        "operator": r.path, "role": r.role,
         "in": "x".join(map(str, r.in_shape)), "out": "x".join(map(str, r.out_shape)),
         "k": r.kernel or "", "stride": r.stride or "", "groups": r.groups or "",
         "params": r.params, "MACs": r.macs, "acts": r.acts} for r in rows])
@@ -133,37 +157,51 @@ def summary_by_role(rows: list[Operator]):
     return df.groupby(["stage", "role"], sort=False, as_index=False).sum()
 
 
-#: Seed 000 counted the stem and the three convs of every block, each stage's convs
-#: multiplied by its depth with the first block's input width, no norms, projections or head.
-SEED_TOTALS = {
-    "seed 000 (convs only)": {"params": 1_707_272, "macs": 206_568_320},
-    "seed 001 (convs, norms, head)": {"params": 3_289_900, "macs": 235_000_000},
-}
+def number(v, decimals: int = 4) -> str:
+    """A float with thousands separators and at most `decimals` decimals, no trailing zeros."""
+    text = f"{v:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def seed_comparison(rows: list[Operator]):
-    """Our totals, by the scope each seed used, beside the seeds' hand-made ones."""
+KEEP_WHOLE = 30  # a table with at most this many rows is never split across pages
+
+
+def _is_text(column) -> bool:
+    """Whether a column holds words (left-aligned) rather than numbers, even as strings."""
     import pandas as pd
-    convs = [r for r in rows if r.type == "Conv2d" and r.role != "projection"]
-    ours = {
-        "seed 000 (convs only)": (sum(r.params for r in convs), sum(r.macs for r in convs)),
-        "seed 001 (convs, norms, head)": (totals(rows)["params"], totals(rows)["macs"]),
-    }
-    out = []
-    for scope, seed in SEED_TOTALS.items():
-        p, m = ours[scope]
-        out.append({"scope": scope, "seed params": seed["params"], "model params": p,
-                    "params difference": seed["params"] - p, "seed MACs": seed["macs"],
-                    "model MACs": m, "MACs difference": seed["macs"] - m})
-    return pd.DataFrame(out)
+    if pd.api.types.is_numeric_dtype(column):
+        return False
+    for v in column:
+        if isinstance(v, str) and v.strip():
+            try:
+                float(v.replace(",", ""))
+            except ValueError:
+                return True
+    return False
 
 
-def show(df, caption: str | None = None) -> None:
-    """Display a DataFrame in a notebook: no index, thousands separators, optional caption."""
+def show(df, caption: str | None = None, decimals: int = 4) -> None:
+    """Display a DataFrame in a notebook: no index, thousands separators, text columns left
+    and numbers right, a numbered caption."""
+    import pandas as pd
     from IPython.display import display
-    styler = df.style.hide(axis="index").format(thousands=",", precision=4)
+
+    from .captions import caption_html
+    floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+    text = [c for c in df.columns if _is_text(df[c])]
+    styler = df.style.hide(axis="index").format(thousands=",")
+    if floats:
+        styler = styler.format(lambda v: "" if pd.isna(v) else number(v, decimals),
+                               subset=floats)
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
+        styler = styler.set_table_styles([
+            {"selector": f"th.col{i}", "props": "text-align: left"}
+            for i, c in enumerate(df.columns) if c in text], overwrite=False)
+    if len(df) <= KEEP_WHOLE:
+        styler = styler.set_table_attributes('class="regnet-keep"')
     if caption:
-        styler = styler.set_caption(caption)
+        styler = styler.set_caption(caption_html("Table", caption))
     display(styler)
 
 
@@ -187,27 +225,152 @@ def width_rule_table(spec: NetSpec):
     return pd.DataFrame(rows)
 
 
-def hyperparameter_table(values) -> "object":
-    """The seeds' hyperparameter table: every training-relevant parameter and its value."""
+def hyperparameter_table(values, spec: NetSpec):
+    """The seeds' hyperparameter table with the values in use: the dataset's resolved
+    defaults (classes, channels, crop, resize) and the network's numbers from its spec."""
     import pandas as pd
-    keys = ["REGNETX", "DATASET", "DATA_BATCH_SIZE", "DATA_NUM_CLASSES", "DATA_NUM_CHANNELS",
-            "DATA_CROP", "DATA_RESIZE", "MODEL_TAIL_OUT_CHANNELS", "MODEL_BLOCKS",
-            "MODEL_CHANNELS", "MODEL_GROUP_WIDTH", "MODEL_BOTTLENECK", "MODEL_FILTER_SIZE",
-            "TRAINING_OPTIMIZER", "TRAINING_MOMENTUM", "TRAINING_NESTEROV",
-            "TRAINING_WEIGHT_DECAY", "TRAINING_LABEL_SMOOTHING", "TRAINING_LR_MAX",
-            "TRAINING_LR_INIT_SCALE", "TRAINING_LR_INIT_EPOCHS", "TRAINING_LR_FINAL_SCALE",
-            "TRAINING_LR_FINAL_EPOCHS", "PRECISION", "CHANNELS_LAST", "SEED", "FILE_SAVE"]
-    return pd.DataFrame([{"hyperparameter": k, "value": str(values.get(k))} for k in keys])
+
+    from ..data import settings
+    data = settings(values)
+    epochs = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
+    rows = [
+        ("REGNETX", spec.name, "network"),
+        ("DATASET", values["DATASET"], "images"),
+        ("DATA_NUM_CLASSES", data["DATA_NUM_CLASSES"] or spec.num_classes, "classes"),
+        ("DATA_NUM_CHANNELS", data["DATA_NUM_CHANNELS"], "input channels"),
+        ("DATA_CROP", data["DATA_CROP"], "training crop (px), random resized"),
+        ("DATA_RESIZE", data["DATA_RESIZE"], "test images resized to (px)"),
+        ("DATA_TEST_CROP", data["DATA_TEST_CROP"], "test center crop (px)"),
+        ("DATA_BATCH_SIZE", values["DATA_BATCH_SIZE"], "images per step"),
+        ("MODEL_TAIL_OUT_CHANNELS", spec.stem_width, "stem output channels"),
+        ("MODEL_BLOCKS", spec.depths, "blocks per stage"),
+        ("MODEL_CHANNELS", spec.widths, "channels per stage"),
+        ("MODEL_GROUP_WIDTH", [s.group_width for s in spec.stages],
+         "channels per group of the 3x3 convs"),
+        ("MODEL_GROUPS", [s.groups for s in spec.stages], "groups of the 3x3 convs"),
+        ("MODEL_BOTTLENECK", [float(f"{s.bottleneck:g}") for s in spec.stages],
+         "bottleneck ratio"),
+        ("MODEL_FILTER_SIZE", spec.kernel, "kernel of the stem and the grouped convs"),
+        ("epochs", epochs, "warm-up + cosine epochs"),
+    ]
+    rows += [(k, values[k], h) for k, h in [
+        ("TRAINING_OPTIMIZER", "optimizer"), ("TRAINING_MOMENTUM", "momentum"),
+        ("TRAINING_NESTEROV", "Nesterov momentum"), ("TRAINING_WEIGHT_DECAY", "weight decay"),
+        ("TRAINING_LABEL_SMOOTHING", "label smoothing"),
+        ("TRAINING_LR_MAX", "peak learning rate"),
+        ("TRAINING_LR_INIT_SCALE", "first warm-up rate / peak"),
+        ("TRAINING_LR_INIT_EPOCHS", "warm-up epochs"),
+        ("TRAINING_LR_FINAL_SCALE", "last rate / peak"),
+        ("TRAINING_LR_FINAL_EPOCHS", "cosine epochs"),
+        ("PRECISION", "arithmetic"), ("CHANNELS_LAST", "memory format channels_last"),
+        ("SEED", "random seed"), ("FILE_SAVE", "checkpoints written")]]
+    return pd.DataFrame([{"hyperparameter": k, "value": _value(v), "meaning": h}
+                         for k, v, h in rows])
+
+
+def _value(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(map(str, v)) + "]"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def fold(df, parts: int, key: str):
+    """A long two-or-three-column table as `parts` side-by-side blocks, each headed by the
+    range of `key` it holds (e.g. "crops 40-57"), so it fills the page across, not down."""
+    import pandas as pd
+    rows = -(-len(df) // parts)
+    blocks = []
+    for p in range(parts):
+        chunk = df.iloc[p * rows:(p + 1) * rows].reset_index(drop=True)
+        if chunk.empty:
+            break
+        head = f"{chunk[key].iloc[0]}-{chunk[key].iloc[-1]}"
+        chunk = chunk.reindex(range(rows)).astype(object).map(
+            lambda v: "" if pd.isna(v) else number(v, 2) if isinstance(v, float) else str(v))
+        chunk.columns = pd.MultiIndex.from_product([[head], chunk.columns])
+        blocks.append(chunk)
+    return pd.concat(blocks, axis=1)
 
 
 def rate_table(rates: list[float], columns: int = 4):
-    """Per-epoch learning rates folded into a few column pairs (epoch is 1-based)."""
+    """Per-epoch learning rates as (epoch, learning rate) pairs, epochs counted from 1, folded
+    into a few column pairs, each headed by the epochs it holds."""
     import pandas as pd
     rows = -(-len(rates) // columns)
     table = {}
     for c in range(columns):
-        chunk = list(enumerate(rates))[c * rows:(c + 1) * rows]
+        chunk = list(enumerate(rates, 1))[c * rows:(c + 1) * rows]
+        if not chunk:
+            break
+        head = f"epochs {chunk[0][0]}-{chunk[-1][0]}" if len(chunk) > 1 else f"epoch {chunk[0][0]}"
         chunk += [(None, None)] * (rows - len(chunk))
-        table[f"epoch {c + 1}"] = ["" if e is None else e + 1 for e, _ in chunk]
-        table[f"lr {c + 1}"] = ["" if r is None else f"{r:.6f}" for _, r in chunk]
+        table[(head, "epoch")] = ["" if e is None else str(e) for e, _ in chunk]
+        table[(head, "learning rate")] = ["" if r is None else f"{r:.6f}" for _, r in chunk]
     return pd.DataFrame(table)
+
+
+#: What a study's table shows of each run; the network columns only where the runs differ.
+STUDY_COLUMNS = ["params", "MACs", "epochs", "time/epoch (s)", "train loss", "test acc (%)",
+                 "best test acc (%)"]
+NETWORK_COLUMNS = {
+    "depths": lambda spec: "/".join(str(d) for d in spec.depths),
+    "widths": lambda spec: "/".join(str(w) for w in spec.widths),
+    "group width": lambda spec: "/".join(str(s.group_width) for s in spec.stages),
+    "groups": lambda spec: "/".join(str(s.groups) for s in spec.stages),
+    "bottleneck": lambda spec: "/".join(f"{s.bottleneck:g}" for s in spec.stages),
+}
+
+
+def study_table(df):
+    """One row per run of a study: its label, the network numbers that vary between runs,
+    and cost, time and accuracy (epochs only when they vary)."""
+    import pandas as pd
+    label = df.columns[0]
+    out = pd.DataFrame({label: df[label]})
+    for name, describe in NETWORK_COLUMNS.items():
+        column = [describe(spec) for spec in df["spec"]]
+        if len(set(column)) > 1 and not (name == "group width" and label == "MODEL_GROUP_WIDTH"):
+            out[name] = column
+    for name in STUDY_COLUMNS:
+        if name != "epochs" or df["epochs"].nunique() > 1:
+            out[name] = df[name]
+    return out
+
+
+def claims_frame(claims):
+    """The paper's claims checked on a sweep, narrow enough for a page: the spaces compared,
+    models in each, mean errors and the gap with its interval, and the verdict."""
+    import pandas as pd
+
+    def pair(a, b, fmt="{}"):
+        return f"{fmt.format(a)} / {fmt.format(b)}"
+    rows = []
+    for _, c in claims.iterrows():
+        tested = "mean" in c and pd.notna(c.get("mean"))
+        rows.append({
+            "claim": c["claim"], "space / baseline": pair(c["space"], c["baseline"]),
+            "models": pair(c["n"], c["n_baseline"]),
+            "mean error (%)": pair(c["mean"], c["mean_baseline"], "{:.1f}") if tested else "",
+            "gap, 90% interval": (f"{c['mean_gap']:+.1f} [{c['gap_low']:+.1f}, "
+                                  f"{c['gap_high']:+.1f}]") if tested else "",
+            "verdict": c["verdict"]})
+    return pd.DataFrame(rows)
+
+
+def sweep_models_table(results):
+    """Every sampled model: its stages (depths, widths, group widths, bottlenecks per stage),
+    cost in millions and error."""
+    import pandas as pd
+    cols = {"space": results["space"], "index": results["index"]}
+    for short, name in (("ds", "depths"), ("ws", "widths"), ("gs", "group widths"),
+                        ("bs", "bottlenecks")):
+        if short in results:
+            cols[name] = [str(v).replace(" ", "/") for v in results[short]]
+    cols["M MACs"] = (results["macs"] / 1e6).round(1)
+    cols["M params"] = (results["params"] / 1e6).round(2)
+    cols["error (%)"] = results["error"].round(2)
+    if "seconds" in results:
+        cols["seconds"] = results["seconds"].round(1)
+    return pd.DataFrame(cols)

@@ -142,7 +142,7 @@ def plot_edfs(df: pd.DataFrame, spaces: Sequence[str] | None = None, metric: str
     """Error EDF of each space on one axis, legend "name n=, min=, mean=" as in the paper."""
     import matplotlib.pyplot as plt
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = plt.subplots(figsize=(6.4, 4.4))
     for space in spaces or _ordered(df):
         e = np.sort(df.loc[df["space"] == space, metric].to_numpy(float))
         if e.size == 0:
@@ -156,9 +156,11 @@ def plot_edfs(df: pd.DataFrame, spaces: Sequence[str] | None = None, metric: str
     ax.set_ylabel("cumulative prob.")
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    # below the axes, so that no entry hides a curve
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     if title:
         ax.set_title(title)
+    ax.figure.tight_layout()
     return ax.figure
 
 
@@ -172,7 +174,7 @@ LOG_AXIS = ("width", "params", "w0", "wa")
 
 
 def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: str = ERROR,
-                spaces: Sequence[str] | None = None, ncols: int = 4):
+                spaces: Sequence[str] | None = None, ncols: int = 3):
     """Error against each parameter, one panel per parameter, one colour per space."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter, ScalarFormatter
@@ -180,7 +182,9 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
         extra = [c for c in REGNET if c in df and df[c].notna().any()]
         columns = [c for c in COMMON if c in df] + extra
     nrows = max(1, -(-len(columns) // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.8 * nrows), squeeze=False)
+    # drawn at print size (6.6 in wide): its 8 pt labels stay 8 pt on paper
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.2 * ncols, 1.9 * nrows + 0.5),
+                             squeeze=False)
     for ax, column in zip(axes.flat, columns):
         for space in spaces or _ordered(df):
             part = df[(df["space"] == space) & df[column].notna()]
@@ -192,11 +196,13 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(ScalarFormatter())
             ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap
-        ax.set_xlabel(f"{column} (M)" if column in MILLIONS else column)
-        ax.set_ylabel(f"{metric} (%)")
+        ax.set_xlabel(f"{column} (M)" if column in MILLIONS else column, fontsize=8)
+        ax.set_ylabel(f"{metric} (%)", fontsize=8)
+        ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(columns):]:
         ax.set_visible(False)
-    axes.flat[0].legend(fontsize=7)
-    fig.tight_layout()
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), fontsize=8, loc="lower center",
+               ncol=3, bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.5 / (1.9 * nrows + 0.5), 1, 1))
     return fig

@@ -5,11 +5,15 @@ for every run and `runs` (label: parameters). A `profiles: {quick: {...}}` secti
 any of those keys for one profile (the quick profile trains fewer epochs, say). Parameters
 stack as: defaults < profile < notebook overrides < base < run.
 
-Every run trains once into runs/<profile>/<experiment>/<label>/ and is reused afterwards
-(`train_or_reuse`), so re-running a report after a failure costs only what is missing.
+Every run trains once into runs/<profile>/<network>-<run key>/ (`train_dir`: the key is a digest
+of `params.identity`) and is reused afterwards by every report that needs the same run
+(`train_or_reuse`), so 02_train, the variants, the epochs and the bottleneck study share their
+course 200MF run, and re-running a report after a failure costs only what is missing.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import statistics
@@ -19,6 +23,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from .. import files, progress
 from .. import params as _params
 from ..provenance import ROOT, asset
 from ..errors import ParamError
@@ -52,7 +57,7 @@ def load(name: str, profile: str = "quick") -> Experiment:
     """Read params/experiments/<name>.yaml for a profile; errors name the file and key."""
     path = EXPERIMENTS_DIR / f"{name}.yaml"
     if not path.is_file():
-        raise ParamError(f"EXPERIMENT={name!r} has no file {_short(path)}; valid: "
+        raise ParamError(f"EXPERIMENT={name!r} has no file {short(path)}; valid: "
                          f"{', '.join(names())}")
     data = yaml.safe_load(path.read_text()) or {}
     data.update((data.pop("profiles", None) or {}).get(profile, {}))
@@ -94,9 +99,25 @@ def run_dir(values: Mapping[str, Any], *parts: str) -> Path:
     return runs_root().joinpath(values.get("PROFILE", "quick"), *map(slug, parts))
 
 
+def run_key(values: Mapping[str, Any]) -> str:
+    """A short digest of the values that change a result (`params.identity`)."""
+    ident = _params.identity(_params.check_all(values))
+    return hashlib.sha1(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
 def train_dir(values: Mapping[str, Any]) -> Path:
-    """The run folder of 02_train for the profile's network (reused by the crop study)."""
-    return run_dir(values, "train", values["REGNETX"])
+    """runs/<profile>/<network>-<run key>: one folder per distinct run, shared by every
+    report that needs that run (02_train, the studies, the crop study)."""
+    return run_dir(values, f"{values['REGNETX']}-{run_key(values)}")
+
+
+def network(values: Mapping[str, Any]):
+    """The network exactly as a run of `values` trains it: the data's crop, classes, channels."""
+    from ..arch import space
+    from ..data import settings
+    s = settings(values)
+    return space.named(values["REGNETX"], values.model, input_size=s["DATA_CROP"],
+                       num_classes=s["DATA_NUM_CLASSES"], in_channels=s["DATA_NUM_CHANNELS"])
 
 
 class Datasets:
@@ -117,20 +138,23 @@ class Datasets:
         return self._cache[key]
 
 
-def train_or_reuse(values: Mapping[str, Any], out: Path, datasets: Datasets | None = None,
-                   log=print) -> dict[str, Any]:
-    """Train into `out`, or reuse it when it holds a finished run of these parameters."""
+def train_or_reuse(values: Mapping[str, Any], out: Path | None = None,
+                   datasets: Datasets | None = None, log=progress.log) -> dict[str, Any]:
+    """Train into `out` (default `train_dir(values)`), or reuse it when it holds a finished
+    run of these parameters; the summary says which (`"trained"`)."""
     from .. import lock
     from ..engine.loop import train
     from ..engine.runfolder import is_finished, prepare_rerun
-    if is_finished(out, values):
-        log(f"reusing the finished run in {_short(out)}")
-    else:
-        log(f"training {values['REGNETX']} into {_short(out)}")
+    out = Path(out) if out is not None else train_dir(values)
+    trained = not is_finished(out, values)
+    if trained:
+        log(f"training {values['REGNETX']} into {short(out)}")
         ds = (datasets or Datasets()).get(values)
         with lock.hold(out, "run folder"):  # one owner from the decision to the last epoch
             train(prepare_rerun(out, values, log=log), out, dataset=ds)
-    return run_summary(values, out)
+    else:
+        log(f"reusing the finished run in {short(out)}")
+    return {**run_summary(values, out), "trained": trained}
 
 
 def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
@@ -140,12 +164,17 @@ def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
     from ..engine.runfolder import read_metrics, read_record
     history = read_metrics(out)
     if not history:
-        raise ParamError(f"{_short(out)} holds no metrics; delete it and run again")
-    network = read_record(out)["network"]
-    s = summarize(history, spec_from_dict(network), sum(r["epoch_seconds"] for r in history),
-                  out)
+        raise ParamError(f"{short(out)} holds no metrics; delete it and run again")
+    record = read_record(out)  # checked: a damaged params.yaml is one line naming it
+    spec = spec_from_dict(record["network"])
+    s = summarize(history, spec, sum(r["epoch_seconds"] for r in history), out)
     steady = [r["epoch_seconds"] for r in history[1:]] or [history[0]["epoch_seconds"]]
+    loads = [r["load_avg"] for r in history if r.get("load_avg") is not None]
+    prov = record.get("provenance") or {}
     return {
+        "spec": spec, "device": prov.get("device", "unknown device"),
+        "cpus": prov.get("cpus"), "load_avg": (min(loads), max(loads)) if loads else None,
+        "date": prov.get("date"),
         "params": s["params"], "MACs": s["macs"], "epochs": s["epochs"],
         "batch": values["DATA_BATCH_SIZE"], "time/epoch (s)": statistics.median(steady),
         "images/s": s["images_per_second"], "train loss": s["train_loss"],
@@ -154,43 +183,71 @@ def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
     }
 
 
-def _short(path: Path) -> str:
+def short(path: Path) -> str:
+    """A run folder as people read it: relative to the repository when inside it."""
     path = Path(path)
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def run_experiment(values: Mapping[str, Any], exp: Experiment, log=print):
+def run_experiment(values: Mapping[str, Any], exp: Experiment, log=progress.log):
     """Train (or reuse) every run of `exp`; one row per run, in file order."""
     import pandas as pd
     datasets = Datasets()
     rows = []
-    for label in exp.runs:
+    for i, label in enumerate(exp.runs, 1):
         v = run_values(values, exp, label)
-        row = train_or_reuse(v, run_dir(values, exp.name, label), datasets, log)
+        with progress.task(f"run {i}/{len(exp.runs)} ({label})"):
+            row = train_or_reuse(v, train_dir(v), datasets, log)
         rows.append({exp.vary or "run": label, **row})
     return pd.DataFrame(rows)
 
 
-def crop_study(values: Mapping[str, Any], exp: Experiment, log=print):
-    """Accuracy of the 02_train network at every test crop of the experiment's range."""
-    import pandas as pd
+CROPS = "test_crops.json"
 
+
+def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log):
+    """Accuracy of the 02_train network at every test crop of the experiment's range.
+
+    Each crop's result is kept in the run folder (test_crops.json), like the run itself, so
+    a second report or a wider range evaluates only the crops it has not seen.
+    """
+    import pandas as pd
+    out = train_dir(values)
+    datasets = Datasets()
+    summary = train_or_reuse(values, out, datasets, log)
+    cache_path = out / CROPS
+    cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
+    if cache.get("run") != _crop_cache_key(summary):
+        cache = {"run": _crop_cache_key(summary), "crops": {}}
+    first, last = exp.crops
+    todo = [c for c in range(first, last + 1) if str(c) not in cache["crops"]]
+    if todo:
+        log(f"evaluating {len(todo)} test crops of {short(out)}")
+        cache["crops"].update(_evaluate_crops(values, out, datasets.get(values), todo))
+        files.write_json(cache_path, cache, indent=1)
+    rows = [{"test crop": c, "test acc (%)": cache["crops"][str(c)]["test_acc"],
+             "test top-5 (%)": cache["crops"][str(c)]["test_top5"]}
+            for c in range(first, last + 1)]
+    return pd.DataFrame(rows), summary
+
+
+def _crop_cache_key(summary: Mapping[str, Any]) -> str:
+    """What the cached crops were measured on: the finished run's epochs and best accuracy."""
+    return f"{summary['epochs']} epochs, best {summary['best test acc (%)']!r}"
+
+
+def _evaluate_crops(values, out: Path, ds, crops) -> dict[str, dict]:
+    """Test loss, top-1 and top-5 of best.pt at each crop."""
     from ..data import Batches
     from ..engine.checkpoint import load_model
     from ..engine.distributed import Processes, pick_device
     from ..engine.loop import evaluate
-    out = train_dir(values)
-    datasets = Datasets()
-    summary = train_or_reuse(values, out, datasets, log)
-    ds = datasets.get(values)
     alone = Processes(0, 1, pick_device(values["DEVICE"]))
     model = load_model(out / "best.pt", device=str(alone.device))
-    rows = []
-    first, last = exp.crops
-    for crop in range(first, last + 1):
+    results = {}
+    for crop in crops:
         batches = Batches(ds, "test", values["DATA_BATCH_SIZE"], device=alone.device,
                           test_crop=crop)
-        metrics = evaluate(model, batches, values["PRECISION"], alone)
-        rows.append({"test crop": crop, "test acc (%)": metrics["test_acc"],
-                     "test top-5 (%)": metrics["test_top5"]})
-    return pd.DataFrame(rows), summary
+        progress.note(f"test crop {crop} px")
+        results[str(crop)] = evaluate(model, batches, values["PRECISION"], alone)
+    return results

@@ -1,0 +1,189 @@
+"""The seed reports' hand-made totals, explained by building the network each one describes.
+
+Seed 000 describes course 200MF with group width 8 (groups 3, 7, 19, 46) and counted by hand
+the stem conv and the three convs of every block, each stage's convs sized as the stage's first
+block and multiplied by its depth, without norms, projections or head. Seed 001 describes
+8 groups in every 3x3 conv (its "C=8", group widths 3, 7, 19, 46) and listed every operator,
+but three norms in a downsampling block that has four. Each seed's counting rule is a function
+of the built network's operator table: its sums are the seed's typed totals, and the operators
+where it differs from the table explain the gap. The only typed numbers are the seeds' totals.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..arch.complexity import Operator, operator_table, totals
+
+BLOCK_CONVS = ("1x1 in", "grouped", "1x1 out")  # the roles of a block's three convs
+
+
+def _is_block_conv(r: Operator) -> bool:
+    return r.type == "Conv2d" and r.role.split(" ")[-1] in ("in", "grouped", "out") \
+        and r.block != ""
+
+
+def first_block_times_depth(rows: list[Operator]) -> list[dict]:
+    """Seed 000's rule: stem conv, then each stage's first-block convs times the stage depth."""
+    out = [_counted(r) for r in rows if r.role == "stem conv"]
+    for stage in dict.fromkeys(r.stage for r in rows if r.block):
+        depth = len({r.block for r in rows if r.stage == stage and r.block})
+        out += [_counted(r, depth) for r in rows
+                if r.stage == stage and r.block == "b1" and _is_block_conv(r)]
+    return out
+
+
+def one_norm_short_per_projection(rows: list[Operator]) -> list[dict]:
+    """Seed 001's rule: every operator, but a block with a projection lists three norms, not
+    four (the two norms of its output width are one row; shown as the 1x1 out norm)."""
+    projected = {(r.stage, r.block) for r in rows if r.role == "projection"}
+    return [_counted(r) for r in rows
+            if not ((r.stage, r.block) in projected and r.role == "1x1 out norm")
+            and r.type != "AdaptiveAvgPool2d"]
+
+
+def _counted(r: Operator, times: int = 1) -> dict:
+    return {"stage": r.stage, "block": r.block, "operator": r.role,
+            "params": r.params * times, "macs": r.macs * times}
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A seed report's network (as parameters), its typed totals and its counting rule."""
+    name: str
+    parameters: dict
+    network: str          # the network in words, as the seed describes it
+    rule: str             # how the seed counted, in words
+    params: int           # the seed's typed totals
+    macs: int
+    macs_typed: str
+    count: Callable[[list[Operator]], list[dict]]
+    per_block: bool       # whether the rule counts block by block (else stage by stage)
+
+
+SEEDS = [
+    Seed("seed 000", {"REGNETX": "200mf"},
+         "course 200MF with group width 8 in every 3x3 conv",
+         "the stem conv and the three convs of each block, each stage's convs sized as its "
+         "first block (input width and input size) and multiplied by the stage's depth, "
+         "without norms, projections or head", 1_707_272, 206_568_320, "206,568,320",
+         first_block_times_depth, per_block=False),
+    Seed("seed 001", {"REGNETX": "custom", "MODEL_GROUPS": 8},
+         "course 200MF's stages with 8 groups in every 3x3 conv",
+         "every conv, norm and the head, but three norms in each downsampling block, which "
+         "has four", 3_289_900, 235_000_000, "0.235 G", one_norm_short_per_projection,
+         per_block=True),
+]
+
+
+def seed_network(seed: Seed):
+    """The network a seed describes, built at the course input (3x56x56, 100 classes)."""
+    from ..arch import space
+    from ..arch.model import build
+    from ..params import resolve
+    values = resolve(overrides=seed.parameters)
+    spec = space.named(values["REGNETX"], values.model)
+    return spec, operator_table(build(spec))
+
+
+def explain(seed: Seed, rows: list[Operator]):
+    """Operator by operator (summed per stage and role), where the seed's rule and the built
+    network differ, with the totals of both at the bottom."""
+    import pandas as pd
+    built = _by_key([_counted(r) for r in rows if r.type != "AdaptiveAvgPool2d"],
+                    seed.per_block)
+    counted = _by_key(seed.count(rows), seed.per_block)
+    out = []
+    for key in built.keys() | counted.keys():
+        b, c = built.get(key, (0, 0)), counted.get(key, (0, 0))
+        if b != c:
+            out.append({"stage": key[0], "block": key[1] or "all", "operator": key[2],
+                        "built params": b[0],
+                        "seed's count": c[0], "params difference": c[0] - b[0],
+                        "built MACs": b[1], "seed's MACs": c[1], "MACs difference": c[1] - b[1]})
+    order = {(k[0], k[1] or "all", k[2]): i for i, k in enumerate(built)}
+    out.sort(key=lambda r: order.get((r["stage"], r["block"], r["operator"]), len(order)))
+    t, c = totals(rows), count_totals(seed, rows)
+    out.append({"stage": "total", "block": "", "operator": "", "built params": t["params"],
+                "seed's count": c["params"], "params difference": c["params"] - t["params"],
+                "built MACs": t["macs"], "seed's MACs": c["macs"],
+                "MACs difference": c["macs"] - t["macs"]})
+    return pd.DataFrame(out)
+
+
+def count_totals(seed: Seed, rows: list[Operator]) -> dict[str, int]:
+    """The seed's rule applied to the built network: its params and MACs."""
+    counted = seed.count(rows)
+    return {"params": sum(r["params"] for r in counted), "macs": sum(r["macs"] for r in counted)}
+
+
+def _by_key(counted: list[dict], per_block: bool) -> dict[tuple, tuple[int, int]]:
+    """Params and MACs summed per (stage, block, operator), or per (stage, operator)."""
+    out: dict[tuple, tuple[int, int]] = {}
+    for r in counted:
+        key = (r["stage"], r["block"] if per_block else "", r["operator"])
+        p, m = out.get(key, (0, 0))
+        out[key] = (p + r["params"], m + r["macs"])
+    return out
+
+
+def totals_frame(rows_by_seed: dict[str, list[Operator]]):
+    """Per seed: its typed totals, its rule applied to its built network, the built totals."""
+    import pandas as pd
+    out = []
+    for seed in SEEDS:
+        rows = rows_by_seed[seed.name]
+        t, c = totals(rows), count_totals(seed, rows)
+        out.append({"seed": seed.name, "network": seed.network,
+                    "typed params": seed.params, "rule's params": c["params"],
+                    "built params": t["params"], "typed MACs": seed.macs_typed,
+                    "rule's MACs": c["macs"], "built MACs": t["macs"]})
+    return pd.DataFrame(out)
+
+
+def _groups(spec) -> str:
+    return ", ".join(str(s.groups) for s in spec.stages)
+
+
+def _widths(spec) -> str:
+    return ", ".join(str(s.group_width) for s in spec.stages)
+
+
+def paragraph(seed: Seed, spec, rows: list[Operator]) -> str:
+    """What the seed built and counted, and where its totals come from, in numbers."""
+    t, c = totals(rows), count_totals(seed, rows)
+    diff = explain(seed, rows).iloc[:-1]
+    params_ok, macs_ok = c["params"] == seed.params, c["macs"] == seed.macs
+    text = (f"**{seed.name.capitalize()}** describes {seed.network} (groups {_groups(spec)}, "
+            f"group widths {_widths(spec)}); built, that network has {t['params']:,} params "
+            f"and {t['macs']:,} MACs. The seed counted {seed.rule}. That rule applied to the "
+            f"built network's operator table gives {c['params']:,} params")
+    text += (", the seed's typed total exactly" if params_ok else
+             f" (the seed typed {seed.params:,})")
+    text += f", and {c['macs']:,} MACs"
+    if macs_ok:
+        text += ", again exactly the seed's total."
+    else:
+        gap = (seed.macs - t["macs"]) / t["macs"] * 100
+        text += (f"; the seed's typed MAC total, {seed.macs_typed}, is {gap:+.1f}% from the "
+                 "built network's.")
+    missing = diff[diff["seed's count"] == 0]
+    off = diff[(diff["seed's count"] != 0)]
+    if len(missing):
+        text += (f" Left out: {_list(missing)} ({-missing['params difference'].sum():,} "
+                 "params).")
+    if len(off):
+        stages = sorted(set(off["stage"]))
+        text += (f" Counted differently: {_list(off)} (stages {', '.join(stages)}: "
+                 f"{off['params difference'].sum():+,} params, "
+                 f"{off['MACs difference'].sum():+,} MACs).")
+    return text
+
+
+def _list(df) -> str:
+    """Operator kinds, each with the stages (or blocks) it occurs in."""
+    kinds: dict[str, list[str]] = {}
+    for stage, block, op in zip(df["stage"], df["block"], df["operator"]):
+        kinds.setdefault(op, []).append(stage if block == "all" else f"{stage}.{block}")
+    parts = [f"{op} ({', '.join(stages)})" for op, stages in kinds.items()]
+    return "; ".join(parts)

@@ -1,0 +1,85 @@
+"""The seed reports reproduced: the networks they describe, their totals, and extra E."""
+import pytest
+
+from regnet.arch import complexity, space
+from regnet.params import ParamError, resolve
+from regnet.report import seeds
+from regnet.study import experiments
+
+
+def _seed(name):
+    return next(s for s in seeds.SEEDS if s.name == name)
+
+
+def test_seed_001_built_8_groups_per_3x3_conv_and_typed_that_network_1152_params_short():
+    seed = _seed("seed 001")
+    spec, rows = seeds.seed_network(seed)
+    assert [s.groups for s in spec.stages] == [8, 8, 8, 8]
+    assert [s.group_width for s in spec.stages] == [3, 7, 19, 46]
+    assert complexity.totals(rows)["params"] == 3_291_052
+    assert complexity.totals(rows)["macs"] == 230_851_204  # incl. the fc bias
+    # its rule (three norms in each downsampling block, which has four) gives its total
+    assert seeds.count_totals(seed, rows)["params"] == 3_289_900 == seed.params
+    diff = seeds.explain(seed, rows)
+    left_out = diff.iloc[:-1]
+    assert list(left_out["stage"]) == ["s2", "s3", "s4"]
+    assert list(left_out["params difference"]) == [-112, -304, -736]
+    assert diff.iloc[-1]["params difference"] == -1_152
+
+
+def test_seed_000_counted_convs_only_each_stage_as_its_first_block():
+    seed = _seed("seed 000")
+    spec, rows = seeds.seed_network(seed)
+    assert [s.group_width for s in spec.stages] == [8, 8, 8, 8]
+    assert [s.groups for s in spec.stages] == [3, 7, 19, 46]
+    assert complexity.totals(rows)["params"] == 2_351_452
+    assert seeds.count_totals(seed, rows) == {"params": 1_707_272, "macs": 206_568_320}
+    diff = seeds.explain(seed, rows).iloc[:-1]
+    # counted differently only where a stage has more than one block: s3 and s4's first conv
+    counted = diff[diff["seed's count"] != 0]
+    assert list(zip(counted["stage"], counted["operator"])) == [("s3", "1x1 in"),
+                                                                 ("s4", "1x1 in")]
+    left_out = set(diff.loc[diff["seed's count"] == 0, "operator"])
+    assert {"projection", "projection norm", "classifier", "stem norm"} <= left_out
+
+
+def test_seed_paragraphs_state_only_generated_numbers_and_the_seeds_totals():
+    for seed in seeds.SEEDS:
+        spec, rows = seeds.seed_network(seed)
+        text = seeds.paragraph(seed, spec, rows)
+        assert f"{complexity.totals(rows)['params']:,}" in text
+        assert "the seed's typed total exactly" in text
+    assert "mixes up" not in " ".join(seeds.paragraph(s, *seeds.seed_network(s))
+                                      for s in seeds.SEEDS)
+
+
+def test_model_groups_sets_the_groups_of_every_3x3_conv_of_the_custom_network():
+    values = resolve(overrides={"REGNETX": "custom", "MODEL_GROUPS": 4,
+                                "MODEL_BOTTLENECK": 2})
+    spec = space.named("custom", values.model)
+    assert [s.groups for s in spec.stages] == [4, 4, 4, 4]
+    assert [s.inner_width for s in spec.stages] == [12, 28, 76, 184]
+    with pytest.raises(ParamError, match="MODEL_GROUPS=5 does not divide stage 1's inner "
+                                         "width 24"):
+        space.named("custom", resolve(overrides={"MODEL_GROUPS": 5}).model)
+    # 0 (the default) keeps MODEL_GROUP_WIDTH
+    assert space.named("custom", resolve().model).stages[0].group_width == 8
+
+
+def _bottleneck_params(profile):
+    values = resolve(overrides={"PROFILE": profile})
+    exp = experiments.load("bottleneck", profile)
+    out = {}
+    for label in exp.runs:
+        v = experiments.run_values(values, exp, label)
+        out[label] = complexity.closed_form(space.named(v["REGNETX"], v.model))["params"]
+    return out
+
+
+def test_extra_e_runs_seed_001_as_it_ran_and_the_papers_reading_beside_it():
+    params = _bottleneck_params("course")
+    seed = [p for label, p in params.items() if label.startswith("seed 001")]
+    paper = [p for label, p in params.items() if label.startswith("paper")]
+    assert seed == [3_291_052, 1_701_060, 906_064, 508_566]
+    assert paper == [2_351_452, 1_172_508, 627_100, 365_412]
+    assert _bottleneck_params("quick") == params  # the same networks in every profile

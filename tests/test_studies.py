@@ -1,0 +1,196 @@
+"""What the reports say about the runs: settings from the run's parameters, resolved values,
+one network per profile, runs trained once and shared, crop results cached."""
+import json
+
+import pytest
+import yaml
+
+from regnet import progress
+from regnet.arch import complexity, space
+from regnet.params import resolve
+from regnet.provenance import ROOT
+from regnet.report import figures, prose, tables
+from regnet.study import experiments
+
+TINY = dict(DATASET="synthetic", DATA_NUM_CLASSES=4, DATA_SYNTHETIC_TRAIN=48,
+            DATA_SYNTHETIC_TEST=32, DATA_SYNTHETIC_SIZE=16, DATA_CROP=14, DATA_RESIZE=16,
+            DATA_BATCH_SIZE=16, TRAINING_LR_INIT_EPOCHS=1, TRAINING_LR_FINAL_EPOCHS=1,
+            PROGRESS=False, DEVICE="cpu", FILE_SAVE=True)
+
+
+def profile(name, **overrides):
+    return resolve([ROOT / "params" / f"{name}.yaml"], overrides={"PROFILE": name, **overrides})
+
+
+def study_sentence(name, profile_name):
+    values = profile(profile_name)
+    exp = experiments.load(name, profile_name)
+    runs = [experiments.run_values(values, exp, label) for label in exp.runs]
+    return prose.study_settings(runs, [experiments.network(v) for v in runs])
+
+
+def test_a_study_states_the_epochs_and_sizes_its_runs_use():
+    quick = study_sentence("epochs", "quick")
+    assert "for 2, 3 and 5 epochs" in quick and "60 epochs" not in quick
+    assert "random 14 px crops of 16 px images" in quick
+    course = study_sentence("epochs", "course")
+    assert "for 60, 100 and 150 epochs" in course and "56 px crops of 64 px" in course
+    for name in experiments.names():  # no setting is typed into a description
+        text = experiments.load(name, "quick").description
+        assert "60, 100 and 150" not in text and "40 to 91" not in text
+
+
+def test_the_crop_study_states_the_crops_it_evaluates():
+    for name, first, last, resize in (("quick", 10, 26, 16), ("course", 40, 91, 64)):
+        values = profile(name)
+        exp = experiments.load("test_crops", name)
+        text = prose.crop_settings(values, experiments.network(values), exp.crops)
+        assert f"from {first} to {last} px" in text and f"resized to {resize} px" in text
+
+
+@pytest.mark.parametrize("name", ["quick", "course"])
+def test_the_hyperparameter_table_shows_resolved_values_never_none(name):
+    values = profile(name)
+    df = tables.hyperparameter_table(values, experiments.network(values))
+    shown = dict(zip(df["hyperparameter"], df["value"]))
+    assert "None" not in shown.values()
+    expected = {"quick": ("10", "3", "14", "16"), "course": ("100", "3", "56", "64")}[name]
+    assert (shown["DATA_NUM_CLASSES"], shown["DATA_NUM_CHANNELS"], shown["DATA_CROP"],
+            shown["DATA_RESIZE"]) == expected
+    # a named network shows its own numbers, not the custom network's parameters
+    big = profile(name, REGNETX="800mf")
+    shown = dict(zip(*tables.hyperparameter_table(big, experiments.network(big))
+                     [["hyperparameter", "value"]].T.values))
+    assert shown["MODEL_CHANNELS"] == "[64, 128, 288, 672]"
+
+
+def test_the_rate_table_pairs_each_epoch_from_1_with_its_rate():
+    values = profile("course")
+    from regnet.engine.schedule import warmup_cosine
+    df = tables.rate_table(warmup_cosine(values.schedule))
+    assert list(df.columns[:2]) == [("epochs 1-15", "epoch"), ("epochs 1-15", "learning rate")]
+    assert df.iloc[0, :2].tolist() == ["1", "0.050000"]
+    assert df.columns[-1] == ("epochs 46-60", "learning rate")
+    assert df.iloc[-1, -2:].tolist() == ["60", "0.001000"]
+
+
+def test_one_network_is_one_network_in_a_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGNET_RUNS", str(tmp_path))
+    values = resolve(overrides={**TINY, "REGNETX": "200mf"})
+    shown = experiments.network(values)  # what 01_design and 03_implementation show
+    summary = experiments.train_or_reuse(values, log=lambda line: None)
+    record = yaml.safe_load((experiments.train_dir(values) / "params.yaml").read_text())
+    assert space.spec_from_dict(record["network"]) == shown
+    assert summary["params"] == complexity.closed_form(shown)["params"]
+    assert (shown.input_size, shown.num_classes) == (14, 4)
+
+
+def test_a_run_is_trained_once_per_profile_and_shared_by_every_report(tmp_path, monkeypatch):
+    values = profile("quick")
+    home = experiments.train_dir(values)  # 02_train
+    shared = {
+        "epochs": "3", "variants": "200mf", "bottleneck": "paper: group width 8, b 1"}
+    for name, label in shared.items():
+        run = experiments.run_values(values, experiments.load(name, "quick"), label)
+        assert experiments.train_dir(run) == home, name
+    assert experiments.train_dir(values.replace(DEVICE="cpu", PROGRESS=True)) == home
+    assert experiments.train_dir(values.replace(SEED=1)) != home
+    # trained once, then reused
+    monkeypatch.setenv("REGNET_RUNS", str(tmp_path))
+    tiny = resolve(overrides=TINY)
+    assert experiments.train_or_reuse(tiny, log=lambda line: None)["trained"] is True
+    assert experiments.train_or_reuse(tiny, log=lambda line: None)["trained"] is False
+    assert len(list(tmp_path.rglob("metrics.jsonl"))) == 1
+
+
+def test_test_crop_results_are_cached_like_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGNET_RUNS", str(tmp_path))
+    values = resolve(overrides=TINY)
+    seen = []
+    real = experiments._evaluate_crops
+
+    def counting(values, out, ds, crops):
+        seen.append(list(crops))
+        return real(values, out, ds, crops)
+    monkeypatch.setattr(experiments, "_evaluate_crops", counting)
+    exp = experiments.Experiment("test_crops", "t", "", kind="test_crops", crops=(10, 12))
+    first, _ = experiments.crop_study(values, exp, log=lambda line: None)
+    again, _ = experiments.crop_study(values, exp, log=lambda line: None)
+    wider = experiments.Experiment("test_crops", "t", "", kind="test_crops", crops=(10, 14))
+    experiments.crop_study(values, wider, log=lambda line: None)
+    assert seen == [[10, 11, 12], [13, 14]]
+    assert first.equals(again)
+    cached = json.loads((experiments.train_dir(values) / experiments.CROPS).read_text())
+    assert sorted(cached["crops"], key=int) == ["10", "11", "12", "13", "14"]
+
+
+def test_progress_lines_name_the_run_and_go_to_the_watching_terminal(tmp_path, monkeypatch):
+    path = tmp_path / "progress"
+    monkeypatch.setenv(progress.ENV, str(path))
+    with progress.task("run 2/5 (400mf)"):
+        progress.log("epoch   1/60  lr 0.05")
+    assert path.read_text() == "run 2/5 (400mf): epoch 1/60 lr 0.05\n"
+
+
+def test_time_per_epoch_names_the_device_and_says_when_the_machine_was_busy():
+    idle = {"device": "cuda:0 (NVIDIA H100)", "load_avg": (0.9, 1.2), "cpus": 16}
+    busy = {"device": "cpu (x86_64, 2 cores, 2 threads)", "load_avg": (5.9, 12.9), "cpus": 2}
+    assert "NVIDIA H100" in prose.timing_sentence([idle])
+    assert "not overloaded" in prose.timing_sentence([idle])
+    text = prose.timing_sentence([busy])
+    assert "5.9 to 12.9 on 2 CPU cores" in text and "do not compare" in text
+
+
+def _all_text(fig):
+    return [t for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and
+                                   hasattr(a, "get_text")) if t.get_text().strip()]
+
+
+def test_figure_text_is_at_least_8_pt_at_print_size():
+    import matplotlib
+    matplotlib.use("Agg")
+    import io
+
+    import pandas as pd
+
+    from regnet.arch import model
+    from regnet.study import analysis
+    spec = space.named("200mf")
+    rows = complexity.operator_table(model.build(spec))
+    history = [{"epoch": e, "train_loss": 1.0 / e, "train_acc": 10.0 * e, "test_loss": 1.2 / e,
+                "test_acc": 9.0 * e} for e in (1, 2, 3)]
+    runs = pd.DataFrame({"run": ["a", "b"], "params": [1, 2], "time/epoch (s)": [1.0, 2.0],
+                         "test acc (%)": [50.0, 60.0]})
+    crops = pd.DataFrame({"test crop": [10, 11, 12], "test acc (%)": [1.0, 2.0, 3.0]})
+    sweep = pd.DataFrame({"space": ["anynetx_a", "regnetx"] * 2, "error": [50.0, 40, 45, 42],
+                          "depth": [10, 12, 14, 16], "width": [64, 128, 256, 512],
+                          "group_width": [8, 16, 8, 16], "bottleneck": [1, 2, 1, 1],
+                          "macs": [2e8] * 4, "params": [3e6] * 4, "acts": [2e6] * 4})
+    made = [figures.draw_network("200mf", rows), figures.draw_block(rows, "s3", "b1"),
+            figures.draw_block(rows, "s3", "b2"), figures.plot_curves({"a": history}),
+            figures.plot_curves({"a": history, "b": history}), figures.plot_rates([0.1, 0.05]),
+            figures.plot_bars(runs, "run", ["params", "time/epoch (s)", "test acc (%)"]),
+            figures.plot_crops(crops, 11, 12), analysis.plot_edfs(sweep),
+            analysis.plot_params(sweep)]
+    for fig in made:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        width_in = int.from_bytes(buf.getvalue()[16:20], "big") / 100
+        scale = min(1.0, 7.3 / width_in)  # a wider figure is shrunk to the printable width
+        smallest = min(t.get_fontsize() for t in _all_text(fig))
+        assert smallest * scale >= 8, (fig.axes[0].get_title(), smallest, width_in)
+
+
+def test_series_sentences_only_for_runs_labelled_by_series():
+    import pandas as pd
+    spec = space.named("200mf")
+    plain = pd.DataFrame({"REGNETX": ["200mf", "400mf"], "spec": [spec, spec],
+                          "params": [1, 2], "MACs": [1, 2], "time/epoch (s)": [1.0, 1.0],
+                          "test acc (%)": [1.0, 2.0]})
+    assert prose.series_observations(plain) == "" and prose.readings_sentence(plain) == ""
+    seed = space.named("custom", resolve(overrides={"MODEL_GROUPS": 8}).model)
+    both = plain.assign(REGNETX=["seed 001: 8 groups, b 1", "paper: group width 8, b 1"],
+                        spec=[seed, spec], params=[3_291_052, 2_351_452])
+    text = prose.readings_sentence(both)
+    assert "seed 001 runs keep the group width of each stage at 3/7/19/46" in text
+    assert "paper runs keep 3/7/19/46 groups" in text and "3,291,052" in text
