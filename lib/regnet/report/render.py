@@ -276,10 +276,10 @@ def run(profile: str = "quick", only: str | None = None, out_root: Path | None =
         raise ParamError(f"--out {root} is a file; give a folder for the reports")
     out_dir = root / profile
     with lock.hold(out_dir / ".work", "report folder"):  # one run_all.sh per folder
-        return _render(reports, profile, out_dir, pdf, overrides)
+        return _run_locked(reports, profile, out_dir, pdf, overrides, values)
 
 
-def _render(reports, profile, out_dir, pdf, overrides) -> list[Path]:
+def _run_locked(reports, profile, out_dir, pdf, overrides, values) -> list[Path]:
     """The body of `run`, while this process holds the report folder."""
     work = out_dir / ".work"
     browser = chromium() if pdf else None
