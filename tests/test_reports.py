@@ -112,7 +112,8 @@ def test_combined_report_has_a_title_page_contents_and_numbers_through_all_secti
     for kind in ("Table", "Figure"):
         numbers = [int(n) for n in re.findall(rf'data-kind="{kind}">{kind} (\d+)\.', html)]
         assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 3, kind
-    assert "Provenance of Design" in text and "Provenance of Implementation" in text
+    provenance = " ".join(text.split("6 Provenance")[-1].split())
+    assert "Design: 200mf" in provenance and "Implementation: 200mf" in provenance
     assert pdf_pages(folder / "report.pdf") >= 8
 
 

@@ -108,4 +108,7 @@ def show_header(title: str, values: Mapping[str, Any], **extra) -> None:
     """Display the report header and its provenance table in a notebook."""
     from IPython.display import HTML, display
     display(HTML(header_html(title, values)))
-    display(HTML(provenance_html(title, values, **extra)))
+    display(HTML(provenance_html(title, values, **extra)),  # the combined report reads it back
+            metadata={"regnet_provenance": {"section": title,
+                                            **{k: str(v) for k, v in
+                                               provenance(values, **extra).items()}}})

@@ -184,7 +184,7 @@ def show(df, caption: str | None = None, decimals: int = 4) -> None:
     """Display a DataFrame in a notebook: no index, thousands separators, text columns left
     and numbers right, a numbered caption."""
     import pandas as pd
-    from IPython.display import display
+    from IPython.display import HTML, display
 
     from .captions import caption_html
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
@@ -198,11 +198,12 @@ def show(df, caption: str | None = None, decimals: int = 4) -> None:
         styler = styler.set_table_styles([
             {"selector": f"th.col{i}", "props": "text-align: left"}
             for i, c in enumerate(df.columns) if c in text], overwrite=False)
-    if len(df) <= KEEP_WHOLE:
-        styler = styler.set_table_attributes('class="regnet-keep"')
     if caption:
         styler = styler.set_caption(caption_html("Table", caption))
-    display(styler)
+    if len(df) <= KEEP_WHOLE:  # caption and rows on one page
+        display(HTML(f'<div class="regnet-keep">{styler.to_html()}</div>'))
+    else:
+        display(styler)
 
 
 def width_rule_table(spec: NetSpec):
