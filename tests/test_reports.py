@@ -112,7 +112,8 @@ def test_combined_report_has_a_title_page_contents_and_numbers_through_all_secti
     for kind in ("Table", "Figure"):
         numbers = [int(n) for n in re.findall(rf'data-kind="{kind}">{kind} (\d+)\.', html)]
         assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 3, kind
-    assert "Provenance of Design" in text and "Provenance of Implementation" in text
+    provenance = " ".join(text.split("6 Provenance")[-1].split())
+    assert "Design: 200mf" in provenance and "Implementation: 200mf" in provenance
     assert pdf_pages(folder / "report.pdf") >= 8
 
 
@@ -133,3 +134,51 @@ def test_first_failure_names_notebook_and_cell_and_keeps_finished_reports(tmp_pa
     assert "group width 7 does not divide the inner width 24" in err[0]
     assert kept.read_bytes() == before
     assert not (tmp_path / "quick" / "03_implementation.html").exists()
+
+
+def test_every_kind_of_report_table_fits_the_printable_page(tmp_path):
+    """The widest tables the reports make, at course sizes, measured as Chromium lays them out."""
+    if not pipeline.chromium():
+        pytest.skip("needs chromium")
+    import pandas as pd
+
+    from regnet.arch import model, space
+    from regnet.engine.schedule import warmup_cosine
+    from regnet.report import seeds, tables
+    from regnet.study import analysis
+    course = resolve([ROOT / "params" / "course.yaml"])
+
+    def study(exp_name):
+        exp = experiments.load(exp_name, "course")
+        rows = []
+        for i, label in enumerate(exp.runs):
+            v = experiments.run_values(course, exp, label)
+            spec = experiments.network(v)
+            cost = complexity.closed_form(spec)
+            rows.append({exp.vary: label, "spec": spec, "params": cost["params"],
+                         "MACs": cost["macs"], "epochs": 150, "time/epoch (s)": 308.123 + i,
+                         "train loss": 0.001352, "test acc (%)": 71.5512,
+                         "best test acc (%)": 71.8812})
+        return tables.study_table(pd.DataFrame(rows))
+    spec = space.named("200mf")
+    rows = complexity.operator_table(model.build(spec))
+    seed = seeds.SEEDS[0]
+    sweep = pd.DataFrame([{"space": "anynetx_a", "index": 24, "ds": "16 16 16 16",
+                           "ws": "1024 1024 1024 1024", "gs": "32 32 32 32", "bs": "4 4 4 4",
+                           "macs": 249.9e6, "params": 12.3e6, "error": 71.23, "seconds": 1234.5}])
+    claims = analysis.claims_table(pd.DataFrame({
+        "space": ["anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e",
+                  "regnetx"] * 3, "error": [float(40 + i) for i in range(18)]}))
+    crops = pd.DataFrame({"test crop": range(40, 92), "test acc (%)": 71.5512,
+                          "test top-5 (%)": 91.2345})
+    frames = [study(name) for name in ("variants", "group_width", "epochs", "bottleneck")] + [
+        tables.operator_frame(rows), tables.parameter_table(spec, rows),
+        seeds.explain(seed, seeds.seed_network(seed)[1]),
+        seeds.totals_frame({s.name: seeds.seed_network(s)[1] for s in seeds.SEEDS}),
+        tables.hyperparameter_table(course, spec), tables.rate_table(warmup_cosine(course)),
+        tables.fold(crops, 3, "test crop"), tables.claims_frame(claims),
+        tables.sweep_models_table(sweep)]
+    body = "".join(tables.to_html(df, f"table {i}") for i, df in enumerate(frames))
+    page = tmp_path / "tables.html"
+    page.write_text(f"<html><head>{pipeline.PRINT_CSS}</head><body>{body}</body></html>")
+    assert pipeline.wide_tables(page, pipeline.chromium()) == []

@@ -109,6 +109,24 @@ def _section_cells(nb, sub: str | None):
     return cells, provenance
 
 
+PROVENANCE_COLUMNS = ["section", "git commit", "date", "device", "dataset", "epochs"]
+
+
+def provenance_table(outputs: list[dict]) -> str:
+    """One table for every section's provenance (read from its header's metadata)."""
+    from .captions import caption_html
+    rows = [o.get("metadata", {}).get("regnet_provenance") for o in outputs]
+    rows = [r for r in rows if r]
+    head = "".join(f"<th>{_html.escape(c)}</th>" for c in PROVENANCE_COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td style='text-align:left'>"
+                                    f"{_html.escape(str(r.get(c, '')))}</td>"
+                                    for c in PROVENANCE_COLUMNS) + "</tr>" for r in rows)
+    torch = sorted({r.get("torch", "") for r in rows})
+    caption = caption_html("Table", f"Where each section's numbers come from (profile "
+                                    f"{rows[0].get('profile', '?')}, torch {', '.join(torch)})")
+    return f"<table><caption>{caption}</caption><tr>{head}</tr>{body}</table>"
+
+
 def title_page(values: Mapping[str, Any]) -> str:
     """The title page: title, author, course, date, profile, and the demo warning if quick."""
     lines = [f"<h1>{_html.escape(values['REPORT_TITLE'])}</h1>"]
@@ -159,7 +177,8 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
             "that made them, the date and the device.")]
     if provenance:
         c = nbformat.v4.new_code_cell("")
-        c.outputs = provenance
+        c.outputs = [nbformat.v4.new_output("display_data",
+                                            data={"text/html": provenance_table(provenance)})]
         tail.append(c)
     nb.cells = [nbformat.v4.new_markdown_cell(title_page(values)),
                 nbformat.v4.new_markdown_cell('<div id="regnet-toc"></div>'), *body, *tail]

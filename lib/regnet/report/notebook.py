@@ -154,12 +154,21 @@ def show_header(title: str, values: Mapping[str, Any], **extra) -> None:
 
     from ..data import datasets
     display(HTML(header_html(title, values)))
-    handle = display(HTML(provenance_html(title, values, **extra)), display_id=True)
+
+    def show(handle=None, **more):
+        """Display (or update) the provenance table; its metadata feeds the combined report."""
+        meta = {"regnet_provenance": {"section": title, **{
+            k: str(v) for k, v in provenance(values, **extra, **more).items()}}}
+        table = HTML(provenance_html(title, values, **extra, **more))
+        if handle is None:
+            return display(table, display_id=True, metadata=meta)
+        handle.update(table, metadata=meta)
+
+    handle = show()
     loaded: list[str] = []
 
     def add(ds) -> None:
         if ds.summary() not in loaded:
             loaded.append(ds.summary())
-            handle.update(HTML(provenance_html(title, values, **extra,
-                                               **{"data loaded": "; ".join(loaded)})))
+            show(handle, **{"data loaded": "; ".join(loaded)})
     datasets.LISTENERS[:] = [add]  # the latest header of this kernel

@@ -67,7 +67,8 @@ table { border-collapse: collapse; font-size: 8pt !important; max-width: 100%;
 th, td { padding: 1px 4px !important; white-space: normal !important; word-break: normal !important;
   overflow-wrap: normal !important; }
 tr { break-inside: avoid; }
-table.regnet-keep { break-inside: avoid; }
+div.regnet-keep { break-inside: avoid; }
+caption { break-after: avoid; }
 caption { caption-side: top; text-align: left !important; padding: 4px 0; font-size: 9pt;
   color: #000 !important; }
 .regnet-num { font-weight: bold; }

@@ -180,11 +180,10 @@ def _is_text(column) -> bool:
     return False
 
 
-def show(df, caption: str | None = None, decimals: int = 4) -> None:
-    """Display a DataFrame in a notebook: no index, thousands separators, text columns left
-    and numbers right, a numbered caption."""
+def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
+    """A DataFrame as report HTML: no index, thousands separators, text columns left and
+    numbers right, a numbered caption; a short table is kept whole on one page."""
     import pandas as pd
-    from IPython.display import display
 
     from .captions import caption_html
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
@@ -198,11 +197,17 @@ def show(df, caption: str | None = None, decimals: int = 4) -> None:
         styler = styler.set_table_styles([
             {"selector": f"th.col{i}", "props": "text-align: left"}
             for i, c in enumerate(df.columns) if c in text], overwrite=False)
-    if len(df) <= KEEP_WHOLE:
-        styler = styler.set_table_attributes('class="regnet-keep"')
     if caption:
         styler = styler.set_caption(caption_html("Table", caption))
-    display(styler)
+    if len(df) <= KEEP_WHOLE:  # caption and rows on one page
+        return f'<div class="regnet-keep">{styler.to_html()}</div>'
+    return styler.to_html()
+
+
+def show(df, caption: str | None = None, decimals: int = 4) -> None:
+    """Display a DataFrame in a notebook as `to_html` writes it."""
+    from IPython.display import HTML, display
+    display(HTML(to_html(df, caption, decimals)))
 
 
 def width_rule_table(spec: NetSpec):
@@ -312,8 +317,7 @@ def rate_table(rates: list[float], columns: int = 4):
 
 
 #: What a study's table shows of each run; the network columns only where the runs differ.
-STUDY_COLUMNS = ["params", "MACs", "epochs", "time/epoch (s)", "train loss", "test acc (%)",
-                 "best test acc (%)"]
+STUDY_COLUMNS = ["params", "MACs", "epochs", "time/epoch (s)", "train loss", "test acc (%)"]
 NETWORK_COLUMNS = {
     "depths": lambda spec: "/".join(str(d) for d in spec.depths),
     "widths": lambda spec: "/".join(str(w) for w in spec.widths),
