@@ -175,7 +175,7 @@ def test_every_kind_of_report_table_fits_the_printable_page(tmp_path):
         tables.operator_frame(rows), tables.parameter_table(spec, rows),
         seeds.explain(seed, seeds.seed_network(seed)[1]),
         seeds.totals_frame({s.name: seeds.seed_network(s)[1] for s in seeds.SEEDS}),
-        tables.hyperparameter_table(course, spec), tables.rate_table(warmup_cosine(course)),
+        tables.hyperparameter_table(course, spec), tables.rate_table(warmup_cosine(course.schedule)),
         tables.fold(crops, 3, "test crop"), tables.claims_frame(claims),
         tables.sweep_models_table(sweep)]
     body = "".join(tables.to_html(df, f"table {i}") for i, df in enumerate(frames))

@@ -261,7 +261,6 @@ def run(profile: str = "quick", only: str | None = None, out_root: Path | None =
         pdf: bool = True, sets: list[str] = ()) -> list[Path]:
     """Execute and render the chosen reports, then the combined report; return the paths
     written."""
-    from .combine import write_combined
     overrides = dict(parse_set(s) for s in sets)
     for key, value in overrides.items():
         if key not in NOTEBOOK_NAMES:
@@ -282,6 +281,7 @@ def run(profile: str = "quick", only: str | None = None, out_root: Path | None =
 
 def _run_locked(reports, profile, out_dir, pdf, overrides, values) -> list[Path]:
     """The body of `run`, while this process holds the report folder."""
+    from .combine import write_combined
     work = out_dir / ".work"
     browser = chromium() if pdf else None
     if pdf and not browser:
