@@ -117,7 +117,8 @@ def provenance_table(outputs: list[dict]) -> str:
     from .captions import caption_html
     rows = [o.get("metadata", {}).get("regnet_provenance") for o in outputs]
     rows = [r for r in rows if r]
-    head = "".join(f"<th>{_html.escape(c)}</th>" for c in PROVENANCE_COLUMNS)
+    head = "".join(f"<th style='text-align:left'>{_html.escape(c)}</th>"
+                   for c in PROVENANCE_COLUMNS)
     body = "".join("<tr>" + "".join(f"<td style='text-align:left'>"
                                     f"{_html.escape(str(r.get(c, '')))}</td>"
                                     for c in PROVENANCE_COLUMNS) + "</tr>" for r in rows)
