@@ -1,6 +1,7 @@
 """The training engine: learning, the run folder, resume, checkpoints, the NaN guard, DDP, CLI."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -255,6 +256,43 @@ def test_two_gloo_processes_match_one_process_for_the_same_global_batch(ds, tmp_
         assert x["lr"] == y["lr"]
         assert y["train_loss"] == pytest.approx(x["train_loss"], rel=0.02)
         assert abs(y["test_acc"] - x["test_acc"]) <= 3.0
+
+
+# Two processes join, wrap a module in DDP (which imports torch._dynamo), and leave; each prints
+# its thread count before joining, while joined, and after leaving, into a file of its own.
+JOIN_AND_LEAVE = """
+import json, os, sys
+import torch
+from regnet.engine.distributed import join_processes
+threads = lambda: len(os.listdir("/proc/self/task"))
+before = threads()
+proc = join_processes("cpu")
+net = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 2))
+during = threads()
+del net
+proc.leave()
+with open(os.path.join(sys.argv[1], "threads-" + os.environ["RANK"] + ".json"), "w") as f:
+    json.dump([before, during, threads()], f)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")
+def test_leaving_the_process_group_ends_its_threads(tmp_path):
+    # A group that outlives `leave` keeps gloo's threads running into interpreter shutdown,
+    # where one that frees a tensor needs the GIL and aborts its rank (SIGABRT at exit).
+    script = tmp_path / "join_and_leave.py"
+    script.write_text(JOIN_AND_LEAVE)
+    run = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+         "--log-dir", str(tmp_path / "logs"), "--redirects=2", str(script), str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"})
+    assert run.returncode == 0, rank_stderr(tmp_path / "logs", run.stderr)
+    counts = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("threads-*.json"))]
+    assert len(counts) == 2
+    for before, during, after in counts:
+        assert during > before  # the group runs threads of its own ...
+        assert after == before  # ... and leaving ends them
 
 
 def test_train_command_runs_a_single_epoch_without_warmup(tmp_path):

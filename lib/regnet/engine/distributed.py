@@ -41,6 +41,12 @@ def join_processes(device_name: str) -> Processes:
     if owns:
         if device.type == "cuda":
             torch.cuda.set_device(device)
+        # torch.distributed.nn.functional binds the default group into its functions' default
+        # arguments when first imported, and DDP imports it (through torch._dynamo). Imported
+        # after init, it keeps the group alive past destroy_process_group, so gloo's threads
+        # outlive `leave`; one that frees a tensor while the interpreter shuts down aborts the
+        # process (SIGABRT at exit, seen under load). Imported first, it binds no group.
+        import torch.distributed.nn.functional  # noqa: F401
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return Processes(dist.get_rank(), dist.get_world_size(), device, owns)
 
