@@ -266,10 +266,10 @@ def test_skipped_images_reach_the_load_summary_and_the_report_provenance(tmp_pat
     shown = []
 
     class Handle:
-        def update(self, obj):
+        def update(self, obj, **_):
             shown.append(obj.data)
     monkeypatch.setattr(IPython.display, "display",
-                        lambda obj, display_id=None: shown.append(obj.data) or Handle())
+                        lambda obj, display_id=None, **_: shown.append(obj.data) or Handle())
     values = params.resolve(overrides={"DATASET": "imagefolder", "DATA_DIR": str(root),
                                        "PROGRESS": False, "DATA_WORKERS": 0})
     notebook.show_header("Training", values)

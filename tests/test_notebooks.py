@@ -40,12 +40,34 @@ def tiny(tmp_path, monkeypatch):
     return path
 
 
+def unix_socket_kernels(folder):
+    """A kernel manager whose kernels talk over Unix sockets in `folder`, not TCP ports.
+
+    jupyter_client picks a kernel's TCP ports by binding port 0 and letting go; the kernel
+    binds them a moment later, and a process starting beside it (torchrun, gloo, the other
+    worker's kernel) can take one first, so the kernel dies before it replies. A socket file
+    in the test's own folder cannot be taken that way.
+    """
+    from jupyter_client import AsyncKernelManager
+    from traitlets import CaselessStrEnum, default
+
+    class UnixSocketKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _ip_default(self):
+            return str(folder / "kernel")  # the sockets are kernel-1 ... kernel-5
+
+    return UnixSocketKernelManager
+
+
 def execute(name, tmp_path, **parameters):
     import papermill as pm
     out = tmp_path / f"{name}-{len(list(tmp_path.glob('*.ipynb')))}.ipynb"
     pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out),
                         parameters=parameters, cwd=str(ROOT / "notebooks"),
-                        kernel_name="python3", progress_bar=False)
+                        kernel_name="python3", progress_bar=False,
+                        kernel_manager_class=unix_socket_kernels(tmp_path))
     return nbformat.read(str(out), as_version=4)
 
 
