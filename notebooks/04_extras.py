@@ -55,7 +55,7 @@ notebook.md(exp.description)
 # %%
 if exp.kind == "test_crops":
     crops, summary = experiments.crop_study(values, exp)
-    spec, sizes = summary["spec"], data.settings(values)
+    spec, sizes = summary["spec"], data.settings(values.data)
     notebook.md(prose.crop_settings(values, spec, exp.crops))
     tables.show(tables.fold(crops, 3 if len(crops) > 12 else 1, "test crop"),
                 f"{spec.name}: test accuracy (%) per test crop (px)")

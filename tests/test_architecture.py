@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from regnet import files, params
-from regnet.params import GROUPS, PARAMS, Config, ParamError, identity, resolve
+from regnet import files
+from regnet.params import GROUPS, PARAMS, ParamError, identity, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / "lib" / "regnet"

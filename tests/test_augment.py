@@ -8,22 +8,27 @@ from regnet.data.batches import PAD, augment, crop_boxes, pad_crop
 from regnet.params import ParamError, resolve
 
 
+def _data(**overrides):
+    """The data group of the defaults with `overrides` on top."""
+    return resolve(overrides=overrides).data
+
+
 @pytest.mark.parametrize("name, recipe", [
     ("course", "rrc"), ("tiny-imagenet", "rrc"), ("synthetic", "rrc"), ("imagefolder", "rrc"),
     ("cifar100", "pad-crop"), ("fashion-mnist", "pad-crop")])
 def test_each_dataset_brings_the_augmentation_that_fits_its_image_size(name, recipe):
-    assert data.settings({"DATASET": name})["DATA_AUGMENT"] == recipe
+    assert data.settings(_data(DATASET=name))["DATA_AUGMENT"] == recipe
 
 
 def test_small_image_folders_take_pad_crop_at_their_own_size():
-    s = data.settings({"DATASET": "imagefolder", "DATA_IMAGE_SIZE": 32})
+    s = data.settings(_data(DATASET="imagefolder", DATA_IMAGE_SIZE=32))
     assert (s["DATA_AUGMENT"], s["DATA_CROP"], s["DATA_RESIZE"]) == ("pad-crop", 32, 32)
 
 
 def test_data_augment_overrides_the_datasets_recipe_and_auto_restores_it():
-    assert data.settings({"DATASET": "fashion-mnist", "DATA_AUGMENT": "rrc"})["DATA_AUGMENT"] \
+    assert data.settings(_data(DATASET="fashion-mnist", DATA_AUGMENT="rrc"))["DATA_AUGMENT"] \
         == "rrc"
-    assert data.settings({"DATASET": "fashion-mnist", "DATA_AUGMENT": "auto"})["DATA_AUGMENT"] \
+    assert data.settings(_data(DATASET="fashion-mnist", DATA_AUGMENT="auto"))["DATA_AUGMENT"] \
         == "pad-crop"
     with pytest.raises(ParamError, match="DATA_AUGMENT='cutout' must be one of: auto, rrc, "
                                          "pad-crop, flip, none"):

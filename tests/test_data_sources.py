@@ -84,7 +84,7 @@ def test_an_unknown_dataset_lists_the_valid_ones():
     with pytest.raises(ParamError, match="course, imagefolder, cifar100, fashion-mnist, synthetic"):
         resolve(overrides={"DATASET": "imagenet"})
     with pytest.raises(ParamError, match="course, imagefolder, cifar100"):
-        data.load({"DATASET": "imagenet"})
+        data.dataset_defaults("imagenet")
 
 
 def test_a_class_count_that_disagrees_with_the_data_is_an_error(tmp_path):

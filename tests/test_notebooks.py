@@ -3,10 +3,6 @@
 The runs use a tiny parameter file (a few 16 px synthetic images, one or two epochs) and a
 temporary runs folder, so the whole pipeline is exercised in seconds per notebook.
 """
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat

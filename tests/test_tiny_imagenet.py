@@ -148,10 +148,11 @@ def test_a_class_subset_decodes_only_its_images_and_keeps_a_cache_of_its_own(tmp
 
 
 def test_the_class_count_follows_data_classes_when_building_the_network():
-    d = data.dataset_defaults("tiny-imagenet", {"DATA_CLASSES": 10})
+    def group(classes):
+        return resolve(overrides={"DATASET": "tiny-imagenet", "DATA_CLASSES": classes}).data
+    d = data.dataset_defaults("tiny-imagenet", group(10))
     assert d["DATA_NUM_CLASSES"] == 10 and d["augment"] == "rrc"
-    assert data.dataset_defaults("tiny-imagenet", {"DATA_CLASSES": ["a", "b"]})[
-        "DATA_NUM_CLASSES"] == 2
+    assert data.dataset_defaults("tiny-imagenet", group(["a", "b"]))["DATA_NUM_CLASSES"] == 2
 
 
 @pytest.mark.parametrize("chosen, message", [
@@ -279,7 +280,7 @@ def official(tmp_path, monkeypatch):
 
 
 def _download_values(data_dir):
-    return {**_values(data_dir), "DATA_DOWNLOAD": True}
+    return _values(data_dir, DATA_DOWNLOAD=True)
 
 
 def test_the_official_zip_is_downloaded_checked_and_extracted(tmp_path, official, monkeypatch):
@@ -352,11 +353,11 @@ def test_the_tiny_profile_is_the_course_recipe_on_100_tiny_imagenet_classes():
     from regnet.report import notebook
     tiny = notebook.resolve({"PROFILE": "tiny"})
     course = notebook.resolve({"PROFILE": "course"})
-    assert (tiny["DATASET"], tiny["DATA_CLASSES"], data.settings(tiny)["DATA_AUGMENT"]) == \
+    assert (tiny["DATASET"], tiny["DATA_CLASSES"], data.settings(tiny.data)["DATA_AUGMENT"]) == \
         ("tiny-imagenet", 100, "rrc")
     same = {k for k in course if k not in ("DATASET", "DATA_CLASSES", "DATA_AUGMENT", "PROFILE")}
     assert {k: tiny[k] for k in same} == {k: course[k] for k in same}
-    assert data.settings(tiny)["DATA_CROP"] == 56 and data.settings(tiny)["DATA_RESIZE"] == 64
+    assert data.settings(tiny.data)["DATA_CROP"] == 56 and data.settings(tiny.data)["DATA_RESIZE"] == 64
 
 
 def test_tiny_profile_reports_say_they_are_tiny_imagenet_not_the_course_data():

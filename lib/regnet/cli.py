@@ -197,8 +197,9 @@ def add_bench(sub) -> None:
                    "fast, compiled, graphs (default: all)")
     p.add_argument("--data-only", action="store_true", help="time the data pipelines alone "
                    "(rows seed and fp32, no network)")
-    p.add_argument("--workers", type=_whole(0, 256), metavar="N", help="DataLoader workers of the seed "
-                   "row (default: DATA_WORKERS, else up to 8, one per core)")
+    p.add_argument("--workers", type=_whole(0, 256), metavar="N",
+                   help="DataLoader workers of the seed row (default: DATA_WORKERS, else up to "
+                   "8, one per core)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_param_args(p)
     p.set_defaults(run=cmd_bench)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -134,14 +134,18 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("TRAINING_LR_FINAL_EPOCHS", "int", 55, "quarter-cosine epochs after warm-up (0 and no "
        "warm-up: a dry run that checks and sets up everything, trains nothing)", minimum=0,
        maximum=10_000, group="schedule"),
-    _p("TRAINING_LR_PER_ITERATION", "bool", False, "update the rate every step, not every epoch", group="schedule"),
+    _p("TRAINING_LR_PER_ITERATION", "bool", False, "update the rate every step, not every epoch",
+       group="schedule"),
     # --- optimizer and loop -------------------------------------------------------------
-    _p("TRAINING_OPTIMIZER", "choice", "sgd", "sgd, adam or adamw", choices=OPTIMIZERS, group="optim"),
-    _p("TRAINING_MOMENTUM", "float", 0.9, "SGD momentum", minimum=0.0, maximum=1.0, group="optim"),
+    _p("TRAINING_OPTIMIZER", "choice", "sgd", "sgd, adam or adamw", choices=OPTIMIZERS,
+       group="optim"),
+    _p("TRAINING_MOMENTUM", "float", 0.9, "SGD momentum", minimum=0.0, maximum=1.0,
+       group="optim"),
     _p("TRAINING_NESTEROV", "bool", True, "Nesterov momentum (SGD)", group="optim"),
     _p("TRAINING_WEIGHT_DECAY", "float", 5e-5, "weight decay", minimum=0.0, maximum=1.0,
        group="optim"),
-    _p("TRAINING_WD_NORM_BIAS", "bool", False, "apply weight decay to norms and biases too", group="optim"),
+    _p("TRAINING_WD_NORM_BIAS", "bool", False, "apply weight decay to norms and biases too",
+       group="optim"),
     _p("TRAINING_LABEL_SMOOTHING", "float", 0.0, "label smoothing", minimum=0.0, maximum=1.0,
        group="optim"),
     _p("TRAINING_EMA", "float", 0.0, "EMA decay of the weights per step, 0 = off", minimum=0.0,
@@ -173,11 +177,14 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("REPORT_COURSE", "optional-str", None, "course on the combined report's title page",
        group="run", result=False),
     # --- files (the seeds' names) -------------------------------------------------------
-    _p("FILE_SAVE", "bool", True, "write last.pt and best.pt into the run folder", group="run", result=False),
-    _p("FILE_LOAD", "bool", False, "resume from the run folder's last.pt", group="run", result=False),
+    _p("FILE_SAVE", "bool", True, "write last.pt and best.pt into the run folder", group="run",
+       result=False),
+    _p("FILE_LOAD", "bool", False, "resume from the run folder's last.pt", group="run",
+       result=False),
     # --- design-space sweep -------------------------------------------------------------
     _p("SWEEP_SPACES", "str", "anynetx_a,anynetx_b,anynetx_c,anynetx_d,anynetx_e,regnetx",
-       "design spaces to sample, comma-separated (anynetx_a..e or a..e, regnetx)", group="sweep", result=False),
+       "design spaces to sample, comma-separated (anynetx_a..e or a..e, regnetx)", group="sweep",
+       result=False),
     _p("SWEEP_SAMPLES", "int", 4, "models sampled and trained per design space", minimum=1,
        maximum=100_000, group="sweep", result=False),
     _p("SWEEP_SEED", "int", 0, "seed of the sampler: model i of a space depends on it alone",

@@ -128,7 +128,8 @@ def _problem(state: dict, spec: NetSpec, source: str, head: bool) -> str | None:
     ignored = set() if head else {foreign_key(k, source) for k in HEAD}
     for fkey in state:
         if fkey not in wanted and fkey not in ignored:
-            return f"{fkey} {_shape(state[fkey])} in the {source} weights has no place in {spec.name}"
+            return (f"{fkey} {_shape(state[fkey])} in the {source} weights has no place in "
+                    f"{spec.name}")
     return None
 
 

@@ -1,4 +1,4 @@
-"""Datasets as uint8 tensors: `load(values)` returns a `Dataset`; `Batches` feeds a model.
+"""Datasets as uint8 tensors: `load(cfg)` returns a `Dataset`; `Batches` feeds a model.
 
 `DATASET` picks the source and its natural defaults (classes, channels, image size, crop,
 resize, normalization statistics); any DATA_* parameter that is set overrides them:
@@ -28,7 +28,7 @@ import gzip
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,7 +37,7 @@ from . import cache as images
 from .batches import Batches, center_crop, resize_short
 from ..arch.memory import device_memory
 from ..errors import ParamError
-from ..params import DATASETS
+from ..params import DATASETS, Config, DataConfig
 
 __all__ = ["DATASETS", "Dataset", "Batches", "dataset_defaults", "load", "settings",
            "synthetic"]
@@ -79,25 +79,27 @@ def _check_name(name: str) -> str:
     return name
 
 
-def dataset_defaults(name: str, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def dataset_defaults(name: str, data: DataConfig | None = None) -> dict[str, Any]:
     """The natural DATA_* values (and mean/std) of dataset `name`.
 
-    For `synthetic`, `values` may carry DATA_SYNTHETIC_SIZE, which scales the image size,
-    crop (7/8 of it, as 56 is of 64) and resize. For `imagefolder`, a DATA_IMAGE_SIZE of
+    Given the data group: for `synthetic`, DATA_SYNTHETIC_SIZE scales the image size, crop
+    (7/8 of it, as 56 is of 64) and resize. For `imagefolder`, a DATA_IMAGE_SIZE of
     SMALL_IMAGES or less makes crop = resize = size and the pad-crop recipe. For
     `tiny-imagenet`, DATA_CLASSES gives the number of classes.
     """
     out = dict(_DEFAULTS[_check_name(name)])
-    if name == "synthetic" and values is not None:
-        size = values.get("DATA_SYNTHETIC_SIZE") or 64
+    if data is None:
+        return out
+    if name == "synthetic":
+        size = data.synthetic_size
         out.update(DATA_IMAGE_SIZE=size, DATA_RESIZE=size, DATA_CROP=max(1, round(size * 7 / 8)))
-    if name == "imagefolder" and values is not None:
-        size = values.get("DATA_IMAGE_SIZE") or 64
+    if name == "imagefolder":
+        size = data.image_size or 64
         if size <= SMALL_IMAGES:
             out.update(DATA_IMAGE_SIZE=size, DATA_RESIZE=size, DATA_CROP=size, augment="pad-crop")
-    if name == "tiny-imagenet" and values is not None:
-        chosen = values.get("DATA_CLASSES")
-        out["DATA_NUM_CLASSES"] = len(chosen) if isinstance(chosen, list) else chosen
+    if name == "tiny-imagenet":
+        chosen = data.classes
+        out["DATA_NUM_CLASSES"] = len(chosen) if isinstance(chosen, tuple) else chosen
     return out
 
 
@@ -115,8 +117,8 @@ class Dataset:
     crop: int  # training crop
     resize: int  # test: resize the short side to this ...
     test_crop: int  # ... then center crop to this
-    scale_min: float = 0.35  # smallest area fraction of the random resized crop
-    augment: str = "rrc"  # the training recipe: rrc, pad-crop, flip or none (regnet.batches)
+    scale_min: float  # smallest area fraction of the random resized crop (DATA_SCALE_MIN)
+    augment: str  # the training recipe: rrc, pad-crop, flip or none (regnet.batches)
     skipped: int = 0  # unreadable images left out of the cache
     source: str = ""  # where the images came from
 
@@ -172,31 +174,34 @@ def synthetic(n: int, num_classes: int, size: int, seed: int, split: int,
     return torch.from_numpy(out), torch.from_numpy(labels.astype(np.int64))
 
 
-def _load_synthetic(values, size, defaults):
-    classes = values.get("DATA_NUM_CLASSES") or defaults["DATA_NUM_CLASSES"]
-    channels = values.get("DATA_NUM_CHANNELS") or 3
-    seed = values.get("SEED", 0)
-    count = values.get("DATA_SYNTHETIC_TRAIN", 5000) + values.get("DATA_SYNTHETIC_TEST", 1000)
+def _load_synthetic(data: DataConfig, size, defaults, seed, progress):
+    classes = data.num_classes or defaults["DATA_NUM_CLASSES"]
+    channels = data.num_channels or 3
+    count = data.synthetic_train + data.synthetic_test
     need, have = count * channels * size * size, device_memory("cpu")
     if need > have // 2:  # before generating: the images must fit beside everything else
         raise ParamError(f"DATA_SYNTHETIC_TRAIN + DATA_SYNTHETIC_TEST = {count:,} images of "
                          f"{channels}x{size}x{size} take {need / 1e9:,.1f} GB, more than half "
                          f"of this machine's {have / 1e9:,.1f} GB; make fewer or smaller images")
-    tx, ty = synthetic(values.get("DATA_SYNTHETIC_TRAIN", 5000), classes, size, seed, 0, channels)
-    vx, vy = synthetic(values.get("DATA_SYNTHETIC_TEST", 1000), classes, size, seed, 1, channels)
+    tx, ty = synthetic(data.synthetic_train, classes, size, seed, 0, channels)
+    vx, vy = synthetic(data.synthetic_test, classes, size, seed, 1, channels)
     names = [f"class{i:03d}" for i in range(classes)]
     return tx, ty, vx, vy, names, 0, f"generated from SEED={seed}"
 
 
 # --- image folders and the course archives ---------------------------------------------------
 
-def _workers(values) -> int:
+def _workers(data: DataConfig) -> int:
     import os
-    w = values.get("DATA_WORKERS")
-    return min(8, os.cpu_count() or 1) if w is None else w
+    return min(8, os.cpu_count() or 1) if data.workers is None else data.workers
 
 
-def _folders_to_tensors(name, train_roots, test_roots, cache_dir, values, size):
+def _mode(data: DataConfig) -> str:
+    """How Pillow decodes: grey when one channel is asked for, else RGB."""
+    return "L" if data.num_channels == 1 else "RGB"
+
+
+def _folders_to_tensors(name, train_roots, test_roots, cache_dir, data, size, progress):
     """Scan both splits (all errors before any decoding), then load or build their caches."""
     train = images.scan(train_roots, f"{name} train")
     test = images.scan(test_roots, f"{name} test")
@@ -205,9 +210,8 @@ def _folders_to_tensors(name, train_roots, test_roots, cache_dir, values, size):
         raise ParamError(f"{name}: test class folder {unknown[0]!r} has no training folder "
                          f"({len(unknown)} such)")
     classes = sorted(train)
-    mode = "L" if values.get("DATA_NUM_CHANNELS") == 1 else "RGB"
-    args = dict(classes=classes, cache_dir=cache_dir, size=size, mode=mode,
-                workers=_workers(values), progress=values.get("PROGRESS", True))
+    args = dict(classes=classes, cache_dir=cache_dir, size=size, mode=_mode(data),
+                workers=_workers(data), progress=progress)
     tx, ty, tmeta = images.cached_folder_split(train, split="train", **args)
     vx, vy, vmeta = images.cached_folder_split(test, split="test", **args)
     skipped = tmeta["skipped"] + vmeta["skipped"]
@@ -215,8 +219,8 @@ def _folders_to_tensors(name, train_roots, test_roots, cache_dir, values, size):
             torch.from_numpy(vy), classes, skipped)
 
 
-def _data_dir(values, name: str, must_exist: bool) -> Path:
-    given = values.get("DATA_DIR")
+def _data_dir(data: DataConfig, name: str, must_exist: bool) -> Path:
+    given = data.dir
     if given is None:
         if must_exist:
             raise ParamError(f"DATASET={name} needs DATA_DIR (a folder with train/ and val/ "
@@ -228,26 +232,26 @@ def _data_dir(values, name: str, must_exist: bool) -> Path:
     return path
 
 
-def _load_imagefolder(values, size, defaults):
-    root = _data_dir(values, "imagefolder", must_exist=True)
+def _load_imagefolder(data: DataConfig, size, defaults, seed, progress):
+    root = _data_dir(data, "imagefolder", must_exist=True)
     for split in ("train", "val"):
         if not (root / split).is_dir():
             raise ParamError(f"DATA_DIR={root} has no {split}/ folder (expected "
                              f"{root}/{split}/CLASS/*.jpg)")
     out = _folders_to_tensors("imagefolder", [root / "train"], [root / "val"],
-                              images.writable_cache_dir(root, "imagefolder"), values, size)
+                              images.writable_cache_dir(root, "imagefolder"), data, size,
+                              progress)
     return (*out, str(root))
 
 
-def _load_course(values, size, defaults):
+def _load_course(data: DataConfig, size, defaults, seed, progress):
     from . import download
-    root = _data_dir(values, "course", must_exist=False)
-    folders = download.fetch_course(root, progress=values.get("PROGRESS", True),
-                                    allow_download=values.get("DATA_DOWNLOAD", True))
+    root = _data_dir(data, "course", must_exist=False)
+    folders = download.fetch_course(root, progress=progress, allow_download=data.download)
     train = [images.class_root(f) for f in folders if not f.name.lower().startswith("val")]
     test = [images.class_root(f) for f in folders if f.name.lower().startswith("val")]
     out = _folders_to_tensors("course", train, test, images.writable_cache_dir(root, "course"),
-                              values, size)
+                              data, size, progress)
     return (*out, str(root))
 
 
@@ -285,21 +289,21 @@ def _find_idx(dirs: list[Path], stem: str) -> Path | None:
     return None
 
 
-def _fashion_dirs(values) -> list[Path]:
+def _fashion_dirs(data: DataConfig) -> list[Path]:
     dirs = [Path(d) for d in FASHION_MNIST_DIRS]
-    if values.get("DATA_DIR"):
-        root = Path(values["DATA_DIR"]).expanduser()
+    if data.dir:
+        root = Path(data.dir).expanduser()
         dirs = [root, root / "FashionMNIST" / "raw"] + dirs
     return dirs
 
 
-def _load_fashion_mnist(values, size, defaults):
+def _load_fashion_mnist(data: DataConfig, size, defaults, seed, progress):
     stems = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
              "t10k-labels-idx1-ubyte"]
-    dirs = _fashion_dirs(values)
+    dirs = _fashion_dirs(data)
     found = [_find_idx(dirs, s) for s in stems]
-    if None in found and values.get("DATA_DOWNLOAD", True):
-        root = _data_dir(values, "fashion-mnist", must_exist=False)
+    if None in found and data.download:
+        root = _data_dir(data, "fashion-mnist", must_exist=False)
         try:
             import torchvision
             torchvision.datasets.FashionMNIST(str(root), download=True)
@@ -325,16 +329,16 @@ def _load_fashion_mnist(values, size, defaults):
     return tx, ty, vx, vy, list(FASHION_MNIST_CLASSES), 0, str(found[0].parent)
 
 
-def _load_cifar100(values, size, defaults):
-    root = _data_dir(values, "cifar100", must_exist=False)
-    if not values.get("DATA_DOWNLOAD", True) and not (root / "cifar-100-python").is_dir():
+def _load_cifar100(data: DataConfig, size, defaults, seed, progress):
+    root = _data_dir(data, "cifar100", must_exist=False)
+    if not data.download and not (root / "cifar-100-python").is_dir():
         raise ParamError(f"cifar100: {root}/cifar-100-python not found and DATA_DOWNLOAD is "
                          f"false; put cifar-100-python.tar.gz from {CIFAR100_URL} in {root} "
                          "and extract it, or allow the download")
     import torchvision
     try:
         train = torchvision.datasets.CIFAR100(str(root), train=True,
-                                              download=values.get("DATA_DOWNLOAD", True))
+                                              download=data.download)
         test = torchvision.datasets.CIFAR100(str(root), train=False, download=False)
     except Exception as e:  # offline or absent: one line saying where the archive goes
         raise ParamError(f"cifar100: not found in {root} ({type(e).__name__}); put "
@@ -346,13 +350,12 @@ def _load_cifar100(values, size, defaults):
     return tx, ty, vx, vy, list(train.classes), 0, str(root)
 
 
-def _load_tiny_imagenet(values, size, defaults):
+def _load_tiny_imagenet(data: DataConfig, size, defaults, seed, progress):
     from . import tiny_imagenet
-    root = _data_dir(values, "tiny-imagenet", must_exist=False)
-    mode = "L" if values.get("DATA_NUM_CHANNELS") == 1 else "RGB"
-    return tiny_imagenet.load(root, values.get("DATA_CLASSES"), size, mode,
-                              workers=_workers(values), progress=values.get("PROGRESS", True),
-                              allow_download=values.get("DATA_DOWNLOAD", True))
+    root = _data_dir(data, "tiny-imagenet", must_exist=False)
+    classes = list(data.classes) if isinstance(data.classes, tuple) else data.classes
+    return tiny_imagenet.load(root, classes, size, _mode(data), workers=_workers(data),
+                              progress=progress, allow_download=data.download)
 
 
 _LOADERS = {"course": _load_course, "imagefolder": _load_imagefolder,
@@ -394,30 +397,36 @@ def _stats(values: tuple[float, ...], channels: int) -> tuple[float, ...]:
     return (sum(values) / len(values),) * channels  # RGB statistics for a grey view
 
 
-def settings(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The dataset's natural DATA_* values with every one that `values` sets on top."""
-    name = _check_name(values.get("DATASET", "synthetic"))
-    out = dataset_defaults(name, values)
-    out.update({k: v for k, v in values.items() if k in out and v is not None})
-    out["DATA_TEST_CROP"] = values.get("DATA_TEST_CROP") or out["DATA_CROP"]
-    chosen = values.get("DATA_AUGMENT") or "auto"
-    out["DATA_AUGMENT"] = out["augment"] if chosen == "auto" else chosen
+# The DATA_* names a dataset brings a natural value for, and the data group's field of each.
+_NATURAL = {"DATA_NUM_CLASSES": "num_classes", "DATA_NUM_CHANNELS": "num_channels",
+            "DATA_IMAGE_SIZE": "image_size", "DATA_CROP": "crop", "DATA_RESIZE": "resize"}
+
+
+def settings(data: DataConfig) -> dict[str, Any]:
+    """The dataset's natural DATA_* values with every one that the data group sets on top."""
+    out = dataset_defaults(data.dataset, data)
+    out.update({k: getattr(data, f) for k, f in _NATURAL.items()
+                if getattr(data, f) is not None})
+    out["DATA_TEST_CROP"] = data.test_crop or out["DATA_CROP"]
+    out["DATA_AUGMENT"] = out["augment"] if data.augment == "auto" else data.augment
     return out
 
 
-def load(values: Mapping[str, Any]) -> Dataset:
-    """The dataset that `values` (resolved parameters) names, with its defaults filled in."""
-    name = _check_name(values.get("DATASET", "synthetic"))
-    if values.get("DATA_CLASSES") is not None and name != "tiny-imagenet":
+def load(cfg: Config) -> Dataset:
+    """The dataset that `cfg.data` names, with its defaults filled in (SEED makes `synthetic`)."""
+    data = cfg.data
+    name = _check_name(data.dataset)
+    if data.classes is not None and name != "tiny-imagenet":
         raise ParamError(f"DATA_CLASSES picks Tiny ImageNet classes; DATASET={name} takes all "
                          "of its classes (leave DATA_CLASSES unset)")
-    d, s = dataset_defaults(name, values), settings(values)
+    d, s = dataset_defaults(name, data), settings(data)
     size = s["DATA_IMAGE_SIZE"]
-    tx, ty, vx, vy, classes, skipped, source = _LOADERS[name](values, size, d)
+    tx, ty, vx, vy, classes, skipped, source = _LOADERS[name](data, size, d, cfg.run.seed,
+                                                              cfg.run.progress)
     tx, vx = _resize_square(tx, size), _resize_square(vx, size)
     channels = s["DATA_NUM_CHANNELS"]
     tx, vx = _match_channels(tx, channels, name), _match_channels(vx, channels, name)
-    wanted = values.get("DATA_NUM_CLASSES")
+    wanted = data.num_classes
     if wanted is not None and wanted != len(classes):
         raise ParamError(f"DATA_NUM_CLASSES={wanted} but {name} has {len(classes)} classes; "
                          "leave it unset to use the dataset's")
@@ -425,7 +434,7 @@ def load(values: Mapping[str, Any]) -> Dataset:
         name=name, train_x=tx, train_y=ty, test_x=vx, test_y=vy, classes=classes,
         mean=_stats(d["mean"], channels), std=_stats(d["std"], channels), crop=s["DATA_CROP"],
         resize=s["DATA_RESIZE"], test_crop=s["DATA_TEST_CROP"],
-        scale_min=values.get("DATA_SCALE_MIN", 0.35), augment=s["DATA_AUGMENT"],
+        scale_min=data.scale_min, augment=s["DATA_AUGMENT"],
         skipped=skipped, source=source)
     for listener in LISTENERS:
         listener(ds)

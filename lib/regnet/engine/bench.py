@@ -73,26 +73,26 @@ def _check_batch(batch: int, name: str, train: int, test: int) -> None:
                          f"{name} has {train} and {test}: lower it or use more images")
 
 
-def bench(values: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
+def bench(cfg: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
           data_only: bool = False, workers: int | None = None) -> dict:
     """Every selected row's images/s (training and evaluation), with what they ran on."""
-    values = check_all(values)
-    device = pick_device(values["DEVICE"])
-    batch = values["DATA_BATCH_SIZE"]
-    if values["DATASET"] == "synthetic":  # known before the images are made: say so first
-        _check_batch(batch, "synthetic", values["DATA_SYNTHETIC_TRAIN"],
-                     values["DATA_SYNTHETIC_TEST"])
-    ds = data.load(values)
+    cfg = check_all(cfg)
+    device = pick_device(cfg.run.device)
+    batch = cfg.optim.batch_size
+    if cfg.data.dataset == "synthetic":  # known before the images are made: say so first
+        _check_batch(batch, "synthetic", cfg.data.synthetic_train,
+                     cfg.data.synthetic_test)
+    ds = data.load(cfg)
     _check_batch(batch, ds.name, len(ds.train_y), len(ds.test_y))
-    workers = workers if workers is not None else values["DATA_WORKERS"]
+    workers = workers if workers is not None else cfg.data.workers
     workers = workers if workers is not None else min(8, os.cpu_count() or 1)
-    spec = space.named(values["REGNETX"], values.model, input_size=ds.crop,
+    spec = space.named(cfg.model.regnetx, cfg.model, input_size=ds.crop,
                        num_classes=ds.num_classes, in_channels=ds.channels)
-    memory.check_fits(spec, device, batch, training=True, optimizer=values["TRAINING_OPTIMIZER"],
-                      precision=values["PRECISION"])  # before building anything
+    memory.check_fits(spec, device, batch, training=True, optimizer=cfg.optim.optimizer,
+                      precision=cfg.run.precision)  # before building anything
     cost = closed_form(spec)
-    fast = (precision_for(values["PRECISION"], device),
-            channels_last_for(values["CHANNELS_LAST"], device))
+    fast = (precision_for(cfg.run.precision, device),
+            channels_last_for(cfg.run.channels_last, device))
     result = {
         "network": spec.name, "params": cost["params"], "macs": cost["macs"],
         "dataset": ds.name, "batch": batch, "crop": ds.crop, "steps": steps,
@@ -114,9 +114,9 @@ def bench(values: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS
                 train_it, test_it, files = _seed_batches(ds, batch, workers, device, Path(tmp),
                                                          (warmup + steps + 1) * batch)
             else:
-                train_it, test_it, files = _project_batches(ds, batch, setting, values, device)
+                train_it, test_it, files = _project_batches(ds, batch, setting, cfg, device)
             try:
-                row = _measure(values, spec, setting, device, train_it, test_it, steps,
+                row = _measure(cfg, spec, setting, device, train_it, test_it, steps,
                                warmup, data_only)
             except Exception as e:  # a compile or capture this machine cannot do: say so
                 if name not in ("compiled", "graphs"):
@@ -152,7 +152,7 @@ def _why_not(name: str, setting: Choice, device: torch.device, data_only: bool) 
     return None
 
 
-def _measure(values, spec, setting: Choice, device, train_it, test_it, steps, warmup,
+def _measure(cfg, spec, setting: Choice, device, train_it, test_it, steps, warmup,
              data_only) -> dict:
     """Train, then evaluate: warm-up steps, then timed ones; the one-off seconds apart."""
     if data_only:
@@ -165,25 +165,25 @@ def _measure(values, spec, setting: Choice, device, train_it, test_it, steps, wa
     fmt = torch.channels_last if setting.channels_last else torch.contiguous_format
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
-    torch.manual_seed(values["SEED"])
+    torch.manual_seed(cfg.run.seed)
     model = build(spec).to(device, memory_format=fmt)
     net = model
     if setting.compile:
         compile_cache()
         torch._dynamo.reset()  # each compiled row compiles afresh (the disk cache may help)
         net = torch.compile(model)
-    optimizer = make_optimizer(model, values.optim, device)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=values["TRAINING_LABEL_SMOOTHING"])
+    optimizer = make_optimizer(model, cfg.optim, device)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.optim.label_smoothing)
     autocast = autocast_for(setting.precision, device)
     graphed = None
     if setting.cuda_graphs:
-        capturable(optimizer, device).fill_(rate(values.schedule, 0))
+        capturable(optimizer, device).fill_(rate(cfg.schedule, 0))
         train = graphed = GraphedStep(net, optimizer, loss_fn, setting.precision, device,
                                       fallback=False)
         warmup = max(warmup, WARMUP_STEPS + 2)  # eager warm-up, capture, then replays only
     else:
         for group in optimizer.param_groups:
-            group["lr"] = rate(values.schedule, 0)
+            group["lr"] = rate(cfg.schedule, 0)
         scaler = torch.amp.GradScaler(device.type, enabled=setting.precision == "fp16")
         train = partial(train_step, net, optimizer=optimizer, scaler=scaler, loss_fn=loss_fn,
                         autocast=autocast)
@@ -238,11 +238,11 @@ def forever(batches):
         epoch += 1
 
 
-def _project_batches(ds, batch, setting: Choice, values, device):
+def _project_batches(ds, batch, setting: Choice, cfg, device):
     """This project's train and test batches on the device, in the row's dtype and layout."""
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[
         setting.precision]
-    common = dict(device=device, seed=values["SEED"], dtype=dtype,
+    common = dict(device=device, seed=cfg.run.seed, dtype=dtype,
                   channels_last=setting.channels_last)
     # whole test batches too: one shape, so a compiled row never recompiles mid-measurement
     return (forever(data.Batches(ds, "train", batch, **common)),

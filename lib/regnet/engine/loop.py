@@ -1,6 +1,6 @@
 """Train one network: the loop, start to finish, in one file.
 
-    train(values, out)   resolved parameters in, a summary dict out; `out` is the run folder
+    train(cfg, out)   resolved parameters in, a summary dict out; `out` is the run folder
                          (runfolder.py says what it holds)
 
 Each epoch: the learning rate from schedule.py (per epoch or per step), SGD or Adam(W) on the
@@ -32,7 +32,7 @@ from ..arch import memory, space
 from ..arch.complexity import closed_form
 from ..arch.model import build
 from ..errors import ParamError
-from ..params import OptimConfig, check_all, total_epochs
+from ..params import Config, OptimConfig, ScheduleConfig, check_all, total_epochs
 from .checkpoint import checkpoint, restore
 from .device import (FirstCall, check_resume_precision, compile_cache, precision_for,
                      resolve_auto, synchronize)
@@ -49,69 +49,68 @@ class Diverged(RuntimeError):
     """The loss became NaN or infinite; the message names the epoch and step."""
 
 
-def train(values: Mapping[str, Any], out: str | Path | None = None, *, dataset=None,
+def train(cfg: Config | Mapping[str, Any], out: str | Path | None = None, *, dataset=None,
           spec: space.NetSpec | None = None, progress: bool | None = None) -> dict:
     """Train for the schedule's epochs; write the run folder `out` when given; return a summary.
 
     `dataset` reuses a loaded `data.Dataset` (a sweep trains many models on one); `spec`
     replaces the REGNETX network; `progress` overrides PROGRESS.
     """
-    values = check_all(values)
+    cfg = check_all(cfg)
     out = Path(out) if out is not None else None
-    if dataset is None and values["DATASET"] == "synthetic":
-        check_batch(values, values["DATA_SYNTHETIC_TRAIN"], "synthetic")  # before generating
-    proc = join_processes(values["DEVICE"])
+    if dataset is None and cfg.data.dataset == "synthetic":
+        check_batch(cfg.optim.batch_size, cfg.data.synthetic_train, "synthetic")  # first
+    proc = join_processes(cfg.run.device)
     held = None
     try:
         held = own_run_folder(out, proc)  # one process per run folder
         # mistakes surface before any long work: the folder, the checkpoint, its parameters,
         # an impossible PRECISION, CHANNELS_LAST or COMPILE for this device
-        resume = check_run_folder(out, values, proc, spec)
-        resolve_auto(values.run, proc.device, None, proc.world)
+        resume = check_run_folder(out, cfg, proc, spec)
+        resolve_auto(cfg.run, proc.device, None, proc.world)
         if resume is not None:
-            check_resume_precision(resume, values["PRECISION"], proc.device)
-        ds = dataset if dataset is not None else data.load(values)
-        check_batch(values, len(ds.train_y), ds.name)
+            check_resume_precision(resume, cfg.run.precision, proc.device)
+        ds = dataset if dataset is not None else data.load(cfg)
+        check_batch(cfg.optim.batch_size, len(ds.train_y), ds.name)
         if spec is None:
-            spec = space.named(values["REGNETX"], values.model, input_size=ds.crop,
+            spec = space.named(cfg.model.regnetx, cfg.model, input_size=ds.crop,
                                num_classes=ds.num_classes, in_channels=ds.channels)
         if resume is not None:
-            check_resume(resume, values, spec, out / "last.pt")
-        show = (values["PROGRESS"] if progress is None else progress) and proc.rank == 0
+            check_resume(resume, cfg, spec, out / "last.pt")
+        show = (cfg.run.progress if progress is None else progress) and proc.rank == 0
         if show and dataset is None:
             print(ds.summary(), flush=True)  # the load summary, with any skipped images
-        return run(values, out, ds, spec, proc, resume, show)
+        return run(cfg, out, ds, spec, proc, resume, show)
     finally:
         if held is not None:
             held.release()
         proc.leave()
 
 
-def check_batch(values: Mapping[str, Any], train_images: int, name: str) -> None:
+def check_batch(batch: int, train_images: int, name: str) -> None:
     """A global batch larger than the training set would make no step: one line, up front."""
-    batch = values["DATA_BATCH_SIZE"]
     if batch > train_images:
         raise ParamError(f"DATA_BATCH_SIZE={batch} is larger than the {train_images} training "
                          f"images of {name}; use at most {train_images}")
 
 
-def run(values, out, ds, spec, proc, resume, show) -> dict:
+def run(cfg, out, ds, spec, proc, resume, show) -> dict:
     """The body of `train`: build, maybe restore, then epoch after epoch."""
-    device, epochs = proc.device, total_epochs(values)
+    device, epochs = proc.device, total_epochs(cfg)
     first = resume["epoch"] if resume is not None else 0
-    steps = (epochs - first) * (len(ds.train_y) // values["DATA_BATCH_SIZE"])
-    choice = resolve_auto(values.run, device, steps, proc.world)
+    steps = (epochs - first) * (len(ds.train_y) // cfg.optim.batch_size)
+    choice = resolve_auto(cfg.run, device, steps, proc.world)
     precision = choice.precision
     memory_format = torch.channels_last if choice.channels_last else torch.contiguous_format
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
-    torch.manual_seed(values["SEED"])
-    memory.check_fits(spec, device, values["DATA_BATCH_SIZE"] // proc.world, training=True,
-                      optimizer=values["TRAINING_OPTIMIZER"], ema=values["TRAINING_EMA"] > 0,
+    torch.manual_seed(cfg.run.seed)
+    memory.check_fits(spec, device, cfg.optim.batch_size // proc.world, training=True,
+                      optimizer=cfg.optim.optimizer, ema=cfg.optim.ema > 0,
                       precision=precision)  # before building: a huge net is one line
     model = build(spec).to(device, memory_format=memory_format)
-    ema = Ema(model, values["TRAINING_EMA"]) if values["TRAINING_EMA"] > 0 else None
-    optimizer = make_optimizer(model, values.optim, device)
+    ema = Ema(model, cfg.optim.ema) if cfg.optim.ema > 0 else None
+    optimizer = make_optimizer(model, cfg.optim, device)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     state = {"epoch": 0, "best_acc": -math.inf, "history": []}
     if resume is not None:
@@ -131,11 +130,11 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
 
     # Inputs arrive in the autocast dtype: half the bytes moved, and the first conv casts nothing.
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-    common = dict(device=device, seed=values["SEED"], dtype=dtype,
+    common = dict(device=device, seed=cfg.run.seed, dtype=dtype,
                   channels_last=choice.channels_last, rank=proc.rank, world_size=proc.world)
-    train_batches = data.Batches(ds, "train", values["DATA_BATCH_SIZE"], **common)
-    test_batches = data.Batches(ds, "test", values["DATA_BATCH_SIZE"], **common)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=values["TRAINING_LABEL_SMOOTHING"])
+    train_batches = data.Batches(ds, "train", cfg.optim.batch_size, **common)
+    test_batches = data.Batches(ds, "test", cfg.optim.batch_size, **common)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.optim.label_smoothing)
     graphed = None
     if choice.cuda_graphs:  # the lr becomes a device tensor that the captured update reads
         set_lr = capturable(optimizer, device).fill_
@@ -153,7 +152,7 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
     step = timer or step
     warm = warm_evaluation(judged_net, test_batches, precision, device) if choice.compile else 0
 
-    folder = RunFolder(out, values, spec, ds, proc, choice) \
+    folder = RunFolder(out, cfg, spec, ds, proc, choice) \
         if out is not None and proc.rank == 0 else None
     if folder:
         folder.check_space(model, ema)
@@ -162,7 +161,7 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
     started = time.perf_counter()
     for epoch in range(state["epoch"], epochs):
         t0 = time.perf_counter()
-        row = train_epoch(net, step, set_lr, model, ema, train_batches, values, epoch, proc,
+        row = train_epoch(net, step, set_lr, model, ema, train_batches, cfg.schedule, epoch, proc,
                           show)
         train_seconds = time.perf_counter() - t0
         average_buffers([model] + ([ema.module] if ema else []), proc)
@@ -179,8 +178,8 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
             state["best_acc"] = row["test_acc"]
         if folder:
             with folder.space():
-                if values["FILE_SAVE"]:
-                    folder.save(checkpoint(state, values, spec, model, optimizer, scaler, ema,
+                if cfg.run.file_save:
+                    folder.save(checkpoint(state, cfg, spec, model, optimizer, scaler, ema,
                                            choice.params()), best)
                 folder.append(row)
         if show:
@@ -191,7 +190,8 @@ def run(values, out, ds, spec, proc, resume, show) -> dict:
                      choice.params())
 
 
-def train_epoch(net, train, set_lr, model, ema, batches, values, epoch, proc, show) -> dict:
+def train_epoch(net, train, set_lr, model, ema, batches, schedule: ScheduleConfig, epoch, proc,
+                show) -> dict:
     """One pass over the training set with `train(x, y) -> (loss, logits)` as the step and
     `set_lr(rate)` before each; returns lr, train_loss, train_acc and images seen."""
     net.train()
@@ -202,9 +202,9 @@ def train_epoch(net, train, set_lr, model, ema, batches, values, epoch, proc, sh
     correct = torch.zeros((), dtype=torch.long, device=device)
     images = 0
     bar = progress_bar(batches, steps, f"epoch {epoch + 1}", show)
-    first_lr = step_rate(values.schedule, epoch, 0, steps)
+    first_lr = step_rate(schedule, epoch, 0, steps)
     for step, (x, y) in enumerate(bar):
-        set_lr(step_rate(values.schedule, epoch, step, steps))
+        set_lr(step_rate(schedule, epoch, step, steps))
         loss, logits = train(x, y)
         if ema:
             ema.update(model)

@@ -59,12 +59,12 @@ def check_run_folder(out: Path | None, values: Mapping[str, Any], proc,
     parameters differ from the checkpoint's are each one line.
     """
     if out is None:
-        if values["FILE_LOAD"]:
+        if values.run.file_load:
             raise ParamError("FILE_LOAD=1 needs --out DIR: the run folder that holds last.pt")
         return None
     if out.exists() and not out.is_dir():
         raise ParamError(f"--out {out} is a file; give a folder for the run")
-    if not values["FILE_LOAD"]:
+    if not values.run.file_load:
         found = run_files(out) if proc.rank == 0 else []
         if found:
             raise ParamError(f"--out {out} already holds a run ({', '.join(found)}; "
@@ -115,8 +115,8 @@ class RunFolder:
 
     def check_space(self, model, ema) -> None:
         """Refuse, before the first write, a folder without room for the run's files."""
-        if self.values["FILE_SAVE"]:  # last.pt, best.pt, and one checkpoint being written
-            self.need += 3 * checkpoint_bytes(model, self.values["TRAINING_OPTIMIZER"],
+        if self.values.run.file_save:  # last.pt, best.pt, and one checkpoint being written
+            self.need += 3 * checkpoint_bytes(model, self.values.optim.optimizer,
                                               ema is not None)
         files.check_space(self.out, self.need, "this run's checkpoints and records")
 

@@ -27,7 +27,7 @@ def numbers(values: Sequence) -> str:
 def dataset_phrase(values: Mapping[str, Any], sizes: bool = True) -> str:
     """The data a run trains on, with the sizes in use (or just its name)."""
     from ..data import settings
-    s = settings(values)
+    s = settings(values.data)
     text = DATASET_NAMES[values["DATASET"]]
     if values["DATASET"] == "synthetic":
         text += (f" ({values['DATA_SYNTHETIC_TRAIN']:,} training and "
@@ -90,11 +90,12 @@ def study_settings(run_values: Sequence[Mapping[str, Any]], specs: Sequence) -> 
 def crop_settings(values: Mapping[str, Any], spec, crops: tuple[int, int]) -> str:
     """What the crop study evaluates."""
     from ..data import settings
-    s = settings(values)
+    s = settings(values.data)
     return (f"The network of the training report ({network_phrase(spec)}, trained for "
             f"{values['TRAINING_LR_INIT_EPOCHS'] + values['TRAINING_LR_FINAL_EPOCHS']} epochs "
             f"on random {s['DATA_CROP']} px crops of {s['DATA_IMAGE_SIZE']} px images from "
-            f"{dataset_phrase(values, sizes=False)}) is evaluated with its best checkpoint on the test images resized to "
+            f"{dataset_phrase(values, sizes=False)}) is evaluated with its best checkpoint on "
+            f"the test images resized to "
             f"{s['DATA_RESIZE']} px and center-cropped to each size from {crops[0]} to "
             f"{crops[1]} px.")
 

@@ -236,7 +236,7 @@ def hyperparameter_table(values, spec: NetSpec):
     import pandas as pd
 
     from ..data import settings
-    data = settings(values)
+    data = settings(values.data)
     epochs = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
     rows = [
         ("REGNETX", spec.name, "network"),

@@ -115,7 +115,7 @@ def network(values: Mapping[str, Any]):
     """The network exactly as a run of `values` trains it: the data's crop, classes, channels."""
     from ..arch import space
     from ..data import settings
-    s = settings(values)
+    s = settings(values.data)
     return space.named(values["REGNETX"], values.model, input_size=s["DATA_CROP"],
                        num_classes=s["DATA_NUM_CLASSES"], in_channels=s["DATA_NUM_CHANNELS"])
 

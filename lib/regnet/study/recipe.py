@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import json
 import statistics
 import sys
 import time
@@ -75,31 +74,31 @@ def plain_transforms(ds, training: bool):
                               v2.Normalize(list(ds.mean), list(ds.std))])
 
 
-def plain_loop(values: Mapping[str, Any], ds, spec, workers: int = 0) -> dict:
+def plain_loop(cfg: Mapping[str, Any], ds, spec, workers: int = 0) -> dict:
     """Train and test the hand-written way; returns test top-1 per epoch and the seconds."""
-    values = check_all(values)
-    device = pick_device(values["DEVICE"])
-    torch.manual_seed(values["SEED"])
+    cfg = check_all(cfg)
+    device = pick_device(cfg.run.device)
+    torch.manual_seed(cfg.run.seed)
     model = build(spec).to(device)
-    batch = values["DATA_BATCH_SIZE"]
+    batch = cfg.optim.batch_size
     train_loader = DataLoader(TensorImages(ds.train_x, ds.train_y, plain_transforms(ds, True)),
                               batch_size=batch, shuffle=True, drop_last=True,
                               num_workers=workers,
-                              generator=torch.Generator().manual_seed(values["SEED"]))
+                              generator=torch.Generator().manual_seed(cfg.run.seed))
     test_loader = DataLoader(TensorImages(ds.test_x, ds.test_y, plain_transforms(ds, False)),
                              batch_size=batch, num_workers=workers)
-    momentum = values["TRAINING_MOMENTUM"]
-    optimizer = torch.optim.SGD(model.parameters(), lr=values["TRAINING_LR_MAX"],
-                                momentum=momentum, weight_decay=values["TRAINING_WEIGHT_DECAY"],
-                                nesterov=values["TRAINING_NESTEROV"] and momentum > 0)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=values["TRAINING_LABEL_SMOOTHING"])
-    autocast = autocast_for(precision_for(values["PRECISION"], device), device)
+    momentum = cfg.optim.momentum
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.schedule.lr_max,
+                                momentum=momentum, weight_decay=cfg.optim.weight_decay,
+                                nesterov=cfg.optim.nesterov and momentum > 0)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.optim.label_smoothing)
+    autocast = autocast_for(precision_for(cfg.run.precision, device), device)
     history, start = [], time.perf_counter()
-    for epoch in range(total_epochs(values)):
+    for epoch in range(total_epochs(cfg)):
         model.train()
         for step, (x, y) in enumerate(train_loader):
             for group in optimizer.param_groups:
-                group["lr"] = step_rate(values.schedule, epoch, step, len(train_loader))
+                group["lr"] = step_rate(cfg.schedule, epoch, step, len(train_loader))
             x, y = x.to(device), y.to(device)
             with autocast:
                 loss = loss_fn(model(x), y)
@@ -107,8 +106,8 @@ def plain_loop(values: Mapping[str, Any], ds, spec, workers: int = 0) -> dict:
             loss.backward()
             optimizer.step()
         history.append(accuracy(model, test_loader, device, autocast))
-        if values["PROGRESS"]:
-            print(f"plain loop, seed {values['SEED']}: epoch {epoch + 1}/{total_epochs(values)} "
+        if cfg.run.progress:
+            print(f"plain loop, seed {cfg.run.seed}: epoch {epoch + 1}/{total_epochs(cfg)} "
                   f"test {history[-1]:.2f}%", file=sys.stderr, flush=True)
     return {"test_acc": history[-1], "history": history,
             "seconds": time.perf_counter() - start}
@@ -127,11 +126,11 @@ def accuracy(model, loader, device, autocast) -> float:
     return 100.0 * correct / seen
 
 
-def project_run(values: Mapping[str, Any], ds, spec) -> dict:
+def project_run(cfg: Mapping[str, Any], ds, spec) -> dict:
     """The project's `train` on the same dataset and network."""
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):  # its epoch lines; stdout is for the JSON
-        summary = train(values, None, dataset=ds, spec=spec)
+        summary = train(cfg, None, dataset=ds, spec=spec)
     return {"test_acc": summary["test_acc"],
             "history": [row["test_acc"] for row in summary["history"]],
             "seconds": time.perf_counter() - start}
@@ -147,25 +146,25 @@ def _side(runs: list[dict]) -> dict:
             "seconds": round(sum(r["seconds"] for r in runs), 1)}
 
 
-def compare(values: Mapping[str, Any], seeds: int = 1, workers: int = 0) -> dict:
+def compare(cfg: Mapping[str, Any], seeds: int = 1, workers: int = 0) -> dict:
     """Both loops on one dataset, for `seeds` seeds; the result that the command prints."""
-    values = check_all(values)
-    ds = data.load(values)
-    spec = space.named(values["REGNETX"], values.model, input_size=ds.crop,
+    cfg = check_all(cfg)
+    ds = data.load(cfg)
+    spec = space.named(cfg.model.regnetx, cfg.model, input_size=ds.crop,
                        num_classes=ds.num_classes, in_channels=ds.channels)
     plain, project = [], []
     for s in range(seeds):
-        run = {**values, "SEED": values["SEED"] + s}
+        run = cfg.replace(SEED=cfg.run.seed + s)
         project.append({"seed": run["SEED"], **project_run(run, ds, spec)})
         plain.append({"seed": run["SEED"], **plain_loop(run, ds, spec, workers)})
     cost = closed_form(spec)
     commit, dirty = git_state()
     result = {
         "dataset": ds.summary(), "augment": ds.augment, "network": spec.name,
-        "params": cost["params"], "macs": cost["macs"], "epochs": total_epochs(values),
-        "batch": values["DATA_BATCH_SIZE"], "seeds": seeds,
+        "params": cost["params"], "macs": cost["macs"], "epochs": total_epochs(cfg),
+        "batch": cfg.optim.batch_size, "seeds": seeds,
         "project": _side(project), "plain": _side(plain),
-        "device": describe_device(pick_device(values["DEVICE"])),
+        "device": describe_device(pick_device(cfg.run.device)),
         "torch": str(torch.__version__),
         "commit": f"{(commit or 'unknown')[:12]}{'+dirty' if dirty else ''}",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

@@ -45,7 +45,7 @@ import pandas as pd
 from ..arch.designspace import Regime, Sample, describe, sample_one, space_names
 from .. import files, lock
 from ..errors import ParamError
-from ..params import identity
+from ..params import check_all, identity
 
 RESULT = "result.json"
 TABLE = "results.csv"
@@ -199,6 +199,7 @@ def run_jobs(jobs: Sequence[Sample], values: Mapping[str, Any], out: str | Path,
              train_fn: Callable = default_train, data_fn: Callable = default_data,
              log: Callable[[str], None] | None = print) -> int:
     """Train every unfinished job in turn; the dataset is loaded once, before the first."""
+    values = check_all(values)
     todo = [s for s in jobs if not is_done(out, s, values)]
     if log:
         log(f"{len(jobs) - len(todo)} of {len(jobs)} models already done, {len(todo)} to train")
