@@ -104,3 +104,4 @@ figures.show(analysis.plot_params(results), "Error against each parameter of the
 
 # %%
 tables.show(tables.sweep_models_table(results), "Every sampled model")
+notebook.md(prose.timing_sentence(sweep.timings(out), "Each model's training time"))

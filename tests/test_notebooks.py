@@ -170,6 +170,7 @@ def test_design_space_notebook_sweeps_and_plots_edfs(tiny, tmp_path):
                  SWEEP_SPACES="anynetx_a,regnetx")
     text = text_of(nb)
     assert "claims" in text and "RegNetX" in text
+    assert "Each model's training time was measured on cpu" in text
     results = tmp_path / "runs" / "quick" / "design_space" / "results.csv"
     assert results.read_text().count("\n") == 1 + 4  # header + 2 models x 2 spaces
     assert figures_of(nb) == 2  # EDFs, error vs parameters

@@ -178,3 +178,10 @@ def test_real_training_sweep_end_to_end(tmp_path):
     assert (df["trained_macs"] < df["macs"]).all()  # trained at 7 px, counted at 56 px
     assert sweep.run_sweep(values, tmp_path, log=None)["error"].tolist() == \
         df["error"].tolist()
+    # where each model's seconds were measured, and how busy the machine was
+    machines = sweep.timings(tmp_path)
+    assert len(machines) == 2
+    for m in machines:
+        assert m["device"].startswith("cpu") and m["cpus"] >= 1
+        low, high = m["load_avg"]
+        assert 0 <= low <= high

@@ -224,6 +224,15 @@ def read_record(run_dir: str | Path) -> dict:
     return record
 
 
+def machine(run_dir: str | Path, record: dict | None = None) -> dict:
+    """Where a run trained and how busy the machine was: device, cores, date, and the lowest
+    and highest 1-minute load average its epochs saw (None where not recorded)."""
+    prov = (record if record is not None else read_record(run_dir)).get("provenance") or {}
+    loads = [r["load_avg"] for r in read_metrics(run_dir) if r.get("load_avg") is not None]
+    return {"device": prov.get("device", "unknown device"), "cpus": prov.get("cpus"),
+            "date": prov.get("date"), "load_avg": (min(loads), max(loads)) if loads else None}
+
+
 def same_run(run_dir: str | Path, values: Mapping[str, Any],
              spec: NetSpec | None = None) -> bool:
     """Whether `run_dir` holds a run (finished or not) of these parameters (and this spec)."""

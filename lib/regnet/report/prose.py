@@ -100,12 +100,14 @@ def crop_settings(values: Mapping[str, Any], spec, crops: tuple[int, int]) -> st
             f"{crops[1]} px.")
 
 
-def timing_sentence(summaries: Sequence[Mapping[str, Any]]) -> str:
-    """Where time per epoch was measured and how busy the machine was meanwhile."""
+def timing_sentence(summaries: Sequence[Mapping[str, Any]], what: str = "Time per epoch") -> str:
+    """Where `what` was measured and how busy the machine was meanwhile."""
+    if not summaries:
+        return f"{what} has no record of the machine it was measured on."
     devices = numbers(sorted({s["device"] for s in summaries}))
     loads = [s["load_avg"] for s in summaries if s.get("load_avg")]
     cpus = next((s["cpus"] for s in summaries if s.get("cpus")), None)
-    text = f"Time per epoch was measured on {devices}"
+    text = f"{what} was measured on {devices}"
     if not loads or not cpus:
         return text + "; the load of the machine was not recorded."
     low, high = min(lo for lo, _ in loads), max(hi for _, hi in loads)

@@ -161,7 +161,7 @@ def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
     """One row from a finished run folder: size, time per epoch, final and best accuracy."""
     from ..arch.space import spec_from_dict
     from ..engine.loop import summarize
-    from ..engine.runfolder import read_metrics, read_record
+    from ..engine.runfolder import machine, read_metrics, read_record
     history = read_metrics(out)
     if not history:
         raise ParamError(f"{short(out)} holds no metrics; delete it and run again")
@@ -169,12 +169,8 @@ def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
     spec = spec_from_dict(record["network"])
     s = summarize(history, spec, sum(r["epoch_seconds"] for r in history), out)
     steady = [r["epoch_seconds"] for r in history[1:]] or [history[0]["epoch_seconds"]]
-    loads = [r["load_avg"] for r in history if r.get("load_avg") is not None]
-    prov = record.get("provenance") or {}
     return {
-        "spec": spec, "device": prov.get("device", "unknown device"),
-        "cpus": prov.get("cpus"), "load_avg": (min(loads), max(loads)) if loads else None,
-        "date": prov.get("date"),
+        "spec": spec, **machine(out, record),
         "params": s["params"], "MACs": s["macs"], "epochs": s["epochs"],
         "batch": values["DATA_BATCH_SIZE"], "time/epoch (s)": statistics.median(steady),
         "images/s": s["images_per_second"], "train loss": s["train_loss"],

@@ -21,7 +21,8 @@ Several machines: give each machine a shard, `--shard i/k` (jobs i, i+k, ...), w
 shared file system, and let an existing launcher start the shards. With submitit on SLURM:
 
     import submitit
-    from regnet import params, sweep
+    from regnet import params
+    from regnet.study import sweep
     values = params.resolve(["params/sweep_course.yaml"])
     ex = submitit.AutoExecutor(folder="runs/sweep/slurm")
     ex.update_parameters(gpus_per_node=1, tasks_per_node=1, cpus_per_task=8,
@@ -287,6 +288,14 @@ def load_results(out: str | Path) -> pd.DataFrame:
         return pd.DataFrame(columns=["space", "index", "error"])
     return pd.DataFrame(rows).sort_values(["index", "space"], kind="stable") \
         .reset_index(drop=True)
+
+
+def timings(out: str | Path) -> list[dict[str, Any]]:
+    """Where each finished model under `out` trained and how busy the machine was
+    (`runfolder.machine`), for the sentence that says whether its seconds compare."""
+    from ..engine.runfolder import machine
+    return [machine(p.parent) for p in sorted(Path(out).glob(f"*/*/{RESULT}"))
+            if (p.parent / "params.yaml").is_file()]
 
 
 def write_table(out: str | Path) -> pd.DataFrame:
