@@ -88,7 +88,8 @@ def test_more_samples_extend_a_sweep_without_retraining(tmp_path, values):
 
 def test_a_folder_of_another_sweep_is_refused(tmp_path, values):
     sweep.run_sweep(values, tmp_path, train_fn=FakeTrainer(), data_fn=FakeData(), log=None)
-    with pytest.raises(ParamError, match="holds another model.*use a new --out"):
+    with pytest.raises(ParamError, match=f"holds another model.*SWEEP_SEED or the regime changed; "
+                       f"move {tmp_path} aside or sweep into another folder"):
         sweep.run_sweep(values, tmp_path, seed=9, train_fn=FakeTrainer(), data_fn=FakeData(),
                         log=None)
 
@@ -96,7 +97,8 @@ def test_a_folder_of_another_sweep_is_refused(tmp_path, values):
 def test_other_training_parameters_in_the_same_folder_are_refused(tmp_path, values):
     sweep.run_sweep(values, tmp_path, train_fn=FakeTrainer(), data_fn=FakeData(), log=None)
     changed = {**values, "TRAINING_LR_FINAL_EPOCHS": 9, "DEVICE": "cuda"}
-    with pytest.raises(ParamError, match="trained with other TRAINING_LR_FINAL_EPOCHS;"):
+    with pytest.raises(ParamError, match=f"trained with other TRAINING_LR_FINAL_EPOCHS; .*: "
+                                         f"move {tmp_path} aside or sweep into another folder"):
         sweep.run_sweep(changed, tmp_path, train_fn=FakeTrainer(), data_fn=FakeData(),
                         log=None)
 

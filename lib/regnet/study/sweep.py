@@ -107,15 +107,20 @@ def is_done(out: str | Path, s: Sample, values: Mapping[str, Any] | None = None)
     stored = read_result(path)
     if not _same_config(stored["config"], s.config):
         raise ParamError(f"{path} holds another model ({stored['config']}) than this sweep's "
-                         f"{s.key} ({s.config}): SWEEP_SEED or the regime changed; use a new "
-                         "--out")
+                         f"{s.key} ({s.config}): SWEEP_SEED or the regime changed; "
+                         f"{_elsewhere(out)}")
     if values is not None and "values" in stored:
         old, new = identity(stored["values"]), identity(values)
         changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
         if changed:
             raise ParamError(f"{path} was trained with other {', '.join(changed)}; finished "
-                             "models would not compare: use a new --out or the old values")
+                             f"models would not compare: {_elsewhere(out)}, or use the old values")
     return True
+
+
+def _elsewhere(out: str | Path) -> str:
+    """What to do with a sweep folder of other models: nothing in it is deleted for you."""
+    return f"move {out} aside or sweep into another folder (--out)"
 
 
 def read_result(path: Path) -> dict:
