@@ -40,6 +40,34 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
         assert "60, 100 and 150" not in text and "40 to 91" not in text
 
 
+def test_precision_auto_is_not_stated_as_if_it_were_a_precision():
+    quick = study_sentence("epochs", "quick")
+    assert quick.endswith("batch 64, SGD.") and "auto" not in quick
+    asked = prose.schedule_phrase(profile("quick", PRECISION="bf16"))
+    assert asked.endswith("SGD, bf16")
+
+
+def test_study_numbers_line_up_with_fixed_decimals_per_column():
+    import pandas as pd
+    html = tables.to_html(pd.DataFrame({"network": ["a", "b"], "params": [3257842, 475356],
+                                        "time/epoch (s)": [15.0684, 2.7],
+                                        "train loss": [0.2436, 0.2],
+                                        "test acc (%)": [75.0, 80.625]}))
+    for shown in ("3,257,842", "15.1", "2.7", "0.244", "0.200", "75.00", "80.62"):
+        assert f">{shown}</td>" in html, shown
+    assert ">80.625<" not in html and ">75<" not in html
+
+
+def test_a_study_keeps_its_data_log_out_of_the_report(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REGNET_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv(progress.ENV, str(tmp_path / "progress"))  # as under run_all.sh
+    values = resolve(overrides={**TINY, "PROFILE": "quick"})
+    exp = experiments.Experiment(name="one", title="One run", description="", runs={"a": {}})
+    experiments.run_experiment(values, exp)
+    assert "synthetic: 48 train / 32 test images" not in capsys.readouterr().out
+    assert "synthetic: 48 train / 32 test images" in (tmp_path / "progress").read_text()
+
+
 def test_the_crop_study_states_the_crops_it_evaluates():
     for name, first, last, resize in (("quick", 10, 26, 16), ("course", 40, 91, 64)):
         values = profile(name)

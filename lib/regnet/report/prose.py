@@ -43,7 +43,8 @@ def dataset_phrase(values: Mapping[str, Any], sizes: bool = True) -> str:
 
 
 def schedule_phrase(values: Mapping[str, Any], epochs: Sequence[int] | None = None) -> str:
-    """Epochs, warm-up and cosine, batch, optimizer and precision of a run."""
+    """Epochs, warm-up and cosine, batch, optimizer, and the precision when one was asked for
+    (`auto` is what the device ran best: the provenance table's `speed` says which)."""
     top = values["TRAINING_LR_MAX"]
     warm = values["TRAINING_LR_INIT_EPOCHS"]
     total = numbers(epochs) if epochs else str(warm + values["TRAINING_LR_FINAL_EPOCHS"])
@@ -52,7 +53,8 @@ def schedule_phrase(values: Mapping[str, Any], epochs: Sequence[int] | None = No
             if warm else f"from {top:g}, ")
     return (f"{total} epochs ({ramp}a quarter cosine down to "
             f"{top * values['TRAINING_LR_FINAL_SCALE']:g}), batch {values['DATA_BATCH_SIZE']}, "
-            f"{values['TRAINING_OPTIMIZER'].upper()}, {values['PRECISION']}")
+            f"{values['TRAINING_OPTIMIZER'].upper()}"
+            + ("" if values["PRECISION"] == "auto" else f", {values['PRECISION']}"))
 
 
 def network_phrase(spec) -> str:

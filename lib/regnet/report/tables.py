@@ -165,6 +165,12 @@ def number(v, decimals: int = 4) -> str:
 
 KEEP_WHOLE = 30  # a table with at most this many rows is never split across pages
 
+# Columns printed with a fixed number of decimals, so a column's numbers line up and read
+# alike ("75.00" beside "80.62", not "75" beside "80.625") in every report.
+FIXED_DECIMALS = {"time/epoch (s)": 1, "seconds": 1, "train loss": 3, "test loss": 3,
+                  "test acc (%)": 2, "best test acc (%)": 2, "test top-5 (%)": 2,
+                  "error (%)": 2, "images/s": 0}
+
 
 def _is_text(column) -> bool:
     """Whether a column holds words (left-aligned) rather than numbers, even as strings."""
@@ -189,9 +195,14 @@ def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
     text = [c for c in df.columns if _is_text(df[c])]
     styler = df.style.hide(axis="index").format(thousands=",")
-    if floats:
+    fixed = [c for c in floats if c in FIXED_DECIMALS]
+    loose = [c for c in floats if c not in FIXED_DECIMALS]
+    if loose:
         styler = styler.format(lambda v: "" if pd.isna(v) else number(v, decimals),
-                               subset=floats)
+                               subset=loose)
+    for c in fixed:
+        styler = styler.format(lambda v, d=FIXED_DECIMALS[c]: "" if pd.isna(v) else
+                               f"{v:,.{d}f}", subset=[c])
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
         styler = styler.set_table_styles([

@@ -123,7 +123,7 @@ def network(values: Mapping[str, Any]):
 class Datasets:
     """Load each distinct dataset once and hand it to every run that uses it."""
 
-    def __init__(self, log=print):
+    def __init__(self, log=progress.log):
         self._cache: dict[tuple, Any] = {}
         self.log = log
 
@@ -188,7 +188,7 @@ def short(path: Path) -> str:
 def run_experiment(values: Mapping[str, Any], exp: Experiment, log=progress.log):
     """Train (or reuse) every run of `exp`; one row per run, in file order."""
     import pandas as pd
-    datasets = Datasets()
+    datasets = Datasets(log)
     rows = []
     for i, label in enumerate(exp.runs, 1):
         v = run_values(values, exp, label)
@@ -209,7 +209,7 @@ def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log):
     """
     import pandas as pd
     out = train_dir(values)
-    datasets = Datasets()
+    datasets = Datasets(log)
     summary = train_or_reuse(values, out, datasets, log)
     cache_path = out / CROPS
     cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
