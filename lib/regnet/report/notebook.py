@@ -135,16 +135,18 @@ def header_html(title: str, values: Mapping[str, Any]) -> str:
     return f"<div class='regnet-header'><h1>{html.escape(title)}</h1>{warn}</div>"
 
 
-def provenance_html(title: str, values: Mapping[str, Any], **extra) -> str:
-    """Where the report's numbers come from, as a captioned table."""
+def provenance_html(title: str, values: Mapping[str, Any], caption: str | None = None,
+                    **extra) -> str:
+    """Where the report's numbers come from, as a captioned table (`caption`: the numbered
+    caption it already has, when an update redraws it)."""
     import html
 
     from .captions import caption_html
+    caption = caption or caption_html("Table", f"Provenance of {title}")
     rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
                    f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
                    for k, v in provenance(values, **extra).items())
-    return (f"<table class='regnet-provenance'><caption>"
-            f"{caption_html('Table', f'Provenance of {title}')}</caption>{rows}</table>")
+    return f"<table class='regnet-provenance'><caption>{caption}</caption>{rows}</table>"
 
 
 def show_header(title: str, values: Mapping[str, Any], **extra) -> None:
@@ -153,13 +155,15 @@ def show_header(title: str, values: Mapping[str, Any], **extra) -> None:
     from IPython.display import HTML, display
 
     from ..data import datasets
+    from .captions import caption_html
     display(HTML(header_html(title, values)))
+    caption = caption_html("Table", f"Provenance of {title}")  # one number, kept on updates
 
     def show(handle=None, **more):
         """Display (or update) the provenance table; its metadata feeds the combined report."""
         meta = {"regnet_provenance": {"section": title, **{
             k: str(v) for k, v in provenance(values, **extra, **more).items()}}}
-        table = HTML(provenance_html(title, values, **extra, **more))
+        table = HTML(provenance_html(title, values, caption, **extra, **more))
         if handle is None:
             return display(table, display_id=True, metadata=meta)
         handle.update(table, metadata=meta)
