@@ -167,6 +167,18 @@ def test_time_per_epoch_names_the_device_and_says_when_the_machine_was_busy():
     assert "not overloaded" in prose.timing_sentence([idle])
     text = prose.timing_sentence([busy])
     assert "5.9 to 12.9 on 2 CPU cores" in text and "do not compare" in text
+    shared = {**busy, "load_avg": (2.8, 2.9)}  # more than one waiting task per core
+    assert "do not compare" in prose.timing_sentence([shared])
+
+
+def test_observations_do_not_range_over_one_value():
+    import pandas as pd
+    df = pd.DataFrame({"TRAINING_LR_FINAL_EPOCHS": [1, 2], "params": [100, 100],
+                       "time/epoch (s)": [2.04, 3.96], "test acc (%)": [50.0, 60.0],
+                       "train loss": [1.0, 0.5], "epochs": [2, 3]})
+    text = prose.runs_observations(df)
+    assert "Every run has the same 100 parameters" in text and "ranged from 100" not in text
+    assert "from 2.0 s" in text and "to 4.0 s" in text  # the table's one decimal
 
 
 def _all_text(fig):
@@ -197,6 +209,10 @@ def test_figure_text_is_at_least_8_pt_at_print_size():
     made = [figures.draw_network("200mf", rows), figures.draw_block(rows, "s3", "b1"),
             figures.draw_block(rows, "s3", "b2"), figures.plot_curves({"a": history}),
             figures.plot_curves({"a": history, "b": history}), figures.plot_rates([0.1, 0.05]),
+            figures.plot_curves({f"seed 001: {g} groups, b {8 // g}": history
+                                 for g in (8, 4, 2, 1)} |
+                                {f"paper: group width {g}, b {8 // g}": history
+                                 for g in (8, 4, 2, 1)}),
             figures.plot_bars(runs, "run", ["params", "time/epoch (s)", "test acc (%)"]),
             figures.plot_crops(crops, 11, 12), analysis.plot_edfs(sweep),
             analysis.plot_params(sweep)]

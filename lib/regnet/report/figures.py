@@ -152,7 +152,12 @@ def draw_block(rows: list[Operator], stage: str, block: str):
 def plot_curves(histories: dict, title: str = ""):
     """Training loss, training accuracy, test loss and test accuracy per epoch (from 1), one
     line per run (`histories`: label -> metrics.jsonl rows)."""
-    fig, axes = _figure(6.8, 4.6, 2, 2, sharex=True)
+    # long run names take two legend columns, so the legend never widens the figure past
+    # the page (where it would be shrunk, text and all, below MIN_POINTS)
+    ncol = min(4 if max(len(str(k)) for k in histories) <= 14 else 2, len(histories))
+    rows = -(-len(histories) // ncol)  # legend rows
+    fig, axes = _figure(6.8, 4.6 + (0.2 * rows if len(histories) > 1 else 0), 2, 2,
+                        sharex=True)
     panels = [("train_loss", "training loss"), ("train_acc", "training accuracy (%)"),
               ("test_loss", "test loss"), ("test_acc", "test accuracy (%)")]
     for ax, (key, label) in zip(axes.flat, panels):
@@ -166,8 +171,8 @@ def plot_curves(histories: dict, title: str = ""):
         ax.set_xlabel("epoch")
     if len(histories) > 1:
         fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="lower center",
-                   ncol=min(4, len(histories)), bbox_to_anchor=(0.5, 0.0))
-        fig.tight_layout(rect=(0, 0.06 * (1 + (len(histories) - 1) // 4), 1, 1))
+                   ncol=ncol, bbox_to_anchor=(0.5, 0.0))
+        fig.tight_layout(rect=(0, 0.05 * rows, 1, 1))
     else:
         fig.tight_layout()
     if title:

@@ -113,7 +113,7 @@ def timing_sentence(summaries: Sequence[Mapping[str, Any]], what: str = "Time pe
     if not loads or not cpus:
         return text + "; the load of the machine was not recorded."
     low, high = min(lo for lo, _ in loads), max(hi for _, hi in loads)
-    busy = high > 1.5 * cpus
+    busy = high > cpus  # more work waiting than cores: the runs shared the machine
     return (text + f"; the 1-minute load average during training was {low:.1f} to "
             f"{high:.1f} on {cpus} CPU cores, " + (
                 "so the machine was busy with other work and the times do not compare "
@@ -149,10 +149,12 @@ def runs_observations(df) -> str:
     name = lambda row: run_name(label, row[label])  # noqa: E731
     text = (f"Of the {len(df)} runs, {name(best)} reached the highest final test accuracy "
             f"({best[acc]:.2f}%) and {name(worst)} the lowest ({worst[acc]:.2f}%), a spread of "
-            f"{best[acc] - worst[acc]:.2f} points. Parameters ranged from "
-            f"{df['params'].min():,} to {df['params'].max():,}; time per epoch from "
-            f"{fast['time/epoch (s)']:.2f} s ({name(fast)}) to {slow['time/epoch (s)']:.2f} s "
-            f"({name(slow)}).")
+            f"{best[acc] - worst[acc]:.2f} points. "
+            + (f"Parameters ranged from {df['params'].min():,} to {df['params'].max():,}; "
+               if df["params"].nunique() > 1 else
+               f"Every run has the same {df['params'].iloc[0]:,} parameters; ")
+            + f"time per epoch went from {fast['time/epoch (s)']:.1f} s ({name(fast)}) to "
+            f"{slow['time/epoch (s)']:.1f} s ({name(slow)}).")
     if df["epochs"].nunique() > 1:
         short, long = df.loc[df["epochs"].idxmin()], df.loc[df["epochs"].idxmax()]
         text += (f" From {short['epochs']} to {long['epochs']} epochs the final training "
