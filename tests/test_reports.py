@@ -78,6 +78,8 @@ def test_no_table_is_wider_than_the_printable_page(rendered):
     folder, _ = rendered
     for name in ("01_design", "03_implementation", "report"):
         assert pipeline.wide_tables(folder / f"{name}.html", pipeline.chromium()) == [], name
+        # nor a figure shrunk to fit, which would print its 8 pt text smaller
+        assert pipeline.shrunk_figures(folder / f"{name}.html", pipeline.chromium()) == [], name
     # and every column header of the widest table made it onto the paper
     text = " ".join(pdf_text(folder / "03_implementation.pdf").split())  # headers wrap
     for header in ("operator", "role", "in", "out", "stride", "groups", "params", "MACs", "acts",
@@ -95,6 +97,21 @@ def test_the_width_check_finds_a_table_wider_than_the_page(tmp_path):
                     "</body></html>")
     wide = pipeline.wide_tables(page, pipeline.chromium())
     assert [w["table"] for w in wide] == [1] and wide[0]["caption"] == "too wide"
+
+
+def test_the_width_check_finds_a_figure_shrunk_to_fit(tmp_path):
+    if not pipeline.chromium():
+        pytest.skip("needs chromium")
+    # a notebook output area, as nbconvert writes it, holding one figure drawn wider than
+    # the page and one that fits
+    figure = ('<figure class="regnet-figure"><img style="width:{}in" src="data:image/png;'
+              'base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/'
+              'PchI7wAAAABJRU5ErkJggg=="><figcaption>{}</figcaption></figure>')
+    page = tmp_path / "figures.html"
+    page.write_text(f"<html><head>{pipeline.PRINT_CSS}</head><body>"
+                    f"{figure.format(9.0, 'too wide')}{figure.format(3.0, 'fits')}</body></html>")
+    shrunk = pipeline.shrunk_figures(page, pipeline.chromium())
+    assert [(s["figure"], s["caption"]) for s in shrunk] == [(1, "too wide")]
 
 
 def test_combined_report_has_a_title_page_contents_and_numbers_through_all_sections(rendered):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from ..arch.complexity import Operator
 from .tables import stage_outputs, stage_structure
 
-PRINT_WIDTH = 6.8   # inches; an A4 page less 12 mm margins is 7.3 in wide
+PAGE_WIDTH = 6.6    # inches: a report's output area on A4 (7.3 in less the notebook's indent)
+PRINT_WIDTH = 6.4   # inches: the widest figure drawn, with room for tight bounding boxes
 MIN_POINTS = 8      # the smallest text on paper
 STYLE = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 8,
          "ytick.labelsize": 8, "legend.fontsize": 8, "figure.titlesize": 10}
@@ -156,7 +157,7 @@ def plot_curves(histories: dict, title: str = ""):
     # the page (where it would be shrunk, text and all, below MIN_POINTS)
     ncol = min(4 if max(len(str(k)) for k in histories) <= 14 else 2, len(histories))
     rows = -(-len(histories) // ncol)  # legend rows
-    fig, axes = _figure(6.8, 4.6 + (0.2 * rows if len(histories) > 1 else 0), 2, 2,
+    fig, axes = _figure(PRINT_WIDTH, 4.6 + (0.2 * rows if len(histories) > 1 else 0), 2, 2,
                         sharex=True)
     panels = [("train_loss", "training loss"), ("train_acc", "training accuracy (%)"),
               ("test_loss", "test loss"), ("test_acc", "test accuracy (%)")]
@@ -196,7 +197,7 @@ def plot_rates(rates: list[float]):
 def plot_bars(df, x: str, ys: list[str]):
     """Horizontal bars of a few columns against the varied parameter, one panel each."""
     labels = [str(v) for v in df[x]]
-    fig, axes = _figure(6.8, 0.28 * len(labels) + 1.0, 1, len(ys), sharey=True)
+    fig, axes = _figure(PRINT_WIDTH, 0.28 * len(labels) + 1.0, 1, len(ys), sharey=True)
     for ax, y in zip(axes if len(ys) > 1 else [axes], ys):
         ax.barh(labels, df[y], color="#5b8bd0")
         ax.set_title(y)

@@ -178,11 +178,13 @@ def to_pdf(html: Path, pdf: Path, browser: str) -> None:
         raise RuntimeError(f"Chromium could not print {html.name}: {tail[0]}")
 
 
-#: Measures every table in the page once it has loaded and leaves the answer in the DOM.
+#: Measures every table and figure in the page once it has loaded and leaves the answer in
+#: the DOM: tables that reach past the page, figures shown narrower than they were drawn
+#: (shrunk to fit, so their text is smaller on paper than figures.py drew it).
 _MEASURE = """<script>
 window.addEventListener('load', () => {
   const limit = document.documentElement.clientWidth;
-  const wide = [];
+  const wide = [], shrunk = [];
   document.querySelectorAll('table').forEach((t, i) => {
     const right = t.getBoundingClientRect().right;
     if (right > limit + 0.5) {
@@ -190,9 +192,19 @@ window.addEventListener('load', () => {
       wide.push({table: i + 1, right: Math.round(right), caption: caption});
     }
   });
+  document.querySelectorAll('figure.regnet-figure').forEach((f, i) => {
+    const img = f.querySelector('img');
+    const drawn = parseFloat(img.style.width) * 96;  // style width in inches
+    const shown = img.getBoundingClientRect().width;
+    if (shown < drawn - 1) {
+      const caption = f.querySelector('figcaption');
+      shrunk.push({figure: i + 1, drawn: Math.round(drawn), shown: Math.round(shown),
+                   caption: caption ? caption.textContent.trim() : ''});
+    }
+  });
   const out = document.createElement('pre');
   out.id = 'regnet-widths';
-  out.textContent = JSON.stringify({limit: limit, wide: wide});
+  out.textContent = JSON.stringify({limit: limit, wide: wide, shrunk: shrunk});
   document.body.appendChild(out);
 });
 </script>"""
@@ -201,6 +213,17 @@ window.addEventListener('load', () => {
 def wide_tables(html: Path, browser: str, width: int = PRINTABLE_PX) -> list[dict]:
     """The tables of an HTML report that reach past the printable width of an A4 page, as
     Chromium lays the page out at that width: [{table, right, caption}, ...]."""
+    return _measure(html, browser, width)["wide"]
+
+
+def shrunk_figures(html: Path, browser: str, width: int = PRINTABLE_PX) -> list[dict]:
+    """The figures of an HTML report shown narrower than drawn at the printable width of an
+    A4 page: [{figure, drawn, shown, caption}, ...] (widths in CSS px)."""
+    return _measure(html, browser, width)["shrunk"]
+
+
+def _measure(html: Path, browser: str, width: int) -> dict:
+    """Lay `html` out in Chromium at `width` CSS px and read what _MEASURE found."""
     import json
     import re
     with tempfile.TemporaryDirectory() as tmp:
@@ -218,7 +241,7 @@ def wide_tables(html: Path, browser: str, width: int = PRINTABLE_PX) -> list[dic
         raise RuntimeError(f"Chromium did not measure {html.name}")
     result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&")
                         .replace("&lt;", "<").replace("&gt;", ">"))
-    return result["wide"]
+    return result
 
 
 @contextlib.contextmanager

@@ -182,8 +182,9 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
         extra = [c for c in REGNET if c in df and df[c].notna().any()]
         columns = [c for c in COMMON if c in df] + extra
     nrows = max(1, -(-len(columns) // ncols))
-    # drawn at print size (6.6 in wide): its 8 pt labels stay 8 pt on paper
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.2 * ncols, 1.9 * nrows + 0.5),
+    # drawn at print size (6.3 in wide, within report.figures.PRINT_WIDTH): its 8 pt labels
+    # stay 8 pt on paper
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.1 * ncols, 1.9 * nrows + 0.5),
                              squeeze=False)
     for ax, column in zip(axes.flat, columns):
         for space in spaces or _ordered(df):
