@@ -100,6 +100,9 @@ def test_the_rate_table_pairs_each_epoch_from_1_with_its_rate():
     assert df.iloc[0, :2].tolist() == ["1", "0.050000"]
     assert df.columns[-1] == ("epochs 46-60", "learning rate")
     assert df.iloc[-1, -2:].tolist() == ["60", "0.001000"]
+    short = tables.rate_table(warmup_cosine(profile("quick").schedule))  # 3 epochs: one pair
+    assert list(short.columns) == [("epochs 1-3", "epoch"), ("epochs 1-3", "learning rate")]
+    assert short.iloc[:, 0].tolist() == ["1", "2", "3"]
 
 
 def test_one_network_is_one_network_in_a_profile(tmp_path, monkeypatch):

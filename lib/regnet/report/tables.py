@@ -310,10 +310,12 @@ def fold(df, parts: int, key: str):
     return pd.concat(blocks, axis=1)
 
 
-def rate_table(rates: list[float], columns: int = 4):
+def rate_table(rates: list[float], columns: int = 4, fold_after: int = 15):
     """Per-epoch learning rates as (epoch, learning rate) pairs, epochs counted from 1, folded
-    into a few column pairs, each headed by the epochs it holds."""
+    into at most `columns` column pairs of at least `fold_after` rows (a short schedule stays
+    one pair), each headed by the epochs it holds."""
     import pandas as pd
+    columns = max(1, min(columns, -(-len(rates) // fold_after)))
     rows = -(-len(rates) // columns)
     table = {}
     for c in range(columns):
