@@ -42,11 +42,14 @@ DATA_DIR = None      # None: the dataset's default; in Colab e.g. "/content/driv
 # %%
 from regnet import data
 from regnet.report import figures, notebook, prose, tables
+from regnet.params import total_epochs
 from regnet.study import experiments
 
 values = notebook.start(globals())
 exp = experiments.load(EXPERIMENT, values["PROFILE"])
-notebook.show_header(exp.title, values)
+runs = [experiments.run_values(values, exp, label) for label in exp.runs]
+epochs = sorted({total_epochs(v) for v in runs}) or [total_epochs(values)]
+notebook.show_header(exp.title, values, epochs=prose.numbers(epochs))  # what its runs train
 notebook.md(exp.description)
 
 # %% [markdown]
@@ -66,8 +69,7 @@ if exp.kind == "test_crops":
 else:
     df = experiments.run_experiment(values, exp)
     label = df.columns[0]
-    notebook.md(prose.study_settings([experiments.run_values(values, exp, r) for r in exp.runs],
-                                     list(df["spec"])))
+    notebook.md(prose.study_settings(runs, list(df["spec"])))
     tables.show(tables.study_table(df), exp.title)
     notebook.md(prose.timing_sentence(df.to_dict("records")))
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})

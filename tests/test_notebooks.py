@@ -158,6 +158,13 @@ def test_extras_notebook_runs_an_experiment_and_the_crop_study(tiny, tmp_path):
     assert "best test crop" in text
 
 
+def test_a_study_header_states_the_epochs_its_runs_train(tiny, tmp_path):
+    nb = execute("04_extras", tmp_path, PARAMS_FILE=str(tiny), EXPERIMENT="epochs")
+    headers = [o["metadata"]["regnet_provenance"] for c in nb.cells for o in c.get("outputs", [])
+               if "regnet_provenance" in o.get("metadata", {})]
+    assert headers and headers[-1]["epochs"] == "2, 3 and 5"  # not the profile's 2
+
+
 def test_a_bad_parameter_stops_the_notebook_in_its_first_cells(tiny, tmp_path):
     import papermill as pm
     with pytest.raises(pm.PapermillExecutionError, match="unknown network '300mf'"):
