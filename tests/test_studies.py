@@ -85,6 +85,11 @@ def test_the_hyperparameter_table_shows_resolved_values_never_none(name):
     expected = {"quick": ("10", "3", "14", "16"), "course": ("100", "3", "56", "64")}[name]
     assert (shown["DATA_NUM_CLASSES"], shown["DATA_NUM_CHANNELS"], shown["DATA_CROP"],
             shown["DATA_RESIZE"]) == expected
+    # `auto` is shown with what it becomes on the run's device
+    cpu = profile(name, DEVICE="cpu")
+    shown = dict(zip(*tables.hyperparameter_table(cpu, experiments.network(cpu))
+                     [["hyperparameter", "value"]].T.values))
+    assert (shown["PRECISION"], shown["CHANNELS_LAST"]) == ("auto: fp32", "auto: False")
     # a named network shows its own numbers, not the custom network's parameters
     big = profile(name, REGNETX="800mf")
     shown = dict(zip(*tables.hyperparameter_table(big, experiments.network(big))

@@ -247,8 +247,12 @@ def hyperparameter_table(values, spec: NetSpec):
     import pandas as pd
 
     from ..data import settings
+    from ..engine.device import resolve_auto
+    from ..engine.distributed import pick_device
     data = settings(values.data)
     epochs = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
+    # what `auto` becomes on this device, beside the value as asked
+    resolved = resolve_auto(values.run, pick_device(values.run.device), steps=None).params()
     rows = [
         ("REGNETX", spec.name, "network"),
         ("DATASET", values["DATASET"], "images"),
@@ -280,6 +284,8 @@ def hyperparameter_table(values, spec: NetSpec):
         ("TRAINING_LR_FINAL_EPOCHS", "cosine epochs"),
         ("PRECISION", "arithmetic"), ("CHANNELS_LAST", "memory format channels_last"),
         ("SEED", "random seed"), ("FILE_SAVE", "checkpoints written")]]
+    rows = [(k, f"auto: {_value(resolved[k])}" if v == "auto" and k in resolved else v, h)
+            for k, v, h in rows]
     return pd.DataFrame([{"hyperparameter": k, "value": _value(v), "meaning": h}
                          for k, v, h in rows])
 
