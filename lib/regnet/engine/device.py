@@ -127,6 +127,14 @@ def resolve_auto(run, device: torch.device, steps: int | None, world: int = 1) -
     return Choice(precision, channels_last, compiled, graphs)
 
 
+def resolve_here(run) -> Choice:
+    """What `run` (a RunConfig) resolves to on the device it names, before the run's length
+    is known (COMPILE=auto on a GPU reads as its rule): what reports show; each run folder's
+    params.yaml records what the run itself became."""
+    from .distributed import pick_device
+    return resolve_auto(run, pick_device(run.device), steps=None)
+
+
 def check_resume_precision(ckpt: dict, asked: str, device: torch.device) -> None:
     """Refuse to continue a checkpoint in another precision than it was trained in."""
     before = (ckpt.get("resolved") or {}).get("PRECISION") or ckpt["params"]["PRECISION"]

@@ -91,12 +91,8 @@ def device_name(device: str = "auto") -> str:
 
 def speed(values: Mapping[str, Any]) -> str:
     """What PRECISION, CHANNELS_LAST, COMPILE and CUDA_GRAPHS (auto) become on this device."""
-    from ..engine.device import resolve_auto
-    from ..engine.distributed import pick_device
-    run = _params.check_all(values).run
-    # the run's length is not known before its data loads: COMPILE=auto on a GPU reads as
-    # its rule; each run folder's params.yaml records what it became
-    return resolve_auto(run, pick_device(run.device), steps=None).describe()
+    from ..engine.device import resolve_here
+    return resolve_here(_params.check_all(values).run).describe()
 
 
 def provenance(values: Mapping[str, Any], **extra) -> dict[str, Any]:

@@ -247,12 +247,10 @@ def hyperparameter_table(values, spec: NetSpec):
     import pandas as pd
 
     from ..data import settings
-    from ..engine.device import resolve_auto
-    from ..engine.distributed import pick_device
+    from ..engine.device import resolve_here
     data = settings(values.data)
     epochs = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
-    # what `auto` becomes on this device, beside the value as asked
-    resolved = resolve_auto(values.run, pick_device(values.run.device), steps=None).params()
+    resolved = resolve_here(values.run).params()  # shown beside `auto` as asked
     rows = [
         ("REGNETX", spec.name, "network"),
         ("DATASET", values["DATASET"], "images"),

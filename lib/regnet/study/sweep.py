@@ -288,7 +288,7 @@ def run_shard(values: Mapping[str, Any], out: str | Path, i: int, k: int) -> int
 
 def load_results(out: str | Path) -> pd.DataFrame:
     """One row per finished model under `out`, in the sweep's job order."""
-    rows = [read_result(p)["row"] for p in sorted(Path(out).glob(f"*/*/{RESULT}"))]
+    rows = [read_result(p)["row"] for p in _results(out)]
     if not rows:
         return pd.DataFrame(columns=["space", "index", "error"])
     return pd.DataFrame(rows).sort_values(["index", "space"], kind="stable") \
@@ -299,8 +299,12 @@ def timings(out: str | Path) -> list[dict[str, Any]]:
     """Where each finished model under `out` trained and how busy the machine was
     (`runfolder.machine`), for the sentence that says whether its seconds compare."""
     from ..engine.runfolder import machine
-    return [machine(p.parent) for p in sorted(Path(out).glob(f"*/*/{RESULT}"))
-            if (p.parent / "params.yaml").is_file()]
+    return [machine(p.parent) for p in _results(out) if (p.parent / "params.yaml").is_file()]
+
+
+def _results(out: str | Path) -> list[Path]:
+    """The result.json of every finished model under `out` (OUT/SPACE/INDEX/)."""
+    return sorted(Path(out).glob(f"*/*/{RESULT}"))
 
 
 def write_table(out: str | Path) -> pd.DataFrame:
