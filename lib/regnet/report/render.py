@@ -64,6 +64,8 @@ body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10pt; }
 .jp-RenderedHTMLCommon, .jp-RenderedMarkdown { font-size: 10pt !important; }
 table { border-collapse: collapse; font-size: 8pt !important; max-width: 100%;
   table-layout: auto !important; margin-left: 0 !important; }
+/* a narrow table would squeeze its caption into a column of a few words a line */
+table:has(> caption) { min-width: 50%; }
 th, td { padding: 1px 4px !important; white-space: normal !important; word-break: normal !important;
   overflow-wrap: normal !important; }
 tr { break-inside: avoid; }
