@@ -52,7 +52,7 @@ def test_pad_crop_offsets_cover_every_shift_evenly():
     n, side = 9000, 12
     cols = torch.arange(1.0, side + 1).view(1, 1, 1, side).expand(n, 1, side, side)
     rows = cols.transpose(2, 3)
-    draws = crop_boxes(n, 0.35, torch.Generator().manual_seed(0))
+    draws = crop_boxes(n, 0.35, torch.Generator().manual_seed(0), (side, side))
     draws[:, 4] = 0
     # output pixel (PAD, PAD) lies inside the image for every shift and tells the window's start
     left = pad_crop(cols.contiguous(), draws, side)[:, 0, PAD, PAD].long() - 1

@@ -78,7 +78,7 @@ def test_a_full_box_without_flip_returns_the_image_and_with_flip_its_mirror():
 
 
 def test_crop_boxes_cover_the_asked_area_and_aspect_ranges():
-    boxes = crop_boxes(4000, 0.35, torch.Generator().manual_seed(0))
+    boxes = crop_boxes(4000, 0.35, torch.Generator().manual_seed(0), (64, 64))
     assert 0.35 <= boxes[:, 0].min() and boxes[:, 0].max() <= 1
     assert boxes[:, 1].exp().min() >= 0.75 - 1e-6 and boxes[:, 1].exp().max() <= 4 / 3 + 1e-6
     assert 0.45 < boxes[:, 4].mean() < 0.55  # half of the images are flipped
@@ -141,3 +141,24 @@ def test_synthetic_data_is_learnable_by_a_small_conv_net():
     with torch.no_grad():
         correct = sum((net(x).argmax(1) == y).sum().item() for x, y in data.Batches(ds, "test", 100))
     assert correct / len(ds.test_y) > 0.8  # chance is 0.1
+
+
+@pytest.mark.parametrize("size", [(64, 64), (64, 48), (64, 16)])
+def test_crop_boxes_draw_torchvision_random_resized_crop_boxes(size):
+    # The same rule as RandomResizedCrop.get_params (ten tries for a box that fits, else the
+    # whole image at the nearest allowed aspect): box width and height in px agree in mean
+    # and spread within half a pixel (theirs are whole pixels, ours continuous). Clamping
+    # oversized boxes instead of drawing again makes them about 2 px larger on average.
+    from torchvision.transforms import v2
+    n, (h, w) = 20000, size
+    torch.manual_seed(0)
+    image = torch.zeros(1, h, w)
+    theirs = torch.tensor([v2.RandomResizedCrop.get_params(image, [0.35, 1.0], [3 / 4, 4 / 3])
+                           [2:] for _ in range(n)], dtype=torch.float64)
+    boxes = crop_boxes(n, 0.35, torch.Generator().manual_seed(0), size).double()
+    area, ratio = boxes[:, 0] * h * w, boxes[:, 1].exp()
+    ours = torch.stack([(area / ratio).sqrt().clamp(max=h), (area * ratio).sqrt().clamp(max=w)],
+                       1)
+    for side in range(2):  # height, width
+        for stat in (torch.mean, torch.std):
+            assert abs(stat(ours[:, side]) - stat(theirs[:, side])) < 0.5, (side, stat)

@@ -3,13 +3,13 @@
 Training batch, by the dataset's recipe (`Dataset.augment`, DATA_AUGMENT), then normalization,
 the dtype and, if asked, channels_last:
 
-- `rrc` (64 px ImageNet-like sets): a random resized crop to `crop` (area fraction
-  U(scale_min, 1) of the image, aspect ratio log-uniform in [3/4, 4/3], the box clamped to the
-  image; torchvision instead retries and falls back to a center crop) and a horizontal flip
-  with probability 1/2, done together by one `affine_grid` + bilinear `grid_sample` on the
-  whole batch. The box is continuous rather than snapped to whole pixels, and upsampling needs
-  no antialiasing, so the result matches torchvision's RandomResizedCrop in distribution, not
-  pixel for pixel.
+- `rrc` (64 px ImageNet-like sets): a random resized crop to `crop` and a horizontal flip with
+  probability 1/2, done together by one `affine_grid` + bilinear `grid_sample` on the whole
+  batch. The box is drawn by torchvision's RandomResizedCrop rule: area fraction
+  U(scale_min, 1) of the image and aspect ratio log-uniform in [3/4, 4/3], up to ten tries
+  for a box that fits inside the image, else the whole image (cut to the nearest allowed
+  aspect). The box is continuous rather than snapped to whole pixels, and upsampling needs
+  no antialiasing, so the result matches torchvision's in distribution, not pixel for pixel.
 - `pad-crop` (28-32 px sets such as CIFAR and Fashion-MNIST): zero padding of `PAD` px on
   every side, a random `crop` x `crop` window at a whole-pixel offset, and the flip: two
   gathers, exact pixels, as torchvision's RandomCrop(crop, padding=4) + RandomHorizontalFlip.
@@ -65,12 +65,30 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(state[0] >> np.uint64(1)))
 
 
-def crop_boxes(n: int, scale_min: float, g: torch.Generator) -> torch.Tensor:
-    """[n, 5] draws per image: area fraction, log aspect, x and y position in 0..1, flip."""
-    area = torch.empty(n).uniform_(scale_min, 1.0, generator=g)
-    log_ratio = torch.empty(n).uniform_(*_RATIO, generator=g)
+def crop_boxes(n: int, scale_min: float, g: torch.Generator, size: tuple[int, int],
+               tries: int = 10) -> torch.Tensor:
+    """[n, 5] draws per image: area fraction, log aspect, x and y position in 0..1, flip.
+
+    For images of `size` (height, width), as torchvision's RandomResizedCrop.get_params: each
+    image takes the first of `tries` (area, aspect) draws whose box, rounded to whole pixels,
+    fits inside the image; when none does, the whole image cut to the nearest allowed aspect,
+    centred.
+    """
+    h, w = size
+    area = torch.empty(n, tries).uniform_(scale_min, 1.0, generator=g)
+    log_ratio = torch.empty(n, tries).uniform_(*_RATIO, generator=g)
     pos = torch.rand(n, 2, generator=g)
     flip = (torch.rand(n, generator=g) < 0.5).float()
+    ratio = log_ratio.exp()  # box width / height
+    fits = ((area * ratio * h * w).sqrt() < w + 0.5) & ((area / ratio * h * w).sqrt() < h + 0.5)
+    first = fits.float().argmax(1, keepdim=True)  # the first try that fits (0 if none)
+    area, log_ratio = area.gather(1, first)[:, 0], log_ratio.gather(1, first)[:, 0]
+    whole = ~fits.any(1)
+    aspect = math.log(w / h)
+    fallback = min(max(aspect, _RATIO[0]), _RATIO[1])
+    area = torch.where(whole, math.exp(-abs(aspect - fallback)), area)
+    log_ratio = torch.where(whole, fallback, log_ratio)
+    pos = torch.where(whole[:, None], 0.5, pos)
     return torch.stack([area, log_ratio, pos[:, 0], pos[:, 1], flip], 1)
 
 
@@ -78,7 +96,7 @@ def random_resized_crop(x: torch.Tensor, boxes: torch.Tensor, crop: int) -> torc
     """Crop-resize-flip float images [b, C, H, W] to [b, C, crop, crop] in one grid_sample."""
     h, w = x.shape[-2:]
     area, ratio = boxes[:, 0] * (h * w), boxes[:, 1].exp()
-    bw = (area * ratio).sqrt().clamp(max=w)  # box size in px
+    bw = (area * ratio).sqrt().clamp(max=w)  # box size in px (it may fit only once rounded)
     bh = (area / ratio).sqrt().clamp(max=h)
     cx = bw / 2 + boxes[:, 2] * (w - bw)  # box centre in px
     cy = bh / 2 + boxes[:, 3] * (h - bh)
@@ -202,7 +220,8 @@ class Batches:
         n = len(self.y)
         g = epoch_generator(self.seed, self.epoch)
         order = torch.randperm(n, generator=g) if self.shuffle else torch.arange(n)
-        boxes = crop_boxes(n, self.scale_min, g).to(self.device) if self.augment else None
+        boxes = crop_boxes(n, self.scale_min, g, tuple(self.x.shape[2:])).to(self.device) \
+            if self.augment else None
         # index tensors move to the device once per epoch, so no step waits on a host copy
         order_x = order.to(self.x.device)
         order_y = order.to(self.device)
