@@ -114,6 +114,36 @@ def test_the_width_check_finds_a_figure_shrunk_to_fit(tmp_path):
     assert [(s["figure"], s["caption"]) for s in shrunk] == [(1, "too wide")]
 
 
+def pdf_title(path):
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    return next(line.split(":", 1)[1].strip() for line in info.splitlines()
+                if line.startswith("Title:"))
+
+
+def test_each_pdf_is_titled_by_its_report_not_notebook(rendered):
+    folder, _ = rendered
+    assert pdf_title(folder / "01_design.pdf") == "Design: 200mf"
+    assert pdf_title(folder / "03_implementation.pdf").startswith("Implementation: 200mf")
+    assert pdf_title(folder / "report.pdf") == resolve()["REPORT_TITLE"]
+
+
+def test_a_report_title_is_its_shown_heading_else_its_markdown_heading():
+    import nbformat
+    new = nbformat.v4
+    nb = new.new_notebook()
+    nb.cells = [new.new_markdown_cell("Intro\n# 4. Extras\nOne study per report."),
+                new.new_code_cell("")]
+    assert pipeline.notebook_title(nb) == "4. Extras"
+    nb.cells[1].outputs = [new.new_output("display_data", data={
+        "text/html": "<h1>Extra A: RegNetX <i>variants</i> &amp; more</h1><p>...</p>"})]
+    assert pipeline.notebook_title(nb) == "Extra A: RegNetX variants & more"
+    nb.cells = [new.new_markdown_cell("<div><h1>A\ntitle</h1></div>"),
+                new.new_markdown_cell("# 1 Design")]
+    assert pipeline.notebook_title(nb) == "A\ntitle"
+    nb.cells = [new.new_markdown_cell("no heading")]
+    assert pipeline.notebook_title(nb) is None
+
+
 def test_combined_report_has_a_title_page_contents_and_numbers_through_all_sections(rendered):
     folder, _ = rendered
     text = pdf_text(folder / "report.pdf")

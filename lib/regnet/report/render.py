@@ -13,7 +13,9 @@ into reports/<profile>/report.html and report.pdf (combine.py).
 from __future__ import annotations
 
 import contextlib
+import html as html_lib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -148,8 +150,28 @@ class NotebookFailed(RuntimeError):
     """A notebook raised: the message names the notebook and the cell."""
 
 
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S | re.I)
+_MARKDOWN_H1 = re.compile(r"^#[ \t]+([^\n]+)$|<h1[^>]*>(.*?)</h1>", re.M | re.S | re.I)
+
+
+def notebook_title(node) -> str | None:
+    """A report's title: the first level-1 heading its code shows (the report's own title,
+    e.g. "Extra A: RegNetX variants"), else its first level-1 Markdown heading."""
+    shown = [str(o.get("data", {}).get("text/html", "")) for c in node.cells
+             if c.cell_type == "code" for o in c.get("outputs", [])]
+    written = [c.source for c in node.cells if c.cell_type == "markdown"]
+    for texts, pattern in ((shown, _H1), (written, _MARKDOWN_H1)):
+        for text in texts:
+            found = pattern.search(text)
+            if found:
+                heading = next(g for g in found.groups() if g)
+                return html_lib.unescape(re.sub(r"<[^>]+>", "", heading)).strip()
+    return None
+
+
 def to_html(notebook: Path, html: Path) -> None:
-    """Render an executed notebook to HTML: no code, offline math, print-friendly tables."""
+    """Render an executed notebook to HTML: no code, offline math, print-friendly tables.
+    The page's title, and so the PDF's, is `notebook_title`."""
     import nbformat
     from nbconvert import HTMLExporter
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
@@ -161,6 +183,7 @@ def to_html(notebook: Path, html: Path) -> None:
     except Exception as e:  # a torn or foreign work file: name it, never a traceback
         raise NotebookFailed(f"{notebook} is not a readable notebook ({type(e).__name__}); "
                              "delete it and run again") from None
+    node.metadata["title"] = notebook_title(node) or notebook.stem
     body, _ = exporter.from_notebook_node(node)
     html.write_text(body.replace("</head>", PRINT_CSS + "</head>", 1))
 
