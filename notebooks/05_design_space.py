@@ -81,7 +81,10 @@ notebook.md(f"{values['SWEEP_SAMPLES']} models sampled from each of "
 figures.show(analysis.plot_edfs(results), "Error EDF of each design space (n models, "
              "their lowest and mean error in the legend)")
 summary = analysis.summary(results)
-tables.show(summary.drop(columns=["space"]).round(2), "Error (%) by design space")
+tables.show(tables.space_summary_frame(summary),
+            "Error (%) by design space: the lowest, median, mean and highest of its models; "
+            "EDF area, the area under its error EDF across the sweep's range of errors (1 if "
+            "every model had the lowest error); log10 size, as in the sizes table")
 
 # %% [markdown]
 # ## C. The paper's claims, checked on this sweep

@@ -221,6 +221,18 @@ def test_summary_counts_each_space():
     assert s.loc["anynetx_a", "label"] == "AnyNetX_A"
 
 
+def test_the_summary_on_a_page_has_word_headers_and_even_decimals():
+    from regnet.report.tables import space_summary_frame
+    df = pd.DataFrame({"space": ["regnetx"] * 2 + ["anynetx_a"] * 2,
+                       "error": [75.0, 80.625, 40.0, 50.0]})
+    page = space_summary_frame(summary(df)).set_index("design space")
+    assert list(page.columns) == ["models", "min", "median", "mean", "max", "EDF area",
+                                  "log10 size"]
+    assert page.loc["RegNetX", ["min", "max"]].tolist() == ["75.00", "80.62"]
+    assert page.loc["AnyNetX_A", "EDF area"] == "0.88"  # (80.625 - 45) / (80.625 - 40)
+    assert page.loc["AnyNetX_A", "log10 size"] == f"{ds.log10_size('anynetx_a'):.1f}"
+
+
 def test_edf_plot_legend_shows_n_min_and_mean():
     import matplotlib
     matplotlib.use("Agg")

@@ -229,3 +229,24 @@ def test_every_kind_of_report_table_fits_the_printable_page(tmp_path):
     page = tmp_path / "tables.html"
     page.write_text(f"<html><head>{pipeline.PRINT_CSS}</head><body>{body}</body></html>")
     assert pipeline.wide_tables(page, pipeline.chromium()) == []
+
+
+@pytest.mark.parametrize("name, header", [("group_width", "group width"),
+                                          ("variants", "RegNetX")])
+def test_a_study_table_heads_its_varied_column_in_words_and_shows_it_once(name, header):
+    import pandas as pd
+
+    from regnet.report import tables
+    quick = resolve([ROOT / "params" / "quick.yaml"])
+    exp = experiments.load(name, "quick")
+    rows = [{exp.vary: label, "spec": experiments.network(experiments.run_values(quick, exp,
+                                                                                  label)),
+             "params": 1, "MACs": 1, "epochs": 3, "time/epoch (s)": 1.0, "train loss": 1.0,
+             "test acc (%)": 50.0, "best test acc (%)": 50.0} for label in exp.runs]
+    table = tables.study_table(pd.DataFrame(rows))
+    assert table.columns[0] == header and table[header].tolist() == list(exp.runs)
+    assert list(table.columns).count(header) == 1 and not any(c.isupper() for c in table.columns
+                                                              if c != header)
+    from regnet.report import prose
+    named = prose.run_name(header, table[header].iloc[-1])
+    assert named == {"group width": "group width 32", "RegNetX": "1.6gf"}[header]

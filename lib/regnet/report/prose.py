@@ -133,7 +133,7 @@ def train_observations(summary: Mapping[str, Any]) -> str:
             f"training accuracy from {h[0]['train_acc']:.1f}% to {h[-1]['train_acc']:.1f}%.")
 
 
-RUN_NAMES = {"epochs": "{} epochs", "MODEL_GROUP_WIDTH": "group width {}"}
+RUN_NAMES = {"epochs": "{} epochs", "group width": "group width {}"}
 
 
 def run_name(column: str, value) -> str:

@@ -352,12 +352,26 @@ def study_table(df):
     out = pd.DataFrame({label: df[label]})
     for name, describe in NETWORK_COLUMNS.items():
         column = [describe(spec) for spec in df["spec"]]
-        if len(set(column)) > 1 and not (name == "group width" and label == "MODEL_GROUP_WIDTH"):
+        if len(set(column)) > 1 and name != label:  # a study's own label column says it
             out[name] = column
     for name in STUDY_COLUMNS:
         if name != "epochs" or df["epochs"].nunique() > 1:
             out[name] = df[name]
     return out
+
+
+def space_summary_frame(summary):
+    """`analysis.summary` for a page: the paper's space names, words for headers, and the
+    same decimals down each column."""
+    import pandas as pd
+
+    def fixed(v, d):
+        return "" if pd.isna(v) else f"{v:.{d}f}"
+    return pd.DataFrame([{
+        "design space": r["label"], "models": int(r["n"]),
+        **{k: fixed(r[k], 2) for k in ("min", "median", "mean", "max")},
+        "EDF area": fixed(r["edf_area"], 2), "log10 size": fixed(r["log10_size"], 1)}
+        for _, r in summary.iterrows()])
 
 
 def claims_frame(claims):
