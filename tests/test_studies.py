@@ -247,3 +247,17 @@ def test_series_sentences_only_for_runs_labelled_by_series():
     text = prose.readings_sentence(both)
     assert "seed 001 runs keep the group width of each stage at 3/7/19/46" in text
     assert "paper runs keep 3/7/19/46 groups" in text and "3,291,052" in text
+
+
+def test_bar_panels_of_large_numbers_read_in_k_and_m_without_an_offset():
+    import matplotlib
+    import pandas as pd
+    matplotlib.use("Agg")
+    runs = pd.DataFrame({"run": ["a", "b"], "params": [1_099_554, 1_769_154],
+                         "test acc (%)": [78.1, 73.8]})
+    fig = figures.plot_bars(runs, "run", ["params", "test acc (%)"])
+    fig.canvas.draw()
+    params, acc = fig.axes
+    assert params.xaxis.get_offset_text().get_text() == ""
+    assert any(t.get_text().endswith("M") for t in params.get_xticklabels())
+    assert not any(t.get_text().endswith(("k", "M")) for t in acc.get_xticklabels())

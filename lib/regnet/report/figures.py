@@ -195,11 +195,15 @@ def plot_rates(rates: list[float]):
 
 
 def plot_bars(df, x: str, ys: list[str]):
-    """Horizontal bars of a few columns against the varied parameter, one panel each."""
+    """Horizontal bars of a few columns against the varied parameter, one panel each; large
+    numbers read 500k, 1.2M on the axis rather than under a 1e6 offset."""
+    from matplotlib.ticker import EngFormatter
     labels = [str(v) for v in df[x]]
     fig, axes = _figure(PRINT_WIDTH, 0.28 * len(labels) + 1.0, 1, len(ys), sharey=True)
     for ax, y in zip(axes if len(ys) > 1 else [axes], ys):
         ax.barh(labels, df[y], color="#5b8bd0")
+        if df[y].abs().max() >= 1e4:
+            ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         ax.set_title(y)
         ax.grid(axis="x", alpha=0.3)
         ax.tick_params(axis="x", rotation=30)
