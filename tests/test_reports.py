@@ -80,6 +80,9 @@ def test_no_table_is_wider_than_the_printable_page(rendered):
         assert pipeline.wide_tables(folder / f"{name}.html", pipeline.chromium()) == [], name
         # nor a figure shrunk to fit, which would print its 8 pt text smaller
         assert pipeline.shrunk_figures(folder / f"{name}.html", pipeline.chromium()) == [], name
+        # and text, headings, tables and figures start at one left edge, written or computed
+        edges = pipeline.left_edges(folder / f"{name}.html", pipeline.chromium())
+        assert len(edges) == 1, (name, edges)
     # and every column header of the widest table made it onto the paper
     text = " ".join(pdf_text(folder / "03_implementation.pdf").split())  # headers wrap
     for header in ("operator", "role", "in", "out", "stride", "groups", "params", "MACs", "acts",
@@ -97,6 +100,18 @@ def test_the_width_check_finds_a_table_wider_than_the_page(tmp_path):
                     "</body></html>")
     wide = pipeline.wide_tables(page, pipeline.chromium())
     assert [w["table"] for w in wide] == [1] and wide[0]["caption"] == "too wide"
+
+
+def test_the_edge_check_finds_a_paragraph_out_of_line(tmp_path):
+    if not pipeline.chromium():
+        pytest.skip("needs chromium")
+    page = tmp_path / "edges.html"
+    page.write_text(f"<html><head>{pipeline.PRINT_CSS}</head><body><h1>Title</h1><p>in line</p>"
+                    "<ul><li><p>a list item may be indented</p></li></ul>"
+                    "<div style='padding-left:5px'><p>out of line</p></div></body></html>")
+    edges = pipeline.left_edges(page, pipeline.chromium())
+    assert len(edges) == 2 and sorted(edges.values()) == ["H1: Title", "P: out of line"]
+    assert min(edges) + 5 == max(edges)
 
 
 def test_the_width_check_finds_a_figure_shrunk_to_fit(tmp_path):

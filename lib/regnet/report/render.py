@@ -64,6 +64,8 @@ body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10pt; }
   page-break-inside: auto !important; max-width: 100% !important; overflow: visible !important; }
 .jp-OutputPrompt, .jp-InputPrompt, .jp-Collapser { display: none !important; }
 .jp-RenderedHTMLCommon, .jp-RenderedMarkdown { font-size: 10pt !important; }
+/* Markdown cells are padded 5 px more than outputs: text would start at two left edges */
+.jp-Cell-inputArea .jp-RenderedMarkdown { padding-left: 0 !important; }
 table { border-collapse: collapse; font-size: 8pt !important; max-width: 100%;
   table-layout: auto !important; margin-left: 0 !important; }
 /* a narrow table would squeeze its caption into a column of a few words a line */
@@ -205,7 +207,8 @@ def to_pdf(html: Path, pdf: Path, browser: str) -> None:
 
 #: Measures every table and figure in the page once it has loaded and leaves the answer in
 #: the DOM: tables that reach past the page, figures shown narrower than they were drawn
-#: (shrunk to fit, so their text is smaller on paper than figures.py drew it).
+#: (shrunk to fit, so their text is smaller on paper than figures.py drew it), and where the
+#: page's paragraphs, headings, tables and figures start (one left edge when they align).
 _MEASURE = """<script>
 window.addEventListener('load', () => {
   const limit = document.documentElement.clientWidth;
@@ -227,9 +230,15 @@ window.addEventListener('load', () => {
                    caption: caption ? caption.textContent.trim() : ''});
     }
   });
+  const edges = {};
+  document.querySelectorAll('p, h1, h2, h3, table, figure').forEach((e) => {
+    if (e.closest('li, td, th, figure figcaption, blockquote') && e.tagName !== 'FIGURE') return;
+    const left = Math.round(e.getBoundingClientRect().left);
+    edges[left] = edges[left] || e.tagName + ': ' + e.textContent.trim().slice(0, 40);
+  });
   const out = document.createElement('pre');
   out.id = 'regnet-widths';
-  out.textContent = JSON.stringify({limit: limit, wide: wide, shrunk: shrunk});
+  out.textContent = JSON.stringify({limit: limit, wide: wide, shrunk: shrunk, edges: edges});
   document.body.appendChild(out);
 });
 </script>"""
@@ -245,6 +254,12 @@ def shrunk_figures(html: Path, browser: str, width: int = PRINTABLE_PX) -> list[
     """The figures of an HTML report shown narrower than drawn at the printable width of an
     A4 page: [{figure, drawn, shown, caption}, ...] (widths in CSS px)."""
     return _measure(html, browser, width)["shrunk"]
+
+
+def left_edges(html: Path, browser: str, width: int = PRINTABLE_PX) -> dict[int, str]:
+    """Where the paragraphs, headings, tables and figures of an HTML report start, in CSS px
+    from the page's left: {edge: the first element found there}. One edge: they align."""
+    return {int(k): v for k, v in _measure(html, browser, width)["edges"].items()}
 
 
 def _measure(html: Path, browser: str, width: int) -> dict:
