@@ -84,9 +84,9 @@ def crop_boxes(n: int, scale_min: float, g: torch.Generator, size: tuple[int, in
     first = fits.float().argmax(1, keepdim=True)  # the first try that fits (0 if none)
     area, log_ratio = area.gather(1, first)[:, 0], log_ratio.gather(1, first)[:, 0]
     whole = ~fits.any(1)
-    aspect = math.log(w / h)
-    fallback = min(max(aspect, _RATIO[0]), _RATIO[1])
-    area = torch.where(whole, math.exp(-abs(aspect - fallback)), area)
+    log_aspect = math.log(w / h)  # the image's
+    fallback = min(max(log_aspect, _RATIO[0]), _RATIO[1])
+    area = torch.where(whole, math.exp(-abs(log_aspect - fallback)), area)
     log_ratio = torch.where(whole, fallback, log_ratio)
     pos = torch.where(whole[:, None], 0.5, pos)
     return torch.stack([area, log_ratio, pos[:, 0], pos[:, 1], flip], 1)

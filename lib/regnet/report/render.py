@@ -265,7 +265,6 @@ def left_edges(html: Path, browser: str, width: int = PRINTABLE_PX) -> dict[int,
 def _measure(html: Path, browser: str, width: int) -> dict:
     """Lay `html` out in Chromium at `width` CSS px and read what _MEASURE found."""
     import json
-    import re
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "measure.html"
         page.write_text(html.read_text().replace("</body>", _MEASURE + "</body>", 1))
