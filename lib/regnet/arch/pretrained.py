@@ -4,7 +4,7 @@ The three code bases build the same network with different module names: this pr
 `s2.b1.a_bn` is timm's `s2.b1.conv1.bn` and torchvision's `trunk_output.block2.block2-0.f.a.1`.
 The rename is a table; every shape is checked against the model the spec builds, so weights of
 another network fail with one line naming the first parameter that differs. Nothing is
-downloaded here: pass a state dict or the path of a saved one (README, "Pretrained weights").
+downloaded here: pass a state dict or the path of a saved one (docs/networks.md, "Pretrained weights").
 """
 from __future__ import annotations
 
