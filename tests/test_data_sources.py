@@ -10,6 +10,7 @@ import torch
 from datafiles import image_tree, imagefolder, write_idx
 from regnet.data import datasets as data
 from regnet.data import cache as images
+from regnet import catalog
 from regnet.cli import main
 from regnet.params import ParamError, resolve
 
@@ -24,7 +25,7 @@ def test_imagefolder_loads_both_splits_with_class_names_from_folders(tmp_path):
     assert ds.train_x.shape == (12, 3, 64, 64) and ds.train_y.dtype == torch.int64
     assert ds.test_x.shape == (6, 3, 64, 64)
     assert torch.equal(torch.bincount(ds.train_y), torch.tensor([4, 4, 4]))
-    assert ds.mean == data.IMAGENET_MEAN and ds.channels == 3
+    assert ds.mean == catalog.IMAGENET_MEAN and ds.channels == 3
 
 
 def test_imagefolder_cache_is_reused_and_rebuilt_when_a_file_changes(tmp_path, monkeypatch):

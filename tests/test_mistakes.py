@@ -249,7 +249,7 @@ def test_an_unknown_upper_case_notebook_global_is_an_error_with_a_suggestion():
 
 
 def test_papermill_p_with_a_typo_fails_the_notebook_naming_it(tmp_path):
-    report = render.Report("02_train", "02_train.ipynb")
+    report = render.Report("02_train", "02_train.ipynb", "2")
     with pytest.raises(render.NotebookFailed, match=r"unknown parameter DATA_BATCH_SIZ "
                                                     r"\(did you mean DATA_BATCH_SIZE\?\)"):
         render.execute(report, "quick", tmp_path, {"DATA_BATCH_SIZ": 256})

@@ -6,7 +6,8 @@ The layers, each importing only those above it in this list:
     progress, colab,            progress lines for a watching terminal, Colab's first cell,
     provenance                  where files and numbers come from
     arch/                       the design space, the model, the operator table, samplers
-    params                      the parameter vocabulary and the typed Config
+    params, catalog             the parameter vocabulary and the typed Config; the datasets,
+                                augmentations and profiles a user picks by name
     data/                       datasets, the image cache, downloads, on-device batches
     engine/                     the training loop, checkpoints, run folders, benchmarks
     study/                      experiments, the design-space sweep, its analysis

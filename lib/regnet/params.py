@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import yaml
 
+from . import catalog
 from .arch.space import normalize_name
 from .errors import ParamError
 
@@ -59,8 +60,9 @@ def _p(name, kind, default, help, choices=(), minimum=None, *, group, result=Tru
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 OPTIMIZERS = ("sgd", "adam", "adamw")
-DATASETS = ("course", "imagefolder", "cifar100", "fashion-mnist", "synthetic", "tiny-imagenet")
-AUGMENTS = ("auto", "rrc", "pad-crop", "flip", "none")
+DATASETS = tuple(catalog.DATASETS)
+AUGMENTS = ("auto", *catalog.AUGMENTS)
+PROFILES = tuple(catalog.PROFILES)
 
 PARAMS: dict[str, Param] = {p.name: p for p in [
     # --- model ------------------------------------------------------------------------
@@ -84,8 +86,7 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("MODEL_FILTER_SIZE", "int", 3, "kernel size of the grouped conv and the stem "
        "(odd)", minimum=1, maximum=15, group="model"),
     # --- data -------------------------------------------------------------------------
-    _p("DATASET", "choice", "synthetic", "course, imagefolder, cifar100, fashion-mnist, "
-       "synthetic, tiny-imagenet", choices=DATASETS, group="data"),
+    _p("DATASET", "choice", "synthetic", ", ".join(DATASETS), choices=DATASETS, group="data"),
     _p("DATA_DIR", "optional-str", None, "where the dataset lives or is downloaded to",
        group="data", result=False),
     _p("DATA_BATCH_SIZE", "int", 512, "global batch size", minimum=1, maximum=65536,
@@ -103,9 +104,9 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("DATA_CLASSES", "classes", None, "tiny-imagenet classes: N (N evenly spaced in sorted "
        "wnid order: positions floor(i*K/N) of K) or a list of wnids (default: all)",
        group="data"),
-    _p("DATA_AUGMENT", "choice", "auto", "training augmentation: rrc (random resized crop + "
-       "flip), pad-crop (pad 4, random crop + flip), flip, none; auto: the dataset's",
-       choices=AUGMENTS, group="data"),
+    _p("DATA_AUGMENT", "choice", "auto", "training augmentation: " + "; ".join(
+       f"{a.name} ({a.description})" for a in catalog.AUGMENTS.values()) + "; auto: the "
+       "dataset's", choices=AUGMENTS, group="data"),
     _p("DATA_SCALE_MIN", "float", 0.35, "smallest area fraction of the random resized crop",
        minimum=0.01, maximum=1.0, group="data"),
     _p("DATA_SYNTHETIC_TRAIN", "int", 5000, "synthetic training images", minimum=1,
@@ -120,8 +121,9 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("DATA_WORKERS", "optional-int", None, "processes that decode images into the cache, and "
        "the DataLoader workers of bench's seed-style pipeline (default: up to 8, one per core)",
        minimum=0, maximum=256, group="data", result=False),
-    _p("DATA_DOWNLOAD", "bool", True, "download a missing course, cifar100, fashion-mnist or "
-       "tiny-imagenet dataset (false: error saying where to put the files)", group="data"),
+    _p("DATA_DOWNLOAD", "bool", True, "download a missing dataset (" + ", ".join(
+       d.name for d in catalog.DATASETS.values() if d.downloads) + "; false: an error saying "
+       "where to put the files)", group="data"),
     # --- schedule (the seeds' names) ----------------------------------------------------
     _p("TRAINING_LR_MAX", "float", 0.1, "peak learning rate", minimum=0.0, maximum=1000.0,
        group="schedule"),
@@ -167,9 +169,9 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("SEED", "int", 0, "random seed (CPU runs repeat exactly)", minimum=0,
        maximum=2**32 - 1, group="run"),
     _p("PROGRESS", "bool", True, "tqdm progress bars", group="run", result=False),
-    _p("PROFILE", "choice", "quick", "quick (CPU demo, synthetic data), course (the real "
-       "run) or tiny (the course recipe on Tiny ImageNet): the notebooks' base parameter file",
-       choices=("quick", "course", "tiny"), group="run"),
+    _p("PROFILE", "choice", "quick", "the notebooks' base parameter file: " + "; ".join(
+       f"{p.name} ({p.summary})" for p in catalog.PROFILES.values()), choices=PROFILES,
+       group="run"),
     _p("REPORT_TITLE", "str", "RegNetX: design, training, implementation and extras",
        "title page of the combined report", group="run", result=False),
     _p("REPORT_AUTHOR", "optional-str", None, "author on the combined report's title page",
@@ -495,10 +497,14 @@ _CHECKERS: dict[str, Callable[[Param, Any], Any]] = {
 }
 
 
-def defaults() -> dict[str, Any]:
-    """Every parameter at its default value."""
-    return {name: (list(p.default) if isinstance(p.default, list) else p.default)
-            for name, p in PARAMS.items()}
+def defaults(dataset: str | None = None) -> dict[str, Any]:
+    """Every parameter at its default value; for `dataset`, with its training recipe on top
+    (catalog.py: what that dataset trains best with when nothing else sets it)."""
+    out = {name: (list(p.default) if isinstance(p.default, list) else p.default)
+           for name, p in PARAMS.items()}
+    if isinstance(dataset, str) and dataset in catalog.DATASETS:
+        out.update(catalog.dataset(dataset).recipe)
+    return out
 
 
 MAX_FILE_BYTES = 1 << 20
@@ -557,23 +563,24 @@ def parse_set(item: str) -> tuple[str, Any]:
 def resolve(files: Iterable[str | Path] = (), sets: Iterable[str] = (),
             overrides: Mapping[str, Any] | None = None) -> Config:
     """Defaults, then each file in order, then `--set` items, then `overrides`; all checked."""
-    merged = defaults()
+    given: dict[str, Any] = {}  # what the layers set; check_all fills in the rest
     layers: list[Mapping[str, Any]] = [load_yaml(f) for f in files]
     layers.append(dict(parse_set(s) for s in sets))
     layers.append(dict(overrides or {}))
     for layer in layers:
         for key, value in layer.items():
-            merged[key] = check_value(key, value)
-    return check_all(merged)
+            given[key] = check_value(key, value)
+    return check_all(given)
 
 
 def check_all(values: Mapping[str, Any]) -> Config:
-    """Check every value and the rules that tie parameters together; missing ones default."""
+    """Check every value and the rules that tie parameters together; missing ones take their
+    default, the DATASET's recipe included (`defaults`)."""
     if isinstance(values, Config):
         return values
     out = {k: check_value(k, v) for k, v in values.items()}
-    for key in PARAMS:
-        out.setdefault(key, defaults()[key])
+    for key, value in defaults(out.get("DATASET")).items():
+        out.setdefault(key, value)
     if len(out["MODEL_BLOCKS"]) != len(out["MODEL_CHANNELS"]):
         raise ParamError(f"MODEL_BLOCKS has {len(out['MODEL_BLOCKS'])} stages but "
                          f"MODEL_CHANNELS has {len(out['MODEL_CHANNELS'])}; give one "
@@ -592,6 +599,19 @@ _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d{1,3})?)$")
 def total_epochs(values: Mapping[str, Any]) -> int:
     """The seeds' schedule length: warm-up epochs plus cosine epochs."""
     return values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
+
+
+def _check_recipes() -> None:
+    """Every dataset's recipe names TRAINING_* parameters with valid values (at import)."""
+    for info in catalog.DATASETS.values():
+        for key, value in info.recipe.items():
+            if not key.startswith("TRAINING_"):
+                raise ImportError(f"catalog: {info.name}'s recipe sets {key}, not a TRAINING_* "
+                                  "parameter")
+            check_value(key, value)
+
+
+_check_recipes()
 
 
 def describe() -> list[dict[str, Any]]:

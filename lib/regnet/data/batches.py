@@ -34,10 +34,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .. import catalog
 from ..errors import ParamError
 
 _RATIO = (math.log(3 / 4), math.log(4 / 3))
-AUGMENTS = ("rrc", "pad-crop", "flip", "none")
 PAD = 4  # px of zeros on each side for pad-crop: the CIFAR recipe's RandomCrop(32, padding=4)
 
 
@@ -136,17 +136,27 @@ def flip(x: torch.Tensor, draws: torch.Tensor) -> torch.Tensor:
     return torch.where(draws[:, 4].view(-1, 1, 1, 1) > 0.5, x.flip(3), x)
 
 
+def _center_view(x: torch.Tensor, crop: int, resize: int) -> torch.Tensor:
+    """The test view at the training crop: short side to `resize`, center crop."""
+    return center_crop(resize_short(x, max(resize, crop)), crop)
+
+
+#: Each DATA_AUGMENT recipe of catalog.AUGMENTS as tensor ops: (images, draws, crop, resize).
+RECIPES = {
+    "rrc": lambda x, draws, crop, resize: random_resized_crop(x, draws, crop),
+    "pad-crop": lambda x, draws, crop, resize: pad_crop(x, draws, crop),
+    "flip": lambda x, draws, crop, resize: flip(_center_view(x, crop, resize), draws),
+    "none": lambda x, draws, crop, resize: _center_view(x, crop, resize),
+}
+catalog.check_registry("augmentations", RECIPES, catalog.AUGMENTS)
+
+
 def augment(x: torch.Tensor, draws: torch.Tensor, recipe: str, crop: int,
             resize: int) -> torch.Tensor:
     """A training view of float images [b, C, H, W] by `recipe` (see the module docstring)."""
-    if recipe == "rrc":
-        return random_resized_crop(x, draws, crop)
-    if recipe == "pad-crop":
-        return pad_crop(x, draws, crop)
-    if recipe not in ("flip", "none"):
-        raise ParamError(f"augmentation {recipe!r} must be one of: {', '.join(AUGMENTS)}")
-    x = center_crop(resize_short(x, max(resize, crop)), crop)
-    return flip(x, draws) if recipe == "flip" else x
+    if recipe not in RECIPES:
+        raise ParamError(f"augmentation {recipe!r} must be one of: {', '.join(RECIPES)}")
+    return RECIPES[recipe](x, draws, crop, resize)
 
 
 def _fits_on(device: torch.device, nbytes: int) -> bool:

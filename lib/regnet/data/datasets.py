@@ -35,6 +35,7 @@ import torch
 
 from . import cache as images
 from .batches import Batches, center_crop, resize_short
+from .. import catalog
 from ..arch.memory import device_memory
 from ..errors import ParamError
 from ..params import DATASETS, Config, DataConfig
@@ -42,34 +43,10 @@ from ..params import DATASETS, Config, DataConfig
 __all__ = ["DATASETS", "Dataset", "Batches", "dataset_defaults", "load", "settings",
            "synthetic"]
 
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 FASHION_MNIST_DIRS = ("/usr/share/datasets/fashion-mnist",)
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                          "Shirt", "Sneaker", "Bag", "Ankle boot"]
 CIFAR100_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
-
-# `augment`: the training recipe DATA_AUGMENT=auto picks (regnet.batches): random resized crop
-# for 64 px ImageNet-like images, pad-and-random-crop for 28-32 px ones, whose few pixels a
-# resized crop would blur away.
-_DEFAULTS: dict[str, dict[str, Any]] = {
-    "course": dict(DATA_NUM_CLASSES=100, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=64, DATA_CROP=56,
-                   DATA_RESIZE=64, mean=IMAGENET_MEAN, std=IMAGENET_STD, augment="rrc"),
-    "imagefolder": dict(DATA_NUM_CLASSES=None, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=64,
-                        DATA_CROP=56, DATA_RESIZE=64, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                        augment="rrc"),
-    "cifar100": dict(DATA_NUM_CLASSES=100, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=32, DATA_CROP=32,
-                     DATA_RESIZE=32, mean=(0.5071, 0.4865, 0.4409), std=(0.2673, 0.2564, 0.2762),
-                     augment="pad-crop"),
-    "fashion-mnist": dict(DATA_NUM_CLASSES=10, DATA_NUM_CHANNELS=1, DATA_IMAGE_SIZE=28,
-                          DATA_CROP=28, DATA_RESIZE=28, mean=(0.2860,), std=(0.3530,),
-                          augment="pad-crop"),
-    "synthetic": dict(DATA_NUM_CLASSES=100, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=64, DATA_CROP=56,
-                      DATA_RESIZE=64, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
-                      augment="rrc"),
-    "tiny-imagenet": dict(DATA_NUM_CLASSES=None, DATA_NUM_CHANNELS=3, DATA_IMAGE_SIZE=64,
-                          DATA_CROP=56, DATA_RESIZE=64, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                          augment="rrc"),
-}
 SMALL_IMAGES = 32  # image folders at this side or less take the small-image recipe
 
 
@@ -87,7 +64,7 @@ def dataset_defaults(name: str, data: DataConfig | None = None) -> dict[str, Any
     SMALL_IMAGES or less makes crop = resize = size and the pad-crop recipe. For
     `tiny-imagenet`, DATA_CLASSES gives the number of classes.
     """
-    out = dict(_DEFAULTS[_check_name(name)])
+    out = catalog.dataset(_check_name(name)).natural()
     if data is None:
         return out
     if name == "synthetic":
@@ -361,6 +338,7 @@ def _load_tiny_imagenet(data: DataConfig, size, defaults, seed, progress):
 _LOADERS = {"course": _load_course, "imagefolder": _load_imagefolder,
             "cifar100": _load_cifar100, "fashion-mnist": _load_fashion_mnist,
             "synthetic": _load_synthetic, "tiny-imagenet": _load_tiny_imagenet}
+catalog.check_registry("data loaders", _LOADERS, catalog.DATASETS)
 
 
 # --- shaping to the parameters ----------------------------------------------------------------

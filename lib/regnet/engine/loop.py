@@ -42,6 +42,8 @@ from .graphs import GraphedStep, capturable
 from .runfolder import RunFolder, check_resume, check_run_folder, own_run_folder
 from .schedule import step_rate
 
+#: Each PRECISION (as resolved) and the dtype batches arrive in: autocast's.
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 CHECK_EVERY = 25  # steps between host syncs: the NaN check and the progress bar's loss
 
 
@@ -129,7 +131,7 @@ def run(cfg, out, ds, spec, proc, resume, show) -> dict:
         judged_net = judged
 
     # Inputs arrive in the autocast dtype: half the bytes moved, and the first conv casts nothing.
-    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    dtype = DTYPES[precision]
     common = dict(device=device, seed=cfg.run.seed, dtype=dtype,
                   channels_last=choice.channels_last, rank=proc.rank, world_size=proc.world)
     train_batches = data.Batches(ds, "train", cfg.optim.batch_size, **common)

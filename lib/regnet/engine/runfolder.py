@@ -91,7 +91,8 @@ def check_resume(ckpt: dict, values: Mapping[str, Any], spec: NetSpec | None,
                  path: Path) -> None:
     """Refuse, naming them, result-changing parameters that differ from the checkpoint's."""
     # a parameter added to the vocabulary after the checkpoint was saved counts at its default
-    old, new = identity({**defaults(), **ckpt["params"]}), identity(values)
+    old = identity({**defaults(ckpt["params"].get("DATASET")), **ckpt["params"]})
+    new = identity(values)
     # PRECISION may be `auto`: what matters is what it becomes on this device, which
     # device.check_resume_precision compares with the checkpoint's resolved precision
     changed = [k for k in new if old.get(k) != new[k] and k != "PRECISION"]
@@ -240,7 +241,8 @@ def same_run(run_dir: str | Path, values: Mapping[str, Any],
         return False
     record = read_record(run_dir)
     # a parameter added to the vocabulary after the run was saved counts at its default
-    saved, wanted = {**defaults(), **record["params"]}, check_all(values)
+    saved = {**defaults(record["params"].get("DATASET")), **record["params"]}
+    wanted = check_all(values)
     if identity(saved) != identity(wanted):
         return False
     return spec is None or record["network"] == spec_to_dict(spec)

@@ -7,5 +7,6 @@
     captions.py      numbered table and figure captions
     prose.py         sentences that state settings and observations, generated from runs
     seeds.py         the seed reports' totals explained by building their networks
+    contents.py      the reports: each notebook run, its parameters, its section
     combine.py       the one report to hand in: title page, contents, sections, provenance
 """

@@ -19,18 +19,10 @@ import subprocess
 from pathlib import Path
 from typing import Any, Mapping
 
+from .. import catalog
 from .captions import renumber
-from .notebook import DEMO_NOTE
-
-#: (number, title, reports) in the seeds' order; extras are subsections, one per study.
-SECTIONS = [
-    ("1", "Design", ["01_design"]),
-    ("2", "Training", ["02_train"]),
-    ("3", "Implementation", ["03_implementation"]),
-    ("4", "Extras", ["04_variants", "04_group_width", "04_epochs", "04_test_crops",
-                     "04_bottleneck"]),
-    ("5", "Design-space study", ["05_design_space"]),
-]
+from .contents import SECTIONS, section_reports
+from .notebook import data_line, note_style
 
 EXTRAS_INTRO = ("Five studies from the seed reports, each a file in params/experiments/; "
                 "every run is trained once per profile and shared by the studies that need it.")
@@ -135,10 +127,12 @@ def title_page(values: Mapping[str, Any]) -> str:
         if values.get(key):
             lines.append(f"<p>{_html.escape(values[key])}</p>")
     lines.append(f"<p>{_dt.date.today().strftime('%d %B %Y')}</p>")
+    lines.append(f"<p>{_html.escape(data_line(values))}</p>")
     lines.append(f"<p>profile: {_html.escape(values['PROFILE'])}</p>")
-    if values["PROFILE"] == "quick":
-        lines.append("<p style='border:3px solid #c00;background:#fee;padding:8px;"
-                     f"font-weight:bold;font-size:10pt'>{_html.escape(DEMO_NOTE)}</p>")
+    note = catalog.PROFILES[values["PROFILE"]].note
+    if note:
+        lines.append(f"<p style='{note_style(values['PROFILE'])};font-size:10pt'>"
+                     f"{_html.escape(note)}</p>")
     return f"<div class='regnet-title'>{''.join(lines)}</div>"
 
 
@@ -150,7 +144,8 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
     nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                   "language": "python"}}
     body, provenance = [], []
-    for number, title, reports in SECTIONS:
+    for number, title in SECTIONS.items():
+        reports = [r.name for r in section_reports(number)]
         present = [r for r in reports if (out_dir / f"{r}.ipynb").is_file()]
         if not present:
             continue

@@ -16,17 +16,16 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
+from .. import catalog
 from .. import params as _params
 from ..colab import default_profile, mount_drive_for
 from ..provenance import ROOT, asset, describe_device, git_state
 
-PROFILES = ("quick", "course", "tiny")
-
-
 def profile_file(profile: str) -> Path:
     """params/<profile>.yaml, or a one-line error naming the valid profiles."""
-    if profile not in PROFILES:
-        raise _params.ParamError(f"PROFILE={profile!r} must be one of: {', '.join(PROFILES)}")
+    if profile not in _params.PROFILES:
+        raise _params.ParamError(f"PROFILE={profile!r} must be one of: "
+                                 f"{', '.join(_params.PROFILES)}")
     return asset("params") / f"{profile}.yaml"
 
 
@@ -105,30 +104,35 @@ def provenance(values: Mapping[str, Any], **extra) -> dict[str, Any]:
             "dataset": values.get("DATASET"), "epochs": _params.total_epochs(values), **extra}
 
 
-DEMO_NOTE = ("PIPELINE DEMO - not the course result. The quick profile trains for a few "
-             "epochs on small synthetic images so that every notebook runs on any CPU in "
-             "minutes; its accuracies say nothing about RegNet. Run `./run_all.sh --profile "
-             "course` on a GPU with the course data for the real numbers.")
+#: The note box of each profile's tone (catalog.Profile.tone).
+NOTE_STYLES = {"demo": "border:3px solid #c00;background:#fee",
+               "info": "border:3px solid #b60;background:#ffe"}
 
 
-TINY_NOTE = ("TINY IMAGENET - not the course data. The tiny profile runs the course recipe on "
-             "real ImageNet photographs from Tiny ImageNet (Stanford CS231N; 64 px, classes "
-             "picked by DATA_CLASSES), a stand-in where the course archives cannot be reached. "
-             "Its classes and images differ from the course's ImageNet-100, so its accuracies "
-             "are not the course result.")
+def note_style(profile: str) -> str:
+    """The CSS of the note box at the top of a profile's reports."""
+    return (NOTE_STYLES[catalog.PROFILES[profile].tone]
+            + ";padding:8px;margin:8px 0;font-weight:bold")
+
+
+def data_line(values: Mapping[str, Any]) -> str:
+    """Which data a report shows, in words: 'Data: Tiny ImageNet (...), 10 classes.'"""
+    from ..data import settings
+    info = catalog.dataset(values["DATASET"])
+    classes = settings(values.data)["DATA_NUM_CLASSES"]
+    where = f" from {values['DATA_DIR']}" if values.get("DATA_DIR") else ""
+    return (f"Data: {info.title}{where}"
+            + (f", {classes} classes." if classes else "."))
 
 
 def header_html(title: str, values: Mapping[str, Any]) -> str:
-    """The top of a report: its title and the quick or tiny profile's note."""
+    """The top of a report: its title, the profile's note, and which data it shows."""
     import html
-    warn = ""
-    if values.get("PROFILE") == "quick":
-        warn = ("<div class='regnet-demo' style='border:3px solid #c00;background:#fee;"
-                f"padding:8px;margin:8px 0;font-weight:bold'>{html.escape(DEMO_NOTE)}</div>")
-    elif values.get("PROFILE") == "tiny":
-        warn = ("<div class='regnet-demo' style='border:3px solid #b60;background:#ffe;"
-                f"padding:8px;margin:8px 0;font-weight:bold'>{html.escape(TINY_NOTE)}</div>")
-    return f"<div class='regnet-header'><h1>{html.escape(title)}</h1>{warn}</div>"
+    note = catalog.PROFILES[values["PROFILE"]].note
+    box = (f"<div class='regnet-demo' style='{note_style(values['PROFILE'])}'>"
+           f"{html.escape(note)}</div>" if note else "")
+    return (f"<div class='regnet-header'><h1>{html.escape(title)}</h1>{box}"
+            f"<p class='regnet-data'>{html.escape(data_line(values))}</p></div>")
 
 
 def provenance_html(title: str, values: Mapping[str, Any], caption: str | None = None,

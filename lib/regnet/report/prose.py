@@ -9,14 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-DATASET_NAMES = {
-    "course": "the course data (ImageNet reduced to 100 classes)",
-    "synthetic": "synthetic images made by the project",
-    "fashion-mnist": "Fashion-MNIST",
-    "cifar100": "CIFAR-100",
-    "imagefolder": "the image folders in DATA_DIR",
-}
-
+from .. import catalog
 
 def numbers(values: Sequence) -> str:
     """'2', '2 and 3', '2, 3 and 5'."""
@@ -28,7 +21,7 @@ def dataset_phrase(values: Mapping[str, Any], sizes: bool = True) -> str:
     """The data a run trains on, with the sizes in use (or just its name)."""
     from ..data import settings
     s = settings(values.data)
-    text = DATASET_NAMES[values["DATASET"]]
+    text = catalog.dataset(values["DATASET"]).title
     if values["DATASET"] == "synthetic":
         text += (f" ({values['DATA_SYNTHETIC_TRAIN']:,} training and "
                  f"{values['DATA_SYNTHETIC_TEST']:,} test images)")

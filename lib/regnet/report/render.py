@@ -22,35 +22,15 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import lock, progress
 from ..provenance import ROOT, asset
-from .notebook import NOTEBOOK_NAMES, PROFILES, profile_file
 from ..errors import ParamError
-from ..params import check_value, parse_set, resolve
+from ..params import PROFILES, check_value, parse_set, resolve
+from .contents import REPORTS, Report
+from .notebook import NOTEBOOK_NAMES, profile_file
 
-
-@dataclass(frozen=True)
-class Report:
-    """One rendered report: a notebook and the parameters it runs with."""
-    name: str
-    notebook: str
-    parameters: dict = field(default_factory=dict)
-
-
-REPORTS = [
-    Report("01_design", "01_design.ipynb"),
-    Report("02_train", "02_train.ipynb"),
-    Report("03_implementation", "03_implementation.ipynb"),
-    Report("04_variants", "04_extras.ipynb", {"EXPERIMENT": "variants"}),
-    Report("04_group_width", "04_extras.ipynb", {"EXPERIMENT": "group_width"}),
-    Report("04_epochs", "04_extras.ipynb", {"EXPERIMENT": "epochs"}),
-    Report("04_test_crops", "04_extras.ipynb", {"EXPERIMENT": "test_crops"}),
-    Report("04_bottleneck", "04_extras.ipynb", {"EXPERIMENT": "bottleneck"}),
-    Report("05_design_space", "05_design_space.ipynb"),
-]
 
 #: Print CSS: A4 pages; tables wrap their text at spaces instead of running off the edge;
 #: figures keep the size they were drawn at (figures.py draws them at print size).

@@ -30,8 +30,9 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
+from torchvision.transforms import v2
 
-from .. import data
+from .. import catalog, data
 from ..arch import space
 from ..arch.complexity import closed_form
 from ..arch.model import build
@@ -57,19 +58,24 @@ class TensorImages(torch.utils.data.Dataset):
         return self.transform(self.x[i]), self.y[i]
 
 
+def _center(ds, crop: int) -> list:
+    return [v2.Resize(max(ds.resize, crop)), v2.CenterCrop(crop)]
+
+
+#: Each DATA_AUGMENT recipe of catalog.AUGMENTS as torchvision transforms of one image.
+PLAIN_RECIPES = {
+    "rrc": lambda ds: [v2.RandomResizedCrop(ds.crop, scale=(ds.scale_min, 1.0)),
+                       v2.RandomHorizontalFlip()],
+    "pad-crop": lambda ds: [v2.RandomCrop(ds.crop, padding=PAD), v2.RandomHorizontalFlip()],
+    "flip": lambda ds: _center(ds, ds.crop) + [v2.RandomHorizontalFlip()],
+    "none": lambda ds: _center(ds, ds.crop),
+}
+catalog.check_registry("plain-loop augmentations", PLAIN_RECIPES, catalog.AUGMENTS)
+
+
 def plain_transforms(ds, training: bool):
     """torchvision's transforms for the dataset's recipe (training) or its test view."""
-    from torchvision.transforms import v2
-    if not training:
-        view = [v2.Resize(max(ds.resize, ds.test_crop)), v2.CenterCrop(ds.test_crop)]
-    elif ds.augment == "rrc":
-        view = [v2.RandomResizedCrop(ds.crop, scale=(ds.scale_min, 1.0)),
-                v2.RandomHorizontalFlip()]
-    elif ds.augment == "pad-crop":
-        view = [v2.RandomCrop(ds.crop, padding=PAD), v2.RandomHorizontalFlip()]
-    else:
-        view = [v2.Resize(max(ds.resize, ds.crop)), v2.CenterCrop(ds.crop)] + \
-            ([v2.RandomHorizontalFlip()] if ds.augment == "flip" else [])
+    view = PLAIN_RECIPES[ds.augment](ds) if training else _center(ds, ds.test_crop)
     return v2.Compose(view + [v2.ToDtype(torch.float32, scale=True),
                               v2.Normalize(list(ds.mean), list(ds.std))])
 
