@@ -1,4 +1,5 @@
 """Datasets: image folders and their cache, Fashion-MNIST IDX files, synthetic data, errors."""
+import os
 import subprocess
 from pathlib import Path
 import sys
@@ -39,6 +40,21 @@ def test_imagefolder_cache_is_reused_and_rebuilt_when_a_file_changes(tmp_path, m
     image_tree(root / "train", classes=("bee",), per_class=5, seed=9)  # adds bee/4.jpg
     again = data.load(_values(DATASET="imagefolder", DATA_DIR=str(root)))
     assert len(again.train_y) == len(first.train_y) + 1 and calls
+
+
+def test_names_that_are_not_utf8_load_and_cache_like_any_other(tmp_path, monkeypatch):
+    # Linux allows any bytes but / and NUL in a name; Python shows the others as surrogates
+    root = imagefolder(tmp_path)
+    ant = bytes(root / "train" / "ant")
+    os.rename(root / "train" / "ant" / "0.jpg", os.fsdecode(ant + b"/\xff\xfe.jpg"))
+    for split in ("train", "val"):
+        os.rename(root / split / "bee", os.fsdecode(bytes(root / split) + b"/b\xe9e"))
+    values = _values(DATASET="imagefolder", DATA_DIR=str(root))
+    ds = data.load(values)
+    assert ds.classes == ["ant", os.fsdecode(b"b\xe9e"), "cat"] and len(ds.train_y) == 12
+    real, calls = images.decode, []
+    monkeypatch.setattr(images, "decode", lambda *a: calls.append(a) or real(*a))
+    assert len(data.load(values).train_y) == 12 and calls == []  # the cache is reused
 
 
 def test_a_corrupt_image_is_skipped_and_counted_in_the_summary(tmp_path, monkeypatch):

@@ -102,11 +102,14 @@ def _decode_chunk(paths: list[str], size: int, mode: str) -> list[np.ndarray | N
 
 
 def fingerprint(files: list[Path], labels: list[int], size: int, mode: str) -> str:
-    """A hash of what the cache depends on: every file's path, label, size and mtime."""
+    """A hash of what the cache depends on: every file's path, label, size and mtime.
+
+    Paths are hashed as the file system's bytes: on Linux a name need not be valid UTF-8.
+    """
     h = hashlib.sha1(f"v{CACHE_VERSION} {size} {mode}\n".encode())
     for f, y in zip(files, labels):
         st = f.stat()
-        h.update(f"{f}\0{y}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        h.update(os.fsencode(f) + f"\0{y}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
