@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -59,7 +59,7 @@ notebook.md(exp.description)
 if exp.kind == "test_crops":
     crops, summary = experiments.crop_study(values, exp)
     spec, sizes = summary["spec"], data.settings(values.data)
-    notebook.md(prose.crop_settings(values, spec, exp.crops))
+    notebook.md(prose.crop_settings(values, spec, experiments.crop_range(values, exp)))
     tables.show(tables.fold(crops, 3 if len(crops) > 12 else 1, "test crop"),
                 f"{spec.name}: test accuracy (%) per test crop (px)")
     figures.show(figures.plot_crops(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]),

@@ -31,13 +31,33 @@ def study_sentence(name, profile_name):
 
 def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     quick = study_sentence("epochs", "quick")
-    assert "for 2, 3 and 5 epochs" in quick and "60 epochs" not in quick
+    assert "for 3, 5 and 8 epochs" in quick and "60 epochs" not in quick
     assert "random 14 px crops of 16 px images" in quick
     course = study_sentence("epochs", "course")
     assert "for 60, 100 and 150 epochs" in course and "56 px crops of 64 px" in course
     for name in experiments.names():  # no setting is typed into a description
         text = experiments.load(name, "quick").description
         assert "60, 100 and 150" not in text and "40 to 91" not in text
+
+
+@pytest.mark.parametrize("sets, epochs, group_width, crops", [
+    ({}, [60, 100, 150], (5, 25), (40, 91)),  # the course: the seeds' numbers exactly
+    ({"TRAINING_LR_FINAL_EPOCHS": 25}, [30, 50, 75], (5, 10), (40, 91)),
+    ({"TRAINING_LR_INIT_EPOCHS": 1, "TRAINING_LR_FINAL_EPOCHS": 1, "DATA_CROP": 14},
+     [2, 3, 5], (1, 0), (10, 23)),
+])
+def test_studies_follow_the_profiles_schedule_and_crop(sets, epochs, group_width, crops):
+    values = profile("course", **sets)
+    exp = experiments.load("epochs", "course")
+    runs = [experiments.run_values(values, exp, label) for label in exp.runs]
+    assert [experiments.run_label(exp, label, r) for label, r in zip(exp.runs, runs)] == \
+        [str(e) for e in epochs]
+    assert all(r["TRAINING_LR_INIT_EPOCHS"] == min(values["TRAINING_LR_INIT_EPOCHS"], e)
+               for r, e in zip(runs, epochs))  # the warm-up stays, the cosine part grows
+    widths = experiments.load("group_width", "course")
+    run = experiments.run_values(values, widths, "8")
+    assert (run["TRAINING_LR_INIT_EPOCHS"], run["TRAINING_LR_FINAL_EPOCHS"]) == group_width
+    assert experiments.crop_range(values, experiments.load("test_crops", "course")) == crops
 
 
 def test_precision_auto_is_not_stated_as_if_it_were_a_precision():
@@ -69,10 +89,11 @@ def test_a_study_keeps_its_data_log_out_of_the_report(tmp_path, monkeypatch, cap
 
 
 def test_the_crop_study_states_the_crops_it_evaluates():
-    for name, first, last, resize in (("quick", 10, 26, 16), ("course", 40, 91, 64)):
+    for name, first, last, resize in (("quick", 10, 23, 16), ("course", 40, 91, 64)):
         values = profile(name)
         exp = experiments.load("test_crops", name)
-        text = prose.crop_settings(values, experiments.network(values), exp.crops)
+        text = prose.crop_settings(values, experiments.network(values),
+                                   experiments.crop_range(values, exp))
         assert f"from {first} to {last} px" in text and f"resized to {resize} px" in text
 
 
@@ -125,7 +146,7 @@ def test_a_run_is_trained_once_per_profile_and_shared_by_every_report(tmp_path, 
     values = profile("quick")
     home = experiments.train_dir(values)  # 02_train
     shared = {
-        "epochs": "3", "variants": "200mf", "bottleneck": "paper: group width 8, b 1"}
+        "epochs": "60", "variants": "200mf", "bottleneck": "paper: group width 8, b 1"}
     for name, label in shared.items():
         run = experiments.run_values(values, experiments.load(name, "quick"), label)
         assert experiments.train_dir(run) == home, name
@@ -149,10 +170,11 @@ def test_test_crop_results_are_cached_like_runs(tmp_path, monkeypatch):
         seen.append(list(crops))
         return real(values, out, ds, crops)
     monkeypatch.setattr(experiments, "_evaluate_crops", counting)
-    exp = experiments.Experiment("test_crops", "t", "", kind="test_crops", crops=(10, 12))
+    # crops are written for the course's 56 px crop: 40..48 are 10..12 at this 14 px one
+    exp = experiments.Experiment("test_crops", "t", "", kind="test_crops", crops=(40, 48))
     first, _ = experiments.crop_study(values, exp, log=lambda line: None)
     again, _ = experiments.crop_study(values, exp, log=lambda line: None)
-    wider = experiments.Experiment("test_crops", "t", "", kind="test_crops", crops=(10, 14))
+    wider = experiments.Experiment("test_crops", "t", "", kind="test_crops", crops=(40, 56))
     experiments.crop_study(values, wider, log=lambda line: None)
     assert seen == [[10, 11, 12], [13, 14]]
     assert first.equals(again)

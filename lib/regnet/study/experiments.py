@@ -2,8 +2,16 @@
 
 An experiment file has a `title`, a `description`, the column it `vary`s, `base` parameters
 for every run and `runs` (label: parameters). A `profiles: {quick: {...}}` section replaces
-any of those keys for one profile (the quick profile trains fewer epochs, say). Parameters
-stack as: defaults < profile < notebook overrides < base < run.
+any of those keys for one profile. Parameters stack as: defaults < profile < notebook
+overrides < base < run.
+
+A study is written once, in the course's terms, and follows the profile it runs in, so a
+shorter or smaller profile (or `--set`) shrinks its studies too. `epochs: N` (in `base` or a
+run) trains N of the course's COURSE_EPOCHS-epoch schedule: the profile's total epochs times
+N / COURSE_EPOCHS, rounded, at least 1, with the profile's warm-up (the course's 60 epochs
+give exactly N). `crops: [first, last]` are test crops for the course's COURSE_CROP px
+training crop, scaled to the run's. With `vary: epochs` a run is labelled by the epochs it
+trains.
 
 Every run trains once into runs/<profile>/<network>-<run key>/ (`train_dir`: the key is a digest
 of `params.identity`) and is reused afterwards by every report that needs the same run
@@ -29,6 +37,8 @@ from ..provenance import ROOT, asset
 from ..errors import ParamError
 
 EXPERIMENTS_DIR = asset("params") / "experiments"
+COURSE_EPOCHS = 60  # experiment files count epochs on the course's schedule ...
+COURSE_CROP = 56  # ... and test crops at its training crop
 
 
 def runs_root() -> Path:
@@ -68,7 +78,10 @@ def load(name: str, profile: str = "quick") -> Experiment:
     for label, run in (data.get("runs") or {}).items():  # check every name before any work
         for key, value in {**(data.get("base") or {}), **(run or {})}.items():
             try:
-                _params.check_value(key, value)
+                if key == "epochs":
+                    _params.check_value("TRAINING_LR_FINAL_EPOCHS", value)
+                else:
+                    _params.check_value(key, value)
             except ParamError as e:
                 raise ParamError(f"{path.name}, run {label!r}: {e}") from None
     crops = data.get("crops")
@@ -86,12 +99,35 @@ def slug(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9._]+", "-", str(label)).strip("-") or "run"
 
 
-def run_values(values: Mapping[str, Any], exp: Experiment, label: str) -> dict[str, Any]:
-    """The resolved parameters of one run of an experiment."""
+def run_values(values: Mapping[str, Any], exp: Experiment, label: str) -> _params.Config:
+    """The resolved parameters of one run of an experiment (`epochs` scaled to `values`)."""
     merged = {k: v for k, v in values.items() if k in _params.PARAMS}
     merged.update(exp.base)
     merged.update(exp.runs[label])
+    course_epochs = merged.pop("epochs", None)
+    if course_epochs is not None:
+        merged.update(scaled_schedule(values, course_epochs))
     return _params.check_all(merged)
+
+
+def scaled_schedule(values: Mapping[str, Any], course_epochs: int) -> dict[str, int]:
+    """The warm-up and cosine epochs that train `course_epochs` of the course's schedule in
+    the profile of `values`: its total times course_epochs / COURSE_EPOCHS, its warm-up."""
+    total = max(1, int(_params.total_epochs(values) * course_epochs / COURSE_EPOCHS + 0.5))
+    warm = min(values["TRAINING_LR_INIT_EPOCHS"], total)
+    return {"TRAINING_LR_INIT_EPOCHS": warm, "TRAINING_LR_FINAL_EPOCHS": total - warm}
+
+
+def run_label(exp: Experiment, label: str, run: Mapping[str, Any]) -> str:
+    """How a run is named in tables: its label, or the epochs it trains when they vary."""
+    return str(_params.total_epochs(run)) if exp.vary == "epochs" else label
+
+
+def crop_range(values: Mapping[str, Any], exp: Experiment) -> tuple[int, int]:
+    """The study's test crops, written for COURSE_CROP px, at the training crop of `values`."""
+    from ..data import settings
+    crop = settings(values.data)["DATA_CROP"]
+    return tuple(max(1, int(c * crop / COURSE_CROP + 0.5)) for c in exp.crops)
 
 
 def run_dir(values: Mapping[str, Any], *parts: str) -> Path:
@@ -192,9 +228,9 @@ def run_experiment(values: Mapping[str, Any], exp: Experiment, log=progress.log)
     rows = []
     for i, label in enumerate(exp.runs, 1):
         v = run_values(values, exp, label)
-        with progress.task(f"run {i}/{len(exp.runs)} ({label})"):
+        with progress.task(f"run {i}/{len(exp.runs)} ({run_label(exp, label, v)})"):
             row = train_or_reuse(v, train_dir(v), datasets, log)
-        rows.append({exp.vary or "run": label, **row})
+        rows.append({exp.vary or "run": run_label(exp, label, v), **row})
     return pd.DataFrame(rows)
 
 
@@ -215,7 +251,7 @@ def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log):
     cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
     if cache.get("run") != _crop_cache_key(summary):
         cache = {"run": _crop_cache_key(summary), "crops": {}}
-    first, last = exp.crops
+    first, last = crop_range(values, exp)
     todo = [c for c in range(first, last + 1) if str(c) not in cache["crops"]]
     if todo:
         log(f"evaluating {len(todo)} test crops of {short(out)}")
