@@ -57,6 +57,28 @@ def test_names_that_are_not_utf8_load_and_cache_like_any_other(tmp_path, monkeyp
     assert len(data.load(values).train_y) == 12 and calls == []  # the cache is reused
 
 
+@pytest.mark.parametrize("side, sizes, recipe, why", [
+    (32, (32, 32, 32), "pad-crop", "32 px, the images' own short side"),  # CIFAR's JPEGs
+    (48, (48, 42, 48), "rrc", "48 px, the images' own short side"),
+    (100, (64, 56, 64), "rrc", "64 px, the course's (the images' short side is 100 px)"),
+])
+def test_an_image_folders_sizes_and_recipe_follow_its_images(tmp_path, side, sizes, recipe,
+                                                             why):
+    shapes = [(side, side), (side + 8, side)]
+    root = tmp_path / "data"
+    image_tree(root / "train", per_class=2, sizes=shapes)
+    image_tree(root / "val", per_class=1, sizes=shapes)
+    values = _values(DATASET="imagefolder", DATA_DIR=str(root))
+    s = data.settings(values.data)
+    assert (s["DATA_IMAGE_SIZE"], s["DATA_CROP"], s["DATA_RESIZE"]) == sizes
+    assert s["DATA_AUGMENT"] == recipe
+    ds = data.load(values)
+    assert ds.image_size == (sizes[0], sizes[0]) and f"cached at {why}" in ds.summary()
+    # what the user sets wins, and the summary says so
+    mine = data.load(_values(DATASET="imagefolder", DATA_DIR=str(root), DATA_IMAGE_SIZE=24))
+    assert mine.image_size == (24, 24) and "cached at DATA_IMAGE_SIZE=24" in mine.summary()
+
+
 def test_a_corrupt_image_is_skipped_and_counted_in_the_summary(tmp_path, monkeypatch):
     root = imagefolder(tmp_path, per_class=40)
     (root / "train" / "ant" / "0.jpg").write_bytes(b"\xff\xd8 not really a jpeg")

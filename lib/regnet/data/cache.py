@@ -78,6 +78,23 @@ def scan(roots: list[Path], what: str) -> dict[str, list[Path]]:
     return found
 
 
+def short_side(root: Path, sample: int = 64) -> int | None:
+    """The median short side of up to `sample` images of root's class folders (a few from
+    each, in name order), read from their headers without decoding; None if none reads."""
+    classes = _visible_dirs(root) if root.is_dir() else []
+    sides = []
+    for d in classes:
+        take = max(1, sample // len(classes))
+        names = sorted(e.path for e in os.scandir(d) if e.is_file() and _is_image(Path(e.path)))
+        for path in names[:take]:
+            try:
+                with Image.open(path) as im:
+                    sides.append(min(im.size))
+            except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+                continue
+    return int(np.median(sides)) if sides else None
+
+
 def decode(path: str | Path, size: int, mode: str = "RGB") -> np.ndarray | None:
     """One image as uint8 [C, size, size] (see the module docstring), or None if unreadable."""
     try:

@@ -24,6 +24,7 @@ Every image of a dataset has the same H and W in the cache, so a batch is one te
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import struct
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", 
                          "Shirt", "Sneaker", "Bag", "Ankle boot"]
 CIFAR100_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
 SMALL_IMAGES = 32  # image folders at this side or less take the small-image recipe
+COURSE_SIDE = 64  # larger image folders are cached at the course's size
 
 
 def _check_name(name: str) -> str:
@@ -59,25 +61,50 @@ def _check_name(name: str) -> str:
 def dataset_defaults(name: str, data: DataConfig | None = None) -> dict[str, Any]:
     """The natural DATA_* values (and mean/std) of dataset `name`.
 
-    Given the data group: for `synthetic`, DATA_SYNTHETIC_SIZE scales the image size, crop
-    (7/8 of it, as 56 is of 64) and resize. For `imagefolder`, a DATA_IMAGE_SIZE of
-    SMALL_IMAGES or less makes crop = resize = size and the pad-crop recipe. For
-    `tiny-imagenet`, DATA_CLASSES gives the number of classes.
+    Given the data group: for `synthetic`, DATA_SYNTHETIC_SIZE sets the image size. For
+    `imagefolder`, the images set it: DATA_IMAGE_SIZE, else their own short side (read from
+    a sample of their headers) up to the course's 64 px, and `sizing` says which. A size sets
+    the rest by `sized`. For `tiny-imagenet`, DATA_CLASSES gives the number of classes.
     """
     out = catalog.dataset(_check_name(name)).natural()
     if data is None:
         return out
     if name == "synthetic":
-        size = data.synthetic_size
-        out.update(DATA_IMAGE_SIZE=size, DATA_RESIZE=size, DATA_CROP=max(1, round(size * 7 / 8)))
+        out.update(sized(data.synthetic_size, small=False))
     if name == "imagefolder":
-        size = data.image_size or 64
-        if size <= SMALL_IMAGES:
-            out.update(DATA_IMAGE_SIZE=size, DATA_RESIZE=size, DATA_CROP=size, augment="pad-crop")
+        size, out["sizing"] = _folder_size(data)
+        out.update(sized(size))
     if name == "tiny-imagenet":
         chosen = data.classes
         out["DATA_NUM_CLASSES"] = len(chosen) if isinstance(chosen, tuple) else chosen
     return out
+
+
+def sized(size: int, small: bool = True) -> dict[str, Any]:
+    """Image size, crop, resize and recipe for images of side `size`: 7/8 random resized crops
+    (as 56 of 64); with `small`, images of SMALL_IMAGES px or less instead crop at their own
+    size with pad-crop, whose few pixels a resized crop would blur away."""
+    if small and size <= SMALL_IMAGES:
+        return dict(DATA_IMAGE_SIZE=size, DATA_RESIZE=size, DATA_CROP=size, augment="pad-crop")
+    return dict(DATA_IMAGE_SIZE=size, DATA_RESIZE=size, DATA_CROP=max(1, round(size * 7 / 8)),
+                augment="rrc")
+
+
+def _folder_size(data: DataConfig) -> tuple[int, str]:
+    """The side image folders are cached at, and why."""
+    if data.image_size:
+        return data.image_size, f"DATA_IMAGE_SIZE={data.image_size}"
+    side = _short_side(str(Path(data.dir).expanduser() / "train")) if data.dir else None
+    if side is None:
+        return COURSE_SIDE, f"{COURSE_SIDE} px, the course's (no images found to measure)"
+    if side > COURSE_SIDE:
+        return COURSE_SIDE, f"{COURSE_SIDE} px, the course's (the images' short side is {side} px)"
+    return side, f"{side} px, the images' own short side"
+
+
+@functools.lru_cache(maxsize=16)
+def _short_side(train: str) -> int | None:
+    return images.short_side(Path(train))
 
 
 @dataclass
@@ -98,6 +125,7 @@ class Dataset:
     augment: str  # the training recipe: rrc, pad-crop, flip or none (regnet.batches)
     skipped: int = 0  # unreadable images left out of the cache
     source: str = ""  # where the images came from
+    sizing: str = ""  # how the cached size was chosen, where the images chose it
 
     @property
     def num_classes(self) -> int:
@@ -118,7 +146,7 @@ class Dataset:
         skipped = f", {self.skipped} unreadable images skipped" if decoded else ""
         return (f"{self.name}: {len(self.train_y)} train / {len(self.test_y)} test images, "
                 f"{self.num_classes} classes, {self.channels}x{h}x{w} cached, crop {self.crop} "
-                f"({self.augment}), "
+                f"({self.augment}){f', cached at {self.sizing}' if self.sizing else ''}, "
                 f"test resize {self.resize} + crop {self.test_crop}{skipped}"
                 f"{f' ({self.source})' if self.source else ''}")
 
@@ -413,7 +441,7 @@ def load(cfg: Config) -> Dataset:
         mean=_stats(d["mean"], channels), std=_stats(d["std"], channels), crop=s["DATA_CROP"],
         resize=s["DATA_RESIZE"], test_crop=s["DATA_TEST_CROP"],
         scale_min=data.scale_min, augment=s["DATA_AUGMENT"],
-        skipped=skipped, source=source)
+        skipped=skipped, source=source, sizing=s.get("sizing", ""))
     for listener in LISTENERS:
         listener(ds)
     return ds
