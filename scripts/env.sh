@@ -12,7 +12,8 @@ has_requirements() {  # $1: a python; true when it imports everything the projec
   "$1" - <<'PY' 2>/dev/null
 import importlib.util, sys
 need = ["torch", "torchvision", "numpy", "PIL", "yaml", "tqdm", "pandas", "matplotlib",
-        "papermill", "nbconvert", "ipykernel", "pytest", "jupytext", "timm", "safetensors"]
+        "papermill", "nbconvert", "ipykernel", "pytest", "jupytext", "timm", "safetensors",
+        "submitit", "ray"]
 sys.exit(0 if all(importlib.util.find_spec(m) for m in need) else 1)
 PY
 }

@@ -241,9 +241,23 @@ def cmd_sweep(args) -> int:
     if args.samples:
         overrides["SWEEP_SAMPLES"] = args.samples
     values = resolve(args.params, args.sets, overrides)
-    parse_shard(args.shard)  # a malformed shard is an error before any model trains
-    df = run_sweep(values, args.out, shard=args.shard)
-    print(f"{len(df)} models in {Path(args.out) / TABLE}")
+    if args.address and args.launcher != "ray":
+        raise ParamError("--address is a Ray cluster's; add --launcher ray")
+    if args.launcher == "local":
+        parse_shard(args.shard)  # a malformed shard is an error before any model trains
+        df = run_sweep(values, args.out, shard=args.shard)
+        print(f"{len(df)} models in {Path(args.out) / TABLE}")
+        return 0
+    if args.shard:
+        raise ParamError(f"--shard is one machine's part of a sweep; --launcher "
+                         f"{args.launcher} starts SWEEP_SHARDS shards itself")
+    from .study.launch import launch
+    done = launch(values, args.out, args.launcher, address=args.address)
+    print(f"{len(done.table)} models in {Path(args.out) / TABLE}")
+    if done.failed:
+        print(f"regnet sweep: {len(done.failed)} shard(s) failed (above); run the same "
+              "command again to resume", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -258,6 +272,12 @@ def add_sweep(sub) -> None:
                    help="sweep folder: one folder per model and results.csv")
     p.add_argument("--shard", metavar="i/k", help="train only jobs i, i+k, ... (one machine "
                    "of k sharing DIR)")
+    p.add_argument("--launcher", choices=("local", "submitit", "ray"), default="local",
+                   help="local: this process (default); submitit: a SLURM array job (submitit's "
+                   "local executor without SLURM); ray: Ray tasks. Both start SWEEP_SHARDS "
+                   "shards into DIR, which every shard must see, and wait for them")
+    p.add_argument("--address", metavar="HOST:PORT", help="a running Ray cluster (default: "
+                   "RAY_ADDRESS, else a new Ray instance on this machine)")
     add_param_args(p)
     p.set_defaults(run=cmd_sweep)
 

@@ -172,3 +172,26 @@ def hold(folder: str | Path, what: str = "folder", warn: Callable[[str], None] =
         yield lock
     finally:
         lock.release()
+
+
+def remove_stale(folder: str | Path, name: str = LOCK_NAME) -> bool:
+    """Delete the lock file of `folder` unless a live process holds it; True if it went.
+
+    For a caller that knows the owner has gone (a launcher whose job ended): a lock file
+    written on another host is otherwise refused by `acquire`, which cannot check it.
+    """
+    path = Path(folder) / name
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:  # held: by a process here, or one a shared lock reaches
+        os.close(fd)
+        return False
+    try:
+        path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+    return True

@@ -197,6 +197,20 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
        "model", minimum=0.0, maximum=1e6, group="sweep"),
     _p("SWEEP_WORKERS", "int", 0, "worker processes, one per GPU (0: every visible GPU; "
        "1: this process)", minimum=0, maximum=1024, group="sweep", result=False),
+    # where the shards run under `sweep --launcher submitit|ray` (study/launch.py)
+    _p("SWEEP_SHARDS", "int", 8, "shards a launcher starts: SLURM array tasks or Ray tasks, "
+       "each training every k-th model", minimum=1, maximum=10_000, group="sweep",
+       result=False),
+    _p("SWEEP_GPUS", "float", 1.0, "GPUs per shard (whole for SLURM; a fraction under Ray "
+       "lets shards share a GPU; 0: CPU only)", minimum=0.0, maximum=64.0, group="sweep",
+       result=False),
+    _p("SWEEP_CPUS", "int", 4, "CPU cores per shard", minimum=1, maximum=1024, group="sweep",
+       result=False),
+    _p("SWEEP_PARTITION", "optional-str", None, "SLURM partition of the shards (default: the "
+       "cluster's)", group="sweep", result=False),
+    _p("SWEEP_TIME_LIMIT", "int", 120, "minutes a shard may run under submitit (SLURM's "
+       "--time); a rerun resumes one stopped there", minimum=1, maximum=100_000,
+       group="sweep", result=False),
 ]}
 
 
@@ -289,6 +303,11 @@ class SweepConfig:
     macs_min: float
     macs_max: float
     workers: int
+    shards: int
+    gpus: float
+    cpus: int
+    partition: str | None
+    time_limit: int
 
 
 GROUPS = {"model": ModelConfig, "data": DataConfig, "schedule": ScheduleConfig,

@@ -18,21 +18,8 @@ One machine, several GPUs: one worker process per GPU (SWEEP_WORKERS=0 picks eve
 GPU), worker i pinned to cuda:i and training jobs i, i+k, i+2k, ...
 
 Several machines: give each machine a shard, `--shard i/k` (jobs i, i+k, ...), with OUT on a
-shared file system, and let an existing launcher start the shards. With submitit on SLURM:
-
-    import submitit
-    from regnet import params
-    from regnet.study import sweep
-    values = params.resolve(["params/sweep_course.yaml"])
-    ex = submitit.AutoExecutor(folder="runs/sweep/slurm")
-    ex.update_parameters(gpus_per_node=1, tasks_per_node=1, cpus_per_task=8,
-                         timeout_min=120, slurm_partition="gpu")
-    k = 8
-    jobs = ex.map_array(sweep.run_shard, [values] * k, ["runs/sweep"] * k, range(k), [k] * k)
-    [j.result() for j in jobs]                    # then: python -m regnet edf runs/sweep
-
-With Ray: `ray.get([ray.remote(num_gpus=1)(sweep.run_shard).remote(values, out, i, k)
-for i in range(k)])`. A shard that dies is resumed by running it again.
+shared file system; `launch.py` starts k shards through submitit (SLURM) or Ray and watches
+them land. A shard that dies is resumed by running it again.
 """
 from __future__ import annotations
 
@@ -263,9 +250,7 @@ def run_sweep(values: Mapping[str, Any], out: str | Path, *,
     i, k = parse_shard(shard)
     jobs = plan(spaces, samples, seed, regime, (i, k))
     out = Path(out)
-    # one process per sweep folder, or per shard of one (shards share the folder by design)
-    name = lock.LOCK_NAME if k == 1 else f".regnet-shard-{i}-of-{k}.lock"
-    with lock.hold(out, "sweep folder", name=name):
+    with lock.hold(out, "sweep folder", name=shard_lock(i, k)):
         _write_json(out / "sweep.json", {"spaces": spaces, "samples": samples, "seed": seed,
                                          "regime": vars(regime), "values": dict(values)})
         devices = list(devices or devices_for(values))
@@ -278,9 +263,16 @@ def run_sweep(values: Mapping[str, Any], out: str | Path, *,
         return write_table(out)
 
 
-def run_shard(values: Mapping[str, Any], out: str | Path, i: int, k: int) -> int:
-    """Shard i of k on this machine (for submitit or Ray); returns the finished models."""
-    df = run_sweep(values, out, shard=(i, k))
+def shard_lock(i: int, k: int) -> str:
+    """The lock file of shard i of k in the sweep folder: one process per sweep folder, or
+    per shard of one (shards share the folder by design)."""
+    return lock.LOCK_NAME if k == 1 else f".regnet-shard-{i}-of-{k}.lock"
+
+
+def run_shard(values: Mapping[str, Any], out: str | Path, i: int, k: int,
+              train_fn: Callable = default_train) -> int:
+    """Shard i of k on this machine (a submitit or Ray job); returns the finished models."""
+    df = run_sweep(values, out, shard=(i, k), train_fn=train_fn)
     return len(df)
 
 
