@@ -4,7 +4,7 @@
 #   ./run_tests.sh -k operator     pytest arguments pass through
 set -euo pipefail
 cd "$(dirname "$0")"
-source scripts/env.sh
+REGNET_NEED=tests source scripts/env.sh
 workers=(-n "${REGNET_TEST_WORKERS:-2}")
 for a in "$@"; do [[ "$a" == "-n" || "$a" == -n* ]] && workers=(); done
 exec "$PY" -m pytest "${workers[@]}" "$@"

@@ -1,19 +1,21 @@
 # Sourced by run_tests.sh and run_all.sh: pick the Python that has the requirements.
 #
 # 1. Inside an environment that already has them (Colab, an activated venv or conda env),
-#    use it as it is, with lib/ on PYTHONPATH.
+#    use it as it is, with lib/ on PYTHONPATH. run_all.sh needs requirements.txt;
+#    run_tests.sh (REGNET_NEED=tests) requirements-dev.txt too.
 # 2. Otherwise use ./.venv, creating it and installing requirements-dev.txt and this package
 #    on first run; later runs check a stamp of the requirement files and start at once.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REQ_FILES=("$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" "$ROOT/pyproject.toml")
 
-has_requirements() {  # $1: a python; true when it imports everything the project needs
-  "$1" - <<'PY' 2>/dev/null
-import importlib.util, sys
+has_requirements() {  # $1: a python; true when it imports what this script needs
+  REGNET_NEED="${REGNET_NEED:-run}" "$1" - <<'PY' 2>/dev/null
+import importlib.util, os, sys
 need = ["torch", "torchvision", "numpy", "PIL", "yaml", "tqdm", "pandas", "matplotlib",
-        "papermill", "nbconvert", "ipykernel", "pytest", "jupytext", "timm", "safetensors",
-        "submitit", "ray"]
+        "papermill", "nbconvert", "ipykernel"]
+if os.environ["REGNET_NEED"] == "tests":  # run_tests.sh: requirements-dev.txt as well
+    need += ["pytest", "xdist", "jupytext", "timm", "safetensors", "submitit", "ray"]
 sys.exit(0 if all(importlib.util.find_spec(m) for m in need) else 1)
 PY
 }
