@@ -105,7 +105,7 @@ class TunedRecipe:
         return self.lr * batch / 256
 
 
-TUNED = TunedRecipe(lr=0.2, pct_start=0.3, label_smoothing=0.1, weight_decay=5e-4,
+TUNED = TunedRecipe(lr=0.4, pct_start=0.3, label_smoothing=0.1, weight_decay=5e-4,
                     momentum=0.9)
 
 
