@@ -105,6 +105,8 @@ class TunedRecipe:
         return self.lr * batch / 256
 
 
+#: Its peak: 0.4 per 256 images beat 0.2 by 1.8 points on Fashion-MNIST after 3 epochs
+#: (docs/training.md, "The project's defaults against a tuned loop").
 TUNED = TunedRecipe(lr=0.4, pct_start=0.3, label_smoothing=0.1, weight_decay=5e-4,
                     momentum=0.9)
 
@@ -206,7 +208,8 @@ def _side(runs: list[dict]) -> dict:
 
 
 def project_recipe(cfg) -> dict[str, Any]:
-    """The TRAINING_* values the project trains with, and which of them the dataset chose."""
+    """The TRAINING_* values the project trains with, and which of them hold the dataset's
+    recipe (its default, unless a layer set the same value)."""
     chosen = catalog.dataset(cfg.data.dataset).recipe
     return {name: cfg[name] for name in PARAMS if name.startswith("TRAINING_")} | {
         "from_dataset": sorted(name for name in chosen if cfg[name] == chosen[name])}
