@@ -60,6 +60,17 @@ def test_a_dataset_recipe_yields_to_any_value_a_layer_sets():
     assert params.resolve(overrides={"DATASET": "course"})[key] == other
 
 
+@pytest.mark.parametrize("profile", ["course", "tiny"])
+def test_the_course_and_tiny_profiles_keep_the_seeds_recipe_on_every_dataset(profile):
+    # reproducing the seeds is their purpose: no dataset's recipe may creep in
+    recipes = {key for info in catalog.DATASETS.values() for key in info.recipe}
+    assert recipes  # else there is nothing to guard
+    for name in catalog.DATASETS:
+        values = params.resolve([notebook.profile_file(profile)], overrides={"DATASET": name})
+        for key in recipes:
+            assert values[key] == params.PARAMS[key].default, (name, key)
+
+
 @pytest.mark.parametrize("name", list(catalog.AUGMENTS))
 def test_each_augmentation_runs_on_the_device_and_in_the_plain_loop(name):
     x = torch.rand(4, 3, 20, 24)

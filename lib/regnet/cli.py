@@ -210,17 +210,24 @@ def cmd_bench_recipe(args) -> int:
     from .params import resolve
     from .study.recipe import compare
     values = resolve(args.params, args.sets)
-    print(json.dumps(compare(values, args.seeds, args.workers)))
+    print(json.dumps(compare(values, args.seeds, args.workers, args.against)))
     return 0
+
+
+BENCH_AGAINST = ("same", "tuned")  # the plain loops of study/recipe.py (RECIPES; a test checks)
 
 
 def add_bench_recipe(sub) -> None:
     p = sub.add_parser("bench-recipe", help="test accuracy of this project's train and of a "
-                       "plain PyTorch loop: same data, network, epochs and optimizer")
+                       "plain PyTorch loop: same data, network, epochs and batch")
     p.add_argument("--seeds", type=_positive, default=1, metavar="N",
                    help="repeat both with SEED, SEED+1, ... and compare the means (default 1)")
     p.add_argument("--workers", type=_whole(0, 256), default=0, metavar="N",
                    help="DataLoader workers of the plain loop (default 0: the main process)")
+    p.add_argument("--against", choices=BENCH_AGAINST, default="same",
+                   help="what the plain loop trains with: same (the project's settings: compares "
+                   "the two pipelines) or tuned (its own one-cycle small-image recipe: compares "
+                   "the project's defaults with a well-tuned loop); default same")
     add_param_args(p)
     p.set_defaults(run=cmd_bench_recipe)
 
