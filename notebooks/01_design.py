@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -41,10 +41,10 @@ REGNETX = None       # None: the profile's network; e.g. 800mf, custom, regnetx_
 # %%
 from regnet.arch import complexity, model
 from regnet.report import figures, notebook, tables
-from regnet.study import experiments
+from regnet.study import runs
 
 values = notebook.start(globals())
-spec = experiments.network(values)  # exactly the network the profile's runs train
+spec = runs.network(values)  # exactly the network the profile's runs train
 rows = complexity.operator_table(model.build(spec))
 notebook.show_header(f"Design: {spec.name}", values)
 notebook.md(f"The network is drawn and tabulated as the profile trains it: "

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -47,11 +47,11 @@ from pathlib import Path
 import pandas as pd
 from regnet.engine import schedule
 from regnet.report import figures, notebook, prose, tables
-from regnet.study import experiments
+from regnet.study import runs
 
 values = notebook.start(globals())
-spec = experiments.network(values)
-out = Path(RUN_DIR) if RUN_DIR else experiments.train_dir(values)
+spec = runs.network(values)
+out = Path(RUN_DIR) if RUN_DIR else runs.train_dir(values)
 notebook.show_header(f"Training: {spec.name}", values)
 notebook.md(prose.train_settings(values, spec))
 
@@ -70,7 +70,7 @@ tables.show(tables.rate_table(rates), "Learning rate of every epoch (epochs coun
 figures.show(figures.plot_rates(rates), "Learning rate per epoch")
 
 # %%
-summary = experiments.train_or_reuse(values, out)
+summary = runs.train_or_reuse(values, out)
 
 # %% [markdown]
 # ## B. Loss and accuracy per epoch
@@ -88,5 +88,5 @@ keys = ["params", "MACs", "epochs", "time/epoch (s)", "images/s", "train loss",
 tables.show(pd.DataFrame([{k: summary[k] for k in keys}]), f"{spec.name}: final result")
 notebook.md(f"**Final test accuracy = {summary['test acc (%)']:.2f}%.** "
             + prose.train_observations(summary) + " " + prose.timing_sentence([summary])
-            + f" Run folder: `{experiments.short(out)}` "
+            + f" Run folder: `{runs.short(out)}` "
             + ("(trained for this report)." if summary["trained"] else "(reused)."))

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -42,10 +42,10 @@ REGNETX = None       # None: the profile's network
 import pandas as pd
 from regnet.arch import complexity, model
 from regnet.report import notebook, seeds, tables
-from regnet.study import experiments
+from regnet.study import runs
 
 values = notebook.start(globals())
-spec = experiments.network(values)  # exactly the network the profile's runs train
+spec = runs.network(values)  # exactly the network the profile's runs train
 rows = complexity.operator_table(model.build(spec))
 total = complexity.totals(rows)
 assert total == complexity.closed_form(spec), "the table and the closed form disagree"

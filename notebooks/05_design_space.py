@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -44,12 +44,12 @@ import pandas as pd
 from regnet import progress
 from regnet.arch import designspace
 from regnet.report import figures, notebook, prose, tables
-from regnet.study import analysis, experiments, sweep
+from regnet.study import analysis, runs, sweep
 
 PROFILE = PROFILE or notebook.default_profile()
 PARAMS_FILE = PARAMS_FILE or f"params/sweep_{PROFILE}.yaml"  # the profile's sweep
 values = notebook.start(globals())
-out = experiments.run_dir(values, "design_space")
+out = runs.run_dir(values, "design_space")
 regime = sweep.regime_of(values)
 notebook.show_header("Design-space study: AnyNetX A-E and RegNetX", values,
                      **{"sweep file": PARAMS_FILE, "models per space": values["SWEEP_SAMPLES"],

@@ -27,7 +27,7 @@ from regnet.errors import ParamError
 from regnet.params import resolve
 from regnet.report import render
 from regnet.study import sweep
-from regnet.study.experiments import run_summary
+from regnet.study.runs import run_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["REGNETX=custom", "MODEL_BLOCKS=[1,1]", "MODEL_CHANNELS=[16,32]",

@@ -10,7 +10,7 @@ import pytest
 from regnet.arch import complexity
 from regnet.params import ParamError, resolve
 from regnet.report import render as pipeline
-from regnet.study import experiments
+from regnet.study import experiments, runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +68,7 @@ def test_implementation_report_renders_html_and_a_pdf_with_the_totals(rendered):
     assert pdf_pages(pdf) >= 2
     text = pdf_text(pdf)
     # the network as the quick profile trains it, and the seeds' networks at 56 px
-    spec = experiments.network(resolve([ROOT / "params" / "quick.yaml"]))
+    spec = runs.network(resolve([ROOT / "params" / "quick.yaml"]))
     ours = complexity.closed_form(spec)
     assert f"{ours['params']:,}" in text and f"{ours['macs']:,}" in text
     assert "2,351,452" in text and "3,291,052" in text and "1,707,272" in text
@@ -215,7 +215,7 @@ def test_every_kind_of_report_table_fits_the_printable_page(tmp_path):
         rows = []
         for i, label in enumerate(exp.runs):
             v = experiments.run_values(course, exp, label)
-            spec = experiments.network(v)
+            spec = runs.network(v)
             cost = complexity.closed_form(spec)
             rows.append({exp.vary: label, "spec": spec, "params": cost["params"],
                          "MACs": cost["macs"], "epochs": 150, "time/epoch (s)": 308.123 + i,
@@ -254,7 +254,7 @@ def test_a_study_table_heads_its_varied_column_in_words_and_shows_it_once(name, 
     from regnet.report import tables
     quick = resolve([ROOT / "params" / "quick.yaml"])
     exp = experiments.load(name, "quick")
-    rows = [{exp.vary: label, "spec": experiments.network(experiments.run_values(quick, exp,
+    rows = [{exp.vary: label, "spec": runs.network(experiments.run_values(quick, exp,
                                                                                   label)),
              "params": 1, "MACs": 1, "epochs": 3, "time/epoch (s)": 1.0, "train loss": 1.0,
              "test acc (%)": 50.0, "best test acc (%)": 50.0} for label in exp.runs]

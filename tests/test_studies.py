@@ -10,7 +10,7 @@ from regnet.arch import complexity, space
 from regnet.params import resolve
 from regnet.provenance import ROOT
 from regnet.report import figures, prose, tables
-from regnet.study import experiments
+from regnet.study import experiments, runs
 
 TINY = dict(DATASET="synthetic", DATA_NUM_CLASSES=4, DATA_SYNTHETIC_TRAIN=48,
             DATA_SYNTHETIC_TEST=32, DATA_SYNTHETIC_SIZE=16, DATA_CROP=14, DATA_RESIZE=16,
@@ -25,8 +25,8 @@ def profile(name, **overrides):
 def study_sentence(name, profile_name):
     values = profile(profile_name)
     exp = experiments.load(name, profile_name)
-    runs = [experiments.run_values(values, exp, label) for label in exp.runs]
-    return prose.study_settings(runs, [experiments.network(v) for v in runs])
+    configs = [experiments.run_values(values, exp, label) for label in exp.runs]
+    return prose.study_settings(configs, [runs.network(v) for v in configs])
 
 
 def test_a_study_states_the_epochs_and_sizes_its_runs_use():
@@ -49,11 +49,11 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
 def test_studies_follow_the_profiles_schedule_and_crop(sets, epochs, group_width, crops):
     values = profile("course", **sets)
     exp = experiments.load("epochs", "course")
-    runs = [experiments.run_values(values, exp, label) for label in exp.runs]
-    assert [experiments.run_label(exp, label, r) for label, r in zip(exp.runs, runs)] == \
+    configs = [experiments.run_values(values, exp, label) for label in exp.runs]
+    assert [experiments.run_label(exp, label, r) for label, r in zip(exp.runs, configs)] == \
         [str(e) for e in epochs]
     assert all(r["TRAINING_LR_INIT_EPOCHS"] == min(values["TRAINING_LR_INIT_EPOCHS"], e)
-               for r, e in zip(runs, epochs))  # the warm-up stays, the cosine part grows
+               for r, e in zip(configs, epochs))  # the warm-up stays, the cosine part grows
     widths = experiments.load("group_width", "course")
     run = experiments.run_values(values, widths, "8")
     assert (run["TRAINING_LR_INIT_EPOCHS"], run["TRAINING_LR_FINAL_EPOCHS"]) == group_width
@@ -92,7 +92,7 @@ def test_the_crop_study_states_the_crops_it_evaluates():
     for name, first, last, resize in (("quick", 10, 23, 16), ("course", 40, 91, 64)):
         values = profile(name)
         exp = experiments.load("test_crops", name)
-        text = prose.crop_settings(values, experiments.network(values),
+        text = prose.crop_settings(values, runs.network(values),
                                    experiments.crop_range(values, exp))
         assert f"from {first} to {last} px" in text and f"resized to {resize} px" in text
 
@@ -100,7 +100,7 @@ def test_the_crop_study_states_the_crops_it_evaluates():
 @pytest.mark.parametrize("name", ["quick", "course"])
 def test_the_hyperparameter_table_shows_resolved_values_never_none(name):
     values = profile(name)
-    df = tables.hyperparameter_table(values, experiments.network(values))
+    df = tables.hyperparameter_table(values, runs.network(values))
     shown = dict(zip(df["hyperparameter"], df["value"]))
     assert "None" not in shown.values()
     expected = {"quick": ("10", "3", "14", "16"), "course": ("100", "3", "56", "64")}[name]
@@ -108,12 +108,12 @@ def test_the_hyperparameter_table_shows_resolved_values_never_none(name):
             shown["DATA_RESIZE"]) == expected
     # `auto` is shown with what it becomes on the run's device
     cpu = profile(name, DEVICE="cpu")
-    shown = dict(zip(*tables.hyperparameter_table(cpu, experiments.network(cpu))
+    shown = dict(zip(*tables.hyperparameter_table(cpu, runs.network(cpu))
                      [["hyperparameter", "value"]].T.values))
     assert (shown["PRECISION"], shown["CHANNELS_LAST"]) == ("auto: fp32", "auto: False")
     # a named network shows its own numbers, not the custom network's parameters
     big = profile(name, REGNETX="800mf")
-    shown = dict(zip(*tables.hyperparameter_table(big, experiments.network(big))
+    shown = dict(zip(*tables.hyperparameter_table(big, runs.network(big))
                      [["hyperparameter", "value"]].T.values))
     assert shown["MODEL_CHANNELS"] == "[64, 128, 288, 672]"
 
@@ -134,9 +134,9 @@ def test_the_rate_table_pairs_each_epoch_from_1_with_its_rate():
 def test_one_network_is_one_network_in_a_profile(tmp_path, monkeypatch):
     monkeypatch.setenv("REGNET_RUNS", str(tmp_path))
     values = resolve(overrides={**TINY, "REGNETX": "200mf"})
-    shown = experiments.network(values)  # what 01_design and 03_implementation show
-    summary = experiments.train_or_reuse(values, log=lambda line: None)
-    record = yaml.safe_load((experiments.train_dir(values) / "params.yaml").read_text())
+    shown = runs.network(values)  # what 01_design and 03_implementation show
+    summary = runs.train_or_reuse(values, log=lambda line: None)
+    record = yaml.safe_load((runs.train_dir(values) / "params.yaml").read_text())
     assert space.spec_from_dict(record["network"]) == shown
     assert summary["params"] == complexity.closed_form(shown)["params"]
     assert (shown.input_size, shown.num_classes) == (14, 4)
@@ -144,19 +144,19 @@ def test_one_network_is_one_network_in_a_profile(tmp_path, monkeypatch):
 
 def test_a_run_is_trained_once_per_profile_and_shared_by_every_report(tmp_path, monkeypatch):
     values = profile("quick")
-    home = experiments.train_dir(values)  # 02_train
+    home = runs.train_dir(values)  # 02_train
     shared = {
         "epochs": "60", "variants": "200mf", "bottleneck": "paper: group width 8, b 1"}
     for name, label in shared.items():
         run = experiments.run_values(values, experiments.load(name, "quick"), label)
-        assert experiments.train_dir(run) == home, name
-    assert experiments.train_dir(values.replace(DEVICE="cpu", PROGRESS=True)) == home
-    assert experiments.train_dir(values.replace(SEED=1)) != home
+        assert runs.train_dir(run) == home, name
+    assert runs.train_dir(values.replace(DEVICE="cpu", PROGRESS=True)) == home
+    assert runs.train_dir(values.replace(SEED=1)) != home
     # trained once, then reused
     monkeypatch.setenv("REGNET_RUNS", str(tmp_path))
     tiny = resolve(overrides=TINY)
-    assert experiments.train_or_reuse(tiny, log=lambda line: None)["trained"] is True
-    assert experiments.train_or_reuse(tiny, log=lambda line: None)["trained"] is False
+    assert runs.train_or_reuse(tiny, log=lambda line: None)["trained"] is True
+    assert runs.train_or_reuse(tiny, log=lambda line: None)["trained"] is False
     assert len(list(tmp_path.rglob("metrics.jsonl"))) == 1
 
 
@@ -178,7 +178,7 @@ def test_test_crop_results_are_cached_like_runs(tmp_path, monkeypatch):
     experiments.crop_study(values, wider, log=lambda line: None)
     assert seen == [[10, 11, 12], [13, 14]]
     assert first.equals(again)
-    cached = json.loads((experiments.train_dir(values) / experiments.CROPS).read_text())
+    cached = json.loads((runs.train_dir(values) / experiments.CROPS).read_text())
     assert sorted(cached["crops"], key=int) == ["10", "11", "12", "13", "14"]
 
 

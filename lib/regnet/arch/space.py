@@ -71,6 +71,11 @@ class NetSpec:
             num_classes=self.num_classes if num_classes is None else num_classes,
             in_channels=self.in_channels if in_channels is None else in_channels)
 
+    def fitted(self, data) -> "NetSpec":
+        """The same network for the data it trains on: anything with a training `crop`,
+        `num_classes` and `channels` (a loaded `data.Dataset`, or `data.shape(cfg.data)`)."""
+        return self.with_input(data.crop, data.num_classes, data.channels)
+
 
 def _whole(name: str, value, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int):

@@ -7,7 +7,7 @@
     batches.py       on-device batches: random resized crop, flip, normalize, one tensor op
 """
 from .batches import Batches
-from .datasets import DATASETS, Dataset, dataset_defaults, load, settings, synthetic
+from .datasets import DATASETS, Dataset, Shape, dataset_defaults, load, settings, shape, synthetic
 
 __all__ = ["DATASETS", "Batches", "Dataset", "dataset_defaults", "load", "settings",
            "synthetic"]

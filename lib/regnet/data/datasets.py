@@ -29,7 +29,7 @@ import gzip
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -416,6 +416,19 @@ def settings(data: DataConfig) -> dict[str, Any]:
     out["DATA_TEST_CROP"] = data.test_crop or out["DATA_CROP"]
     out["DATA_AUGMENT"] = out["augment"] if data.augment == "auto" else data.augment
     return out
+
+
+class Shape(NamedTuple):
+    """What a network needs to know of its data before it loads (`NetSpec.fitted`)."""
+    crop: int
+    num_classes: int
+    channels: int
+
+
+def shape(data: DataConfig) -> Shape:
+    """The training crop, classes and channels that `data` will load with."""
+    s = settings(data)
+    return Shape(s["DATA_CROP"], s["DATA_NUM_CLASSES"], s["DATA_NUM_CHANNELS"])
 
 
 def load(cfg: Config) -> Dataset:

@@ -86,8 +86,7 @@ def bench(cfg: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
     _check_batch(batch, ds.name, len(ds.train_y), len(ds.test_y))
     workers = workers if workers is not None else cfg.data.workers
     workers = workers if workers is not None else min(8, os.cpu_count() or 1)
-    spec = space.named(cfg.model.regnetx, cfg.model, input_size=ds.crop,
-                       num_classes=ds.num_classes, in_channels=ds.channels)
+    spec = space.named(cfg.model.regnetx, cfg.model).fitted(ds)
     memory.check_fits(spec, device, batch, training=True, optimizer=cfg.optim.optimizer,
                       precision=cfg.run.precision)  # before building anything
     cost = closed_form(spec)

@@ -75,8 +75,7 @@ def train(cfg: Config | Mapping[str, Any], out: str | Path | None = None, *, dat
         ds = dataset if dataset is not None else data.load(cfg)
         check_batch(cfg.optim.batch_size, len(ds.train_y), ds.name)
         if spec is None:
-            spec = space.named(cfg.model.regnetx, cfg.model, input_size=ds.crop,
-                               num_classes=ds.num_classes, in_channels=ds.channels)
+            spec = space.named(cfg.model.regnetx, cfg.model).fitted(ds)
         if resume is not None:
             check_resume(resume, cfg, spec, out / "last.pt")
         show = (cfg.run.progress if progress is None else progress) and proc.rank == 0

@@ -1,5 +1,6 @@
 """Studies made of many runs.
 
+    runs.py          parameters to a run: its network, identity and folder; train or reuse
     experiments.py   the extra studies A-E from params/experiments/*.yaml
     sweep.py         the design-space sweep: sample, train briefly, tabulate (resumable)
     launch.py        a sweep's shards on submitit (SLURM) or Ray, watched until they end

@@ -13,37 +13,31 @@ give exactly N). `crops: [first, last]` are test crops for the course's COURSE_C
 training crop, scaled to the run's. With `vary: epochs` a run is labelled by the epochs it
 trains.
 
-Every run trains once into runs/<profile>/<network>-<run key>/ (`train_dir`: the key is a digest
-of `params.identity`) and is reused afterwards by every report that needs the same run
-(`train_or_reuse`), so 02_train, the variants, the epochs and the bottleneck study share their
-course 200MF run, and re-running a report after a failure costs only what is missing.
+Every run trains once and is reused by every report that needs it (`runs.train_or_reuse`).
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import re
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import pandas as pd
 import yaml
 
 from .. import files, progress
 from .. import params as _params
-from ..provenance import ROOT, asset
+from ..data import Batches, settings
+from ..engine.checkpoint import load_model
+from ..engine.distributed import Processes, pick_device
+from ..engine.loop import evaluate
 from ..errors import ParamError
+from ..provenance import asset
+from .runs import Datasets, short, train_dir, train_or_reuse
 
 EXPERIMENTS_DIR = asset("params") / "experiments"
 COURSE_EPOCHS = 60  # experiment files count epochs on the course's schedule ...
 COURSE_CROP = 56  # ... and test crops at its training crop
-
-
-def runs_root() -> Path:
-    """Where training runs live: $REGNET_RUNS, else runs/ in the repository."""
-    return Path(os.environ.get("REGNET_RUNS") or ROOT / "runs")
 
 
 @dataclass(frozen=True)
@@ -94,11 +88,6 @@ def load(name: str, profile: str = "quick") -> Experiment:
                       tuple(crops) if crops else None)
 
 
-def slug(label: str) -> str:
-    """A folder name for a run label: '4 / 2' -> '4-2'."""
-    return re.sub(r"[^A-Za-z0-9._]+", "-", str(label)).strip("-") or "run"
-
-
 def run_values(values: Mapping[str, Any], exp: Experiment, label: str) -> _params.Config:
     """The resolved parameters of one run of an experiment (`epochs` scaled to `values`)."""
     merged = {k: v for k, v in values.items() if k in _params.PARAMS}
@@ -125,105 +114,12 @@ def run_label(exp: Experiment, label: str, run: Mapping[str, Any]) -> str:
 
 def crop_range(values: Mapping[str, Any], exp: Experiment) -> tuple[int, int]:
     """The study's test crops, written for COURSE_CROP px, at the training crop of `values`."""
-    from ..data import settings
     crop = settings(values.data)["DATA_CROP"]
     return tuple(max(1, int(c * crop / COURSE_CROP + 0.5)) for c in exp.crops)
 
 
-def run_dir(values: Mapping[str, Any], *parts: str) -> Path:
-    """runs/<profile>/<parts...>."""
-    return runs_root().joinpath(values.get("PROFILE", "quick"), *map(slug, parts))
-
-
-def run_key(values: Mapping[str, Any]) -> str:
-    """A short digest of the values that change a result (`params.identity`)."""
-    ident = _params.identity(_params.check_all(values))
-    return hashlib.sha1(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
-
-
-def train_dir(values: Mapping[str, Any]) -> Path:
-    """runs/<profile>/<network>-<run key>: one folder per distinct run, shared by every
-    report that needs that run (02_train, the studies, the crop study)."""
-    return run_dir(values, f"{values['REGNETX']}-{run_key(values)}")
-
-
-def network(values: Mapping[str, Any]):
-    """The network exactly as a run of `values` trains it: the data's crop, classes, channels."""
-    from ..arch import space
-    from ..data import settings
-    s = settings(values.data)
-    return space.named(values["REGNETX"], values.model, input_size=s["DATA_CROP"],
-                       num_classes=s["DATA_NUM_CLASSES"], in_channels=s["DATA_NUM_CHANNELS"])
-
-
-class Datasets:
-    """Load each distinct dataset once and hand it to every run that uses it."""
-
-    def __init__(self, log=progress.log):
-        self._cache: dict[tuple, Any] = {}
-        self.log = log
-
-    def get(self, values: Mapping[str, Any]):
-        from ..data import load as load_data
-        # what a loaded dataset depends on: the data group's result-changing values and SEED
-        key = tuple((k, str(v)) for k, v in sorted({**_params.identity(values, "data"),
-                                                     "SEED": values["SEED"]}.items()))
-        if key not in self._cache:
-            self._cache[key] = load_data(values)
-            self.log(self._cache[key].summary())  # the load summary, with any skipped images
-        return self._cache[key]
-
-
-def train_or_reuse(values: Mapping[str, Any], out: Path | None = None,
-                   datasets: Datasets | None = None, log=progress.log) -> dict[str, Any]:
-    """Train into `out` (default `train_dir(values)`), or reuse it when it holds a finished
-    run of these parameters; the summary says which (`"trained"`)."""
-    from .. import lock
-    from ..engine.loop import train
-    from ..engine.runfolder import is_finished, prepare_rerun
-    out = Path(out) if out is not None else train_dir(values)
-    trained = not is_finished(out, values)
-    if trained:
-        log(f"training {values['REGNETX']} into {short(out)}")
-        ds = (datasets or Datasets()).get(values)
-        with lock.hold(out, "run folder"):  # one owner from the decision to the last epoch
-            train(prepare_rerun(out, values, log=log), out, dataset=ds)
-    else:
-        log(f"reusing the finished run in {short(out)}")
-    return {**run_summary(values, out), "trained": trained}
-
-
-def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
-    """One row from a finished run folder: size, time per epoch, final and best accuracy."""
-    from ..arch.space import spec_from_dict
-    from ..engine.loop import summarize
-    from ..engine.runfolder import machine, read_metrics, read_record
-    history = read_metrics(out)
-    if not history:
-        raise ParamError(f"{short(out)} holds no metrics; delete it and run again")
-    record = read_record(out)  # checked: a damaged params.yaml is one line naming it
-    spec = spec_from_dict(record["network"])
-    s = summarize(history, spec, sum(r["epoch_seconds"] for r in history), out)
-    steady = [r["epoch_seconds"] for r in history[1:]] or [history[0]["epoch_seconds"]]
-    return {
-        "spec": spec, **machine(out, record),
-        "params": s["params"], "MACs": s["macs"], "epochs": s["epochs"],
-        "batch": values["DATA_BATCH_SIZE"], "time/epoch (s)": statistics.median(steady),
-        "images/s": s["images_per_second"], "train loss": s["train_loss"],
-        "test acc (%)": s["test_acc"], "best test acc (%)": s["best_test_acc"],
-        "test top-5 (%)": s["test_top5"], "history": history, "run": str(out),
-    }
-
-
-def short(path: Path) -> str:
-    """A run folder as people read it: relative to the repository when inside it."""
-    path = Path(path)
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
 def run_experiment(values: Mapping[str, Any], exp: Experiment, log=progress.log):
     """Train (or reuse) every run of `exp`; one row per run, in file order."""
-    import pandas as pd
     datasets = Datasets(log)
     rows = []
     for i, label in enumerate(exp.runs, 1):
@@ -243,7 +139,6 @@ def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log):
     Each crop's result is kept in the run folder (test_crops.json), like the run itself, so
     a second report or a wider range evaluates only the crops it has not seen.
     """
-    import pandas as pd
     out = train_dir(values)
     datasets = Datasets(log)
     summary = train_or_reuse(values, out, datasets, log)
@@ -270,10 +165,6 @@ def _crop_cache_key(summary: Mapping[str, Any]) -> str:
 
 def _evaluate_crops(values, out: Path, ds, crops) -> dict[str, dict]:
     """Test loss, top-1 and top-5 of best.pt at each crop."""
-    from ..data import Batches
-    from ..engine.checkpoint import load_model
-    from ..engine.distributed import Processes, pick_device
-    from ..engine.loop import evaluate
     alone = Processes(0, 1, pick_device(values["DEVICE"]))
     model = load_model(out / "best.pt", device=str(alone.device))
     results = {}

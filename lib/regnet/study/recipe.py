@@ -231,8 +231,7 @@ def compare(cfg: Mapping[str, Any], seeds: int = 1, workers: int = 0,
         raise ParamError("bench-recipe trains at least one epoch: set TRAINING_LR_FINAL_EPOCHS "
                          "(or TRAINING_LR_INIT_EPOCHS) to 1 or more")
     ds = data.load(cfg)
-    spec = space.named(cfg.model.regnetx, cfg.model, input_size=ds.crop,
-                       num_classes=ds.num_classes, in_channels=ds.channels)
+    spec = space.named(cfg.model.regnetx, cfg.model).fitted(ds)
     plain, project = [], []
     for s in range(seeds):
         run = cfg.replace(SEED=cfg.run.seed + s)

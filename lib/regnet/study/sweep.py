@@ -152,7 +152,7 @@ def fit_to_data(spec, dataset):
     """
     if dataset is None or not hasattr(dataset, "crop"):
         return spec
-    return spec.with_input(dataset.crop, dataset.num_classes, dataset.channels)
+    return spec.fitted(dataset)
 
 
 def train_one(s: Sample, values: Mapping[str, Any], out: str | Path, dataset,
@@ -172,14 +172,14 @@ def train_one(s: Sample, values: Mapping[str, Any], out: str | Path, dataset,
 # --- the loop ----------------------------------------------------------------------------
 
 def default_train(values, out=None, *, dataset=None, spec=None, progress=None):
-    """regnet.train.train, imported when the first model trains."""
+    """Train one model: into its run folder when given (`runs.train_into`), else in memory."""
+    # imported here, not at the top: launch.py's waiting process imports this module and
+    # never needs torch
     from ..engine.loop import train
-    from ..engine.runfolder import prepare_rerun
+    from .runs import train_into
     if out is None:
         return train(values, out, dataset=dataset, spec=spec, progress=progress)
-    with lock.hold(out, "run folder"):  # one owner from the decision to the last epoch
-        values = prepare_rerun(out, values, spec)  # a crashed model resumes or starts again
-        return train(values, out, dataset=dataset, spec=spec, progress=progress)
+    return train_into(values, out, dataset=dataset, spec=spec, show=progress)
 
 
 def default_data(values):

@@ -1,0 +1,130 @@
+"""Runs: from parameters to a trained run, once.
+
+    network(values)         the network exactly as a run of `values` trains it
+    run_key(values)         a digest of what changes a result (`params.identity`)
+    train_dir(values)       runs/<profile>/<network>-<run key>/, one folder per distinct run
+    train_or_reuse(values)  train into that folder, or reuse the finished run it holds
+    run_summary(values, d)  one row from a finished run folder
+
+Every report, study and sweep that needs a run goes through here, so 02_train, the variants,
+the epochs and the bottleneck study share their course 200MF run, and re-running a report
+after a failure costs only what is missing. What a run folder holds, and when it may be
+reused, is `engine.runfolder`'s business; training is `engine.loop`'s.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import statistics
+from pathlib import Path
+from typing import Any, Mapping
+
+from .. import data, lock, progress
+from .. import params as _params
+from ..arch import space
+from ..arch.space import NetSpec, spec_from_dict
+from ..engine.loop import summarize, train
+from ..engine.runfolder import is_finished, machine, prepare_rerun, read_metrics, read_record
+from ..errors import ParamError
+from ..provenance import ROOT
+
+
+def runs_root() -> Path:
+    """Where training runs live: $REGNET_RUNS, else runs/ in the repository."""
+    return Path(os.environ.get("REGNET_RUNS") or ROOT / "runs")
+
+
+def slug(label: str) -> str:
+    """A folder name for a run label: '4 / 2' -> '4-2'."""
+    return re.sub(r"[^A-Za-z0-9._]+", "-", str(label)).strip("-") or "run"
+
+
+def run_dir(values: Mapping[str, Any], *parts: str) -> Path:
+    """runs/<profile>/<parts...>."""
+    return runs_root().joinpath(values.get("PROFILE", "quick"), *map(slug, parts))
+
+
+def run_key(values: Mapping[str, Any]) -> str:
+    """A short digest of the values that change a result (`params.identity`)."""
+    ident = _params.identity(_params.check_all(values))
+    return hashlib.sha1(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def train_dir(values: Mapping[str, Any]) -> Path:
+    """runs/<profile>/<network>-<run key>: one folder per distinct run, shared by every
+    report that needs that run (02_train, the studies, the crop study)."""
+    return run_dir(values, f"{values['REGNETX']}-{run_key(values)}")
+
+
+def network(values: Mapping[str, Any]) -> NetSpec:
+    """The network exactly as a run of `values` trains it: the data's crop, classes, channels."""
+    values = _params.check_all(values)
+    return space.named(values["REGNETX"], values.model).fitted(data.shape(values.data))
+
+
+class Datasets:
+    """Load each distinct dataset once and hand it to every run that uses it."""
+
+    def __init__(self, log=progress.log):
+        self._cache: dict[tuple, Any] = {}
+        self.log = log
+
+    def get(self, values: Mapping[str, Any]):
+        # what a loaded dataset depends on: the data group's result-changing values and SEED
+        key = tuple((k, str(v)) for k, v in sorted({**_params.identity(values, "data"),
+                                                     "SEED": values["SEED"]}.items()))
+        if key not in self._cache:
+            self._cache[key] = data.load(values)
+            self.log(self._cache[key].summary())  # the load summary, with any skipped images
+        return self._cache[key]
+
+
+def train_into(values: Mapping[str, Any], out: Path, *, dataset=None, spec=None,
+               show: bool | None = None, log=print) -> dict[str, Any]:
+    """Train `values` into the run folder `out`: a crashed run of the same parameters resumes,
+    a run of other parameters is moved aside (`prepare_rerun`). The folder is held from that
+    decision to the last epoch, so two processes never train into one folder."""
+    with lock.hold(out, "run folder"):
+        values = prepare_rerun(out, values, spec, log=log)
+        return train(values, out, dataset=dataset, spec=spec, progress=show)
+
+
+def train_or_reuse(values: Mapping[str, Any], out: Path | None = None,
+                   datasets: Datasets | None = None, log=progress.log) -> dict[str, Any]:
+    """Train into `out` (default `train_dir(values)`), or reuse it when it holds a finished
+    run of these parameters; the summary says which (`"trained"`)."""
+    out = Path(out) if out is not None else train_dir(values)
+    trained = not is_finished(out, values)
+    if trained:
+        log(f"training {values['REGNETX']} into {short(out)}")
+        train_into(values, out, dataset=(datasets or Datasets()).get(values), log=log)
+    else:
+        log(f"reusing the finished run in {short(out)}")
+    return {**run_summary(values, out), "trained": trained}
+
+
+def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
+    """One row from a finished run folder: size, time per epoch, final and best accuracy."""
+    history = read_metrics(out)
+    if not history:
+        raise ParamError(f"{short(out)} holds no metrics; delete it and run again")
+    record = read_record(out)  # checked: a damaged params.yaml is one line naming it
+    spec = spec_from_dict(record["network"])
+    s = summarize(history, spec, sum(r["epoch_seconds"] for r in history), out)
+    steady = [r["epoch_seconds"] for r in history[1:]] or [history[0]["epoch_seconds"]]
+    return {
+        "spec": spec, **machine(out, record),
+        "params": s["params"], "MACs": s["macs"], "epochs": s["epochs"],
+        "batch": values["DATA_BATCH_SIZE"], "time/epoch (s)": statistics.median(steady),
+        "images/s": s["images_per_second"], "train loss": s["train_loss"],
+        "test acc (%)": s["test_acc"], "best test acc (%)": s["best_test_acc"],
+        "test top-5 (%)": s["test_top5"], "history": history, "run": str(out),
+    }
+
+
+def short(path: Path) -> str:
+    """A run folder as people read it: relative to the repository when inside it."""
+    path = Path(path)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
