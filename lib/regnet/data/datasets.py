@@ -4,9 +4,9 @@
 resize, normalization statistics); any DATA_* parameter that is set overrides them:
 
 - `course`: the course's ImageNet-100 at 64 px: six archives downloaded into DATA_DIR
-  (default ~/.cache/regnet/course), verified and extracted by `regnet.download`, then decoded
-  once into a uint8 cache by `regnet.images` (see there how images enter the cache, and why a
-  corrupt image is skipped and counted rather than fatal).
+  (default ~/.cache/regnet/course), verified and extracted by `regnet.data.download`, then
+  decoded once into a uint8 cache by `regnet.data.cache` (see there how images enter the
+  cache, and why a corrupt image is skipped and counted rather than fatal).
 - `imagefolder`: DATA_DIR/train and DATA_DIR/val, each a class-per-folder tree of images.
 - `cifar100`: torchvision's CIFAR-100 in DATA_DIR (downloaded where the machine is online).
 - `fashion-mnist`: the four IDX files (gzipped or not) in DATA_DIR, DATA_DIR/FashionMNIST/raw
@@ -15,7 +15,8 @@ resize, normalization statistics); any DATA_* parameter that is set overrides th
   stripe pattern of its own frequency; each image adds a random phase, colour jitter and
   noise, so a conv net must look at colour and texture, and random crops and flips keep both.
 - `tiny-imagenet`: Tiny ImageNet's official layout in DATA_DIR (the folder, its parent, or a
-  folder holding the zip), or downloaded; DATA_CLASSES picks classes (see regnet.tiny_imagenet).
+  folder holding the zip), or downloaded; DATA_CLASSES picks classes (see
+  regnet.data.tiny_imagenet).
 
 Each dataset also brings its training augmentation (DATA_AUGMENT=auto): random resized crop +
 flip for the 64 px ImageNet-like sets, pad-and-random-crop + flip for the 28-32 px ones.
@@ -122,7 +123,7 @@ class Dataset:
     resize: int  # test: resize the short side to this ...
     test_crop: int  # ... then center crop to this
     scale_min: float  # smallest area fraction of the random resized crop (DATA_SCALE_MIN)
-    augment: str  # the training recipe: rrc, pad-crop, flip or none (regnet.batches)
+    augment: str  # the training recipe: rrc, pad-crop, flip or none (regnet.data.batches)
     skipped: int = 0  # unreadable images left out of the cache
     source: str = ""  # where the images came from
     sizing: str = ""  # how the cached size was chosen, where the images chose it

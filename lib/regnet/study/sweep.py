@@ -172,7 +172,7 @@ def train_one(s: Sample, values: Mapping[str, Any], out: str | Path, dataset,
 # --- the loop ----------------------------------------------------------------------------
 
 def default_train(values, out=None, *, dataset=None, spec=None, progress=None):
-    """regnet.train.train, imported when the first model trains."""
+    """regnet.engine.loop.train, imported when the first model trains."""
     from ..engine.loop import train
     from ..engine.runfolder import prepare_rerun
     if out is None:
