@@ -1,5 +1,9 @@
 """Where things come from: the project's own files, the commit, the device in words.
 
+These are the facts that provenance records are made of: a run's (`run_provenance` in
+engine/runfolder.py, kept in its params.yaml) and a report's (`report_provenance` in
+report/notebook.py, its provenance table).
+
 From a checkout (the usual way: `pip install -e .`, Colab, PYTHONPATH=lib) the profiles in
 `params/` and the notebooks in `notebooks/` are read where they are, and runs and reports
 are written beside them. From an installed wheel (`pip install .`) the same files come from

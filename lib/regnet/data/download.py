@@ -149,7 +149,7 @@ def _check_sizes(archive: Path, infos: list[zipfile.ZipInfo], target: Path,
                              f"{i.file_size / max(i.compress_size, 1):,.0f} times (to "
                              f"{_size(i.file_size)}), more than {MAX_RATIO}; refused, nothing "
                              "extracted")
-    files.check_space(target.parent, total, f"extracting {archive.name}")
+    files.check_free_disk(target.parent, total, f"extracting {archive.name}")
     return total
 
 
@@ -183,7 +183,7 @@ def safe_extract(archive: str | Path, target: str | Path, max_bytes: int | None 
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
             budget = max_bytes
-            with files.space_for(target.parent, total, f"extracting {archive.name}"):
+            with files.full_disk_guard(target.parent, total, f"extracting {archive.name}"):
                 for info in infos:
                     dest = tmp.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
                     if info.is_dir():
