@@ -52,7 +52,7 @@ from regnet.study import experiments
 values = notebook.start(globals())
 spec = experiments.network(values)
 out = Path(RUN_DIR) if RUN_DIR else experiments.train_dir(values)
-notebook.show_header(f"Training: {spec.name}", values)
+on_load = notebook.show_header(f"Training: {spec.name}", values)  # adds the data loaded below
 notebook.md(prose.train_settings(values, spec))
 
 # %% [markdown]
@@ -70,7 +70,7 @@ tables.show(tables.rate_table(rates), "Learning rate of every epoch (epochs coun
 figures.show(figures.plot_rates(rates), "Learning rate per epoch")
 
 # %%
-summary = experiments.train_or_reuse(values, out)
+summary = experiments.train_or_reuse(values, out, experiments.Datasets(on_load=on_load))
 
 # %% [markdown]
 # ## B. Loss and accuracy per epoch

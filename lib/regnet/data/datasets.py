@@ -443,10 +443,4 @@ def load(cfg: Config) -> Dataset:
         resize=s["DATA_RESIZE"], test_crop=s["DATA_TEST_CROP"],
         scale_min=data.scale_min, augment=s["DATA_AUGMENT"],
         skipped=skipped, source=source, sizing=s.get("sizing", ""))
-    for listener in LISTENERS:
-        listener(ds)
     return ds
-
-
-#: Called with every loaded Dataset: a report adds its load summary to its provenance.
-LISTENERS: list = []

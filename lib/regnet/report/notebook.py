@@ -14,7 +14,7 @@ import datetime as _dt
 import difflib
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .. import catalog
 from .. import params as _params
@@ -150,12 +150,12 @@ def provenance_html(title: str, values: Mapping[str, Any], caption: str | None =
     return f"<table class='regnet-provenance'><caption>{caption}</caption>{rows}</table>"
 
 
-def show_header(title: str, values: Mapping[str, Any], **extra) -> None:
-    """Display the report header and its provenance table; each dataset loaded later adds
-    its load summary (sizes, unreadable images skipped) to the table."""
+def show_header(title: str, values: Mapping[str, Any], **extra) -> Callable[[Any], None]:
+    """Display the report header and its provenance table. Returns `on_load(ds)`, which adds
+    a loaded dataset's summary (sizes, unreadable images skipped) to the table: hand it to
+    what loads the report's data (`experiments.Datasets(on_load=...)`, `sweep.run_sweep`)."""
     from IPython.display import HTML, display
 
-    from ..data import datasets
     from .captions import caption_html
     display(HTML(header_html(title, values)))
     caption = caption_html("Table", f"Provenance of {title}")  # one number, kept on updates
@@ -172,8 +172,8 @@ def show_header(title: str, values: Mapping[str, Any], **extra) -> None:
     handle = show()
     loaded: list[str] = []
 
-    def add(ds) -> None:
+    def on_load(ds) -> None:
         if ds.summary() not in loaded:
             loaded.append(ds.summary())
             show(handle, **{"data loaded": "; ".join(loaded)})
-    datasets.LISTENERS[:] = [add]  # the latest header of this kernel
+    return on_load

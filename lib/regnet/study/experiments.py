@@ -157,11 +157,12 @@ def network(values: Mapping[str, Any]):
 
 
 class Datasets:
-    """Load each distinct dataset once and hand it to every run that uses it."""
+    """Load each distinct dataset once and hand it to every run that uses it; `on_load(ds)`
+    hears of each load (a report's header: `notebook.show_header`)."""
 
-    def __init__(self, log=progress.log):
+    def __init__(self, log=progress.log, on_load=None):
         self._cache: dict[tuple, Any] = {}
-        self.log = log
+        self.log, self.on_load = log, on_load
 
     def get(self, values: Mapping[str, Any]):
         from ..data import load as load_data
@@ -171,6 +172,8 @@ class Datasets:
         if key not in self._cache:
             self._cache[key] = load_data(values)
             self.log(self._cache[key].summary())  # the load summary, with any skipped images
+            if self.on_load:
+                self.on_load(self._cache[key])
         return self._cache[key]
 
 
@@ -221,10 +224,11 @@ def short(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def run_experiment(values: Mapping[str, Any], exp: Experiment, log=progress.log):
+def run_experiment(values: Mapping[str, Any], exp: Experiment, log=progress.log,
+                   datasets: Datasets | None = None):
     """Train (or reuse) every run of `exp`; one row per run, in file order."""
     import pandas as pd
-    datasets = Datasets(log)
+    datasets = datasets or Datasets(log)
     rows = []
     for i, label in enumerate(exp.runs, 1):
         v = run_values(values, exp, label)
@@ -237,7 +241,8 @@ def run_experiment(values: Mapping[str, Any], exp: Experiment, log=progress.log)
 CROPS = "test_crops.json"
 
 
-def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log):
+def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log,
+               datasets: Datasets | None = None):
     """Accuracy of the 02_train network at every test crop of the experiment's range.
 
     Each crop's result is kept in the run folder (test_crops.json), like the run itself, so
@@ -245,7 +250,7 @@ def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log):
     """
     import pandas as pd
     out = train_dir(values)
-    datasets = Datasets(log)
+    datasets = datasets or Datasets(log)
     summary = train_or_reuse(values, out, datasets, log)
     cache_path = out / CROPS
     cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
