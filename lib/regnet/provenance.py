@@ -48,7 +48,7 @@ def git_state() -> tuple[str | None, bool]:
 
 def describe_device(device) -> str:
     """`cuda:0 (NVIDIA H100 80GB HBM3)` or `cpu (x86_64, 2 cores, 2 threads)`."""
-    import torch
+    import torch  # only here: run_all.sh's renderer imports this module and never needs torch
     device = torch.device(device)
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"

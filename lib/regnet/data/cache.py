@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from tqdm.auto import tqdm
 
 from ..errors import ParamError
 from ..files import atomic_path, check_free_disk, full_disk_guard, write_json
@@ -138,7 +139,6 @@ def _paths(cache_dir: Path, split: str, size: int) -> tuple[Path, Path, Path]:
 def _decode_all(files: list[Path], size: int, mode: str, workers: int, progress: bool,
                 what: str):
     """Yield (index, array or None) for every file, in order, in worker processes if many."""
-    from tqdm.auto import tqdm
     bar = tqdm(total=len(files), desc=f"decoding {what}", unit="img", disable=not progress,
                leave=False)
     names = [str(f) for f in files]

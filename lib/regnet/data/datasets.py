@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ import numpy as np
 import torch
 
 from . import cache as images
+from . import download, tiny_imagenet
 from .batches import Batches, center_crop, resize_short
 from .. import catalog
 from ..arch.memory import device_memory
@@ -198,7 +200,6 @@ def _load_synthetic(data: DataConfig, size, defaults, seed, progress):
 # --- image folders and the course archives ---------------------------------------------------
 
 def _workers(data: DataConfig) -> int:
-    import os
     return min(8, os.cpu_count() or 1) if data.workers is None else data.workers
 
 
@@ -251,7 +252,6 @@ def _load_imagefolder(data: DataConfig, size, defaults, seed, progress):
 
 
 def _load_course(data: DataConfig, size, defaults, seed, progress):
-    from . import download
     root = _data_dir(data, "course", must_exist=False)
     folders = download.fetch_course(root, progress=progress, allow_download=data.download)
     train = [images.class_root(f) for f in folders if not f.name.lower().startswith("val")]
@@ -311,7 +311,7 @@ def _load_fashion_mnist(data: DataConfig, size, defaults, seed, progress):
     if None in found and data.download:
         root = _data_dir(data, "fashion-mnist", must_exist=False)
         try:
-            import torchvision
+            import torchvision  # seconds to import: only this download and CIFAR-100 use it
             torchvision.datasets.FashionMNIST(str(root), download=True)
         except Exception as e:  # offline, or the mirror moved: say where files go instead
             missing = stems[found.index(None)]
@@ -341,7 +341,7 @@ def _load_cifar100(data: DataConfig, size, defaults, seed, progress):
         raise ParamError(f"cifar100: {root}/cifar-100-python not found and DATA_DOWNLOAD is "
                          f"false; put cifar-100-python.tar.gz from {CIFAR100_URL} in {root} "
                          "and extract it, or allow the download")
-    import torchvision
+    import torchvision  # seconds to import: only CIFAR-100 and a Fashion-MNIST download use it
     try:
         train = torchvision.datasets.CIFAR100(str(root), train=True,
                                               download=data.download)
@@ -357,7 +357,6 @@ def _load_cifar100(data: DataConfig, size, defaults, seed, progress):
 
 
 def _load_tiny_imagenet(data: DataConfig, size, defaults, seed, progress):
-    from . import tiny_imagenet
     root = _data_dir(data, "tiny-imagenet", must_exist=False)
     classes = list(data.classes) if isinstance(data.classes, tuple) else data.classes
     return tiny_imagenet.load(root, classes, size, _mode(data), workers=_workers(data),

@@ -26,6 +26,8 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from tqdm.auto import tqdm
+
 from .. import files
 from ..errors import ParamError
 
@@ -92,7 +94,6 @@ def download(url: str, dest: str | Path, expected: str | None = None,
     `check(part, dest)`, when given, vets the whole temporary file before the rename and
     raises ParamError to refuse it.
     """
-    from tqdm.auto import tqdm
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
