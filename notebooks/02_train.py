@@ -52,7 +52,7 @@ from regnet.study import runs
 values = notebook.start(globals())
 spec = runs.network(values)
 out = Path(RUN_DIR) if RUN_DIR else runs.train_dir(values)
-notebook.show_header(f"Training: {spec.name}", values)
+on_load = notebook.show_header(f"Training: {spec.name}", values)  # adds the data loaded below
 notebook.md(prose.train_settings(values, spec))
 
 # %% [markdown]
@@ -70,7 +70,7 @@ tables.show(tables.rate_table(rates), "Learning rate of every epoch (epochs coun
 figures.show(figures.plot_rates(rates), "Learning rate per epoch")
 
 # %%
-summary = runs.train_or_reuse(values, out)
+summary = runs.train_or_reuse(values, out, runs.Datasets(on_load=on_load))
 
 # %% [markdown]
 # ## B. Loss and accuracy per epoch

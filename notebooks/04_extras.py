@@ -43,13 +43,14 @@ DATA_DIR = None      # None: the dataset's default; in Colab e.g. "/content/driv
 from regnet import data
 from regnet.report import figures, notebook, prose, tables
 from regnet.params import total_epochs
-from regnet.study import experiments
+from regnet.study import experiments, runs
 
 values = notebook.start(globals())
 exp = experiments.load(EXPERIMENT, values["PROFILE"])
-runs = [experiments.run_values(values, exp, label) for label in exp.runs]
-epochs = sorted({total_epochs(v) for v in runs}) or [total_epochs(values)]
-notebook.show_header(exp.title, values, epochs=prose.numbers(epochs))  # what its runs train
+configs = [experiments.run_values(values, exp, label) for label in exp.runs]
+epochs = sorted({total_epochs(v) for v in configs}) or [total_epochs(values)]
+# epochs: what its runs train; on_load adds the data they load
+on_load = notebook.show_header(exp.title, values, epochs=prose.numbers(epochs))
 notebook.md(exp.description)
 
 # %% [markdown]
@@ -57,7 +58,8 @@ notebook.md(exp.description)
 
 # %%
 if exp.kind == "test_crops":
-    crops, summary = experiments.crop_study(values, exp)
+    crops, summary = experiments.crop_study(values, exp,
+                                            datasets=runs.Datasets(on_load=on_load))
     spec, sizes = summary["spec"], data.settings(values.data)
     notebook.md(prose.crop_settings(values, spec, experiments.crop_range(values, exp)))
     tables.show(tables.fold(crops, 3 if len(crops) > 12 else 1, "test crop"),
@@ -67,9 +69,9 @@ if exp.kind == "test_crops":
     notebook.md("**Observations.** " + prose.crop_observations(
         crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]))
 else:
-    df = experiments.run_experiment(values, exp)
+    df = experiments.run_experiment(values, exp, datasets=runs.Datasets(on_load=on_load))
     label = df.columns[0]
-    notebook.md(prose.study_settings(runs, list(df["spec"])))
+    notebook.md(prose.study_settings(configs, list(df["spec"])))
     tables.show(tables.study_table(df), exp.title)
     notebook.md(prose.timing_sentence(df.to_dict("records")))
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})

@@ -51,10 +51,11 @@ PARAMS_FILE = PARAMS_FILE or f"params/sweep_{PROFILE}.yaml"  # the profile's swe
 values = notebook.start(globals())
 out = runs.run_dir(values, "design_space")
 regime = sweep.regime_of(values)
-notebook.show_header("Design-space study: AnyNetX A-E and RegNetX", values,
-                     **{"sweep file": PARAMS_FILE, "models per space": values["SWEEP_SAMPLES"],
-                        f"regime (M MACs at {regime.input_size} px)":
-                        f"{values['SWEEP_MACS_MIN']:g}-{values['SWEEP_MACS_MAX']:g}"})
+on_load = notebook.show_header(
+    "Design-space study: AnyNetX A-E and RegNetX", values,
+    **{"sweep file": PARAMS_FILE, "models per space": values["SWEEP_SAMPLES"],
+       f"regime (M MACs at {regime.input_size} px)":
+       f"{values['SWEEP_MACS_MIN']:g}-{values['SWEEP_MACS_MAX']:g}"})
 
 # %% [markdown]
 # ## A. The design spaces
@@ -65,7 +66,7 @@ tables.show(pd.DataFrame([{"space": analysis.label(k), "log10 size": round(v, 2)
                           for k, v in designspace.sizes().items()]), "Design-space sizes")
 
 # %%
-results = sweep.run_sweep(values, out, log=progress.log)
+results = sweep.run_sweep(values, out, log=progress.log, on_load=on_load)
 notebook.md(f"{values['SWEEP_SAMPLES']} models sampled from each of "
             f"{len(designspace.space_names(values['SWEEP_SPACES']))} design spaces with "
             f"{values['SWEEP_MACS_MIN']:g} to {values['SWEEP_MACS_MAX']:g} million MACs at "

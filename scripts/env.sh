@@ -2,7 +2,8 @@
 #
 # 1. Inside an environment that already has them (Colab, an activated venv or conda env),
 #    use it as it is, with lib/ on PYTHONPATH. run_all.sh needs requirements.txt;
-#    run_tests.sh (REGNET_NEED=tests) requirements-dev.txt too.
+#    run_tests.sh (REGNET_NEED=tests) requirements-dev.txt too. jupyterlab is left out of
+#    the check: neither script uses it, and Colab (which has none) must not build a venv.
 # 2. Otherwise use ./.venv, creating it and installing requirements-dev.txt and this package
 #    on first run; later runs check a stamp of the requirement files and start at once.
 set -euo pipefail

@@ -17,6 +17,7 @@ from regnet.cli import main
 from regnet.data import download
 from regnet.errors import ParamError
 from regnet.report import notebook, render
+from regnet.study import runs
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["REGNETX=custom", "MODEL_BLOCKS=[1,1]", "MODEL_CHANNELS=[16,32]",
@@ -273,12 +274,9 @@ def test_skipped_images_reach_the_load_summary_and_the_report_provenance(tmp_pat
                         lambda obj, display_id=None, **_: shown.append(obj.data) or Handle())
     values = params.resolve(overrides={"DATASET": "imagefolder", "DATA_DIR": str(root),
                                        "PROGRESS": False, "DATA_WORKERS": 0})
-    notebook.show_header("Training", values)
+    on_load = notebook.show_header("Training", values)
     assert "unreadable" not in shown[0]
-    try:
-        ds = data.load(values)
-    finally:
-        data.datasets.LISTENERS.clear()
+    ds = runs.Datasets(on_load=on_load).get(values)
     assert "1 unreadable images skipped" in ds.summary()
     assert "data loaded" in shown[-1] and "1 unreadable images skipped" in shown[-1]
     numbers = [re.search(r"Table (\d+)\.</span> Provenance", s).group(1)

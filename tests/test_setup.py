@@ -19,8 +19,8 @@ def requirement_lines(name):
 def test_runtime_requirements_use_lower_bounds_not_pins():
     lines = requirement_lines("requirements.txt")
     names = {line.split(">=")[0] for line in lines}
-    assert {"torch", "torchvision", "papermill", "nbconvert", "ipykernel", "matplotlib",
-            "pandas", "pyyaml", "tqdm"} <= names
+    assert {"torch", "torchvision", "papermill", "nbconvert", "ipykernel", "jupyterlab",
+            "matplotlib", "pandas", "pyyaml", "tqdm"} <= names
     assert all(">=" in line and "==" not in line for line in lines)
     assert "torch>=2.4" in lines and "torchvision>=0.19" in lines
 
@@ -32,6 +32,30 @@ def test_environment_yml_defers_to_requirements_txt():
     conda_deps = [d for d in env["dependencies"] if isinstance(d, str)]
     assert any(d.startswith("python") for d in conda_deps) and "pip" in conda_deps
     assert not any(d.split("=")[0] in ("pytorch", "torch", "torchvision") for d in conda_deps)
+
+
+# distribution name -> what scripts/env.sh imports to find it; jupyterlab is for people
+# opening the notebooks, not for either script, so the check leaves it out
+IMPORT_NAMES = {"pillow": "PIL", "pyyaml": "yaml", "pytest-xdist": "xdist", "jupyterlab": None}
+
+
+def _env_sh_imports() -> tuple[set[str], set[str]]:
+    """The modules scripts/env.sh checks: for run_all.sh, and the extra ones for run_tests.sh."""
+    text = (ROOT / "scripts" / "env.sh").read_text()
+    run = text.split("need = [", 1)[1].split("]", 1)[0]
+    tests = text.split("need += [", 1)[1].split("]", 1)[0]
+    return ({n.strip(' "\n') for n in run.split(",")},
+            {n.strip(' "\n') for n in tests.split(",")})
+
+
+def test_env_sh_checks_every_requirement_the_scripts_import():
+    def imports(name):
+        names = {line.split(">=")[0].split()[0] for line in requirement_lines(name)
+                 if not line.startswith("-r")}
+        return {IMPORT_NAMES.get(n, n) for n in names} - {None}
+    run, tests = _env_sh_imports()
+    assert run == imports("requirements.txt")
+    assert tests == imports("requirements-dev.txt")
 
 
 def test_dev_requirements_include_the_runtime_list():

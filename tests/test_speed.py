@@ -98,7 +98,7 @@ def test_auto_is_the_default_and_a_bad_value_names_the_parameter():
 
 
 def test_reports_show_the_resolved_choice_in_their_provenance(monkeypatch):
-    assert notebook.provenance(resolve())["speed"] == "fp32, NCHW, eager"
+    assert notebook.report_provenance(resolve())["speed"] == "fp32, NCHW, eager"
     fake_gpu(monkeypatch, (9, 0))
     assert notebook.speed(resolve()) == \
         "bf16, channels_last, compiled for runs of 5,000+ steps, with CUDA graphs"

@@ -43,10 +43,11 @@ def values():
 
 
 def test_sweep_trains_each_model_once_on_one_dataset_and_tabulates(tmp_path, values):
-    train, data = FakeTrainer(), FakeData()
-    df = sweep.run_sweep(values, tmp_path, train_fn=train, data_fn=data, log=None)
+    train, data, loaded = FakeTrainer(), FakeData(), []
+    df = sweep.run_sweep(values, tmp_path, train_fn=train, data_fn=data, log=None,
+                         on_load=loaded.append)
     assert train.calls == ["anynetx_a/0000", "regnetx/0000", "anynetx_a/0001", "regnetx/0001"]
-    assert data.loads == 1
+    assert data.loads == 1 and loaded == ["the dataset"]  # a report's header hears of it
     table = pd.read_csv(tmp_path / "results.csv")
     assert len(table) == len(df) == 4
     assert set(table["space"]) == {"anynetx_a", "regnetx"}
@@ -59,9 +60,10 @@ def test_sweep_trains_each_model_once_on_one_dataset_and_tabulates(tmp_path, val
 
 def test_a_rerun_skips_finished_models_and_loads_no_data(tmp_path, values):
     sweep.run_sweep(values, tmp_path, train_fn=FakeTrainer(), data_fn=FakeData(), log=None)
-    train, data = FakeTrainer(), FakeData()
-    df = sweep.run_sweep(values, tmp_path, train_fn=train, data_fn=data, log=None)
-    assert train.calls == [] and data.loads == 0
+    train, data, loaded = FakeTrainer(), FakeData(), []
+    df = sweep.run_sweep(values, tmp_path, train_fn=train, data_fn=data, log=None,
+                         on_load=loaded.append)
+    assert train.calls == [] and data.loads == 0 and loaded == []
     assert len(df) == 4
 
 

@@ -6,8 +6,9 @@ The layers, each importing only those above it in this list:
     progress, colab,            progress lines for a watching terminal, Colab's first cell,
     provenance                  where files and numbers come from
     arch/                       the design space, the model, the operator table, samplers
-    params, catalog             the parameter vocabulary and the typed Config; the datasets,
-                                augmentations and profiles a user picks by name
+    catalog, vocabulary,        the datasets, augmentations and profiles a user picks by
+    params                      name; the parameter vocabulary; checking and resolving it
+                                into the typed Config
     data/                       datasets, the image cache, downloads, on-device batches
     engine/                     the training loop, checkpoints, run folders, benchmarks
     study/                      experiments, the design-space sweep, its analysis

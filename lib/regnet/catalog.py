@@ -3,7 +3,7 @@
 Every per-item value the project needs lives here, beside its item: a dataset's natural
 sizes, normalization, augmentation, training recipe and the words a report names it with; an
 augmentation's description; a profile's parameter file and the note at the top of its
-reports. The vocabulary (params.py) takes its choices from these tables, the data layer its
+reports. The vocabulary (vocabulary.py) takes its choices from these tables, the data layer its
 defaults, the reports their words. What needs code (a dataset's loader, an augmentation's
 tensor ops) is registered beside that code and checked against these tables when its module
 is imported, so an item added here without its parts fails at import, not in a user's report.

@@ -1,17 +1,22 @@
 """`python -m regnet COMMAND ...`: the command line, every command in this one file.
 
 Each command is an `add_*` that declares its arguments and a `cmd_*` that resolves the
-parameters, calls the library and prints. The library itself never sees argparse. Work is
-imported only when a command runs, so `--help` and mistakes answer at once. A user's mistake
-prints one line and exits 2.
+parameters, calls the library and prints. The library itself never sees argparse. The
+torch-free modules (params, arch.space, engine.schedule) are imported at the top; the work
+(torch, pandas, the engine, studies and reports) only inside the command that runs it, so
+`--help` and mistakes answer at once. A user's mistake prints one line and exits 2.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from . import params
+from .arch import space
+from .engine.schedule import warmup_cosine
 from .errors import ParamError
 
 
@@ -51,8 +56,6 @@ _positive = _whole(1, 1_000_000)  # counts of steps, batches and images
 # --- info ------------------------------------------------------------------------------
 
 def cmd_info(args) -> int:
-    from . import params
-    from .arch import space
     values = params.resolve(args.params, args.sets)
     spec = space.named(args.name, values.model, input_size=args.input,
                        num_classes=args.classes, in_channels=args.channels)
@@ -99,7 +102,6 @@ def add_info(sub) -> None:
 # --- params ----------------------------------------------------------------------------
 
 def cmd_params(args) -> int:
-    from . import params
     if args.resolved:
         values = params.resolve(args.params, args.sets)
         print(json.dumps(dict(values)) if args.json else
@@ -131,9 +133,7 @@ COMMANDS = [add_info, add_params]
 
 def cmd_schedule(args) -> int:
     """The rates per epoch (counted from 1), as JSON or one line per epoch."""
-    from .engine.schedule import warmup_cosine
-    from .params import resolve
-    rates = warmup_cosine(resolve(args.params, args.sets).schedule)
+    rates = warmup_cosine(params.resolve(args.params, args.sets).schedule)
     if args.json:
         print(json.dumps({"epoch": list(range(1, len(rates) + 1)), "lr": rates}))
     else:
@@ -151,11 +151,8 @@ def add_schedule(sub) -> None:
 
 def cmd_train(args) -> int:
     """Resolve the parameters, train, print the summary as JSON (rank 0 only)."""
-    import os
-
     from .engine.loop import Diverged, train
-    from .params import resolve
-    values = resolve(args.params, args.sets)
+    values = params.resolve(args.params, args.sets)
     try:
         summary = train(values, args.out)
     except Diverged as e:
@@ -177,8 +174,7 @@ def add_train(sub) -> None:
 def cmd_bench(args) -> int:
     """Training and evaluation images/s of every speed setting: one table (or JSON)."""
     from .engine.bench import bench, format_table, parse_rows
-    from .params import resolve
-    values = resolve(args.params, args.sets)
+    values = params.resolve(args.params, args.sets)
     rows = parse_rows(args.rows)  # a wrong row name is an error before any work
     result = bench(values, args.steps, args.warmup, rows, args.data_only, args.workers)
     print(json.dumps(result, indent=1) if args.json else format_table(result))
@@ -207,9 +203,8 @@ def add_bench(sub) -> None:
 
 def cmd_bench_recipe(args) -> int:
     """The project's train against a plain PyTorch loop; one JSON object."""
-    from .params import resolve
     from .study.recipe import compare
-    values = resolve(args.params, args.sets)
+    values = params.resolve(args.params, args.sets)
     print(json.dumps(compare(values, args.seeds, args.workers, args.against)))
     return 0
 
@@ -240,14 +235,13 @@ COMMANDS += [add_schedule, add_train, add_bench, add_bench_recipe]
 def cmd_sweep(args) -> int:
     """Sample, train, tabulate."""
     from .arch.designspace import space_names
-    from .params import resolve
     from .study.sweep import TABLE, parse_shard, run_sweep
     overrides = {}
     if args.space:
         overrides["SWEEP_SPACES"] = ",".join(space_names(args.space))
     if args.samples:
         overrides["SWEEP_SAMPLES"] = args.samples
-    values = resolve(args.params, args.sets, overrides)
+    values = params.resolve(args.params, args.sets, overrides)
     if args.address and args.launcher != "ray":
         raise ParamError("--address is a Ray cluster's; add --launcher ray")
     if args.launcher == "local":
@@ -383,7 +377,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _drop_stdout() -> None:
     """Point stdout at /dev/null, so the interpreter's last flush finds no broken pipe."""
-    import os
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -48,7 +48,7 @@ def setup(repo: str | Path) -> Path:
 def default_profile() -> str:
     """course in Colab with a GPU (the real run), quick anywhere else."""
     if in_colab():
-        import torch
+        import torch  # here, not at the top: the first cell imports this module before setup()
         if torch.cuda.is_available():
             return "course"
     return "quick"
@@ -60,6 +60,6 @@ def mount_drive_for(data_dir: str | None) -> bool:
         return False
     if os.path.ismount(DRIVE) or Path(DRIVE, "MyDrive").is_dir():
         return False
-    from google.colab import drive
+    from google.colab import drive  # exists only in Colab
     drive.mount(DRIVE)
     return True

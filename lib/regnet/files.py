@@ -5,9 +5,9 @@ without an error the file is flushed to disk (fsync) and renamed onto `path` in 
 a reader sees the old file or the new one, never a torn one; on any error the temporary
 file is removed. Checkpoints, run records, sweep results, caches and downloads all use it.
 
-A full disk is a mistake a person can fix, so it is one line too: `check_space` refuses
-before writing when the folder has less free space than a task needs, and `space_for` turns
-a write that fails for lack of space (ENOSPC, EDQUOT) into the same line.
+A full disk is a mistake a person can fix, so it is one line too: `check_free_disk` refuses
+before writing when the folder's disk has fewer free bytes than a task needs, and
+`full_disk_guard` turns a write that fails for lack of room (ENOSPC, EDQUOT) into the same line.
 """
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def _size(n: float) -> str:
     return f"{n:,.1f} TB"
 
 
-def free_space(folder: str | Path) -> int | None:
+def free_bytes(folder: str | Path) -> int | None:
     """Free bytes where `folder` lives (its nearest existing parent), or None if unknown."""
     folder = Path(folder).absolute()
     while not folder.exists() and folder != folder.parent:
@@ -95,27 +95,28 @@ def free_space(folder: str | Path) -> int | None:
         return None
 
 
-def no_space(folder: str | Path, need: int, what: str, then: str = "run again") -> ParamError:
+def full_disk_error(folder: str | Path, need: int, what: str,
+                    then: str = "run again") -> ParamError:
     """The one-line error for a folder without room for `need` bytes of `what`."""
-    free = free_space(folder)
+    free = free_bytes(folder)
     have = f", {_size(free)} free" if free is not None else ""
     return ParamError(f"no space left in {folder} for {what}: it needs about {_size(need)}"
                       f"{have}; free some space or choose another folder, then {then}")
 
 
-def check_space(folder: str | Path, need: int, what: str, then: str = "run again") -> None:
+def check_free_disk(folder: str | Path, need: int, what: str, then: str = "run again") -> None:
     """Raise the one-line error before writing when `folder` has less than `need` bytes free."""
-    free = free_space(folder)
+    free = free_bytes(folder)
     if free is not None and free < need:
-        raise no_space(folder, need, what, then)
+        raise full_disk_error(folder, need, what, then)
 
 
 @contextmanager
-def space_for(folder: str | Path, need: int, what: str, then: str = "run again"):
-    """Turn a write that fails for lack of space inside the block into the one-line error."""
+def full_disk_guard(folder: str | Path, need: int, what: str, then: str = "run again"):
+    """Turn a write that fails on a full disk inside the block into the one-line error."""
     try:
         yield
     except OSError as e:
         if e.errno not in FULL:
             raise
-        raise no_space(folder, need, what, then) from None
+        raise full_disk_error(folder, need, what, then) from None

@@ -1,5 +1,9 @@
 """Where things come from: the project's own files, the commit, the device in words.
 
+These are the facts that provenance records are made of: a run's (`run_provenance` in
+engine/runfolder.py, kept in its params.yaml) and a report's (`report_provenance` in
+report/notebook.py, its provenance table).
+
 From a checkout (the usual way: `pip install -e .`, Colab, PYTHONPATH=lib) the profiles in
 `params/` and the notebooks in `notebooks/` are read where they are, and runs and reports
 are written beside them. From an installed wheel (`pip install .`) the same files come from
@@ -44,7 +48,7 @@ def git_state() -> tuple[str | None, bool]:
 
 def describe_device(device) -> str:
     """`cuda:0 (NVIDIA H100 80GB HBM3)` or `cpu (x86_64, 2 cores, 2 threads)`."""
-    import torch
+    import torch  # only here: run_all.sh's renderer imports this module and never needs torch
     device = torch.device(device)
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"

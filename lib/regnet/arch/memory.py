@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 
+import torch
+
 from ..errors import ParamError
 from .complexity import closed_form
 from .space import NetSpec
@@ -40,7 +42,6 @@ def estimate(spec: NetSpec, batch: int = 1, training: bool = False, optimizer: s
 
 def device_memory(device) -> int:
     """Bytes of memory the device has: the GPU's, or the machine's RAM for the CPU."""
-    import torch
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.get_device_properties(device).total_memory

@@ -186,7 +186,7 @@ def read_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise ParamError(f"weights file {path} does not exist")
     try:
         if path.endswith(".safetensors"):
-            from safetensors.torch import load_file
+            from safetensors.torch import load_file  # optional: only .safetensors need it
             return load_file(path, device="cpu")
         return torch.load(path, map_location="cpu", weights_only=True)
     except ImportError:

@@ -31,9 +31,10 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from tqdm.auto import tqdm
 
 from ..errors import ParamError
-from ..files import atomic_path, check_space, space_for, write_json
+from ..files import atomic_path, check_free_disk, full_disk_guard, write_json
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 CACHE_VERSION = 1
@@ -138,7 +139,6 @@ def _paths(cache_dir: Path, split: str, size: int) -> tuple[Path, Path, Path]:
 def _decode_all(files: list[Path], size: int, mode: str, workers: int, progress: bool,
                 what: str):
     """Yield (index, array or None) for every file, in order, in worker processes if many."""
-    from tqdm.auto import tqdm
     bar = tqdm(total=len(files), desc=f"decoding {what}", unit="img", disable=not progress,
                leave=False)
     names = [str(f) for f in files]
@@ -259,8 +259,8 @@ def cached_folder_split(by_class: dict[str, list[Path]], classes: list[str], cac
         return hit
     need = 2 * len(files) * (1 if mode == "L" else 3) * size * size  # with the packed copy
     cache_dir.mkdir(parents=True, exist_ok=True)
-    check_space(cache_dir, need, f"the {split} image cache")
-    with space_for(cache_dir, need, f"the {split} image cache"):
+    check_free_disk(cache_dir, need, f"the {split} image cache")
+    with full_disk_guard(cache_dir, need, f"the {split} image cache"):
         build_cache(files, labels, classes, cache_dir, split, size, mode, workers, progress)
     hit = load_cache(cache_dir, split, size, fingerprint(files, labels, size, mode))
     if hit is None:  # written and read back wrong at once: the disk, not the images

@@ -4,9 +4,9 @@
 resize, normalization statistics); any DATA_* parameter that is set overrides them:
 
 - `course`: the course's ImageNet-100 at 64 px: six archives downloaded into DATA_DIR
-  (default ~/.cache/regnet/course), verified and extracted by `regnet.download`, then decoded
-  once into a uint8 cache by `regnet.images` (see there how images enter the cache, and why a
-  corrupt image is skipped and counted rather than fatal).
+  (default ~/.cache/regnet/course), verified and extracted by `regnet.data.download`, then
+  decoded once into a uint8 cache by `regnet.data.cache` (see there how images enter the
+  cache, and why a corrupt image is skipped and counted rather than fatal).
 - `imagefolder`: DATA_DIR/train and DATA_DIR/val, each a class-per-folder tree of images.
 - `cifar100`: torchvision's CIFAR-100 in DATA_DIR (downloaded where the machine is online).
 - `fashion-mnist`: the four IDX files (gzipped or not) in DATA_DIR, DATA_DIR/FashionMNIST/raw
@@ -15,7 +15,8 @@ resize, normalization statistics); any DATA_* parameter that is set overrides th
   stripe pattern of its own frequency; each image adds a random phase, colour jitter and
   noise, so a conv net must look at colour and texture, and random crops and flips keep both.
 - `tiny-imagenet`: Tiny ImageNet's official layout in DATA_DIR (the folder, its parent, or a
-  folder holding the zip), or downloaded; DATA_CLASSES picks classes (see regnet.tiny_imagenet).
+  folder holding the zip), or downloaded; DATA_CLASSES picks classes (see
+  regnet.data.tiny_imagenet).
 
 Each dataset also brings its training augmentation (DATA_AUGMENT=auto): random resized crop +
 flip for the 64 px ImageNet-like sets, pad-and-random-crop + flip for the 28-32 px ones.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,7 @@ import numpy as np
 import torch
 
 from . import cache as images
+from . import download, tiny_imagenet
 from .batches import Batches, center_crop, resize_short
 from .. import catalog
 from ..arch.memory import device_memory
@@ -122,7 +125,7 @@ class Dataset:
     resize: int  # test: resize the short side to this ...
     test_crop: int  # ... then center crop to this
     scale_min: float  # smallest area fraction of the random resized crop (DATA_SCALE_MIN)
-    augment: str  # the training recipe: rrc, pad-crop, flip or none (regnet.batches)
+    augment: str  # the training recipe: rrc, pad-crop, flip or none (regnet.data.batches)
     skipped: int = 0  # unreadable images left out of the cache
     source: str = ""  # where the images came from
     sizing: str = ""  # how the cached size was chosen, where the images chose it
@@ -197,7 +200,6 @@ def _load_synthetic(data: DataConfig, size, defaults, seed, progress):
 # --- image folders and the course archives ---------------------------------------------------
 
 def _workers(data: DataConfig) -> int:
-    import os
     return min(8, os.cpu_count() or 1) if data.workers is None else data.workers
 
 
@@ -250,7 +252,6 @@ def _load_imagefolder(data: DataConfig, size, defaults, seed, progress):
 
 
 def _load_course(data: DataConfig, size, defaults, seed, progress):
-    from . import download
     root = _data_dir(data, "course", must_exist=False)
     folders = download.fetch_course(root, progress=progress, allow_download=data.download)
     train = [images.class_root(f) for f in folders if not f.name.lower().startswith("val")]
@@ -310,7 +311,7 @@ def _load_fashion_mnist(data: DataConfig, size, defaults, seed, progress):
     if None in found and data.download:
         root = _data_dir(data, "fashion-mnist", must_exist=False)
         try:
-            import torchvision
+            import torchvision  # seconds to import: only this download and CIFAR-100 use it
             torchvision.datasets.FashionMNIST(str(root), download=True)
         except Exception as e:  # offline, or the mirror moved: say where files go instead
             missing = stems[found.index(None)]
@@ -340,7 +341,7 @@ def _load_cifar100(data: DataConfig, size, defaults, seed, progress):
         raise ParamError(f"cifar100: {root}/cifar-100-python not found and DATA_DOWNLOAD is "
                          f"false; put cifar-100-python.tar.gz from {CIFAR100_URL} in {root} "
                          "and extract it, or allow the download")
-    import torchvision
+    import torchvision  # seconds to import: only CIFAR-100 and a Fashion-MNIST download use it
     try:
         train = torchvision.datasets.CIFAR100(str(root), train=True,
                                               download=data.download)
@@ -356,7 +357,6 @@ def _load_cifar100(data: DataConfig, size, defaults, seed, progress):
 
 
 def _load_tiny_imagenet(data: DataConfig, size, defaults, seed, progress):
-    from . import tiny_imagenet
     root = _data_dir(data, "tiny-imagenet", must_exist=False)
     classes = list(data.classes) if isinstance(data.classes, tuple) else data.classes
     return tiny_imagenet.load(root, classes, size, _mode(data), workers=_workers(data),
@@ -455,10 +455,4 @@ def load(cfg: Config) -> Dataset:
         resize=s["DATA_RESIZE"], test_crop=s["DATA_TEST_CROP"],
         scale_min=data.scale_min, augment=s["DATA_AUGMENT"],
         skipped=skipped, source=source, sizing=s.get("sizing", ""))
-    for listener in LISTENERS:
-        listener(ds)
     return ds
-
-
-#: Called with every loaded Dataset: a report adds its load summary to its provenance.
-LISTENERS: list = []

@@ -26,6 +26,8 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from tqdm.auto import tqdm
+
 from .. import files
 from ..errors import ParamError
 
@@ -92,7 +94,6 @@ def download(url: str, dest: str | Path, expected: str | None = None,
     `check(part, dest)`, when given, vets the whole temporary file before the rename and
     raises ParamError to refuse it.
     """
-    from tqdm.auto import tqdm
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -149,7 +150,7 @@ def _check_sizes(archive: Path, infos: list[zipfile.ZipInfo], target: Path,
                              f"{i.file_size / max(i.compress_size, 1):,.0f} times (to "
                              f"{_size(i.file_size)}), more than {MAX_RATIO}; refused, nothing "
                              "extracted")
-    files.check_space(target.parent, total, f"extracting {archive.name}")
+    files.check_free_disk(target.parent, total, f"extracting {archive.name}")
     return total
 
 
@@ -183,7 +184,7 @@ def safe_extract(archive: str | Path, target: str | Path, max_bytes: int | None 
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
             budget = max_bytes
-            with files.space_for(target.parent, total, f"extracting {archive.name}"):
+            with files.full_disk_guard(target.parent, total, f"extracting {archive.name}"):
                 for info in infos:
                     dest = tmp.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
                     if info.is_dir():

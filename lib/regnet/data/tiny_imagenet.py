@@ -9,7 +9,7 @@ The layout of `tiny-imagenet-200.zip` (the folder may have any name, e.g. tiny-i
     val/val_annotations.txt           file <TAB> wnid <TAB> x0 <TAB> y0 <TAB> x1 <TAB> y1
 
 `test/` (unlabelled) and the boxes are not used. DATA_DIR may be that folder, its parent, or a
-folder holding one `tiny-imagenet*.zip`, which is extracted safely (regnet.download) into
+folder holding one `tiny-imagenet*.zip`, which is extracted safely (regnet.data.download) into
 DATA_DIR/.regnet-cache/extracted/ (a per-folder cache under ~/.cache when DATA_DIR is
 read-only) once: a marker keeps the zip's size and mtime, so later loads neither read nor
 extract it again. With none of these, the official zip is downloaded into DATA_DIR under a
@@ -21,7 +21,7 @@ first. N = 100 of the official 200 is every second wnid, exactly the shared 100-
 a cut of a cut is the same cut of the whole when the counts divide (10 of those 100 are 10 of
 the 200). A list names the wnids. Labels follow sorted wnid order, as torchvision's folders do.
 
-Images enter the uint8 cache of regnet.images (decoded once, greyscale and CMYK JPEGs become
+Images enter the uint8 cache of regnet.data.cache (decoded once, greyscale and CMYK JPEGs become
 RGB there; reused while no file changes), one cache per split and choice of classes.
 """
 from __future__ import annotations

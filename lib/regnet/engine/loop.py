@@ -156,8 +156,8 @@ def run(cfg, out, ds, spec, proc, resume, show) -> dict:
     folder = RunFolder(out, cfg, spec, ds, proc, choice) \
         if out is not None and proc.rank == 0 else None
     if folder:
-        folder.check_space(model, ema)
-        with folder.space():
+        folder.check_free_disk(model, ema)
+        with folder.full_disk_guard():
             folder.start(state["history"])
     started = time.perf_counter()
     for epoch in range(state["epoch"], epochs):
@@ -178,7 +178,7 @@ def run(cfg, out, ds, spec, proc, resume, show) -> dict:
         if best:
             state["best_acc"] = row["test_acc"]
         if folder:
-            with folder.space():
+            with folder.full_disk_guard():
                 if cfg.run.file_save:
                     folder.save(checkpoint(state, cfg, spec, model, optimizer, scaler, ema,
                                            choice.params()), best)

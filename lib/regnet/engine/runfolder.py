@@ -112,20 +112,21 @@ class RunFolder:
     def __init__(self, out: Path, values, spec, ds, proc, choice=None):
         self.out, self.values, self.spec, self.ds, self.proc = out, values, spec, ds, proc
         self.choice = choice  # device.Choice: what the auto parameters became
-        self.need = 1 << 20  # bytes the run's files take at most (check_space refines it)
+        self.need = 1 << 20  # bytes the run's files take at most (check_free_disk refines it)
 
-    def check_space(self, model, ema) -> None:
+    def check_free_disk(self, model, ema) -> None:
         """Refuse, before the first write, a folder without room for the run's files."""
         if self.values.run.file_save:  # last.pt, best.pt, and one checkpoint being written
             self.need += 3 * checkpoint_bytes(model, self.values.optim.optimizer,
                                               ema is not None)
-        files.check_space(self.out, self.need, "this run's checkpoints and records")
+        files.check_free_disk(self.out, self.need, "this run's checkpoints and records")
 
-    def space(self):
-        """Around every write: a full disk is one line naming the folder and the space needed."""
+    def full_disk_guard(self):
+        """Around every write: a full disk is one line naming the folder and the bytes
+        needed."""
         kept = "resume with FILE_LOAD=1 (last.pt keeps the last finished epoch)" \
             if (self.out / "last.pt").exists() else "run again"
-        return files.space_for(self.out, self.need, "this run's checkpoints and records", kept)
+        return files.full_disk_guard(self.out, self.need, "this run's checkpoints and records", kept)
 
     def start(self, history: list[dict]) -> None:
         """Write params.yaml and metrics.jsonl as of the checkpoint (empty for a new run)."""
@@ -134,7 +135,7 @@ class RunFolder:
         record = {"params": dict(self.values),
                   **({"resolved": self.choice.params()} if self.choice else {}),
                   "network": spec_to_dict(self.spec),
-                  "provenance": provenance(self.ds, self.proc)}
+                  "provenance": run_provenance(self.ds, self.proc)}
         files.write_text(self.out / "params.yaml", yaml.safe_dump(record, sort_keys=False))
         # a run killed between saving last.pt and appending its line resumes consistently
         files.write_text(self.out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
@@ -160,7 +161,7 @@ class RunFolder:
 
 
 
-def provenance(ds, proc) -> dict:
+def run_provenance(ds, proc) -> dict:
     """Where and from what a run came: commit, date, device, versions, dataset."""
     commit, dirty = git_state()
     return {

@@ -14,7 +14,7 @@ import datetime as _dt
 import difflib
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .. import catalog
 from .. import params as _params
@@ -94,8 +94,9 @@ def speed(values: Mapping[str, Any]) -> str:
     return resolve_here(_params.check_all(values).run).describe()
 
 
-def provenance(values: Mapping[str, Any], **extra) -> dict[str, Any]:
-    """Where the numbers come from: commit, date, device, speed settings, dataset, epochs."""
+def report_provenance(values: Mapping[str, Any], **extra) -> dict[str, Any]:
+    """Where a report's numbers come from (its provenance table's rows): commit, date,
+    device, speed settings, dataset, epochs."""
     import torch
     return {"profile": values.get("PROFILE", "?"), "git commit": git_commit(),
             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -145,16 +146,16 @@ def provenance_html(title: str, values: Mapping[str, Any], caption: str | None =
     caption = caption or caption_html("Table", f"Provenance of {title}")
     rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
                    f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
-                   for k, v in provenance(values, **extra).items())
+                   for k, v in report_provenance(values, **extra).items())
     return f"<table class='regnet-provenance'><caption>{caption}</caption>{rows}</table>"
 
 
-def show_header(title: str, values: Mapping[str, Any], **extra) -> None:
-    """Display the report header and its provenance table; each dataset loaded later adds
-    its load summary (sizes, unreadable images skipped) to the table."""
+def show_header(title: str, values: Mapping[str, Any], **extra) -> Callable[[Any], None]:
+    """Display the report header and its provenance table. Returns `on_load(ds)`, which adds
+    a loaded dataset's summary (sizes, unreadable images skipped) to the table: hand it to
+    what loads the report's data (`runs.Datasets(on_load=...)`, `sweep.run_sweep`)."""
     from IPython.display import HTML, display
 
-    from ..data import datasets
     from .captions import caption_html
     display(HTML(header_html(title, values)))
     caption = caption_html("Table", f"Provenance of {title}")  # one number, kept on updates
@@ -162,7 +163,7 @@ def show_header(title: str, values: Mapping[str, Any], **extra) -> None:
     def show(handle=None, **more):
         """Display (or update) the provenance table; its metadata feeds the combined report."""
         meta = {"regnet_provenance": {"section": title, **{
-            k: str(v) for k, v in provenance(values, **extra, **more).items()}}}
+            k: str(v) for k, v in report_provenance(values, **extra, **more).items()}}}
         table = HTML(provenance_html(title, values, caption, **extra, **more))
         if handle is None:
             return display(table, display_id=True, metadata=meta)
@@ -171,8 +172,8 @@ def show_header(title: str, values: Mapping[str, Any], **extra) -> None:
     handle = show()
     loaded: list[str] = []
 
-    def add(ds) -> None:
+    def on_load(ds) -> None:
         if ds.summary() not in loaded:
             loaded.append(ds.summary())
             show(handle, **{"data loaded": "; ".join(loaded)})
-    datasets.LISTENERS[:] = [add]  # the latest header of this kernel
+    return on_load

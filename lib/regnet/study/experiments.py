@@ -118,9 +118,10 @@ def crop_range(values: Mapping[str, Any], exp: Experiment) -> tuple[int, int]:
     return tuple(max(1, int(c * crop / COURSE_CROP + 0.5)) for c in exp.crops)
 
 
-def run_experiment(values: Mapping[str, Any], exp: Experiment, log=progress.log):
+def run_experiment(values: Mapping[str, Any], exp: Experiment, log=progress.log,
+                   datasets: Datasets | None = None):
     """Train (or reuse) every run of `exp`; one row per run, in file order."""
-    datasets = Datasets(log)
+    datasets = datasets or Datasets(log)
     rows = []
     for i, label in enumerate(exp.runs, 1):
         v = run_values(values, exp, label)
@@ -133,14 +134,15 @@ def run_experiment(values: Mapping[str, Any], exp: Experiment, log=progress.log)
 CROPS = "test_crops.json"
 
 
-def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log):
+def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log,
+               datasets: Datasets | None = None):
     """Accuracy of the 02_train network at every test crop of the experiment's range.
 
     Each crop's result is kept in the run folder (test_crops.json), like the run itself, so
     a second report or a wider range evaluates only the crops it has not seen.
     """
     out = train_dir(values)
-    datasets = Datasets(log)
+    datasets = datasets or Datasets(log)
     summary = train_or_reuse(values, out, datasets, log)
     cache_path = out / CROPS
     cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}

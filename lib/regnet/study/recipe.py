@@ -18,8 +18,9 @@ RandomResizedCrop(crop, scale=(DATA_SCALE_MIN, 1)) + RandomHorizontalFlip, or Ra
 padding=4) + RandomHorizontalFlip; Resize + CenterCrop for test; then ToDtype + Normalize), a
 shuffling DataLoader that drops the last partial batch, `SGD(model.parameters(), ...)` (weight
 decay on every parameter) and a learning-rate scheduler stepped after every optimizer step.
-The project runs `train.train` on the same loaded dataset: augmentation batched on the device
-(regnet.batches), no weight decay on norms and biases unless TRAINING_WD_NORM_BIAS.
+The project runs `regnet.engine.loop.train` on the same loaded dataset: augmentation batched
+on the device (regnet.data.batches), no weight decay on norms and biases unless
+TRAINING_WD_NORM_BIAS.
 
 With PROGRESS on, each epoch's test accuracy of both goes to stderr as it comes.
 `--seeds N` repeats both with SEED, SEED+1, ...: a test set of 500 images moves a single

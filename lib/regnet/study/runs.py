@@ -65,11 +65,12 @@ def network(values: Mapping[str, Any]) -> NetSpec:
 
 
 class Datasets:
-    """Load each distinct dataset once and hand it to every run that uses it."""
+    """Load each distinct dataset once and hand it to every run that uses it; `on_load(ds)`
+    hears of each load (a report's header: `notebook.show_header`)."""
 
-    def __init__(self, log=progress.log):
+    def __init__(self, log=progress.log, on_load=None):
         self._cache: dict[tuple, Any] = {}
-        self.log = log
+        self.log, self.on_load = log, on_load
 
     def get(self, values: Mapping[str, Any]):
         # what a loaded dataset depends on: the data group's result-changing values and SEED
@@ -78,6 +79,8 @@ class Datasets:
         if key not in self._cache:
             self._cache[key] = data.load(values)
             self.log(self._cache[key].summary())  # the load summary, with any skipped images
+            if self.on_load:
+                self.on_load(self._cache[key])
         return self._cache[key]
 
 

@@ -190,13 +190,16 @@ def default_data(values):
 
 def run_jobs(jobs: Sequence[Sample], values: Mapping[str, Any], out: str | Path,
              train_fn: Callable = default_train, data_fn: Callable = default_data,
-             log: Callable[[str], None] | None = print) -> int:
-    """Train every unfinished job in turn; the dataset is loaded once, before the first."""
+             log: Callable[[str], None] | None = print, on_load: Callable | None = None) -> int:
+    """Train every unfinished job in turn; the dataset is loaded once, before the first
+    (and handed to `on_load`, e.g. a report's header)."""
     values = check_all(values)
     todo = [s for s in jobs if not is_done(out, s, values)]
     if log:
         log(f"{len(jobs) - len(todo)} of {len(jobs)} models already done, {len(todo)} to train")
     dataset = data_fn(values) if todo else None
+    if dataset is not None and on_load:
+        on_load(dataset)
     for n, s in enumerate(todo, 1):
         start = time.perf_counter()
         row = train_one(s, values, out, dataset, train_fn)
@@ -236,12 +239,14 @@ def run_sweep(values: Mapping[str, Any], out: str | Path, *,
               seed: int | None = None, shard: str | tuple[int, int] | None = None,
               train_fn: Callable = default_train, data_fn: Callable = default_data,
               devices: Sequence[str] | None = None,
-              log: Callable[[str], None] | None = print) -> pd.DataFrame:
+              log: Callable[[str], None] | None = print,
+              on_load: Callable | None = None) -> pd.DataFrame:
     """Sample, train what is not finished, and return the whole results table.
 
     `spaces`, `samples` and `seed` default to SWEEP_SPACES, SWEEP_SAMPLES and SWEEP_SEED.
     `devices` (default: from SWEEP_WORKERS and DEVICE) with more than one entry starts one
-    worker process per device; `train_fn` and `data_fn` must then be importable functions.
+    worker process per device; `train_fn` and `data_fn` must then be importable functions,
+    and `on_load` (called with the dataset this process loads) does not hear of theirs.
     """
     spaces = space_names(spaces or values["SWEEP_SPACES"])
     samples = values["SWEEP_SAMPLES"] if samples is None else samples
@@ -259,7 +264,8 @@ def run_sweep(values: Mapping[str, Any], out: str | Path, *,
             mp.spawn(_worker, args=(jobs, dict(values), str(out), devices, train_fn, data_fn),
                      nprocs=len(devices), join=True)
         else:
-            run_jobs(jobs, {**values, "DEVICE": devices[0]}, out, train_fn, data_fn, log)
+            run_jobs(jobs, {**values, "DEVICE": devices[0]}, out, train_fn, data_fn, log,
+                     on_load)
         return write_table(out)
 
 
