@@ -16,8 +16,12 @@ hand-written loop with the step in CUDA graphs 31.3k.
   batch 512 (22.2k -> 26.5k img/s), so it pays back after about 3,500 steps; 5,000 leaves a
   margin. The course profile (60 epochs x 250 steps = 15,000) compiles; a 5-epoch sweep model
   (1,250 steps) and anything on the CPU stay eager.
-- CUDA_GRAPHS: on with COMPILE, on one process, and not with fp16, whose gradient scaler
-  checks for inf on the host every step (graphs.py captures the whole step).
+- CUDA_GRAPHS: on for every CUDA run of one process, compiled or not, except fp16, whose
+  gradient scaler checks for inf on the host every step (graphs.py captures the whole step),
+  and runs too short to replay the graph. Capturing an eager step costs well under a second
+  (three warm-up steps it trains anyway, then one recording), so unlike COMPILE it pays back
+  within a few steps; an eager step is the most launch-bound of all (a few hundred kernels,
+  each launched from Python), so it gains the most.
 
 An explicit value always wins; one this device cannot run (bf16 on a T4, CUDA graphs on the
 CPU) is a ParamError of one line. COMPILE and CUDA_GRAPHS never change a result (they run the
@@ -33,20 +37,22 @@ from pathlib import Path
 import torch
 
 from ..errors import ParamError
+from .graphs import WARMUP_STEPS
 
 COMPILE_MIN_STEPS = 5000
+GRAPH_MIN_STEPS = WARMUP_STEPS + 1  # eager warm-up steps and the capture: then replays
 BF16_CAPABILITY = (8, 0)  # Ampere: bf16 tensor cores
 TRITON_CAPABILITY = (7, 0)  # torch.compile's GPU kernels (Triton) need Volta or newer
 
 
 @dataclass(frozen=True)
 class Choice:
-    """The resolved speed settings of one run (compile and cuda_graphs are None for
-    COMPILE=auto on a GPU before the run's length is known)."""
+    """The resolved speed settings of one run (compile is None for COMPILE=auto on a GPU
+    before the run's length is known)."""
     precision: str
     channels_last: bool
     compile: bool | None
-    cuda_graphs: bool | None
+    cuda_graphs: bool
 
     def params(self) -> dict:
         """The resolved values under their parameter names (params.yaml's `resolved`)."""
@@ -57,12 +63,11 @@ class Choice:
         """`bf16, channels_last, compiled, CUDA graphs` or `fp32, NCHW, eager`, for people."""
         layout = "channels_last" if self.channels_last else "NCHW"
         if self.compile is None:
-            how = (f"compiled for runs of {COMPILE_MIN_STEPS:,}+ steps"
-                   + (", with CUDA graphs" if self.cuda_graphs is not False else ""))
+            how = f"compiled for runs of {COMPILE_MIN_STEPS:,}+ steps"
         else:
             how = "compiled" if self.compile else "eager"
-            if self.cuda_graphs:
-                how += ", CUDA graphs"
+        if self.cuda_graphs:
+            how += ", CUDA graphs"
         return f"{self.precision}, {layout}, {how}"
 
 
@@ -118,8 +123,8 @@ def resolve_auto(run, device: torch.device, steps: int | None, world: int = 1) -
             raise ParamError(f"COMPILE=1 needs a GPU of compute capability 7.0 or newer "
                              f"(Triton); {device} is {cap[0]}.{cap[1]}: use COMPILE=auto or 0")
     why_not = graphs_impossible(device, precision, world)
-    if run.cuda_graphs == "auto":
-        graphs = compiled if why_not is None else False
+    if run.cuda_graphs == "auto":  # capture is cheap: no length rule beyond replaying once
+        graphs = why_not is None and (steps is None or steps > GRAPH_MIN_STEPS)
     else:
         graphs = bool(run.cuda_graphs)
         if graphs and why_not:
