@@ -205,6 +205,30 @@ def add_bench(sub) -> None:
     p.set_defaults(run=cmd_bench)
 
 
+def cmd_check_gpu(args) -> int:
+    """Does the fast path train the same network as plain fp32 here? A table, a verdict."""
+    from .engine.distributed import pick_device
+    from .engine.gpucheck import check, check_values, format_report
+    values = check_values(args.sets, args.params, args.steps)
+    device = pick_device(values["DEVICE"])
+    if device.type != "cuda":
+        raise ParamError(f"check-gpu needs a CUDA GPU and this run is on {device}: it checks "
+                         "the GPU path (on a CPU, `python -m regnet bench` measures speed)")
+    result = check(values, device, args.steps)
+    print(json.dumps(result, indent=1) if args.json else format_report(result))
+    return 0 if result["ok"] else 1
+
+
+def add_check_gpu(sub) -> None:
+    p = sub.add_parser("check-gpu", help="on a GPU: train course 200MF a few steps plain and "
+                       "as auto resolves here; say whether they agree, and how fast each is")
+    p.add_argument("--steps", type=_positive, default=30, metavar="N",
+                   help="training steps per configuration (default 30)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_param_args(p)
+    p.set_defaults(run=cmd_check_gpu)
+
+
 def cmd_bench_recipe(args) -> int:
     """The project's train against a plain PyTorch loop; one JSON object."""
     from .params import resolve
@@ -232,7 +256,7 @@ def add_bench_recipe(sub) -> None:
     p.set_defaults(run=cmd_bench_recipe)
 
 
-COMMANDS += [add_schedule, add_train, add_bench, add_bench_recipe]
+COMMANDS += [add_schedule, add_train, add_bench, add_check_gpu, add_bench_recipe]
 
 
 # --- design-space study: sweep, edf ------------------------------------------------------
