@@ -46,8 +46,21 @@ def test_auto_picks_the_fastest_choice_of_each_gpu_for_a_long_run(monkeypatch, c
     assert resolve_auto(run_cfg(), GPU, COURSE_STEPS) == expected
 
 
-def test_auto_on_the_cpu_is_fp32_nchw_eager_however_long_the_run():
-    assert resolve_auto(run_cfg(), CPU, 10 ** 6) == Choice("fp32", False, False, False)
+def x86_cpu(monkeypatch, capability="AVX2", onednn=True):
+    """Pretend torch reports this CPU capability and oneDNN (mkldnn) availability."""
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: onednn)
+
+
+@pytest.mark.parametrize("capability, onednn, channels_last", [
+    ("AVX2", True, True), ("AVX512", True, True),  # oneDNN's NHWC kernels: measured faster
+    ("DEFAULT", True, False),  # ARM (NEON) or any other: not measured here, so NCHW
+    ("NO AVX", True, False), ("AVX2", False, False),
+], ids=["avx2", "avx512", "arm", "no-avx", "no-onednn"])
+def test_auto_on_a_cpu_is_fp32_eager_in_the_layout_its_backend_runs_fastest(
+        monkeypatch, capability, onednn, channels_last):
+    x86_cpu(monkeypatch, capability, onednn)
+    assert resolve_auto(run_cfg(), CPU, 10 ** 6) == Choice("fp32", channels_last, False, False)
 
 
 def test_auto_compiles_only_runs_long_enough_to_repay_it(monkeypatch):
@@ -113,6 +126,9 @@ def test_auto_is_the_default_and_a_bad_value_names_the_parameter():
 
 
 def test_reports_show_the_resolved_choice_in_their_provenance(monkeypatch):
+    x86_cpu(monkeypatch, "AVX512")
+    assert notebook.provenance(resolve())["speed"] == "fp32, channels_last, eager"
+    x86_cpu(monkeypatch, "DEFAULT")
     assert notebook.provenance(resolve())["speed"] == "fp32, NCHW, eager"
     fake_gpu(monkeypatch, (9, 0))
     assert notebook.speed(resolve()) == \
@@ -128,7 +144,8 @@ TINY = ["REGNETX=custom", "MODEL_BLOCKS=[1]", "MODEL_CHANNELS=[16]",
         "DEVICE=cpu"]
 
 
-def test_params_yaml_records_what_auto_became_and_the_values_as_asked(tmp_path):
+def test_params_yaml_records_what_auto_became_and_the_values_as_asked(monkeypatch, tmp_path):
+    x86_cpu(monkeypatch, "DEFAULT")
     summary = train(resolve(sets=TINY), tmp_path / "auto")
     record = yaml.safe_load((tmp_path / "auto" / "params.yaml").read_text())
     assert record["params"]["PRECISION"] == "auto" and record["params"]["COMPILE"] == "auto"

@@ -187,19 +187,19 @@ def cmd_bench(args) -> int:
 
 def add_bench(sub) -> None:
     p = sub.add_parser("bench", help="training and evaluation images/s: the seed-style "
-                       "pipeline, fp32 eager, auto's precision and layout, compiled, CUDA "
-                       "graphs; one table")
+                       "pipeline, a plain PyTorch loop, auto, fp32 NCHW and channels_last, "
+                       "auto's precision and layout, compiled, CUDA graphs; one table")
     p.add_argument("--steps", type=_positive, default=20, metavar="N",
                    help="timed steps per measurement (default 20)")
     p.add_argument("--warmup", type=_positive, default=3, metavar="N",
                    help="untimed steps first, where compiling happens (default 3)")
-    p.add_argument("--rows", metavar="ROW[,ROW]", help="measure only these of seed, fp32, "
-                   "fast, compiled, graphs (default: all)")
+    p.add_argument("--rows", metavar="ROW[,ROW]", help="measure only these of seed, plain, "
+                   "auto, fp32, channels_last, fast, compiled, graphs (default: all)")
     p.add_argument("--data-only", action="store_true", help="time the data pipelines alone "
-                   "(rows seed and fp32, no network)")
+                   "(rows seed, plain and fp32, no network)")
     p.add_argument("--workers", type=_whole(0, 256), metavar="N",
-                   help="DataLoader workers of the seed row (default: DATA_WORKERS, else up to "
-                   "8, one per core)")
+                   help="DataLoader workers of the seed and plain rows (default: DATA_WORKERS, "
+                   "else up to 8, one per core)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_param_args(p)
     p.set_defaults(run=cmd_bench)

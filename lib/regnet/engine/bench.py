@@ -1,23 +1,29 @@
 """`python -m regnet bench`: training and evaluation images/s of each speed setting, one table.
 
-One process measures the rows one after the other, on the same images and network:
+One process measures the rows one after the other, on the same images and network (ROWS):
 
-    seed      the seeds' pipeline: JPEG files read by torchvision's ImageFolder, PIL transforms
-              (RandomResizedCrop + flip; Resize + CenterCrop to test), a DataLoader with
-              workers; fp32, NCHW, eager
-    fp32      this project's pipeline (uint8 images on the device, augmented there on the
-              whole batch), fp32, NCHW, eager
-    fast      the same with the PRECISION and CHANNELS_LAST that auto picks here (bf16 and
-              channels_last on a recent GPU), eager
-    compiled  fast + torch.compile
-    graphs    compiled + the whole training step as one CUDA graph (graphs.py)
+    seed           the seeds' pipeline: JPEG files read by torchvision's ImageFolder, PIL
+                   transforms (RandomResizedCrop + flip; Resize + CenterCrop to test), a
+                   DataLoader with workers; fp32, NCHW, eager
+    plain          a plain PyTorch loop: the uint8 images through per-image torchvision
+                   transforms and a DataLoader (data/plain.py), stock SGD on
+                   model.parameters(); fp32, NCHW, eager
+    auto           this project's pipeline (uint8 images on the device, augmented there on the
+                   whole batch) with everything auto picks here for a long run
+    fp32           the project's pipeline, fp32, NCHW, eager
+    channels_last  the same in channels_last
+    fast           the PRECISION and CHANNELS_LAST that auto picks here, eager
+    compiled       fast + torch.compile
+    graphs         compiled + the whole training step as one CUDA graph (graphs.py)
 
+Where auto picks the settings of another row (on an x86 CPU: fp32, channels_last, eager, as
+the channels_last and fast rows), both are measured: their gap is the noise of the table.
 A row this device cannot run is listed as skipped, with the reason. Each row runs `warmup`
 untimed training steps (where torch.compile compiles and the graph is captured: both timed
 apart, as compile_seconds and capture_seconds), then `steps` timed ones, the device
 synchronized at both ends; then the same for evaluation (compiled rows evaluate compiled).
 Batches come round again, epoch after epoch, when the images run out. `--data-only` times the
-two data pipelines alone (rows seed and fp32, no network).
+data pipelines alone (rows seed, plain and fp32, no network).
 
 The images are the run's DATASET (default: synthetic, course-shaped: 64 px, 56 px crops). The
 seed row reads the course's and an imagefolder's own JPEG trees; other datasets' images are
@@ -32,6 +38,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
@@ -46,14 +53,43 @@ from ..arch.model import build
 from ..errors import ParamError
 from ..params import check_all
 from ..provenance import describe_device
-from .device import (TRITON_CAPABILITY, Choice, FirstCall, capability, channels_last_for,
-                     compile_cache, graphs_impossible, precision_for, synchronize)
+from ..data.plain import plain_loader
+from .device import (COMPILE_MIN_STEPS, TRITON_CAPABILITY, Choice, FirstCall, capability,
+                     compile_cache, graphs_impossible, resolve_auto, synchronize)
 from .distributed import pick_device
 from .graphs import WARMUP_STEPS, GraphedStep, capturable
-from .loop import autocast_for, make_optimizer, train_step
+from .loop import autocast_for, load_average, make_optimizer, train_step
 from .schedule import rate
 
-ROWS = ("seed", "fp32", "fast", "compiled", "graphs")
+@dataclass(frozen=True)
+class Row:
+    """One row: its pipeline (seed, plain or project) and its speed settings, each a value
+    or "auto" (what auto picks here for a long run)."""
+    pipeline: str
+    precision: str = "fp32"
+    channels_last: bool | str = False
+    compile: bool | str = False
+    cuda_graphs: bool | str = False
+
+    def setting(self, auto: Choice) -> Choice:
+        """The row's settings with auto's choice filled in."""
+        return Choice(*(getattr(auto, f) if getattr(self, f) == "auto" else getattr(self, f)
+                        for f in ("precision", "channels_last", "compile", "cuda_graphs")))
+
+
+#: Every row, in the order measured (see the module docstring).
+TABLE = {
+    "seed": Row("seed"),
+    "plain": Row("plain"),
+    "auto": Row("project", "auto", "auto", "auto", "auto"),
+    "fp32": Row("project"),
+    "channels_last": Row("project", channels_last=True),
+    "fast": Row("project", "auto", "auto"),
+    "compiled": Row("project", "auto", "auto", True),
+    "graphs": Row("project", "auto", "auto", True, True),
+}
+ROWS = tuple(TABLE)
+PIPELINES = ("seed", "plain")  # the rows --data-only times: the two other pipelines and fp32
 
 
 def parse_rows(text: str | None) -> tuple[str, ...]:
@@ -91,35 +127,36 @@ def bench(cfg: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
     memory.check_fits(spec, device, batch, training=True, optimizer=cfg.optim.optimizer,
                       precision=cfg.run.precision)  # before building anything
     cost = closed_form(spec)
-    fast = (precision_for(cfg.run.precision, device),
-            channels_last_for(cfg.run.channels_last, device))
+    auto = resolve_auto(cfg.run, device, COMPILE_MIN_STEPS)  # as a run long enough to compile
     result = {
         "network": spec.name, "params": cost["params"], "macs": cost["macs"],
         "dataset": ds.name, "batch": batch, "crop": ds.crop, "steps": steps,
         "warmup_steps": warmup, "seed_workers": workers,
         "device": describe_device(device), "torch": str(torch.__version__),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(["python -m regnet", *sys.argv[1:]]), "rows": [],
+        "command": " ".join(["python -m regnet", *sys.argv[1:]]), "load_avg": load_average(),
+        "rows": [],
     }
     with tempfile.TemporaryDirectory(prefix="regnet-bench-") as tmp:
         for name in rows:
-            setting = _setting(name, fast)
-            label = (f"seed-style: ImageFolder JPEGs, PIL, {workers} workers; "
-                     if name == "seed" else "") + setting.describe()
+            pipeline, setting = TABLE[name].pipeline, TABLE[name].setting(auto)
+            label = PIPELINE_LABELS[pipeline].format(workers=workers) + setting.describe()
             why = _why_not(name, setting, device, data_only)
             if why:
                 result["rows"].append({"row": name, "config": label, "skipped": why})
                 continue
-            if name == "seed":
+            if pipeline == "seed":
                 train_it, test_it, files = _seed_batches(ds, batch, workers, device, Path(tmp),
                                                          (warmup + steps + 1) * batch)
+            elif pipeline == "plain":
+                train_it, test_it, files = _plain_batches(ds, batch, workers, cfg, device)
             else:
                 train_it, test_it, files = _project_batches(ds, batch, setting, cfg, device)
             try:
                 row = _measure(cfg, spec, setting, device, train_it, test_it, steps,
-                               warmup, data_only)
+                               warmup, data_only, plain=pipeline == "plain")
             except Exception as e:  # a compile or capture this machine cannot do: say so
-                if name not in ("compiled", "graphs"):
+                if not setting.compile:
                     raise
                 first = (str(e).strip().splitlines() or [type(e).__name__])[0]
                 row = {"skipped": f"failed: {first}"}
@@ -129,16 +166,14 @@ def bench(cfg: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
     return result
 
 
-def _setting(name: str, fast: tuple[str, bool]) -> Choice:
-    """The precision, layout, compile and graphs of a row."""
-    if name in ("seed", "fp32"):
-        return Choice("fp32", False, False, False)
-    return Choice(*fast, name in ("compiled", "graphs"), name == "graphs")
+PIPELINE_LABELS = {"seed": "seed-style: ImageFolder JPEGs, PIL, {workers} workers; ",
+                   "plain": "plain loop: torchvision transforms, DataLoader, {workers} "
+                            "workers; ", "project": ""}
 
 
 def _why_not(name: str, setting: Choice, device: torch.device, data_only: bool) -> str | None:
     """Why a row cannot run here, or None."""
-    if data_only and name not in ("seed", "fp32"):
+    if data_only and name not in (*PIPELINES, "fp32"):
         return "--data-only times the data pipelines alone"
     if name == "fast" and (setting.precision, setting.channels_last) == ("fp32", False):
         hint = ("; bf16 autocast on a CPU is possible but slow: --set PRECISION=bf16 --set "
@@ -153,8 +188,9 @@ def _why_not(name: str, setting: Choice, device: torch.device, data_only: bool) 
 
 
 def _measure(cfg, spec, setting: Choice, device, train_it, test_it, steps, warmup,
-             data_only) -> dict:
-    """Train, then evaluate: warm-up steps, then timed ones; the one-off seconds apart."""
+             data_only, plain: bool = False) -> dict:
+    """Train, then evaluate: warm-up steps, then timed ones; the one-off seconds apart.
+    `plain`: the optimizer as a plain loop makes it (stock SGD or Adam on every parameter)."""
     if data_only:
         def nothing(x, y):
             pass
@@ -172,7 +208,8 @@ def _measure(cfg, spec, setting: Choice, device, train_it, test_it, steps, warmu
         compile_cache()
         torch._dynamo.reset()  # each compiled row compiles afresh (the disk cache may help)
         net = torch.compile(model)
-    optimizer = make_optimizer(model, cfg.optim, device)
+    optimizer = plain_optimizer(model, cfg.optim) if plain else \
+        make_optimizer(model, cfg.optim, device)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.optim.label_smoothing)
     autocast = autocast_for(setting.precision, device)
     graphed = None
@@ -228,6 +265,16 @@ def timed(step, batches, warmup: int, steps: int, device) -> tuple[float, float]
     return t1 - t0, images / (time.perf_counter() - t1)
 
 
+def plain_optimizer(model, optim):
+    """What a plain loop writes: one group of every parameter, torch's default kernels."""
+    if optim.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=0.0, momentum=optim.momentum,
+                               weight_decay=optim.weight_decay,
+                               nesterov=optim.nesterov and optim.momentum > 0)
+    adam = torch.optim.AdamW if optim.optimizer == "adamw" else torch.optim.Adam
+    return adam(model.parameters(), lr=0.0, weight_decay=optim.weight_decay)
+
+
 def forever(batches):
     """The batches epoch after epoch (a Batches takes each epoch's own order)."""
     epoch = 0
@@ -247,6 +294,13 @@ def _project_batches(ds, batch, setting: Choice, cfg, device):
     # whole test batches too: one shape, so a compiled row never recompiles mid-measurement
     return (forever(data.Batches(ds, "train", batch, **common)),
             forever(data.Batches(ds, "test", batch, drop_last=True, **common)), None)
+
+
+def _plain_batches(ds, batch, workers, cfg, device):
+    """The plain loop's train and test batches (data/plain.py), copied to the device."""
+    return (_to_device(forever(plain_loader(ds, "train", batch, workers, cfg.run.seed)), device),
+            _to_device(forever(plain_loader(ds, "test", batch, workers, cfg.run.seed)), device),
+            None)
 
 
 def _seed_batches(ds, batch, workers, device, tmp: Path, limit: int):
@@ -334,15 +388,18 @@ def format_table(result: dict) -> str:
     head = (f"{result['network']} ({result['params']:,} params, {result['macs'] / 1e6:.1f} M "
             f"MACs), {result['dataset']} data, batch {result['batch']}, {result['crop']} px "
             f"crops, {result['warmup_steps']} warm-up + {result['steps']} timed steps; "
-            f"{result['device']}, torch {result['torch']}, {result['date']}")
+            f"{result['device']}, torch {result['torch']}, {result['date']}"
+            + (f", load average {result['load_avg']}" if result.get("load_avg") is not None
+               else ""))
     width = max([len("configuration")] + [len(r["config"]) for r in result["rows"]])
-    lines = [head, f"{'row':<9} {'configuration':<{width}} {'train img/s':>11} "
+    names = max(len(r["row"]) for r in result["rows"]) if result["rows"] else 3
+    lines = [head, f"{'row':<{names}} {'configuration':<{width}} {'train img/s':>11} "
                    f"{'eval img/s':>11} {'compile s':>9} {'capture s':>9}"]
 
     def num(row, key, fmt):
         return format(row[key], fmt) if row.get(key) is not None else "-"
     for r in result["rows"]:
-        line = (f"{r['row']:<9} {r['config']:<{width}} "
+        line = (f"{r['row']:<{names}} {r['config']:<{width}} "
                 f"{num(r, 'train_images_per_second', ',.1f'):>11} "
                 f"{num(r, 'eval_images_per_second', ',.1f'):>11} "
                 f"{num(r, 'compile_seconds', '.1f'):>9} {num(r, 'capture_seconds', '.2f'):>9}")
