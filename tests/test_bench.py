@@ -66,6 +66,19 @@ def test_bench_measures_bf16_channels_last_on_a_cpu_when_asked(capsys):
     assert row["train_images_per_second"] > 0 and row["eval_images_per_second"] > 0
 
 
+def test_bench_rounds_time_the_rows_in_turn_and_keep_each_ones_median(capsys):
+    result = json.loads(bench(capsys, "--rows", "fp32,channels_last,graphs", "--rounds", "3",
+                              "--json"))
+    assert result["rounds"] == 3
+    fp32, channels_last, graphs = result["rows"]
+    for row in (fp32, channels_last):
+        assert len(row["rounds"]) == 3 and row["warmup_steps"] == 1
+        for key in ("train_images_per_second", "eval_images_per_second"):
+            figures = sorted(r[key] for r in row["rounds"])
+            assert row[key] == figures[1] > 0
+    assert "rounds" not in graphs and "skipped" in graphs
+
+
 def test_bench_data_only_times_both_pipelines_on_a_folders_own_jpegs(tmp_path, capsys):
     root = imagefolder(tmp_path / "images", per_class=8)
     out = bench(capsys, "--data-only", "--json", sets=[
@@ -84,7 +97,8 @@ def test_bench_data_only_times_both_pipelines_on_a_folders_own_jpegs(tmp_path, c
 def test_bench_mistakes_are_one_line_before_any_work(capsys):
     assert main(["bench", "--rows", "seed,turbo"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--rows: no row 'turbo'; valid: seed, plain, auto, fp32, channels_last" in err
+    assert err.count("\n") == 1
+    assert "--rows: no row 'turbo'; valid: seed, plain, auto, fp32, channels_last" in err
     assert main(["bench", *(f"--set={s}" for s in TINY), "--set=DATA_BATCH_SIZE=64"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "synthetic has 64 and 32: lower it" in err

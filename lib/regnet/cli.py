@@ -180,7 +180,8 @@ def cmd_bench(args) -> int:
     from .params import resolve
     values = resolve(args.params, args.sets)
     rows = parse_rows(args.rows)  # a wrong row name is an error before any work
-    result = bench(values, args.steps, args.warmup, rows, args.data_only, args.workers)
+    result = bench(values, args.steps, args.warmup, rows, args.data_only, args.workers,
+                   args.rounds)
     print(json.dumps(result, indent=1) if args.json else format_table(result))
     return 0
 
@@ -193,6 +194,9 @@ def add_bench(sub) -> None:
                    help="timed steps per measurement (default 20)")
     p.add_argument("--warmup", type=_positive, default=3, metavar="N",
                    help="untimed steps first, where compiling happens (default 3)")
+    p.add_argument("--rounds", type=_positive, default=1, metavar="N",
+                   help="time the rows in turn N times and keep each one's median: for a "
+                   "shared, noisy machine (default 1)")
     p.add_argument("--rows", metavar="ROW[,ROW]", help="measure only these of seed, plain, "
                    "auto, fp32, channels_last, fast, compiled, graphs (default: all)")
     p.add_argument("--data-only", action="store_true", help="time the data pipelines alone "

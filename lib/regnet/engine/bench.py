@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime
 import gc
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -110,8 +111,13 @@ def _check_batch(batch: int, name: str, train: int, test: int) -> None:
 
 
 def bench(cfg: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
-          data_only: bool = False, workers: int | None = None) -> dict:
-    """Every selected row's images/s (training and evaluation), with what they ran on."""
+          data_only: bool = False, workers: int | None = None, rounds: int = 1) -> dict:
+    """Every selected row's images/s (training and evaluation), with what they ran on.
+
+    rounds > 1: every row is built and warmed up first, then timed `rounds` times in turn
+    (row after row, round after round) and its median kept: a load that comes and goes on a
+    shared machine then falls on every row alike.
+    """
     cfg = check_all(cfg)
     device = pick_device(cfg.run.device)
     batch = cfg.optim.batch_size
@@ -131,12 +137,13 @@ def bench(cfg: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
     result = {
         "network": spec.name, "params": cost["params"], "macs": cost["macs"],
         "dataset": ds.name, "batch": batch, "crop": ds.crop, "steps": steps,
-        "warmup_steps": warmup, "seed_workers": workers,
+        "warmup_steps": warmup, "rounds": rounds, "seed_workers": workers,
         "device": describe_device(device), "torch": str(torch.__version__),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(["python -m regnet", *sys.argv[1:]]), "load_avg": load_average(),
         "rows": [],
     }
+    runners = []
     with tempfile.TemporaryDirectory(prefix="regnet-bench-") as tmp:
         for name in rows:
             pipeline, setting = TABLE[name].pipeline, TABLE[name].setting(auto)
@@ -153,16 +160,30 @@ def bench(cfg: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
             else:
                 train_it, test_it, files = _project_batches(ds, batch, setting, cfg, device)
             try:
-                row = _measure(cfg, spec, setting, device, train_it, test_it, steps,
-                               warmup, data_only, plain=pipeline == "plain")
+                runner = Runner(cfg, spec, setting, device, train_it, test_it, data_only,
+                                plain=pipeline == "plain", fresh=rounds == 1)
+                row = runner.warm(warmup)
+                if rounds == 1:
+                    row.update(runner.time(steps))
             except Exception as e:  # a compile or capture this machine cannot do: say so
                 if not setting.compile:
                     raise
                 first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-                row = {"skipped": f"failed: {first}"}
+                row, runner = {"skipped": f"failed: {first}"}, None
             result["rows"].append({"row": name, "config": label, **row,
                                    **({"files_seconds": files} if files else {})})
-            _release(device)
+            if rounds == 1 or runner is None:
+                _release(device)
+            else:
+                runners.append((result["rows"][-1], runner))
+        for row, runner in runners:  # rounds > 1: time each row in turn, `rounds` times
+            row["rounds"] = []
+        for _ in range(rounds if runners else 0):
+            for row, runner in runners:
+                row["rounds"].append(runner.time(steps))
+        for row, _ in runners:
+            for key in ("train_images_per_second", "eval_images_per_second"):
+                row[key] = statistics.median(r[key] for r in row["rounds"])
     return result
 
 
@@ -187,82 +208,108 @@ def _why_not(name: str, setting: Choice, device: torch.device, data_only: bool) 
     return None
 
 
-def _measure(cfg, spec, setting: Choice, device, train_it, test_it, steps, warmup,
-             data_only, plain: bool = False) -> dict:
-    """Train, then evaluate: warm-up steps, then timed ones; the one-off seconds apart.
-    `plain`: the optimizer as a plain loop makes it (stock SGD or Adam on every parameter)."""
-    if data_only:
-        def nothing(x, y):
-            pass
-        train_warm, train_ips = timed(nothing, train_it, warmup, steps, device)
-        eval_warm, eval_ips = timed(nothing, test_it, warmup, steps, device)
-        return _figures(train_ips, eval_ips, train_warm, eval_warm)
+class Runner:
+    """One row, built: `warm(n)` runs its untimed steps (compile and capture happen there),
+    `time(steps)` its timed ones; training, then evaluation, each time."""
 
-    fmt = torch.channels_last if setting.channels_last else torch.contiguous_format
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
-    torch.manual_seed(cfg.run.seed)
-    model = build(spec).to(device, memory_format=fmt)
-    net = model
-    if setting.compile:
-        compile_cache()
-        torch._dynamo.reset()  # each compiled row compiles afresh (the disk cache may help)
-        net = torch.compile(model)
-    optimizer = plain_optimizer(model, cfg.optim) if plain else \
-        make_optimizer(model, cfg.optim, device)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.optim.label_smoothing)
-    autocast = autocast_for(setting.precision, device)
-    graphed = None
-    if setting.cuda_graphs:
-        capturable(optimizer, device).fill_(rate(cfg.schedule, 0))
-        train = graphed = GraphedStep(net, optimizer, loss_fn, setting.precision, device,
-                                      fallback=False)
-        warmup = max(warmup, WARMUP_STEPS + 2)  # eager warm-up, capture, then replays only
-    else:
-        for group in optimizer.param_groups:
-            group["lr"] = rate(cfg.schedule, 0)
-        scaler = torch.amp.GradScaler(device.type, enabled=setting.precision == "fp16")
-        train = partial(train_step, net, optimizer=optimizer, scaler=scaler, loss_fn=loss_fn,
-                        autocast=autocast)
+    def __init__(self, cfg, spec, setting: Choice, device, train_it, test_it, data_only: bool,
+                 plain: bool = False, fresh: bool = True):
+        self.device, self.setting, self.batches = device, setting, (train_it, test_it)
+        self.net = self.graphed = None
+        if data_only:
+            def nothing(x, y):
+                pass
+            self.train = self.evaluate = nothing
+            return
+        self._build(cfg, spec, plain, fresh)
 
-    @torch.no_grad()
-    def evaluate(x, y):
-        with autocast:
-            net(x)
+    def _build(self, cfg, spec, plain: bool, fresh: bool) -> None:
+        """The network, optimizer and step of the row; `plain`: the optimizer as a plain loop
+        makes it (stock SGD or Adam on every parameter); `fresh`: compile afresh."""
+        setting, device = self.setting, self.device
+        fmt = torch.channels_last if setting.channels_last else torch.contiguous_format
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: cuDNN picks its fastest kernels
+        torch.manual_seed(cfg.run.seed)
+        model = build(spec).to(device, memory_format=fmt)
+        net = model
+        if setting.compile:
+            compile_cache()
+            if fresh:
+                torch._dynamo.reset()  # each compiled row compiles afresh (the disk cache may help)
+            net = torch.compile(model)
+        optimizer = plain_optimizer(model, cfg.optim) if plain else \
+            make_optimizer(model, cfg.optim, device)
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.optim.label_smoothing)
+        autocast = autocast_for(setting.precision, device)
+        if setting.cuda_graphs:
+            capturable(optimizer, device).fill_(rate(cfg.schedule, 0))
+            train = self.graphed = GraphedStep(net, optimizer, loss_fn, setting.precision,
+                                               device, fallback=False)
+        else:
+            for group in optimizer.param_groups:
+                group["lr"] = rate(cfg.schedule, 0)
+            scaler = torch.amp.GradScaler(device.type, enabled=setting.precision == "fp16")
+            train = partial(train_step, net, optimizer=optimizer, scaler=scaler,
+                            loss_fn=loss_fn, autocast=autocast)
 
-    first_train, first_eval = FirstCall(train, device), FirstCall(evaluate, device)
-    net.train()
-    train_warm, train_ips = timed(first_train, train_it, warmup, steps, device)
-    net.eval()
-    eval_warm, eval_ips = timed(first_eval, test_it, warmup, steps, device)
-    row = _figures(train_ips, eval_ips, train_warm, eval_warm, warmup)
-    if setting.compile:
-        row["compile_seconds"] = first_train.seconds + first_eval.seconds
-    if graphed is not None:
-        row["capture_seconds"] = graphed.capture_seconds
-    return row
+        @torch.no_grad()
+        def evaluate(x, y):
+            with autocast:
+                net(x)
+        self.net = net
+        self.train, self.evaluate = FirstCall(train, device), FirstCall(evaluate, device)
+
+    def _mode(self, training: bool) -> None:
+        if self.net is not None:
+            self.net.train(training)
+
+    def warm(self, warmup: int) -> dict:
+        """The untimed steps, training then evaluation; their seconds, compile and capture."""
+        if self.graphed is not None:
+            warmup = max(warmup, WARMUP_STEPS + 2)  # eager warm-up, capture, then replays only
+        self._mode(True)
+        train_warm = run_steps(self.train, self.batches[0], warmup, self.device)
+        self._mode(False)
+        eval_warm = run_steps(self.evaluate, self.batches[1], warmup, self.device)
+        row = {"train_warmup_seconds": train_warm, "eval_warmup_seconds": eval_warm}
+        if self.net is not None:
+            row["warmup_steps"] = warmup
+        if self.setting.compile and self.net is not None:
+            row["compile_seconds"] = self.train.seconds + self.evaluate.seconds
+        if self.graphed is not None:
+            row["capture_seconds"] = self.graphed.capture_seconds
+        return row
+
+    def time(self, steps: int) -> dict:
+        """Training and evaluation images/s over `steps` timed steps each."""
+        self._mode(True)
+        train = images_per_second(self.train, self.batches[0], steps, self.device)
+        self._mode(False)
+        return {"train_images_per_second": train, "eval_images_per_second":
+                images_per_second(self.evaluate, self.batches[1], steps, self.device)}
 
 
-def _figures(train_ips, eval_ips, train_warm, eval_warm, warmup=None) -> dict:
-    return {"train_images_per_second": train_ips, "eval_images_per_second": eval_ips,
-            "train_warmup_seconds": train_warm, "eval_warmup_seconds": eval_warm,
-            **({"warmup_steps": warmup} if warmup is not None else {})}
-
-
-def timed(step, batches, warmup: int, steps: int, device) -> tuple[float, float]:
-    """(seconds of the warm-up steps, images per second over the timed steps)."""
+def run_steps(step, batches, n: int, device) -> float:
+    """Seconds of `n` untimed steps (the device synchronized at the end)."""
     t0 = time.perf_counter()
-    for _ in range(warmup):
+    for _ in range(n):
         step(*next(batches))
     synchronize(device)
-    t1 = time.perf_counter()
+    return time.perf_counter() - t0
+
+
+def images_per_second(step, batches, steps: int, device) -> float:
+    """Images per second over `steps` steps, the device synchronized at both ends."""
+    synchronize(device)
+    t0 = time.perf_counter()
     images = 0
     for _ in range(steps):
         x, y = next(batches)  # fetching is part of the cost: the seed row pays for decoding
         step(x, y)
         images += len(y)
     synchronize(device)
-    return t1 - t0, images / (time.perf_counter() - t1)
+    return images / (time.perf_counter() - t0)
 
 
 def plain_optimizer(model, optim):
