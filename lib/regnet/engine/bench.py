@@ -19,16 +19,19 @@ One process measures the rows one after the other, on the same images and networ
 Where auto picks the settings of another row (on an x86 CPU: fp32, channels_last, eager, as
 the channels_last and fast rows), both are measured: their gap is the noise of the table.
 A row this device cannot run is listed as skipped, with the reason. Each row runs `warmup`
-untimed training steps (where torch.compile compiles and the graph is captured: both timed
-apart, as compile_seconds and capture_seconds), then `steps` timed ones, the device
-synchronized at both ends; then the same for evaluation (compiled rows evaluate compiled).
+untimed training steps and then `warmup` evaluation steps (where torch.compile compiles and
+the graph is captured: both timed apart, as compile_seconds and capture_seconds), then
+`steps` timed training steps and `steps` timed evaluation steps, the device synchronized at
+both ends (compiled rows evaluate compiled). With `rounds` > 1 every row is warmed up first
+and the timed steps then run row after row, round after round; each row keeps its median.
 Batches come round again, epoch after epoch, when the images run out. `--data-only` times the
 data pipelines alone (rows seed, plain and fp32, no network).
 
 The images are the run's DATASET (default: synthetic, course-shaped: 64 px, 56 px crops). The
 seed row reads the course's and an imagefolder's own JPEG trees; other datasets' images are
 written as a JPEG tree into a temporary folder first. Compiled rows start from a fresh
-torch.compile; a later one may find its kernels in the compile cache (device.compile_cache).
+torch.compile (with rounds > 1 they share dynamo's cache); a later one may find its kernels
+in the compile cache (device.compile_cache).
 """
 from __future__ import annotations
 
