@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from regnet import catalog, cli, data
+from regnet.data import plain as plain_data
 from regnet.engine.schedule import step_rate
 from regnet.study import recipe as bench_recipe
 from regnet.cli import main
@@ -77,7 +78,7 @@ def test_given_the_projects_batches_the_plain_loop_trains_exactly_as_train(monke
             self.batches.set_epoch(self.epoch)
             self.epoch += 1
             return iter(self.batches)
-    monkeypatch.setattr(bench_recipe, "DataLoader", ProjectBatches)
+    monkeypatch.setattr(plain_data, "DataLoader", ProjectBatches)  # the plain loop's loader
     plain = bench_recipe.plain_loop(cfg, ds, spec)
     assert plain["history"] == project["history"] and len(plain["history"]) == 3
     assert max(plain["history"]) > 20  # it learned: 10 classes, chance is 10%

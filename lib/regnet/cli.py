@@ -176,29 +176,57 @@ def cmd_bench(args) -> int:
     from .engine.bench import bench, format_table, parse_rows
     values = params.resolve(args.params, args.sets)
     rows = parse_rows(args.rows)  # a wrong row name is an error before any work
-    result = bench(values, args.steps, args.warmup, rows, args.data_only, args.workers)
+    result = bench(values, args.steps, args.warmup, rows, args.data_only, args.workers,
+                   args.rounds)
     print(json.dumps(result, indent=1) if args.json else format_table(result))
     return 0
 
 
 def add_bench(sub) -> None:
     p = sub.add_parser("bench", help="training and evaluation images/s: the seed-style "
-                       "pipeline, fp32 eager, auto's precision and layout, compiled, CUDA "
-                       "graphs; one table")
+                       "pipeline, a plain PyTorch loop, auto, fp32 NCHW and channels_last, "
+                       "auto's precision and layout, compiled, CUDA graphs; one table")
     p.add_argument("--steps", type=_positive, default=20, metavar="N",
                    help="timed steps per measurement (default 20)")
     p.add_argument("--warmup", type=_positive, default=3, metavar="N",
                    help="untimed steps first, where compiling happens (default 3)")
-    p.add_argument("--rows", metavar="ROW[,ROW]", help="measure only these of seed, fp32, "
-                   "fast, compiled, graphs (default: all)")
+    p.add_argument("--rounds", type=_positive, default=1, metavar="N",
+                   help="time the rows in turn N times and keep each one's median: for a "
+                   "shared, noisy machine (default 1)")
+    p.add_argument("--rows", metavar="ROW[,ROW]", help="measure only these of seed, plain, "
+                   "auto, fp32, channels_last, fast, compiled, graphs (default: all)")
     p.add_argument("--data-only", action="store_true", help="time the data pipelines alone "
-                   "(rows seed and fp32, no network)")
+                   "(rows seed, plain and fp32, no network)")
     p.add_argument("--workers", type=_whole(0, 256), metavar="N",
-                   help="DataLoader workers of the seed row (default: DATA_WORKERS, else up to "
-                   "8, one per core)")
+                   help="DataLoader workers of the seed and plain rows (default: DATA_WORKERS, "
+                   "else up to 8, one per core)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_param_args(p)
     p.set_defaults(run=cmd_bench)
+
+
+def cmd_check_gpu(args) -> int:
+    """Does the fast path train the same network as plain fp32 here? A table, a verdict."""
+    from .engine.distributed import pick_device
+    from .engine.gpucheck import check, check_values, format_report
+    values = check_values(args.sets, args.params, args.steps)
+    device = pick_device(values["DEVICE"])
+    if device.type != "cuda":
+        raise ParamError(f"check-gpu needs a CUDA GPU and this run is on {device}: it checks "
+                         "the GPU path (on a CPU, `python -m regnet bench` measures speed)")
+    result = check(values, device, args.steps)
+    print(json.dumps(result, indent=1) if args.json else format_report(result))
+    return 0 if result["ok"] else 1
+
+
+def add_check_gpu(sub) -> None:
+    p = sub.add_parser("check-gpu", help="on a GPU: train course 200MF a few steps plain and "
+                       "as auto resolves here; say whether they agree, and how fast each is")
+    p.add_argument("--steps", type=_positive, default=30, metavar="N",
+                   help="training steps per configuration (default 30)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_param_args(p)
+    p.set_defaults(run=cmd_check_gpu)
 
 
 def cmd_bench_recipe(args) -> int:
@@ -227,7 +255,7 @@ def add_bench_recipe(sub) -> None:
     p.set_defaults(run=cmd_bench_recipe)
 
 
-COMMANDS += [add_schedule, add_train, add_bench, add_bench_recipe]
+COMMANDS += [add_schedule, add_train, add_bench, add_check_gpu, add_bench_recipe]
 
 
 # --- design-space study: sweep, edf ------------------------------------------------------

@@ -147,12 +147,12 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("PRECISION", "choice", "auto", "auto (bf16 on CUDA GPUs of compute capability 8.0+, "
        "fp16 on older ones, fp32 on CPU), fp32, bf16 or fp16 (autocast; fp16 with a gradient "
        "scaler)", choices=PRECISIONS, group="run"),
-    _p("CHANNELS_LAST", "auto-bool", "auto", "channels_last memory format (auto: on CUDA)",
-       group="run"),
+    _p("CHANNELS_LAST", "auto-bool", "auto", "channels_last memory format (auto: on CUDA and "
+       "on x86 CPUs whose convolutions run through oneDNN with AVX2 or AVX-512)", group="run"),
     _p("COMPILE", "auto-bool", "auto", "torch.compile the model (auto: on CUDA for runs of "
        "5,000 steps or more)", group="run", result=False),
     _p("CUDA_GRAPHS", "auto-bool", "auto", "the whole training step as one CUDA graph (auto: "
-       "on CUDA with COMPILE, one process, not fp16)", group="run", result=False),
+       "on CUDA with one process, not fp16, compiled or not)", group="run", result=False),
     _p("DEVICE", "str", "auto", "auto, cpu, cuda or cuda:N", group="run", result=False),
     _p("SEED", "int", 0, "random seed (CPU runs repeat exactly)", minimum=0,
        maximum=2**32 - 1, group="run"),

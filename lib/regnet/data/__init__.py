@@ -5,6 +5,7 @@
     download.py      course archives: download, verify, extract safely
     tiny_imagenet.py Tiny ImageNet's official layout: classes, subsets, download
     batches.py       on-device batches: random resized crop, flip, normalize, one tensor op
+    plain.py         the hand-written way: per-image torchvision transforms, a DataLoader
 """
 from .batches import Batches
 from .datasets import DATASETS, Dataset, Shape, dataset_defaults, load, settings, shape, synthetic

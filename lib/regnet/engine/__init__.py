@@ -10,4 +10,5 @@
                      become on a device; the compile cache; device syncs for timing
     graphs.py        the whole training step as one CUDA graph
     bench.py         images/s of every speed setting and a seed-style pipeline, one table
+    gpucheck.py      check-gpu: does the fast path train the same network as plain fp32 here
 """

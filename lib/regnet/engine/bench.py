@@ -1,37 +1,48 @@
 """`python -m regnet bench`: training and evaluation images/s of each speed setting, one table.
 
-One process measures the rows one after the other, on the same images and network:
+One process measures the rows one after the other, on the same images and network (ROWS):
 
-    seed      the seeds' pipeline: JPEG files read by torchvision's ImageFolder, PIL transforms
-              (RandomResizedCrop + flip; Resize + CenterCrop to test), a DataLoader with
-              workers; fp32, NCHW, eager
-    fp32      this project's pipeline (uint8 images on the device, augmented there on the
-              whole batch), fp32, NCHW, eager
-    fast      the same with the PRECISION and CHANNELS_LAST that auto picks here (bf16 and
-              channels_last on a recent GPU), eager
-    compiled  fast + torch.compile
-    graphs    compiled + the whole training step as one CUDA graph (graphs.py)
+    seed           the seeds' pipeline: JPEG files read by torchvision's ImageFolder, PIL
+                   transforms (RandomResizedCrop + flip; Resize + CenterCrop to test), a
+                   DataLoader with workers; fp32, NCHW, eager
+    plain          a plain PyTorch loop: the uint8 images through per-image torchvision
+                   transforms and a DataLoader (data/plain.py), stock SGD on
+                   model.parameters(); fp32, NCHW, eager
+    auto           this project's pipeline (uint8 images on the device, augmented there on the
+                   whole batch) with everything auto picks here for a long run
+    fp32           the project's pipeline, fp32, NCHW, eager
+    channels_last  the same in channels_last
+    fast           the PRECISION and CHANNELS_LAST that auto picks here, eager
+    compiled       fast + torch.compile
+    graphs         compiled + the whole training step as one CUDA graph (graphs.py)
 
+Where auto picks the settings of another row (on an x86 CPU: fp32, channels_last, eager, as
+the channels_last and fast rows), both are measured: their gap is the noise of the table.
 A row this device cannot run is listed as skipped, with the reason. Each row runs `warmup`
-untimed training steps (where torch.compile compiles and the graph is captured: both timed
-apart, as compile_seconds and capture_seconds), then `steps` timed ones, the device
-synchronized at both ends; then the same for evaluation (compiled rows evaluate compiled).
+untimed training steps and then `warmup` evaluation steps (where torch.compile compiles and
+the graph is captured: both timed apart, as compile_seconds and capture_seconds), then
+`steps` timed training steps and `steps` timed evaluation steps, the device synchronized at
+both ends (compiled rows evaluate compiled). With `rounds` > 1 every row is warmed up first
+and the timed steps then run row after row, round after round; each row keeps its median.
 Batches come round again, epoch after epoch, when the images run out. `--data-only` times the
-two data pipelines alone (rows seed and fp32, no network).
+data pipelines alone (rows seed, plain and fp32, no network).
 
 The images are the run's DATASET (default: synthetic, course-shaped: 64 px, 56 px crops). The
 seed row reads the course's and an imagefolder's own JPEG trees; other datasets' images are
 written as a JPEG tree into a temporary folder first. Compiled rows start from a fresh
-torch.compile; a later one may find its kernels in the compile cache (device.compile_cache).
+torch.compile (with rounds > 1 they share dynamo's cache); a later one may find its kernels
+in the compile cache (device.compile_cache).
 """
 from __future__ import annotations
 
 import datetime
 import gc
 import os
+import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
@@ -46,14 +57,43 @@ from ..arch.model import build
 from ..errors import ParamError
 from ..params import check_all
 from ..provenance import describe_device
-from .device import (TRITON_CAPABILITY, Choice, FirstCall, capability, channels_last_for,
-                     compile_cache, graphs_impossible, precision_for, synchronize)
+from ..data.plain import plain_loader
+from .device import (COMPILE_MIN_STEPS, TRITON_CAPABILITY, Choice, FirstCall, capability,
+                     compile_cache, graphs_impossible, resolve_auto, synchronize)
 from .distributed import pick_device
 from .graphs import WARMUP_STEPS, GraphedStep, capturable
-from .loop import autocast_for, make_optimizer, train_step
+from .loop import autocast_for, load_average, make_optimizer, train_step
 from .schedule import rate
 
-ROWS = ("seed", "fp32", "fast", "compiled", "graphs")
+@dataclass(frozen=True)
+class Row:
+    """One row: its pipeline (seed, plain or project) and its speed settings, each a value
+    or "auto" (what auto picks here for a long run)."""
+    pipeline: str
+    precision: str = "fp32"
+    channels_last: bool | str = False
+    compile: bool | str = False
+    cuda_graphs: bool | str = False
+
+    def setting(self, auto: Choice) -> Choice:
+        """The row's settings with auto's choice filled in."""
+        return Choice(*(getattr(auto, f) if getattr(self, f) == "auto" else getattr(self, f)
+                        for f in ("precision", "channels_last", "compile", "cuda_graphs")))
+
+
+#: Every row, in the order measured (see the module docstring).
+TABLE = {
+    "seed": Row("seed"),
+    "plain": Row("plain"),
+    "auto": Row("project", "auto", "auto", "auto", "auto"),
+    "fp32": Row("project"),
+    "channels_last": Row("project", channels_last=True),
+    "fast": Row("project", "auto", "auto"),
+    "compiled": Row("project", "auto", "auto", True),
+    "graphs": Row("project", "auto", "auto", True, True),
+}
+ROWS = tuple(TABLE)
+PIPELINES = ("seed", "plain")  # the rows --data-only times: the two other pipelines and fp32
 
 
 def parse_rows(text: str | None) -> tuple[str, ...]:
@@ -74,8 +114,13 @@ def _check_batch(batch: int, name: str, train: int, test: int) -> None:
 
 
 def bench(cfg: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
-          data_only: bool = False, workers: int | None = None) -> dict:
-    """Every selected row's images/s (training and evaluation), with what they ran on."""
+          data_only: bool = False, workers: int | None = None, rounds: int = 1) -> dict:
+    """Every selected row's images/s (training and evaluation), with what they ran on.
+
+    rounds > 1: every row is built and warmed up first, then timed `rounds` times in turn
+    (row after row, round after round) and its median kept: a load that comes and goes on a
+    shared machine then falls on every row alike.
+    """
     cfg = check_all(cfg)
     device = pick_device(cfg.run.device)
     batch = cfg.optim.batch_size
@@ -90,54 +135,68 @@ def bench(cfg: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
     memory.check_fits(spec, device, batch, training=True, optimizer=cfg.optim.optimizer,
                       precision=cfg.run.precision)  # before building anything
     cost = closed_form(spec)
-    fast = (precision_for(cfg.run.precision, device),
-            channels_last_for(cfg.run.channels_last, device))
+    auto = resolve_auto(cfg.run, device, COMPILE_MIN_STEPS)  # as a run long enough to compile
     result = {
         "network": spec.name, "params": cost["params"], "macs": cost["macs"],
         "dataset": ds.name, "batch": batch, "crop": ds.crop, "steps": steps,
-        "warmup_steps": warmup, "seed_workers": workers,
+        "warmup_steps": warmup, "rounds": rounds, "seed_workers": workers,
         "device": describe_device(device), "torch": str(torch.__version__),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(["python -m regnet", *sys.argv[1:]]), "rows": [],
+        "command": " ".join(["python -m regnet", *sys.argv[1:]]), "load_avg": load_average(),
+        "rows": [],
     }
+    runners = []
     with tempfile.TemporaryDirectory(prefix="regnet-bench-") as tmp:
         for name in rows:
-            setting = _setting(name, fast)
-            label = (f"seed-style: ImageFolder JPEGs, PIL, {workers} workers; "
-                     if name == "seed" else "") + setting.describe()
+            pipeline, setting = TABLE[name].pipeline, TABLE[name].setting(auto)
+            label = PIPELINE_LABELS[pipeline].format(workers=workers) + setting.describe()
             why = _why_not(name, setting, device, data_only)
             if why:
                 result["rows"].append({"row": name, "config": label, "skipped": why})
                 continue
-            if name == "seed":
+            if pipeline == "seed":
                 train_it, test_it, files = _seed_batches(ds, batch, workers, device, Path(tmp),
                                                          (warmup + steps + 1) * batch)
+            elif pipeline == "plain":
+                train_it, test_it, files = _plain_batches(ds, batch, workers, cfg, device)
             else:
                 train_it, test_it, files = _project_batches(ds, batch, setting, cfg, device)
             try:
-                row = _measure(cfg, spec, setting, device, train_it, test_it, steps,
-                               warmup, data_only)
+                runner = Runner(cfg, spec, setting, device, train_it, test_it, data_only,
+                                plain=pipeline == "plain", fresh=rounds == 1)
+                row = runner.warm(warmup)
+                if rounds == 1:
+                    row.update(runner.time(steps))
             except Exception as e:  # a compile or capture this machine cannot do: say so
-                if name not in ("compiled", "graphs"):
+                if not setting.compile:
                     raise
                 first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-                row = {"skipped": f"failed: {first}"}
+                row, runner = {"skipped": f"failed: {first}"}, None
             result["rows"].append({"row": name, "config": label, **row,
                                    **({"files_seconds": files} if files else {})})
-            _release(device)
+            if rounds == 1 or runner is None:
+                _release(device)
+            else:
+                runners.append((result["rows"][-1], runner))
+        for row, runner in runners:  # rounds > 1: time each row in turn, `rounds` times
+            row["rounds"] = []
+        for _ in range(rounds if runners else 0):
+            for row, runner in runners:
+                row["rounds"].append(runner.time(steps))
+        for row, _ in runners:
+            for key in ("train_images_per_second", "eval_images_per_second"):
+                row[key] = statistics.median(r[key] for r in row["rounds"])
     return result
 
 
-def _setting(name: str, fast: tuple[str, bool]) -> Choice:
-    """The precision, layout, compile and graphs of a row."""
-    if name in ("seed", "fp32"):
-        return Choice("fp32", False, False, False)
-    return Choice(*fast, name in ("compiled", "graphs"), name == "graphs")
+PIPELINE_LABELS = {"seed": "seed-style: ImageFolder JPEGs, PIL, {workers} workers; ",
+                   "plain": "plain loop: torchvision transforms, DataLoader, {workers} "
+                            "workers; ", "project": ""}
 
 
 def _why_not(name: str, setting: Choice, device: torch.device, data_only: bool) -> str | None:
     """Why a row cannot run here, or None."""
-    if data_only and name not in ("seed", "fp32"):
+    if data_only and name not in (*PIPELINES, "fp32"):
         return "--data-only times the data pipelines alone"
     if name == "fast" and (setting.precision, setting.channels_last) == ("fp32", False):
         hint = ("; bf16 autocast on a CPU is possible but slow: --set PRECISION=bf16 --set "
@@ -151,80 +210,118 @@ def _why_not(name: str, setting: Choice, device: torch.device, data_only: bool) 
     return None
 
 
-def _measure(cfg, spec, setting: Choice, device, train_it, test_it, steps, warmup,
-             data_only) -> dict:
-    """Train, then evaluate: warm-up steps, then timed ones; the one-off seconds apart."""
-    if data_only:
-        def nothing(x, y):
-            pass
-        train_warm, train_ips = timed(nothing, train_it, warmup, steps, device)
-        eval_warm, eval_ips = timed(nothing, test_it, warmup, steps, device)
-        return _figures(train_ips, eval_ips, train_warm, eval_warm)
+class Runner:
+    """One row, built: `warm(n)` runs its untimed steps (compile and capture happen there),
+    `time(steps)` its timed ones; training, then evaluation, each time."""
 
-    fmt = torch.channels_last if setting.channels_last else torch.contiguous_format
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
-    torch.manual_seed(cfg.run.seed)
-    model = build(spec).to(device, memory_format=fmt)
-    net = model
-    if setting.compile:
-        compile_cache()
-        torch._dynamo.reset()  # each compiled row compiles afresh (the disk cache may help)
-        net = torch.compile(model)
-    optimizer = make_optimizer(model, cfg.optim, device)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.optim.label_smoothing)
-    autocast = autocast_for(setting.precision, device)
-    graphed = None
-    if setting.cuda_graphs:
-        capturable(optimizer, device).fill_(rate(cfg.schedule, 0))
-        train = graphed = GraphedStep(net, optimizer, loss_fn, setting.precision, device,
-                                      fallback=False)
-        warmup = max(warmup, WARMUP_STEPS + 2)  # eager warm-up, capture, then replays only
-    else:
-        for group in optimizer.param_groups:
-            group["lr"] = rate(cfg.schedule, 0)
-        scaler = torch.amp.GradScaler(device.type, enabled=setting.precision == "fp16")
-        train = partial(train_step, net, optimizer=optimizer, scaler=scaler, loss_fn=loss_fn,
-                        autocast=autocast)
+    def __init__(self, cfg, spec, setting: Choice, device, train_it, test_it, data_only: bool,
+                 plain: bool = False, fresh: bool = True):
+        self.device, self.setting, self.batches = device, setting, (train_it, test_it)
+        self.net = self.graphed = None
+        if data_only:
+            def nothing(x, y):
+                pass
+            self.train = self.evaluate = nothing
+            return
+        self._build(cfg, spec, plain, fresh)
 
-    @torch.no_grad()
-    def evaluate(x, y):
-        with autocast:
-            net(x)
+    def _build(self, cfg, spec, plain: bool, fresh: bool) -> None:
+        """The network, optimizer and step of the row; `plain`: the optimizer as a plain loop
+        makes it (stock SGD or Adam on every parameter); `fresh`: compile afresh."""
+        setting, device = self.setting, self.device
+        fmt = torch.channels_last if setting.channels_last else torch.contiguous_format
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: cuDNN picks its fastest kernels
+        torch.manual_seed(cfg.run.seed)
+        model = build(spec).to(device, memory_format=fmt)
+        net = model
+        if setting.compile:
+            compile_cache()
+            if fresh:
+                torch._dynamo.reset()  # each compiled row compiles afresh (the disk cache may help)
+            net = torch.compile(model)
+        optimizer = plain_optimizer(model, cfg.optim) if plain else \
+            make_optimizer(model, cfg.optim, device)
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.optim.label_smoothing)
+        autocast = autocast_for(setting.precision, device)
+        if setting.cuda_graphs:
+            capturable(optimizer, device).fill_(rate(cfg.schedule, 0))
+            train = self.graphed = GraphedStep(net, optimizer, loss_fn, setting.precision,
+                                               device, fallback=False)
+        else:
+            for group in optimizer.param_groups:
+                group["lr"] = rate(cfg.schedule, 0)
+            scaler = torch.amp.GradScaler(device.type, enabled=setting.precision == "fp16")
+            train = partial(train_step, net, optimizer=optimizer, scaler=scaler,
+                            loss_fn=loss_fn, autocast=autocast)
 
-    first_train, first_eval = FirstCall(train, device), FirstCall(evaluate, device)
-    net.train()
-    train_warm, train_ips = timed(first_train, train_it, warmup, steps, device)
-    net.eval()
-    eval_warm, eval_ips = timed(first_eval, test_it, warmup, steps, device)
-    row = _figures(train_ips, eval_ips, train_warm, eval_warm, warmup)
-    if setting.compile:
-        row["compile_seconds"] = first_train.seconds + first_eval.seconds
-    if graphed is not None:
-        row["capture_seconds"] = graphed.capture_seconds
-    return row
+        @torch.no_grad()
+        def evaluate(x, y):
+            with autocast:
+                net(x)
+        self.net = net
+        self.train, self.evaluate = FirstCall(train, device), FirstCall(evaluate, device)
+
+    def _mode(self, training: bool) -> None:
+        if self.net is not None:
+            self.net.train(training)
+
+    def warm(self, warmup: int) -> dict:
+        """The untimed steps, training then evaluation; their seconds, compile and capture."""
+        if self.graphed is not None:
+            warmup = max(warmup, WARMUP_STEPS + 2)  # eager warm-up, capture, then replays only
+        self._mode(True)
+        train_warm = run_steps(self.train, self.batches[0], warmup, self.device)
+        self._mode(False)
+        eval_warm = run_steps(self.evaluate, self.batches[1], warmup, self.device)
+        row = {"train_warmup_seconds": train_warm, "eval_warmup_seconds": eval_warm}
+        if self.net is not None:
+            row["warmup_steps"] = warmup
+        if self.setting.compile and self.net is not None:
+            row["compile_seconds"] = self.train.seconds + self.evaluate.seconds
+        if self.graphed is not None:
+            row["capture_seconds"] = self.graphed.capture_seconds
+        return row
+
+    def time(self, steps: int) -> dict:
+        """Training and evaluation images/s over `steps` timed steps each."""
+        self._mode(True)
+        train = images_per_second(self.train, self.batches[0], steps, self.device)
+        self._mode(False)
+        return {"train_images_per_second": train, "eval_images_per_second":
+                images_per_second(self.evaluate, self.batches[1], steps, self.device)}
 
 
-def _figures(train_ips, eval_ips, train_warm, eval_warm, warmup=None) -> dict:
-    return {"train_images_per_second": train_ips, "eval_images_per_second": eval_ips,
-            "train_warmup_seconds": train_warm, "eval_warmup_seconds": eval_warm,
-            **({"warmup_steps": warmup} if warmup is not None else {})}
-
-
-def timed(step, batches, warmup: int, steps: int, device) -> tuple[float, float]:
-    """(seconds of the warm-up steps, images per second over the timed steps)."""
+def run_steps(step, batches, n: int, device) -> float:
+    """Seconds of `n` untimed steps (the device synchronized at the end)."""
     t0 = time.perf_counter()
-    for _ in range(warmup):
+    for _ in range(n):
         step(*next(batches))
     synchronize(device)
-    t1 = time.perf_counter()
+    return time.perf_counter() - t0
+
+
+def images_per_second(step, batches, steps: int, device) -> float:
+    """Images per second over `steps` steps, the device synchronized at both ends."""
+    synchronize(device)
+    t0 = time.perf_counter()
     images = 0
     for _ in range(steps):
         x, y = next(batches)  # fetching is part of the cost: the seed row pays for decoding
         step(x, y)
         images += len(y)
     synchronize(device)
-    return t1 - t0, images / (time.perf_counter() - t1)
+    return images / (time.perf_counter() - t0)
+
+
+def plain_optimizer(model, optim):
+    """What a plain loop writes: one group of every parameter, torch's default kernels."""
+    if optim.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=0.0, momentum=optim.momentum,
+                               weight_decay=optim.weight_decay,
+                               nesterov=optim.nesterov and optim.momentum > 0)
+    adam = torch.optim.AdamW if optim.optimizer == "adamw" else torch.optim.Adam
+    return adam(model.parameters(), lr=0.0, weight_decay=optim.weight_decay)
 
 
 def forever(batches):
@@ -246,6 +343,13 @@ def _project_batches(ds, batch, setting: Choice, cfg, device):
     # whole test batches too: one shape, so a compiled row never recompiles mid-measurement
     return (forever(data.Batches(ds, "train", batch, **common)),
             forever(data.Batches(ds, "test", batch, drop_last=True, **common)), None)
+
+
+def _plain_batches(ds, batch, workers, cfg, device):
+    """The plain loop's train and test batches (data/plain.py), copied to the device."""
+    return (_to_device(forever(plain_loader(ds, "train", batch, workers, cfg.run.seed)), device),
+            _to_device(forever(plain_loader(ds, "test", batch, workers, cfg.run.seed)), device),
+            None)
 
 
 def _seed_batches(ds, batch, workers, device, tmp: Path, limit: int):
@@ -333,15 +437,18 @@ def format_table(result: dict) -> str:
     head = (f"{result['network']} ({result['params']:,} params, {result['macs'] / 1e6:.1f} M "
             f"MACs), {result['dataset']} data, batch {result['batch']}, {result['crop']} px "
             f"crops, {result['warmup_steps']} warm-up + {result['steps']} timed steps; "
-            f"{result['device']}, torch {result['torch']}, {result['date']}")
+            f"{result['device']}, torch {result['torch']}, {result['date']}"
+            + (f", load average {result['load_avg']}" if result.get("load_avg") is not None
+               else ""))
     width = max([len("configuration")] + [len(r["config"]) for r in result["rows"]])
-    lines = [head, f"{'row':<9} {'configuration':<{width}} {'train img/s':>11} "
+    names = max(len(r["row"]) for r in result["rows"]) if result["rows"] else 3
+    lines = [head, f"{'row':<{names}} {'configuration':<{width}} {'train img/s':>11} "
                    f"{'eval img/s':>11} {'compile s':>9} {'capture s':>9}"]
 
     def num(row, key, fmt):
         return format(row[key], fmt) if row.get(key) is not None else "-"
     for r in result["rows"]:
-        line = (f"{r['row']:<9} {r['config']:<{width}} "
+        line = (f"{r['row']:<{names}} {r['config']:<{width}} "
                 f"{num(r, 'train_images_per_second', ',.1f'):>11} "
                 f"{num(r, 'eval_images_per_second', ',.1f'):>11} "
                 f"{num(r, 'compile_seconds', '.1f'):>9} {num(r, 'capture_seconds', '.2f'):>9}")

@@ -10,14 +10,21 @@ hand-written loop with the step in CUDA graphs 31.3k.
   later: bf16 tensor cores, no gradient scaler needed); fp16 with a gradient scaler on older
   ones (Colab's T4, V100); fp32 on the CPU, where autocast is slower than fp32 on most chips.
 - CHANNELS_LAST: on CUDA (2.7x for 200MF in bf16 on the H100: cuDNN's grouped convolutions
-  want NHWC), off on the CPU.
+  want NHWC); on a CPU where oneDNN runs the convolutions on x86 with AVX2 or AVX-512 (what
+  torch reports: torch.backends.mkldnn and torch.backends.cpu.get_cpu_capability()), where
+  its blocked NHWC kernels beat NCHW (1.2-1.6x for the course networks, docs/performance.md);
+  off on other CPUs (ARM, or x86 without AVX2), where nothing here measured it.
 - COMPILE: on CUDA when the run has at least COMPILE_MIN_STEPS training steps and the GPU
   runs Triton (compute capability 7.0+). Compiling 200MF took 13 s and saved 3.7 ms a step at
   batch 512 (22.2k -> 26.5k img/s), so it pays back after about 3,500 steps; 5,000 leaves a
   margin. The course profile (60 epochs x 250 steps = 15,000) compiles; a 5-epoch sweep model
   (1,250 steps) and anything on the CPU stay eager.
-- CUDA_GRAPHS: on with COMPILE, on one process, and not with fp16, whose gradient scaler
-  checks for inf on the host every step (graphs.py captures the whole step).
+- CUDA_GRAPHS: on for every CUDA run of one process, compiled or not, except fp16, whose
+  gradient scaler checks for inf on the host every step (graphs.py captures the whole step),
+  and runs too short to replay the graph. Capturing an eager step costs well under a second
+  (three warm-up steps it trains anyway, then one recording), so unlike COMPILE it pays back
+  within a few steps; an eager step is the most launch-bound of all (a few hundred kernels,
+  each launched from Python), so it gains the most.
 
 An explicit value always wins; one this device cannot run (bf16 on a T4, CUDA graphs on the
 CPU) is a ParamError of one line. COMPILE and CUDA_GRAPHS never change a result (they run the
@@ -33,20 +40,22 @@ from pathlib import Path
 import torch
 
 from ..errors import ParamError
+from .graphs import WARMUP_STEPS
 
 COMPILE_MIN_STEPS = 5000
+GRAPH_MIN_STEPS = WARMUP_STEPS + 1  # eager warm-up steps and the capture: then replays
 BF16_CAPABILITY = (8, 0)  # Ampere: bf16 tensor cores
 TRITON_CAPABILITY = (7, 0)  # torch.compile's GPU kernels (Triton) need Volta or newer
 
 
 @dataclass(frozen=True)
 class Choice:
-    """The resolved speed settings of one run (compile and cuda_graphs are None for
-    COMPILE=auto on a GPU before the run's length is known)."""
+    """The resolved speed settings of one run (compile is None for COMPILE=auto on a GPU
+    before the run's length is known)."""
     precision: str
     channels_last: bool
     compile: bool | None
-    cuda_graphs: bool | None
+    cuda_graphs: bool
 
     def params(self) -> dict:
         """The resolved values under their parameter names (params.yaml's `resolved`)."""
@@ -57,12 +66,11 @@ class Choice:
         """`bf16, channels_last, compiled, CUDA graphs` or `fp32, NCHW, eager`, for people."""
         layout = "channels_last" if self.channels_last else "NCHW"
         if self.compile is None:
-            how = (f"compiled for runs of {COMPILE_MIN_STEPS:,}+ steps"
-                   + (", with CUDA graphs" if self.cuda_graphs is not False else ""))
+            how = f"compiled for runs of {COMPILE_MIN_STEPS:,}+ steps"
         else:
             how = "compiled" if self.compile else "eager"
-            if self.cuda_graphs:
-                how += ", CUDA graphs"
+        if self.cuda_graphs:
+            how += ", CUDA graphs"
         return f"{self.precision}, {layout}, {how}"
 
 
@@ -86,8 +94,19 @@ def precision_for(asked: str, device: torch.device) -> str:
 
 
 def channels_last_for(asked, device: torch.device) -> bool:
-    """CHANNELS_LAST as it runs on `device`: auto is on for CUDA."""
-    return device.type == "cuda" if asked == "auto" else bool(asked)
+    """CHANNELS_LAST as it runs on `device`: auto is on for CUDA and for oneDNN's x86 CPUs."""
+    if asked != "auto":
+        return bool(asked)
+    return device.type == "cuda" or (device.type == "cpu" and onednn_nhwc())
+
+
+ONEDNN_CAPABILITIES = ("AVX2", "AVX512")  # x86 vector units with oneDNN's NHWC kernels
+
+
+def onednn_nhwc() -> bool:
+    """Does this CPU run convolutions through oneDNN on x86 with AVX2 or AVX-512?"""
+    return (torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
+            and torch.backends.cpu.get_cpu_capability() in ONEDNN_CAPABILITIES)
 
 
 def graphs_impossible(device: torch.device, precision: str, world: int) -> str | None:
@@ -118,8 +137,8 @@ def resolve_auto(run, device: torch.device, steps: int | None, world: int = 1) -
             raise ParamError(f"COMPILE=1 needs a GPU of compute capability 7.0 or newer "
                              f"(Triton); {device} is {cap[0]}.{cap[1]}: use COMPILE=auto or 0")
     why_not = graphs_impossible(device, precision, world)
-    if run.cuda_graphs == "auto":
-        graphs = compiled if why_not is None else False
+    if run.cuda_graphs == "auto":  # capture is cheap: no length rule beyond replaying once
+        graphs = why_not is None and (steps is None or steps > GRAPH_MIN_STEPS)
     else:
         graphs = bool(run.cuda_graphs)
         if graphs and why_not:

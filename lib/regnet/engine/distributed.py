@@ -35,18 +35,19 @@ def join_processes(device_name: str) -> Processes:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
     device = pick_device(device_name, local)
+    if device.type == "cuda":  # streams, graph captures and new tensors land on this GPU
+        torch.cuda.set_device(device)
     if world == 1:
         return Processes(0, 1, device)
     owns = not dist.is_initialized()
     if owns:
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
         # torch.distributed.nn.functional binds the default group into its functions' default
         # arguments when first imported, and DDP imports it (through torch._dynamo). Imported
         # after init, it keeps the group alive past destroy_process_group, so gloo's threads
         # outlive `leave`; one that frees a tensor while the interpreter shuts down aborts the
         # process (SIGABRT at exit, seen under load). Imported first, it binds no group.
-        import torch.distributed.nn.functional  # noqa: F401
+        from torch.distributed.nn import functional  # noqa: F401  (not `import torch...`:
+        # that would make `torch` a local name of this whole function)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return Processes(dist.get_rank(), dist.get_world_size(), device, owns)
 

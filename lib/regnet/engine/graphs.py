@@ -44,7 +44,26 @@ def capturable(optimizer: torch.optim.Optimizer, device: torch.device) -> torch.
     for state in optimizer.state.values():
         if torch.is_tensor(state.get("step")) and state["step"].device != device:
             state["step"] = state["step"].to(device, torch.float32)
+    zero_momentum(optimizer)  # fused now: its first step must not read uninitialised buffers
     return lr
+
+
+def zero_momentum(optimizer: torch.optim.Optimizer) -> None:
+    """Give every SGD parameter without one a momentum buffer of zeros.
+
+    Fused SGD makes its buffers with `torch.empty_like` before its kernel looks at the gradient
+    scaler's found_inf: a first step skipped for an overflow (fp16) leaves them uninitialised,
+    and the next step reads them as momentum. Zeros give the stock first step exactly
+    (momentum * 0 + grad = grad), in the same single kernel. A restored checkpoint's buffers,
+    and parameters without momentum, are left alone.
+    """
+    for group in optimizer.param_groups:
+        if not group.get("momentum"):
+            continue
+        for p in group["params"]:
+            state = optimizer.state[p]
+            if state.get("momentum_buffer") is None:
+                state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
 
 class GraphedStep:
@@ -89,7 +108,9 @@ class GraphedStep:
             loss = self.loss_fn(logits, y)
         loss.backward()
         self.optimizer.step()
-        return loss, logits
+        # detached: the caller keeps them, and attached they would keep this step's autograd
+        # graph alive into the next call (and into the capture)
+        return loss.detach(), logits.detach()
 
     def _capture(self, x, y) -> None:
         """Record the step on static copies of this batch; on failure, warn and stay eager."""
@@ -100,8 +121,9 @@ class GraphedStep:
         except RuntimeError as e:
             if not self.fallback:
                 raise
-            self.failed = str(e).splitlines()[0] if str(e) else type(e).__name__
+            self.failed = real_cause(e)
             self.optimizer.zero_grad(set_to_none=True)
+            self.loss = self.logits = None
             print(f"regnet: CUDA graph capture failed ({self.failed}); training continues "
                   "without CUDA graphs (CUDA_GRAPHS=0 skips the attempt)", file=sys.stderr)
             return
@@ -125,7 +147,27 @@ class GraphedStep:
         """Capture `fn` into a CUDA graph; return the function that replays it."""
         torch.cuda.synchronize(self.device)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            fn()
+        stream = torch.cuda.current_stream(self.device)
+        try:
+            with torch.cuda.graph(graph):
+                fn()
+        except BaseException:
+            # torch.cuda.graph's __exit__ ends the capture before it restores the stream: when
+            # capture_end raises, this thread would stay on the capture's side stream
+            torch.cuda.set_stream(stream)
+            raise
         torch.cuda.synchronize(self.device)
         return graph.replay
+
+
+def real_cause(error: BaseException) -> str:
+    """The first line of what went wrong first: a failed capture raises "operation failed due
+    to a previous error during capture" from torch.cuda.graph's __exit__, and the error that
+    broke the capture is that one's __context__."""
+    seen = []
+    while error is not None and error not in seen:
+        seen.append(error)
+        error = error.__context__
+    first = seen[-1]
+    text = str(first).strip()
+    return text.splitlines()[0] if text else type(first).__name__

@@ -38,13 +38,18 @@ from .device import (FirstCall, check_resume_precision, compile_cache, precision
                      resolve_auto, synchronize)
 from .distributed import all_sum, average_buffers, join_processes
 from .ema import Ema
-from .graphs import GraphedStep, capturable
+from .graphs import GraphedStep, capturable, zero_momentum
 from .runfolder import RunFolder, check_resume, check_run_folder, own_run_folder
 from .schedule import step_rate
 
 #: Each PRECISION (as resolved) and the dtype batches arrive in: autocast's.
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 CHECK_EVERY = 25  # steps between host syncs: the NaN check and the progress bar's loss
+
+
+#: A cross-entropy loss past this has diverged, finite or not: chance level is ln(classes),
+#: under 12 for any dataset here, and a training run's loss stays within a few times that.
+LOSS_LIMIT = 1e4
 
 
 class Diverged(RuntimeError):
@@ -123,11 +128,12 @@ def run(cfg, out, ds, spec, proc, resume, show) -> dict:
             model, device_ids=[device.index] if device.type == "cuda" else None,
             broadcast_buffers=False)
     judged = ema.module if ema else model  # the weights that are evaluated and kept as best
-    if choice.compile:
+    if choice.compile:  # static shapes: training batches are whole, test batches padded
         compile_cache()
-        net, judged_net = torch.compile(net), torch.compile(judged)
+        net, judged_net = torch.compile(net, dynamic=False), torch.compile(judged, dynamic=False)
     else:
         judged_net = judged
+    pad = cfg.optim.batch_size // proc.world if choice.compile else None
 
     # Inputs arrive in the autocast dtype: half the bytes moved, and the first conv casts nothing.
     dtype = DTYPES[precision]
@@ -151,7 +157,8 @@ def run(cfg, out, ds, spec, proc, resume, show) -> dict:
             return train_step(net, x, y, optimizer, scaler, loss_fn, autocast)
     timer = FirstCall(step, device) if choice.compile else None
     step = timer or step
-    warm = warm_evaluation(judged_net, test_batches, precision, device) if choice.compile else 0
+    warm = warm_evaluation(judged_net, test_batches, precision, device, pad) \
+        if choice.compile else 0
 
     folder = RunFolder(out, cfg, spec, ds, proc, choice) \
         if out is not None and proc.rank == 0 else None
@@ -166,7 +173,7 @@ def run(cfg, out, ds, spec, proc, resume, show) -> dict:
                           show)
         train_seconds = time.perf_counter() - t0
         average_buffers([model] + ([ema.module] if ema else []), proc)
-        row.update(evaluate(judged_net, test_batches, precision, proc))
+        row.update(evaluate(judged_net, test_batches, precision, proc, pad))
         row.update(epoch_seconds=time.perf_counter() - t0, train_seconds=train_seconds,
                    images_per_second=row.pop("images") / train_seconds,
                    load_avg=load_average())  # was the machine busy? timings compare only if not
@@ -232,27 +239,30 @@ def train_step(net, x, y, optimizer, scaler, loss_fn, autocast):
     scaler.scale(loss).backward()
     scaler.step(optimizer)
     scaler.update()
-    return loss, logits
+    return loss.detach(), logits.detach()  # nothing keeps this step's autograd graph alive
 
 
 def check_finite(losses: torch.Tensor, done: int, epoch: int, steps: int, proc) -> None:
-    """Raise Diverged at the first non-finite loss so far (agreed by every process)."""
-    bad = (~torch.isfinite(losses[:done])).nonzero()
+    """Raise Diverged at the first loss so far that is not finite or is past LOSS_LIMIT
+    (agreed by every process)."""
+    bad = (~(losses[:done].abs() <= LOSS_LIMIT)).nonzero()  # NaN compares false: bad too
     first = torch.tensor([bad[0, 0].item() if len(bad) else steps], device=losses.device)
     if proc.world > 1:  # every process must stop at the same step, or the others wait forever
         dist.all_reduce(first, op=dist.ReduceOp.MIN)
     step = int(first.item())
     if step < steps:
-        value = losses[step].item()  # finite here when another process saw the bad loss
+        value = losses[step].item()
+        what = (f"{value}" if not math.isfinite(value) else
+                f"{value:.3g}, past {LOSS_LIMIT:g}" if abs(value) > LOSS_LIMIT else
+                "bad on another process")
         kept = (f"last.pt, if saved, still holds epoch {epoch}" if epoch else
                 "no epoch had finished, so there is no checkpoint")
-        raise Diverged(f"loss is {value if not math.isfinite(value) else 'not finite'} at "
-                       f"epoch {epoch + 1} step {step + 1} of {steps}; stopped ({kept}); "
-                       "try a lower TRAINING_LR_MAX")
+        raise Diverged(f"loss is {what} at epoch {epoch + 1} step {step + 1} of {steps}; "
+                       f"stopped ({kept}); try a lower TRAINING_LR_MAX")
 
 
 @torch.no_grad()
-def warm_evaluation(net, batches, precision: str, device) -> float:
+def warm_evaluation(net, batches, precision: str, device, pad: int | None = None) -> float:
     """Compile the evaluation graph on one test batch before training; its seconds.
 
     It changes nothing a run computes: evaluation mode updates no statistics, and test
@@ -263,7 +273,7 @@ def warm_evaluation(net, batches, precision: str, device) -> float:
     synchronize(device)
     t0 = time.perf_counter()
     with autocast_for(precision, device):
-        net(x)
+        net(padded(x, pad))
     synchronize(device)
     return time.perf_counter() - t0
 
@@ -279,14 +289,18 @@ def startup_seconds(timer, warm: float, graphed) -> dict:
 
 
 @torch.no_grad()
-def evaluate(net, batches, precision: str, proc) -> dict:
-    """Test loss (plain cross entropy), top-1 and top-5 accuracy in percent."""
+def evaluate(net, batches, precision: str, proc, pad: int | None = None) -> dict:
+    """Test loss (plain cross entropy), top-1 and top-5 accuracy in percent.
+
+    With `pad`, a smaller last batch is padded to `pad` images and only its own rows are
+    counted: a compiled network sees one shape and never recompiles for it.
+    """
     net.eval()
     device = proc.device
     sums = torch.zeros(4, dtype=torch.float64, device=device)  # loss, top-1, top-5, images
     with autocast_for(precision, device):
         for x, y in batches:
-            logits = net(x).float()
+            logits = net(padded(x, pad))[:len(y)].float()
             k = min(5, logits.shape[1])
             hits = logits.topk(k, dim=1).indices == y[:, None]
             sums += torch.stack([
@@ -296,6 +310,20 @@ def evaluate(net, batches, precision: str, proc) -> dict:
     loss, top1, top5, seen = all_sum(sums, proc).tolist()
     return {"test_loss": loss / seen, "test_acc": 100.0 * top1 / seen,
             "test_top5": 100.0 * top5 / seen}
+
+
+def padded(x: torch.Tensor, size: int | None) -> torch.Tensor:
+    """`x` with zero images appended up to `size`, with the strides of a whole batch in its
+    layout (evaluation mode computes every image on its own, so the padding changes no real
+    image's output)."""
+    if size is None or len(x) >= size:
+        return x
+    nhwc = x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(
+        memory_format=torch.channels_last)
+    out = x.new_zeros((size, *x.shape[1:])).contiguous(
+        memory_format=torch.channels_last if nhwc else torch.contiguous_format)
+    out[:len(x)] = x
+    return out
 
 
 def load_average() -> float | None:
@@ -335,20 +363,28 @@ def epoch_line(row: dict, epochs: int) -> str:
 
 # --- optimizer and EMA -------------------------------------------------------------------
 
-def make_optimizer(model: nn.Module, optim: OptimConfig, device: torch.device):
-    """SGD (momentum, Nesterov) or Adam/AdamW; norms and biases skip weight decay by default."""
+def make_optimizer(model: nn.Module, optim: OptimConfig, device: torch.device,
+                   fused: bool | None = None):
+    """SGD (momentum, Nesterov) or Adam/AdamW; norms and biases skip weight decay by default.
+
+    The update is fused (one kernel for all tensors) on CUDA, or where `fused` says so.
+    """
     everything = optim.wd_norm_bias
     decayed = [p for p in model.parameters() if p.ndim > 1 or everything]
     rest = [p for p in model.parameters() if not (p.ndim > 1 or everything)]
     groups = [{"params": decayed, "weight_decay": optim.weight_decay}]
     if rest:
         groups.append({"params": rest, "weight_decay": 0.0})
-    fused = True if device.type == "cuda" else None  # one kernel for the whole update
+    if fused is None:
+        fused = device.type == "cuda"
     if optim.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=0.0, momentum=optim.momentum, fused=fused,
-                               nesterov=optim.nesterov and optim.momentum > 0)
+        sgd = torch.optim.SGD(groups, lr=0.0, momentum=optim.momentum, fused=fused or None,
+                              nesterov=optim.nesterov and optim.momentum > 0)
+        if fused:
+            zero_momentum(sgd)
+        return sgd
     adam = torch.optim.AdamW if optim.optimizer == "adamw" else torch.optim.Adam
-    return adam(groups, lr=0.0, fused=fused)
+    return adam(groups, lr=0.0, fused=fused or None)
 
 
 def summarize(history: list[dict], spec, seconds: float, out, resolved=None) -> dict:

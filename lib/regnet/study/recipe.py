@@ -39,14 +39,12 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR, OneCycleLR
-from torch.utils.data import DataLoader
-from torchvision.transforms import v2
 
 from .. import catalog, data
 from ..arch import space
 from ..arch.complexity import closed_form
 from ..arch.model import build
-from ..data.batches import PAD
+from ..data.plain import plain_loader, plain_transforms  # noqa: F401  (tests use the latter)
 from ..engine.device import precision_for
 from ..engine.distributed import pick_device
 from ..engine.loop import autocast_for, load_average, train
@@ -54,41 +52,6 @@ from ..engine.schedule import step_rate
 from ..errors import ParamError
 from ..params import PARAMS, check_all, total_epochs
 from ..provenance import describe_device, git_state
-
-
-class TensorImages(torch.utils.data.Dataset):
-    """uint8 images [N, C, H, W] and labels, one transformed image at a time."""
-
-    def __init__(self, x, y, transform):
-        self.x, self.y, self.transform = x, y, transform
-
-    def __len__(self):
-        return len(self.y)
-
-    def __getitem__(self, i):
-        return self.transform(self.x[i]), self.y[i]
-
-
-def _center(ds, crop: int) -> list:
-    return [v2.Resize(max(ds.resize, crop)), v2.CenterCrop(crop)]
-
-
-#: Each DATA_AUGMENT recipe of catalog.AUGMENTS as torchvision transforms of one image.
-PLAIN_RECIPES = {
-    "rrc": lambda ds: [v2.RandomResizedCrop(ds.crop, scale=(ds.scale_min, 1.0)),
-                       v2.RandomHorizontalFlip()],
-    "pad-crop": lambda ds: [v2.RandomCrop(ds.crop, padding=PAD), v2.RandomHorizontalFlip()],
-    "flip": lambda ds: _center(ds, ds.crop) + [v2.RandomHorizontalFlip()],
-    "none": lambda ds: _center(ds, ds.crop),
-}
-catalog.check_registry("plain-loop augmentations", PLAIN_RECIPES, catalog.AUGMENTS)
-
-
-def plain_transforms(ds, training: bool):
-    """torchvision's transforms for the dataset's recipe (training) or its test view."""
-    view = PLAIN_RECIPES[ds.augment](ds) if training else _center(ds, ds.test_crop)
-    return v2.Compose(view + [v2.ToDtype(torch.float32, scale=True),
-                              v2.Normalize(list(ds.mean), list(ds.std))])
 
 
 @dataclass(frozen=True)
@@ -148,12 +111,8 @@ def plain_loop(cfg: Mapping[str, Any], ds, spec, workers: int = 0,
     torch.manual_seed(cfg.run.seed)
     model = build(spec).to(device)
     batch = cfg.optim.batch_size
-    train_loader = DataLoader(TensorImages(ds.train_x, ds.train_y, plain_transforms(ds, True)),
-                              batch_size=batch, shuffle=True, drop_last=True,
-                              num_workers=workers,
-                              generator=torch.Generator().manual_seed(cfg.run.seed))
-    test_loader = DataLoader(TensorImages(ds.test_x, ds.test_y, plain_transforms(ds, False)),
-                             batch_size=batch, num_workers=workers)
+    train_loader = plain_loader(ds, "train", batch, workers, cfg.run.seed)
+    test_loader = plain_loader(ds, "test", batch, workers, cfg.run.seed)
     optimizer, scheduler, loss_fn = RECIPES[against](cfg, model, len(train_loader))
     autocast = autocast_for(precision_for(cfg.run.precision, device), device)
     history, start = [], time.perf_counter()
