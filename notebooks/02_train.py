@@ -15,7 +15,6 @@
 
 # %% [markdown]
 # # 2. Training
-# The network trained with the profile's parameters: the hyperparameters, the learning rate of every epoch, the training and test loss and accuracy per epoch, and the final accuracy.
 
 # %%
 # In Colab: clone this repository and make `import regnet` work in this kernel, no restart

@@ -60,7 +60,7 @@ notebook.setup(prose.section_setup(values))  # shared by every study of the sect
 if exp.kind == "test_crops":
     crops, summary = experiments.crop_study(values, exp)
     spec, sizes = summary["spec"], data.settings(values.data)
-    record(**{"run folder": summary["run"]})
+    record(**{"run folder": experiments.short(Path(summary["run"]))})
     notebook.md(prose.crop_settings(values, spec, experiments.crop_range(values, exp)))
     tables.show(tables.fold(crops, 3 if len(crops) > 12 else 1, "test crop"),
                 f"{prose.network_name(spec.name)}: test accuracy (%) per test crop (px)")

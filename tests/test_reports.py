@@ -412,9 +412,11 @@ def test_a_study_table_heads_its_varied_column_in_words_and_shows_it_once(name, 
              "params": 1, "MACs": 1, "epochs": 3, "time/epoch (s)": 1.0, "train loss": 1.0,
              "test acc (%)": 50.0, "best test acc (%)": 50.0} for label in exp.runs]
     table = tables.study_table(pd.DataFrame(rows))
-    assert table.columns[0] == header and table[header].tolist() == list(exp.runs)
+    from regnet.report import prose
+    shown = [prose.network_name(r) for r in exp.runs] if header == "RegNetX" else list(exp.runs)
+    assert table.columns[0] == header and table[header].tolist() == shown
+    assert shown[0] == {"group width": "1", "RegNetX": "RegNetX-200MF"}[header]
     assert list(table.columns).count(header) == 1 and not any(c.isupper() for c in table.columns
                                                               if c != header)
-    from regnet.report import prose
     named = prose.run_name(header, table[header].iloc[-1])
     assert named == {"group width": "group width 32", "RegNetX": "RegNetX-1.6GF"}[header]

@@ -40,6 +40,8 @@ def network_name(name: str) -> str:
     RegNetY-1.6GF; custom -> custom network."""
     if name == "custom":
         return "custom network"
+    if name.startswith("RegNet"):  # named already
+        return name
     family, _, size = name.rpartition("_")
     family = {"": "RegNetX", "regnetx": "RegNetX", "regnety": "RegNetY"}.get(family, family)
     return f"{family}-{size.upper()}"
@@ -97,9 +99,10 @@ def course_changes(paper, course) -> str:
         (s.depth, s.width, s.group_width, s.bottleneck) for s in course.stages] else \
         "its own stages"
     return (f"The course's {network_name(course.name)} keeps {same} as the paper's "
-            f"{network_name(paper.name)} and changes {numbers(changes)}, so that the small "
-            f"images keep a {course.input_size // 8} x {course.input_size // 8} grid in the "
-            "last stage." if changes else "")
+            f"{network_name(paper.name)} and differs in {len(changes)} places: "
+            f"{numbers(changes)}. With the stride-1 stem the small images still reach the last "
+            f"stage as a {course.input_size // 8} x {course.input_size // 8} grid."
+            if changes else "")
 
 
 def network_phrase(spec) -> str:

@@ -357,7 +357,8 @@ def study_table(df):
     and cost, time and accuracy (epochs only when they vary)."""
     import pandas as pd
     label = df.columns[0]
-    out = pd.DataFrame({label: df[label]})
+    out = pd.DataFrame({label: [prose.network_name(str(v)) if label == "RegNetX" else v
+                                for v in df[label]]})
     for name, describe in NETWORK_COLUMNS.items():
         column = [describe(spec) for spec in df["spec"]]
         if len(set(column)) > 1 and name != label:  # a study's own label column says it
