@@ -271,6 +271,31 @@ def test_combined_report_has_a_title_page_contents_and_numbers_through_all_secti
     assert pdf_pages(folder / "report.pdf") >= 8
 
 
+def test_no_heading_is_left_at_the_foot_of_a_page(rendered):
+    from regnet.report.combine import headings
+    folder, _ = rendered
+    pdf = folder / "report.pdf"
+    titles = {re.sub(r"\W+", "", t) for _, _, t in
+              headings((folder / "report.html").read_text())}
+    titles |= {re.sub(r"\W+", "", t) for t in re.findall(
+        r"<h3[^>]*>(.*?)</h3>", (folder / "report.html").read_text())}
+    pages = pdf_text(pdf).split("\f")[:-1]
+    for number, page in enumerate(pages[2:], 3):  # after the title page and the contents
+        lines = [line for line in page.splitlines() if line.strip()]
+        last = re.sub(r"\W+", "", lines[-2] if lines[-1].strip() == str(number) else lines[-1])
+        assert last not in titles, (number, lines[-3:])
+
+
+def test_a_shape_in_a_table_cell_does_not_wrap_inside_itself():
+    from regnet.arch import model, space
+    from regnet.report import tables
+    spec = space.named("200mf")
+    table = tables.parameter_table(spec, complexity.operator_table(model.build(spec)))
+    outputs = dict(zip(table["Parameter"], table["Value"]))["Stage outputs"]
+    assert outputs.split(", ")[-1] == "368\u00a0x\u00a07\u00a0x\u00a07"
+    assert " " not in outputs.replace(", ", "")  # wraps only between shapes
+
+
 def captions(html: str) -> list[str]:
     """Every numbered caption of a page, number and text, in order."""
     return [re.sub(r"<[^>]+>", "", c).strip() for c in

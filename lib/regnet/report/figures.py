@@ -205,9 +205,12 @@ def plot_curves(histories: dict, title: str = ""):
     panels = [("train_loss", "training loss"), ("train_acc", "training accuracy (%)"),
               ("test_loss", "test loss"), ("test_acc", "test accuracy (%)")]
     for ax, (key, label) in zip(axes.flat, panels):
-        for run, history in histories.items():
+        for i, (run, history) in enumerate(histories.items()):
+            # the first runs on top, each with its own marker: a short run that follows a
+            # longer one's path stays visible
             ax.plot([r["epoch"] for r in history], [r[key] for r in history],
-                    marker="o" if len(history) < 20 else None, ms=3, label=str(run))
+                    marker="osD^v<>p"[i % 8] if len(history) < 20 else None, ms=3,
+                    zorder=3 + len(histories) - i, label=str(run))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)

@@ -43,6 +43,9 @@ th, td { padding: 1px 4px !important; white-space: normal !important;
   word-break: keep-all !important; overflow-wrap: normal !important; hyphens: none; }
 tr { break-inside: avoid; }
 tr:last-child { break-before: avoid; }  /* a total row stays with the rows it sums */
+/* a long table may break, but never between its caption, its header and its first rows */
+thead, tbody tr:nth-child(-n+2) { break-after: avoid; }
+tbody tr:nth-child(-n+3) { break-before: avoid; }
 div.regnet-keep { break-inside: avoid; }
 caption { break-after: avoid; }
 caption { caption-side: top; text-align: left !important; padding: 4px 0; font-size: 9pt;

@@ -102,7 +102,9 @@ def stage_structure(rows: list[Operator]) -> list[dict]:
 
 
 def _shape(shape: tuple) -> str:
-    return " x ".join(map(str, shape))
+    """A shape as one token: "368 x 2 x 2" with no-break spaces, so a cell never wraps
+    inside it."""
+    return "\u00a0x\u00a0".join(map(str, shape))
 
 
 def parameter_table(spec: NetSpec, rows: list[Operator]):
