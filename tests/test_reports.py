@@ -445,3 +445,29 @@ def test_a_study_table_heads_its_varied_column_in_words_and_shows_it_once(name, 
                                                               if c != header)
     named = prose.run_name(header, table[header].iloc[-1])
     assert named == {"group width": "group width 32", "RegNetX": "RegNetX-1.6GF"}[header]
+
+
+def test_a_setup_that_a_sections_studies_share_is_said_once_under_its_heading(tmp_path):
+    import nbformat
+
+    from regnet.report import combine
+    new = nbformat.v4
+
+    def report(name, setup, own):
+        nb = new.new_notebook()
+        cell = new.new_code_cell("")
+        cell.outputs = [new.new_output("display_data", data={"text/html": html})
+                        for html in (f"<p class='regnet-setup'>{setup}</p>", f"<p>{own}</p>")]
+        nb.cells = [new.new_markdown_cell("# 4. Extras"), cell]
+        nbformat.write(nb, str(tmp_path / f"{name}.ipynb"))
+    report("04_variants", "Every run trains on the same images.", "The variants.")
+    report("04_group_width", "Every run trains on the same images.", "The group widths.")
+    nb = combine.assemble(tmp_path, resolve([ROOT / "params" / "quick.yaml"]))
+    shown = [str(o["data"]["text/html"]) for c in nb.cells if c.cell_type == "code"
+             for o in c.outputs]
+    assert shown[0] == "<p class='regnet-setup'>Every run trains on the same images.</p>"
+    assert [s for s in shown if "same images" in s] == shown[:1]
+    assert shown[1:3] == ["<p>The variants.</p>", "<p>The group widths.</p>"]
+    headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert any('id="sec-4A"' in h and "A. RegNetX variants" in h for h in headings)
+    assert any('id="sec-4B"' in h and "B. Group width" in h for h in headings)

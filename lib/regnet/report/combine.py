@@ -27,7 +27,7 @@ import nbformat
 from .. import catalog
 from ..study.experiments import load as load_experiment
 from .captions import caption_html, number_cells
-from .contents import APPENDICES, APPENDIX_TAG, SECTIONS, Report, section_reports
+from .contents import APPENDICES, SECTIONS, Report, in_appendix, section_reports
 from .notebook import data_line, note_style
 from .publish import read_notebook, to_html, to_pdf
 
@@ -84,7 +84,7 @@ def _section_cells(nb, sub: bool):
     body, appendix, provenance = [], [], []
     first_markdown = True
     for cell in nb.cells:
-        into = appendix if APPENDIX_TAG in cell.get("metadata", {}).get("tags", []) else body
+        into = appendix if in_appendix(cell) else body
         if cell.cell_type == "markdown":
             text = cell.source
             if first_markdown:

@@ -61,6 +61,11 @@ def section_reports(section: str) -> list[Report]:
     return [r for r in REPORTS if r.section == section]
 
 
+def in_appendix(cell) -> bool:
+    """Whether a notebook cell is tagged for its report's appendix."""
+    return APPENDIX_TAG in cell.get("metadata", {}).get("tags", [])
+
+
 def appendix_of(report: Report) -> str:
     """The number of the appendix that holds `report`'s tagged cells ("I"), or its own."""
     return next((n for n, (_, name) in APPENDICES.items() if name == report.name),

@@ -28,7 +28,7 @@ from ..errors import ParamError
 from ..params import PROFILES, check_value, parse_set, resolve
 from .captions import number_cells
 from .combine import write_combined
-from .contents import APPENDIX_TAG, REPORTS, Report, appendix_of
+from .contents import REPORTS, Report, appendix_of, in_appendix
 from .notebook import NOTEBOOK_NAMES, profile_file
 from .publish import NotebookFailed, chromium, notebook_title, read_notebook, to_html, to_pdf
 
@@ -177,9 +177,8 @@ def _render(report: Report, executed: Path, work: Path, out_dir: Path, browser: 
     html = work / f"{executed.stem}.html"
     node = read_notebook(executed)
     title = notebook_title(node) or executed.stem
-    body = [c for c in node.cells if APPENDIX_TAG not in c.get("metadata", {}).get("tags", [])]
-    number_cells(body, report.number)
-    number_cells([c for c in node.cells if c not in body], appendix_of(report))
+    number_cells([c for c in node.cells if not in_appendix(c)], report.number)
+    number_cells([c for c in node.cells if in_appendix(c)], appendix_of(report))
     to_html(node, html, title)
     files = [executed, html]
     if browser:
