@@ -438,12 +438,13 @@ def test_a_study_table_heads_its_varied_column_in_words_and_shows_it_once(name, 
              "test acc (%)": 50.0, "best test acc (%)": 50.0} for label in exp.runs]
     table = tables.study_table(pd.DataFrame(rows))
     from regnet.report import prose
-    shown = [prose.network_name(r) for r in exp.runs] if header == "RegNetX" else list(exp.runs)
+    shown = [prose.network_name(r).replace("-", "\u2011") for r in exp.runs] \
+        if header == "RegNetX" else list(exp.runs)  # a hyphen that never breaks a line
     assert table.columns[0] == header and table[header].tolist() == shown
-    assert shown[0] == {"group width": "1", "RegNetX": "RegNetX-200MF"}[header]
+    assert shown[0] == {"group width": "1", "RegNetX": "RegNetX\u2011200MF"}[header]
     assert list(table.columns).count(header) == 1 and not any(c.isupper() for c in table.columns
                                                               if c != header)
-    named = prose.run_name(header, table[header].iloc[-1])
+    named = prose.run_name(header, list(exp.runs)[-1])
     assert named == {"group width": "group width 32", "RegNetX": "RegNetX-1.6GF"}[header]
 
 

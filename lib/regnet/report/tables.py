@@ -359,8 +359,9 @@ def study_table(df):
     and cost, time and accuracy (epochs only when they vary)."""
     import pandas as pd
     label = df.columns[0]
-    out = pd.DataFrame({label: [prose.network_name(str(v)) if label == "RegNetX" else v
-                                for v in df[label]]})
+    # a network's name keeps its hyphen unbroken (U+2011): "RegNetX-200MF" on one line
+    out = pd.DataFrame({label: [prose.network_name(str(v)).replace("-", "\u2011")
+                                if label == "RegNetX" else v for v in df[label]]})
     for name, describe in NETWORK_COLUMNS.items():
         column = [describe(spec) for spec in df["spec"]]
         if len(set(column)) > 1 and name != label:  # a study's own label column says it
