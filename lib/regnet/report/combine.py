@@ -236,12 +236,13 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
         return None
     tail = []
     for key, (title, name) in APPENDICES.items():
-        cells = appendices.get(key, []) if name else [
-            nbformat.v4.new_markdown_cell("The profile, the commit of the code that made the "
-                                          "numbers, the date and the device of each section, "
-                                          "and where its runs are kept."),
-            _cell(provenance_table(provenance))] if provenance else []
-        if name is None:
+        if name:  # a report's tagged cells, numbered already
+            cells = appendices.get(key, [])
+        else:  # the provenance of every section
+            cells = [nbformat.v4.new_markdown_cell(
+                "The profile, the commit of the code that made the numbers, the date and the "
+                "device of each section, and where its runs are kept."),
+                _cell(provenance_table(provenance))] if provenance else []
             number_cells(cells, key)
         if cells:
             tail.append(nbformat.v4.new_markdown_cell(_heading(
