@@ -8,6 +8,7 @@ is legible on screen is legible on paper.
 from __future__ import annotations
 
 from ..arch.complexity import Operator
+from .captions import caption_html
 from .tables import stage_outputs, stage_structure
 
 PAGE_WIDTH = 6.6    # inches: a report's output area on A4 (7.3 in less the notebook's indent)
@@ -31,8 +32,6 @@ def show(fig, caption: str, dpi: int = 150) -> None:
 
     import matplotlib.pyplot as plt
     from IPython.display import HTML, display
-
-    from .captions import caption_html
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)

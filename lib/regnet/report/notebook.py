@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import html
 import re
 from pathlib import Path
 from typing import Any, Mapping
@@ -124,7 +125,6 @@ def data_line(values: Mapping[str, Any]) -> str:
 
 def header_html(title: str, values: Mapping[str, Any]) -> str:
     """The top of a report: its title, the profile's note, and which data it shows."""
-    import html
     note = catalog.PROFILES[values["PROFILE"]].note
     box = (f"<div class='regnet-demo' style='{note_style(values['PROFILE'])}'>"
            f"{html.escape(note)}</div>" if note else "")
@@ -136,7 +136,6 @@ def provenance_html(title: str, values: Mapping[str, Any], **extra) -> str:
     """Where the report's numbers come from, as a table captioned but not numbered: the
     combined report gathers these into its provenance appendix, so a report's own tables
     are numbered alike in both."""
-    import html
     caption = html.escape(f"Provenance of {title}")
     rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
                    f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
@@ -182,7 +181,5 @@ def show_header(title: str, values: Mapping[str, Any], **extra):
 def setup(text: str) -> None:
     """Display a setup paragraph that every report of a section may share: the combined
     report shows each distinct one once, under the section's heading."""
-    import html
-
     from IPython.display import HTML, display
     display(HTML(f"<p class='regnet-setup'>{html.escape(text)}</p>"))

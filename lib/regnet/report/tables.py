@@ -8,6 +8,7 @@ from ..arch.complexity import Operator, stage_totals, totals
 from ..arch.space import NetSpec
 from ..arch.designspace import SPACES
 from . import prose
+from .captions import caption_html
 
 
 def text_table(header: Sequence[str], rows: Iterable[Sequence], align: str | None = None) -> str:
@@ -193,10 +194,8 @@ def _is_text(column) -> bool:
 
 def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
     """A DataFrame as report HTML: no index, thousands separators, text columns left and
-    numbers right, a numbered caption; a short table is kept whole on one page."""
+    numbers right, a caption numbered when printed; a short table is kept whole on one page."""
     import pandas as pd
-
-    from .captions import caption_html
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
     text = [c for c in df.columns if _is_text(df[c])]
     styler = df.style.hide(axis="index").format(thousands=",")
