@@ -15,7 +15,6 @@
 
 # %% [markdown]
 # # 1. Design
-# The network drawn and tabulated from its spec: the generic structure, the standard and the downsampling X block, and the parameter table.
 
 # %%
 # In Colab: clone this repository and make `import regnet` work in this kernel, no restart
@@ -39,51 +38,70 @@ PARAMS_FILE = None   # an extra YAML file of parameters (params/...)
 REGNETX = None       # None: the profile's network; e.g. 800mf, custom, regnetx_400mf
 
 # %%
-from regnet.arch import complexity, model
-from regnet.report import figures, notebook, tables
+from regnet.arch import complexity, model, space
+from regnet.report import figures, notebook, prose, tables
 from regnet.study import runs
 
 values = notebook.start(globals())
 spec = runs.network(values)  # exactly the network the profile's runs train
 rows = complexity.operator_table(model.build(spec))
-notebook.show_header(f"Design: {spec.name}", values)
-notebook.md(f"The network is drawn and tabulated as the profile trains it: "
+notebook.show_header(f"Design: {prose.network_name(spec.name)}", values)
+notebook.md(f"The network in symbols, then as this profile trains it: "
             f"{spec.in_channels} x {spec.input_size} x {spec.input_size} input, "
             f"{spec.num_classes} classes, {complexity.totals(rows)['params']:,} parameters. "
             "Every shape below is read from one forward pass of the built model.")
 
 # %% [markdown]
 # ## A. Generic network structure
-# Stem, body of stages, head. Stage $i$ has depth $d_i$ (blocks), width $w_i$ (channels), group width $g$ and bottleneck ratio $b$.
+# A stem, a body of four stages and a head. Stage $i$ has $d_i$ blocks of width $w_i$; every block is an X block (below) with group width $g$ and bottleneck ratio $b$, and the first block of stages 2 to 4 halves the resolution.
 
 # %%
-figures.show(figures.draw_network(spec.name, rows),
-             f"{spec.name}: the generic structure with this network's numbers")
+figures.show(figures.draw_generic(), "The generic network: stem, stages and head, in symbols")
 
 # %% [markdown]
-# ## B. Standard building block (X block, $s = 1$)
+# ## B. Standard building block (X block, s = 1)
+# A $1 \times 1$ conv narrows the block's width $w$ to $w/b$, a grouped $3 \times 3$ conv works in groups of $g$ channels, a $1 \times 1$ conv widens back to $w$, and the input is added back.
 
 # %%
+figures.show(figures.draw_x_block(1), "The standard X block (stride 1), in symbols")
 repeat = next((f"s{i}" for i, s in enumerate(spec.stages, 1) if s.depth > 1), None)
 if repeat:
     figures.show(figures.draw_block(rows, repeat, "b2"),
-                 f"The standard X block (stride 1): block 2 of stage {repeat[1:]}")
-else:
-    notebook.md("Every stage of this network has one block, so it has no standard block.")
+                 f"The standard X block of {prose.network_name(spec.name)} at "
+                 f"{spec.input_size} px: block 2 of stage {repeat[1:]}")
 
 # %% [markdown]
-# ## C. Downsampling building block (X block, $s = 2$)
+# ## C. Downsampling building block (X block, s = 2)
+# The grouped conv has stride 2, and a $1 \times 1$ conv with stride 2 projects the shortcut to the new width and size.
 
 # %%
+figures.show(figures.draw_x_block(2), "The downsampling X block (stride 2), in symbols")
 down = next((f"s{i}" for i, s in enumerate(spec.stages, 1) if s.stride > 1), "s1")
 figures.show(figures.draw_block(rows, down, "b1"),
-             f"The downsampling X block: block 1 of stage {down[1:]}, with its projection shortcut")
+             f"The downsampling X block of {prose.network_name(spec.name)} at "
+             f"{spec.input_size} px: block 1 of stage {down[1:]}")
 
 # %% [markdown]
-# ## D. Parameter table
+# ## D. Parameter table and the final network
 
 # %%
-tables.show(tables.parameter_table(spec, rows), f"{spec.name}: the network's parameters")
+tables.show(tables.parameter_table(spec, rows),
+            f"{prose.network_name(spec.name)} at {spec.input_size} px: the network's parameters")
+if spec.name in space.COURSE:  # the course network, and the paper's one it modifies
+    course, paper = space.named(spec.name), space.named(f"regnetx_{spec.name}")
+    notebook.md(prose.course_changes(paper, course)
+                + ("" if (course.input_size, course.num_classes) == (spec.input_size,
+                                                                     spec.num_classes) else
+                   f" This profile trains the same network at {spec.input_size} px with "
+                   f"{spec.num_classes} classes (the tables above); the course's network at "
+                   f"{course.input_size} px is drawn below."))
+    figures.show(figures.draw_network(prose.network_name(course.name),
+                                      complexity.operator_table(model.build(course))),
+                 f"The final network: {prose.network_name(course.name)} as the course trains "
+                 f"it, {course.input_size} px inputs and {course.num_classes} classes")
+else:
+    figures.show(figures.draw_network(prose.network_name(spec.name), rows),
+                 f"The final network: {prose.network_name(spec.name)} at {spec.input_size} px")
 
 # %% [markdown]
 # ## E. Where the widths come from
@@ -96,5 +114,4 @@ if spec.params:
                 f"Per-block widths from the RegNet rule (d = {p['depth']}, w0 = {p['w0']}, "
                 f"wa = {p['wa']:g}, wm = {p['wm']:g})")
 else:
-    notebook.md("This custom network gives its widths stage by stage (MODEL_CHANNELS), "
-                "not by the rule.")
+    notebook.md("This custom network gives its widths stage by stage, not by the rule.")

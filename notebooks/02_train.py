@@ -15,7 +15,6 @@
 
 # %% [markdown]
 # # 2. Training
-# Train the network with the profile's parameters (or reuse the finished run), then the hyperparameters, the learning rate of every epoch, the training and test loss and accuracy per epoch, and the final accuracy.
 
 # %%
 # In Colab: clone this repository and make `import regnet` work in this kernel, no restart
@@ -52,32 +51,35 @@ from regnet.study import runs
 values = notebook.start(globals())
 spec = runs.network(values)
 out = Path(RUN_DIR) if RUN_DIR else runs.train_dir(values)
-on_load = notebook.show_header(f"Training: {spec.name}", values)  # adds the data loaded below
+header = notebook.show_header(f"Training: {prose.network_name(spec.name)}", values)
 notebook.md(prose.train_settings(values, spec))
 
 # %% [markdown]
 # ## A. Hyperparameters
-# Linear warm-up for `TRAINING_LR_INIT_EPOCHS` epochs, then a quarter cosine, per epoch $n = 1, 2, \dots$ with $l_{max}$ = `TRAINING_LR_MAX`, $l_0 = l_{max} \cdot$ `INIT_SCALE`, $l_f = l_{max} \cdot$ `FINAL_SCALE`, $E_0$ = `INIT_EPOCHS`, $E_1$ = `FINAL_EPOCHS`:
+# The learning rate of epoch $n = 1, 2, \dots$ rises linearly for $E_0$ warm-up epochs from $l_0$ to the peak $l_{max}$, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (the table below gives each symbol's value beside the course's parameter name):
 #
 # $$l(n) = l_0 + (l_{max} - l_0)\,\frac{n - 1}{E_0} \qquad (n \le E_0)$$
 #
-# $$l(n) = l_f + (l_{max} - l_f)\cos\Big(\frac{n - 1 - E_0}{E_1 - 1}\cdot\frac{\pi}{2}\Big) \qquad (n > E_0)$$
+# $$l(n) = l_f + (l_{max} - l_f)\cos\Big(\frac{n - 1 - E_0}{\max(E_1 - 1, 1)}\cdot\frac{\pi}{2}\Big) \qquad (n > E_0)$$
 
 # %%
-tables.show(tables.hyperparameter_table(values, spec), "Hyperparameters, as resolved for this run")
+tables.show(tables.hyperparameter_table(values, spec), "Hyperparameters: the whole training recipe, by the course's parameter names")
 rates = schedule.warmup_cosine(values.schedule)
 tables.show(tables.rate_table(rates), "Learning rate of every epoch (epochs counted from 1)")
 figures.show(figures.plot_rates(rates), "Learning rate per epoch")
 
 # %%
-summary = runs.train_or_reuse(values, out, runs.Datasets(on_load=on_load))
+summary = runs.train_or_reuse(values, out, runs.Datasets(on_load=header.on_load))
+how = "trained for this report" if summary["trained"] else "reused"
+header.record(**{"run folder": f"{runs.short(out)} ({how})",
+                 "load average": prose.load_record([summary])})
 
 # %% [markdown]
 # ## B. Loss and accuracy per epoch
 
 # %%
-figures.show(figures.plot_curves({spec.name: summary["history"]}),
-             f"{spec.name}: training and test loss and accuracy per epoch")
+figures.show(figures.plot_curves({prose.network_name(spec.name): summary["history"]}),
+             f"{prose.network_name(spec.name)}: training and test loss and accuracy per epoch")
 
 # %% [markdown]
 # ## C. Final accuracy
@@ -85,8 +87,7 @@ figures.show(figures.plot_curves({spec.name: summary["history"]}),
 # %%
 keys = ["params", "MACs", "epochs", "time/epoch (s)", "images/s", "train loss",
         "test acc (%)", "best test acc (%)", "test top-5 (%)"]
-tables.show(pd.DataFrame([{k: summary[k] for k in keys}]), f"{spec.name}: final result")
+tables.show(pd.DataFrame([{k: summary[k] for k in keys}]),
+            f"{prose.network_name(spec.name)}: final result")
 notebook.md(f"**Final test accuracy = {summary['test acc (%)']:.2f}%.** "
-            + prose.train_observations(summary) + " " + prose.timing_sentence([summary])
-            + f" Run folder: `{runs.short(out)}` "
-            + ("(trained for this report)." if summary["trained"] else "(reused)."))
+            + prose.train_observations(summary) + " " + prose.timing_sentence([summary]))

@@ -15,7 +15,7 @@
 
 # %% [markdown]
 # # 3. Implementation
-# Every operator of the network with its parameters, multiply-accumulates (MACs) and activations, from one hooked forward pass of the built model, and the seeds' hand-made totals explained by building the networks they describe.
+# Every operator of the network with its parameters, multiply-accumulates (MACs) and activations, from one hooked forward pass of the built model.
 
 # %%
 # In Colab: clone this repository and make `import regnet` work in this kernel, no restart
@@ -41,7 +41,7 @@ REGNETX = None       # None: the profile's network
 # %%
 import pandas as pd
 from regnet.arch import complexity, model
-from regnet.report import notebook, seeds, tables
+from regnet.report import notebook, prose, seeds, tables
 from regnet.study import runs
 
 values = notebook.start(globals())
@@ -49,50 +49,56 @@ spec = runs.network(values)  # exactly the network the profile's runs train
 rows = complexity.operator_table(model.build(spec))
 total = complexity.totals(rows)
 assert total == complexity.closed_form(spec), "the table and the closed form disagree"
-notebook.show_header(f"Implementation: {spec.name} at "
+notebook.show_header(f"Implementation: {prose.network_name(spec.name)} at "
                      f"{spec.in_channels}x{spec.input_size}x{spec.input_size}", values)
 notebook.md(f"The network as the profile trains it: {spec.in_channels} x {spec.input_size} x "
-            f"{spec.input_size} input and {spec.num_classes} classes, the numbers the training "
-            "report shows for the same network.")
+            f"{spec.input_size} input and {spec.num_classes} classes, the numbers section 2 "
+            "shows for the same network. Two earlier student reports of the same assignment, "
+            "called reports A and B here, typed such tables by hand; Appendix I reads their "
+            "totals against the networks they describe.")
 
 # %% [markdown]
 # ## A. Totals
 # Conv MACs $= k^2 \, c_{in} \, c_{out} \, h \, w / \mathrm{groups}$, linear MACs $= c_{in} c_{out} + c_{out}$, batch norm $2C$ parameters and no MACs; ReLU, the residual add and pooling are free. Activations are the output elements of every conv and linear layer.
 
 # %%
-tables.show(pd.DataFrame([{"network": spec.name,
+tables.show(pd.DataFrame([{"network": prose.network_name(spec.name),
                            "input": f"{spec.in_channels}x{spec.input_size}x{spec.input_size}",
                            "classes": spec.num_classes, "params": total["params"],
                            "MACs": total["macs"], "activations": total["acts"]}]),
-            f"{spec.name}: totals")
-tables.show(pd.DataFrame(complexity.stage_totals(rows)), f"{spec.name}: totals per stage")
+            f"{prose.network_name(spec.name)}: totals")
+tables.show(pd.DataFrame(complexity.stage_totals(rows)),
+            f"{prose.network_name(spec.name)}: totals per stage")
 
 # %% [markdown]
 # ## B. Every operator
 
 # %%
-tables.show(tables.operator_frame(rows), f"{spec.name}: every operator, in forward order")
+tables.show(tables.operator_frame(rows),
+            f"{prose.network_name(spec.name)}: every operator, in forward order")
 
 # %% [markdown]
-# ## C. Per stage and role (summed over each stage's blocks)
+# ## C. Per stage and role
+# Summed over each stage's blocks.
 
 # %%
-tables.show(tables.summary_by_role(rows), f"{spec.name}: params and MACs per stage and role")
+tables.show(tables.summary_by_role(rows),
+            f"{prose.network_name(spec.name)}: params and MACs per stage and role")
 
-# %% [markdown]
-# ## D. The seeds' hand-made totals, explained
-# The two seed reports typed their tables by hand and built different networks. Each network is built here at the seeds' input, and each seed's counting rule is applied to its operator table: the rule's sums are the seed's totals, and the operators where rule and table differ explain the gap.
+# %% [markdown] tags=["appendix"]
+# ## D. How reports A and B counted by hand
+# Reports A and B, two earlier student reports of this assignment, typed their operator tables by hand, and their totals disagree with each other and with the tables above. This part explains why, so that a reader comparing numbers across reports knows which to trust: the two reports built different networks, at the course's input rather than this profile's, and each counted by its own rule. Each network is built here at that input, and each report's rule is applied to its operator table: the rule's sums are the report's typed totals, and the operators where rule and table differ explain the gap.
 
-# %%
+# %% tags=["appendix"]
 built = {s.name: seeds.seed_network(s) for s in seeds.SEEDS}
 first = next(iter(built.values()))[0]
-notebook.md(f"The seeds' input: {first.in_channels} x {first.input_size} x {first.input_size}, "
+notebook.md(f"Their input: {first.in_channels} x {first.input_size} x {first.input_size}, "
             f"{first.num_classes} classes.")
 tables.show(seeds.totals_frame({name: r for name, (_, r) in built.items()}),
-            "The seeds' typed totals, their counting rules applied to the networks they "
-            "describe, and those networks' generated totals")
+            "The typed totals of reports A and B, their counting rules applied to the "
+            "networks they describe, and those networks' generated totals")
 for seed in seeds.SEEDS:
     seed_spec, seed_rows = built[seed.name]
     notebook.md(seeds.paragraph(seed, seed_spec, seed_rows))
     tables.show(seeds.explain(seed, seed_rows),
-                f"{seed.name.capitalize()}: where its counting rule and the built network differ")
+                f"{seed.name[:1].upper()}{seed.name[1:]}: where its counting rule and the built network differ")

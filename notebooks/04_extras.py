@@ -15,7 +15,7 @@
 
 # %% [markdown]
 # # 4. Extras
-# One study per report, chosen by `EXPERIMENT` (a file in `params/experiments/`): `variants`, `group_width`, `epochs`, `test_crops`, `bottleneck`. Each run trains once and is reused.
+# The extra studies of the assignment, one per report, chosen by `EXPERIMENT` (a file in `params/experiments/`): `variants`, `group_width`, `epochs`, `test_crops`, `bottleneck`.
 
 # %%
 # In Colab: clone this repository and make `import regnet` work in this kernel, no restart
@@ -40,6 +40,8 @@ EXPERIMENT = "variants"   # variants, group_width, epochs, test_crops, bottlenec
 DATA_DIR = None      # None: the dataset's default; in Colab e.g. "/content/drive/MyDrive/regnet-data"
 
 # %%
+from pathlib import Path
+
 from regnet import data
 from regnet.report import figures, notebook, prose, tables
 from regnet.params import total_epochs
@@ -49,36 +51,36 @@ values = notebook.start(globals())
 exp = experiments.load(EXPERIMENT, values["PROFILE"])
 configs = [experiments.run_values(values, exp, label) for label in exp.runs]
 epochs = sorted({total_epochs(v) for v in configs}) or [total_epochs(values)]
-# epochs: what its runs train; on_load adds the data they load
-on_load = notebook.show_header(exp.title, values, epochs=prose.numbers(epochs))
+header = notebook.show_header(exp.title, values, epochs=prose.numbers(epochs),
+                              **{"experiment file": f"params/experiments/{EXPERIMENT}.yaml"})
 notebook.md(exp.description)
-
-# %% [markdown]
-# ## Results
+notebook.setup(prose.section_setup(values))  # shared by every study of the section
 
 # %%
 if exp.kind == "test_crops":
     crops, summary = experiments.crop_study(values, exp,
-                                            datasets=runs.Datasets(on_load=on_load))
+                                            datasets=runs.Datasets(on_load=header.on_load))
     spec, sizes = summary["spec"], data.settings(values.data)
+    header.record(**{"run folder": runs.short(Path(summary["run"]))})
     notebook.md(prose.crop_settings(values, spec, experiments.crop_range(values, exp)))
     tables.show(tables.fold(crops, 3 if len(crops) > 12 else 1, "test crop"),
-                f"{spec.name}: test accuracy (%) per test crop (px)")
+                f"{prose.network_name(spec.name)}: test accuracy (%) per test crop (px)")
     figures.show(figures.plot_crops(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]),
-                 f"{spec.name}: test accuracy against the test crop")
+                 f"{prose.network_name(spec.name)}: test accuracy against the test crop")
     notebook.md("**Observations.** " + prose.crop_observations(
         crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]))
 else:
-    df = experiments.run_experiment(values, exp, datasets=runs.Datasets(on_load=on_load))
+    df = experiments.run_experiment(values, exp, datasets=runs.Datasets(on_load=header.on_load))
     label = df.columns[0]
-    notebook.md(prose.study_settings(configs, list(df["spec"])))
+    records = df.to_dict("records")
+    header.record(**{"run folders": ", ".join(runs.short(Path(r)) for r in df["run"]),
+                     "load average": prose.load_record(records)})
+    notebook.md(prose.study_settings(values, configs, list(df["spec"])))
+    notebook.setup(prose.timing_sentence(records))
     tables.show(tables.study_table(df), exp.title)
-    notebook.md(prose.timing_sentence(df.to_dict("records")))
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
     figures.show(figures.plot_bars(named, label, ["params", "time/epoch (s)", "test acc (%)"]),
                  f"{exp.title}: parameters, time per epoch and final test accuracy")
     figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
                  f"{exp.title}: training and test loss and accuracy per epoch")
-    notebook.md("**Observations.** " + " ".join(filter(None, [
-        prose.runs_observations(df), prose.series_observations(df),
-        prose.readings_sentence(df)])))
+    notebook.md("**Observations.** " + prose.study_observations(df))

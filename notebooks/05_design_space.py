@@ -15,7 +15,7 @@
 
 # %% [markdown]
 # # 5. Design-space study
-# The paper's method: sample models from AnyNetX A to E and RegNetX within one compute regime, train each briefly, and compare the design spaces by the empirical distribution (EDF) of their errors, $F(e) = \frac{1}{n}\sum_i \mathbf{1}[e_i < e]$. Finished models are reused, so an interrupted sweep resumes.
+# The paper's method: sample models from AnyNetX A to E and RegNetX within one compute regime, train each briefly, and compare the design spaces by the empirical distribution (EDF) of their errors, $F(e) = \frac{1}{n}\sum_i \mathbf{1}[e_i < e]$.
 
 # %%
 # In Colab: clone this repository and make `import regnet` work in this kernel, no restart
@@ -41,7 +41,7 @@ SWEEP_SAMPLES = None # None: the sweep file's models per design space
 
 # %%
 import pandas as pd
-from regnet import progress
+from regnet import data, progress
 from regnet.arch import designspace
 from regnet.report import figures, notebook, prose, tables
 from regnet.study import analysis, runs, sweep
@@ -51,7 +51,7 @@ PARAMS_FILE = PARAMS_FILE or f"params/sweep_{PROFILE}.yaml"  # the profile's swe
 values = notebook.start(globals())
 out = runs.run_dir(values, "design_space")
 regime = sweep.regime_of(values)
-on_load = notebook.show_header(
+header = notebook.show_header(
     "Design-space study: AnyNetX A-E and RegNetX", values,
     **{"sweep file": PARAMS_FILE, "models per space": values["SWEEP_SAMPLES"],
        f"regime (M MACs at {regime.input_size} px)":
@@ -66,13 +66,19 @@ tables.show(pd.DataFrame([{"space": analysis.label(k), "log10 size": round(v, 2)
                           for k, v in designspace.sizes().items()]), "Design-space sizes")
 
 # %%
-results = sweep.run_sweep(values, out, log=progress.log, on_load=on_load)
-notebook.md(f"{values['SWEEP_SAMPLES']} models sampled from each of "
-            f"{len(designspace.space_names(values['SWEEP_SPACES']))} design spaces with "
-            f"{values['SWEEP_MACS_MIN']:g} to {values['SWEEP_MACS_MAX']:g} million MACs at "
-            f"{regime.input_size} px and {regime.num_classes} classes, each trained on "
-            + prose.dataset_phrase(values) + " for "
-            + prose.schedule_phrase(values) + ".")
+results = sweep.run_sweep(values, out, log=progress.log, on_load=header.on_load)
+crop = data.settings(values.data)["DATA_CROP"]
+notebook.md(f"{values['SWEEP_SAMPLES']} models were sampled from each of "
+            f"{len(designspace.space_names(values['SWEEP_SPACES']))} design spaces within one "
+            f"compute regime, {values['SWEEP_MACS_MIN']:g} to {values['SWEEP_MACS_MAX']:g} "
+            f"million MACs, counted as the paper does at a fixed input: {regime.input_size} px "
+            f"and {regime.num_classes} classes, the course network's input, so that the regime "
+            "means the same on every profile. "
+            + (f"Each model is trained and tested here at {crop} px, where it costs about "
+               f"{(crop / regime.input_size) ** 2 * 100:.0f}% of those MACs. "
+               if crop != regime.input_size else "")
+            + "Each is trained on " + prose.dataset_phrase(values) + ", in "
+            + prose.recipe_phrase(values) + ", for " + prose.schedule_phrase(values) + ".")
 
 # %% [markdown]
 # ## B. Error EDFs
@@ -108,4 +114,6 @@ figures.show(analysis.plot_params(results), "Error against each parameter of the
 
 # %%
 tables.show(tables.sweep_models_table(results), "Every sampled model")
-notebook.md(prose.timing_sentence(sweep.timings(out), "Each model's training time"))
+notebook.md(prose.timing_sentence(sweep.timings(out), "Training times of the models"))
+header.record(**{"sweep folder": runs.short(out),
+                 "load average": prose.load_record(sweep.timings(out))})

@@ -251,5 +251,6 @@ def test_parameter_plot_has_a_panel_per_parameter(samples):
             for i, s in enumerate(group[:2])]
     fig = plot_params(pd.DataFrame(rows))
     shown = [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
-    assert shown == ["depth", "width", "group_width", "bottleneck", "macs (M)", "params (M)",
-                     "acts (M)", "d", "w0", "wa", "wm", "g"]
+    assert shown == ["depth d", "width w", "group width g", "bottleneck ratio b",
+                     "MACs (millions)", "params (millions)", "activations (millions)", "depth d",
+                     "initial width $w_0$", "slope $w_a$", "multiplier $w_m$", "group width g"]

@@ -274,14 +274,15 @@ def test_skipped_images_reach_the_load_summary_and_the_report_provenance(tmp_pat
                         lambda obj, display_id=None, **_: shown.append(obj.data) or Handle())
     values = params.resolve(overrides={"DATASET": "imagefolder", "DATA_DIR": str(root),
                                        "PROGRESS": False, "DATA_WORKERS": 0})
-    on_load = notebook.show_header("Training", values)
+    on_load = notebook.show_header("Training", values).on_load
     assert "unreadable" not in shown[0]
     ds = runs.Datasets(on_load=on_load).get(values)
     assert "1 unreadable images skipped" in ds.summary()
     assert "data loaded" in shown[-1] and "1 unreadable images skipped" in shown[-1]
-    numbers = [re.search(r"Table (\d+)\.</span> Provenance", s).group(1)
-               for s in shown if "Provenance of" in s]
-    assert len(numbers) == 2 and len(set(numbers)) == 1  # the update keeps the table's number
+    captions = [re.search(r"<caption>(.*?)</caption>", s).group(1)
+                for s in shown if "Provenance of" in s]
+    assert len(captions) == 2 and len(set(captions)) == 1  # the update keeps the caption
+    assert "regnet-num" not in captions[0]  # unnumbered: the combined report's appendix
 
 
 def test_the_run_record_keeps_the_skipped_count(tmp_path):

@@ -113,10 +113,11 @@ def figures_of(nb):
 def test_design_notebook_accepts_numeric_variant_names(tiny, tmp_path):
     nb = execute("01_design", tmp_path, PARAMS_FILE=str(tiny), REGNETX=800)
     text = text_of(nb)
-    assert "Design: 800mf" in text and "PIPELINE DEMO" in text
+    assert "Design: RegNetX-800MF" in text and "PIPELINE DEMO" in text
     assert "[64, 128, 288, 672]" in text  # 800MF's widths in the parameter table
-    assert figures_of(nb) == 3  # network, two blocks
-    assert "Figure 3." in text and "Table 2." in text  # numbered, from 1
+    # the network and both blocks in symbols, the two blocks as built, the final network
+    assert figures_of(nb) == 6
+    assert "Figure." in text and "Table." in text  # numbered when printed (test_reports)
 
 
 def test_implementation_notebook_tabulates_every_operator_with_totals(tiny, tmp_path):
@@ -132,7 +133,7 @@ def test_a_yaml_file_given_as_papermill_f_sets_the_parameters(tiny, tmp_path):
     import yaml
     file_params = yaml.safe_load("REGNETX: 400mf\nDATA_NUM_CLASSES: 10\n")
     text = text_of(execute("03_implementation", tmp_path, **file_params))
-    assert "Implementation: 400mf" in text
+    assert "Implementation: RegNetX-400MF" in text
     # course 400MF as the quick profile trains it (10 classes), from the built model
     assert "4,775,274" in text and "4,809,924" not in text
 
@@ -150,7 +151,7 @@ def test_train_notebook_trains_then_reuses_the_run(tiny, tmp_path):
 def test_extras_notebook_runs_an_experiment_and_the_crop_study(tiny, tmp_path):
     text = text_of(execute("04_extras", tmp_path, PARAMS_FILE=str(tiny),
                            EXPERIMENT="bottleneck"))
-    assert "Extra E" in text and "seed 001: 1 group, b 8" in text and "Observations." in text
+    assert "Extra E" in text and "report B: 1 group, b 8" in text and "Observations." in text
     runs = sorted(p.name.split("-")[0] for p in (tmp_path / "runs" / "quick").iterdir())
     assert runs == ["200mf"] + ["custom"] * 7  # the paper's g=8, b=1 is 200MF itself
     text = text_of(execute("04_extras", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom",
@@ -177,7 +178,7 @@ def test_design_space_notebook_sweeps_and_plots_edfs(tiny, tmp_path):
                  SWEEP_SPACES="anynetx_a,regnetx")
     text = text_of(nb)
     assert "claims" in text and "RegNetX" in text
-    assert "Each model's training time was measured on cpu" in text
+    assert "Training times of the models were measured on cpu" in text
     results = tmp_path / "runs" / "quick" / "design_space" / "results.csv"
     assert results.read_text().count("\n") == 1 + 4  # header + 2 models x 2 spaces
     assert figures_of(nb) == 2  # EDFs, error vs parameters

@@ -6,9 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from pagemeasure import left_edges, shrunk_figures, wide_tables
 
 from regnet.arch import complexity
 from regnet.params import ParamError, resolve
+from regnet.report import publish
 from regnet.report import render as pipeline
 from regnet.study import experiments, runs
 
@@ -32,14 +34,14 @@ def test_bad_profile_and_bad_set_fail_before_any_notebook(tmp_path):
 
 
 needs_chromium = pytest.mark.skipif(
-    not pipeline.chromium() or not shutil.which("pdftotext"),
+    not publish.chromium() or not shutil.which("pdftotext"),
     reason="needs chromium and pdftotext (.ci/run installs them)")
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     """01_design and 03_implementation rendered once, with the combined report."""
-    if not pipeline.chromium() or not shutil.which("pdftotext"):
+    if not publish.chromium() or not shutil.which("pdftotext"):
         pytest.skip("needs chromium and pdftotext (.ci/run installs them)")
     out = tmp_path_factory.mktemp("reports")
     written = pipeline.run("quick", "01_design,03_implementation", out_root=out,
@@ -77,45 +79,45 @@ def test_implementation_report_renders_html_and_a_pdf_with_the_totals(rendered):
 def test_no_table_is_wider_than_the_printable_page(rendered):
     folder, _ = rendered
     for name in ("01_design", "03_implementation", "report"):
-        assert pipeline.wide_tables(folder / f"{name}.html", pipeline.chromium()) == [], name
+        assert wide_tables(folder / f"{name}.html", publish.chromium()) == [], name
         # nor a figure shrunk to fit, which would print its 8 pt text smaller
-        assert pipeline.shrunk_figures(folder / f"{name}.html", pipeline.chromium()) == [], name
+        assert shrunk_figures(folder / f"{name}.html", publish.chromium()) == [], name
         # and text, headings, tables and figures start at one left edge, written or computed
-        edges = pipeline.left_edges(folder / f"{name}.html", pipeline.chromium())
+        edges = left_edges(folder / f"{name}.html", publish.chromium())
         assert len(edges) == 1, (name, edges)
     # and every column header of the widest table made it onto the paper
     text = " ".join(pdf_text(folder / "03_implementation.pdf").split())  # headers wrap
     for header in ("operator", "role", "in", "out", "stride", "groups", "params", "MACs", "acts",
-                   "seed's count", "params difference", "MACs difference"):
+                   "report's count", "params difference", "MACs difference"):
         assert header in text, header
 
 
 def test_the_width_check_finds_a_table_wider_than_the_page(tmp_path):
-    if not pipeline.chromium():
+    if not publish.chromium():
         pytest.skip("needs chromium")
     cells = "".join(f"<td>{10**9 + i:,}</td>" for i in range(24))
     page = tmp_path / "wide.html"
-    page.write_text(f"<html><head>{pipeline.PRINT_CSS}</head><body><table><caption>too wide"
+    page.write_text(f"<html><head>{publish.PRINT_CSS}</head><body><table><caption>too wide"
                     f"</caption><tr>{cells}</tr></table><table><tr><td>fits</td></tr></table>"
                     "</body></html>")
-    wide = pipeline.wide_tables(page, pipeline.chromium())
+    wide = wide_tables(page, publish.chromium())
     assert [w["table"] for w in wide] == [1] and wide[0]["caption"] == "too wide"
 
 
 def test_the_edge_check_finds_a_paragraph_out_of_line(tmp_path):
-    if not pipeline.chromium():
+    if not publish.chromium():
         pytest.skip("needs chromium")
     page = tmp_path / "edges.html"
-    page.write_text(f"<html><head>{pipeline.PRINT_CSS}</head><body><h1>Title</h1><p>in line</p>"
+    page.write_text(f"<html><head>{publish.PRINT_CSS}</head><body><h1>Title</h1><p>in line</p>"
                     "<ul><li><p>a list item may be indented</p></li></ul>"
                     "<div style='padding-left:5px'><p>out of line</p></div></body></html>")
-    edges = pipeline.left_edges(page, pipeline.chromium())
+    edges = left_edges(page, publish.chromium())
     assert len(edges) == 2 and sorted(edges.values()) == ["H1: Title", "P: out of line"]
     assert min(edges) + 5 == max(edges)
 
 
 def test_the_width_check_finds_a_figure_shrunk_to_fit(tmp_path):
-    if not pipeline.chromium():
+    if not publish.chromium():
         pytest.skip("needs chromium")
     # a notebook output area, as nbconvert writes it, holding one figure drawn wider than
     # the page and one that fits
@@ -123,9 +125,9 @@ def test_the_width_check_finds_a_figure_shrunk_to_fit(tmp_path):
               'base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/'
               'PchI7wAAAABJRU5ErkJggg=="><figcaption>{}</figcaption></figure>')
     page = tmp_path / "figures.html"
-    page.write_text(f"<html><head>{pipeline.PRINT_CSS}</head><body>"
+    page.write_text(f"<html><head>{publish.PRINT_CSS}</head><body>"
                     f"{figure.format(9.0, 'too wide')}{figure.format(3.0, 'fits')}</body></html>")
-    shrunk = pipeline.shrunk_figures(page, pipeline.chromium())
+    shrunk = shrunk_figures(page, publish.chromium())
     assert [(s["figure"], s["caption"]) for s in shrunk] == [(1, "too wide")]
 
 
@@ -135,11 +137,96 @@ def pdf_title(path):
                 if line.startswith("Title:"))
 
 
+def pdf_info(path):
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    return {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in info.splitlines()
+                                              if ":" in line)}
+
+
+def pdf_title(path):
+    return pdf_info(path)["Title"]
+
+
 def test_each_pdf_is_titled_by_its_report_not_notebook(rendered):
     folder, _ = rendered
-    assert pdf_title(folder / "01_design.pdf") == "Design: 200mf"
-    assert pdf_title(folder / "03_implementation.pdf").startswith("Implementation: 200mf")
+    assert pdf_title(folder / "01_design.pdf") == "Design: RegNetX-200MF"
+    assert pdf_title(folder / "03_implementation.pdf").startswith("Implementation: RegNetX-200MF")
     assert pdf_title(folder / "report.pdf") == resolve()["REPORT_TITLE"]
+
+
+def test_every_pdf_carries_author_and_course_from_the_parameters(rendered):
+    folder, _ = rendered
+    for name in ("report", "01_design", "03_implementation"):
+        info = pdf_info(folder / f"{name}.pdf")
+        assert info["Author"] == "Ada Lovelace" and info["Subject"] == "CS 6301 Networks", name
+    assert pdf_info(folder / "report.pdf")["Title"] == resolve()["REPORT_TITLE"]
+
+
+def test_set_info_rewrites_a_pdfs_metadata_and_keeps_its_pages(tmp_path, rendered):
+    folder, _ = rendered
+    pdf = tmp_path / "copy.pdf"
+    pdf.write_bytes((folder / "01_design.pdf").read_bytes())
+    publish.set_info(pdf, {"Title": "Entwurf für Ünïcode", "Author": "Zoë (and others)"})
+    info = pdf_info(pdf)
+    assert info["Title"] == "Entwurf für Ünïcode" and info["Author"] == "Zoë (and others)"
+    assert "Subject" not in info  # the new dictionary replaces the old one
+    assert pdf_pages(pdf) == pdf_pages(folder / "01_design.pdf")
+    assert pdf_text(pdf) == pdf_text(folder / "01_design.pdf")
+
+
+def outline_titles(path) -> list[str]:
+    """The titles of a PDF's bookmarks, as Chromium writes them (the document's own Title
+    is in its information dictionary, left out here)."""
+    data = path.read_bytes()
+    titles = []
+    for literal, hexed in re.findall(rb"/Title\s*(?:\(((?:[^()\\]|\\.)*)\)|<([0-9A-Fa-f]+)>)",
+                                     data):
+        if hexed:
+            raw = bytes.fromhex(hexed.decode())
+            titles.append(raw[2:].decode("utf-16-be") if raw[:2] == b"\xfe\xff"
+                          else raw.decode("latin-1"))
+        else:
+            titles.append(re.sub(rb"\\(.)", rb"\1", literal).decode("latin-1"))
+    info = {pdf_title(path)}
+    return [t for t in titles if t not in info]
+
+
+def test_combined_pdf_has_page_numbers_and_a_bookmark_for_every_heading(rendered):
+    folder, _ = rendered
+    pdf = folder / "report.pdf"
+    assert b"/Outlines" in pdf.read_bytes()
+    titles = outline_titles(pdf)
+    for heading in ("Contents", "1 Design", "A. Generic network structure",
+                    "B. Standard building block (X block, s = 1)", "3 Implementation",
+                    "B. Every operator", "Appendix I. Hand counts of reports A and B",
+                    "Appendix II. Provenance"):
+        assert heading in titles, (heading, titles)
+    pages = pdf_pages(pdf)
+    assert page_foot(pdf, 1) == ""  # the title page is not numbered
+    assert [page_foot(pdf, n) for n in range(2, pages + 1)] == [
+        str(n) for n in range(2, pages + 1)]
+    for name in ("01_design", "03_implementation"):  # and every section's own PDF
+        own = folder / f"{name}.pdf"
+        assert [page_foot(own, n) for n in range(1, pdf_pages(own) + 1)] == [
+            str(n) for n in range(1, pdf_pages(own) + 1)]
+
+
+def page_foot(pdf, page: int) -> str:
+    """The text in the bottom 42 pt of an A4 page (below the 14 mm margin's top)."""
+    return subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-x", "0", "-y",
+                           "800", "-W", "596", "-H", "42", str(pdf), "-"],
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_title_page_says_where_to_set_a_missing_author(values):
+    from regnet.params import resolve as resolve_values
+    from regnet.report import combine
+    page = combine.title_page(resolve_values([ROOT / "params" / "quick.yaml"]))
+    assert "No course and author set: ./run_all.sh --set" in page
+    assert "REPORT_AUTHOR=" in page and "REPORT_COURSE=" in page
+    named = combine.title_page(resolve_values([ROOT / "params" / "quick.yaml"], overrides={
+        "REPORT_AUTHOR": "Ada Lovelace", "REPORT_COURSE": "CS 6301"}))
+    assert "Ada Lovelace" in named and "CS 6301" in named and "not set" not in named
 
 
 def test_a_report_title_is_its_shown_heading_else_its_markdown_heading():
@@ -148,15 +235,15 @@ def test_a_report_title_is_its_shown_heading_else_its_markdown_heading():
     nb = new.new_notebook()
     nb.cells = [new.new_markdown_cell("Intro\n# 4. Extras\nOne study per report."),
                 new.new_code_cell("")]
-    assert pipeline.notebook_title(nb) == "4. Extras"
+    assert publish.notebook_title(nb) == "4. Extras"
     nb.cells[1].outputs = [new.new_output("display_data", data={
         "text/html": "<h1>Extra A: RegNetX <i>variants</i> &amp; more</h1><p>...</p>"})]
-    assert pipeline.notebook_title(nb) == "Extra A: RegNetX variants & more"
+    assert publish.notebook_title(nb) == "Extra A: RegNetX variants & more"
     nb.cells = [new.new_markdown_cell("<div><h1>A\ntitle</h1></div>"),
                 new.new_markdown_cell("# 1 Design")]
-    assert pipeline.notebook_title(nb) == "A\ntitle"
+    assert publish.notebook_title(nb) == "A\ntitle"
     nb.cells = [new.new_markdown_cell("no heading")]
-    assert pipeline.notebook_title(nb) is None
+    assert publish.notebook_title(nb) is None
 
 
 def test_combined_report_has_a_title_page_contents_and_numbers_through_all_sections(rendered):
@@ -168,15 +255,106 @@ def test_combined_report_has_a_title_page_contents_and_numbers_through_all_secti
     contents = text.split("\f")[1]
     assert "Contents" in contents and re.search(r"1 Design\s+\d", contents)  # page numbers
     order = [text.index(h, len(first) + len(contents)) for h in
-             ("1 Design", "3 Implementation", "6 Provenance")]
+             ("1 Design", "3 Implementation", "Appendix I. Hand counts of reports A and B",
+              "Appendix II. Provenance")]
     assert order == sorted(order)
     html = (folder / "report.html").read_text()
     for kind in ("Table", "Figure"):
-        numbers = [int(n) for n in re.findall(rf'data-kind="{kind}">{kind} (\d+)\.', html)]
-        assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 3, kind
-    provenance = " ".join(text.split("6 Provenance")[-1].split())
-    assert "Design: 200mf" in provenance and "Implementation: 200mf" in provenance
+        found = re.findall(rf'data-kind="{kind}">{kind} (\w+)\.(\d+)\.', html)
+        prefixes = list(dict.fromkeys(p for p, _ in found))
+        for prefix in prefixes:  # numbered from 1 within each section and appendix
+            numbers = [int(n) for p, n in found if p == prefix]
+            assert numbers == list(range(1, len(numbers) + 1)), (kind, prefix)
+        assert len(found) >= 3 and prefixes[0] == "1", (kind, prefixes)
+    provenance = " ".join(text.split("Appendix II. Provenance")[-1].split())
+    assert "Design: RegNetX-200MF" in provenance and "Implementation: RegNetX-200MF" in provenance
     assert pdf_pages(folder / "report.pdf") >= 8
+
+
+def test_no_heading_is_left_at_the_foot_of_a_page(rendered):
+    from regnet.report.combine import headings
+    folder, _ = rendered
+    pdf = folder / "report.pdf"
+    titles = {re.sub(r"\W+", "", t) for _, _, t in
+              headings((folder / "report.html").read_text())}
+    titles |= {re.sub(r"\W+", "", t) for t in re.findall(
+        r"<h3[^>]*>(.*?)</h3>", (folder / "report.html").read_text())}
+    pages = pdf_text(pdf).split("\f")[:-1]
+    for number, page in enumerate(pages[2:], 3):  # after the title page and the contents
+        lines = [line for line in page.splitlines() if line.strip()]
+        last = re.sub(r"\W+", "", lines[-2] if lines[-1].strip() == str(number) else lines[-1])
+        assert last not in titles, (number, lines[-3:])
+
+
+def test_a_shape_in_a_table_cell_does_not_wrap_inside_itself():
+    from regnet.arch import model, space
+    from regnet.report import tables
+    spec = space.named("200mf")
+    table = tables.parameter_table(spec, complexity.operator_table(model.build(spec)))
+    outputs = dict(zip(table["Parameter"], table["Value"]))["Stage outputs"]
+    assert outputs.split(", ")[-1] == "368\u00a0x\u00a07\u00a0x\u00a07"
+    assert " " not in outputs.replace(", ", "")  # wraps only between shapes
+
+
+def captions(html: str) -> list[str]:
+    """Every numbered caption of a page, number and text, in order."""
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in
+            re.findall(r'<span class="regnet-num"[^>]*>.*?</caption>|'
+                       r'<span class="regnet-num"[^>]*>.*?</figcaption>', html, re.S)]
+
+
+def test_each_sections_pdf_numbers_its_tables_and_figures_as_the_combined_report(rendered):
+    folder, _ = rendered
+    combined = captions((folder / "report.html").read_text())
+    for name, prefix in (("01_design", "1"), ("03_implementation", "3")):
+        own = captions((folder / f"{name}.html").read_text())
+        mine = [c for c in own if re.match(rf"(Table|Figure) {prefix}\.", c)]
+        assert mine and all(c in combined for c in mine), name
+    appendix = [c for c in captions((folder / "03_implementation.html").read_text())
+                if c.startswith("Table I.")]
+    assert appendix and all(c in combined for c in appendix)
+
+
+def body_paragraphs(folder) -> dict[str, list[str]]:
+    """The combined report's paragraphs, by section, from the first section to the
+    provenance appendix (title page, contents and provenance left out)."""
+    html = (folder / "report.html").read_text()
+    html = html.split('id="app-II"')[0]
+    sections = re.split(r'<h1\b[^>]*class="regnet-section"[^>]*>', html)[1:]
+    out = {}
+    for section in sections:
+        title = re.sub(r"<[^>]+>", "", section.split("</h1>")[0]).strip()
+        out[title] = [" ".join(re.sub(r"<[^>]+>", " ", p).split()) for p in
+                      re.findall(r"<(?:p|li)\b[^>]*>(.*?)</(?:p|li)>", section, re.S)]
+    return out
+
+
+def test_no_paragraph_longer_than_a_line_is_repeated_within_a_section(rendered):
+    folder, _ = rendered
+    sections = body_paragraphs(folder)
+    assert len(sections) >= 3
+    for title, paragraphs in sections.items():
+        long = [p for p in paragraphs if len(p) > 100]  # a printed line holds about 100
+        assert long, title
+        assert len(long) == len(set(long)), (title, [p for p in long if long.count(p) > 1])
+
+
+def program_speak(paragraph: str) -> list[str]:
+    """The parameter names and file paths a paragraph names."""
+    names = re.findall(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b", paragraph)
+    paths = re.findall(r"\b(?:runs|params|reports|notebooks)/[\w./-]*"
+                       r"|[\w./-]+\.(?:ya?ml|ipynb|py)\b", paragraph)
+    return names + paths
+
+
+def test_the_body_names_no_file_and_no_parameter_outside_the_provenance(rendered):
+    folder, _ = rendered
+    for title, paragraphs in body_paragraphs(folder).items():
+        for p in paragraphs:
+            assert not program_speak(p), (title, program_speak(p), p)
+    assert program_speak("Run folder: runs/quick/200mf-a26c (see params/quick.yaml), "
+                         "DATA_RESIZE 16") == ["DATA_RESIZE", "runs/quick/200mf-a26c",
+                                               "params/quick.yaml"]
 
 
 def test_first_failure_names_notebook_and_cell_and_keeps_finished_reports(tmp_path):
@@ -200,7 +378,7 @@ def test_first_failure_names_notebook_and_cell_and_keeps_finished_reports(tmp_pa
 
 def test_every_kind_of_report_table_fits_the_printable_page(tmp_path):
     """The widest tables the reports make, at course sizes, measured as Chromium lays them out."""
-    if not pipeline.chromium():
+    if not publish.chromium():
         pytest.skip("needs chromium")
     import pandas as pd
 
@@ -242,8 +420,8 @@ def test_every_kind_of_report_table_fits_the_printable_page(tmp_path):
         tables.sweep_models_table(sweep)]
     body = "".join(tables.to_html(df, f"table {i}") for i, df in enumerate(frames))
     page = tmp_path / "tables.html"
-    page.write_text(f"<html><head>{pipeline.PRINT_CSS}</head><body>{body}</body></html>")
-    assert pipeline.wide_tables(page, pipeline.chromium()) == []
+    page.write_text(f"<html><head>{publish.PRINT_CSS}</head><body>{body}</body></html>")
+    assert wide_tables(page, publish.chromium()) == []
 
 
 @pytest.mark.parametrize("name, header", [("group_width", "group width"),
@@ -259,9 +437,38 @@ def test_a_study_table_heads_its_varied_column_in_words_and_shows_it_once(name, 
              "params": 1, "MACs": 1, "epochs": 3, "time/epoch (s)": 1.0, "train loss": 1.0,
              "test acc (%)": 50.0, "best test acc (%)": 50.0} for label in exp.runs]
     table = tables.study_table(pd.DataFrame(rows))
-    assert table.columns[0] == header and table[header].tolist() == list(exp.runs)
+    from regnet.report import prose
+    shown = [prose.network_name(r).replace("-", "\u2011") for r in exp.runs] \
+        if header == "RegNetX" else list(exp.runs)  # a hyphen that never breaks a line
+    assert table.columns[0] == header and table[header].tolist() == shown
+    assert shown[0] == {"group width": "1", "RegNetX": "RegNetX\u2011200MF"}[header]
     assert list(table.columns).count(header) == 1 and not any(c.isupper() for c in table.columns
                                                               if c != header)
-    from regnet.report import prose
-    named = prose.run_name(header, table[header].iloc[-1])
-    assert named == {"group width": "group width 32", "RegNetX": "1.6gf"}[header]
+    named = prose.run_name(header, list(exp.runs)[-1])
+    assert named == {"group width": "group width 32", "RegNetX": "RegNetX-1.6GF"}[header]
+
+
+def test_a_setup_that_a_sections_studies_share_is_said_once_under_its_heading(tmp_path):
+    import nbformat
+
+    from regnet.report import combine
+    new = nbformat.v4
+
+    def report(name, setup, own):
+        nb = new.new_notebook()
+        cell = new.new_code_cell("")
+        cell.outputs = [new.new_output("display_data", data={"text/html": html})
+                        for html in (f"<p class='regnet-setup'>{setup}</p>", f"<p>{own}</p>")]
+        nb.cells = [new.new_markdown_cell("# 4. Extras"), cell]
+        nbformat.write(nb, str(tmp_path / f"{name}.ipynb"))
+    report("04_variants", "Every run trains on the same images.", "The variants.")
+    report("04_group_width", "Every run trains on the same images.", "The group widths.")
+    nb = combine.assemble(tmp_path, resolve([ROOT / "params" / "quick.yaml"]))
+    shown = [str(o["data"]["text/html"]) for c in nb.cells if c.cell_type == "code"
+             for o in c.outputs]
+    assert shown[0] == "<p class='regnet-setup'>Every run trains on the same images.</p>"
+    assert [s for s in shown if "same images" in s] == shown[:1]
+    assert shown[1:3] == ["<p>The variants.</p>", "<p>The group widths.</p>"]
+    headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert any('id="sec-4A"' in h and "A. RegNetX variants" in h for h in headings)
+    assert any('id="sec-4B"' in h and "B. Group width" in h for h in headings)

@@ -12,7 +12,7 @@ def _seed(name):
 
 
 def test_seed_001_built_8_groups_per_3x3_conv_and_typed_that_network_1152_params_short():
-    seed = _seed("seed 001")
+    seed = _seed("report B")
     spec, rows = seeds.seed_network(seed)
     assert [s.groups for s in spec.stages] == [8, 8, 8, 8]
     assert [s.group_width for s in spec.stages] == [3, 7, 19, 46]
@@ -28,7 +28,7 @@ def test_seed_001_built_8_groups_per_3x3_conv_and_typed_that_network_1152_params
 
 
 def test_seed_000_counted_convs_only_each_stage_as_its_first_block():
-    seed = _seed("seed 000")
+    seed = _seed("report A")
     spec, rows = seeds.seed_network(seed)
     assert [s.group_width for s in spec.stages] == [8, 8, 8, 8]
     assert [s.groups for s in spec.stages] == [3, 7, 19, 46]
@@ -36,10 +36,10 @@ def test_seed_000_counted_convs_only_each_stage_as_its_first_block():
     assert seeds.count_totals(seed, rows) == {"params": 1_707_272, "macs": 206_568_320}
     diff = seeds.explain(seed, rows).iloc[:-1]
     # counted differently only where a stage has more than one block: s3 and s4's first conv
-    counted = diff[diff["seed's count"] != 0]
+    counted = diff[diff["report's count"] != 0]
     assert list(zip(counted["stage"], counted["operator"])) == [("s3", "1x1 in"),
                                                                  ("s4", "1x1 in")]
-    left_out = set(diff.loc[diff["seed's count"] == 0, "operator"])
+    left_out = set(diff.loc[diff["report's count"] == 0, "operator"])
     assert {"projection", "projection norm", "classifier", "stem norm"} <= left_out
 
 
@@ -48,7 +48,7 @@ def test_seed_paragraphs_state_only_generated_numbers_and_the_seeds_totals():
         spec, rows = seeds.seed_network(seed)
         text = seeds.paragraph(seed, spec, rows)
         assert f"{complexity.totals(rows)['params']:,}" in text
-        assert "the seed's typed total exactly" in text
+        assert "the report's typed total exactly" in text
     assert "mixes up" not in " ".join(seeds.paragraph(s, *seeds.seed_network(s))
                                       for s in seeds.SEEDS)
 
@@ -78,7 +78,7 @@ def _bottleneck_params(profile):
 
 def test_extra_e_runs_seed_001_as_it_ran_and_the_papers_reading_beside_it():
     params = _bottleneck_params("course")
-    seed = [p for label, p in params.items() if label.startswith("seed 001")]
+    seed = [p for label, p in params.items() if label.startswith("report B")]
     paper = [p for label, p in params.items() if label.startswith("paper")]
     assert seed == [3_291_052, 1_701_060, 906_064, 508_566]
     assert paper == [2_351_452, 1_172_508, 627_100, 365_412]

@@ -9,7 +9,7 @@ from regnet import progress
 from regnet.arch import complexity, space
 from regnet.params import resolve
 from regnet.provenance import ROOT
-from regnet.report import figures, prose, tables
+from regnet.report import figures, notebook, prose, tables
 from regnet.study import experiments, runs
 
 TINY = dict(DATASET="synthetic", DATA_NUM_CLASSES=4, DATA_SYNTHETIC_TRAIN=48,
@@ -26,15 +26,18 @@ def study_sentence(name, profile_name):
     values = profile(profile_name)
     exp = experiments.load(name, profile_name)
     configs = [experiments.run_values(values, exp, label) for label in exp.runs]
-    return prose.study_settings(configs, [runs.network(v) for v in configs])
+    return prose.study_settings(values, configs, [runs.network(v) for v in configs])
 
 
 def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     quick = study_sentence("epochs", "quick")
     assert "for 3, 5 and 8 epochs" in quick and "60 epochs" not in quick
-    assert "random 14 px crops of 16 px images" in quick
+    assert "at 3 x 14 x 14" in quick
+    assert "random 14 px crops of 16 px images" in prose.section_setup(profile("quick"))
     course = study_sentence("epochs", "course")
-    assert "for 60, 100 and 150 epochs" in course and "56 px crops of 64 px" in course
+    assert "for 60, 100 and 150 epochs" in course and "at 3 x 56 x 56" in course
+    assert "56 px crops of 64 px" in prose.section_setup(profile("course"))
+    assert "for" not in study_sentence("variants", "quick")  # the section's schedule: unsaid
     for name in experiments.names():  # no setting is typed into a description
         text = experiments.load(name, "quick").description
         assert "60, 100 and 150" not in text and "40 to 91" not in text
@@ -61,10 +64,10 @@ def test_studies_follow_the_profiles_schedule_and_crop(sets, epochs, group_width
 
 
 def test_precision_auto_is_not_stated_as_if_it_were_a_precision():
-    quick = study_sentence("epochs", "quick")
-    assert quick.endswith("batch 64, SGD.") and "auto" not in quick
-    asked = prose.schedule_phrase(profile("quick", PRECISION="bf16"))
-    assert asked.endswith("SGD, bf16")
+    quick = prose.recipe_phrase(profile("quick"))
+    assert quick.startswith("batches of 64 with SGD") and "auto" not in quick
+    asked = prose.recipe_phrase(profile("quick", PRECISION="bf16"))
+    assert asked.endswith(", in bf16")
 
 
 def test_study_numbers_line_up_with_fixed_decimals_per_column():
@@ -106,11 +109,12 @@ def test_the_hyperparameter_table_shows_resolved_values_never_none(name):
     expected = {"quick": ("10", "3", "14", "16"), "course": ("100", "3", "56", "64")}[name]
     assert (shown["DATA_NUM_CLASSES"], shown["DATA_NUM_CHANNELS"], shown["DATA_CROP"],
             shown["DATA_RESIZE"]) == expected
-    # `auto` is shown with what it becomes on the run's device
+    # the whole recipe, augmentation included; engineering settings are in the provenance,
+    # with what `auto` becomes on the run's device
+    assert shown["DATA_AUGMENT"] == "rrc" and "DATA_SCALE_MIN" in shown
+    assert not {"PRECISION", "CHANNELS_LAST", "FILE_SAVE"} & set(shown)
     cpu = profile(name, DEVICE="cpu")
-    shown = dict(zip(*tables.hyperparameter_table(cpu, runs.network(cpu))
-                     [["hyperparameter", "value"]].T.values))
-    assert (shown["PRECISION"], shown["CHANNELS_LAST"]) == ("auto: fp32", "auto: False")
+    assert notebook.report_provenance(cpu)["speed"].startswith("fp32")
     # a named network shows its own numbers, not the custom network's parameters
     big = profile(name, REGNETX="800mf")
     shown = dict(zip(*tables.hyperparameter_table(big, runs.network(big))
@@ -194,11 +198,14 @@ def test_time_per_epoch_names_the_device_and_says_when_the_machine_was_busy():
     idle = {"device": "cuda:0 (NVIDIA H100)", "load_avg": (0.9, 1.2), "cpus": 16}
     busy = {"device": "cpu (x86_64, 2 cores, 2 threads)", "load_avg": (5.9, 12.9), "cpus": 2}
     assert "NVIDIA H100" in prose.timing_sentence([idle])
-    assert "not overloaded" in prose.timing_sentence([idle])
+    assert "no other work waiting" in prose.timing_sentence([idle])
     text = prose.timing_sentence([busy])
-    assert "5.9 to 12.9 on 2 CPU cores" in text and "do not compare" in text
+    assert "busy" in text and "compare only roughly" in text
+    assert prose.load_record([busy]) == "5.9 to 12.9 on 2 CPU cores"  # for the provenance
     shared = {**busy, "load_avg": (2.8, 2.9)}  # more than one waiting task per core
-    assert "do not compare" in prose.timing_sentence([shared])
+    assert "compare only roughly" in prose.timing_sentence([shared])
+    # the sentence has no numbers, so the studies of one section share it
+    assert prose.timing_sentence([busy]) == prose.timing_sentence([shared])
 
 
 def test_observations_do_not_range_over_one_value():

@@ -1,37 +1,47 @@
-"""Numbered captions: "Table 3." and "Figure 2." in the order a report shows them.
+"""Numbered captions: "Table 2.1." and "Figure 4C.3.", numbered where a report is printed.
 
-Each notebook counts from 1 (`reset` at its start). The combined report renumbers every
-caption across its sections (`renumber`), so the markup carries the kind and the number in
-one element that is easy to find again.
+A caption is written with its kind and no number (`caption_html`), so showing a table keeps
+no count anywhere. When a report is printed, `number_captions` numbers its captions in
+order with the report's place in the combined report as the prefix (section 2, extra C of
+section 4: "4C", an appendix: "I"), so a report's own PDF and the combined report number
+every table and figure alike.
 """
 from __future__ import annotations
 
 import html
 import re
 
-_counts = {"Table": 0, "Figure": 0}
-_NUMBER = re.compile(r'<span class="regnet-num" data-kind="(Table|Figure)">\1 \d+\.</span>')
-
-
-def reset() -> None:
-    """Start counting tables and figures from 1 again."""
-    for kind in _counts:
-        _counts[kind] = 0
+KINDS = ("Table", "Figure")
+_MARK = re.compile(r'<span class="regnet-num" data-kind="(Table|Figure)">[^<]*</span>')
 
 
 def caption_html(kind: str, text: str) -> str:
-    """The next number of `kind` and the caption text (escaped), as HTML."""
-    _counts[kind] += 1
-    return (f'<span class="regnet-num" data-kind="{kind}">{kind} {_counts[kind]}.</span> '
-            f"{html.escape(text)}")
+    """A caption of `kind` ("Table" or "Figure") with the text escaped, numbered on print."""
+    if kind not in KINDS:
+        raise ValueError(f"caption kind {kind!r} must be one of {KINDS}")
+    return f'<span class="regnet-num" data-kind="{kind}">{kind}.</span> {html.escape(text)}'
 
 
-def renumber(page: str) -> str:
-    """Number every table and figure caption of an HTML page from 1, in page order."""
-    seen = {"Table": 0, "Figure": 0}
+def number_page(page: str, prefix: str, counts: dict | None = None) -> str:
+    """Number the captions of an HTML text in order: "Table {prefix}.1." ... `counts` carries
+    the count on from earlier text of the same report."""
+    counts = counts if counts is not None else {}
 
-    def next_number(m: re.Match) -> str:
+    def numbered(m: re.Match) -> str:
         kind = m.group(1)
-        seen[kind] += 1
-        return f'<span class="regnet-num" data-kind="{kind}">{kind} {seen[kind]}.</span>'
-    return _NUMBER.sub(next_number, page)
+        counts[kind] = counts.get(kind, 0) + 1
+        return (f'<span class="regnet-num" data-kind="{kind}">{kind} {prefix}.{counts[kind]}.'
+                "</span>")
+    return _MARK.sub(numbered, page)
+
+
+def number_cells(cells, prefix: str, counts: dict | None = None) -> None:
+    """Number the captions in the HTML outputs of notebook cells, in order, in place."""
+    counts = counts if counts is not None else {}
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/html" in data:
+                text = data["text/html"]
+                text = "".join(text) if isinstance(text, list) else text
+                data["text/html"] = number_page(text, prefix, counts)

@@ -2,12 +2,15 @@
 
     reports/<profile>/report.html, report.pdf
 
-A title page (REPORT_TITLE, REPORT_AUTHOR, REPORT_COURSE, the date, the profile), a table
-of contents with page numbers, the sections in the seeds' order (design, training,
-implementation, extras A-E, design space), tables and figures numbered through the whole
-report, and at the end the provenance of every section. It is assembled from the executed
-notebooks in reports/<profile>/, so it holds exactly what the single reports hold, and it is
-made again from whatever reports are there after every `./run_all.sh`.
+A title page (REPORT_TITLE, REPORT_COURSE, REPORT_AUTHOR, the date, the data), a table of
+contents with page numbers, the sections in the seeds' order (design, training,
+implementation, extras A-E, design space) with tables and figures numbered as each report's
+own PDF numbers them, then the appendices: the cells the notebooks tag for one (the hand
+counts of the two earlier reports) and the provenance of every section. The PDF has page
+numbers, a bookmark for every heading, and its Title, Author and Subject from the
+parameters. It is assembled from the executed notebooks in reports/<profile>/, so it holds
+exactly what the single reports hold, and it is made again from whatever reports are there
+after every `./run_all.sh`.
 """
 from __future__ import annotations
 
@@ -19,19 +22,22 @@ import subprocess
 from pathlib import Path
 from typing import Any, Mapping
 
-from .. import catalog
-from .captions import renumber
-from .contents import SECTIONS, section_reports
-from .notebook import data_line, note_style
+import nbformat
 
-EXTRAS_INTRO = ("Five studies from the seed reports, each a file in params/experiments/; "
-                "every run is trained once per profile and shared by the studies that need it.")
+from .. import catalog
+from ..study.experiments import load as load_experiment
+from .captions import caption_html, number_cells
+from .contents import APPENDICES, SECTIONS, Report, in_appendix, section_reports
+from .notebook import data_line, note_style
+from .publish import read_notebook, to_html, to_pdf
 
 COMBINED_CSS = """
 <style>
+@page :first { @bottom-center { content: none; } }
 .regnet-title { page-break-after: always; padding-top: 60mm; text-align: center; }
-.regnet-title h1 { font-size: 22pt; border: none; }
+.regnet-title p.regnet-doc-title { font-size: 22pt; margin-bottom: 10mm; }
 .regnet-title p { font-size: 12pt; margin: 4mm 0; }
+.regnet-title p.regnet-unset { font-size: 10pt; color: #a00; }
 .regnet-title, .regnet-title * { text-align: center !important; }
 .regnet-toc { page-break-after: always; }
 .regnet-toc ol { list-style: none; padding-left: 0; }
@@ -43,16 +49,14 @@ h1.regnet-section { page-break-before: always; }
 </style>
 """
 
-
-def experiment_title(report: str, profile: str) -> str:
-    """The title of the study a 04_* report shows."""
-    from ..study.experiments import load
-    return load(report.removeprefix("04_"), profile).title
+#: How to set what the title page lacks: parameter -> an example value.
+TITLE_EXAMPLES = {"REPORT_COURSE": "CS 6301 CNN Project 2 - Networks",
+                  "REPORT_AUTHOR": "Jane Doe, jane.doe@utdallas.edu"}
 
 
 def _is(output: dict, cls: str) -> bool:
-    return f"class='{cls}'" in str(output.get("data", {}).get("text/html", "")) or \
-        f'class="{cls}"' in str(output.get("data", {}).get("text/html", ""))
+    html = str(output.get("data", {}).get("text/html", ""))
+    return f"class='{cls}'" in html or f'class="{cls}"' in html
 
 
 def _shift(markdown: str, levels: int) -> str:
@@ -66,14 +70,21 @@ def _heading(level: int, anchor: str, text: str, cls: str = "") -> str:
             f"{_html.escape(text)}</h{level}>")
 
 
-def _section_cells(nb, sub: str | None):
+def _cell(html: str):
+    """A code cell that shows `html` (as a notebook output)."""
+    c = nbformat.v4.new_code_cell("")
+    c.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html})]
+    return c
+
+
+def _section_cells(nb, sub: bool):
     """The cells of one executed report as a section: its title dropped (the section heading
     replaces it), headings shifted under a subsection, header outputs and logs left out.
-    Returns (cells, provenance outputs)."""
-    import nbformat
-    cells, provenance = [], []
+    Returns (body cells, appendix cells, provenance outputs)."""
+    body, appendix, provenance = [], [], []
     first_markdown = True
     for cell in nb.cells:
+        into = appendix if in_appendix(cell) else body
         if cell.cell_type == "markdown":
             text = cell.source
             if first_markdown:
@@ -82,31 +93,26 @@ def _section_cells(nb, sub: str | None):
             if sub:
                 text = _shift(text, 1)
             if text.strip():
-                cells.append(nbformat.v4.new_markdown_cell(text))
+                into.append(nbformat.v4.new_markdown_cell(text))
         elif cell.cell_type == "code":
             keep = []
             for o in cell.get("outputs", []):
-                if o.get("output_type") == "stream":
-                    continue  # program output is a log, not report text
-                if _is(o, "regnet-header"):
-                    continue
-                if _is(o, "regnet-provenance"):
-                    provenance.append(o)
-                    continue
-                keep.append(o)
+                if o.get("output_type") == "stream" or _is(o, "regnet-header"):
+                    continue  # program output is a log; the section heading is the title
+                (provenance if _is(o, "regnet-provenance") else keep).append(o)
             if keep:
                 c = nbformat.v4.new_code_cell("")
                 c.outputs = keep
-                cells.append(c)
-    return cells, provenance
+                into.append(c)
+    return body, appendix, provenance
 
 
 PROVENANCE_COLUMNS = ["section", "git commit", "date", "device", "dataset", "epochs"]
 
 
 def provenance_table(outputs: list[dict]) -> str:
-    """One table for every section's provenance (read from its header's metadata)."""
-    from .captions import caption_html
+    """One table for every section's provenance (read from its header's metadata), and one
+    line per section for what only it records (run folders, sweep files, data loaded)."""
     rows = [o.get("metadata", {}).get("regnet_provenance") for o in outputs]
     rows = [r for r in rows if r]
     head = "".join(f"<th style='text-align:left'>{_html.escape(c)}</th>"
@@ -116,19 +122,29 @@ def provenance_table(outputs: list[dict]) -> str:
                                     for c in PROVENANCE_COLUMNS) + "</tr>" for r in rows)
     torch = sorted({r.get("torch", "") for r in rows})
     caption = caption_html("Table", f"Where each section's numbers come from (profile "
-                                    f"{rows[0].get('profile', '?')}, torch {', '.join(torch)})")
-    return f"<table><caption>{caption}</caption><tr>{head}</tr>{body}</table>"
+                                    f"{rows[0].get('profile', '?') if rows else '?'}, "
+                                    f"torch {', '.join(torch)})")
+    shared = set(PROVENANCE_COLUMNS) | {"profile", "torch"}
+    details = "".join(
+        f"<p><b>{_html.escape(r.get('section', ''))}</b>: " + "; ".join(
+            f"{_html.escape(k)}: {_html.escape(str(v))}" for k, v in r.items()
+            if k not in shared) + "</p>" for r in rows)
+    return f"<table><caption>{caption}</caption><tr>{head}</tr>{body}</table>{details}"
 
 
 def title_page(values: Mapping[str, Any]) -> str:
-    """The title page: title, author, course, date, profile, and the demo warning if quick."""
-    lines = [f"<h1>{_html.escape(values['REPORT_TITLE'])}</h1>"]
-    for key in ("REPORT_AUTHOR", "REPORT_COURSE"):
-        if values.get(key):
-            lines.append(f"<p>{_html.escape(values[key])}</p>")
+    """The title page: title, course, author, date, data, and the profile's note (the demo
+    warning of quick); where the course or the author is not set, a plain note says how."""
+    lines = [f"<p class='regnet-doc-title'>{_html.escape(values['REPORT_TITLE'])}</p>"]
+    lines += [f"<p>{_html.escape(values[k])}</p>" for k in TITLE_EXAMPLES if values.get(k)]
+    unset = [k for k in TITLE_EXAMPLES if not values.get(k)]
+    if unset:
+        what = " and ".join(k.removeprefix("REPORT_").lower() for k in unset)
+        how = " ".join(f'--set "{k}={TITLE_EXAMPLES[k]}"' for k in unset)
+        lines.append(f"<p class='regnet-unset'>{_html.escape(f'No {what} set: ./run_all.sh {how}')}"
+                     "</p>")
     lines.append(f"<p>{_dt.date.today().strftime('%d %B %Y')}</p>")
     lines.append(f"<p>{_html.escape(data_line(values))}</p>")
-    lines.append(f"<p>profile: {_html.escape(values['PROFILE'])}</p>")
     note = catalog.PROFILES[values["PROFILE"]].note
     if note:
         lines.append(f"<p style='{note_style(values['PROFILE'])};font-size:10pt'>"
@@ -136,46 +152,102 @@ def title_page(values: Mapping[str, Any]) -> str:
     return f"<div class='regnet-title'>{''.join(lines)}</div>"
 
 
+def subsection_title(report: Report, profile: str) -> str:
+    """A study's title as its subsection heading: "C. More epochs" for "Extra C: more epochs"."""
+    title = load_experiment(report.name.removeprefix("04_"), profile).title
+    name = title.split(": ", 1)[-1]
+    return f"{report.number[-1]}. {name[:1].upper()}{name[1:]}"
+
+
+def _section(number: str, out_dir: Path, profile: str):
+    """The cells of section `number` from the reports present, with its appendix cells and
+    provenance outputs: (cells, {appendix: cells}, provenance)."""
+    reports = section_reports(number)
+    present = [r for r in reports if (out_dir / f"{r.name}.ipynb").is_file()]
+    if not present:
+        return [], {}, []
+    cells = [nbformat.v4.new_markdown_cell(
+        _heading(1, f"sec-{number}", f"{number} {SECTIONS[number]}", "regnet-section"))]
+    appendices, provenance, setups = {}, [], []
+    for report in present:
+        sub = len(reports) > 1
+        if sub:
+            cells.append(nbformat.v4.new_markdown_cell(_heading(
+                2, f"sec-{report.number}", subsection_title(report, profile))))
+        body, appendix, prov = _section_cells(read_notebook(out_dir / f"{report.name}.ipynb"),
+                                              sub)
+        number_cells(body, report.number)
+        cells += _setup_once(body, setups)
+        provenance += prov
+        for key, (_, name) in APPENDICES.items():
+            if name == report.name and appendix:
+                appendix = _drop_first_heading(appendix)  # the appendix's own heading names it
+                number_cells(appendix, key)
+                appendices[key] = appendix
+    if setups:  # the setup the section's reports share, once, under its heading
+        cells[1:1] = [_cell("".join(setups))]
+    return cells, appendices, provenance
+
+
+def _drop_first_heading(cells: list) -> list:
+    """`cells` with the heading lines of its first Markdown cell removed."""
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            cell.source = re.sub(r"^#+ .*\n?", "", cell.source, flags=re.M)
+            break
+    return [c for c in cells if c.cell_type != "markdown" or c.source.strip()]
+
+
+def _setup_once(cells: list, setups: list[str]) -> list:
+    """`cells` without their setup paragraphs (class regnet-setup), each new one added to
+    `setups`; cells left with no output are dropped."""
+    out = []
+    for cell in cells:
+        if cell.cell_type == "code":
+            kept = []
+            for o in cell.outputs:
+                if _is(o, "regnet-setup"):
+                    text = o["data"]["text/html"]
+                    text = "".join(text) if isinstance(text, list) else text
+                    if text not in setups:
+                        setups.append(text)
+                else:
+                    kept.append(o)
+            if not kept:
+                continue
+            cell.outputs = kept
+        out.append(cell)
+    return out
+
+
 def assemble(out_dir: Path, values: Mapping[str, Any]):
     """The combined notebook from the executed reports in `out_dir`, or None if there are
     none."""
-    import nbformat
     nb = nbformat.v4.new_notebook()
     nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                   "language": "python"}}
-    body, provenance = [], []
-    for number, title in SECTIONS.items():
-        reports = [r.name for r in section_reports(number)]
-        present = [r for r in reports if (out_dir / f"{r}.ipynb").is_file()]
-        if not present:
-            continue
-        body.append(nbformat.v4.new_markdown_cell(
-            _heading(1, f"sec-{number}", f"{number} {title}", "regnet-section")))
-        if len(reports) > 1:
-            body.append(nbformat.v4.new_markdown_cell(EXTRAS_INTRO))
-        for k, report in enumerate(present, 1):
-            sub = None
-            if len(reports) > 1:
-                sub = f"{number}.{k} {experiment_title(report, values['PROFILE'])}"
-                body.append(nbformat.v4.new_markdown_cell(
-                    _heading(2, f"sec-{number}-{k}", sub)))
-            cells, prov = _section_cells(nbformat.read(str(out_dir / f"{report}.ipynb"),
-                                                       as_version=4), sub)
-            body += cells
-            provenance += prov
+    body, appendices, provenance = [], {}, []
+    for number in SECTIONS:
+        cells, more, prov = _section(number, out_dir, values["PROFILE"])
+        body += cells
+        appendices.update(more)
+        provenance += prov
     if not body:
         return None
-    number = len(SECTIONS) + 1
-    tail = [nbformat.v4.new_markdown_cell(
-        _heading(1, "sec-provenance", f"{number} Provenance", "regnet-section")),
-        nbformat.v4.new_markdown_cell(
-            "Where each section's numbers come from: the profile, the commit of the code "
-            "that made them, the date and the device.")]
-    if provenance:
-        c = nbformat.v4.new_code_cell("")
-        c.outputs = [nbformat.v4.new_output("display_data",
-                                            data={"text/html": provenance_table(provenance)})]
-        tail.append(c)
+    tail = []
+    for key, (title, name) in APPENDICES.items():
+        if name:  # a report's tagged cells, numbered already
+            cells = appendices.get(key, [])
+        else:  # the provenance of every section
+            cells = [nbformat.v4.new_markdown_cell(
+                "The profile, the commit of the code that made the numbers, the date and the "
+                "device of each section, and where its runs are kept."),
+                _cell(provenance_table(provenance))] if provenance else []
+            number_cells(cells, key)
+        if cells:
+            tail.append(nbformat.v4.new_markdown_cell(_heading(
+                1, f"app-{key}", f"Appendix {key}. {title}", "regnet-section")))
+            tail += cells
     nb.cells = [nbformat.v4.new_markdown_cell(title_page(values)),
                 nbformat.v4.new_markdown_cell('<div id="regnet-toc"></div>'), *body, *tail]
     return nb
@@ -232,29 +304,25 @@ def heading_pages(pdf: Path, entries: list[tuple[int, str, str]]) -> dict[str, i
 
 
 def write_combined(out_dir: Path, values: Mapping[str, Any], work: Path,
-                   browser: str | None) -> list[Path]:
-    """Write report.html (and report.pdf) into `work`; return them (none if no reports)."""
-    import nbformat
-
-    from .render import to_html, to_pdf
+                   browser: str | None, info: Mapping[str, str] | None = None) -> list[Path]:
+    """Write report.html (and report.pdf, with `info` in its metadata) into `work`; return
+    them (none if no reports)."""
     nb = assemble(out_dir, values)
     if nb is None:
         return []
-    source = work / "report.ipynb"
-    nbformat.write(nb, str(source))
     html_path = work / "report.html"
-    to_html(source, html_path)
-    page = renumber(html_path.read_text()).replace("</head>", COMBINED_CSS + "</head>", 1)
+    to_html(nb, html_path, values["REPORT_TITLE"], COMBINED_CSS)
+    page = html_path.read_text()
     entries = [e for e in headings(page) if e[1] != "regnet-toc"]
     placeholder = '<div id="regnet-toc"></div>'
     html_path.write_text(page.replace(placeholder, toc_html(entries), 1))
-    source.unlink()
     if not browser:
         return [html_path]
     pdf = work / "report.pdf"
-    to_pdf(html_path, pdf, browser)
+    info = {"Title": values["REPORT_TITLE"], **(info or {})}
+    to_pdf(html_path, pdf, browser, info)
     pages = heading_pages(pdf, entries)
     if pages:  # print again with the page numbers in the contents (same layout, same pages)
         html_path.write_text(page.replace(placeholder, toc_html(entries, pages), 1))
-        to_pdf(html_path, pdf, browser)
+        to_pdf(html_path, pdf, browser, info)
     return [html_path, pdf]

@@ -8,6 +8,7 @@ is legible on screen is legible on paper.
 from __future__ import annotations
 
 from ..arch.complexity import Operator
+from .captions import caption_html
 from .tables import stage_outputs, stage_structure
 
 PAGE_WIDTH = 6.6    # inches: a report's output area on A4 (7.3 in less the notebook's indent)
@@ -31,8 +32,6 @@ def show(fig, caption: str, dpi: int = 150) -> None:
 
     import matplotlib.pyplot as plt
     from IPython.display import HTML, display
-
-    from .captions import caption_html
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
@@ -92,6 +91,44 @@ def draw_network(name: str, rows: list[Operator]):
     return fig
 
 
+def draw_generic():
+    """The generic network as the paper draws it, in symbols: a stem of width w_0, four
+    stages of d_i X blocks of width w_i, and a head."""
+    labels = [(r"input  $3 \times r \times r$", "#eee"),
+              (r"stem: $3 \times 3$ conv, $w_0$ channels, stride $s_0$, BN, ReLU", "#f5e6cc")]
+    for i in range(1, 5):
+        first = "stride 2" if i > 1 else "stride $s_1$"
+        labels.append((rf"stage {i}: $d_{i}$ X blocks of width $w_{i}$, the first with {first}",
+                       "#dde8f5"))
+    labels += [(r"head: global average pool, fully connected $w_4 \to n$ classes", "#e0f0dd"),
+               (r"output  $n$ class scores", "#eee")]
+    step = 0.5
+    fig, ax = _figure(5.2, step * len(labels) + 0.3)
+    for i, (text, color) in enumerate(labels):
+        y = -i * step
+        _box(ax, 2.6, y, 5.0, 0.3, text, color)
+        if i:
+            _arrow(ax, 2.6, y + step - 0.15, 2.6, y + 0.15)
+    ax.set_xlim(0, 5.2)
+    ax.set_ylim(-step * (len(labels) - 1) - 0.3, 0.3)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def draw_x_block(stride: int):
+    """The X block in symbols: output width w, bottleneck ratio b, group width g, stride s."""
+    size = r"r \times r" if stride == 1 else r"\frac{r}{2} \times \frac{r}{2}"
+    steps = [r"input  $w_{in} \times r \times r$",
+             r"$1 \times 1$ conv $w_{in} \to w/b$, BN, ReLU",
+             r"$3 \times 3$ conv $w/b \to w/b$, $\frac{w/b}{g}$ groups of width $g$"
+             + (", stride 2" if stride > 1 else "") + ", BN, ReLU",
+             r"$1 \times 1$ conv $w/b \to w$, BN", "+", rf"ReLU  $\to w \times {size}$"]
+    short = (r"$1 \times 1$ conv $w_{in} \to w$," "\nstride 2, BN" if stride > 1
+             else "identity\n" r"($w_{in} = w$)")
+    return _draw_block(steps, short, stride > 1)
+
+
 def block_rows(rows: list[Operator], stage: str, block: str) -> list[Operator]:
     """The operators of one block (e.g. stage "s3", block "b2"), in forward order."""
     mine = [r for r in rows if r.stage == stage and r.block == block]
@@ -103,7 +140,6 @@ def block_rows(rows: list[Operator], stage: str, block: str) -> list[Operator]:
 def draw_block(rows: list[Operator], stage: str, block: str):
     """One X block as the built model has it: each conv's channels, groups and stride, the
     shortcut, and the input and output shapes, all read from the operator table."""
-    import matplotlib.pyplot as plt
     mine = block_rows(rows, stage, block)
     main = [r for r in mine if r.type == "Conv2d" and not r.role.startswith("projection")]
     proj = next((r for r in mine if r.role == "projection"), None)
@@ -119,6 +155,17 @@ def draw_block(rows: list[Operator], stage: str, block: str):
             text += f", stride {r.stride}"
         steps.append(text + (", BN" if r is main[-1] else ", BN, ReLU"))
     steps += ["+", f"ReLU  ->  {_dims(mine[-1].out_shape)}"]
+    if proj is not None:
+        short = (f"1x1 conv {proj.in_shape[0]} -> {proj.out_shape[0]},\n"
+                 f"stride {proj.stride}, BN")
+    else:
+        short = "identity"
+    return _draw_block(steps, short, proj is not None)
+
+
+def _draw_block(steps: list[str], short: str, projected: bool):
+    """A block drawn as boxes down the page, "+" where the shortcut `short` joins."""
+    import matplotlib.pyplot as plt
     fig, ax = _figure(6.4, 0.55 * len(steps) + 0.5)
     ys = [-0.55 * i for i in range(len(steps))]
     for i, (text, y) in enumerate(zip(steps, ys)):
@@ -130,13 +177,8 @@ def draw_block(rows: list[Operator], stage: str, block: str):
         if i:
             _arrow(ax, 2.3, ys[i - 1] - 0.17, 2.3, y + 0.17)
     plus = ys[steps.index("+")]
-    if proj is not None:
-        short = (f"1x1 conv {proj.in_shape[0]} -> {proj.out_shape[0]},\n"
-                 f"stride {proj.stride}, BN")
-    else:
-        short = "identity"
     mid = (ys[0] + plus) / 2
-    _box(ax, 5.5, mid, 1.5, 0.6, short, "#f5e6cc" if proj is not None else "#fff")
+    _box(ax, 5.5, mid, 1.5, 0.6, short, "#f5e6cc" if projected else "#fff")
     ax.annotate("", (2.45, plus), (5.5, mid - 0.32),
                 arrowprops=dict(arrowstyle="->", lw=1, color="#333",
                                 connectionstyle="angle,angleA=-90,angleB=0"))
@@ -162,9 +204,12 @@ def plot_curves(histories: dict, title: str = ""):
     panels = [("train_loss", "training loss"), ("train_acc", "training accuracy (%)"),
               ("test_loss", "test loss"), ("test_acc", "test accuracy (%)")]
     for ax, (key, label) in zip(axes.flat, panels):
-        for run, history in histories.items():
+        for i, (run, history) in enumerate(histories.items()):
+            # the first runs on top, each with its own marker: a short run that follows a
+            # longer one's path stays visible
             ax.plot([r["epoch"] for r in history], [r[key] for r in history],
-                    marker="o" if len(history) < 20 else None, ms=3, label=str(run))
+                    marker="osD^v<>p"[i % 8] if len(history) < 20 else None, ms=3,
+                    zorder=3 + len(histories) - i, label=str(run))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)

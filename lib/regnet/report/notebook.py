@@ -4,16 +4,17 @@ A notebook's `parameters` cell sets PROFILE and a few names to None ("the profil
 choice"; PROFILE None is course in Colab with a GPU, else quick). papermill injects `-p NAME
 VALUE` and `-f FILE` values as globals after that cell. `start(globals())` then resolves, in
 order: defaults, params/<PROFILE>.yaml, PARAMS_FILE, and every UPPER_CASE global of the
-vocabulary that is not None; it also starts the table and figure numbers at 1 and mounts
-Google Drive in Colab when DATA_DIR lies on it. Any other UPPER_CASE global (a typo in `-p`)
-is an error, before any work.
+vocabulary that is not None; it also mounts Google Drive in Colab when DATA_DIR lies on it.
+Any other UPPER_CASE global (a typo in `-p`) is an error, before any work.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import html
 import re
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from .. import catalog
@@ -62,10 +63,8 @@ def resolve(namespace: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def start(namespace: Mapping[str, Any]):
-    """A notebook's first step: resolve its parameters, number from 1, mount Drive if needed."""
-    from .captions import reset
+    """A notebook's first step: resolve its parameters, mount Drive if needed."""
     values = resolve(namespace)
-    reset()
     mount_drive_for(values["DATA_DIR"])
     return values
 
@@ -128,7 +127,6 @@ def data_line(values: Mapping[str, Any]) -> str:
 
 def header_html(title: str, values: Mapping[str, Any]) -> str:
     """The top of a report: its title, the profile's note, and which data it shows."""
-    import html
     note = catalog.PROFILES[values["PROFILE"]].note
     box = (f"<div class='regnet-demo' style='{note_style(values['PROFILE'])}'>"
            f"{html.escape(note)}</div>" if note else "")
@@ -136,35 +134,38 @@ def header_html(title: str, values: Mapping[str, Any]) -> str:
             f"<p class='regnet-data'>{html.escape(data_line(values))}</p></div>")
 
 
-def provenance_html(title: str, values: Mapping[str, Any], caption: str | None = None,
-                    **extra) -> str:
-    """Where the report's numbers come from, as a captioned table (`caption`: the numbered
-    caption it already has, when an update redraws it)."""
-    import html
-
-    from .captions import caption_html
-    caption = caption or caption_html("Table", f"Provenance of {title}")
+def provenance_html(title: str, values: Mapping[str, Any], **extra) -> str:
+    """Where the report's numbers come from, as a table captioned but not numbered: the
+    combined report gathers these into its provenance appendix, so a report's own tables
+    are numbered alike in both."""
+    caption = html.escape(f"Provenance of {title}")
     rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
                    f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
                    for k, v in report_provenance(values, **extra).items())
     return f"<table class='regnet-provenance'><caption>{caption}</caption>{rows}</table>"
 
 
-def show_header(title: str, values: Mapping[str, Any], **extra) -> Callable[[Any], None]:
-    """Display the report header and its provenance table. Returns `on_load(ds)`, which adds
-    a loaded dataset's summary (sizes, unreadable images skipped) to the table: hand it to
-    what loads the report's data (`runs.Datasets(on_load=...)`, `sweep.run_sweep`)."""
+@dataclass(frozen=True)
+class Header:
+    """What `show_header` returns: `record(**rows)` adds rows (run folders, load averages) to
+    the provenance table once they are known, so the body of the report need not name them;
+    `on_load(ds)` adds a loaded dataset's summary: hand it to what loads the report's data
+    (`runs.Datasets(on_load=...)`, `sweep.run_sweep`)."""
+    record: Callable[..., None]
+    on_load: Callable[[Any], None]
+
+
+def show_header(title: str, values: Mapping[str, Any], **extra) -> Header:
+    """Display the report header and its provenance table (see `Header`)."""
     from IPython.display import HTML, display
-
-    from .captions import caption_html
     display(HTML(header_html(title, values)))
-    caption = caption_html("Table", f"Provenance of {title}")  # one number, kept on updates
+    rows = dict(extra)
 
-    def show(handle=None, **more):
+    def show(handle=None):
         """Display (or update) the provenance table; its metadata feeds the combined report."""
         meta = {"regnet_provenance": {"section": title, **{
-            k: str(v) for k, v in report_provenance(values, **extra, **more).items()}}}
-        table = HTML(provenance_html(title, values, caption, **extra, **more))
+            k: str(v) for k, v in report_provenance(values, **rows).items()}}}
+        table = HTML(provenance_html(title, values, **rows))
         if handle is None:
             return display(table, display_id=True, metadata=meta)
         handle.update(table, metadata=meta)
@@ -172,8 +173,19 @@ def show_header(title: str, values: Mapping[str, Any], **extra) -> Callable[[Any
     handle = show()
     loaded: list[str] = []
 
+    def record(**more) -> None:
+        rows.update(more)
+        show(handle)
+
     def on_load(ds) -> None:
         if ds.summary() not in loaded:
             loaded.append(ds.summary())
-            show(handle, **{"data loaded": "; ".join(loaded)})
-    return on_load
+            record(**{"data loaded": "; ".join(loaded)})
+    return Header(record, on_load)
+
+
+def setup(text: str) -> None:
+    """Display a setup paragraph that every report of a section may share: the combined
+    report shows each distinct one once, under the section's heading."""
+    from IPython.display import HTML, display
+    display(HTML(f"<p class='regnet-setup'>{html.escape(text)}</p>"))

@@ -35,41 +35,108 @@ def dataset_phrase(values: Mapping[str, Any], sizes: bool = True) -> str:
             f"{s['DATA_RESIZE']} px and center-cropped to {s['DATA_TEST_CROP']} px")
 
 
-def schedule_phrase(values: Mapping[str, Any], epochs: Sequence[int] | None = None) -> str:
-    """Epochs, warm-up and cosine, batch, optimizer, and the precision when one was asked for
-    (`auto` is what the device ran best: the provenance table's `speed` says which)."""
+def network_name(name: str) -> str:
+    """A network as the paper names it: 200mf -> RegNetX-200MF, regnety_1.6gf ->
+    RegNetY-1.6GF; custom -> custom network."""
+    if name == "custom":
+        return "custom network"
+    if name.startswith("RegNet"):  # named already
+        return name
+    family, _, size = name.rpartition("_")
+    family = {"": "RegNetX", "regnetx": "RegNetX", "regnety": "RegNetY"}.get(family, family)
+    return f"{family}-{size.upper()}"
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'s' if n != 1 else ''}"
+
+
+def schedule_phrase(values: Mapping[str, Any]) -> str:
+    """The learning rate of one run, epoch by epoch, true for any number of cosine epochs (a
+    single cosine epoch runs at the peak rate: the schedule's rule, engine/schedule.py)."""
     top = values["TRAINING_LR_MAX"]
-    warm = values["TRAINING_LR_INIT_EPOCHS"]
-    total = numbers(epochs) if epochs else str(warm + values["TRAINING_LR_FINAL_EPOCHS"])
-    ramp = (f"{warm} epoch{'s' if warm != 1 else ''} of linear warm-up from "
-            f"{top * values['TRAINING_LR_INIT_SCALE']:g} to {top:g}, then "
-            if warm else f"from {top:g}, ")
-    return (f"{total} epochs ({ramp}a quarter cosine down to "
-            f"{top * values['TRAINING_LR_FINAL_SCALE']:g}), batch {values['DATA_BATCH_SIZE']}, "
-            f"{values['TRAINING_OPTIMIZER'].upper()}"
-            + ("" if values["PRECISION"] == "auto" else f", {values['PRECISION']}"))
+    warm, cosine = values["TRAINING_LR_INIT_EPOCHS"], values["TRAINING_LR_FINAL_EPOCHS"]
+    parts = [f"{_epochs(warm)} of linear warm-up from "
+             f"{top * values['TRAINING_LR_INIT_SCALE']:g} to {top:g}"] if warm else []
+    if cosine == 1:
+        parts.append(f"one epoch at the peak rate {top:g} (a one-epoch cosine does not decay)")
+    elif cosine > 1:
+        parts.append(f"a quarter cosine over {_epochs(cosine)} from {top:g} down to "
+                     f"{top * values['TRAINING_LR_FINAL_SCALE']:g}")
+    every = " (set every step)" if values.get("TRAINING_LR_PER_ITERATION") else ""
+    return f"{_epochs(warm + cosine)}: " + ", then ".join(parts) + every
+
+
+def recipe_phrase(values: Mapping[str, Any]) -> str:
+    """Batch, optimizer, weight decay and label smoothing, in words."""
+    opt = values["TRAINING_OPTIMIZER"].upper()
+    extras = [f"momentum {values['TRAINING_MOMENTUM']:g}"] if opt == "SGD" else []
+    if values.get("TRAINING_WEIGHT_DECAY"):
+        extras.append(f"weight decay {values['TRAINING_WEIGHT_DECAY']:g}")
+    if values.get("TRAINING_LABEL_SMOOTHING"):
+        extras.append(f"label smoothing {values['TRAINING_LABEL_SMOOTHING']:g}")
+    precision = "" if values["PRECISION"] == "auto" else f", in {values['PRECISION']}"
+    return (f"batches of {values['DATA_BATCH_SIZE']} with {opt} ({', '.join(extras)})"
+            + precision)
+
+
+def course_changes(paper, course) -> str:
+    """What the course changed from the paper's network, compared field by field."""
+    changes = []
+    if (paper.stem_width, paper.stem_stride) != (course.stem_width, course.stem_stride):
+        changes.append(f"a stem of {course.stem_width} channels with stride "
+                       f"{course.stem_stride} (the paper: {paper.stem_width}, stride "
+                       f"{paper.stem_stride})")
+    if paper.stages[0].stride != course.stages[0].stride:
+        changes.append(f"stride {course.stages[0].stride} in the first stage (the paper: "
+                       f"{paper.stages[0].stride})")
+    if paper.input_size != course.input_size:
+        changes.append(f"{course.input_size} px inputs (the paper: {paper.input_size} px)")
+    if paper.num_classes != course.num_classes:
+        changes.append(f"{course.num_classes} classes (the paper: {paper.num_classes})")
+    same = "the same depths, widths, group width and bottleneck ratio" if [
+        (s.depth, s.width, s.group_width, s.bottleneck) for s in paper.stages] == [
+        (s.depth, s.width, s.group_width, s.bottleneck) for s in course.stages] else \
+        "its own stages"
+    return (f"The course's {network_name(course.name)} keeps {same} as the paper's "
+            f"{network_name(paper.name)} and differs in {len(changes)} places: "
+            f"{numbers(changes)}. With the stride-1 stem the small images still reach the last "
+            f"stage as a {course.input_size // 8} x {course.input_size // 8} grid."
+            if changes else "")
 
 
 def network_phrase(spec) -> str:
     """A network by name, with its stages when it is the custom one."""
     if spec.name != "custom":
-        return spec.name
+        return network_name(spec.name)
     return (f"a custom network (depths {list(spec.depths)}, widths {list(spec.widths)}, "
             f"stem {spec.stem_width})")
 
 
 def train_settings(values: Mapping[str, Any], spec) -> str:
-    """The sentence that says what 02_train trains."""
-    return (f"This run trains {network_phrase(spec)} at {spec.in_channels} x "
+    """The paragraph that says what the training section trains, and how."""
+    return (f"This section trains {network_phrase(spec)} at {spec.in_channels} x "
             f"{spec.input_size} x {spec.input_size} with {spec.num_classes} outputs on "
-            f"{dataset_phrase(values)}, for {schedule_phrase(values)}.")
+            f"{dataset_phrase(values)}, in {recipe_phrase(values)}, for "
+            f"{schedule_phrase(values)}.")
 
 
-def study_settings(run_values: Sequence[Mapping[str, Any]], specs: Sequence) -> str:
-    """What every run of a study shares, and the epochs and networks it varies."""
-    first = run_values[0]
-    epochs = list(dict.fromkeys(v["TRAINING_LR_INIT_EPOCHS"] + v["TRAINING_LR_FINAL_EPOCHS"]
-                                for v in run_values))
+def section_setup(values: Mapping[str, Any]) -> str:
+    """What every study of a section shares: data, batch, optimizer, the profile's schedule
+    (a study that changes it says so), and, on synthetic data, what its numbers can show."""
+    text = (f"Every run in these studies trains on {dataset_phrase(values)}, in "
+            f"{recipe_phrase(values)}, and unless a study says otherwise for "
+            f"{schedule_phrase(values)}.")
+    if values["DATASET"] == "synthetic":
+        text += (" The images are synthetic and the runs a few epochs long: the studies "
+                 "below show the method and that every step runs, and their numbers say "
+                 "nothing about how RegNet behaves on real images.")
+    return text
+
+
+def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, Any]],
+                   specs: Sequence) -> str:
+    """What a study's runs train, and their schedule only where it differs from `base`'s."""
     names = list(dict.fromkeys(s.name for s in specs))
     if names == ["custom"]:
         nets = network_phrase(specs[0]) if len({(tuple(s.depths), tuple(s.widths))
@@ -77,83 +144,139 @@ def study_settings(run_values: Sequence[Mapping[str, Any]], specs: Sequence) -> 
     else:
         nets = numbers([network_phrase(s) for s in dict((s.name, s) for s in specs).values()])
     size = f"{specs[0].in_channels} x {specs[0].input_size} x {specs[0].input_size}"
-    return (f"Each of the {len(run_values)} runs trains {nets} at {size} with "
-            f"{specs[0].num_classes} outputs on {dataset_phrase(first)}, for "
-            f"{schedule_phrase(first, epochs if len(epochs) > 1 else None)}.")
+    text = f"The {len(run_values)} runs train {nets} at {size} with {specs[0].num_classes} outputs"
+    schedules = list(dict.fromkeys(schedule_phrase(v) for v in run_values))
+    if len(schedules) == 1 and schedules != [schedule_phrase(base)]:
+        text += f", for {schedules[0]}"
+    elif len(schedules) > 1:
+        totals = [v["TRAINING_LR_INIT_EPOCHS"] + v["TRAINING_LR_FINAL_EPOCHS"] for v in run_values]
+        text += (f", for {numbers(sorted(set(totals)))} epochs: the same warm-up, and the "
+                 "cosine stretched over the epochs that follow it")
+        single = [t for t, v in zip(totals, run_values) if v["TRAINING_LR_FINAL_EPOCHS"] == 1]
+        if single:
+            text += (f" (the {single[0]}-epoch run has one cosine epoch, which stays at the peak "
+                     f"rate {run_values[0]['TRAINING_LR_MAX']:g})")
+    return text + "."
 
 
 def crop_settings(values: Mapping[str, Any], spec, crops: tuple[int, int]) -> str:
     """What the crop study evaluates."""
     from ..data import settings
     s = settings(values.data)
-    return (f"The network of the training report ({network_phrase(spec)}, trained for "
-            f"{values['TRAINING_LR_INIT_EPOCHS'] + values['TRAINING_LR_FINAL_EPOCHS']} epochs "
-            f"on random {s['DATA_CROP']} px crops of {s['DATA_IMAGE_SIZE']} px images from "
-            f"{dataset_phrase(values, sizes=False)}) is evaluated with its best checkpoint on "
-            f"the test images resized to "
-            f"{s['DATA_RESIZE']} px and center-cropped to each size from {crops[0]} to "
-            f"{crops[1]} px.")
+    return (f"The network of section 2 ({network_phrase(spec)}, trained on random "
+            f"{s['DATA_CROP']} px crops of {s['DATA_IMAGE_SIZE']} px images) is evaluated "
+            f"with its best checkpoint on the test images resized to {s['DATA_RESIZE']} px and "
+            f"center-cropped to each size from {crops[0]} to {crops[1]} px.")
 
 
-def timing_sentence(summaries: Sequence[Mapping[str, Any]], what: str = "Time per epoch") -> str:
-    """Where `what` was measured and how busy the machine was meanwhile."""
+def load_record(summaries: Sequence[Mapping[str, Any]]) -> str:
+    """The machine's 1-minute load average while the runs trained, for the provenance."""
+    loads = [s["load_avg"] for s in summaries if s.get("load_avg")]
+    cpus = next((s["cpus"] for s in summaries if s.get("cpus")), None)
+    if not loads or not cpus:
+        return "not recorded"
+    return (f"{min(lo for lo, _ in loads):.1f} to {max(hi for _, hi in loads):.1f} on "
+            f"{cpus} CPU cores")
+
+
+def timing_sentence(summaries: Sequence[Mapping[str, Any]], what: str = "Times per epoch") -> str:
+    """Where `what` was measured and whether the machine was busy meanwhile (the load
+    averages themselves are in the provenance)."""
     if not summaries:
-        return f"{what} has no record of the machine it was measured on."
+        return f"{what} have no record of the machine they were measured on."
     devices = numbers(sorted({s["device"] for s in summaries}))
     loads = [s["load_avg"] for s in summaries if s.get("load_avg")]
     cpus = next((s["cpus"] for s in summaries if s.get("cpus")), None)
-    text = f"{what} was measured on {devices}"
+    text = f"{what} were measured on {devices}"
     if not loads or not cpus:
-        return text + "; the load of the machine was not recorded."
-    low, high = min(lo for lo, _ in loads), max(hi for _, hi in loads)
-    busy = high > cpus  # more work waiting than cores: the runs shared the machine
-    return (text + f"; the 1-minute load average during training was {low:.1f} to "
-            f"{high:.1f} on {cpus} CPU cores, " + (
-                "so the machine was busy with other work and the times do not compare "
-                "between runs." if busy else "so the machine was not overloaded."))
+        return text + "."
+    if max(hi for _, hi in loads) > cpus:  # more work waiting than cores: a shared machine
+        return text + (", which other work kept busy meanwhile: they compare only roughly "
+                       "between runs.")
+    return text + ", which had no other work waiting."
 
 
 # --- observations -------------------------------------------------------------------------
 
 def train_observations(summary: Mapping[str, Any]) -> str:
-    """What one training run shows."""
+    """What one training run shows: final and best accuracy, and how far training and test
+    accuracy ended apart."""
     h = summary["history"]
+    best = max(h, key=lambda r: r["test_acc"])
+    gap = round(h[-1]["train_acc"], 1) - round(h[-1]["test_acc"], 1)
     return (f"After {summary['epochs']} epochs the test accuracy was "
             f"{summary['test acc (%)']:.2f}% (top-5 {summary['test top-5 (%)']:.2f}%); the "
-            f"best epoch was {max(h, key=lambda r: r['test_acc'])['epoch']} with "
-            f"{summary['best test acc (%)']:.2f}%. The training loss went from "
-            f"{h[0]['train_loss']:.3f} after epoch 1 to {h[-1]['train_loss']:.3f}, and the "
-            f"training accuracy from {h[0]['train_acc']:.1f}% to {h[-1]['train_acc']:.1f}%.")
+            f"best epoch was {best['epoch']} with {summary['best test acc (%)']:.2f}%. The "
+            f"training loss fell from {h[0]['train_loss']:.3f} after epoch 1 to "
+            f"{h[-1]['train_loss']:.3f}. In the last epoch the training accuracy "
+            f"({h[-1]['train_acc']:.1f}%) was {abs(gap):.1f} points "
+            f"{'above' if gap >= 0 else 'below'} the test accuracy ({h[-1]['test_acc']:.1f}%)"
+            + (", the sign of a network that fits its training images better than it "
+               "generalizes." if gap > 5 else "."))
 
 
 RUN_NAMES = {"epochs": "{} epochs", "group width": "group width {}"}
 
 
 def run_name(column: str, value) -> str:
-    """A run as a sentence names it: '5 epochs', 'group width 8', '400mf'."""
+    """A run as a sentence names it: '5 epochs', 'group width 8', 'RegNetX-400MF'."""
+    if column == "RegNetX":
+        return network_name(str(value))
     return RUN_NAMES.get(column, "{}").format(value)
 
 
+def _shown(df, column: str, decimals: int):
+    """A column as the table shows it: rounded to `decimals`."""
+    return df[column].astype(float).round(decimals)
+
+
 def runs_observations(df) -> str:
-    """Best and worst run, and the spread of cost and time, in one study."""
-    acc, label = "test acc (%)", df.columns[0]
-    best, worst = df.loc[df[acc].idxmax()], df.loc[df[acc].idxmin()]
-    fast, slow = df.loc[df["time/epoch (s)"].idxmin()], df.loc[df["time/epoch (s)"].idxmax()]
-    name = lambda row: run_name(label, row[label])  # noqa: E731
-    text = (f"Of the {len(df)} runs, {name(best)} reached the highest final test accuracy "
-            f"({best[acc]:.2f}%) and {name(worst)} the lowest ({worst[acc]:.2f}%), a spread of "
-            f"{best[acc] - worst[acc]:.2f} points. "
-            + (f"Parameters ranged from {df['params'].min():,} to {df['params'].max():,}; "
-               if df["params"].nunique() > 1 else
-               f"Every run has the same {df['params'].iloc[0]:,} parameters; ")
-            + f"time per epoch went from {fast['time/epoch (s)']:.1f} s ({name(fast)}) to "
-            f"{slow['time/epoch (s)']:.1f} s ({name(slow)}).")
-    if df["epochs"].nunique() > 1:
-        short, long = df.loc[df["epochs"].idxmin()], df.loc[df["epochs"].idxmax()]
-        text += (f" From {short['epochs']} to {long['epochs']} epochs the final training "
-                 f"loss went from {short['train loss']:.3f} to {long['train loss']:.3f} and "
-                 f"the test accuracy changed by {long[acc] - short[acc]:+.2f} points.")
+    """What a study's runs answer: how accuracy and time per epoch move along the varied
+    setting, from the values as the table shows them."""
+    label = df.columns[0]
+    acc, time = _shown(df, "test acc (%)", 2), _shown(df, "time/epoch (s)", 1)
+    name = lambda i: run_name(label, df[label].iloc[i])  # noqa: E731
+    best, worst = int(acc.idxmax()), int(acc.idxmin())
+    first, last = 0, len(df) - 1
+    text = (f"From {name(first)} to {name(last)}, the test accuracy went from {acc[first]:.2f}% "
+            f"to {acc[last]:.2f}% ({acc[last] - acc[first]:+.2f} points) and the time per "
+            f"epoch from {time[first]:.1f} s to {time[last]:.1f} s")
+    if df["params"].nunique() > 1:
+        text += f", with {df['params'].iloc[first]:,} and {df['params'].iloc[last]:,} parameters"
+    else:
+        text += f". Every run has the same {df['params'].iloc[0]:,} parameters"
+    text += (f". The best run was {name(best)} ({acc[best]:.2f}%) and the weakest "
+             f"{name(worst)} ({acc[worst]:.2f}%), {acc[best] - acc[worst]:.2f} points apart.")
+    steady = (acc.diff().dropna() >= 0).all() or (acc.diff().dropna() <= 0).all()
+    text += (" Accuracy moved in one direction along the study." if steady else
+             " Accuracy did not move in one direction along the study, so these runs do not "
+             "rank the settings.")
+    if df["epochs"].nunique() > 1 and "history" in df:
+        text += " " + overfitting_sentence(df)
     return text
+
+
+def overfitting_sentence(df) -> str:
+    """For runs of different lengths: did the longer schedule help, or overfit (training
+    accuracy pulling away from test accuracy, test accuracy peaking before the end)?"""
+    short, long = df.loc[df["epochs"].idxmin()], df.loc[df["epochs"].idxmax()]
+
+    def gap(row):
+        h = row["history"][-1]
+        return round(h["train_acc"], 1) - round(h["test_acc"], 1)
+    h = long["history"]
+    peak = max(h, key=lambda r: r["test_acc"])
+    text = (f"From {short['epochs']} to {long['epochs']} epochs the final training loss fell "
+            f"from {short['train loss']:.3f} to {long['train loss']:.3f}, the gap between "
+            f"training and test accuracy went from {gap(short):.1f} to {gap(long):.1f} points, "
+            f"and the longest run's best test accuracy came in epoch {peak['epoch']} of "
+            f"{len(h)}. ")
+    overfit = gap(long) > gap(short) + 2 and peak["epoch"] < len(h)
+    helped = round(long["test acc (%)"], 2) > round(short["test acc (%)"], 2)
+    return text + ("So the longer schedule " + ("helped" if helped else "did not help")
+                   + (", and the widening gap with an earlier peak is the mark of "
+                      "overfitting." if overfit else
+                      ", and these runs show no sign of overfitting."))
 
 
 def series_observations(df) -> str:
@@ -171,17 +294,18 @@ def series_observations(df) -> str:
             f"{b[label].split(': ')[1]} cut the parameters by "
             f"{(1 - b['params'] / a['params']) * 100:.0f}% ({a['params']:,} to "
             f"{b['params']:,}) and the MACs by {(1 - b['MACs'] / a['MACs']) * 100:.0f}%, "
-            f"changed the test accuracy by {b[acc] - a[acc]:+.2f} points and the time per "
+            f"changed the test accuracy by {round(b[acc], 2) - round(a[acc], 2):+.2f} points "
+            f"({a[acc]:.2f}% to {b[acc]:.2f}%) and the time per "
             f"epoch by {(b['time/epoch (s)'] / a['time/epoch (s)'] - 1) * 100:+.0f}%.")
     return " ".join(parts)
 
 
 def readings_sentence(df) -> str:
-    """How seed 001's groups and the paper's group widths differ, from the built networks."""
+    """How report B's groups and the paper's group widths differ, from the built networks."""
     label = df.columns[0]
     firsts = {}
     for v, spec, params in zip(df[label], df["spec"], df["params"]):
-        if ": " in str(v):  # runs labelled "series: ..." (extra E: seed 001, paper)
+        if ": " in str(v):  # runs labelled "series: ..." (extra E: report B, paper)
             firsts.setdefault(str(v).split(": ")[0], (spec, params))
     if len(firsts) < 2:
         return ""
@@ -206,7 +330,7 @@ def crop_observations(df, train_crop: int, resize: int) -> str:
     text = (f"The best test crop was {int(best['test crop'])} px with {best[acc]:.2f}%")
     if len(at):
         base = float(at.iloc[0])
-        text += (f", {best[acc] - base:+.2f} points against the training crop "
+        text += (f", {round(best[acc], 2) - round(base, 2):+.2f} points against the training crop "
                  f"({train_crop} px, {base:.2f}%)")
         below = df[df["test crop"] <= train_crop]
         above = df[df["test crop"] >= train_crop]
@@ -221,7 +345,20 @@ def crop_observations(df, train_crop: int, resize: int) -> str:
     if len(beyond):
         text += (f". Crops above the resize ({resize} px) show the whole image upscaled; "
                  f"there the accuracy was {beyond[acc].min():.2f}% to {beyond[acc].max():.2f}%")
+    if len(at):
+        gain = round(best[acc], 2) - round(float(at.iloc[0]), 2)
+        larger = int(best["test crop"]) > train_crop and gain > 0
+        text += (". So a test crop larger than the training crop " +
+                 ("raised" if larger else "did not raise") + " the accuracy of this network")
     return text + "."
+
+
+def study_observations(df) -> str:
+    """The observations of a study: for runs in series (extra E), what each series trades
+    and how the two readings differ; else how accuracy and time move along the study."""
+    if series_observations(df):
+        return " ".join(filter(None, [series_observations(df), readings_sentence(df)]))
+    return runs_observations(df)
 
 
 def design_space_observations(summary, claims) -> str:
@@ -232,4 +369,4 @@ def design_space_observations(summary, claims) -> str:
     return (f"Across {int(summary['n'].sum())} trained models, {best['label']} had the lowest "
             f"mean error ({best['mean']:.1f}%, n = {int(best['n'])}). Of the "
             f"{len(claims)} claims, {len(tested)} could be tested with these models and the "
-            f"numbers agree with {agree} of them.")
+            f"numbers agree with {agree} of them (the table's last column says which).")

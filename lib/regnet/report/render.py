@@ -7,78 +7,30 @@ when all three are done, so a failure leaves every finished report as it was. Th
 failure stops the run with one line naming the notebook and the cell. Training runs live in
 runs/<profile>/ and are reused, so running again after a failure is cheap. While a notebook
 runs, the lines it sends to regnet.progress (which run of which study, its epoch) are printed
-here; the reports hold none of them. Last, every finished report of the profile is combined
-into reports/<profile>/report.html and report.pdf (combine.py).
+here; the reports hold none of them. Each report is printed through publish.py with its
+tables and figures numbered as in the combined report; last, every finished report of the
+profile is combined into reports/<profile>/report.html and report.pdf (combine.py).
 """
 from __future__ import annotations
 
 import contextlib
-import html as html_lib
 import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
+
+import papermill as pm
 
 from .. import lock, progress
 from ..provenance import ROOT, asset
 from ..errors import ParamError
 from ..params import PROFILES, check_value, parse_set, resolve
-from .contents import REPORTS, Report
+from .captions import number_cells
+from .combine import write_combined
+from .contents import REPORTS, Report, appendix_of, in_appendix
 from .notebook import NOTEBOOK_NAMES, profile_file
-
-
-#: Print CSS: A4 pages; tables wrap their text at spaces instead of running off the edge;
-#: figures keep the size they were drawn at (figures.py draws them at print size).
-PRINT_CSS = """
-<style>
-@page { size: A4; margin: 12mm; }
-body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10pt; }
-/* long outputs may break across pages (nbconvert keeps them whole, which leaves blank pages) */
-.jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child,
-.jp-OutputArea-output, .jp-RenderedHTMLCommon { break-inside: auto !important;
-  page-break-inside: auto !important; max-width: 100% !important; overflow: visible !important; }
-.jp-OutputPrompt, .jp-InputPrompt, .jp-Collapser { display: none !important; }
-.jp-RenderedHTMLCommon, .jp-RenderedMarkdown { font-size: 10pt !important; }
-/* Markdown cells are padded 5 px more than outputs: text would start at two left edges */
-.jp-Cell-inputArea .jp-RenderedMarkdown { padding-left: 0 !important; }
-table { border-collapse: collapse; font-size: 8pt !important; max-width: 100%;
-  table-layout: auto !important; margin-left: 0 !important; }
-/* a narrow table would squeeze its caption into a column of a few words a line */
-table:has(> caption) { min-width: 50%; }
-th, td { padding: 1px 4px !important; white-space: normal !important; word-break: normal !important;
-  overflow-wrap: normal !important; }
-tr { break-inside: avoid; }
-div.regnet-keep { break-inside: avoid; }
-caption { break-after: avoid; }
-caption { caption-side: top; text-align: left !important; padding: 4px 0; font-size: 9pt;
-  color: #000 !important; }
-.regnet-num { font-weight: bold; }
-figure.regnet-figure { margin: 6px 0 10px 0; break-inside: avoid; }
-figure.regnet-figure figcaption { font-size: 9pt; margin-top: 2px; }
-img { max-width: 100% !important; height: auto !important; }
-pre { white-space: pre-wrap; font-size: 8pt; }
-h1, h2, h3 { break-after: avoid; }
-</style>
-"""
-
-#: A4 less the 12 mm margins, in CSS px (96 per inch): the width a printed table must fit.
-PRINTABLE_PX = round((210 - 2 * 12) / 25.4 * 96)
-
-MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")
-
-
-def chromium() -> str | None:
-    """The headless browser that prints HTML to PDF, if one is installed."""
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+from .publish import NotebookFailed, chromium, notebook_title, read_notebook, to_html, to_pdf
 
 
 def select(only: str | None) -> list[Report]:
@@ -98,7 +50,6 @@ def select(only: str | None) -> list[Report]:
 
 def execute(report: Report, profile: str, work: Path, overrides: dict | None = None) -> Path:
     """Run the notebook with papermill into `work`; raise NotebookFailed naming the cell."""
-    import papermill as pm
     out = work / f"{report.name}.ipynb"
     params = {"PROFILE": profile, **(overrides or {}), **report.parameters}
     try:
@@ -126,141 +77,6 @@ def kernel_log(path: Path):
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
-
-
-class NotebookFailed(RuntimeError):
-    """A notebook raised: the message names the notebook and the cell."""
-
-
-_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S | re.I)
-_MARKDOWN_H1 = re.compile(r"^#[ \t]+([^\n]+)$|<h1[^>]*>(.*?)</h1>", re.M | re.S | re.I)
-
-
-def notebook_title(node) -> str | None:
-    """A report's title: the first level-1 heading its code shows (the report's own title,
-    e.g. "Extra A: RegNetX variants"), else its first level-1 Markdown heading."""
-    shown = [str(o.get("data", {}).get("text/html", "")) for c in node.cells
-             if c.cell_type == "code" for o in c.get("outputs", [])]
-    written = [c.source for c in node.cells if c.cell_type == "markdown"]
-    for texts, pattern in ((shown, _H1), (written, _MARKDOWN_H1)):
-        for text in texts:
-            found = pattern.search(text)
-            if found:
-                heading = next(g for g in found.groups() if g)
-                return html_lib.unescape(re.sub(r"<[^>]+>", "", heading)).strip()
-    return None
-
-
-def to_html(notebook: Path, html: Path) -> None:
-    """Render an executed notebook to HTML: no code, offline math, print-friendly tables.
-    The page's title, and so the PDF's, is `notebook_title`."""
-    import nbformat
-    from nbconvert import HTMLExporter
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
-    if MATHJAX.exists():
-        exporter.mathjax_url = MATHJAX.as_uri() + "?config=TeX-AMS_HTML"
-    try:
-        node = nbformat.read(str(notebook), as_version=4)
-    except Exception as e:  # a torn or foreign work file: name it, never a traceback
-        raise NotebookFailed(f"{notebook} is not a readable notebook ({type(e).__name__}); "
-                             "delete it and run again") from None
-    node.metadata["title"] = notebook_title(node) or notebook.stem
-    body, _ = exporter.from_notebook_node(node)
-    html.write_text(body.replace("</head>", PRINT_CSS + "</head>", 1))
-
-
-def to_pdf(html: Path, pdf: Path, browser: str) -> None:
-    """Print an HTML report to PDF with headless Chromium (math typeset before printing)."""
-    with tempfile.TemporaryDirectory() as profile_dir:
-        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--allow-file-access-from-files",
-               f"--user-data-dir={profile_dir}", "--no-pdf-header-footer",
-               "--virtual-time-budget=20000", "--run-all-compositor-stages-before-draw",
-               f"--print-to-pdf={pdf}", html.resolve().as_uri()]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-    if done.returncode or not pdf.exists() or pdf.stat().st_size == 0:
-        tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"Chromium could not print {html.name}: {tail[0]}")
-
-
-#: Measures every table and figure in the page once it has loaded and leaves the answer in
-#: the DOM: tables that reach past the page, figures shown narrower than they were drawn
-#: (shrunk to fit, so their text is smaller on paper than figures.py drew it), and where the
-#: page's paragraphs, headings, tables and figures start (one left edge when they align).
-_MEASURE = """<script>
-window.addEventListener('load', () => {
-  const limit = document.documentElement.clientWidth;
-  const wide = [], shrunk = [];
-  document.querySelectorAll('table').forEach((t, i) => {
-    const right = t.getBoundingClientRect().right;
-    if (right > limit + 0.5) {
-      const caption = t.caption ? t.caption.textContent.trim() : '';
-      wide.push({table: i + 1, right: Math.round(right), caption: caption});
-    }
-  });
-  document.querySelectorAll('figure.regnet-figure').forEach((f, i) => {
-    const img = f.querySelector('img');
-    const drawn = parseFloat(img.style.width) * 96;  // style width in inches
-    const shown = img.getBoundingClientRect().width;
-    if (shown < drawn - 1) {
-      const caption = f.querySelector('figcaption');
-      shrunk.push({figure: i + 1, drawn: Math.round(drawn), shown: Math.round(shown),
-                   caption: caption ? caption.textContent.trim() : ''});
-    }
-  });
-  const edges = {};
-  document.querySelectorAll('p, h1, h2, h3, table, figure').forEach((e) => {
-    if (e.closest('li, td, th, figure figcaption, blockquote') && e.tagName !== 'FIGURE') return;
-    const left = Math.round(e.getBoundingClientRect().left);
-    edges[left] = edges[left] || e.tagName + ': ' + e.textContent.trim().slice(0, 40);
-  });
-  const out = document.createElement('pre');
-  out.id = 'regnet-widths';
-  out.textContent = JSON.stringify({limit: limit, wide: wide, shrunk: shrunk, edges: edges});
-  document.body.appendChild(out);
-});
-</script>"""
-
-
-def wide_tables(html: Path, browser: str, width: int = PRINTABLE_PX) -> list[dict]:
-    """The tables of an HTML report that reach past the printable width of an A4 page, as
-    Chromium lays the page out at that width: [{table, right, caption}, ...]."""
-    return _measure(html, browser, width)["wide"]
-
-
-def shrunk_figures(html: Path, browser: str, width: int = PRINTABLE_PX) -> list[dict]:
-    """The figures of an HTML report shown narrower than drawn at the printable width of an
-    A4 page: [{figure, drawn, shown, caption}, ...] (widths in CSS px)."""
-    return _measure(html, browser, width)["shrunk"]
-
-
-def left_edges(html: Path, browser: str, width: int = PRINTABLE_PX) -> dict[int, str]:
-    """Where the paragraphs, headings, tables and figures of an HTML report start, in CSS px
-    from the page's left: {edge: the first element found there}. One edge: they align."""
-    return {int(k): v for k, v in _measure(html, browser, width)["edges"].items()}
-
-
-def _measure(html: Path, browser: str, width: int) -> dict:
-    """Lay `html` out in Chromium at `width` CSS px and read what _MEASURE found."""
-    import json
-    with tempfile.TemporaryDirectory() as tmp:
-        page = Path(tmp) / "measure.html"
-        page.write_text(html.read_text().replace("</body>", _MEASURE + "</body>", 1))
-        done = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update",
-             "--hide-scrollbars", f"--user-data-dir={tmp}/profile",
-             f"--window-size={width},1200", "--virtual-time-budget=20000",
-             "--allow-file-access-from-files", "--dump-dom", page.as_uri()],
-            capture_output=True, text=True, timeout=180)
-    found = re.search(r'<pre id="regnet-widths">(.*?)</pre>', done.stdout, re.S)
-    if not found:
-        raise RuntimeError(f"Chromium did not measure {html.name}")
-    result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&")
-                        .replace("&lt;", "<").replace("&gt;", ">"))
-    return result
 
 
 @contextlib.contextmanager
@@ -323,7 +139,6 @@ def run(profile: str = "quick", only: str | None = None, out_root: Path | None =
 
 def _run_locked(reports, profile, out_dir, pdf, overrides, values) -> list[Path]:
     """The body of `run`, while this process holds the report folder."""
-    from .combine import write_combined
     work = out_dir / ".work"
     browser = chromium() if pdf else None
     if pdf and not browser:
@@ -336,12 +151,12 @@ def _run_locked(reports, profile, out_dir, pdf, overrides, values) -> list[Path]
         with kernel_log(work / f"{report.name}.log"), \
                 watch_progress(work / f"{report.name}.progress", report.name):
             executed = execute(report, profile, work, overrides)
-        written += _render(executed, work, out_dir, browser)
+        written += _render(report, executed, work, out_dir, browser, pdf_info(values))
         print(f"[{i}/{len(reports)}] {report.name} done in {time.perf_counter() - start:.1f} s "
               f"({_shown(out_dir)}/{report.name}.{{{'html+pdf' if browser else 'html'}}})",
               flush=True)
     start = time.perf_counter()
-    combined = write_combined(out_dir, values, work, browser)
+    combined = write_combined(out_dir, values, work, browser, pdf_info(values))
     for f in combined:
         os.replace(f, out_dir / f.name)
         written.append(out_dir / f.name)
@@ -350,14 +165,26 @@ def _run_locked(reports, profile, out_dir, pdf, overrides, values) -> list[Path]
     return written
 
 
-def _render(executed: Path, work: Path, out_dir: Path, browser: str | None) -> list[Path]:
-    """HTML (and PDF) of an executed notebook; only then replace the previous report."""
+def pdf_info(values) -> dict[str, str]:
+    """The PDF metadata every report carries: author and course from the parameters."""
+    return {"Author": values["REPORT_AUTHOR"] or "", "Subject": values["REPORT_COURSE"] or ""}
+
+
+def _render(report: Report, executed: Path, work: Path, out_dir: Path, browser: str | None,
+            info: dict[str, str]) -> list[Path]:
+    """HTML (and PDF) of an executed notebook, its tables and figures numbered as in the
+    combined report; only then replace the previous report."""
     html = work / f"{executed.stem}.html"
-    to_html(executed, html)
+    node = read_notebook(executed)
+    title = notebook_title(node) or executed.stem
+    number_cells([c for c in node.cells if not in_appendix(c)], report.number)
+    number_cells([c for c in node.cells if in_appendix(c)], appendix_of(report))
+    to_html(node, html, title)
     files = [executed, html]
     if browser:
-        to_pdf(html, work / f"{executed.stem}.pdf", browser)
-        files.append(work / f"{executed.stem}.pdf")
+        pdf = work / f"{executed.stem}.pdf"
+        to_pdf(html, pdf, browser, {"Title": title, **info})
+        files.append(pdf)
     for f in files:
         os.replace(f, out_dir / f.name)
     return [out_dir / f.name for f in files]

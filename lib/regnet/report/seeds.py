@@ -1,9 +1,10 @@
-"""The seed reports' hand-made totals, explained by building the network each one describes.
+"""The hand-made totals of two earlier student reports of the assignment (reports A and B;
+the seeds of this project), explained by building the network each one describes.
 
-Seed 000 describes course 200MF with group width 8 (groups 3, 7, 19, 46) and counted by hand
-the stem conv and the three convs of every block, each stage's convs sized as the stage's first
-block and multiplied by its depth, without norms, projections or head. Seed 001 describes
-8 groups in every 3x3 conv (its "C=8", group widths 3, 7, 19, 46) and listed every operator,
+Seed 000 (report A) describes course 200MF with group width 8 (groups 3, 7, 19, 46) and
+counted by hand the stem conv and the three convs of every block, each stage's convs sized as
+the stage's first block and multiplied by its depth, without norms, projections or head.
+Seed 001 (report B) describes 8 groups in every 3x3 conv (its "C=8", group widths 3, 7, 19, 46) and listed every operator,
 but three norms in a downsampling block that has four. Each seed's counting rule is a function
 of the built network's operator table: its sums are the seed's typed totals, and the operators
 where it differs from the table explain the gap. The only typed numbers are the seeds' totals.
@@ -62,14 +63,14 @@ class Seed:
 
 
 SEEDS = [
-    Seed("seed 000", {"REGNETX": "200mf"},
-         "course 200MF with group width 8 in every 3x3 conv",
+    Seed("report A", {"REGNETX": "200mf"},
+         "RegNetX-200MF with group width 8 in every 3x3 conv",
          "the stem conv and the three convs of each block, each stage's convs sized as its "
          "first block (input width and input size) and multiplied by the stage's depth, "
          "without norms, projections or head", 1_707_272, 206_568_320, "206,568,320",
          first_block_times_depth, per_block=False),
-    Seed("seed 001", {"REGNETX": "custom", "MODEL_GROUPS": 8},
-         "course 200MF's stages with 8 groups in every 3x3 conv",
+    Seed("report B", {"REGNETX": "custom", "MODEL_GROUPS": 8},
+         "RegNetX-200MF's stages with 8 groups in every 3x3 conv",
          "every conv, norm and the head, but three norms in each downsampling block, which "
          "has four", 3_289_900, 235_000_000, "0.235 G", one_norm_short_per_projection,
          per_block=True),
@@ -99,14 +100,14 @@ def explain(seed: Seed, rows: list[Operator]):
         if b != c:
             out.append({"stage": key[0], "block": key[1] or "all", "operator": key[2],
                         "built params": b[0],
-                        "seed's count": c[0], "params difference": c[0] - b[0],
-                        "built MACs": b[1], "seed's MACs": c[1], "MACs difference": c[1] - b[1]})
+                        "report's count": c[0], "params difference": c[0] - b[0],
+                        "built MACs": b[1], "report's MACs": c[1], "MACs difference": c[1] - b[1]})
     order = {(k[0], k[1] or "all", k[2]): i for i, k in enumerate(built)}
     out.sort(key=lambda r: order.get((r["stage"], r["block"], r["operator"]), len(order)))
     t, c = totals(rows), count_totals(seed, rows)
     out.append({"stage": "total", "block": "", "operator": "", "built params": t["params"],
-                "seed's count": c["params"], "params difference": c["params"] - t["params"],
-                "built MACs": t["macs"], "seed's MACs": c["macs"],
+                "report's count": c["params"], "params difference": c["params"] - t["params"],
+                "built MACs": t["macs"], "report's MACs": c["macs"],
                 "MACs difference": c["macs"] - t["macs"]})
     return pd.DataFrame(out)
 
@@ -134,7 +135,7 @@ def totals_frame(rows_by_seed: dict[str, list[Operator]]):
     for seed in SEEDS:
         rows = rows_by_seed[seed.name]
         t, c = totals(rows), count_totals(seed, rows)
-        out.append({"seed": seed.name, "network": seed.network,
+        out.append({"report": seed.name, "network": seed.network,
                     "typed params": seed.params, "rule's params": c["params"],
                     "built params": t["params"], "typed MACs": seed.macs_typed,
                     "rule's MACs": c["macs"], "built MACs": t["macs"]})
@@ -154,21 +155,22 @@ def paragraph(seed: Seed, spec, rows: list[Operator]) -> str:
     t, c = totals(rows), count_totals(seed, rows)
     diff = explain(seed, rows).iloc[:-1]
     params_ok, macs_ok = c["params"] == seed.params, c["macs"] == seed.macs
-    text = (f"**{seed.name.capitalize()}** describes {seed.network} (groups {_groups(spec)}, "
+    name = seed.name[:1].upper() + seed.name[1:]
+    text = (f"**{name}** describes {seed.network} (groups {_groups(spec)}, "
             f"group widths {_widths(spec)}); built, that network has {t['params']:,} params "
-            f"and {t['macs']:,} MACs. The seed counted {seed.rule}. That rule applied to the "
+            f"and {t['macs']:,} MACs. The report counted {seed.rule}. That rule applied to the "
             f"built network's operator table gives {c['params']:,} params")
-    text += (", the seed's typed total exactly" if params_ok else
-             f" (the seed typed {seed.params:,})")
+    text += (", the report's typed total exactly" if params_ok else
+             f" (the report typed {seed.params:,})")
     text += f", and {c['macs']:,} MACs"
     if macs_ok:
-        text += ", again exactly the seed's total."
+        text += ", again exactly the report's total."
     else:
         gap = (seed.macs - t["macs"]) / t["macs"] * 100
-        text += (f"; the seed's typed MAC total, {seed.macs_typed}, is {gap:+.1f}% from the "
+        text += (f"; the report's typed MAC total, {seed.macs_typed}, is {gap:+.1f}% from the "
                  "built network's.")
-    missing = diff[diff["seed's count"] == 0]
-    off = diff[(diff["seed's count"] != 0)]
+    missing = diff[diff["report's count"] == 0]
+    off = diff[(diff["report's count"] != 0)]
     if len(missing):
         text += (f" Left out: {_list(missing)} ({-missing['params difference'].sum():,} "
                  "params).")

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from .. import catalog
 from ..arch.complexity import Operator, stage_totals, totals
 from ..arch.space import NetSpec
+from ..arch.designspace import SPACES
+from . import prose
+from .captions import caption_html
 
 
 def text_table(header: Sequence[str], rows: Iterable[Sequence], align: str | None = None) -> str:
@@ -99,7 +103,9 @@ def stage_structure(rows: list[Operator]) -> list[dict]:
 
 
 def _shape(shape: tuple) -> str:
-    return " x ".join(map(str, shape))
+    """A shape as one token: "368 x 2 x 2" with no-break spaces, so a cell never wraps
+    inside it."""
+    return "\u00a0x\u00a0".join(map(str, shape))
 
 
 def parameter_table(spec: NetSpec, rows: list[Operator]):
@@ -188,10 +194,8 @@ def _is_text(column) -> bool:
 
 def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
     """A DataFrame as report HTML: no index, thousands separators, text columns left and
-    numbers right, a numbered caption; a short table is kept whole on one page."""
+    numbers right, a caption numbered when printed; a short table is kept whole on one page."""
     import pandas as pd
-
-    from .captions import caption_html
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
     text = [c for c in df.columns if _is_text(df[c])]
     styler = df.style.hide(axis="index").format(thousands=",")
@@ -243,20 +247,27 @@ def width_rule_table(spec: NetSpec):
 
 def hyperparameter_table(values, spec: NetSpec):
     """The seeds' hyperparameter table with the values in use: the dataset's resolved
-    defaults (classes, channels, crop, resize) and the network's numbers from its spec."""
+    defaults (classes, channels, crop, resize), its augmentation, the network's numbers from
+    its spec, and the whole optimizer and schedule. Engineering settings (precision, memory
+    format, checkpoints) are in the provenance."""
     import pandas as pd
 
     from ..data import settings
-    from ..engine.device import resolve_here
     data = settings(values.data)
     epochs = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
-    resolved = resolve_here(values.run).params()  # shown beside `auto` as asked
+    augment = data["DATA_AUGMENT"]
     rows = [
-        ("REGNETX", spec.name, "network"),
-        ("DATASET", values["DATASET"], "images"),
+        ("REGNETX", prose.network_name(spec.name), "network"),
+        ("DATASET", catalog.dataset(values["DATASET"]).title, "images"),
         ("DATA_NUM_CLASSES", data["DATA_NUM_CLASSES"] or spec.num_classes, "classes"),
         ("DATA_NUM_CHANNELS", data["DATA_NUM_CHANNELS"], "input channels"),
-        ("DATA_CROP", data["DATA_CROP"], "training crop (px), random resized"),
+        ("DATA_IMAGE_SIZE", data["DATA_IMAGE_SIZE"], "image side (px)"),
+        ("DATA_AUGMENT", augment,
+         f"training augmentation: {catalog.AUGMENTS[augment].description}"),
+        *([("DATA_SCALE_MIN", values["DATA_SCALE_MIN"],
+            f"the random crop covers {values['DATA_SCALE_MIN']:g} to 1 of the image's area")]
+          if augment == "rrc" else []),
+        ("DATA_CROP", data["DATA_CROP"], "training crop (px)"),
         ("DATA_RESIZE", data["DATA_RESIZE"], "test images resized to (px)"),
         ("DATA_TEST_CROP", data["DATA_TEST_CROP"], "test center crop (px)"),
         ("DATA_BATCH_SIZE", values["DATA_BATCH_SIZE"], "images per step"),
@@ -269,21 +280,19 @@ def hyperparameter_table(values, spec: NetSpec):
         ("MODEL_BOTTLENECK", [float(f"{s.bottleneck:g}") for s in spec.stages],
          "bottleneck ratio"),
         ("MODEL_FILTER_SIZE", spec.kernel, "kernel of the stem and the grouped convs"),
-        ("epochs", epochs, "warm-up + cosine epochs"),
     ]
     rows += [(k, values[k], h) for k, h in [
         ("TRAINING_OPTIMIZER", "optimizer"), ("TRAINING_MOMENTUM", "momentum"),
         ("TRAINING_NESTEROV", "Nesterov momentum"), ("TRAINING_WEIGHT_DECAY", "weight decay"),
         ("TRAINING_LABEL_SMOOTHING", "label smoothing"),
-        ("TRAINING_LR_MAX", "peak learning rate"),
-        ("TRAINING_LR_INIT_SCALE", "first warm-up rate / peak"),
-        ("TRAINING_LR_INIT_EPOCHS", "warm-up epochs"),
-        ("TRAINING_LR_FINAL_SCALE", "last rate / peak"),
-        ("TRAINING_LR_FINAL_EPOCHS", "cosine epochs"),
-        ("PRECISION", "arithmetic"), ("CHANNELS_LAST", "memory format channels_last"),
-        ("SEED", "random seed"), ("FILE_SAVE", "checkpoints written")]]
-    rows = [(k, f"auto: {_value(resolved[k])}" if v == "auto" and k in resolved else v, h)
-            for k, v, h in rows]
+        ("TRAINING_LR_MAX", "peak learning rate l_max"),
+        ("TRAINING_LR_INIT_SCALE", "first warm-up rate l_0 / l_max"),
+        ("TRAINING_LR_INIT_EPOCHS", "warm-up epochs E_0"),
+        ("TRAINING_LR_FINAL_SCALE", "last rate l_f / l_max"),
+        ("TRAINING_LR_FINAL_EPOCHS", "cosine epochs E_1"),
+        ("TRAINING_LR_PER_ITERATION", "rate set every step (else every epoch)"),
+        ("SEED", "random seed")]]
+    rows.append(("epochs", epochs, "warm-up + cosine epochs in all"))
     return pd.DataFrame([{"hyperparameter": k, "value": _value(v), "meaning": h}
                          for k, v, h in rows])
 
@@ -349,7 +358,9 @@ def study_table(df):
     and cost, time and accuracy (epochs only when they vary)."""
     import pandas as pd
     label = df.columns[0]
-    out = pd.DataFrame({label: df[label]})
+    # a network's name keeps its hyphen unbroken (U+2011): "RegNetX-200MF" on one line
+    out = pd.DataFrame({label: [prose.network_name(str(v)).replace("-", "\u2011")
+                                if label == "RegNetX" else v for v in df[label]]})
     for name, describe in NETWORK_COLUMNS.items():
         column = [describe(spec) for spec in df["spec"]]
         if len(set(column)) > 1 and name != label:  # a study's own label column says it
@@ -358,6 +369,11 @@ def study_table(df):
         if name != "epochs" or df["epochs"].nunique() > 1:
             out[name] = df[name]
     return out
+
+
+def space_label(space: str) -> str:
+    """A design space as the paper names it (AnyNetX_A), or its key."""
+    return SPACES[space].label if space in SPACES else space
 
 
 def space_summary_frame(summary):
@@ -385,12 +401,15 @@ def claims_frame(claims):
     for _, c in claims.iterrows():
         tested = "mean" in c and pd.notna(c.get("mean"))
         rows.append({
-            "claim": c["claim"], "space / baseline": pair(c["space"], c["baseline"]),
+            "claim": c["claim"],
+            "space / baseline": pair(space_label(c["space"]), space_label(c["baseline"])),
             "models": pair(c["n"], c["n_baseline"]),
             "mean error (%)": pair(c["mean"], c["mean_baseline"], "{:.1f}") if tested else "",
             "gap, 90% interval": (f"{c['mean_gap']:+.1f} [{c['gap_low']:+.1f}, "
                                   f"{c['gap_high']:+.1f}]") if tested else "",
-            "verdict": c["verdict"]})
+            "verdict": c["verdict"],
+            "agrees": ("not tested" if pd.isna(c.get("consistent")) else
+                       "yes" if bool(c["consistent"]) else "no")})
     return pd.DataFrame(rows)
 
 
@@ -398,13 +417,14 @@ def sweep_models_table(results):
     """Every sampled model: its stages (depths, widths, group widths, bottlenecks per stage),
     cost in millions and error."""
     import pandas as pd
-    cols = {"space": results["space"], "index": results["index"]}
+    cols = {"design space": [space_label(v) for v in results["space"]],
+            "model": results["index"]}
     for short, name in (("ds", "depths"), ("ws", "widths"), ("gs", "group widths"),
                         ("bs", "bottlenecks")):
         if short in results:
             cols[name] = [str(v).replace(" ", "/") for v in results[short]]
-    cols["M MACs"] = (results["macs"] / 1e6).round(1)
-    cols["M params"] = (results["params"] / 1e6).round(2)
+    cols["MACs (millions)"] = (results["macs"] / 1e6).round(1)
+    cols["params (millions)"] = (results["params"] / 1e6).round(2)
     cols["error (%)"] = results["error"].round(2)
     if "seconds" in results:
         cols["seconds"] = results["seconds"].round(1)

@@ -171,6 +171,12 @@ REGNET = ("d", "w0", "wa", "wm", "g")
 #: Counts shown in millions, and the columns that spread over decades (log axis).
 MILLIONS = ("macs", "params", "acts")
 LOG_AXIS = ("width", "params", "w0", "wa")
+#: Each column as the paper names it on an axis.
+AXIS_NAMES = {"depth": "depth d", "width": "width w", "group_width": "group width g",
+              "bottleneck": "bottleneck ratio b", "macs": "MACs (millions)",
+              "params": "params (millions)", "acts": "activations (millions)",
+              "d": "depth d", "w0": "initial width $w_0$", "wa": "slope $w_a$",
+              "wm": "multiplier $w_m$", "g": "group width g"}
 
 
 def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: str = ERROR,
@@ -197,7 +203,7 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(ScalarFormatter())
             ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap
-        ax.set_xlabel(f"{column} (M)" if column in MILLIONS else column, fontsize=8)
+        ax.set_xlabel(AXIS_NAMES.get(column, column), fontsize=8)
         ax.set_ylabel(f"{metric} (%)", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)

@@ -1,0 +1,167 @@
+"""HTML and PDF primitives: an executed notebook to print-ready HTML (nbconvert), HTML to an
+A4 PDF with page numbers, bookmarks and document metadata (headless Chromium).
+
+The per-notebook pipeline (render.py) and the combined report (combine.py) both print
+through here; neither knows how Chromium is called.
+"""
+from __future__ import annotations
+
+import html as html_lib
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Mapping
+
+import nbformat
+from nbconvert import HTMLExporter
+
+#: Print CSS: A4 pages numbered at the foot; tables wrap their text at spaces, never inside a
+#: number or a shape; headings stay with what follows them, short tables and their notes stay
+#: together; figures keep the size they were drawn at (figures.py draws them at print size).
+PRINT_CSS = """
+<style>
+@page { size: A4; margin: 12mm 12mm 14mm 12mm;
+  @bottom-center { content: counter(page); font-family: 'DejaVu Sans', Arial, sans-serif;
+                   font-size: 9pt; } }
+body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10pt; }
+/* long outputs may break across pages (nbconvert keeps them whole, which leaves blank pages) */
+.jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child,
+.jp-OutputArea-output, .jp-RenderedHTMLCommon { break-inside: auto !important;
+  page-break-inside: auto !important; max-width: 100% !important; overflow: visible !important; }
+.jp-OutputPrompt, .jp-InputPrompt, .jp-Collapser { display: none !important; }
+.jp-RenderedHTMLCommon, .jp-RenderedMarkdown { font-size: 10pt !important; }
+/* Markdown cells are padded 5 px more than outputs: text would start at two left edges */
+.jp-Cell-inputArea .jp-RenderedMarkdown { padding-left: 0 !important; }
+table { border-collapse: collapse; font-size: 8pt !important; max-width: 100%;
+  table-layout: auto !important; margin-left: 0 !important; }
+/* a narrow table would squeeze its caption into a column of a few words a line */
+table:has(> caption) { min-width: 50%; }
+/* cells wrap between words only: "368 x 2 x 2" never splits inside a token */
+th, td { padding: 1px 4px !important; white-space: normal !important;
+  word-break: keep-all !important; overflow-wrap: normal !important; hyphens: none; }
+tr { break-inside: avoid; }
+tr:last-child { break-before: avoid; }  /* a total row stays with the rows it sums */
+/* a long table may break, but never between its caption, its header and its first rows */
+thead, tbody tr:nth-child(-n+2) { break-after: avoid; }
+tbody tr:nth-child(-n+3) { break-before: avoid; }
+div.regnet-keep { break-inside: avoid; }
+caption { break-after: avoid; }
+caption { caption-side: top; text-align: left !important; padding: 4px 0; font-size: 9pt;
+  color: #000 !important; }
+.regnet-num { font-weight: bold; }
+figure.regnet-figure { margin: 6px 0 10px 0; break-inside: avoid; }
+figure.regnet-figure figcaption { font-size: 9pt; margin-top: 2px; }
+img { max-width: 100% !important; height: auto !important; }
+pre { white-space: pre-wrap; font-size: 8pt; }
+h1, h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
+/* a heading's cell and the cell after it: Chromium honours avoid between siblings */
+.jp-MarkdownCell:has(h1, h2, h3, h4) { break-after: avoid; page-break-after: avoid; }
+p { orphans: 3; widows: 3; }
+</style>
+"""
+
+MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised or cannot be read: the message names the notebook and the cell."""
+
+
+def chromium() -> str | None:
+    """The headless browser that prints HTML to PDF, if one is installed."""
+    return next((p for p in map(shutil.which, BROWSERS) if p), None)
+
+
+def chromium_command(browser: str, profile_dir: str | Path, *args: str) -> list[str]:
+    """Chromium, headless and offline, with a throw-away profile; `args` say what to do with
+    the page (print it, dump its DOM) and name it last. Every call of Chromium goes here."""
+    return [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--hide-scrollbars", "--allow-file-access-from-files",
+            f"--user-data-dir={profile_dir}", "--virtual-time-budget=20000",
+            "--run-all-compositor-stages-before-draw", *args]
+
+
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S | re.I)
+_MARKDOWN_H1 = re.compile(r"^#[ \t]+([^\n]+)$|<h1[^>]*>(.*?)</h1>", re.M | re.S | re.I)
+
+
+def notebook_title(node) -> str | None:
+    """A report's title: the first level-1 heading its code shows (the report's own title,
+    e.g. "Extra A: RegNetX variants"), else its first level-1 Markdown heading."""
+    shown = [str(o.get("data", {}).get("text/html", "")) for c in node.cells
+             if c.cell_type == "code" for o in c.get("outputs", [])]
+    written = [c.source for c in node.cells if c.cell_type == "markdown"]
+    for texts, pattern in ((shown, _H1), (written, _MARKDOWN_H1)):
+        for text in texts:
+            found = pattern.search(text)
+            if found:
+                heading = next(g for g in found.groups() if g)
+                return html_lib.unescape(re.sub(r"<[^>]+>", "", heading)).strip()
+    return None
+
+
+def read_notebook(path: Path):
+    """An executed notebook, or a one-line NotebookFailed for a torn or foreign file."""
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except Exception as e:  # a torn or foreign work file: name it, never a traceback
+        raise NotebookFailed(f"{path} is not a readable notebook ({type(e).__name__}); "
+                             "delete it and run again") from None
+
+
+def to_html(notebook, html: Path, title: str | None = None, css: str = "") -> None:
+    """Render an executed notebook (a node or its path) to HTML: no code, offline math, the
+    print CSS (and `css`). The page's title, and so the PDF's, is `title`, else
+    `notebook_title`."""
+    node = read_notebook(notebook) if isinstance(notebook, Path) else notebook
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
+    if MATHJAX.exists():
+        exporter.mathjax_url = MATHJAX.as_uri() + "?config=TeX-AMS_HTML"
+    node.metadata["title"] = title or notebook_title(node) or html.stem
+    body, _ = exporter.from_notebook_node(node)
+    html.write_text(body.replace("</head>", PRINT_CSS + css + "</head>", 1))
+
+
+def to_pdf(html: Path, pdf: Path, browser: str, info: Mapping[str, str] | None = None) -> None:
+    """Print an HTML page to PDF with Chromium (math typeset first), its headings as the PDF's
+    bookmarks, and `info` (Author, Subject, ...) added to the document's metadata."""
+    with tempfile.TemporaryDirectory() as profile_dir:
+        cmd = chromium_command(browser, profile_dir, "--no-pdf-header-footer",
+                               "--generate-pdf-document-outline", f"--print-to-pdf={pdf}",
+                               html.resolve().as_uri())
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    if done.returncode or not pdf.exists() or pdf.stat().st_size == 0:
+        tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"Chromium could not print {html.name}: {tail[0]}")
+    if info:
+        set_info(pdf, info)
+
+
+def _pdf_string(text: str) -> str:
+    """A PDF text string: UTF-16BE with a byte-order mark, as hex (any text, no escaping)."""
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
+
+
+def set_info(pdf: Path, info: Mapping[str, str]) -> None:
+    """Give a PDF a new document information dictionary (Title, Author, Subject, ...) by an
+    incremental update: the object, then a cross-reference section and a trailer that point
+    back to the old ones (PDF 1.4, section 3.4.5). The pages are not touched."""
+    data = pdf.read_bytes()
+    trailer = data[data.rindex(b"trailer"):].decode("latin-1")
+    size = int(re.search(r"/Size (\d+)", trailer).group(1))
+    root = re.search(r"/Root (\d+ \d+ R)", trailer).group(1)
+    prev = int(re.search(r"startxref\s+(\d+)", trailer).group(1))
+    entries = "".join(f"/{k} {_pdf_string(v)}" for k, v in info.items() if v)
+    obj = f"{size} 0 obj\n<<{entries}>>\nendobj\n"
+    lead = "" if data.endswith(b"\n") else "\n"
+    start = len(data) + len(lead)
+    update = (lead + obj + f"xref\n0 1\n0000000000 65535 f \n{size} 1\n{start:010d} 00000 n \n"
+              f"trailer\n<</Size {size + 1} /Root {root} /Info {size} 0 R /Prev {prev}>>\n"
+              f"startxref\n{start + len(obj)}\n%%EOF\n")
+    pdf.write_bytes(data + update.encode("latin-1"))
