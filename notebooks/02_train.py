@@ -70,24 +70,24 @@ figures.show(figures.plot_rates(rates), "Learning rate per epoch")
 
 # %%
 summary = runs.train_or_reuse(values, out, runs.Datasets(on_load=header.on_load))
-how = "trained for this report" if summary["trained"] else "reused"
+how = "trained for this report" if summary.trained else "reused"
 header.record(**{"run folder": f"{runs.short(out)} ({how})",
-                 "load average": prose.load_record([summary])})
+                 "load average": prose.load_record([summary.row()])})
 
 # %% [markdown]
 # ## B. Loss and accuracy per epoch
 
 # %%
-figures.show(figures.plot_curves({prose.network_name(spec.name): summary["history"]}),
+figures.show(figures.plot_curves({prose.network_name(spec.name): summary.history}),
              f"{prose.network_name(spec.name)}: training and test loss and accuracy per epoch")
 
 # %% [markdown]
 # ## C. Final accuracy
 
 # %%
-keys = ["params", "MACs", "epochs", "time/epoch (s)", "images/s", "train loss",
-        "test acc (%)", "best test acc (%)", "test top-5 (%)"]
-tables.show(pd.DataFrame([{k: summary[k] for k in keys}]),
+keys = ["params", "macs", "epochs", "epoch_seconds", "images_per_second", "train_loss",
+        "test_acc", "best_test_acc", "test_top5"]
+tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]),
             f"{prose.network_name(spec.name)}: final result")
-notebook.md(f"**Final test accuracy = {summary['test acc (%)']:.2f}%.** "
-            + prose.train_observations(summary) + " " + prose.timing_sentence([summary]))
+notebook.md(f"**Final test accuracy = {summary.test_acc:.2f}%.** "
+            + prose.train_observations(summary) + " " + prose.timing_sentence([summary.row()]))

@@ -60,8 +60,8 @@ notebook.setup(prose.section_setup(values))  # shared by every study of the sect
 if exp.kind == "test_crops":
     crops, summary = experiments.crop_study(values, exp,
                                             datasets=runs.Datasets(on_load=header.on_load))
-    spec, sizes = summary["spec"], data.settings(values.data)
-    header.record(**{"run folder": runs.short(Path(summary["run"]))})
+    spec, sizes = summary.spec, data.settings(values.data)
+    header.record(**{"run folder": runs.short(Path(summary.run))})
     notebook.md(prose.crop_settings(values, spec, experiments.crop_range(values, exp)))
     tables.show(tables.fold(crops, 3 if len(crops) > 12 else 1, "test crop"),
                 f"{prose.network_name(spec.name)}: test accuracy (%) per test crop (px)")
@@ -79,7 +79,7 @@ else:
     notebook.setup(prose.timing_sentence(records))
     tables.show(tables.study_table(df), exp.title)
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
-    figures.show(figures.plot_bars(named, label, ["params", "time/epoch (s)", "test acc (%)"]),
+    figures.show(figures.plot_bars(named, label, ["params", "epoch_seconds", "test_acc"]),
                  f"{exp.title}: parameters, time per epoch and final test accuracy")
     figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
                  f"{exp.title}: training and test loss and accuracy per epoch")

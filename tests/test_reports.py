@@ -396,9 +396,9 @@ def test_every_kind_of_report_table_fits_the_printable_page(tmp_path):
             spec = runs.network(v)
             cost = complexity.closed_form(spec)
             rows.append({exp.vary: label, "spec": spec, "params": cost["params"],
-                         "MACs": cost["macs"], "epochs": 150, "time/epoch (s)": 308.123 + i,
-                         "train loss": 0.001352, "test acc (%)": 71.5512,
-                         "best test acc (%)": 71.8812})
+                         "macs": cost["macs"], "epochs": 150, "epoch_seconds": 308.123 + i,
+                         "train_loss": 0.001352, "test_acc": 71.5512,
+                         "best_test_acc": 71.8812})
         return tables.study_table(pd.DataFrame(rows))
     spec = space.named("200mf")
     rows = complexity.operator_table(model.build(spec))
@@ -409,8 +409,8 @@ def test_every_kind_of_report_table_fits_the_printable_page(tmp_path):
     claims = analysis.claims_table(pd.DataFrame({
         "space": ["anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e",
                   "regnetx"] * 3, "error": [float(40 + i) for i in range(18)]}))
-    crops = pd.DataFrame({"test crop": range(40, 92), "test acc (%)": 71.5512,
-                          "test top-5 (%)": 91.2345})
+    crops = pd.DataFrame({"test crop": range(40, 92), "test_acc": 71.5512,
+                          "test_top5": 91.2345})
     frames = [study(name) for name in ("variants", "group_width", "epochs", "bottleneck")] + [
         tables.operator_frame(rows), tables.parameter_table(spec, rows),
         seeds.explain(seed, seeds.seed_network(seed)[1]),
@@ -434,8 +434,8 @@ def test_a_study_table_heads_its_varied_column_in_words_and_shows_it_once(name, 
     exp = experiments.load(name, "quick")
     rows = [{exp.vary: label, "spec": runs.network(experiments.run_values(quick, exp,
                                                                                   label)),
-             "params": 1, "MACs": 1, "epochs": 3, "time/epoch (s)": 1.0, "train loss": 1.0,
-             "test acc (%)": 50.0, "best test acc (%)": 50.0} for label in exp.runs]
+             "params": 1, "macs": 1, "epochs": 3, "epoch_seconds": 1.0, "train_loss": 1.0,
+             "test_acc": 50.0, "best_test_acc": 50.0} for label in exp.runs]
     table = tables.study_table(pd.DataFrame(rows))
     from regnet.report import prose
     shown = [prose.network_name(r).replace("-", "\u2011") for r in exp.runs] \

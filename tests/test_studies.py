@@ -73,9 +73,9 @@ def test_precision_auto_is_not_stated_as_if_it_were_a_precision():
 def test_study_numbers_line_up_with_fixed_decimals_per_column():
     import pandas as pd
     html = tables.to_html(pd.DataFrame({"network": ["a", "b"], "params": [3257842, 475356],
-                                        "time/epoch (s)": [15.0684, 2.7],
-                                        "train loss": [0.2436, 0.2],
-                                        "test acc (%)": [75.0, 80.625]}))
+                                        "epoch_seconds": [15.0684, 2.7],
+                                        "train_loss": [0.2436, 0.2],
+                                        "test_acc": [75.0, 80.625]}))
     for shown in ("3,257,842", "15.1", "2.7", "0.244", "0.200", "75.00", "80.62"):
         assert f">{shown}</td>" in html, shown
     assert ">80.625<" not in html and ">75<" not in html
@@ -142,7 +142,7 @@ def test_one_network_is_one_network_in_a_profile(tmp_path, monkeypatch):
     summary = runs.train_or_reuse(values, log=lambda line: None)
     record = yaml.safe_load((runs.train_dir(values) / "params.yaml").read_text())
     assert space.spec_from_dict(record["network"]) == shown
-    assert summary["params"] == complexity.closed_form(shown)["params"]
+    assert summary.params == complexity.closed_form(shown)["params"]
     assert (shown.input_size, shown.num_classes) == (14, 4)
 
 
@@ -159,8 +159,8 @@ def test_a_run_is_trained_once_per_profile_and_shared_by_every_report(tmp_path, 
     # trained once, then reused
     monkeypatch.setenv("REGNET_RUNS", str(tmp_path))
     tiny = resolve(overrides=TINY)
-    assert runs.train_or_reuse(tiny, log=lambda line: None)["trained"] is True
-    assert runs.train_or_reuse(tiny, log=lambda line: None)["trained"] is False
+    assert runs.train_or_reuse(tiny, log=lambda line: None).trained is True
+    assert runs.train_or_reuse(tiny, log=lambda line: None).trained is False
     assert len(list(tmp_path.rglob("metrics.jsonl"))) == 1
 
 
@@ -211,8 +211,8 @@ def test_time_per_epoch_names_the_device_and_says_when_the_machine_was_busy():
 def test_observations_do_not_range_over_one_value():
     import pandas as pd
     df = pd.DataFrame({"TRAINING_LR_FINAL_EPOCHS": [1, 2], "params": [100, 100],
-                       "time/epoch (s)": [2.04, 3.96], "test acc (%)": [50.0, 60.0],
-                       "train loss": [1.0, 0.5], "epochs": [2, 3]})
+                       "epoch_seconds": [2.04, 3.96], "test_acc": [50.0, 60.0],
+                       "train_loss": [1.0, 0.5], "epochs": [2, 3]})
     text = prose.runs_observations(df)
     assert "Every run has the same 100 parameters" in text and "ranged from 100" not in text
     assert "from 2.0 s" in text and "to 4.0 s" in text  # the table's one decimal
@@ -236,9 +236,9 @@ def test_figure_text_is_at_least_8_pt_at_print_size():
     rows = complexity.operator_table(model.build(spec))
     history = [{"epoch": e, "train_loss": 1.0 / e, "train_acc": 10.0 * e, "test_loss": 1.2 / e,
                 "test_acc": 9.0 * e} for e in (1, 2, 3)]
-    runs = pd.DataFrame({"run": ["a", "b"], "params": [1, 2], "time/epoch (s)": [1.0, 2.0],
-                         "test acc (%)": [50.0, 60.0]})
-    crops = pd.DataFrame({"test crop": [10, 11, 12], "test acc (%)": [1.0, 2.0, 3.0]})
+    runs = pd.DataFrame({"run": ["a", "b"], "params": [1, 2], "epoch_seconds": [1.0, 2.0],
+                         "test_acc": [50.0, 60.0]})
+    crops = pd.DataFrame({"test crop": [10, 11, 12], "test_acc": [1.0, 2.0, 3.0]})
     sweep = pd.DataFrame({"space": ["anynetx_a", "regnetx"] * 2, "error": [50.0, 40, 45, 42],
                           "depth": [10, 12, 14, 16], "width": [64, 128, 256, 512],
                           "group_width": [8, 16, 8, 16], "bottleneck": [1, 2, 1, 1],
@@ -250,7 +250,7 @@ def test_figure_text_is_at_least_8_pt_at_print_size():
                                  for g in (8, 4, 2, 1)} |
                                 {f"paper: group width {g}, b {8 // g}": history
                                  for g in (8, 4, 2, 1)}),
-            figures.plot_bars(runs, "run", ["params", "time/epoch (s)", "test acc (%)"]),
+            figures.plot_bars(runs, "run", ["params", "epoch_seconds", "test_acc"]),
             figures.plot_crops(crops, 11, 12), analysis.plot_edfs(sweep),
             analysis.plot_params(sweep)]
     for fig in made:
@@ -267,8 +267,8 @@ def test_series_sentences_only_for_runs_labelled_by_series():
     import pandas as pd
     spec = space.named("200mf")
     plain = pd.DataFrame({"REGNETX": ["200mf", "400mf"], "spec": [spec, spec],
-                          "params": [1, 2], "MACs": [1, 2], "time/epoch (s)": [1.0, 1.0],
-                          "test acc (%)": [1.0, 2.0]})
+                          "params": [1, 2], "macs": [1, 2], "epoch_seconds": [1.0, 1.0],
+                          "test_acc": [1.0, 2.0]})
     assert prose.series_observations(plain) == "" and prose.readings_sentence(plain) == ""
     seed = space.named("custom", resolve(overrides={"MODEL_GROUPS": 8}).model)
     both = plain.assign(REGNETX=["seed 001: 8 groups, b 1", "paper: group width 8, b 1"],
@@ -283,8 +283,8 @@ def test_bar_panels_of_large_numbers_read_in_k_and_m_without_an_offset():
     import pandas as pd
     matplotlib.use("Agg")
     runs = pd.DataFrame({"run": ["a", "b"], "params": [1_099_554, 1_769_154],
-                         "test acc (%)": [78.1, 73.8]})
-    fig = figures.plot_bars(runs, "run", ["params", "test acc (%)"])
+                         "test_acc": [78.1, 73.8]})
+    fig = figures.plot_bars(runs, "run", ["params", "test_acc"])
     fig.canvas.draw()
     params, acc = fig.axes
     assert params.xaxis.get_offset_text().get_text() == ""

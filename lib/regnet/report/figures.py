@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..arch.complexity import Operator
 from .captions import caption_html
-from .tables import stage_outputs, stage_structure
+from .tables import METRIC_NAMES, stage_outputs, stage_structure
 
 PAGE_WIDTH = 6.6    # inches: a report's output area on A4 (7.3 in less the notebook's indent)
 PRINT_WIDTH = 6.4   # inches: the widest figure drawn, with room for tight bounding boxes
@@ -249,7 +249,7 @@ def plot_bars(df, x: str, ys: list[str]):
         ax.barh(labels, df[y], color="#5b8bd0")
         if df[y].abs().max() >= 1e4:
             ax.xaxis.set_major_formatter(EngFormatter(sep=""))
-        ax.set_title(y)
+        ax.set_title(METRIC_NAMES.get(y, y))
         ax.grid(axis="x", alpha=0.3)
         ax.tick_params(axis="x", rotation=30)
     (axes[0] if len(ys) > 1 else axes).invert_yaxis()  # first run on top, as in the table
@@ -260,7 +260,7 @@ def plot_bars(df, x: str, ys: list[str]):
 def plot_crops(df, train_crop: int, resize: int):
     """Test accuracy against the test crop, with the training crop and the resize marked."""
     fig, ax = _figure(6.4, 3.2)
-    ax.plot(df["test crop"], df["test acc (%)"], marker="o", ms=3)
+    ax.plot(df["test crop"], df["test_acc"], marker="o", ms=3)
     ax.axvline(train_crop, color="#c00", ls="--", lw=1, label=f"training crop {train_crop} px")
     ax.axvline(resize, color="#888", ls=":", lw=1,
                label=f"resize {resize} px (larger crops: the whole image, upscaled)")

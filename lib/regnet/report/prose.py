@@ -198,15 +198,15 @@ def timing_sentence(summaries: Sequence[Mapping[str, Any]], what: str = "Times p
 
 # --- observations -------------------------------------------------------------------------
 
-def train_observations(summary: Mapping[str, Any]) -> str:
-    """What one training run shows: final and best accuracy, and how far training and test
-    accuracy ended apart."""
-    h = summary["history"]
+def train_observations(summary) -> str:
+    """What one training run (a `runs.RunSummary`) shows: final and best accuracy, and how
+    far training and test accuracy ended apart."""
+    h = summary.history
     best = max(h, key=lambda r: r["test_acc"])
     gap = round(h[-1]["train_acc"], 1) - round(h[-1]["test_acc"], 1)
-    return (f"After {summary['epochs']} epochs the test accuracy was "
-            f"{summary['test acc (%)']:.2f}% (top-5 {summary['test top-5 (%)']:.2f}%); the "
-            f"best epoch was {best['epoch']} with {summary['best test acc (%)']:.2f}%. The "
+    return (f"After {summary.epochs} epochs the test accuracy was "
+            f"{summary.test_acc:.2f}% (top-5 {summary.test_top5:.2f}%); the "
+            f"best epoch was {best['epoch']} with {summary.best_test_acc:.2f}%. The "
             f"training loss fell from {h[0]['train_loss']:.3f} after epoch 1 to "
             f"{h[-1]['train_loss']:.3f}. In the last epoch the training accuracy "
             f"({h[-1]['train_acc']:.1f}%) was {abs(gap):.1f} points "
@@ -234,7 +234,7 @@ def runs_observations(df) -> str:
     """What a study's runs answer: how accuracy and time per epoch move along the varied
     setting, from the values as the table shows them."""
     label = df.columns[0]
-    acc, time = _shown(df, "test acc (%)", 2), _shown(df, "time/epoch (s)", 1)
+    acc, time = _shown(df, "test_acc", 2), _shown(df, "epoch_seconds", 1)
     name = lambda i: run_name(label, df[label].iloc[i])  # noqa: E731
     best, worst = int(acc.idxmax()), int(acc.idxmin())
     first, last = 0, len(df) - 1
@@ -267,12 +267,12 @@ def overfitting_sentence(df) -> str:
     h = long["history"]
     peak = max(h, key=lambda r: r["test_acc"])
     text = (f"From {short['epochs']} to {long['epochs']} epochs the final training loss fell "
-            f"from {short['train loss']:.3f} to {long['train loss']:.3f}, the gap between "
+            f"from {short['train_loss']:.3f} to {long['train_loss']:.3f}, the gap between "
             f"training and test accuracy went from {gap(short):.1f} to {gap(long):.1f} points, "
             f"and the longest run's best test accuracy came in epoch {peak['epoch']} of "
             f"{len(h)}. ")
     overfit = gap(long) > gap(short) + 2 and peak["epoch"] < len(h)
-    helped = round(long["test acc (%)"], 2) > round(short["test acc (%)"], 2)
+    helped = round(long["test_acc"], 2) > round(short["test_acc"], 2)
     return text + ("So the longer schedule " + ("helped" if helped else "did not help")
                    + (", and the widening gap with an earlier peak is the mark of "
                       "overfitting." if overfit else
@@ -282,7 +282,7 @@ def overfitting_sentence(df) -> str:
 def series_observations(df) -> str:
     """For runs labelled 'series: ...': what fewer parameters cost within each series (empty
     when the runs have no series)."""
-    label, acc = df.columns[0], "test acc (%)"
+    label, acc = df.columns[0], "test_acc"
     parts = []
     for series in dict.fromkeys(str(v).split(": ")[0] for v in df[label] if ": " in str(v)):
         rows = df[[str(v).startswith(series + ":") for v in df[label]]]
@@ -293,10 +293,10 @@ def series_observations(df) -> str:
             f"In the {series} runs, going from {a[label].split(': ')[1]} to "
             f"{b[label].split(': ')[1]} cut the parameters by "
             f"{(1 - b['params'] / a['params']) * 100:.0f}% ({a['params']:,} to "
-            f"{b['params']:,}) and the MACs by {(1 - b['MACs'] / a['MACs']) * 100:.0f}%, "
+            f"{b['params']:,}) and the MACs by {(1 - b['macs'] / a['macs']) * 100:.0f}%, "
             f"changed the test accuracy by {round(b[acc], 2) - round(a[acc], 2):+.2f} points "
             f"({a[acc]:.2f}% to {b[acc]:.2f}%) and the time per "
-            f"epoch by {(b['time/epoch (s)'] / a['time/epoch (s)'] - 1) * 100:+.0f}%.")
+            f"epoch by {(b['epoch_seconds'] / a['epoch_seconds'] - 1) * 100:+.0f}%.")
     return " ".join(parts)
 
 
@@ -324,7 +324,7 @@ def readings_sentence(df) -> str:
 
 def crop_observations(df, train_crop: int, resize: int) -> str:
     """Accuracy at the training crop, the best crop, and the change per px on each side."""
-    acc = "test acc (%)"
+    acc = "test_acc"
     at = df.loc[df["test crop"] == train_crop, acc]
     best = df.loc[df[acc].idxmax()]
     text = (f"The best test crop was {int(best['test crop'])} px with {best[acc]:.2f}%")

@@ -171,11 +171,18 @@ def number(v, decimals: int = 4) -> str:
 
 KEEP_WHOLE = 30  # a table with at most this many rows is never split across pages
 
+#: A run's metrics (`runs.RunSummary`, `engine.loop.summarize`) as a table heads them: the
+#: code keys its rows by metric, and a table is given these names when it is drawn.
+METRIC_NAMES = {"macs": "MACs", "epoch_seconds": "time/epoch (s)",
+                "images_per_second": "images/s", "train_loss": "train loss",
+                "test_loss": "test loss", "test_acc": "test acc (%)",
+                "best_test_acc": "best test acc (%)", "test_top5": "test top-5 (%)"}
+
 # Columns printed with a fixed number of decimals, so a column's numbers line up and read
 # alike ("75.00" beside "80.62", not "75" beside "80.625") in every report.
-FIXED_DECIMALS = {"time/epoch (s)": 1, "seconds": 1, "train loss": 3, "test loss": 3,
-                  "test acc (%)": 2, "best test acc (%)": 2, "test top-5 (%)": 2,
-                  "error (%)": 2, "images/s": 0}
+FIXED_DECIMALS = {"epoch_seconds": 1, "seconds": 1, "train_loss": 3, "test_loss": 3,
+                  "test_acc": 2, "best_test_acc": 2, "test_top5": 2, "error (%)": 2,
+                  "images_per_second": 0}
 
 
 def _is_text(column) -> bool:
@@ -196,16 +203,18 @@ def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
     """A DataFrame as report HTML: no index, thousands separators, text columns left and
     numbers right, a caption numbered when printed; a short table is kept whole on one page."""
     import pandas as pd
+    decimals_of = {METRIC_NAMES.get(c, c): d for c, d in FIXED_DECIMALS.items()}
+    df = df.rename(columns=METRIC_NAMES)
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
     text = [c for c in df.columns if _is_text(df[c])]
     styler = df.style.hide(axis="index").format(thousands=",")
-    fixed = [c for c in floats if c in FIXED_DECIMALS]
-    loose = [c for c in floats if c not in FIXED_DECIMALS]
+    fixed = [c for c in floats if c in decimals_of]
+    loose = [c for c in floats if c not in decimals_of]
     if loose:
         styler = styler.format(lambda v: "" if pd.isna(v) else number(v, decimals),
                                subset=loose)
     for c in fixed:
-        styler = styler.format(lambda v, d=FIXED_DECIMALS[c]: "" if pd.isna(v) else
+        styler = styler.format(lambda v, d=decimals_of[c]: "" if pd.isna(v) else
                                f"{v:,.{d}f}", subset=[c])
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
@@ -343,7 +352,7 @@ def rate_table(rates: list[float], columns: int = 4, fold_after: int = 15):
 
 
 #: What a study's table shows of each run; the network columns only where the runs differ.
-STUDY_COLUMNS = ["params", "MACs", "epochs", "time/epoch (s)", "train loss", "test acc (%)"]
+STUDY_COLUMNS = ["params", "macs", "epochs", "epoch_seconds", "train_loss", "test_acc"]
 NETWORK_COLUMNS = {
     "depths": lambda spec: "/".join(str(d) for d in spec.depths),
     "widths": lambda spec: "/".join(str(w) for w in spec.widths),

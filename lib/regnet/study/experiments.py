@@ -33,7 +33,7 @@ from ..engine.distributed import Processes, pick_device
 from ..engine.loop import evaluate
 from ..errors import ParamError
 from ..provenance import asset
-from .runs import Datasets, short, train_dir, train_or_reuse
+from .runs import Datasets, RunSummary, short, train_dir, train_or_reuse
 
 EXPERIMENTS_DIR = asset("params") / "experiments"
 COURSE_EPOCHS = 60  # experiment files count epochs on the course's schedule ...
@@ -127,7 +127,7 @@ def run_experiment(values: Mapping[str, Any], exp: Experiment, log=progress.log,
         v = run_values(values, exp, label)
         with progress.task(f"run {i}/{len(exp.runs)} ({run_label(exp, label, v)})"):
             row = train_or_reuse(v, train_dir(v), datasets, log)
-        rows.append({exp.vary or "run": run_label(exp, label, v), **row})
+        rows.append({exp.vary or "run": run_label(exp, label, v), **row.row()})
     return pd.DataFrame(rows)
 
 
@@ -154,15 +154,15 @@ def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log,
         log(f"evaluating {len(todo)} test crops of {short(out)}")
         cache["crops"].update(_evaluate_crops(values, out, datasets.get(values), todo))
         files.write_json(cache_path, cache, indent=1)
-    rows = [{"test crop": c, "test acc (%)": cache["crops"][str(c)]["test_acc"],
-             "test top-5 (%)": cache["crops"][str(c)]["test_top5"]}
+    rows = [{"test crop": c, "test_acc": cache["crops"][str(c)]["test_acc"],
+             "test_top5": cache["crops"][str(c)]["test_top5"]}
             for c in range(first, last + 1)]
     return pd.DataFrame(rows), summary
 
 
-def _crop_cache_key(summary: Mapping[str, Any]) -> str:
+def _crop_cache_key(summary: RunSummary) -> str:
     """What the cached crops were measured on: the finished run's epochs and best accuracy."""
-    return f"{summary['epochs']} epochs, best {summary['best test acc (%)']!r}"
+    return f"{summary.epochs} epochs, best {summary.best_test_acc!r}"
 
 
 def _evaluate_crops(values, out: Path, ds, crops) -> dict[str, dict]:

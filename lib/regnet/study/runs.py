@@ -4,7 +4,7 @@
     run_key(values)         a digest of what changes a result (`params.identity`)
     train_dir(values)       runs/<profile>/<network>-<run key>/, one folder per distinct run
     train_or_reuse(values)  train into that folder, or reuse the finished run it holds
-    run_summary(values, d)  one row from a finished run folder
+    run_summary(values, d)  a finished run folder as a typed RunSummary
 
 Every report, study and sweep that needs a run goes through here, so 02_train, the variants,
 the epochs and the bottleneck study share their course 200MF run, and re-running a report
@@ -18,6 +18,7 @@ import json
 import os
 import re
 import statistics
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -94,10 +95,38 @@ def train_into(values: Mapping[str, Any], out: Path, *, dataset=None, spec=None,
         return train(values, out, dataset=dataset, spec=spec, progress=show)
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """A finished run in the metric vocabulary of `engine.loop.summarize` (test_acc, macs,
+    ...); a report gives the metrics their display names when it draws a table."""
+    spec: NetSpec
+    params: int
+    macs: int
+    epochs: int
+    batch: int
+    epoch_seconds: float  # the median epoch after the first (which also warms up)
+    images_per_second: float
+    train_loss: float
+    test_acc: float
+    best_test_acc: float
+    test_top5: float
+    history: list[dict]
+    run: str  # the run folder
+    device: str  # where it trained, and how busy the machine was (`runfolder.machine`)
+    cpus: int | None
+    date: str | None
+    load_avg: tuple[float, float] | None
+    trained: bool = False  # trained now, rather than reused
+
+    def row(self) -> dict[str, Any]:
+        """Every field, for a table row (the spec stays a NetSpec)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 def train_or_reuse(values: Mapping[str, Any], out: Path | None = None,
-                   datasets: Datasets | None = None, log=progress.log) -> dict[str, Any]:
+                   datasets: Datasets | None = None, log=progress.log) -> RunSummary:
     """Train into `out` (default `train_dir(values)`), or reuse it when it holds a finished
-    run of these parameters; the summary says which (`"trained"`)."""
+    run of these parameters; the summary says which (`trained`)."""
     out = Path(out) if out is not None else train_dir(values)
     trained = not is_finished(out, values)
     if trained:
@@ -105,11 +134,11 @@ def train_or_reuse(values: Mapping[str, Any], out: Path | None = None,
         train_into(values, out, dataset=(datasets or Datasets()).get(values), log=log)
     else:
         log(f"reusing the finished run in {short(out)}")
-    return {**run_summary(values, out), "trained": trained}
+    return replace(run_summary(values, out), trained=trained)
 
 
-def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
-    """One row from a finished run folder: size, time per epoch, final and best accuracy."""
+def run_summary(values: Mapping[str, Any], out: Path) -> RunSummary:
+    """A finished run folder's summary: size, time per epoch, final and best accuracy."""
     history = read_metrics(out)
     if not history:
         raise ParamError(f"{short(out)} holds no metrics; delete it and run again")
@@ -117,14 +146,12 @@ def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
     spec = spec_from_dict(record["network"])
     s = summarize(history, spec, sum(r["epoch_seconds"] for r in history), out)
     steady = [r["epoch_seconds"] for r in history[1:]] or [history[0]["epoch_seconds"]]
-    return {
-        "spec": spec, **machine(out, record),
-        "params": s["params"], "MACs": s["macs"], "epochs": s["epochs"],
-        "batch": values["DATA_BATCH_SIZE"], "time/epoch (s)": statistics.median(steady),
-        "images/s": s["images_per_second"], "train loss": s["train_loss"],
-        "test acc (%)": s["test_acc"], "best test acc (%)": s["best_test_acc"],
-        "test top-5 (%)": s["test_top5"], "history": history, "run": str(out),
-    }
+    return RunSummary(
+        spec=spec, params=s["params"], macs=s["macs"], epochs=s["epochs"],
+        batch=values["DATA_BATCH_SIZE"], epoch_seconds=statistics.median(steady),
+        images_per_second=s["images_per_second"], train_loss=s["train_loss"],
+        test_acc=s["test_acc"], best_test_acc=s["best_test_acc"], test_top5=s["test_top5"],
+        history=history, run=str(out), **machine(out, record))
 
 
 def short(path: Path) -> str:
