@@ -20,8 +20,9 @@ import math
 import os
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 import torch.distributed as dist
@@ -32,11 +33,11 @@ from ..arch import memory, space
 from ..arch.complexity import closed_form
 from ..arch.model import build
 from ..errors import ParamError
-from ..params import Config, OptimConfig, ScheduleConfig, check_all, total_epochs
+from ..params import Config, OptimConfig, check_all, total_epochs
 from .checkpoint import checkpoint, restore
-from .device import (FirstCall, check_resume_precision, compile_cache, precision_for,
+from .device import (Choice, FirstCall, check_resume_precision, compile_cache, precision_for,
                      resolve_auto, synchronize)
-from .distributed import all_sum, average_buffers, join_processes
+from .distributed import Processes, all_sum, average_buffers, join_processes
 from .ema import Ema
 from .graphs import GraphedStep, capturable, zero_momentum
 from .runfolder import RunFolder, check_resume, check_run_folder, own_run_folder
@@ -86,7 +87,8 @@ def train(cfg: Config | Mapping[str, Any], out: str | Path | None = None, *, dat
         show = (cfg.run.progress if progress is None else progress) and proc.rank == 0
         if show and dataset is None:
             print(ds.summary(), flush=True)  # the load summary, with any skipped images
-        return run(cfg, out, ds, spec, proc, resume, show)
+        r, state = setup(cfg, ds, spec, proc, resume)
+        return run(r, state, out, show)
     finally:
         if held is not None:
             held.release()
@@ -100,85 +102,116 @@ def check_batch(batch: int, train_images: int, name: str) -> None:
                          f"images of {name}; use at most {train_images}")
 
 
-def run(cfg, out, ds, spec, proc, resume, show) -> dict:
-    """The body of `train`: build, maybe restore, then epoch after epoch."""
+@dataclass(frozen=True)
+class Run:
+    """One run as its epochs see it, built once by `setup`: what trains, what is judged,
+    the step, the batches and the speed settings chosen."""
+    cfg: Config
+    spec: space.NetSpec
+    ds: data.Dataset
+    proc: Processes
+    choice: Choice
+    model: nn.Module  # the weights that train and are saved
+    net: nn.Module  # what a step calls: the model, in DDP across processes, maybe compiled
+    ema: Ema | None
+    judged: nn.Module  # what is evaluated and kept as best: the EMA or the model, maybe compiled
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    step: Callable  # step(x, y) -> (loss, logits), both detached
+    set_lr: Callable[[float], None]
+    train_batches: data.Batches
+    test_batches: data.Batches
+    pad: int | None  # compiled evaluation pads the last test batch to this many images
+    timer: FirstCall | None  # times the first (compiling) step
+    graphed: GraphedStep | None
+    warm: float  # seconds spent compiling evaluation before the first epoch
+
+
+def setup(cfg: Config, ds, spec, proc: Processes, resume: dict | None) -> tuple[Run, dict]:
+    """Build what a run's epochs use, and the state it starts from (a checkpoint's, when
+    resuming). The order is fixed: the seed, then the weights, then everything else."""
     device, epochs = proc.device, total_epochs(cfg)
     first = resume["epoch"] if resume is not None else 0
     steps = (epochs - first) * (len(ds.train_y) // cfg.optim.batch_size)
     choice = resolve_auto(cfg.run, device, steps, proc.world)
-    precision = choice.precision
-    memory_format = torch.channels_last if choice.channels_last else torch.contiguous_format
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
     torch.manual_seed(cfg.run.seed)
     memory.check_fits(spec, device, cfg.optim.batch_size // proc.world, training=True,
                       optimizer=cfg.optim.optimizer, ema=cfg.optim.ema > 0,
-                      precision=precision)  # before building: a huge net is one line
+                      precision=choice.precision)  # before building: a huge net is one line
+    memory_format = torch.channels_last if choice.channels_last else torch.contiguous_format
     model = build(spec).to(device, memory_format=memory_format)
     ema = Ema(model, cfg.optim.ema) if cfg.optim.ema > 0 else None
     optimizer = make_optimizer(model, cfg.optim, device)
-    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+    scaler = torch.amp.GradScaler(device.type, enabled=choice.precision == "fp16")
     state = {"epoch": 0, "best_acc": -math.inf, "history": []}
     if resume is not None:
         state = restore(resume, spec, model, optimizer, scaler, ema, device)
-
-    net = model
-    if proc.world > 1:  # each process keeps its own BN statistics; averaged before evaluation
-        net = nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None,
-            broadcast_buffers=False)
-    judged = ema.module if ema else model  # the weights that are evaluated and kept as best
-    if choice.compile:  # static shapes: training batches are whole, test batches padded
-        compile_cache()
-        net, judged_net = torch.compile(net, dynamic=False), torch.compile(judged, dynamic=False)
-    else:
-        judged_net = judged
-    pad = cfg.optim.batch_size // proc.world if choice.compile else None
-
+    net, judged = wrapped(model, ema, proc, choice)
     # Inputs arrive in the autocast dtype: half the bytes moved, and the first conv casts nothing.
-    dtype = DTYPES[precision]
-    common = dict(device=device, seed=cfg.run.seed, dtype=dtype,
+    common = dict(device=device, seed=cfg.run.seed, dtype=DTYPES[choice.precision],
                   channels_last=choice.channels_last, rank=proc.rank, world_size=proc.world)
     train_batches = data.Batches(ds, "train", cfg.optim.batch_size, **common)
     test_batches = data.Batches(ds, "test", cfg.optim.batch_size, **common)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.optim.label_smoothing)
-    graphed = None
-    if choice.cuda_graphs:  # the lr becomes a device tensor that the captured update reads
-        set_lr = capturable(optimizer, device).fill_
-        step = graphed = GraphedStep(net, optimizer, loss_fn, precision, device)
-    else:
-        autocast = autocast_for(precision, device)
-
-        def set_lr(lr):
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-
-        def step(x, y):
-            return train_step(net, x, y, optimizer, scaler, loss_fn, autocast)
+    step, set_lr, graphed = make_step(net, optimizer, scaler, loss_fn, choice, device)
     timer = FirstCall(step, device) if choice.compile else None
-    step = timer or step
-    warm = warm_evaluation(judged_net, test_batches, precision, device, pad) \
+    pad = cfg.optim.batch_size // proc.world if choice.compile else None
+    warm = warm_evaluation(judged, test_batches, choice.precision, device, pad) \
         if choice.compile else 0
+    return Run(cfg, spec, ds, proc, choice, model, net, ema, judged, optimizer, scaler,
+               timer or step, set_lr, train_batches, test_batches, pad, timer, graphed,
+               warm), state
 
-    folder = RunFolder(out, cfg, spec, ds, proc, choice) \
-        if out is not None and proc.rank == 0 else None
+
+def wrapped(model: nn.Module, ema: Ema | None, proc: Processes,
+            choice: Choice) -> tuple[nn.Module, nn.Module]:
+    """What a step calls (the model, in DDP across processes) and what is evaluated (the EMA
+    or the model), each compiled when COMPILE resolved on."""
+    net = model
+    if proc.world > 1:  # each process keeps its own BN statistics; averaged before evaluation
+        net = nn.parallel.DistributedDataParallel(
+            model, device_ids=[proc.device.index] if proc.device.type == "cuda" else None,
+            broadcast_buffers=False)
+    judged = ema.module if ema else model  # the weights that are evaluated and kept as best
+    if not choice.compile:
+        return net, judged
+    compile_cache()  # static shapes: training batches are whole, test batches padded
+    return torch.compile(net, dynamic=False), torch.compile(judged, dynamic=False)
+
+
+def make_step(net, optimizer, scaler, loss_fn, choice: Choice, device: torch.device):
+    """`step(x, y) -> (loss, logits)`, `set_lr(rate)`, and the CUDA graph when the whole
+    step is one (then the rate is a device tensor that the captured update reads)."""
+    if choice.cuda_graphs:
+        graphed = GraphedStep(net, optimizer, loss_fn, choice.precision, device)
+        return graphed, capturable(optimizer, device).fill_, graphed
+    autocast = autocast_for(choice.precision, device)
+
+    def set_lr(lr):
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+
+    def step(x, y):
+        return train_step(net, x, y, optimizer, scaler, loss_fn, autocast)
+    return step, set_lr, None
+
+
+def run(r: Run, state: dict, out: Path | None, show: bool) -> dict:
+    """Epoch after epoch from `state`: train, evaluate, keep the row and the checkpoints."""
+    epochs, first = total_epochs(r.cfg), state["epoch"]
+    folder = RunFolder(out, r.cfg, r.spec, r.ds, r.proc, r.choice) \
+        if out is not None and r.proc.rank == 0 else None
     if folder:
-        folder.check_free_disk(model, ema)
+        folder.check_free_disk(r.model, r.ema)
         with folder.full_disk_guard():
             folder.start(state["history"])
     started = time.perf_counter()
     for epoch in range(state["epoch"], epochs):
-        t0 = time.perf_counter()
-        row = train_epoch(net, step, set_lr, model, ema, train_batches, cfg.schedule, epoch, proc,
-                          show)
-        train_seconds = time.perf_counter() - t0
-        average_buffers([model] + ([ema.module] if ema else []), proc)
-        row.update(evaluate(judged_net, test_batches, precision, proc, pad))
-        row.update(epoch_seconds=time.perf_counter() - t0, train_seconds=train_seconds,
-                   images_per_second=row.pop("images") / train_seconds,
-                   load_avg=load_average())  # was the machine busy? timings compare only if not
+        row = epoch_row(r, epoch, show)
         if epoch == first:
-            row.update(startup_seconds(timer, warm, graphed))
+            row.update(startup_seconds(r.timer, r.warm, r.graphed))
         state["history"].append(row)
         state["epoch"] = epoch + 1
         best = row["test_acc"] > state["best_acc"]
@@ -186,36 +219,47 @@ def run(cfg, out, ds, spec, proc, resume, show) -> dict:
             state["best_acc"] = row["test_acc"]
         if folder:
             with folder.full_disk_guard():
-                if cfg.run.file_save:
-                    folder.save(checkpoint(state, cfg, spec, model, optimizer, scaler, ema,
-                                           choice.params()), best)
+                if r.cfg.run.file_save:
+                    folder.save(checkpoint(state, r.cfg, r.spec, r.model, r.optimizer,
+                                           r.scaler, r.ema, r.choice.params()), best)
                 folder.append(row)
         if show:
             print(epoch_line(row, epochs), flush=True)
-        if proc.rank == 0:
+        if r.proc.rank == 0:
             progress.note(epoch_line(row, epochs))
-    return summarize(state["history"], spec, time.perf_counter() - started, out,
-                     choice.params())
+    return summarize(state["history"], r.spec, time.perf_counter() - started, out,
+                     r.choice.params())
 
 
-def train_epoch(net, train, set_lr, model, ema, batches, schedule: ScheduleConfig, epoch, proc,
-                show) -> dict:
-    """One pass over the training set with `train(x, y) -> (loss, logits)` as the step and
-    `set_lr(rate)` before each; returns lr, train_loss, train_acc and images seen."""
-    net.train()
+def epoch_row(r: Run, epoch: int, show: bool) -> dict:
+    """Train one epoch, then evaluate: the epoch's row of metrics.jsonl."""
+    t0 = time.perf_counter()
+    row = train_epoch(r, epoch, show)
+    train_seconds = time.perf_counter() - t0
+    average_buffers([r.model] + ([r.ema.module] if r.ema else []), r.proc)
+    row.update(evaluate(r.judged, r.test_batches, r.choice.precision, r.proc, r.pad))
+    row.update(epoch_seconds=time.perf_counter() - t0, train_seconds=train_seconds,
+               images_per_second=row.pop("images") / train_seconds,
+               load_avg=load_average())  # was the machine busy? timings compare only if not
+    return row
+
+
+def train_epoch(r: Run, epoch: int, show: bool) -> dict:
+    """One pass over the training set, `r.set_lr(rate)` before each `r.step(x, y)`; returns
+    lr, train_loss, train_acc and images seen."""
+    r.net.train()
+    batches, proc = r.train_batches, r.proc
     batches.set_epoch(epoch)
     steps = len(batches)
-    device = proc.device
-    losses = torch.zeros(steps, device=device)  # kept on the device: no per-step host sync
-    correct = torch.zeros((), dtype=torch.long, device=device)
+    losses = torch.zeros(steps, device=proc.device)  # on the device: no per-step host sync
+    correct = torch.zeros((), dtype=torch.long, device=proc.device)
     images = 0
     bar = progress_bar(batches, steps, f"epoch {epoch + 1}", show)
-    first_lr = step_rate(schedule, epoch, 0, steps)
     for step, (x, y) in enumerate(bar):
-        set_lr(step_rate(schedule, epoch, step, steps))
-        loss, logits = train(x, y)
-        if ema:
-            ema.update(model)
+        r.set_lr(step_rate(r.cfg.schedule, epoch, step, steps))
+        loss, logits = r.step(x, y)
+        if r.ema:
+            r.ema.update(r.model)
         losses[step] = loss.detach()
         correct += (logits.argmax(1) == y).sum()
         images += len(y)
@@ -224,9 +268,10 @@ def train_epoch(net, train, set_lr, model, ema, batches, schedule: ScheduleConfi
             if show:
                 bar.set_postfix(loss=f"{losses[step].item():.3f}")
     totals = all_sum(torch.stack([losses.sum(), correct.double(), torch.tensor(
-        float(images), dtype=torch.float64, device=device)]).double(), proc)
+        float(images), dtype=torch.float64, device=proc.device)]).double(), proc)
     loss_sum, correct_sum, seen = totals.tolist()
-    return {"epoch": epoch + 1, "lr": first_lr, "train_loss": loss_sum / (steps * proc.world),
+    return {"epoch": epoch + 1, "lr": step_rate(r.cfg.schedule, epoch, 0, steps),
+            "train_loss": loss_sum / (steps * proc.world),
             "train_acc": 100.0 * correct_sum / seen, "images": seen}
 
 
