@@ -135,7 +135,6 @@ def bench(cfg: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
     memory.check_fits(spec, device, batch, training=True, optimizer=cfg.optim.optimizer,
                       precision=cfg.run.precision)  # before building anything
     cost = closed_form(spec)
-    auto = resolve_auto(cfg.run, device, COMPILE_MIN_STEPS)  # as a run long enough to compile
     result = {
         "network": spec.name, "params": cost["params"], "macs": cost["macs"],
         "dataset": ds.name, "batch": batch, "crop": ds.crop, "steps": steps,
@@ -145,48 +144,65 @@ def bench(cfg: Mapping[str, Any], steps: int = 20, warmup: int = 3, rows=ROWS,
         "command": " ".join(["python -m regnet", *sys.argv[1:]]), "load_avg": load_average(),
         "rows": [],
     }
+    auto = resolve_auto(cfg.run, device, COMPILE_MIN_STEPS)  # as a run long enough to compile
+    bench_row = partial(_bench_row, cfg, spec, ds, device, auto, workers, steps, warmup,
+                        rounds, data_only)
     runners = []
     with tempfile.TemporaryDirectory(prefix="regnet-bench-") as tmp:
         for name in rows:
-            pipeline, setting = TABLE[name].pipeline, TABLE[name].setting(auto)
-            label = PIPELINE_LABELS[pipeline].format(workers=workers) + setting.describe()
-            why = _why_not(name, setting, device, data_only)
-            if why:
-                result["rows"].append({"row": name, "config": label, "skipped": why})
-                continue
-            if pipeline == "seed":
-                train_it, test_it, files = _seed_batches(ds, batch, workers, device, Path(tmp),
-                                                         (warmup + steps + 1) * batch)
-            elif pipeline == "plain":
-                train_it, test_it, files = _plain_batches(ds, batch, workers, cfg, device)
-            else:
-                train_it, test_it, files = _project_batches(ds, batch, setting, cfg, device)
-            try:
-                runner = Runner(cfg, spec, setting, device, train_it, test_it, data_only,
-                                plain=pipeline == "plain", fresh=rounds == 1)
-                row = runner.warm(warmup)
-                if rounds == 1:
-                    row.update(runner.time(steps))
-            except Exception as e:  # a compile or capture this machine cannot do: say so
-                if not setting.compile:
-                    raise
-                first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-                row, runner = {"skipped": f"failed: {first}"}, None
-            result["rows"].append({"row": name, "config": label, **row,
-                                   **({"files_seconds": files} if files else {})})
-            if rounds == 1 or runner is None:
-                _release(device)
-            else:
-                runners.append((result["rows"][-1], runner))
-        for row, runner in runners:  # rounds > 1: time each row in turn, `rounds` times
-            row["rounds"] = []
-        for _ in range(rounds if runners else 0):
-            for row, runner in runners:
-                row["rounds"].append(runner.time(steps))
-        for row, _ in runners:
-            for key in ("train_images_per_second", "eval_images_per_second"):
-                row[key] = statistics.median(r[key] for r in row["rounds"])
+            row, runner = bench_row(name, Path(tmp))
+            result["rows"].append(row)
+            if runner is not None:
+                runners.append((row, runner))
+        _time_in_turn(runners, rounds, steps)
     return result
+
+
+def _bench_row(cfg, spec, ds, device, auto, workers: int, steps: int, warmup: int,
+               rounds: int, data_only: bool, name: str, tmp: Path) -> tuple[dict, Any]:
+    """One row of the table, built and warmed up, and timed now when rounds is 1; its runner
+    when it is to be timed in turn with the others (rounds > 1), else None."""
+    batch = cfg.optim.batch_size
+    pipeline, setting = TABLE[name].pipeline, TABLE[name].setting(auto)
+    label = PIPELINE_LABELS[pipeline].format(workers=workers) + setting.describe()
+    why = _why_not(name, setting, device, data_only)
+    if why:
+        return {"row": name, "config": label, "skipped": why}, None
+    if pipeline == "seed":
+        train_it, test_it, files = _seed_batches(ds, batch, workers, device, tmp,
+                                                 (warmup + steps + 1) * batch)
+    elif pipeline == "plain":
+        train_it, test_it, files = _plain_batches(ds, batch, workers, cfg, device)
+    else:
+        train_it, test_it, files = _project_batches(ds, batch, setting, cfg, device)
+    try:
+        runner = Runner(cfg, spec, setting, device, train_it, test_it, data_only,
+                        plain=pipeline == "plain", fresh=rounds == 1)
+        row = runner.warm(warmup)
+        if rounds == 1:
+            row.update(runner.time(steps))
+    except Exception as e:  # a compile or capture this machine cannot do: say so
+        if not setting.compile:
+            raise
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        row, runner = {"skipped": f"failed: {first}"}, None
+    row = {"row": name, "config": label, **row, **({"files_seconds": files} if files else {})}
+    if rounds == 1 or runner is None:
+        _release(device)
+        return row, None
+    return row, runner
+
+
+def _time_in_turn(runners: list, rounds: int, steps: int) -> None:
+    """rounds > 1: time each row in turn, `rounds` times, and keep each row's medians."""
+    for row, _ in runners:
+        row["rounds"] = []
+    for _ in range(rounds if runners else 0):
+        for row, runner in runners:
+            row["rounds"].append(runner.time(steps))
+    for row, _ in runners:
+        for key in ("train_images_per_second", "eval_images_per_second"):
+            row[key] = statistics.median(r[key] for r in row["rounds"])
 
 
 PIPELINE_LABELS = {"seed": "seed-style: ImageFolder JPEGs, PIL, {workers} workers; ",

@@ -125,6 +125,22 @@ def check(cfg: Mapping[str, Any], device: torch.device, steps: int = STEPS,
             "target": target.describe(), "rows": rows, **verdict(rows)}
 
 
+def row_step(setup: Setup, setting: Choice, net, optimizer, scaler, loss_fn):
+    """A row's `step(x, y)` at the fixed rate LR, and its CUDA graph when it has one."""
+    device = setup.device
+    if setting.cuda_graphs:
+        capturable(optimizer, device).fill_(LR)
+        graphed = setup.graphed(net, optimizer, loss_fn, setting.precision, device)
+        return graphed, graphed
+    for group in optimizer.param_groups:
+        group["lr"] = LR
+    autocast = autocast_for(setting.precision, device)
+
+    def step(x, y):
+        return train_step(net, x, y, optimizer, scaler, loss_fn, autocast)
+    return step, None
+
+
 def train_row(setup: Setup, setting: Choice, skip_first: bool) -> dict:
     """One row: `steps` training steps, then the test set; losses, speed, compile, capture."""
     cfg, device = setup.cfg, setup.device
@@ -136,17 +152,7 @@ def train_row(setup: Setup, setting: Choice, skip_first: bool) -> dict:
     loss_fn = nn.CrossEntropyLoss()
     fp16 = setting.precision == "fp16"
     scaler = torch.amp.GradScaler(device.type, init_scale=OVERFLOW_SCALE, enabled=fp16)
-    if setting.cuda_graphs:
-        capturable(optimizer, device).fill_(LR)
-        step = graphed = setup.graphed(net, optimizer, loss_fn, setting.precision, device)
-    else:
-        graphed = None
-        for group in optimizer.param_groups:
-            group["lr"] = LR
-        autocast = autocast_for(setting.precision, device)
-
-        def step(x, y):
-            return train_step(net, x, y, optimizer, scaler, loss_fn, autocast)
+    step, graphed = row_step(setup, setting, net, optimizer, scaler, loss_fn)
     common = dict(device=device, seed=cfg.run.seed, dtype=DTYPES[setting.precision],
                   channels_last=setting.channels_last)
     batches = data.Batches(setup.ds, "train", cfg.optim.batch_size, **common)
