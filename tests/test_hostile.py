@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from regnet import params
-from regnet.cli import main
+from regnet.engine.runfolder import read_metrics, read_record
 from regnet.errors import ParamError
 from regnet.report import notebook
+from regnet.study import experiments
 
 from datafiles import imagefolder
 from test_mistakes import SETS, TINY, one_line_error, status
@@ -76,3 +77,68 @@ def test_malformed_data_classes_through_papermill_is_one_line(text):
 def test_a_number_of_classes_too_large_to_print_is_refused():
     with pytest.raises(ParamError, match="must be a whole number of classes"):
         params.check_value("DATA_CLASSES", 10 ** 5000)
+
+
+# --- what the data is belongs to a run's identity (item 1) --------------------------------------
+
+IMAGES = dict(DATASET="imagefolder", REGNETX="custom", MODEL_BLOCKS=[1, 1],
+              MODEL_CHANNELS=[16, 32], MODEL_TAIL_OUT_CHANNELS=16, DATA_IMAGE_SIZE=16,
+              DATA_BATCH_SIZE=4, DATA_WORKERS=0, TRAINING_LR_INIT_EPOCHS=0,
+              TRAINING_LR_FINAL_EPOCHS=1, PROGRESS=False, DEVICE="cpu")
+
+
+def quiet(line):
+    pass
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGNET_RUNS", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def folder_values(folder: Path, **more):
+    return params.resolve(overrides={**IMAGES, "DATA_DIR": str(folder), **more})
+
+
+def test_two_image_folders_with_the_same_class_names_are_two_runs(tmp_path, runs):
+    a, b = imagefolder(tmp_path / "a"), imagefolder(tmp_path / "b", per_class=5)
+    va, vb = folder_values(a), folder_values(b)
+    assert experiments.train_dir(va) != experiments.train_dir(vb)
+    first = experiments.train_or_reuse(va, log=quiet)
+    second = experiments.train_or_reuse(vb, log=quiet)
+    assert first["trained"] and second["trained"] and first["run"] != second["run"]
+    assert str(a) in first["data"] and str(b) in second["data"]  # each names its own data
+    assert read_metrics(first["run"]) != read_metrics(second["run"])
+
+
+def test_the_same_image_folder_reuses_its_run_also_through_a_link(tmp_path, runs):
+    a = imagefolder(tmp_path / "a")
+    (tmp_path / "link").symlink_to(a)
+    first = experiments.train_or_reuse(folder_values(a), log=quiet)
+    lines = []
+    again = experiments.train_or_reuse(folder_values(tmp_path / "link"), log=lines.append)
+    assert first["trained"] and not again["trained"] and again["run"] == first["run"]
+    assert str(a) in lines[-1]  # the reuse names the data it shows
+
+
+def test_changed_files_in_the_same_folder_are_not_shown_as_the_old_run(tmp_path, runs):
+    a = imagefolder(tmp_path / "a")
+    values = folder_values(a)
+    first = experiments.train_or_reuse(values, log=quiet)
+    kept = Path(first["run"]) / "metrics.jsonl"
+    before = kept.read_bytes()
+    imagefolder(tmp_path / "a", per_class=6)  # two more images in each class
+    again = experiments.train_or_reuse(values, log=quiet)
+    assert again["trained"]
+    aside = list(Path(first["run"]).parent.glob("*.replaced-*"))
+    assert len(aside) == 1 and (aside[0] / "metrics.jsonl").read_bytes() == before
+
+
+def test_a_run_record_and_a_report_name_their_data(tmp_path, runs):
+    a = imagefolder(tmp_path / "a")
+    values = folder_values(a)
+    run = Path(experiments.train_or_reuse(values, log=quiet)["run"])
+    seen = read_record(run)["provenance"]["dataset"]
+    assert seen["source"] == str(a.resolve()) and len(seen["fingerprint"]) == 40
+    assert str(a.resolve()) in notebook.provenance(values)["dataset"]

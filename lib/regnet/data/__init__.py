@@ -7,7 +7,8 @@
     batches.py       on-device batches: random resized crop, flip, normalize, one tensor op
 """
 from .batches import Batches
-from .datasets import DATASETS, Dataset, dataset_defaults, load, settings, synthetic
+from .datasets import (DATASETS, Dataset, data_fingerprint, data_source, dataset_defaults,
+                       describe_data, load, settings, synthetic)
 
-__all__ = ["DATASETS", "Batches", "Dataset", "dataset_defaults", "load", "settings",
-           "synthetic"]
+__all__ = ["DATASETS", "Batches", "Dataset", "data_fingerprint", "data_source",
+           "dataset_defaults", "describe_data", "load", "settings", "synthetic"]

@@ -45,7 +45,7 @@ ZIP_PATTERN = "tiny-imagenet*.zip"
 
 # --- finding the layout ----------------------------------------------------------------------
 
-def _layouts(folder: Path) -> list[Path]:
+def layouts(folder: Path) -> list[Path]:
     """`folder` if it holds wnids.txt, else its subfolders that do."""
     if (folder / "wnids.txt").is_file():
         return [folder]
@@ -54,7 +54,7 @@ def _layouts(folder: Path) -> list[Path]:
 
 def locate(data_dir: Path, allow_download: bool = True, progress: bool = True) -> Path:
     """The folder holding wnids.txt: DATA_DIR, a folder in it, or extracted from a zip in it."""
-    found = _layouts(data_dir)
+    found = layouts(data_dir)
     if len(found) > 1:
         raise ParamError(f"DATA_DIR={data_dir} holds {len(found)} Tiny ImageNet folders "
                          f"({', '.join(p.name for p in found)}); set DATA_DIR to one of them")
@@ -88,7 +88,7 @@ def extract(archive: Path, cache: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         download.safe_extract(archive, target)
         marker.write_text(json.dumps(stamp))  # written last: its presence marks a whole folder
-    found = _layouts(target)
+    found = layouts(target)
     if len(found) != 1:
         raise ParamError(f"{archive} has no wnids.txt at its top or one folder down; it is not "
                          "a Tiny ImageNet archive")

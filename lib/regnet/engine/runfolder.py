@@ -28,6 +28,7 @@ import yaml
 
 from .. import files, lock
 from ..arch.space import NetSpec, spec_from_dict, spec_to_dict
+from ..data import data_fingerprint, data_source
 from ..errors import ParamError
 from ..params import check_all, defaults, identity, total_epochs
 from ..provenance import describe_device, git_state
@@ -77,6 +78,14 @@ def check_run_folder(out: Path | None, values: Mapping[str, Any], proc,
                          "start afresh")
     ckpt = load_checkpoint(last)
     check_resume(ckpt, values, spec, last)
+    if (out / "params.yaml").is_file():  # a damaged record is rewritten from last.pt
+        try:
+            why = other_data(read_record(out), values)
+        except ParamError:
+            why = None
+        if why:
+            raise ParamError(f"FILE_LOAD=1: {out} holds a run of other data ({why}); resume "
+                             "it with its own DATA_DIR, or train into another --out")
     return ckpt
 
 
@@ -134,7 +143,7 @@ class RunFolder:
         record = {"params": dict(self.values),
                   **({"resolved": self.choice.params()} if self.choice else {}),
                   "network": spec_to_dict(self.spec),
-                  "provenance": provenance(self.ds, self.proc)}
+                  "provenance": provenance(self.ds, self.proc, data_source(self.values.data))}
         files.write_text(self.out / "params.yaml", yaml.safe_dump(record, sort_keys=False))
         # a run killed between saving last.pt and appending its line resumes consistently
         files.write_text(self.out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
@@ -160,8 +169,9 @@ class RunFolder:
 
 
 
-def provenance(ds, proc) -> dict:
-    """Where and from what a run came: commit, date, device, versions, dataset."""
+def provenance(ds, proc, source: str | None = None) -> dict:
+    """Where and from what a run came: commit, date, device, versions, dataset (`source`:
+    where its files are, `data_source`; its fingerprint is the Dataset's)."""
     commit, dirty = git_state()
     return {
         "git_commit": commit, "git_dirty": dirty,
@@ -171,7 +181,8 @@ def provenance(ds, proc) -> dict:
         "torch": str(torch.__version__), "python": platform.python_version(),
         "dataset": {"name": ds.name, "train": len(ds.train_y), "test": len(ds.test_y),
                     "classes": ds.num_classes, "crop": ds.crop,
-                    "unreadable_skipped": getattr(ds, "skipped", 0)},
+                    "unreadable_skipped": getattr(ds, "skipped", 0),
+                    "source": source, "fingerprint": getattr(ds, "fingerprint", None)},
         "command": " ".join(sys.argv),
     }
 
@@ -243,9 +254,25 @@ def same_run(run_dir: str | Path, values: Mapping[str, Any],
     # a parameter added to the vocabulary after the run was saved counts at its default
     saved = {**defaults(record["params"].get("DATASET")), **record["params"]}
     wanted = check_all(values)
-    if identity(saved) != identity(wanted):
+    if identity(saved) != identity(wanted) or other_data(record, wanted):
         return False
     return spec is None or record["network"] == spec_to_dict(spec)
+
+
+def other_data(record: dict, values) -> str | None:
+    """Why the run of `record` trained on other data than `values` name, or None: another
+    folder (links resolved), or files there that changed since (`data_fingerprint`; not
+    checked when they are gone, as a finished run needs no data to be shown)."""
+    prov = record.get("provenance")
+    seen = prov.get("dataset") if isinstance(prov, dict) else None
+    seen = seen if isinstance(seen, dict) else {}
+    source = data_source(values.data)
+    if seen.get("source") != source:
+        return f"it trained on data from {seen.get('source') or 'an unrecorded place'}"
+    now = data_fingerprint(values.data) if source is not None else None
+    if now is not None and seen.get("fingerprint") != now:
+        return f"the files in {source} changed after it trained"
+    return None
 
 
 def is_finished(run_dir: str | Path, values: Mapping[str, Any],
@@ -280,7 +307,7 @@ def prepare_rerun(out: str | Path, values: Mapping[str, Any],
                     (out / name).unlink()
                 return values
         aside = move_aside(out)
-    log(f"moved a run of other parameters from {out} to {aside}")
+    log(f"moved a run of other parameters or data from {out} to {aside}")
     return values
 
 

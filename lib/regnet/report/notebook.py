@@ -19,6 +19,7 @@ from typing import Any, Mapping
 from .. import catalog
 from .. import params as _params
 from ..colab import default_profile, mount_drive_for
+from ..data import describe_data
 from ..provenance import ROOT, asset, describe_device, git_state
 
 def profile_file(profile: str) -> Path:
@@ -101,7 +102,8 @@ def provenance(values: Mapping[str, Any], **extra) -> dict[str, Any]:
             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "device": device_name(values.get("DEVICE", "auto")),
             "speed": speed(values), "torch": torch.__version__,
-            "dataset": values.get("DATASET"), "epochs": _params.total_epochs(values), **extra}
+            "dataset": describe_data(_params.check_all(values).data),
+            "epochs": _params.total_epochs(values), **extra}
 
 
 #: The note box of each profile's tone (catalog.Profile.tone).

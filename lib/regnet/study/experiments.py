@@ -136,8 +136,15 @@ def run_dir(values: Mapping[str, Any], *parts: str) -> Path:
 
 
 def run_key(values: Mapping[str, Any]) -> str:
-    """A short digest of the values that change a result (`params.identity`)."""
-    ident = _params.identity(_params.check_all(values))
+    """A short digest of what makes a result: the values that change one (`params.identity`)
+    and where the data's files are (`data_source`: two folders of images are two datasets;
+    the files' fingerprint is checked against the run's record when it is reused)."""
+    from ..data import data_source  # lazy, as elsewhere here: data imports torch
+    cfg = _params.check_all(values)
+    ident = _params.identity(cfg)
+    source = data_source(cfg.data)
+    if source is not None:  # synthetic data is made from SEED: its keys stay as they were
+        ident["data source"] = source
     return hashlib.sha1(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
@@ -188,9 +195,10 @@ def train_or_reuse(values: Mapping[str, Any], out: Path | None = None,
         ds = (datasets or Datasets()).get(values)
         with lock.hold(out, "run folder"):  # one owner from the decision to the last epoch
             train(prepare_rerun(out, values, log=log), out, dataset=ds)
-    else:
-        log(f"reusing the finished run in {short(out)}")
-    return {**run_summary(values, out), "trained": trained}
+    summary = run_summary(values, out)
+    if not trained:
+        log(f"reusing the finished run in {short(out)} ({summary['data']})")
+    return {**summary, "trained": trained}
 
 
 def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
@@ -212,7 +220,19 @@ def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
         "images/s": s["images_per_second"], "train loss": s["train_loss"],
         "test acc (%)": s["test_acc"], "best test acc (%)": s["best_test_acc"],
         "test top-5 (%)": s["test_top5"], "history": history, "run": str(out),
+        "data": run_data(record),
     }
+
+
+def run_data(record: Mapping[str, Any]) -> str:
+    """The data a run trained on, as its params.yaml records it: dataset, folder, files."""
+    prov = record.get("provenance")
+    seen = prov.get("dataset") if isinstance(prov, dict) else None
+    seen = seen if isinstance(seen, dict) else {}
+    name = str(seen.get("name") or record["params"].get("DATASET", "unknown data"))
+    where = f" from {seen['source']}" if seen.get("source") else ""
+    files_ = f", files {str(seen['fingerprint'])[:10]}" if seen.get("fingerprint") else ""
+    return f"{name}{where}{files_}"
 
 
 def short(path: Path) -> str:
