@@ -142,3 +142,74 @@ def test_a_run_record_and_a_report_name_their_data(tmp_path, runs):
     seen = read_record(run)["provenance"]["dataset"]
     assert seen["source"] == str(a.resolve()) and len(seen["fingerprint"]) == 40
     assert str(a.resolve()) in notebook.provenance(values)["dataset"]
+
+
+# --- the test-crop study evaluates only its own run's checkpoint (item 2) ----------------------
+
+SYNTHETIC = dict(DATASET="synthetic", DATA_NUM_CLASSES=4, DATA_SYNTHETIC_TRAIN=48,
+                 DATA_SYNTHETIC_TEST=32, DATA_SYNTHETIC_SIZE=16, DATA_CROP=14, DATA_RESIZE=16,
+                 DATA_BATCH_SIZE=16, TRAINING_LR_INIT_EPOCHS=0, TRAINING_LR_FINAL_EPOCHS=1,
+                 PROGRESS=False, DEVICE="cpu", FILE_SAVE=True, REGNETX="custom",
+                 MODEL_BLOCKS=[1, 1], MODEL_CHANNELS=[16, 32], MODEL_TAIL_OUT_CHANNELS=16)
+CROPS = experiments.Experiment("test_crops", "t", "", kind="test_crops", crops=(48, 56))
+
+
+def test_the_crop_study_refuses_another_runs_checkpoint_of_the_same_shapes(runs):
+    values = params.resolve(overrides=SYNTHETIC)
+    other = params.resolve(overrides={**SYNTHETIC, "SEED": 1})
+    mine = Path(experiments.train_or_reuse(values, log=quiet)["run"])
+    theirs = Path(experiments.train_or_reuse(other, log=quiet)["run"])
+    (mine / "best.pt").write_bytes((theirs / "best.pt").read_bytes())
+    with pytest.raises(ParamError, match=r"best.pt is not this run's checkpoint \(other "
+                                         r"values of SEED 1 -> 0\)"):
+        experiments.crop_study(values, CROPS, log=quiet)
+    assert not (mine / experiments.CROPS).exists()  # nothing cached under this run's name
+
+
+def test_the_crop_study_refuses_a_checkpoint_of_another_network(runs):
+    values = params.resolve(overrides=SYNTHETIC)
+    run = Path(experiments.train_or_reuse(values, log=quiet)["run"])
+    ckpt = torch.load(run / "best.pt", weights_only=True)
+    ckpt["spec"]["name"] = "someone else's"
+    torch.save(ckpt, run / "best.pt")
+    with pytest.raises(ParamError, match="not this run's checkpoint .another network."):
+        experiments.crop_study(values, CROPS, log=quiet)
+
+
+def test_cached_crops_belong_to_the_checkpoint_they_were_measured_on(runs, monkeypatch):
+    values = params.resolve(overrides=SYNTHETIC)
+    seen = []
+    real = experiments._evaluate_crops
+
+    def counting(values, ckpt, ds, crops):
+        seen.append(list(crops))
+        return real(values, ckpt, ds, crops)
+    monkeypatch.setattr(experiments, "_evaluate_crops", counting)
+    experiments.crop_study(values, CROPS, log=quiet)
+    run = experiments.train_dir(values)
+    ckpt = torch.load(run / "best.pt", weights_only=True)
+    ckpt["model"] = {k: v + 0.5 if v.is_floating_point() else v
+                     for k, v in ckpt["model"].items()}  # other weights, same run
+    torch.save(ckpt, run / "best.pt")
+    experiments.crop_study(values, CROPS, log=quiet)
+    assert seen == [[12, 13, 14], [12, 13, 14]]
+
+
+DAMAGED_CROPS = {
+    "torn": lambda whole: json.dumps(whole)[:30],
+    "a-list": lambda whole: "[1, 2]",
+    "crops-not-a-mapping": lambda whole: json.dumps({**whole, "crops": 3}),
+    "a-row-not-numbers": lambda whole: json.dumps(
+        {**whole, "crops": {**whole["crops"], "12": {"test_acc": "x"}}}),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED_CROPS)
+def test_a_torn_or_wrong_shaped_crop_cache_is_rebuilt(runs, damage):
+    values = params.resolve(overrides=SYNTHETIC)
+    first, _ = experiments.crop_study(values, CROPS, log=quiet)
+    path = experiments.train_dir(values) / experiments.CROPS
+    whole = json.loads(path.read_text())
+    path.write_text(DAMAGED_CROPS[damage](whole))
+    again, _ = experiments.crop_study(values, CROPS, log=quiet)
+    assert again.equals(first) and json.loads(path.read_text()) == whole

@@ -116,7 +116,11 @@ def save(ckpt: dict, path: Path) -> None:
 
 def load_model(path: str | Path, device: str = "cpu", ema: bool = True) -> RegNet:
     """The network of a checkpoint, in eval mode (its EMA weights when it has them)."""
-    ckpt = load_checkpoint(path)
+    return model_of(load_checkpoint(path), device, ema)
+
+
+def model_of(ckpt: dict, device: str = "cpu", ema: bool = True) -> RegNet:
+    """The network of a loaded, checked checkpoint, in eval mode (EMA weights if any)."""
     model = build(spec_from_dict(ckpt["spec"]))
     model.load_state_dict(ckpt["ema"] if ema and ckpt["ema"] is not None else ckpt["model"])
     return model.to(device).eval()

@@ -99,20 +99,27 @@ def _epochs_recorded(out: Path) -> str:
 def check_resume(ckpt: dict, values: Mapping[str, Any], spec: NetSpec | None,
                  path: Path) -> None:
     """Refuse, naming them, result-changing parameters that differ from the checkpoint's."""
+    changed = differences(ckpt, values)
+    if changed:
+        raise ParamError(f"FILE_LOAD=1: {path} was trained with other values of {changed};"
+                         " resume with the checkpoint's values, or train into another --out")
+    if spec is not None and ckpt["spec"] != spec_to_dict(spec):
+        raise ParamError(f"FILE_LOAD=1: {path} holds network {ckpt['spec'].get('name')!r} "
+                         "with other stages than this run's; use another --out")
+
+
+def differences(ckpt: dict, values: Mapping[str, Any]) -> str:
+    """The result-changing parameters whose values differ from a checkpoint's, as
+    `TRAINING_OPTIMIZER 'sgd' -> 'adam'` (at most four, then a count); '' when none."""
     # a parameter added to the vocabulary after the checkpoint was saved counts at its default
     old = identity({**defaults(ckpt["params"].get("DATASET")), **ckpt["params"]})
     new = identity(values)
     # PRECISION may be `auto`: what matters is what it becomes on this device, which
     # device.check_resume_precision compares with the checkpoint's resolved precision
     changed = [k for k in new if old.get(k) != new[k] and k != "PRECISION"]
-    if changed:
-        shown = ", ".join(f"{k} {old.get(k)!r} -> {new[k]!r}" for k in changed[:4])
-        more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
-        raise ParamError(f"FILE_LOAD=1: {path} was trained with other values of {shown}{more};"
-                         " resume with the checkpoint's values, or train into another --out")
-    if spec is not None and ckpt["spec"] != spec_to_dict(spec):
-        raise ParamError(f"FILE_LOAD=1: {path} holds network {ckpt['spec'].get('name')!r} "
-                         "with other stages than this run's; use another --out")
+    shown = ", ".join(f"{k} {old.get(k)!r} -> {new[k]!r}" for k in changed[:4])
+    more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
+    return shown + more
 
 
 class RunFolder:
