@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from regnet import params
+from regnet.cli import main
 from regnet.engine.runfolder import read_metrics, read_record
 from regnet.errors import ParamError
 from regnet.report import notebook
@@ -213,3 +214,73 @@ def test_a_torn_or_wrong_shaped_crop_cache_is_rebuilt(runs, damage):
     path.write_text(DAMAGED_CROPS[damage](whole))
     again, _ = experiments.crop_study(values, CROPS, log=quiet)
     assert again.equals(first) and json.loads(path.read_text()) == whole
+
+
+# --- a checkpoint is checked whole before the folder changes (item 3) -------------------------
+
+def trained(out: Path, *sets) -> Path:
+    assert main(["train", "--out", str(out), *SETS, "--set", "FILE_SAVE=true", *sets]) == 0
+    return out
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name != ".regnet.lock"}
+
+
+@pytest.mark.parametrize("part, value, says", [
+    ("history", [1], "history row 1 is not an epoch record"),
+    ("history", [{"epoch": 1}], "history row 1 has no lr"),
+    ("history", [{"epoch": 1, "lr": "x", "train_loss": 1, "train_acc": 1, "test_loss": 1,
+                  "test_acc": 1, "test_top5": 1, "epoch_seconds": 1,
+                  "images_per_second": 1}], "history row 1 has lr that are not numbers"),
+    ("optimizer", {"state": 1}, "optimizer holds no state"),
+    ("params", {"TRAINING_OPTIMIZER": "rmsprop"}, "its parameters are not valid"),
+    ("params", {1: 2}, "names that are not text"),
+    ("best_acc", float("nan"), "best accuracy nan"),
+    ("resolved", [1], "resolved of the wrong type"),
+], ids=["history-number", "history-no-fields", "history-text", "optimizer", "params",
+        "params-names", "best-nan", "resolved"])
+def test_a_malformed_last_pt_is_refused_before_the_folder_changes(tmp_path, capsys, part,
+                                                                   value, says):
+    out = trained(tmp_path / "run")
+    ckpt = torch.load(out / "last.pt", weights_only=True)
+    ckpt[part] = value
+    torch.save(ckpt, out / "last.pt")
+    before = snapshot(out)
+    capsys.readouterr()
+    assert status(["train", "--out", str(out), *SETS, "--set", "FILE_SAVE=true", "--set",
+                   "FILE_LOAD=1", "--set", "TRAINING_LR_FINAL_EPOCHS=2"]) == 2
+    one_line_error(capsys, "last.pt", says)
+    assert snapshot(out) == before
+
+
+# --- a test loss that is not finite is divergence, and .jsonl stays JSON (item 6) ---------------
+
+def test_nan_in_evaluation_is_divergence_and_never_reaches_metrics(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), *SETS, "--set", "TRAINING_LR_MAX=1000"]) == 1
+    err = capsys.readouterr().err
+    assert "test loss is nan after epoch 1" in err and err.count("\n") == 1
+    assert (out / "metrics.jsonl").read_text() == ""
+
+
+def test_a_value_that_is_not_a_finite_number_is_written_as_json_null():
+    from regnet.engine.runfolder import json_line
+    line = json_line({"epoch": 1, "load_avg": float("nan"), "x": float("inf")})
+    assert json.loads(line, parse_constant=pytest.fail) == {"epoch": 1, "load_avg": None,
+                                                            "x": None}
+
+
+# --- damaged files a report reads are one line (item 9) ---------------------------------------
+
+@pytest.mark.parametrize("row", [{"epoch": 1}, {"epoch": 1, "test_acc": "high"}],
+                         ids=["missing-fields", "text-for-a-number"])
+def test_metrics_rows_missing_fields_are_one_line_naming_the_file(runs, row):
+    values = params.resolve(overrides=SYNTHETIC)
+    run = Path(experiments.train_or_reuse(values, log=quiet)["run"])
+    whole = json.loads((run / "metrics.jsonl").read_text())
+    (run / "metrics.jsonl").write_text(json.dumps({**whole, **row} if len(row) > 1 else row)
+                                       + "\n")
+    with pytest.raises(ParamError, match=r"metrics.jsonl line 1 has") as e:
+        experiments.run_summary(values, run)
+    assert "\n" not in str(e.value)

@@ -168,6 +168,7 @@ def run(cfg, out, ds, spec, proc, resume, show) -> dict:
         train_seconds = time.perf_counter() - t0
         average_buffers([model] + ([ema.module] if ema else []), proc)
         row.update(evaluate(judged_net, test_batches, precision, proc))
+        check_finite_test(row["test_loss"], epoch)
         row.update(epoch_seconds=time.perf_counter() - t0, train_seconds=train_seconds,
                    images_per_second=row.pop("images") / train_seconds,
                    load_avg=load_average())  # was the machine busy? timings compare only if not
@@ -250,6 +251,14 @@ def check_finite(losses: torch.Tensor, done: int, epoch: int, steps: int, proc) 
         raise Diverged(f"loss is {value if not math.isfinite(value) else 'not finite'} at "
                        f"epoch {epoch + 1} step {step + 1} of {steps}; stopped ({kept}); "
                        "try a lower TRAINING_LR_MAX")
+
+
+def check_finite_test(loss: float, epoch: int) -> None:
+    """A test loss that is not finite is divergence too: the weights hold NaN or inf."""
+    if not math.isfinite(loss):
+        kept = f"last.pt, if saved, still holds epoch {epoch}" if epoch else "no checkpoint"
+        raise Diverged(f"test loss is {loss} after epoch {epoch + 1}; stopped ({kept}); try a "
+                       "lower TRAINING_LR_MAX")
 
 
 @torch.no_grad()

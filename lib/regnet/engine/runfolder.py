@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import platform
 import sys
@@ -32,7 +33,7 @@ from ..data import data_fingerprint, data_source
 from ..errors import ParamError
 from ..params import check_all, defaults, identity, total_epochs
 from ..provenance import describe_device, git_state
-from .checkpoint import checkpoint_bytes, load_checkpoint, save
+from .checkpoint import checkpoint_bytes, load_checkpoint, row_problem, save
 
 
 RUN_FILES = ("params.yaml", "metrics.jsonl", "last.pt", "best.pt")
@@ -153,7 +154,7 @@ class RunFolder:
                   "provenance": provenance(self.ds, self.proc, data_source(self.values.data))}
         files.write_text(self.out / "params.yaml", yaml.safe_dump(record, sort_keys=False))
         # a run killed between saving last.pt and appending its line resumes consistently
-        files.write_text(self.out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
+        files.write_text(self.out / "metrics.jsonl", "".join(json_line(r) for r in history))
 
     def append(self, row: dict) -> None:
         """Add one line; a failed write (a full disk) is undone, so no torn line stays."""
@@ -161,7 +162,7 @@ class RunFolder:
         with open(path, "a") as f:
             size = f.tell()
             try:
-                f.write(json.dumps(row) + "\n")
+                f.write(json_line(row))
                 f.flush()
             except OSError:
                 f.truncate(size)
@@ -174,6 +175,14 @@ class RunFolder:
 
 
 
+
+
+def json_line(row: dict) -> str:
+    """One line of strict JSON: a value that is not a finite number (NaN, inf) is null, as
+    JSON has no NaN and a `.jsonl` reader must not meet one."""
+    clean = {k: None if isinstance(v, float) and not math.isfinite(v) else v
+             for k, v in row.items()}
+    return json.dumps(clean, allow_nan=False) + "\n"
 
 
 def provenance(ds, proc, source: str | None = None) -> dict:
@@ -194,8 +203,9 @@ def provenance(ds, proc, source: str | None = None) -> dict:
     }
 
 
-def read_metrics(run_dir: str | Path) -> list[dict]:
-    """The per-epoch rows of a run folder's metrics.jsonl (empty if there is none)."""
+def read_metrics(run_dir: str | Path, whole: bool = False) -> list[dict]:
+    """The per-epoch rows of a run folder's metrics.jsonl (empty if there is none); `whole`:
+    each row must hold every field of `ROW_FIELDS`, as a report reads them."""
     path = Path(run_dir) / "metrics.jsonl"
     if not path.is_file():
         return []
@@ -214,8 +224,12 @@ def read_metrics(run_dir: str | Path) -> list[dict]:
         if not isinstance(row, dict) or not isinstance(row.get("epoch"), int):
             raise ParamError(f"{path} line {n} is not an epoch record (torn or edited); "
                              f"{_DAMAGED}")
-        rows.append(row)
-    return rows
+        rows.append((n, row))
+    for n, row in rows if whole else ():  # a torn line first, then one missing fields
+        problem = row_problem(row)
+        if problem:
+            raise ParamError(f"{path} line {n} {problem} (torn or edited); {_DAMAGED}")
+    return [row for _, row in rows]
 
 
 _DAMAGED = ("FILE_LOAD=1 rewrites it from last.pt, or move the folder away")

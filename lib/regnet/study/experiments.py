@@ -206,7 +206,7 @@ def run_summary(values: Mapping[str, Any], out: Path) -> dict[str, Any]:
     from ..arch.space import spec_from_dict
     from ..engine.loop import summarize
     from ..engine.runfolder import machine, read_metrics, read_record
-    history = read_metrics(out)
+    history = read_metrics(out, whole=True)
     if not history:
         raise ParamError(f"{short(out)} holds no metrics; delete it and run again")
     record = read_record(out)  # checked: a damaged params.yaml is one line naming it
