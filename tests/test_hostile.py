@@ -284,3 +284,27 @@ def test_metrics_rows_missing_fields_are_one_line_naming_the_file(runs, row):
     with pytest.raises(ParamError, match=r"metrics.jsonl line 1 has") as e:
         experiments.run_summary(values, run)
     assert "\n" not in str(e.value)
+
+
+# --- a run folder is one the project made, or an empty one (item 4) ----------------------------
+
+@pytest.mark.parametrize("through_link", [False, True], ids=["folder", "link"])
+def test_out_holding_someone_elses_files_is_refused_and_left_alone(tmp_path, capsys,
+                                                                   through_link):
+    theirs = tmp_path / "home"
+    (theirs / "etc").mkdir(parents=True)  # like `/`: folders of someone else's
+    (theirs / "notes.txt").write_text("mine")
+    out = theirs
+    if through_link:
+        out = tmp_path / "out"
+        out.symlink_to(theirs)
+    assert status(["train", "--out", str(out), *SETS]) == 2
+    one_line_error(capsys, "holds 'etc', which is not a file of a run")
+    assert sorted(p.name for p in theirs.iterdir()) == ["etc", "notes.txt"]
+
+
+def test_out_through_a_link_to_an_empty_folder_trains_there(tmp_path):
+    (tmp_path / "target").mkdir()
+    (tmp_path / "out").symlink_to(tmp_path / "target")
+    assert main(["train", "--out", str(tmp_path / "out"), *SETS]) == 0
+    assert {"params.yaml", "metrics.jsonl"} <= {p.name for p in (tmp_path / "target").iterdir()}

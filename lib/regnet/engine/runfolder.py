@@ -49,7 +49,34 @@ def own_run_folder(out: Path | None, proc) -> lock.Lock | None:
     """Hold the run folder for this process (rank 0, which alone writes), making it if needed."""
     if out is None or proc.rank != 0:
         return None
+    check_only_run_files(out)  # before the lock file: nothing is written into another folder
     return lock.acquire(out, "--out")
+
+
+#: Besides RUN_FILES, what a run folder may hold: the test-crop cache, a sweep model's sample
+#: and result, the lock.
+OTHER_FILES = ("test_crops.json", "result.json", "sample.json", lock.LOCK_NAME)
+
+
+def check_only_run_files(out: Path) -> None:
+    """Refuse a folder that is not a run folder: links are resolved, and a folder holding
+    anything but a run's files (or the temporary files of its writes) is one line naming
+    the first such file, as writing there would mix a run into someone else's files."""
+    real = out.resolve()
+    if not real.is_dir():
+        return  # made afresh (a file or an unwritable place: lock.acquire says so)
+    shown = f"--out {out}" + (f" (a link to {real})" if real != out.absolute() else "")
+    for entry in sorted(os.scandir(real), key=lambda e: e.name):
+        if not _run_file_name(entry.name) or not entry.is_file(follow_symlinks=False):
+            raise ParamError(f"{shown} holds {entry.name!r}, which is not a file of a run; a "
+                             "run folder is one this project made or an empty one: choose "
+                             "another folder (nothing was written)")
+
+
+def _run_file_name(name: str) -> bool:
+    known = RUN_FILES + OTHER_FILES
+    # files.atomic_path writes `.NAME.tmp-PID...`; a kill can leave one behind
+    return name in known or name.startswith(tuple(f".{n}.tmp-" for n in known))
 
 
 def check_run_folder(out: Path | None, values: Mapping[str, Any], proc,
