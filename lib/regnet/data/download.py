@@ -5,7 +5,8 @@
   "Whole" means as many bytes as the server announced (a connection that closes early is
   otherwise silent) and whatever check the caller adds (Tiny ImageNet: its size and MD5).
 - Each archive's git blob SHA-1 (`sha1(b"blob <size>\\0" + bytes)`, what GitHub's tree lists)
-  must equal the expected one in `COURSE_ARCHIVES`; a mismatch deletes the file and says so.
+  must equal the expected one in `COURSE_ARCHIVES`; a mismatch is an error that keeps a file
+  someone put there (only a download of our own is removed).
 - Extraction checks every entry first; one entry that would land outside the target (an
   absolute path, `..`, a symbolic link) refuses the whole archive and extracts nothing.
 - So does an archive that would expand too far (a zip bomb): more than MAX_BYTES declared,
@@ -75,14 +76,14 @@ def git_blob_sha1(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def verify(path: Path, expected: str, shown: Path | None = None) -> None:
-    """Raise ParamError, after deleting `path`, unless its git blob SHA-1 is `expected`."""
+def verify(path: Path, expected: str, then: str, shown: Path | None = None) -> None:
+    """Raise ParamError, ending with `then` (what became of the file, what to do), unless the
+    git blob SHA-1 of `path` is `expected`. Nothing is deleted here: a file that someone put
+    there stays theirs, and a download's temporary file is removed by its atomic write."""
     actual = git_blob_sha1(path)
     if actual != expected:
-        path.unlink(missing_ok=True)
-        shown = shown or path
-        raise ParamError(f"{shown.name}: git blob SHA-1 {actual} is not the expected "
-                         f"{expected}; deleted {shown} (run again to download it afresh)")
+        raise ParamError(f"{(shown or path).name}: git blob SHA-1 {actual} is not the expected "
+                         f"{expected}; {then}")
 
 
 def download(url: str, dest: str | Path, expected: str | None = None,
@@ -109,7 +110,8 @@ def download(url: str, dest: str | Path, expected: str | None = None,
             if total is not None and got != total:
                 raise OSError(f"the transfer ended after {got} of {total} bytes")
             if expected is not None:
-                verify(part, expected, shown=dest)
+                verify(part, expected, f"the download was deleted, not kept as {dest} (run "
+                       "again to download it afresh)", shown=dest)
             if check is not None:
                 check(part, dest)
     # URLError is an OSError (no network, 404, a full disk); HTTPException: a broken response
@@ -242,8 +244,11 @@ def fetch_course(root: str | Path, base_url: str | None = None,
             folders.append(folder)
             continue
         path = root / name
-        if path.is_file():
-            verify(path, expected)
+        if path.is_file():  # put there by someone: kept whatever it holds
+            verify(path, expected, f"{path} is kept; " + (
+                "move it away and run again to download the course's file afresh"
+                if allow_download else f"DATA_DOWNLOAD is false, so put the course's {name} "
+                f"from {base_url} there, or allow the download"))
         else:
             try:
                 download(base_url + name, path, expected, progress)
