@@ -17,6 +17,8 @@ from regnet.report import notebook
 from regnet.study import experiments
 
 from datafiles import imagefolder
+from regnet.data import load as load_data
+from test_tiny_imagenet import WNIDS, layout
 from test_mistakes import SETS, TINY, one_line_error, status
 
 
@@ -308,3 +310,42 @@ def test_out_through_a_link_to_an_empty_folder_trains_there(tmp_path):
     (tmp_path / "out").symlink_to(tmp_path / "target")
     assert main(["train", "--out", str(tmp_path / "out"), *SETS]) == 0
     assert {"params.yaml", "metrics.jsonl"} <= {p.name for p in (tmp_path / "target").iterdir()}
+
+
+# --- class names are names, never paths (item 7) ---------------------------------------------
+
+def tiny_values(data_dir, **more):
+    return params.resolve(overrides={"DATASET": "tiny-imagenet", "DATA_DIR": str(data_dir),
+                                     "PROGRESS": False, "DATA_WORKERS": 0,
+                                     "DATA_DOWNLOAD": False, **more})
+
+
+def test_a_wnids_line_that_is_a_path_is_refused_before_reading_outside(tmp_path):
+    root = layout(tmp_path / "d" / "tiny")
+    outside = tmp_path / "d" / "outside" / "images"  # train/../../outside/images
+    outside.mkdir(parents=True)
+    (outside / "secret.JPEG").write_bytes((root / "train" / WNIDS[0] / "images" /
+                                           f"{WNIDS[0]}_2.JPEG").read_bytes())
+    with (root / "wnids.txt").open("a") as f:
+        f.write("../../outside\n")
+    with pytest.raises(ParamError, match=r"wnids.txt lists '../../outside', which is not a "
+                                         r"class name"):
+        load_data(tiny_values(root))
+
+
+@pytest.mark.parametrize("name", ["../../outside", "..", "a/b", "/etc"])
+def test_data_classes_naming_a_path_is_refused(name):
+    with pytest.raises(ParamError, match="not a class name"):
+        params.check_value("DATA_CLASSES", [WNIDS[0], name])
+    with pytest.raises(ParamError, match="not a class name"):
+        notebook.resolve({"PROFILE": "quick", "DATA_CLASSES": f"[{WNIDS[0]}, '{name}']"})
+
+
+@pytest.mark.parametrize("name", ["wnids.txt", "val/val_annotations.txt"])
+def test_a_byte_ff_in_the_layout_text_files_is_one_line(tmp_path, name):
+    root = layout(tmp_path / "tiny")
+    with (root / name).open("ab") as f:
+        f.write(b"\xff\xfe oops\n")
+    with pytest.raises(ParamError, match=f"{name} is not UTF-8 text") as e:
+        load_data(tiny_values(root))
+    assert "\n" not in str(e.value)
