@@ -349,3 +349,40 @@ def test_a_byte_ff_in_the_layout_text_files_is_one_line(tmp_path, name):
     with pytest.raises(ParamError, match=f"{name} is not UTF-8 text") as e:
         load_data(tiny_values(root))
     assert "\n" not in str(e.value)
+
+
+# --- a hostile or damaged tiny-imagenet zip is one line (item 9) ------------------------------
+
+def _flip_bytes(path: Path, after: bytes, flag: bool = False):
+    raw = bytearray(path.read_bytes())
+    if flag:  # mark the entry encrypted in its local and its central header
+        raw[6] |= 1
+        raw[raw.find(b"PK\x01\x02") + 8] |= 1
+    else:
+        start = raw.find(after) + len(after) + 10
+        raw[start:start + 20] = bytes(b ^ 0x55 for b in raw[start:start + 20])
+    path.write_bytes(bytes(raw))
+
+
+HOSTILE_ZIPS = {
+    "corrupt-deflate": ([("tiny/wnids.txt", b"n01443537\n" * 2000)], "is damaged"),
+    "encrypted": ([("tiny/wnids.txt", b"n01443537\n")], "is encrypted"),
+    "file-then-folder": ([("tiny/x", b"1"), ("tiny/x/y", b"2")], "is both a file and a folder"),
+    "long-name": ([("tiny/" + "a" * 300, b"1")], "longer than 255 bytes"),
+}
+
+
+@pytest.mark.parametrize("kind", HOSTILE_ZIPS)
+def test_a_hostile_tiny_imagenet_zip_is_one_line_and_leaves_nothing(tmp_path, kind):
+    entries, says = HOSTILE_ZIPS[kind]
+    archive = tmp_path / "tiny-imagenet-200.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in entries:
+            zf.writestr(name, content)
+    if kind in ("corrupt-deflate", "encrypted"):
+        _flip_bytes(archive, b"wnids.txt", flag=kind == "encrypted")
+    with pytest.raises(ParamError, match=says) as e:
+        load_data(tiny_values(tmp_path))
+    assert "\n" not in str(e.value) and archive.is_file()
+    extracted = tmp_path / ".regnet-cache" / "extracted"
+    assert not extracted.exists() or list(extracted.iterdir()) == []

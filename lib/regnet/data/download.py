@@ -25,6 +25,7 @@ import shutil
 import stat
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from .. import files
@@ -155,16 +156,48 @@ def _check_sizes(archive: Path, infos: list[zipfile.ZipInfo], target: Path,
     return total
 
 
+def _entry_problem(infos: list[zipfile.ZipInfo]) -> str | None:
+    """What makes an archive impossible to extract whole, checked before anything is written:
+    an encrypted entry, a name part longer than a file system allows, or a name that is
+    both a file and a folder (`x`, then `x/y`)."""
+    files_, folders = set(), set()
+    for i in infos:
+        parts = PurePosixPath(i.filename.replace("\\", "/")).parts
+        if i.flag_bits & 0x1:
+            return f"entry {_name(i)} is encrypted"
+        if any(len(os.fsencode(p)) > MAX_NAME for p in parts):
+            return f"entry {_name(i)} has a name part longer than {MAX_NAME} bytes"
+        folders.update("/".join(parts[:k]) for k in range(1, len(parts)))
+        if not i.is_dir():
+            files_.add("/".join(parts))
+    both = sorted(files_ & folders)
+    return f"entry {both[0][:60]!r} is both a file and a folder" if both else None
+
+
+MAX_NAME = 255  # bytes in one name, as ext4, XFS, APFS and NTFS allow
+
+
+def _name(info: zipfile.ZipInfo) -> str:
+    return repr(info.filename if len(info.filename) <= 60 else info.filename[:57] + "...")
+
+
 def _write_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget: int) -> int:
-    """Copy one entry to `dest`, stopping past its declared size or the archive's bound."""
+    """Copy one entry to `dest`, stopping past its declared size or the archive's bound; an
+    entry whose data is damaged (bad deflate data, a CRC that does not match) is one line."""
     written = 0
-    with zf.open(info) as src, open(dest, "wb") as out:
-        while chunk := src.read(_CHUNK):
-            written += len(chunk)
-            if written > info.file_size or written > budget:
-                raise ParamError(f"entry {info.filename!r} expands past its declared "
-                                 f"{_size(info.file_size)}; stopped")
-            out.write(chunk)
+    with open(dest, "wb") as out:
+        try:
+            with zf.open(info) as src:
+                while chunk := src.read(_CHUNK):
+                    written += len(chunk)
+                    if written > info.file_size or written > budget:
+                        raise ParamError(f"entry {_name(info)} expands past its declared "
+                                         f"{_size(info.file_size)}; stopped")
+                    out.write(chunk)
+        except (zlib.error, zipfile.BadZipFile, EOFError, NotImplementedError,
+                RuntimeError) as e:  # RuntimeError: zipfile's word for a password needed
+            raise ParamError(f"entry {_name(info)} is damaged ({str(e)[:60]}); refused") \
+                from None
     return written
 
 
@@ -179,8 +212,11 @@ def safe_extract(archive: str | Path, target: str | Path, max_bytes: int | None 
             infos = zf.infolist()
             bad = [i.filename for i in infos if _entry_escapes(i)]
             if bad:
-                raise ParamError(f"{archive.name}: entry {bad[0]!r} would land outside "
+                raise ParamError(f"{archive.name}: entry {bad[0][:60]!r} would land outside "
                                  f"{target}; refused, nothing extracted")
+            problem = _entry_problem(infos)
+            if problem:
+                raise ParamError(f"{archive.name}: {problem}; refused, nothing extracted")
             total = _check_sizes(archive, infos, target, max_bytes)
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
