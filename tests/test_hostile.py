@@ -386,3 +386,18 @@ def test_a_hostile_tiny_imagenet_zip_is_one_line_and_leaves_nothing(tmp_path, ki
     assert "\n" not in str(e.value) and archive.is_file()
     extracted = tmp_path / ".regnet-cache" / "extracted"
     assert not extracted.exists() or list(extracted.iterdir()) == []
+
+
+# --- a torn finished report stops the combined report in one line (item 9) --------------------
+
+@pytest.mark.parametrize("content", ['{"cells": [', '{"cells": 3, "metadata": {}, '
+                                     '"nbformat": 4, "nbformat_minor": 5}', "\xff"],
+                         ids=["torn", "wrong-shape", "not-text"])
+def test_a_torn_finished_report_is_one_line_when_the_combined_report_is_built(tmp_path,
+                                                                              content):
+    from regnet.report import combine
+    torn = tmp_path / "02_train.ipynb"
+    torn.write_bytes(content.encode("latin-1"))
+    with pytest.raises(ParamError, match=f"{torn} is not a readable notebook") as e:
+        combine.assemble(tmp_path, params.resolve(overrides={"PROFILE": "quick"}))
+    assert "\n" not in str(e.value)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .. import catalog
+from ..errors import ParamError
 from .captions import renumber
 from .contents import SECTIONS, section_reports
 from .notebook import data_line, note_style
@@ -159,8 +160,7 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
                 sub = f"{number}.{k} {experiment_title(report, values['PROFILE'])}"
                 body.append(nbformat.v4.new_markdown_cell(
                     _heading(2, f"sec-{number}-{k}", sub)))
-            cells, prov = _section_cells(nbformat.read(str(out_dir / f"{report}.ipynb"),
-                                                       as_version=4), sub)
+            cells, prov = _section_cells(read_report(out_dir / f"{report}.ipynb"), sub)
             body += cells
             provenance += prov
     if not body:
@@ -179,6 +179,18 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
     nb.cells = [nbformat.v4.new_markdown_cell(title_page(values)),
                 nbformat.v4.new_markdown_cell('<div id="regnet-toc"></div>'), *body, *tail]
     return nb
+
+
+def read_report(path: Path):
+    """A finished report notebook; a torn or foreign one is one line naming it."""
+    import nbformat
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+        nbformat.validate(nb)  # JSON of another shape would fail later, far from its cause
+        return nb
+    except Exception as e:  # torn JSON, not a notebook, unreadable: name it, never a traceback
+        raise ParamError(f"{path} is not a readable notebook ({type(e).__name__}); run "
+                         f"./run_all.sh --only {path.stem} to make it again") from None
 
 
 _HEADING = re.compile(r'<h([12])((?:\s[^>]*)?)>(.*?)</h\1>', re.S)
