@@ -3,6 +3,7 @@ the run folder, no hang on a small file, every damaged file one line (docs/guara
 import json
 import math
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -401,3 +402,31 @@ def test_a_torn_finished_report_is_one_line_when_the_combined_report_is_built(tm
     with pytest.raises(ParamError, match=f"{torn} is not a readable notebook") as e:
         combine.assemble(tmp_path, params.resolve(overrides={"PROFILE": "quick"}))
     assert "\n" not in str(e.value)
+
+
+# --- a disk that fills while torch writes a checkpoint (item 9) --------------------------------
+
+def test_a_disk_full_inside_torch_save_is_one_line_and_keeps_the_last_checkpoint(
+        tmp_path, capsys, monkeypatch):
+    real, calls = torch.save, []
+
+    def fills_on_second(obj, f, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # epoch 2: torch's writer meets a full disk, without an errno
+            with open(f, "wb") as out:
+                out.write(b"PK\x03\x04 half")
+            monkeypatch.setattr(shutil, "disk_usage",
+                                lambda p: shutil._ntuple_diskusage(10**9, 10**9, 512))
+            raise RuntimeError("[enforce fail at inline_container.cc:626] . unexpected pos "
+                               "4864 vs 4752")
+        return real(obj, f, *args, **kwargs)
+    monkeypatch.setattr(torch, "save", fills_on_second)
+    out = tmp_path / "run"
+    assert status(["train", "--out", str(out), *SETS, "--set", "FILE_SAVE=true", "--set",
+                   "TRAINING_LR_FINAL_EPOCHS=2"]) == 2
+    one_line_error(capsys, "no space left in", "resume with FILE_LOAD=1")
+    monkeypatch.undo()
+    from regnet.engine.checkpoint import load_checkpoint
+    assert load_checkpoint(out / "last.pt")["epoch"] == 1
+    assert sorted(p.name for p in out.iterdir() if p.name != ".regnet.lock") == [
+        "best.pt", "last.pt", "metrics.jsonl", "params.yaml"]

@@ -8,6 +8,7 @@ without the parts in `PARTS`), as torchvision's and pycls's loaders expect named
 """
 from __future__ import annotations
 
+import errno
 import math
 from pathlib import Path
 
@@ -178,9 +179,32 @@ def checkpoint_bytes(model, optimizer: str, ema: bool) -> int:
 
 
 def save(ckpt: dict, path: Path) -> None:
-    """torch.save atomically: a kill never leaves half a checkpoint."""
+    """torch.save atomically: a kill never leaves half a checkpoint. torch reports a failed
+    write (a full disk) as a RuntimeError without an errno ("unexpected pos", "file write
+    failed"): with less free space than the checkpoint's tensors that is ENOSPC, which the
+    run folder turns into its one line; otherwise a one-line error naming the file."""
     with files.atomic_path(path) as tmp:
-        torch.save(ckpt, tmp)
+        try:
+            torch.save(ckpt, tmp)
+        except RuntimeError as e:
+            if not any(w in str(e) for w in ("unexpected pos", "write failed")):
+                raise
+            free = files.free_space(path.parent)
+            if free is not None and free < _tensor_bytes(ckpt):
+                raise OSError(errno.ENOSPC, f"No space left writing {path.name}") from None
+            raise ParamError(f"writing {path} failed ({str(e).strip()[-60:]}); the last "
+                             "good checkpoint, if any, stays") from None
+
+
+def _tensor_bytes(obj) -> int:
+    """The bytes of every tensor in a checkpoint's nested dicts and lists."""
+    if isinstance(obj, torch.Tensor):
+        return obj.numel() * obj.element_size()
+    if isinstance(obj, dict):
+        return sum(_tensor_bytes(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_tensor_bytes(v) for v in obj)
+    return 0
 
 
 def load_model(path: str | Path, device: str = "cpu", ema: bool = True) -> RegNet:
