@@ -3,6 +3,7 @@ the run folder, no hang on a small file, every damaged file one line (docs/guara
 import json
 import math
 import os
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -430,3 +431,33 @@ def test_a_disk_full_inside_torch_save_is_one_line_and_keeps_the_last_checkpoint
     assert load_checkpoint(out / "last.pt")["epoch"] == 1
     assert sorted(p.name for p in out.iterdir() if p.name != ".regnet.lock") == [
         "best.pt", "last.pt", "metrics.jsonl", "params.yaml"]
+
+
+# --- papermill names in another case (item 10) ---------------------------------------------------
+
+@pytest.mark.parametrize("name, value, hint", [
+    ("data_batch_siz", 8, "did you mean DATA_BATCH_SIZE?"),
+    ("data_batch_size", 8, "did you mean DATA_BATCH_SIZE?"),
+    ("Training_LR_Max", 0.5, "did you mean TRAINING_LR_MAX?"),
+    ("lr", "0.1", "parameters are UPPER_CASE"),
+], ids=["typo", "lower-case", "mixed-case", "no-match"])
+def test_an_unknown_lower_case_papermill_name_is_refused_with_a_suggestion(name, value,
+                                                                           hint):
+    with pytest.raises(ParamError, match=rf"unknown parameter {name}\b.*{re.escape(hint)}"):
+        notebook.resolve({"PROFILE": "quick", name: value})
+
+
+def test_a_notebooks_own_globals_are_not_parameters():
+    import pathlib
+    values = notebook.resolve({"PROFILE": "quick", "REPO": "/content/regnet", "Path":
+                               pathlib.Path, "pd": None, "os": os, "In": ["x"], "Out": {},
+                               "_i1": "x", "get_ipython": print})
+    assert values["PROFILE"] == "quick"
+
+
+def test_papermill_p_with_a_lower_case_typo_fails_the_notebook_naming_it(tmp_path):
+    from regnet.report import render
+    report = render.Report("02_train", "02_train.ipynb", "2")
+    with pytest.raises(render.NotebookFailed, match=r"unknown parameter data_batch_siz "
+                                                    r"\(did you mean DATA_BATCH_SIZE\?\)"):
+        render.execute(report, "quick", tmp_path, {"data_batch_siz": 8})
