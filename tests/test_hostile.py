@@ -13,7 +13,7 @@ import torch
 
 from regnet import params
 from regnet.cli import main
-from regnet.engine.runfolder import read_metrics, read_record
+from regnet.engine.runfolder import is_finished, read_metrics, read_record
 from regnet.errors import ParamError
 from regnet.report import notebook
 from regnet.study import experiments
@@ -204,6 +204,7 @@ DAMAGED_CROPS = {
     "torn": lambda whole: json.dumps(whole)[:30],
     "a-list": lambda whole: "[1, 2]",
     "crops-not-a-mapping": lambda whole: json.dumps({**whole, "crops": 3}),
+    "nested-deep": lambda whole: "[" * 100_000,
     "a-row-not-numbers": lambda whole: json.dumps(
         {**whole, "crops": {**whole["crops"], "12": {"test_acc": "x"}}}),
 }
@@ -461,3 +462,22 @@ def test_papermill_p_with_a_lower_case_typo_fails_the_notebook_naming_it(tmp_pat
     with pytest.raises(render.NotebookFailed, match=r"unknown parameter data_batch_siz "
                                                     r"\(did you mean DATA_BATCH_SIZE\?\)"):
         render.execute(report, "quick", tmp_path, {"data_batch_siz": 8})
+
+
+def test_out_a_link_that_loops_is_one_line(tmp_path, capsys):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    assert status(["train", "--out", str(tmp_path / "a"), *SETS]) == 2
+    one_line_error(capsys, "is a link that loops")
+
+
+@pytest.mark.parametrize("name, content, says", [
+    ("metrics.jsonl", b"[" * 100_000 + b"\n", "metrics.jsonl line 1 is not an epoch record"),
+    ("params.yaml", f"params: {alias_bomb()}\n".encode(), "params.yaml cannot be read"),
+], ids=["metrics-nested-deep", "params-alias-bomb"])
+def test_run_records_that_would_hang_or_recurse_are_one_line(tmp_path, name, content, says):
+    out = trained(tmp_path / "run")
+    (out / name).write_bytes(content)
+    with pytest.raises(ParamError, match=says) as e:
+        is_finished(out, params.resolve(sets=TINY + ["FILE_SAVE=true"]))
+    assert "\n" not in str(e.value)

@@ -248,6 +248,16 @@ def safe_extract(archive: str | Path, target: str | Path, max_bytes: int | None 
     return target
 
 
+def _marked(marker: Path, expected: str) -> bool:
+    """Whether the marker says the archive of checksum `expected` was extracted; a torn or
+    edited marker says no, and the archive is verified and extracted again."""
+    try:
+        stamp = json.loads(marker.read_text())
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(stamp, dict) and stamp.get("sha1") == expected
+
+
 def _marker(root: Path, name: str) -> Path:
     return root / f".{name}.extracted.json"
 
@@ -275,8 +285,7 @@ def fetch_course(root: str | Path, base_url: str | None = None,
     for name, expected in archives.items():
         folder = root / "extracted" / Path(name).stem
         marker = _marker(root, name)
-        if folder.is_dir() and marker.is_file() and \
-                json.loads(marker.read_text()).get("sha1") == expected:
+        if folder.is_dir() and _marked(marker, expected):
             folders.append(folder)
             continue
         path = root / name

@@ -83,7 +83,7 @@ def extract(archive: Path, cache: Path) -> Path:
     stamp = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
     try:
         fresh = json.loads(marker.read_text()) == stamp and target.is_dir()
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # torn or edited: extract again
         fresh = False
     if not fresh:
         target.parent.mkdir(parents=True, exist_ok=True)

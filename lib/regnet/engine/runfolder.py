@@ -27,7 +27,7 @@ from typing import Any, Mapping
 import torch
 import yaml
 
-from .. import files, lock
+from .. import boundedyaml, files, lock
 from ..arch.space import NetSpec, spec_from_dict, spec_to_dict
 from ..data import data_fingerprint, data_source
 from ..errors import ParamError
@@ -62,7 +62,11 @@ def check_only_run_files(out: Path) -> None:
     """Refuse a folder that is not a run folder: links are resolved, and a folder holding
     anything but a run's files (or the temporary files of its writes) is one line naming
     the first such file, as writing there would mix a run into someone else's files."""
-    real = out.resolve()
+    try:
+        real = out.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: a link that points back at itself
+        raise ParamError(f"--out {out} is a link that loops or cannot be followed; give a "
+                         "folder") from None
     if not real.is_dir():
         return  # made afresh (a file or an unwritable place: lock.acquire says so)
     shown = f"--out {out}" + (f" (a link to {real})" if real != out.absolute() else "")
@@ -246,7 +250,7 @@ def read_metrics(run_dir: str | Path, whole: bool = False) -> list[dict]:
             continue
         try:
             row = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: brackets nested thousands deep
             row = None
         if not isinstance(row, dict) or not isinstance(row.get("epoch"), int):
             raise ParamError(f"{path} line {n} is not an epoch record (torn or edited); "
@@ -270,8 +274,8 @@ def read_record(run_dir: str | Path) -> dict:
     """A run folder's params.yaml: {params, network, provenance}; damage is one line."""
     path = Path(run_dir) / "params.yaml"
     try:
-        record = yaml.safe_load(path.read_text())
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        record = boundedyaml.load(path.read_text())
+    except (OSError, ValueError, yaml.YAMLError) as e:  # ValueError: UTF-8, bounds, digits
         raise ParamError(f"{path} cannot be read ({_why(e)}); {_DAMAGED}") from None
     if not isinstance(record, dict) or not isinstance(record.get("params"), dict) \
             or not isinstance(record.get("network"), dict):

@@ -306,7 +306,7 @@ def read_crops(path: Path, checkpoint: str) -> dict:
     empty = {"checkpoint": checkpoint, "crops": {}}
     try:
         cache = json.loads(path.read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: brackets nested deep
         return empty
     if not isinstance(cache, dict) or cache.get("checkpoint") != checkpoint \
             or not isinstance(cache.get("crops"), dict):
