@@ -371,6 +371,7 @@ HOSTILE_ZIPS = {
     "corrupt-deflate": ([("tiny/wnids.txt", b"n01443537\n" * 2000)], "is damaged"),
     "encrypted": ([("tiny/wnids.txt", b"n01443537\n")], "is encrypted"),
     "file-then-folder": ([("tiny/x", b"1"), ("tiny/x/y", b"2")], "is both a file and a folder"),
+    "folder-then-file": ([("tiny/x/", b""), ("tiny/x", b"2")], "is both a file and a folder"),
     "long-name": ([("tiny/" + "a" * 300, b"1")], "longer than 255 bytes"),
 }
 

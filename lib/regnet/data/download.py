@@ -168,8 +168,7 @@ def _entry_problem(infos: list[zipfile.ZipInfo]) -> str | None:
         if any(len(os.fsencode(p)) > MAX_NAME for p in parts):
             return f"entry {_name(i)} has a name part longer than {MAX_NAME} bytes"
         folders.update("/".join(parts[:k]) for k in range(1, len(parts)))
-        if not i.is_dir():
-            files_.add("/".join(parts))
+        (folders if i.is_dir() else files_).add("/".join(parts))
     both = sorted(files_ & folders)
     return f"entry {both[0][:60]!r} is both a file and a folder" if both else None
 
