@@ -1,7 +1,6 @@
 """Hostile input, second round: results never shown as another run's, nothing written outside
 the run folder, no hang on a small file, every damaged file one line (docs/guarantees.md)."""
 import json
-import math
 import os
 import re
 import shutil
@@ -11,17 +10,16 @@ from pathlib import Path
 import pytest
 import torch
 
+from datafiles import imagefolder
 from regnet import params
 from regnet.cli import main
+from regnet.data import load as load_data
 from regnet.engine.runfolder import is_finished, read_metrics, read_record
 from regnet.errors import ParamError
 from regnet.report import notebook
 from regnet.study import experiments
-
-from datafiles import imagefolder
-from regnet.data import load as load_data
-from test_tiny_imagenet import WNIDS, layout
 from test_mistakes import SETS, TINY, one_line_error, status
+from test_tiny_imagenet import WNIDS, layout
 
 
 def alias_bomb(levels: int = 9) -> str:
@@ -482,3 +480,10 @@ def test_run_records_that_would_hang_or_recurse_are_one_line(tmp_path, name, con
     with pytest.raises(ParamError, match=says) as e:
         is_finished(out, params.resolve(sets=TINY + ["FILE_SAVE=true"]))
     assert "\n" not in str(e.value)
+
+
+def test_one_process_loads_two_image_folders_as_two_datasets(tmp_path):
+    a, b = imagefolder(tmp_path / "a"), imagefolder(tmp_path / "b", per_class=5)
+    datasets = experiments.Datasets(log=quiet)
+    first, second = datasets.get(folder_values(a)), datasets.get(folder_values(b))
+    assert (len(first.train_y), len(second.train_y)) == (12, 15)

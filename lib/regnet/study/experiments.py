@@ -171,10 +171,12 @@ class Datasets:
         self.log = log
 
     def get(self, values: Mapping[str, Any]):
-        from ..data import load as load_data
-        # what a loaded dataset depends on: the data group's result-changing values and SEED
+        from ..data import data_source, load as load_data
+        # what a loaded dataset depends on: the data group's result-changing values, SEED and
+        # where the files are (two folders of images are two datasets)
         key = tuple((k, str(v)) for k, v in sorted({**_params.identity(values, "data"),
-                                                     "SEED": values["SEED"]}.items()))
+                                                     "SEED": values["SEED"]}.items())) \
+            + (("data source", str(data_source(_params.check_all(values).data))),)
         if key not in self._cache:
             self._cache[key] = load_data(values)
             self.log(self._cache[key].summary())  # the load summary, with any skipped images
