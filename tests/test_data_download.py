@@ -62,14 +62,19 @@ def test_a_download_with_the_wrong_hash_is_deleted_and_reported(tmp_path):
     assert list(dest.parent.iterdir()) == []
 
 
-def test_an_existing_archive_with_the_wrong_hash_is_deleted_and_reported(tmp_path):
+@pytest.mark.parametrize("allow", [False, True], ids=["downloads-off", "downloads-on"])
+def test_an_existing_archive_with_the_wrong_hash_is_kept_and_reported(tmp_path, allow):
     tree = image_tree(tmp_path / "t", classes=("a",), per_class=1)
     (tmp_path / "data").mkdir()
     archive = zip_folder(tree, tmp_path / "data" / "Train1.zip")
-    with pytest.raises(ParamError, match="deleted"):
+    before = archive.read_bytes()
+    says = "DATA_DOWNLOAD is false, so put the course's Train1.zip" if not allow \
+        else "move it away and run again"
+    with pytest.raises(ParamError, match=f"Train1.zip is kept; {says}") as e:
         download.fetch_course(tmp_path / "data", archives={"Train1.zip": "1" * 40},
-                              allow_download=False)
-    assert not archive.exists()
+                              allow_download=allow)
+    assert archive.read_bytes() == before  # a file the project did not write stays
+    assert "download it afresh" not in str(e.value) or allow
 
 
 def _zip_with(path, names):

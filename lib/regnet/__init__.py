@@ -3,6 +3,7 @@
 The layers, each importing only those above it in this list:
 
     errors, files, lock,        one error type, the atomic file writer, one owner per folder,
+    boundedyaml,                YAML read within bounds,
     progress, colab,            progress lines for a watching terminal, Colab's first cell,
     provenance                  where files and numbers come from
     arch/                       the design space, the model, the operator table, samplers

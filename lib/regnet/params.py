@@ -16,12 +16,13 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import reprlib
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import yaml
 
-from . import catalog
+from . import boundedyaml, catalog
 from .arch.space import normalize_name
 from .errors import ParamError
 from .vocabulary import (AUGMENTS, DATASETS, GROUPS, OPTIMIZERS, PARAMS, PRECISIONS, PROFILES,
@@ -111,17 +112,39 @@ def _bound(x) -> str:
 
 
 def _short(v) -> str:
-    """A value for a one-line message: 10**1000 or a page of text is not printed in full."""
+    """A value for a one-line message: 10**1000, a page of text or a list of a million items
+    is not printed in full (reprlib reads only the first few of each)."""
     if _is_int(v) and v.bit_length() > 64:
         return f"a {v.bit_length()}-bit number"
-    text = repr(v)
+    text = _REPR.repr(v).replace("\n", " ")
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxstring, \
+    _REPR.maxlong, _REPR.maxother = 3, 6, 6, 4, 40, 40, 40
+
+
+def parse_text(text: str, what: str) -> Any:
+    """YAML text from a file, --set or papermill, read within bounds: a mistake or a hostile
+    value (an alias bomb, `[` nested thousands deep, 5,000 digits) is one line naming `what`."""
+    try:
+        return boundedyaml.load(text)
+    except boundedyaml.TooLarge as e:
+        raise ParamError(f"{what} is not a valid value: it {e}") from None
+    except ValueError:  # an integer of more than 4300 digits
+        raise ParamError(f"{what} is not a valid value: it holds a number too long to read") \
+            from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark and "\n" in text else ""
+        raise ParamError(f"{what}{where} is not valid YAML") from None
 
 
 def check_value(name: str, value: Any) -> Any:
     """Return `value` converted to the kind of parameter `name`, or raise ParamError."""
     if name not in PARAMS:
-        raise ParamError(f"unknown parameter {name}{_suggest(name)}; "
+        raise ParamError(f"unknown parameter {str(name)[:60]}{_suggest(str(name)[:60])}; "
                          "`python -m regnet params` lists them")
     p = PARAMS[name]
     checker = _CHECKERS[p.kind]
@@ -165,7 +188,8 @@ def _as_auto_bool(p, v):
     try:
         return _as_bool(p, v)
     except ParamError:
-        raise ParamError(f"{p.name}={v!r} must be auto, true or false (or 1 or 0)") from None
+        raise ParamError(f"{p.name}={_short(v)} must be auto, true or false (or 1 or 0)") \
+            from None
 
 
 def _as_str(p, v):
@@ -180,10 +204,10 @@ MAX_STAGES = 16
 def _as_ints(p, v):
     if isinstance(v, str):  # papermill and --set may hand over "[1, 1, 4, 7]"
         try:
-            v = yaml.safe_load(v)
-        except (yaml.YAMLError, ValueError):
-            raise ParamError(f"{p.name}={v[:40]!r} must be a list of whole numbers, "
-                             "e.g. [1, 1, 4, 7]") from None
+            v = parse_text(v, f"{p.name}={v[:40]!r}")
+        except ParamError as e:
+            raise ParamError(f"{e}: it must be a list of whole numbers, e.g. [1, 1, 4, 7]") \
+                from None
     if not isinstance(v, (list, tuple)) or not v:
         raise ParamError(f"{p.name}={_short(v)} must be a non-empty list of whole numbers")
     if len(v) > MAX_STAGES:
@@ -200,18 +224,31 @@ def _as_choice(p, v):
 def _as_classes(p, v):
     """N classes (a whole number) or a list of class names (wnids); a string may hold either."""
     if isinstance(v, str):  # papermill and --set hand over "10", "[n01443537, ...]" or "a,b"
-        parsed = yaml.safe_load(v)
+        parsed = parse_text(v, f"{p.name}={v[:40]!r}")
         v = [x.strip() for x in parsed.split(",") if x.strip()] if isinstance(parsed, str) \
             else parsed
     if isinstance(v, (list, tuple)):
         if not v or not all(isinstance(x, str) and x for x in v):
-            raise ParamError(f"{p.name}={v!r} must be a whole number or a non-empty list of "
-                             "class names (wnids)")
+            raise ParamError(f"{p.name}={_short(v)} must be a whole number or a non-empty list "
+                             "of class names (wnids)")
+        bad = next((x for x in v if not is_class_name(x)), None)
+        if bad is not None:
+            raise ParamError(f"{p.name} names {_short(bad)}, which is not a class name (a "
+                             "class name is one folder name: no / or \\, not . or ..)")
         return list(v)
-    if not _is_int(v) or v < 1:
-        raise ParamError(f"{p.name}={v!r} must be a whole number of classes (at least 1) or a "
-                         "list of class names (wnids)")
+    if not _is_int(v) or not 1 <= v <= MAX_CLASSES:
+        raise ParamError(f"{p.name}={_short(v)} must be a whole number of classes (1 to "
+                         f"{MAX_CLASSES:,}) or a list of class names (wnids)")
     return v
+
+
+MAX_CLASSES = 100_000
+
+
+def is_class_name(name: str) -> bool:
+    """Whether `name` can name a class folder: one plain path component, never a path."""
+    return bool(name) and name not in (".", "..") and not any(c in name for c in "/\\\0") \
+        and name == name.strip() and len(name) <= 255
 
 
 def _optional(inner):
@@ -266,34 +303,25 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
                          "file") from None
     except OSError as e:
         raise ParamError(f"parameter file {path} cannot be read ({e.strerror})") from None
-    try:
-        data = yaml.safe_load(text) or {}
-    except ValueError:  # an integer of more than 4300 digits
-        raise ParamError(f"parameter file {path} holds a number too long to read") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ParamError(f"parameter file {path}{where} is not valid YAML") from None
+    data = parse_text(text, f"parameter file {path}") or {}
     if not isinstance(data, dict):
         raise ParamError(f"parameter file {path} must hold a mapping of NAME: value")
     if isinstance(data.get("params"), dict) and "provenance" in data:
         data = data["params"]  # a run folder's params.yaml: repeat that run
     for key in data:
         if key not in PARAMS:
-            raise ParamError(f"{path}: unknown parameter {key}{_suggest(str(key))}")
+            raise ParamError(f"{path}: unknown parameter {str(key)[:60]}"
+                             f"{_suggest(str(key)[:60])}")
     return data
 
 
 def parse_set(item: str) -> tuple[str, Any]:
     """Split one `KEY=VALUE` override; the value parses as YAML (`[1,1,4,7]`, `0.1`, `true`)."""
     if "=" not in item:
-        raise ParamError(f"--set {item!r} must look like KEY=VALUE")
+        raise ParamError(f"--set {item[:40]!r} must look like KEY=VALUE")
     key, _, text = item.partition("=")
     key = key.strip()
-    try:
-        value = yaml.safe_load(text) if text.strip() else None
-    except (yaml.YAMLError, ValueError):  # ValueError: an integer of more than 4300 digits
-        raise ParamError(f"--set {key}: {text[:40]!r} is not a valid value") from None
+    value = parse_text(text, f"--set {key[:40]}: {text[:40]!r}") if text.strip() else None
     return key, value
 
 

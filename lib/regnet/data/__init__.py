@@ -8,7 +8,8 @@
     plain.py         the hand-written way: per-image torchvision transforms, a DataLoader
 """
 from .batches import Batches
-from .datasets import DATASETS, Dataset, Shape, dataset_defaults, load, settings, shape, synthetic
+from .datasets import (DATASETS, Dataset, Shape, data_fingerprint, data_source,
+                       dataset_defaults, describe_data, load, settings, shape, synthetic)
 
-__all__ = ["DATASETS", "Batches", "Dataset", "dataset_defaults", "load", "settings",
-           "synthetic"]
+__all__ = ["DATASETS", "Batches", "Dataset", "data_fingerprint", "data_source",
+           "dataset_defaults", "describe_data", "load", "settings", "synthetic"]

@@ -218,7 +218,7 @@ def load_cache(cache_dir: Path, split: str, size: int, expected_fingerprint: str
     x_path, y_path, meta_path = _paths(cache_dir, split, size)
     try:
         meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: brackets nested deep
         return None
     if not isinstance(meta, dict) or meta.get("fingerprint") != expected_fingerprint:
         return None

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import os
 import struct
 from dataclasses import dataclass
@@ -129,6 +130,7 @@ class Dataset:
     skipped: int = 0  # unreadable images left out of the cache
     source: str = ""  # where the images came from
     sizing: str = ""  # how the cached size was chosen, where the images chose it
+    fingerprint: str | None = None  # of the source files' content (`data_fingerprint`)
 
     @property
     def num_classes(self) -> int:
@@ -303,9 +305,12 @@ def _fashion_dirs(data: DataConfig) -> list[Path]:
     return dirs
 
 
+_FASHION_STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                  "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
 def _load_fashion_mnist(data: DataConfig, size, defaults, seed, progress):
-    stems = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-             "t10k-labels-idx1-ubyte"]
+    stems = list(_FASHION_STEMS)
     dirs = _fashion_dirs(data)
     found = [_find_idx(dirs, s) for s in stems]
     if None in found and data.download:
@@ -454,5 +459,97 @@ def load(cfg: Config) -> Dataset:
         mean=_stats(d["mean"], channels), std=_stats(d["std"], channels), crop=s["DATA_CROP"],
         resize=s["DATA_RESIZE"], test_crop=s["DATA_TEST_CROP"],
         scale_min=data.scale_min, augment=s["DATA_AUGMENT"],
-        skipped=skipped, source=source, sizing=s.get("sizing", ""))
+        skipped=skipped, source=source, sizing=s.get("sizing", ""),
+        fingerprint=data_fingerprint(data))
     return ds
+
+
+# --- what the data is: part of a run's identity -------------------------------------------------
+
+def data_source(data: DataConfig) -> str | None:
+    """Where a dataset's files are, as an absolute path with links resolved (None for
+    `synthetic`, which SEED makes); cheap: nothing is read. Two folders are two datasets."""
+    name = _check_name(data.dataset)
+    if name == "synthetic":
+        return None
+    if name == "fashion-mnist":
+        found = _find_idx(_fashion_dirs(data), "train-images-idx3-ubyte")
+        folder = found.parent if found else _data_dir(data, name, must_exist=False)
+    else:
+        folder = _data_dir(data, name, must_exist=False)
+    return os.path.realpath(folder)
+
+
+def data_fingerprint(data: DataConfig) -> str | None:
+    """A digest of what the dataset's files hold, without decoding them: every source file's
+    path, class, size and mtime (the image cache's rule), the archives' checksums for
+    `course`; None for `synthetic` and for files that are not there (yet)."""
+    name = _check_name(data.dataset)
+    try:
+        parts = _FINGERPRINTS[name](data) if name in _FINGERPRINTS else None
+    except (ParamError, OSError, UnicodeDecodeError):
+        return None  # missing or damaged: loading it says what is wrong
+    if parts is None:
+        return None
+    h = hashlib.sha1(f"{name}\n".encode())
+    for part in parts:
+        h.update(os.fsencode(part) + b"\n")
+    return h.hexdigest()
+
+
+def _stat_line(path: Path, label: object = "") -> str:
+    st = path.stat()  # the path with links resolved: a link to the same files is the same data
+    return f"{os.path.realpath(path)}\0{label}\0{st.st_size}\0{st.st_mtime_ns}"
+
+
+def _folder_parts(splits: list[dict[str, list[Path]]]) -> list[str]:
+    return [_stat_line(f, c) for split in splits for c in sorted(split) for f in split[c]]
+
+
+def _imagefolder_parts(data: DataConfig) -> list[str] | None:
+    root = Path(os.path.realpath(Path(data.dir).expanduser())) if data.dir else None
+    if root is None or not (root / "train").is_dir() or not (root / "val").is_dir():
+        return None
+    return _folder_parts([images.scan([root / s], s) for s in ("train", "val")])
+
+
+def _tiny_parts(data: DataConfig) -> list[str] | None:
+    folder = Path(os.path.realpath(_data_dir(data, "tiny-imagenet", must_exist=False)))
+    layouts = tiny_imagenet.layouts(folder)
+    if len(layouts) == 1:
+        root = layouts[0]
+        every = tiny_imagenet.read_wnids(root)
+        chosen = tiny_imagenet.select(every, data.classes if not isinstance(
+            data.classes, tuple) else list(data.classes), root / "wnids.txt")
+        return _folder_parts([tiny_imagenet.train_files(root, chosen),
+                              tiny_imagenet.val_files(root, every, chosen)])
+    zips = sorted(folder.glob(tiny_imagenet.ZIP_PATTERN)) if folder.is_dir() else []
+    return [_stat_line(zips[0]), f"classes {data.classes}"] if len(zips) == 1 else None
+
+
+def _cifar_parts(data: DataConfig) -> list[str] | None:
+    folder = _data_dir(data, "cifar100", must_exist=False) / "cifar-100-python"
+    names = ("train", "test", "meta")
+    if not all((folder / n).is_file() for n in names):
+        return None
+    return [_stat_line(folder / n) for n in names]
+
+
+def _fashion_parts(data: DataConfig) -> list[str] | None:
+    found = [_find_idx(_fashion_dirs(data), s) for s in _FASHION_STEMS]
+    return None if None in found else [_stat_line(p) for p in found]
+
+
+_FINGERPRINTS = {
+    "imagefolder": _imagefolder_parts, "tiny-imagenet": _tiny_parts,
+    "cifar100": _cifar_parts, "fashion-mnist": _fashion_parts,
+    # the course archives are verified against these checksums before they are used
+    "course": lambda data: [f"{n} {h}" for n, h in sorted(download.COURSE_ARCHIVES.items())],
+}
+
+
+def describe_data(data: DataConfig) -> str:
+    """The data in words for reports: the dataset and where its files are."""
+    source = data_source(data)
+    return data.dataset + (f" from {source}" if source else " (generated from SEED)")
+

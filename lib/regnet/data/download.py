@@ -5,7 +5,8 @@
   "Whole" means as many bytes as the server announced (a connection that closes early is
   otherwise silent) and whatever check the caller adds (Tiny ImageNet: its size and MD5).
 - Each archive's git blob SHA-1 (`sha1(b"blob <size>\\0" + bytes)`, what GitHub's tree lists)
-  must equal the expected one in `COURSE_ARCHIVES`; a mismatch deletes the file and says so.
+  must equal the expected one in `COURSE_ARCHIVES`; a mismatch is an error that keeps a file
+  someone put there (only a download of our own is removed).
 - Extraction checks every entry first; one entry that would land outside the target (an
   absolute path, `..`, a symbolic link) refuses the whole archive and extracts nothing.
 - So does an archive that would expand too far (a zip bomb): more than MAX_BYTES declared,
@@ -24,6 +25,7 @@ import shutil
 import stat
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
@@ -77,14 +79,14 @@ def git_blob_sha1(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def verify(path: Path, expected: str, shown: Path | None = None) -> None:
-    """Raise ParamError, after deleting `path`, unless its git blob SHA-1 is `expected`."""
+def verify(path: Path, expected: str, then: str, shown: Path | None = None) -> None:
+    """Raise ParamError, ending with `then` (what became of the file, what to do), unless the
+    git blob SHA-1 of `path` is `expected`. Nothing is deleted here: a file that someone put
+    there stays theirs, and a download's temporary file is removed by its atomic write."""
     actual = git_blob_sha1(path)
     if actual != expected:
-        path.unlink(missing_ok=True)
-        shown = shown or path
-        raise ParamError(f"{shown.name}: git blob SHA-1 {actual} is not the expected "
-                         f"{expected}; deleted {shown} (run again to download it afresh)")
+        raise ParamError(f"{(shown or path).name}: git blob SHA-1 {actual} is not the expected "
+                         f"{expected}; {then}")
 
 
 def download(url: str, dest: str | Path, expected: str | None = None,
@@ -110,7 +112,8 @@ def download(url: str, dest: str | Path, expected: str | None = None,
             if total is not None and got != total:
                 raise OSError(f"the transfer ended after {got} of {total} bytes")
             if expected is not None:
-                verify(part, expected, shown=dest)
+                verify(part, expected, f"the download was deleted, not kept as {dest} (run "
+                       "again to download it afresh)", shown=dest)
             if check is not None:
                 check(part, dest)
     # URLError is an OSError (no network, 404, a full disk); HTTPException: a broken response
@@ -154,16 +157,47 @@ def _check_sizes(archive: Path, infos: list[zipfile.ZipInfo], target: Path,
     return total
 
 
+def _entry_problem(infos: list[zipfile.ZipInfo]) -> str | None:
+    """What makes an archive impossible to extract whole, checked before anything is written:
+    an encrypted entry, a name part longer than a file system allows, or a name that is
+    both a file and a folder (`x`, then `x/y`)."""
+    files_, folders = set(), set()
+    for i in infos:
+        parts = PurePosixPath(i.filename.replace("\\", "/")).parts
+        if i.flag_bits & 0x1:
+            return f"entry {_name(i)} is encrypted"
+        if any(len(os.fsencode(p)) > MAX_NAME for p in parts):
+            return f"entry {_name(i)} has a name part longer than {MAX_NAME} bytes"
+        folders.update("/".join(parts[:k]) for k in range(1, len(parts)))
+        (folders if i.is_dir() else files_).add("/".join(parts))
+    both = sorted(files_ & folders)
+    return f"entry {both[0][:60]!r} is both a file and a folder" if both else None
+
+
+MAX_NAME = 255  # bytes in one name, as ext4, XFS, APFS and NTFS allow
+
+
+def _name(info: zipfile.ZipInfo) -> str:
+    return repr(info.filename if len(info.filename) <= 60 else info.filename[:57] + "...")
+
+
 def _write_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget: int) -> int:
-    """Copy one entry to `dest`, stopping past its declared size or the archive's bound."""
+    """Copy one entry to `dest`, stopping past its declared size or the archive's bound; an
+    entry whose data is damaged (bad deflate data, a CRC that does not match) is one line."""
     written = 0
-    with zf.open(info) as src, open(dest, "wb") as out:
-        while chunk := src.read(_CHUNK):
-            written += len(chunk)
-            if written > info.file_size or written > budget:
-                raise ParamError(f"entry {info.filename!r} expands past its declared "
-                                 f"{_size(info.file_size)}; stopped")
-            out.write(chunk)
+    with open(dest, "wb") as out:
+        try:
+            with zf.open(info) as src:
+                while chunk := src.read(_CHUNK):
+                    written += len(chunk)
+                    if written > info.file_size or written > budget:
+                        raise ParamError(f"entry {_name(info)} expands past its declared "
+                                         f"{_size(info.file_size)}; stopped")
+                    out.write(chunk)
+        except (zlib.error, zipfile.BadZipFile, EOFError, NotImplementedError,
+                RuntimeError) as e:  # RuntimeError: zipfile's word for a password needed
+            raise ParamError(f"entry {_name(info)} is damaged ({str(e)[:60]}); refused") \
+                from None
     return written
 
 
@@ -178,8 +212,11 @@ def safe_extract(archive: str | Path, target: str | Path, max_bytes: int | None 
             infos = zf.infolist()
             bad = [i.filename for i in infos if _entry_escapes(i)]
             if bad:
-                raise ParamError(f"{archive.name}: entry {bad[0]!r} would land outside "
+                raise ParamError(f"{archive.name}: entry {bad[0][:60]!r} would land outside "
                                  f"{target}; refused, nothing extracted")
+            problem = _entry_problem(infos)
+            if problem:
+                raise ParamError(f"{archive.name}: {problem}; refused, nothing extracted")
             total = _check_sizes(archive, infos, target, max_bytes)
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
@@ -211,6 +248,16 @@ def safe_extract(archive: str | Path, target: str | Path, max_bytes: int | None 
     return target
 
 
+def _marked(marker: Path, expected: str) -> bool:
+    """Whether the marker says the archive of checksum `expected` was extracted; a torn or
+    edited marker says no, and the archive is verified and extracted again."""
+    try:
+        stamp = json.loads(marker.read_text())
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(stamp, dict) and stamp.get("sha1") == expected
+
+
 def _marker(root: Path, name: str) -> Path:
     return root / f".{name}.extracted.json"
 
@@ -238,13 +285,15 @@ def fetch_course(root: str | Path, base_url: str | None = None,
     for name, expected in archives.items():
         folder = root / "extracted" / Path(name).stem
         marker = _marker(root, name)
-        if folder.is_dir() and marker.is_file() and \
-                json.loads(marker.read_text()).get("sha1") == expected:
+        if folder.is_dir() and _marked(marker, expected):
             folders.append(folder)
             continue
         path = root / name
-        if path.is_file():
-            verify(path, expected)
+        if path.is_file():  # put there by someone: kept whatever it holds
+            verify(path, expected, f"{path} is kept; " + (
+                "move it away and run again to download the course's file afresh"
+                if allow_download else f"DATA_DOWNLOAD is false, so put the course's {name} "
+                f"from {base_url} there, or allow the download"))
         else:
             try:
                 download(base_url + name, path, expected, progress)

@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ParamError
+from ..params import is_class_name
 from . import cache as images
 from . import download
 
@@ -45,7 +46,7 @@ ZIP_PATTERN = "tiny-imagenet*.zip"
 
 # --- finding the layout ----------------------------------------------------------------------
 
-def _layouts(folder: Path) -> list[Path]:
+def layouts(folder: Path) -> list[Path]:
     """`folder` if it holds wnids.txt, else its subfolders that do."""
     if (folder / "wnids.txt").is_file():
         return [folder]
@@ -54,7 +55,7 @@ def _layouts(folder: Path) -> list[Path]:
 
 def locate(data_dir: Path, allow_download: bool = True, progress: bool = True) -> Path:
     """The folder holding wnids.txt: DATA_DIR, a folder in it, or extracted from a zip in it."""
-    found = _layouts(data_dir)
+    found = layouts(data_dir)
     if len(found) > 1:
         raise ParamError(f"DATA_DIR={data_dir} holds {len(found)} Tiny ImageNet folders "
                          f"({', '.join(p.name for p in found)}); set DATA_DIR to one of them")
@@ -82,13 +83,13 @@ def extract(archive: Path, cache: Path) -> Path:
     stamp = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
     try:
         fresh = json.loads(marker.read_text()) == stamp and target.is_dir()
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # torn or edited: extract again
         fresh = False
     if not fresh:
         target.parent.mkdir(parents=True, exist_ok=True)
         download.safe_extract(archive, target)
         marker.write_text(json.dumps(stamp))  # written last: its presence marks a whole folder
-    found = _layouts(target)
+    found = layouts(target)
     if len(found) != 1:
         raise ParamError(f"{archive} has no wnids.txt at its top or one folder down; it is not "
                          "a Tiny ImageNet archive")
@@ -112,12 +113,28 @@ def check_official(part: Path, dest: Path) -> None:
 
 # --- reading the layout ----------------------------------------------------------------------
 
+def read_lines(path: Path) -> list[str]:
+    """The lines of a text file of the layout; one that is not UTF-8 text is one line."""
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise ParamError(f"{path} is not UTF-8 text (byte {e.object[e.start]:#04x} at offset "
+                         f"{e.start}); extract the archive again") from None
+    except OSError as e:
+        raise ParamError(f"{path} cannot be read ({e.strerror})") from None
+
+
 def read_wnids(root: Path) -> list[str]:
-    """The wnids of wnids.txt, sorted; an empty or repeating list is an error."""
+    """The wnids of wnids.txt, sorted; an empty or repeating list, or a line that is not a
+    class name (a path: `../x`), is an error."""
     path = root / "wnids.txt"
-    wnids = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    wnids = [line.strip() for line in read_lines(path) if line.strip()]
     if not wnids:
         raise ParamError(f"{path} lists no classes")
+    bad = next((w for w in wnids if not is_class_name(w)), None)
+    if bad is not None:
+        raise ParamError(f"{path} lists {bad[:60]!r}, which is not a class name (a wnid is one "
+                         "folder name: no / or \\, not . or ..)")
     repeated = [w for w, n in Counter(wnids).items() if n > 1]
     if repeated:
         raise ParamError(f"{path} lists {repeated[0]} {Counter(wnids)[repeated[0]]} times")
@@ -179,7 +196,7 @@ def val_files(root: Path, wnids: list[str], chosen: list[str]) -> dict[str, list
                          "no labels; extract the whole archive again")
     known, wanted = set(wnids), set(chosen)
     out: dict[str, list[Path]] = {w: [] for w in chosen}
-    for n, line in enumerate(path.read_text().splitlines(), 1):
+    for n, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
         fields = [f.strip() for f in line.split("\t")]

@@ -8,6 +8,8 @@ without the parts in `PARTS`), as torchvision's and pycls's loaders expect named
 """
 from __future__ import annotations
 
+import errno
+import math
 from pathlib import Path
 
 import torch
@@ -16,6 +18,7 @@ from .. import files
 from ..arch.model import RegNet, build
 from ..arch.space import spec_from_dict, spec_to_dict
 from ..errors import ParamError
+from ..params import PARAMS, check_all
 
 
 def checkpoint(state, values, spec, model, optimizer, scaler, ema, resolved=None) -> dict:
@@ -76,7 +79,8 @@ def load_checkpoint(path: str | Path) -> dict:
 
 
 def _problem(ckpt) -> str | None:
-    """What is wrong with a loaded checkpoint, in a few words, or None."""
+    """What is wrong with a loaded checkpoint, in a few words, or None: every part is checked
+    here, before a resume changes anything in the run folder."""
     if not isinstance(ckpt, dict):
         return f"it holds a {type(ckpt).__name__}, not a dict"
     missing = [k for k in PARTS if k not in ckpt]
@@ -86,18 +90,84 @@ def _problem(ckpt) -> str | None:
              or not isinstance(ckpt[k], kind)]
     if wrong:
         return f"{', '.join(wrong)} of the wrong type"
-    for part in ("model", "ema"):
-        if ckpt[part] is not None and not all(isinstance(v, torch.Tensor)
-                                              for v in ckpt[part].values()):
-            return f"{part} holds something other than tensors"
-    if not isinstance(ckpt["rng"].get("cpu"), torch.Tensor):
-        return "no random state"
-    if ckpt["epoch"] != len(ckpt["history"]):
-        return f"epoch {ckpt['epoch']} but {len(ckpt['history'])} rows of history"
+    for check in (_tensors_problem, _state_problem, _history_problem, _params_problem):
+        problem = check(ckpt)
+        if problem:
+            return problem
     try:
         spec_from_dict(ckpt["spec"])
-    except (ParamError, TypeError, KeyError, ValueError):
+    except (ParamError, TypeError, KeyError, ValueError, AttributeError):
         return "its network cannot be read"
+    return None
+
+
+def _tensors_problem(ckpt: dict) -> str | None:
+    for part in ("model", "ema"):
+        if ckpt[part] is not None and not all(isinstance(k, str) and isinstance(
+                v, torch.Tensor) for k, v in ckpt[part].items()):
+            return f"{part} holds something other than tensors"
+    rng = ckpt["rng"]
+    if not isinstance(rng.get("cpu"), torch.Tensor) or rng["cpu"].dtype != torch.uint8:
+        return "no random state"
+    if not isinstance(rng.get("cuda", []), list) or not all(
+            isinstance(t, torch.Tensor) for t in rng.get("cuda", [])):
+        return "no random state"
+    return None
+
+
+def _state_problem(ckpt: dict) -> str | None:
+    opt = ckpt["optimizer"]
+    if not isinstance(opt.get("state"), dict) or not isinstance(opt.get("param_groups"), list) \
+            or not all(isinstance(g, dict) for g in opt["param_groups"]):
+        return "optimizer holds no state and param_groups"
+    if not isinstance(ckpt.get("resolved"), (dict, type(None))):
+        return "resolved of the wrong type"
+    best = ckpt["best_acc"]
+    if ckpt["epoch"] < 0 or math.isnan(best) or best == math.inf:
+        return f"epoch {ckpt['epoch']} with best accuracy {best}"
+    return None
+
+
+def _history_problem(ckpt: dict) -> str | None:
+    if ckpt["epoch"] != len(ckpt["history"]):
+        return f"epoch {ckpt['epoch']} but {len(ckpt['history'])} rows of history"
+    for n, row in enumerate(ckpt["history"], 1):
+        problem = row_problem(row, n)
+        if problem:
+            return f"history row {n} {problem}"
+    return None
+
+
+def _params_problem(ckpt: dict) -> str | None:
+    if not all(isinstance(k, str) for k in ckpt["params"]):
+        return "params with names that are not text"
+    # a name no longer in the vocabulary is left out; one added since counts at its default
+    given = {k: v for k, v in ckpt["params"].items() if k in PARAMS}
+    try:
+        check_all(given)
+    except ParamError as e:
+        return f"its parameters are not valid: {e}"
+    return None
+
+
+#: What every row of metrics.jsonl and of a checkpoint's history holds: numbers, epoch from 1.
+ROW_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "test_top5",
+              "epoch_seconds", "images_per_second")
+
+
+def row_problem(row, epoch: int | None = None) -> str | None:
+    """What is wrong with one epoch's record, in a few words, or None."""
+    if not isinstance(row, dict):
+        return f"is not an epoch record (a {type(row).__name__})"
+    missing = [k for k in ROW_FIELDS if k not in row]
+    if missing:
+        return f"has no {', '.join(missing)}"
+    wrong = [k for k in ROW_FIELDS if isinstance(row[k], bool)
+             or not isinstance(row[k], (int, float))]
+    if wrong:
+        return f"has {', '.join(wrong)} that are not numbers"
+    if epoch is not None and row["epoch"] != epoch:
+        return f"says epoch {row['epoch']}"
     return None
 
 
@@ -109,14 +179,41 @@ def checkpoint_bytes(model, optimizer: str, ema: bool) -> int:
 
 
 def save(ckpt: dict, path: Path) -> None:
-    """torch.save atomically: a kill never leaves half a checkpoint."""
+    """torch.save atomically: a kill never leaves half a checkpoint. torch reports a failed
+    write (a full disk) as a RuntimeError without an errno ("unexpected pos", "file write
+    failed"): with less free space than the checkpoint's tensors that is ENOSPC, which the
+    run folder turns into its one line; otherwise a one-line error naming the file."""
     with files.atomic_path(path) as tmp:
-        torch.save(ckpt, tmp)
+        try:
+            torch.save(ckpt, tmp)
+        except RuntimeError as e:
+            if not any(w in str(e) for w in ("unexpected pos", "write failed")):
+                raise
+            free = files.free_bytes(path.parent)
+            if free is not None and free < _tensor_bytes(ckpt):
+                raise OSError(errno.ENOSPC, f"No space left writing {path.name}") from None
+            raise ParamError(f"writing {path} failed ({str(e).strip()[-60:]}); the last "
+                             "good checkpoint, if any, stays") from None
+
+
+def _tensor_bytes(obj) -> int:
+    """The bytes of every tensor in a checkpoint's nested dicts and lists."""
+    if isinstance(obj, torch.Tensor):
+        return obj.numel() * obj.element_size()
+    if isinstance(obj, dict):
+        return sum(_tensor_bytes(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_tensor_bytes(v) for v in obj)
+    return 0
 
 
 def load_model(path: str | Path, device: str = "cpu", ema: bool = True) -> RegNet:
     """The network of a checkpoint, in eval mode (its EMA weights when it has them)."""
-    ckpt = load_checkpoint(path)
+    return model_of(load_checkpoint(path), device, ema)
+
+
+def model_of(ckpt: dict, device: str = "cpu", ema: bool = True) -> RegNet:
+    """The network of a loaded, checked checkpoint, in eval mode (EMA weights if any)."""
     model = build(spec_from_dict(ckpt["spec"]))
     model.load_state_dict(ckpt["ema"] if ema and ckpt["ema"] is not None else ckpt["model"])
     return model.to(device).eval()

@@ -238,6 +238,7 @@ def epoch_row(r: Run, epoch: int, show: bool) -> dict:
     train_seconds = time.perf_counter() - t0
     average_buffers([r.model] + ([r.ema.module] if r.ema else []), r.proc)
     row.update(evaluate(r.judged, r.test_batches, r.choice.precision, r.proc, r.pad))
+    check_finite_test(row["test_loss"], epoch)
     row.update(epoch_seconds=time.perf_counter() - t0, train_seconds=train_seconds,
                images_per_second=row.pop("images") / train_seconds,
                load_avg=load_average())  # was the machine busy? timings compare only if not
@@ -304,6 +305,14 @@ def check_finite(losses: torch.Tensor, done: int, epoch: int, steps: int, proc) 
                 "no epoch had finished, so there is no checkpoint")
         raise Diverged(f"loss is {what} at epoch {epoch + 1} step {step + 1} of {steps}; "
                        f"stopped ({kept}); try a lower TRAINING_LR_MAX")
+
+
+def check_finite_test(loss: float, epoch: int) -> None:
+    """A test loss that is not finite is divergence too: the weights hold NaN or inf."""
+    if not math.isfinite(loss):
+        kept = f"last.pt, if saved, still holds epoch {epoch}" if epoch else "no checkpoint"
+        raise Diverged(f"test loss is {loss} after epoch {epoch + 1}; stopped ({kept}); try a "
+                       "lower TRAINING_LR_MAX")
 
 
 @torch.no_grad()

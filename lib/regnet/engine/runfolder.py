@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import platform
 import sys
@@ -26,12 +27,13 @@ from typing import Any, Mapping
 import torch
 import yaml
 
-from .. import files, lock
+from .. import boundedyaml, files, lock
 from ..arch.space import NetSpec, spec_from_dict, spec_to_dict
+from ..data import data_fingerprint, data_source
 from ..errors import ParamError
 from ..params import check_all, defaults, identity, total_epochs
 from ..provenance import describe_device, git_state
-from .checkpoint import checkpoint_bytes, load_checkpoint, save
+from .checkpoint import checkpoint_bytes, load_checkpoint, row_problem, save
 
 
 RUN_FILES = ("params.yaml", "metrics.jsonl", "last.pt", "best.pt")
@@ -47,7 +49,38 @@ def own_run_folder(out: Path | None, proc) -> lock.Lock | None:
     """Hold the run folder for this process (rank 0, which alone writes), making it if needed."""
     if out is None or proc.rank != 0:
         return None
+    check_only_run_files(out)  # before the lock file: nothing is written into another folder
     return lock.acquire(out, "--out")
+
+
+#: Besides RUN_FILES, what a run folder may hold: the test-crop cache, a sweep model's sample
+#: and result, the lock.
+OTHER_FILES = ("test_crops.json", "result.json", "sample.json", lock.LOCK_NAME)
+
+
+def check_only_run_files(out: Path) -> None:
+    """Refuse a folder that is not a run folder: links are resolved, and a folder holding
+    anything but a run's files (or the temporary files of its writes) is one line naming
+    the first such file, as writing there would mix a run into someone else's files."""
+    try:
+        real = out.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: a link that points back at itself
+        raise ParamError(f"--out {out} is a link that loops or cannot be followed; give a "
+                         "folder") from None
+    if not real.is_dir():
+        return  # made afresh (a file or an unwritable place: lock.acquire says so)
+    shown = f"--out {out}" + (f" (a link to {real})" if real != out.absolute() else "")
+    for entry in sorted(os.scandir(real), key=lambda e: e.name):
+        if not _run_file_name(entry.name) or not entry.is_file(follow_symlinks=False):
+            raise ParamError(f"{shown} holds {entry.name!r}, which is not a file of a run; a "
+                             "run folder is one this project made or an empty one: choose "
+                             "another folder (nothing was written)")
+
+
+def _run_file_name(name: str) -> bool:
+    known = RUN_FILES + OTHER_FILES
+    # files.atomic_path writes `.NAME.tmp-PID...`; a kill can leave one behind
+    return name in known or name.startswith(tuple(f".{n}.tmp-" for n in known))
 
 
 def check_run_folder(out: Path | None, values: Mapping[str, Any], proc,
@@ -77,6 +110,14 @@ def check_run_folder(out: Path | None, values: Mapping[str, Any], proc,
                          "start afresh")
     ckpt = load_checkpoint(last)
     check_resume(ckpt, values, spec, last)
+    if (out / "params.yaml").is_file():  # a damaged record is rewritten from last.pt
+        try:
+            why = other_data(read_record(out), values)
+        except ParamError:
+            why = None
+        if why:
+            raise ParamError(f"FILE_LOAD=1: {out} holds a run of other data ({why}); resume "
+                             "it with its own DATA_DIR, or train into another --out")
     return ckpt
 
 
@@ -90,20 +131,27 @@ def _epochs_recorded(out: Path) -> str:
 def check_resume(ckpt: dict, values: Mapping[str, Any], spec: NetSpec | None,
                  path: Path) -> None:
     """Refuse, naming them, result-changing parameters that differ from the checkpoint's."""
+    changed = differences(ckpt, values)
+    if changed:
+        raise ParamError(f"FILE_LOAD=1: {path} was trained with other values of {changed};"
+                         " resume with the checkpoint's values, or train into another --out")
+    if spec is not None and ckpt["spec"] != spec_to_dict(spec):
+        raise ParamError(f"FILE_LOAD=1: {path} holds network {ckpt['spec'].get('name')!r} "
+                         "with other stages than this run's; use another --out")
+
+
+def differences(ckpt: dict, values: Mapping[str, Any]) -> str:
+    """The result-changing parameters whose values differ from a checkpoint's, as
+    `TRAINING_OPTIMIZER 'sgd' -> 'adam'` (at most four, then a count); '' when none."""
     # a parameter added to the vocabulary after the checkpoint was saved counts at its default
     old = identity({**defaults(ckpt["params"].get("DATASET")), **ckpt["params"]})
     new = identity(values)
     # PRECISION may be `auto`: what matters is what it becomes on this device, which
     # device.check_resume_precision compares with the checkpoint's resolved precision
     changed = [k for k in new if old.get(k) != new[k] and k != "PRECISION"]
-    if changed:
-        shown = ", ".join(f"{k} {old.get(k)!r} -> {new[k]!r}" for k in changed[:4])
-        more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
-        raise ParamError(f"FILE_LOAD=1: {path} was trained with other values of {shown}{more};"
-                         " resume with the checkpoint's values, or train into another --out")
-    if spec is not None and ckpt["spec"] != spec_to_dict(spec):
-        raise ParamError(f"FILE_LOAD=1: {path} holds network {ckpt['spec'].get('name')!r} "
-                         "with other stages than this run's; use another --out")
+    shown = ", ".join(f"{k} {old.get(k)!r} -> {new[k]!r}" for k in changed[:4])
+    more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
+    return shown + more
 
 
 class RunFolder:
@@ -135,10 +183,10 @@ class RunFolder:
         record = {"params": dict(self.values),
                   **({"resolved": self.choice.params()} if self.choice else {}),
                   "network": spec_to_dict(self.spec),
-                  "provenance": run_provenance(self.ds, self.proc)}
+                  "provenance": run_provenance(self.ds, self.proc, data_source(self.values.data))}
         files.write_text(self.out / "params.yaml", yaml.safe_dump(record, sort_keys=False))
         # a run killed between saving last.pt and appending its line resumes consistently
-        files.write_text(self.out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
+        files.write_text(self.out / "metrics.jsonl", "".join(json_line(r) for r in history))
 
     def append(self, row: dict) -> None:
         """Add one line; a failed write (a full disk) is undone, so no torn line stays."""
@@ -146,7 +194,7 @@ class RunFolder:
         with open(path, "a") as f:
             size = f.tell()
             try:
-                f.write(json.dumps(row) + "\n")
+                f.write(json_line(row))
                 f.flush()
             except OSError:
                 f.truncate(size)
@@ -161,8 +209,17 @@ class RunFolder:
 
 
 
-def run_provenance(ds, proc) -> dict:
-    """Where and from what a run came: commit, date, device, versions, dataset."""
+def json_line(row: dict) -> str:
+    """One line of strict JSON: a value that is not a finite number (NaN, inf) is null, as
+    JSON has no NaN and a `.jsonl` reader must not meet one."""
+    clean = {k: None if isinstance(v, float) and not math.isfinite(v) else v
+             for k, v in row.items()}
+    return json.dumps(clean, allow_nan=False) + "\n"
+
+
+def run_provenance(ds, proc, source: str | None = None) -> dict:
+    """Where and from what a run came: commit, date, device, versions, dataset (`source`:
+    where its files are, `data_source`; its fingerprint is the Dataset's)."""
     commit, dirty = git_state()
     return {
         "git_commit": commit, "git_dirty": dirty,
@@ -172,13 +229,15 @@ def run_provenance(ds, proc) -> dict:
         "torch": str(torch.__version__), "python": platform.python_version(),
         "dataset": {"name": ds.name, "train": len(ds.train_y), "test": len(ds.test_y),
                     "classes": ds.num_classes, "crop": ds.crop,
-                    "unreadable_skipped": getattr(ds, "skipped", 0)},
+                    "unreadable_skipped": getattr(ds, "skipped", 0),
+                    "source": source, "fingerprint": getattr(ds, "fingerprint", None)},
         "command": " ".join(sys.argv),
     }
 
 
-def read_metrics(run_dir: str | Path) -> list[dict]:
-    """The per-epoch rows of a run folder's metrics.jsonl (empty if there is none)."""
+def read_metrics(run_dir: str | Path, whole: bool = False) -> list[dict]:
+    """The per-epoch rows of a run folder's metrics.jsonl (empty if there is none); `whole`:
+    each row must hold every field of `ROW_FIELDS`, as a report reads them."""
     path = Path(run_dir) / "metrics.jsonl"
     if not path.is_file():
         return []
@@ -192,13 +251,17 @@ def read_metrics(run_dir: str | Path) -> list[dict]:
             continue
         try:
             row = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: brackets nested thousands deep
             row = None
         if not isinstance(row, dict) or not isinstance(row.get("epoch"), int):
             raise ParamError(f"{path} line {n} is not an epoch record (torn or edited); "
                              f"{_DAMAGED}")
-        rows.append(row)
-    return rows
+        rows.append((n, row))
+    for n, row in rows if whole else ():  # a torn line first, then one missing fields
+        problem = row_problem(row)
+        if problem:
+            raise ParamError(f"{path} line {n} {problem} (torn or edited); {_DAMAGED}")
+    return [row for _, row in rows]
 
 
 _DAMAGED = ("FILE_LOAD=1 rewrites it from last.pt, or move the folder away")
@@ -212,8 +275,8 @@ def read_record(run_dir: str | Path) -> dict:
     """A run folder's params.yaml: {params, network, provenance}; damage is one line."""
     path = Path(run_dir) / "params.yaml"
     try:
-        record = yaml.safe_load(path.read_text())
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        record = boundedyaml.load(path.read_text())
+    except (OSError, ValueError, yaml.YAMLError) as e:  # ValueError: UTF-8, bounds, digits
         raise ParamError(f"{path} cannot be read ({_why(e)}); {_DAMAGED}") from None
     if not isinstance(record, dict) or not isinstance(record.get("params"), dict) \
             or not isinstance(record.get("network"), dict):
@@ -244,9 +307,25 @@ def same_run(run_dir: str | Path, values: Mapping[str, Any],
     # a parameter added to the vocabulary after the run was saved counts at its default
     saved = {**defaults(record["params"].get("DATASET")), **record["params"]}
     wanted = check_all(values)
-    if identity(saved) != identity(wanted):
+    if identity(saved) != identity(wanted) or other_data(record, wanted):
         return False
     return spec is None or record["network"] == spec_to_dict(spec)
+
+
+def other_data(record: dict, values) -> str | None:
+    """Why the run of `record` trained on other data than `values` name, or None: another
+    folder (links resolved), or files there that changed since (`data_fingerprint`; not
+    checked when they are gone, as a finished run needs no data to be shown)."""
+    prov = record.get("provenance")
+    seen = prov.get("dataset") if isinstance(prov, dict) else None
+    seen = seen if isinstance(seen, dict) else {}
+    source = data_source(values.data)
+    if seen.get("source") != source:
+        return f"it trained on data from {seen.get('source') or 'an unrecorded place'}"
+    now = data_fingerprint(values.data) if source is not None else None
+    if now is not None and seen.get("fingerprint") != now:
+        return f"the files in {source} changed after it trained"
+    return None
 
 
 def is_finished(run_dir: str | Path, values: Mapping[str, Any],
@@ -281,7 +360,7 @@ def prepare_rerun(out: str | Path, values: Mapping[str, Any],
                     (out / name).unlink()
                 return values
         aside = move_aside(out)
-    log(f"moved a run of other parameters from {out} to {aside}")
+    log(f"moved a run of other parameters or data from {out} to {aside}")
     return values
 
 

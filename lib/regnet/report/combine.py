@@ -25,11 +25,12 @@ from typing import Any, Mapping
 import nbformat
 
 from .. import catalog
+from ..errors import ParamError
 from ..study.experiments import load as load_experiment
 from .captions import caption_html, number_cells
 from .contents import APPENDICES, SECTIONS, Report, in_appendix, section_reports
 from .notebook import data_line, note_style
-from .publish import read_notebook, to_html, to_pdf
+from .publish import to_html, to_pdf
 
 COMBINED_CSS = """
 <style>
@@ -174,7 +175,7 @@ def _section(number: str, out_dir: Path, profile: str):
         if sub:
             cells.append(nbformat.v4.new_markdown_cell(_heading(
                 2, f"sec-{report.number}", subsection_title(report, profile))))
-        body, appendix, prov = _section_cells(read_notebook(out_dir / f"{report.name}.ipynb"),
+        body, appendix, prov = _section_cells(read_report(out_dir / f"{report.name}.ipynb"),
                                               sub)
         number_cells(body, report.number)
         cells += _setup_once(body, setups)
@@ -251,6 +252,17 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
     nb.cells = [nbformat.v4.new_markdown_cell(title_page(values)),
                 nbformat.v4.new_markdown_cell('<div id="regnet-toc"></div>'), *body, *tail]
     return nb
+
+
+def read_report(path: Path):
+    """A finished report notebook; a torn or foreign one is one line naming it."""
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+        nbformat.validate(nb)  # JSON of another shape would fail later, far from its cause
+        return nb
+    except Exception as e:  # torn JSON, not a notebook, unreadable: name it, never a traceback
+        raise ParamError(f"{path} is not a readable notebook ({type(e).__name__}); run "
+                         f"./run_all.sh --only {path.stem} to make it again") from None
 
 
 _HEADING = re.compile(r'<h([12])((?:\s[^>]*)?)>(.*?)</h\1>', re.S)

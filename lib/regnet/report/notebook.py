@@ -5,7 +5,8 @@ choice"; PROFILE None is course in Colab with a GPU, else quick). papermill inje
 VALUE` and `-f FILE` values as globals after that cell. `start(globals())` then resolves, in
 order: defaults, params/<PROFILE>.yaml, PARAMS_FILE, and every UPPER_CASE global of the
 vocabulary that is not None; it also mounts Google Drive in Colab when DATA_DIR lies on it.
-Any other UPPER_CASE global (a typo in `-p`) is an error, before any work.
+Any other UPPER_CASE global, and any other global holding a value papermill injects (a typo
+in `-p`, in any case), is an error, before any work.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Any, Callable, Mapping
 from .. import catalog
 from .. import params as _params
 from ..colab import default_profile, mount_drive_for
+from ..data import describe_data
 from ..provenance import ROOT, asset, describe_device, git_state
 
 def profile_file(profile: str) -> Path:
@@ -30,23 +32,32 @@ def profile_file(profile: str) -> Path:
     return asset("params") / f"{profile}.yaml"
 
 
-#: Names the notebooks take besides the parameter vocabulary.
-NOTEBOOK_NAMES = {"PARAMS_FILE", "RUN_DIR", "EXPERIMENT"}
+#: Names the notebooks take besides the parameter vocabulary (REPO: the Colab cell's clone).
+NOTEBOOK_NAMES = {"PARAMS_FILE", "RUN_DIR", "EXPERIMENT", "REPO"}
+#: Globals IPython gives every kernel.
+IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython"}
+#: What papermill `-p` and `-f` inject: YAML's kinds of value.
+INJECTED = (str, int, float, bool, list, dict)
 
 _UPPER = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$|^[A-Z]{2,}[0-9]*$")
 
 
 def check_names(namespace: Mapping[str, Any]) -> None:
-    """An UPPER_CASE global that no notebook reads (papermill `-p DATA_BATCH_SIZ 256`) is an
-    error with a did-you-mean, as on the command line: silently training with the default
-    would be worse."""
+    """A global that no notebook reads is an error with a did-you-mean, as on the command
+    line: silently training with the default would be worse. That is every unknown
+    UPPER_CASE global (papermill `-p DATA_BATCH_SIZ 256`), and every other unknown name
+    holding a value papermill injects (`-p data_batch_siz 8`): a notebook's own globals
+    before `start` are modules, functions and classes."""
     known = set(_params.PARAMS) | NOTEBOOK_NAMES
-    for name in namespace:
-        if _UPPER.match(name) and name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
+    for name, value in namespace.items():
+        if name in known or name in IPYTHON_NAMES or name.startswith("_"):
+            continue
+        if _UPPER.match(name) or isinstance(value, INJECTED):
+            close = difflib.get_close_matches(name.upper(), sorted(known), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            raise _params.ParamError(f"unknown parameter {name}{hint}; `python -m regnet "
-                                     "params` lists them")
+            case = "" if _UPPER.match(name) else "; parameters are UPPER_CASE"
+            raise _params.ParamError(f"unknown parameter {name[:60]}{hint}{case}; `python -m "
+                                     "regnet params` lists them")
 
 
 def resolve(namespace: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,7 +112,8 @@ def report_provenance(values: Mapping[str, Any], **extra) -> dict[str, Any]:
             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "device": device_name(values.get("DEVICE", "auto")),
             "speed": speed(values), "torch": torch.__version__,
-            "dataset": values.get("DATASET"), "epochs": _params.total_epochs(values), **extra}
+            "dataset": describe_data(_params.check_all(values).data),
+            "epochs": _params.total_epochs(values), **extra}
 
 
 #: The note box of each profile's tone (catalog.Profile.tone).

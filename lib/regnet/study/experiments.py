@@ -17,6 +17,7 @@ Every run trains once and is reused by every report that needs it (`runs.train_o
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +28,15 @@ import yaml
 
 from .. import files, progress
 from .. import params as _params
+from ..arch.space import spec_to_dict
 from ..data import Batches, settings
-from ..engine.checkpoint import load_model
+from ..engine.checkpoint import load_checkpoint, model_of
 from ..engine.distributed import Processes, pick_device
 from ..engine.loop import evaluate
+from ..engine.runfolder import differences
 from ..errors import ParamError
 from ..provenance import asset
-from .runs import Datasets, RunSummary, short, train_dir, train_or_reuse
+from .runs import Datasets, network, short, train_dir, train_or_reuse
 
 EXPERIMENTS_DIR = asset("params") / "experiments"
 COURSE_EPOCHS = 60  # experiment files count epochs on the course's schedule ...
@@ -144,31 +147,57 @@ def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log,
     out = train_dir(values)
     datasets = datasets or Datasets(log)
     summary = train_or_reuse(values, out, datasets, log)
-    cache_path = out / CROPS
-    cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
-    if cache.get("run") != _crop_cache_key(summary):
-        cache = {"run": _crop_cache_key(summary), "crops": {}}
+    ckpt, digest = own_checkpoint(values, out / "best.pt")
+    cache = read_crops(out / CROPS, digest)
     first, last = crop_range(values, exp)
     todo = [c for c in range(first, last + 1) if str(c) not in cache["crops"]]
     if todo:
         log(f"evaluating {len(todo)} test crops of {short(out)}")
-        cache["crops"].update(_evaluate_crops(values, out, datasets.get(values), todo))
-        files.write_json(cache_path, cache, indent=1)
+        cache["crops"].update(_evaluate_crops(values, ckpt, datasets.get(values), todo))
+        files.write_json(out / CROPS, cache, indent=1)
     rows = [{"test crop": c, "test_acc": cache["crops"][str(c)]["test_acc"],
              "test_top5": cache["crops"][str(c)]["test_top5"]}
             for c in range(first, last + 1)]
     return pd.DataFrame(rows), summary
 
 
-def _crop_cache_key(summary: RunSummary) -> str:
-    """What the cached crops were measured on: the finished run's epochs and best accuracy."""
-    return f"{summary.epochs} epochs, best {summary.best_test_acc!r}"
+def own_checkpoint(values: Mapping[str, Any], path: Path) -> tuple[dict, str]:
+    """The checkpoint at `path`, proven to be of the run of `values` (its result-changing
+    parameters and its network are this run's), and the SHA-1 of its bytes."""
+    if not path.is_file():
+        raise ParamError(f"{short(path)} is missing, so the test crops have no network to "
+                         f"evaluate; move {short(path.parent)} away and run again")
+    ckpt = load_checkpoint(path)
+    changed = differences(ckpt, _params.check_all(values))
+    if changed or ckpt["spec"] != spec_to_dict(network(values)):
+        why = f"other values of {changed}" if changed else "another network"
+        raise ParamError(f"{short(path)} is not this run's checkpoint ({why}); move "
+                         f"{short(path.parent)} away and run again")
+    with path.open("rb") as f:
+        return ckpt, hashlib.file_digest(f, "sha1").hexdigest()
 
 
-def _evaluate_crops(values, out: Path, ds, crops) -> dict[str, dict]:
-    """Test loss, top-1 and top-5 of best.pt at each crop."""
+def read_crops(path: Path, checkpoint: str) -> dict:
+    """The cached crops of `path` when they were measured on this checkpoint (its SHA-1) and
+    are whole; else an empty cache (a torn or edited file is rebuilt, never trusted)."""
+    empty = {"checkpoint": checkpoint, "crops": {}}
+    try:
+        cache = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError):  # RecursionError: brackets nested deep
+        return empty
+    if not isinstance(cache, dict) or cache.get("checkpoint") != checkpoint \
+            or not isinstance(cache.get("crops"), dict):
+        return empty
+    whole = {c: r for c, r in cache["crops"].items() if isinstance(r, dict) and all(
+        isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool)
+        for k in ("test_loss", "test_acc", "test_top5"))}
+    return {"checkpoint": checkpoint, "crops": whole}
+
+
+def _evaluate_crops(values, ckpt: dict, ds, crops) -> dict[str, dict]:
+    """Test loss, top-1 and top-5 of the checkpoint (best.pt) at each crop."""
     alone = Processes(0, 1, pick_device(values["DEVICE"]))
-    model = load_model(out / "best.pt", device=str(alone.device))
+    model = model_of(ckpt, device=str(alone.device))
     results = {}
     for crop in crops:
         batches = Batches(ds, "test", values["DATA_BATCH_SIZE"], device=alone.device,

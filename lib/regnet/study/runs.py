@@ -48,8 +48,14 @@ def run_dir(values: Mapping[str, Any], *parts: str) -> Path:
 
 
 def run_key(values: Mapping[str, Any]) -> str:
-    """A short digest of the values that change a result (`params.identity`)."""
-    ident = _params.identity(_params.check_all(values))
+    """A short digest of what makes a result: the values that change one (`params.identity`)
+    and where the data's files are (`data.data_source`: two folders of images are two
+    datasets; the files' fingerprint is checked against the run's record when it is reused)."""
+    cfg = _params.check_all(values)
+    ident = _params.identity(cfg)
+    source = data.data_source(cfg.data)
+    if source is not None:  # synthetic data is made from SEED: its keys stay as they were
+        ident["data source"] = source
     return hashlib.sha1(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
@@ -74,9 +80,11 @@ class Datasets:
         self.log, self.on_load = log, on_load
 
     def get(self, values: Mapping[str, Any]):
-        # what a loaded dataset depends on: the data group's result-changing values and SEED
+        # what a loaded dataset depends on: the data group's result-changing values, SEED and
+        # where the files are (two folders of images are two datasets)
         key = tuple((k, str(v)) for k, v in sorted({**_params.identity(values, "data"),
-                                                     "SEED": values["SEED"]}.items()))
+                                                     "SEED": values["SEED"]}.items())) \
+            + (("data source", str(data.data_source(_params.check_all(values).data))),)
         if key not in self._cache:
             self._cache[key] = data.load(values)
             self.log(self._cache[key].summary())  # the load summary, with any skipped images
@@ -116,6 +124,7 @@ class RunSummary:
     cpus: int | None
     date: str | None
     load_avg: tuple[float, float] | None
+    data: str  # what it trained on: dataset, folder, files (`run_data`)
     trained: bool = False  # trained now, rather than reused
 
     def row(self) -> dict[str, Any]:
@@ -132,14 +141,15 @@ def train_or_reuse(values: Mapping[str, Any], out: Path | None = None,
     if trained:
         log(f"training {values['REGNETX']} into {short(out)}")
         train_into(values, out, dataset=(datasets or Datasets()).get(values), log=log)
-    else:
-        log(f"reusing the finished run in {short(out)}")
-    return replace(run_summary(values, out), trained=trained)
+    summary = run_summary(values, out)
+    if not trained:
+        log(f"reusing the finished run in {short(out)} ({summary.data})")
+    return replace(summary, trained=trained)
 
 
 def run_summary(values: Mapping[str, Any], out: Path) -> RunSummary:
     """A finished run folder's summary: size, time per epoch, final and best accuracy."""
-    history = read_metrics(out)
+    history = read_metrics(out, whole=True)
     if not history:
         raise ParamError(f"{short(out)} holds no metrics; delete it and run again")
     record = read_record(out)  # checked: a damaged params.yaml is one line naming it
@@ -151,7 +161,18 @@ def run_summary(values: Mapping[str, Any], out: Path) -> RunSummary:
         batch=values["DATA_BATCH_SIZE"], epoch_seconds=statistics.median(steady),
         images_per_second=s["images_per_second"], train_loss=s["train_loss"],
         test_acc=s["test_acc"], best_test_acc=s["best_test_acc"], test_top5=s["test_top5"],
-        history=history, run=str(out), **machine(out, record))
+        history=history, run=str(out), data=run_data(record), **machine(out, record))
+
+
+def run_data(record: Mapping[str, Any]) -> str:
+    """The data a run trained on, as its params.yaml records it: dataset, folder, files."""
+    prov = record.get("provenance")
+    seen = prov.get("dataset") if isinstance(prov, dict) else None
+    seen = seen if isinstance(seen, dict) else {}
+    name = str(seen.get("name") or record["params"].get("DATASET", "unknown data"))
+    where = f" from {seen['source']}" if seen.get("source") else ""
+    files_ = f", files {str(seen['fingerprint'])[:10]}" if seen.get("fingerprint") else ""
+    return f"{name}{where}{files_}"
 
 
 def short(path: Path) -> str:
