@@ -189,3 +189,32 @@ def test_real_training_sweep_end_to_end(tmp_path):
         assert m["device"].startswith("cpu") and m["cpus"] >= 1
         low, high = m["load_avg"]
         assert 0 <= low <= high
+
+
+def test_a_sweep_folder_trained_on_other_data_is_refused(tmp_path, values):
+    from datafiles import image_tree
+    a, b = image_tree(tmp_path / "a"), image_tree(tmp_path / "b")
+    first = {**values, "DATASET": "imagefolder", "DATA_DIR": str(a)}
+    sweep.run_sweep(first, tmp_path / "sweep", train_fn=FakeTrainer(), data_fn=FakeData(),
+                    log=None)
+    again = sweep.run_sweep(first, tmp_path / "sweep", train_fn=FakeTrainer(),
+                            data_fn=FakeData(), log=None)  # the same folder: reused
+    assert len(again) == 4
+    with pytest.raises(ParamError, match="trained with other data source; .*: move "):
+        sweep.run_sweep({**first, "DATA_DIR": str(b)}, tmp_path / "sweep",
+                        train_fn=FakeTrainer(), data_fn=FakeData(), log=None)
+
+
+@pytest.mark.parametrize("name", ["result.json", "lock"])
+def test_a_sweep_file_nested_thousands_deep_is_one_line(tmp_path, values, name):
+    from regnet import lock
+    sweep.run_sweep(values, tmp_path, train_fn=FakeTrainer(), data_fn=FakeData(), log=None)
+    deep = "[" * 100_000 + "]" * 100_000
+    if name == "lock":
+        (tmp_path / lock.LOCK_NAME).write_text(deep)
+        assert lock.owner(tmp_path) is None
+        return
+    result = next(tmp_path.glob(f"*/*/{sweep.RESULT}"))
+    result.write_text(deep)
+    with pytest.raises(ParamError, match=f"{result} cannot be read"):
+        sweep.run_sweep(values, tmp_path, train_fn=FakeTrainer(), data_fn=FakeData(), log=None)

@@ -70,7 +70,7 @@ def owner(folder: str | Path, name: str = LOCK_NAME) -> dict | None:
     """What the lock file of `folder` says about its owner (None when there is none)."""
     try:
         info = json.loads((Path(folder) / name).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: brackets nested deep
         return None
     return info if isinstance(info, dict) else None
 

@@ -1,7 +1,7 @@
 """Runs: from parameters to a trained run, once.
 
     network(values)         the network exactly as a run of `values` trains it
-    run_key(values)         a digest of what changes a result (`params.identity`)
+    run_key(values)         a digest of what makes a result (`identity`: values and data)
     train_dir(values)       runs/<profile>/<network>-<run key>/, one folder per distinct run
     train_or_reuse(values)  train into that folder, or reuse the finished run it holds
     run_summary(values, d)  a finished run folder as a typed RunSummary
@@ -47,15 +47,21 @@ def run_dir(values: Mapping[str, Any], *parts: str) -> Path:
     return runs_root().joinpath(values.get("PROFILE", "quick"), *map(slug, parts))
 
 
-def run_key(values: Mapping[str, Any]) -> str:
-    """A short digest of what makes a result: the values that change one (`params.identity`)
-    and where the data's files are (`data.data_source`: two folders of images are two
-    datasets; the files' fingerprint is checked against the run's record when it is reused)."""
+def identity(values: Mapping[str, Any]) -> dict[str, Any]:
+    """What makes a result: the values that change one (`params.identity`) and where the
+    data's files are (`data.data_source`: two folders of images are two datasets; the files'
+    fingerprint is checked against the run's record when it is reused)."""
     cfg = _params.check_all(values)
     ident = _params.identity(cfg)
     source = data.data_source(cfg.data)
     if source is not None:  # synthetic data is made from SEED: its keys stay as they were
         ident["data source"] = source
+    return ident
+
+
+def run_key(values: Mapping[str, Any]) -> str:
+    """A short digest of what makes a result (`identity`)."""
+    ident = identity(values)
     return hashlib.sha1(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 from ..arch.designspace import Regime, Sample, describe, sample_one, space_names
 from .. import files, lock
 from ..errors import ParamError
-from ..params import check_all, identity
+from ..params import check_all
 
 RESULT = "result.json"
 TABLE = "results.csv"
@@ -97,6 +97,9 @@ def is_done(out: str | Path, s: Sample, values: Mapping[str, Any] | None = None)
                          f"{s.key} ({s.config}): SWEEP_SEED or the regime changed; "
                          f"{_elsewhere(out)}")
     if values is not None and "values" in stored:
+        # imported here, not at the top: launch.py's waiting process imports this module and
+        # never needs torch, which the data layer imports
+        from .runs import identity
         old, new = identity(stored["values"]), identity(values)
         changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
         if changed:
@@ -114,7 +117,7 @@ def read_result(path: Path) -> dict:
     """One model's result.json, or one line naming it when it is torn or not a result."""
     try:
         stored = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as e:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:  # deep nesting
         why = getattr(e, "strerror", None) or type(e).__name__
         raise ParamError(f"{path} cannot be read ({why}); delete it and run the sweep again "
                          "to retrain that model") from None
