@@ -83,10 +83,12 @@ def test_params_lists_the_vocabulary(capsys):
             "FILE_SAVE", "FILE_LOAD"} <= names
 
 
-@pytest.mark.parametrize("module", ["regnet.cli", "regnet.provenance", "regnet.colab"])
+@pytest.mark.parametrize("module", ["regnet.cli", "regnet.provenance", "regnet.colab",
+                                    "regnet.report.render"])
 def test_the_command_line_and_the_first_steps_import_no_torch(module):
-    """Why cli.py, provenance.py and colab.py import torch inside functions: `--help` and a
-    mistake answer at once, run_all.sh's renderer never loads torch, and Colab's first cell
+    """Why cli.py, provenance.py, colab.py and the report modules the renderer imports import
+    torch inside functions: `--help` and a mistake answer at once, run_all.sh's renderer
+    (render.py) never loads torch, and Colab's first cell
     imports colab.py before anything is installed."""
     probe = f"import sys, {module}; sys.exit('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

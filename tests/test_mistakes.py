@@ -260,8 +260,6 @@ def test_papermill_p_with_a_typo_fails_the_notebook_naming_it(tmp_path):
 
 def test_skipped_images_reach_the_load_summary_and_the_report_provenance(tmp_path,
                                                                         monkeypatch):
-    import IPython.display
-
     from datafiles import imagefolder
     root = imagefolder(tmp_path, per_class=40)
     (root / "train" / "ant" / "0.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
@@ -270,7 +268,7 @@ def test_skipped_images_reach_the_load_summary_and_the_report_provenance(tmp_pat
     class Handle:
         def update(self, obj, **_):
             shown.append(obj.data)
-    monkeypatch.setattr(IPython.display, "display",
+    monkeypatch.setattr(notebook, "display",
                         lambda obj, display_id=None, **_: shown.append(obj.data) or Handle())
     values = params.resolve(overrides={"DATASET": "imagefolder", "DATA_DIR": str(root),
                                        "PROGRESS": False, "DATA_WORKERS": 0})

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import torch
+from PIL import Image
 from torch import nn
 
 from .. import data
@@ -57,6 +58,7 @@ from ..arch.model import build
 from ..errors import ParamError
 from ..params import check_all
 from ..provenance import describe_device
+from ..data.cache import class_root
 from ..data.plain import plain_loader
 from .device import (COMPILE_MIN_STEPS, TRITON_CAPABILITY, Choice, FirstCall, capability,
                      compile_cache, graphs_impossible, resolve_auto, synchronize)
@@ -394,6 +396,7 @@ def _to_device(batches, device):
 
 def seed_loader(folders: list[Path], ds, split: str, batch: int, workers: int, pin: bool):
     """The seeds' pipeline: ImageFolder JPEG trees, PIL transforms, a DataLoader."""
+    # here, not at the top: torchvision takes seconds to import, and only this row needs it
     from torch.utils.data import ConcatDataset, DataLoader
     from torchvision import datasets, transforms
     if split == "train":
@@ -412,14 +415,12 @@ def seed_loader(folders: list[Path], ds, split: str, batch: int, workers: int, p
 
 
 def _open(path: str, mode: str):
-    from PIL import Image
     with Image.open(path) as im:
         return im.convert(mode)
 
 
 def source_folders(ds, split: str) -> list[Path]:
     """The JPEG trees the dataset was decoded from (imagefolder, course), else none."""
-    from ..data.cache import class_root
     root = Path(ds.source)
     if ds.name == "imagefolder":
         return [root / ("train" if split == "train" else "val")]
@@ -432,7 +433,6 @@ def source_folders(ds, split: str) -> list[Path]:
 
 def write_jpeg_tree(x: torch.Tensor, y: torch.Tensor, classes, root: Path, limit: int) -> Path:
     """The first `limit` uint8 images as root/CLASS/N.jpg (quality 95): an ImageFolder tree."""
-    from PIL import Image
     for i in range(min(limit, len(y))):
         folder = root / str(classes[int(y[i])]).replace("/", "_")
         folder.mkdir(parents=True, exist_ok=True)  # only classes with images: ImageFolder

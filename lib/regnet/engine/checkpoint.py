@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from .. import files
+from ..arch.memory import OPTIMIZER_STATE
 from ..arch.model import RegNet, build
 from ..arch.space import spec_from_dict, spec_to_dict
 from ..errors import ParamError
@@ -173,7 +174,6 @@ def row_problem(row, epoch: int | None = None) -> str | None:
 
 def checkpoint_bytes(model, optimizer: str, ema: bool) -> int:
     """About how many bytes one checkpoint of `model` takes: weights, optimizer state, EMA."""
-    from ..arch.memory import OPTIMIZER_STATE
     weights = sum(t.numel() * t.element_size() for t in model.state_dict().values())
     return weights * (1 + OPTIMIZER_STATE.get(optimizer, 2) + (1 if ema else 0))
 

@@ -40,6 +40,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ParamError
+from .distributed import pick_device
 from .graphs import WARMUP_STEPS
 
 COMPILE_MIN_STEPS = 5000
@@ -150,7 +151,6 @@ def resolve_here(run) -> Choice:
     """What `run` (a RunConfig) resolves to on the device it names, before the run's length
     is known (COMPILE=auto on a GPU reads as its rule): what reports show; each run folder's
     params.yaml records what the run itself became."""
-    from .distributed import pick_device
     return resolve_auto(run, pick_device(run.device), steps=None)
 
 
@@ -175,7 +175,7 @@ def compile_cache() -> Path:
         "inductor"
     folder = Path(os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(default)))
     if "TORCHINDUCTOR_FX_GRAPH_CACHE" not in os.environ:  # the user's own switch wins
-        import torch._inductor.config as inductor
+        import torch._inductor.config as inductor  # here: a second of import, when compiling
         inductor.fx_graph_cache = True  # torch's default today; said here so that it stays on
     return folder
 

@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping
 import torch
 import torch.distributed as dist
 from torch import nn
+from tqdm.auto import tqdm
 
 from .. import data, progress
 from ..arch import memory, space
@@ -401,7 +402,6 @@ def progress_bar(batches, steps: int, desc: str, show: bool):
     """A tqdm bar over the batches that disappears when the epoch ends, or the batches."""
     if not show:
         return batches
-    from tqdm.auto import tqdm
     return tqdm(batches, total=steps, desc=desc, leave=False, dynamic_ncols=True)
 
 

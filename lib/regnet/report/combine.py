@@ -26,7 +26,6 @@ import nbformat
 
 from .. import catalog
 from ..errors import ParamError
-from ..study.experiments import load as load_experiment
 from .captions import caption_html, number_cells
 from .contents import APPENDICES, SECTIONS, Report, in_appendix, section_reports
 from .notebook import data_line, note_style
@@ -155,6 +154,9 @@ def title_page(values: Mapping[str, Any]) -> str:
 
 def subsection_title(report: Report, profile: str) -> str:
     """A study's title as its subsection heading: "C. More epochs" for "Extra C: more epochs"."""
+    # here, not at the top: run_all.sh's renderer imports this module and never needs torch,
+    # which the study layer imports
+    from ..study.experiments import load as load_experiment
     title = load_experiment(report.name.removeprefix("04_"), profile).title
     name = title.split(": ", 1)[-1]
     return f"{report.number[-1]}. {name[:1].upper()}{name[1:]}"

@@ -7,6 +7,14 @@ is legible on screen is legible on paper.
 """
 from __future__ import annotations
 
+import base64
+import io
+
+import matplotlib.pyplot as plt
+from IPython.display import HTML, display
+from matplotlib.patches import FancyBboxPatch
+from matplotlib.ticker import EngFormatter
+
 from ..arch.complexity import Operator
 from .captions import caption_html
 from .tables import METRIC_NAMES, stage_outputs, stage_structure
@@ -20,18 +28,12 @@ STYLE = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labels
 
 def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kwargs):
     """A figure at print size in the report style."""
-    import matplotlib.pyplot as plt
     plt.rcParams.update(STYLE)
     return plt.subplots(nrows, ncols, figsize=(min(width, PRINT_WIDTH), height), **kwargs)
 
 
 def show(fig, caption: str, dpi: int = 150) -> None:
     """Display `fig` at its drawn size with a numbered caption below it, then close it."""
-    import base64
-    import io
-
-    import matplotlib.pyplot as plt
-    from IPython.display import HTML, display
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
@@ -47,7 +49,6 @@ def _png_width(png: bytes) -> int:
 
 
 def _box(ax, x, y, w, h, text, color="#dde8f5", fontsize=9):
-    from matplotlib.patches import FancyBboxPatch
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02",
                                 fc=color, ec="#333", lw=1))
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
@@ -165,7 +166,6 @@ def draw_block(rows: list[Operator], stage: str, block: str):
 
 def _draw_block(steps: list[str], short: str, projected: bool):
     """A block drawn as boxes down the page, "+" where the shortcut `short` joins."""
-    import matplotlib.pyplot as plt
     fig, ax = _figure(6.4, 0.55 * len(steps) + 0.5)
     ys = [-0.55 * i for i in range(len(steps))]
     for i, (text, y) in enumerate(zip(steps, ys)):
@@ -242,7 +242,6 @@ def plot_rates(rates: list[float]):
 def plot_bars(df, x: str, ys: list[str]):
     """Horizontal bars of a few columns against the varied parameter, one panel each; large
     numbers read 500k, 1.2M on the axis rather than under a 1e6 offset."""
-    from matplotlib.ticker import EngFormatter
     labels = [str(v) for v in df[x]]
     fig, axes = _figure(PRINT_WIDTH, 0.28 * len(labels) + 1.0, 1, len(ys), sharey=True)
     for ax, y in zip(axes if len(ys) > 1 else [axes], ys):

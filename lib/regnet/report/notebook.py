@@ -7,6 +7,9 @@ order: defaults, params/<PROFILE>.yaml, PARAMS_FILE, and every UPPER_CASE global
 vocabulary that is not None; it also mounts Google Drive in Colab when DATA_DIR lies on it.
 Any other UPPER_CASE global, and any other global holding a value papermill injects (a typo
 in `-p`, in any case), is an error, before any work.
+
+run_all.sh's renderer imports this module and never loads torch: what needs torch, the engine
+or the data layer is imported inside the function that uses it.
 """
 from __future__ import annotations
 
@@ -14,15 +17,17 @@ import datetime as _dt
 import difflib
 import html
 import re
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping
+
+from IPython.display import HTML, Markdown, display
 
 from .. import catalog
 from .. import params as _params
 from ..colab import default_profile, mount_drive_for
-from ..data import describe_data
 from ..provenance import ROOT, asset, describe_device, git_state
+
 
 def profile_file(profile: str) -> Path:
     """params/<profile>.yaml, or a one-line error naming the valid profiles."""
@@ -82,7 +87,6 @@ def start(namespace: Mapping[str, Any]):
 
 def md(text: str) -> None:
     """Display generated prose as Markdown (not as program output)."""
-    from IPython.display import Markdown, display
     display(Markdown(text))
 
 
@@ -107,7 +111,8 @@ def speed(values: Mapping[str, Any]) -> str:
 def report_provenance(values: Mapping[str, Any], **extra) -> dict[str, Any]:
     """Where a report's numbers come from (its provenance table's rows): commit, date,
     device, speed settings, dataset, epochs."""
-    import torch
+    import torch  # here, not at the top, as every import of torch or the data layer in this
+    from ..data import describe_data  # module: run_all.sh's renderer imports it, never them
     return {"profile": values.get("PROFILE", "?"), "git commit": git_commit(),
             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "device": device_name(values.get("DEVICE", "auto")),
@@ -169,7 +174,6 @@ class Header:
 
 def show_header(title: str, values: Mapping[str, Any], **extra) -> Header:
     """Display the report header and its provenance table (see `Header`)."""
-    from IPython.display import HTML, display
     display(HTML(header_html(title, values)))
     rows = dict(extra)
 
@@ -199,5 +203,4 @@ def show_header(title: str, values: Mapping[str, Any], **extra) -> Header:
 def setup(text: str) -> None:
     """Display a setup paragraph that every report of a section may share: the combined
     report shows each distinct one once, under the section's heading."""
-    from IPython.display import HTML, display
     display(HTML(f"<p class='regnet-setup'>{html.escape(text)}</p>"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from .. import catalog
+from ..data import settings
 
 def numbers(values: Sequence) -> str:
     """'2', '2 and 3', '2, 3 and 5'."""
@@ -19,7 +20,6 @@ def numbers(values: Sequence) -> str:
 
 def dataset_phrase(values: Mapping[str, Any], sizes: bool = True) -> str:
     """The data a run trains on, with the sizes in use (or just its name)."""
-    from ..data import settings
     s = settings(values.data)
     text = catalog.dataset(values["DATASET"]).title
     if values["DATASET"] == "synthetic":
@@ -161,7 +161,6 @@ def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, An
 
 def crop_settings(values: Mapping[str, Any], spec, crops: tuple[int, int]) -> str:
     """What the crop study evaluates."""
-    from ..data import settings
     s = settings(values.data)
     return (f"The network of section 2 ({network_phrase(spec)}, trained on random "
             f"{s['DATA_CROP']} px crops of {s['DATA_IMAGE_SIZE']} px images) is evaluated "

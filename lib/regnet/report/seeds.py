@@ -14,7 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import pandas as pd
+
+from ..arch import space
 from ..arch.complexity import Operator, operator_table, totals
+from ..arch.model import build
+from ..params import resolve
 
 BLOCK_CONVS = ("1x1 in", "grouped", "1x1 out")  # the roles of a block's three convs
 
@@ -79,9 +84,6 @@ SEEDS = [
 
 def seed_network(seed: Seed):
     """The network a seed describes, built at the course input (3x56x56, 100 classes)."""
-    from ..arch import space
-    from ..arch.model import build
-    from ..params import resolve
     values = resolve(overrides=seed.parameters)
     spec = space.named(values["REGNETX"], values.model)
     return spec, operator_table(build(spec))
@@ -90,7 +92,6 @@ def seed_network(seed: Seed):
 def explain(seed: Seed, rows: list[Operator]):
     """Operator by operator (summed per stage and role), where the seed's rule and the built
     network differ, with the totals of both at the bottom."""
-    import pandas as pd
     built = _by_key([_counted(r) for r in rows if r.type != "AdaptiveAvgPool2d"],
                     seed.per_block)
     counted = _by_key(seed.count(rows), seed.per_block)
@@ -130,7 +131,6 @@ def _by_key(counted: list[dict], per_block: bool) -> dict[tuple, tuple[int, int]
 
 def totals_frame(rows_by_seed: dict[str, list[Operator]]):
     """Per seed: its typed totals, its rule applied to its built network, the built totals."""
-    import pandas as pd
     out = []
     for seed in SEEDS:
         rows = rows_by_seed[seed.name]

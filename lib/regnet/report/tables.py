@@ -1,12 +1,17 @@
 """Tables for people: plain text for the command line, DataFrames for the notebooks."""
 from __future__ import annotations
 
+import math
 from typing import Iterable, Sequence
+
+import pandas as pd
+from IPython.display import HTML, display
 
 from .. import catalog
 from ..arch.complexity import Operator, stage_totals, totals
-from ..arch.space import NetSpec
 from ..arch.designspace import SPACES
+from ..arch.space import NetSpec, quantized_widths
+from ..data import settings
 from . import prose
 from .captions import caption_html
 
@@ -111,7 +116,6 @@ def _shape(shape: tuple) -> str:
 def parameter_table(spec: NetSpec, rows: list[Operator]):
     """The design as a Parameter / Value / Description table (the seeds' design table); the
     sizes come from the built model's operator table."""
-    import pandas as pd
     k = spec.kernel
     outs = stage_outputs(rows)
     first = rows[0]
@@ -143,7 +147,6 @@ def parameter_table(spec: NetSpec, rows: list[Operator]):
 
 def operator_frame(rows: list[Operator]):
     """The operator table as a DataFrame with a total row at the bottom."""
-    import pandas as pd
     t = totals(rows)
     df = pd.DataFrame([{
         "operator": r.path, "role": r.role,
@@ -157,7 +160,6 @@ def operator_frame(rows: list[Operator]):
 
 def summary_by_role(rows: list[Operator]):
     """Params and MACs per stage and operator role, summed over the stage's blocks."""
-    import pandas as pd
     df = pd.DataFrame([{"stage": r.stage, "role": r.role, "params": r.params,
                         "MACs": r.macs} for r in rows])
     return df.groupby(["stage", "role"], sort=False, as_index=False).sum()
@@ -187,7 +189,6 @@ FIXED_DECIMALS = {"epoch_seconds": 1, "seconds": 1, "train_loss": 3, "test_loss"
 
 def _is_text(column) -> bool:
     """Whether a column holds words (left-aligned) rather than numbers, even as strings."""
-    import pandas as pd
     if pd.api.types.is_numeric_dtype(column):
         return False
     for v in column:
@@ -202,7 +203,6 @@ def _is_text(column) -> bool:
 def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
     """A DataFrame as report HTML: no index, thousands separators, text columns left and
     numbers right, a caption numbered when printed; a short table is kept whole on one page."""
-    import pandas as pd
     decimals_of = {METRIC_NAMES.get(c, c): d for c, d in FIXED_DECIMALS.items()}
     df = df.rename(columns=METRIC_NAMES)
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
@@ -230,17 +230,11 @@ def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
 
 def show(df, caption: str | None = None, decimals: int = 4) -> None:
     """Display a DataFrame in a notebook as `to_html` writes it."""
-    from IPython.display import HTML, display
     display(HTML(to_html(df, caption, decimals)))
 
 
 def width_rule_table(spec: NetSpec):
     """Block by block: the linear width u_j, its exponent, the quantized width, the stage."""
-    import math
-
-    import pandas as pd
-
-    from ..arch.space import quantized_widths
     p = spec.params
     widths = quantized_widths(p["depth"], p["w0"], p["wa"], p["wm"])
     rows, stage, prev = [], 0, None
@@ -259,9 +253,6 @@ def hyperparameter_table(values, spec: NetSpec):
     defaults (classes, channels, crop, resize), its augmentation, the network's numbers from
     its spec, and the whole optimizer and schedule. Engineering settings (precision, memory
     format, checkpoints) are in the provenance."""
-    import pandas as pd
-
-    from ..data import settings
     data = settings(values.data)
     epochs = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
     augment = data["DATA_AUGMENT"]
@@ -317,7 +308,6 @@ def _value(v) -> str:
 def fold(df, parts: int, key: str):
     """A long two-or-three-column table as `parts` side-by-side blocks, each headed by the
     range of `key` it holds (e.g. "crops 40-57"), so it fills the page across, not down."""
-    import pandas as pd
     rows = -(-len(df) // parts)
     blocks = []
     for p in range(parts):
@@ -336,7 +326,6 @@ def rate_table(rates: list[float], columns: int = 4, fold_after: int = 15):
     """Per-epoch learning rates as (epoch, learning rate) pairs, epochs counted from 1, folded
     into at most `columns` column pairs of at least `fold_after` rows (a short schedule stays
     one pair), each headed by the epochs it holds."""
-    import pandas as pd
     columns = max(1, min(columns, -(-len(rates) // fold_after)))
     rows = -(-len(rates) // columns)
     table = {}
@@ -365,7 +354,6 @@ NETWORK_COLUMNS = {
 def study_table(df):
     """One row per run of a study: its label, the network numbers that vary between runs,
     and cost, time and accuracy (epochs only when they vary)."""
-    import pandas as pd
     label = df.columns[0]
     # a network's name keeps its hyphen unbroken (U+2011): "RegNetX-200MF" on one line
     out = pd.DataFrame({label: [prose.network_name(str(v)).replace("-", "\u2011")
@@ -388,8 +376,6 @@ def space_label(space: str) -> str:
 def space_summary_frame(summary):
     """`analysis.summary` for a page: the paper's space names, words for headers, and the
     same decimals down each column."""
-    import pandas as pd
-
     def fixed(v, d):
         return "" if pd.isna(v) else f"{v:.{d}f}"
     return pd.DataFrame([{
@@ -402,8 +388,6 @@ def space_summary_frame(summary):
 def claims_frame(claims):
     """The paper's claims checked on a sweep, narrow enough for a page: the spaces compared,
     models in each, mean errors and the gap with its interval, and the verdict."""
-    import pandas as pd
-
     def pair(a, b, fmt="{}"):
         return f"{fmt.format(a)} / {fmt.format(b)}"
     rows = []
@@ -425,7 +409,6 @@ def claims_frame(claims):
 def sweep_models_table(results):
     """Every sampled model: its stages (depths, widths, group widths, bottlenecks per stage),
     cost in millions and error."""
-    import pandas as pd
     cols = {"design space": [space_label(v) for v in results["space"]],
             "model": results["index"]}
     for short, name in (("ds", "depths"), ("ws", "widths"), ("gs", "group widths"),

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from ..arch.designspace import SPACES, log10_size
 
@@ -140,7 +142,6 @@ def claims_table(df: pd.DataFrame, metric: str = ERROR, level: float = 0.9,
 def plot_edfs(df: pd.DataFrame, spaces: Sequence[str] | None = None, metric: str = ERROR,
               ax=None, title: str | None = None):
     """Error EDF of each space on one axis, legend "name n=, min=, mean=" as in the paper."""
-    import matplotlib.pyplot as plt
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 4.4))
     for space in spaces or _ordered(df):
@@ -182,8 +183,6 @@ AXIS_NAMES = {"depth": "depth d", "width": "width w", "group_width": "group widt
 def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: str = ERROR,
                 spaces: Sequence[str] | None = None, ncols: int = 3):
     """Error against each parameter, one panel per parameter, one colour per space."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
     if columns is None:
         extra = [c for c in REGNET if c in df and df[c].notna().any()]
         columns = [c for c in COMMON if c in df] + extra
