@@ -210,8 +210,10 @@ def test_nan_loss_stops_naming_epoch_and_step_and_keeps_the_last_good_checkpoint
 
 
 def test_a_huge_learning_rate_is_caught_by_the_nan_guard(ds):
+    # NCHW reaches NaN within the first epoch here; in channels_last (auto on an x86 CPU) the
+    # same rate gives finite losses of 1e20, which the guard does not judge
     with pytest.raises(Diverged, match=r"epoch 1 step \d+ of 8"):
-        train(tiny("TRAINING_LR_MAX=1000"), dataset=ds)  # the largest allowed
+        train(tiny("TRAINING_LR_MAX=1000", "CHANNELS_LAST=0"), dataset=ds)  # the largest allowed
 
 
 def flat_weights(run_dir):

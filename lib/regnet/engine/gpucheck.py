@@ -148,6 +148,8 @@ def train_row(setup: Setup, setting: Choice, skip_first: bool) -> dict:
     layout = torch.channels_last if setting.channels_last else torch.contiguous_format
     model = build(setup.spec).to(device, memory_format=layout)
     optimizer = make_optimizer(model, cfg.optim, device)
+    if setting.compile:
+        torch._dynamo.reset()  # each compiled row starts from an empty cache of graphs
     net = setup.compiler(model, dynamic=False) if setting.compile else model
     loss_fn = nn.CrossEntropyLoss()
     fp16 = setting.precision == "fp16"

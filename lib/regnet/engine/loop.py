@@ -8,6 +8,7 @@ label-smoothed cross entropy under autocast (fp32, bf16, or fp16 with a gradient
 optional EMA of the weights (ema.py; then the EMA is what gets evaluated), then test loss,
 top-1 and top-5. PRECISION, CHANNELS_LAST, COMPILE and CUDA_GRAPHS=auto become the device's
 fastest choice (device.py); with CUDA graphs the whole step is one replayed graph (graphs.py).
+Compiled runs see static shapes: a smaller last test batch is padded (and counted once).
 The first epoch's row reports compiling and capturing apart (compile_seconds,
 capture_seconds). Batches come from the data layer and depend only on (SEED, epoch), and a
 checkpoint (checkpoint.py) holds everything else that changes, so FILE_LOAD=1 continues a
