@@ -13,7 +13,7 @@ from regnet.params import GROUPS, PARAMS, ParamError, identity, resolve
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / "lib" / "regnet"
 # Lower layers first; a module may import its own layer and the ones before it.
-LAYERS = [("errors", "files", "lock", "progress", "colab", "provenance"), ("arch",), ("params", "vocabulary", "catalog"), ("data",), ("engine",),
+LAYERS = [("errors", "files", "lock", "progress", "colab", "provenance", "boundedyaml"), ("arch",), ("params", "vocabulary", "catalog"), ("data",), ("engine",),
           ("study",), ("report",), ("cli", "__main__", "__init__")]
 
 

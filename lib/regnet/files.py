@@ -22,11 +22,18 @@ from typing import Any, Iterator
 from .errors import ParamError
 
 
+def temporary_prefix(name: str) -> str:
+    """How the temporary files of `name` that `atomic_path` writes begin (a kill mid-write
+    can leave one behind)."""
+    return f".{name}.tmp-"
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success fsync it and rename it onto `path`."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}{''.join(path.suffixes[-1:])}")
+    tmp = path.with_name(f"{temporary_prefix(path.name)}{os.getpid()}"
+                         f"{''.join(path.suffixes[-1:])}")
     try:
         yield tmp
         with open(tmp, "rb+") as f:  # whatever wrote it, its bytes reach the disk first

@@ -79,8 +79,7 @@ def check_only_run_files(out: Path) -> None:
 
 def _run_file_name(name: str) -> bool:
     known = RUN_FILES + OTHER_FILES
-    # files.atomic_path writes `.NAME.tmp-PID...`; a kill can leave one behind
-    return name in known or name.startswith(tuple(f".{n}.tmp-" for n in known))
+    return name in known or name.startswith(tuple(files.temporary_prefix(n) for n in known))
 
 
 def check_run_folder(out: Path | None, values: Mapping[str, Any], proc,
