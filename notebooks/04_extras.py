@@ -68,7 +68,7 @@ if exp.kind == "test_crops":
     figures.show(figures.plot_crops(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]),
                  f"{prose.network_name(spec.name)}: test accuracy against the test crop")
     notebook.md("**Observations.** " + prose.crop_observations(
-        crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]))
+        crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images))
 else:
     df = experiments.run_experiment(values, exp, datasets=runs.Datasets(on_load=header.on_load))
     label = df.columns[0]
@@ -83,4 +83,5 @@ else:
                  f"{exp.title}: parameters, time per epoch and final test accuracy")
     figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
                  f"{exp.title}: training and test loss and accuracy per epoch")
-    notebook.md("**Observations.** " + prose.study_observations(df))
+    notebook.md("**Observations.** " + prose.study_observations(
+        df, prose.test_images(records), peak_end=all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)))

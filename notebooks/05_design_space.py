@@ -74,9 +74,7 @@ notebook.md(f"{values['SWEEP_SAMPLES']} models were sampled from each of "
             f"million MACs, counted as the paper does at a fixed input: {regime.input_size} px "
             f"and {regime.num_classes} classes, the course network's input, so that the regime "
             "means the same on every profile. "
-            + (f"Each model is trained and tested here at {crop} px, where it costs about "
-               f"{(crop / regime.input_size) ** 2 * 100:.0f}% of those MACs. "
-               if crop != regime.input_size else "")
+            + (prose.mac_fraction(results, crop) + " " if crop != regime.input_size else "")
             + "Each is trained on " + prose.dataset_phrase(values) + ", in "
             + prose.recipe_phrase(values) + ", for " + prose.schedule_phrase(values) + ".")
 

@@ -212,10 +212,110 @@ def test_observations_do_not_range_over_one_value():
     import pandas as pd
     df = pd.DataFrame({"TRAINING_LR_FINAL_EPOCHS": [1, 2], "params": [100, 100],
                        "epoch_seconds": [2.04, 3.96], "test_acc": [50.0, 60.0],
-                       "train_loss": [1.0, 0.5], "epochs": [2, 3]})
+                       "train_loss": [1.0, 0.5], "epochs": [2, 3],
+                       "device": ["cpu"] * 2, "cpus": [16] * 2,
+                       "load_avg": [(0.5, 1.0), (0.6, 1.2)]})  # an idle machine
     text = prose.runs_observations(df)
     assert "Every run has the same 100 parameters" in text and "ranged from 100" not in text
     assert "from 2.0 s" in text and "to 4.0 s" in text  # the table's one decimal
+
+
+def _study(acc, loads=((5.7, 10.0), (6.0, 9.0), (5.8, 8.0))):
+    import pandas as pd
+    return pd.DataFrame({"group width": [8, 16, 24], "params": [1_099_554, 1_400_000, 1_769_154],
+                         "macs": [8_000_000, 11_000_000, 14_900_000],
+                         "epoch_seconds": [49.2, 45.0, 43.1], "test_acc": acc,
+                         "epochs": [3] * 3, "device": ["cpu"] * 3, "cpus": [2] * 3,
+                         "load_avg": list(loads)})
+
+
+def test_times_of_runs_under_a_busy_machine_are_not_compared():
+    text = prose.runs_observations(_study([80.0, 78.75, 81.25]), n_test=160)
+    assert "49.2" not in text and "43.1" not in text and " s " not in text
+    assert "times per epoch do not compare" in text and "5.7 to 10.0 on 2 cores" in text
+    assert "1.86 times" in text and "at every step" in text  # MACs 8.0M to 14.9M, rising
+    idle = prose.runs_observations(_study([80.0, 78.75, 81.25], [(0.1, 0.5)] * 3), n_test=160)
+    assert "from 49.2 s to 43.1 s" in idle and "do not compare" not in idle
+
+
+def test_a_study_is_ranked_only_beyond_the_noise_of_its_test_images():
+    close = prose.runs_observations(_study([80.0, 78.75, 81.25]), n_test=160)
+    assert "did not move in one direction" not in close
+    assert "one image is 0.625 points" in close and "4 images" in close
+    assert "cannot rank the settings" in close
+    apart = prose.runs_observations(_study([50.0, 70.0, 90.0]), n_test=10_000)
+    assert "cannot rank" not in apart and "seed-to-seed noise unmeasured" in apart
+    ended = prose.runs_observations(_study([80.0, 78.75, 81.25]), n_test=160, peak_end=True)
+    assert "ended at the peak learning rate" in ended
+
+
+def test_series_answer_the_accuracy_cost_without_times_across_loads():
+    import pandas as pd
+    df = pd.DataFrame({"run": ["a: 8 groups", "a: 1 group", "b: width 8", "b: width 1"],
+                       "params": [1000, 150, 1000, 150], "macs": [10, 2, 10, 2],
+                       "epoch_seconds": [40.0, 2.0, 40.0, 2.0],
+                       "test_acc": [75.0, 81.25, 76.25, 81.25], "device": ["cpu"] * 4,
+                       "cpus": [2] * 4, "load_avg": [(5.7, 10.0)] * 2 + [(0.5, 1.0)] * 2})
+    text = prose.series_observations(df, n_test=160)
+    assert "%" in text and "-95%" not in text and "time per epoch by" not in text
+    assert "no accuracy cost" in text and "10 images" in text and "do not compare" in text
+    assert "cut the parameters by 85%" in text
+
+
+def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():
+    import pandas as pd
+    crops = pd.DataFrame({"test crop": [10, 12, 14, 16, 18],
+                          "test_acc": [86.88, 85.0, 82.5, 84.38, 85.62]})
+    text = prose.crop_observations(crops, 14, 16, n_test=160)
+    assert "raised the accuracy" not in text
+    assert "Every other crop, smaller and larger, beat the training crop" in text
+    assert "no trend" in text and "One test image is 0.625 points (160 test images)" in text
+    rising = crops.assign(test_acc=[40.0, 50.0, 60.0, 80.0, 90.0])
+    assert "larger test crops did better" in prose.crop_observations(rising, 14, 16, 160)
+
+
+def test_the_schedule_is_worded_as_its_rate_table_runs():
+    from regnet.engine import schedule
+    values = profile("quick")
+    text = prose.schedule_phrase(values)
+    rates = schedule.warmup_cosine(values.schedule)
+    assert "linear warm-up from" not in text
+    assert f"epoch 1 warms up at {rates[0]:g}" in text
+    assert f"epoch 2 runs at the peak {rates[1]:g}" in text and f"epoch 3 at {rates[2]:g}" in text
+    course = prose.schedule_phrase(profile("course"))
+    first = schedule.warmup_cosine(profile("course").schedule)
+    assert f"from {first[0]:g} to {first[4]:g}" in course  # the last warm-up epoch's rate
+
+
+def test_a_training_gap_is_not_called_overfitting():
+    from types import SimpleNamespace
+    h = [{"epoch": 1, "train_loss": 2.0, "train_acc": 60.0, "test_acc": 50.0},
+         {"epoch": 2, "train_loss": 1.0, "train_acc": 90.0, "test_acc": 80.0}]
+    run = SimpleNamespace(history=h, epochs=2, test_acc=80.0, test_top5=99.0,
+                          best_test_acc=80.0)
+    text = prose.train_observations(run)
+    assert "generalizes" not in text and "augmented crops" in text and "not overfitting" in text
+
+
+def test_the_mac_share_at_the_training_crop_is_computed_per_model():
+    import pandas as pd
+    results = pd.DataFrame({"macs": [179_666_980, 200_000_000],
+                            "trained_macs": [14_119_690, 12_000_000]})
+    assert "6.0% to 7.9% of those MACs" in prose.mac_fraction(results, 14)
+
+
+def test_claims_without_a_difference_are_not_shown_rather_than_agreed():
+    import pandas as pd
+    claims = pd.DataFrame({"claim": ["b does not hurt", "RegNetX is better"],
+                           "n": [3, 3], "consistent": [True, True],
+                           "verdict": ["no clear difference", "lower error"],
+                           "gap_low": [-40.1, -30.0], "gap_high": [15.9, -2.0]})
+    summary = pd.DataFrame({"label": ["A", "B"], "mean": [50.0, 40.0], "n": [3, 3]})
+    text = prose.design_space_observations(summary, claims)
+    assert "agree with" not in text and "Only RegNetX is better shows a difference" in text
+    assert "±14 to ±28 points" in text and "cannot confirm" in text
+    answers = [tables.claim_answer(c) for _, c in claims.iterrows()]
+    assert answers == ["not shown", "yes"]
 
 
 def _all_text(fig):

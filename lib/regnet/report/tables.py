@@ -385,6 +385,17 @@ def space_summary_frame(summary):
         for _, r in summary.iterrows()])
 
 
+def claim_answer(c) -> str:
+    """Whether a sweep bears a claim out: 'not tested'; 'not shown' when the interval of the
+    gap holds zero (too few models to tell, which cannot confirm 'does not hurt' either);
+    else 'yes' or 'no'."""
+    if pd.isna(c.get("consistent")):
+        return "not tested"
+    if c["verdict"] == "no clear difference":
+        return "not shown"
+    return "yes" if bool(c["consistent"]) else "no"
+
+
 def claims_frame(claims):
     """The paper's claims checked on a sweep, narrow enough for a page: the spaces compared,
     models in each, mean errors and the gap with its interval, and the verdict."""
@@ -401,8 +412,7 @@ def claims_frame(claims):
             "gap, 90% interval": (f"{c['mean_gap']:+.1f} [{c['gap_low']:+.1f}, "
                                   f"{c['gap_high']:+.1f}]") if tested else "",
             "verdict": c["verdict"],
-            "agrees": ("not tested" if pd.isna(c.get("consistent")) else
-                       "yes" if bool(c["consistent"]) else "no")})
+            "agrees": claim_answer(c)})
     return pd.DataFrame(rows)
 
 
