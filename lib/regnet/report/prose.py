@@ -446,6 +446,12 @@ def readings_sentence(df) -> str:
             f"the {sb} one {pb:,}.")
 
 
+def _range(values) -> str:
+    """'85.62%' or '84.38% to 85.62%'."""
+    lo, hi = f"{values.min():.2f}%", f"{values.max():.2f}%"
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
 def crop_observations(df, train_crop: int, resize: int, n_test: int | None = None) -> str:
     """The training crop against every other test crop, the best crop, and whether larger
     crops beat smaller ones by more than the noise of `n_test` test images."""
@@ -465,7 +471,7 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
     beyond = acc[crop > resize]
     if len(beyond):
         text += (f"; crops above the resize ({resize} px) show the whole image upscaled, and "
-                 f"there the accuracy was {beyond.min():.2f}% to {beyond.max():.2f}%")
+                 f"there the accuracy was {_range(beyond)}")
     text += ". "
     if len(others) and (others > base).all():
         text += "Every other crop, smaller and larger, beat the training crop. "
