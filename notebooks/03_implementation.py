@@ -87,13 +87,22 @@ tables.show(tables.summary_by_role(rows),
 
 # %% [markdown] tags=["appendix"]
 # ## D. How reports A and B counted by hand
-# Reports A and B, two earlier student reports of this assignment, typed their operator tables by hand, and their totals disagree with each other and with the tables above. This part explains why, so that a reader comparing numbers across reports knows which to trust: the two reports built different networks, at the course's input rather than this profile's, and each counted by its own rule. Each network is built here at that input, and each report's rule is applied to its operator table: the rule's sums are the report's typed totals, and the operators where rule and table differ explain the gap.
 
 # %% tags=["appendix"]
 built = {s.name: seeds.seed_network(s) for s in seeds.SEEDS}
 first = next(iter(built.values()))[0]
-notebook.md(f"Their input: {first.in_channels} x {first.input_size} x {first.input_size}, "
-            f"{first.num_classes} classes.")
+notebook.md("Reports A and B, two earlier student reports of this assignment, typed their "
+            "operator tables by hand, and their totals disagree with each other and with the "
+            "tables above. This part explains why, so that a reader comparing numbers across "
+            "reports knows which to trust: the two reports built different networks, at the "
+            f"course's input ({first.in_channels} × {first.input_size} × {first.input_size}, "
+            f"{first.num_classes} classes)"
+            + (f" rather than the {spec.input_size} px of this run"
+               if spec.input_size != first.input_size else "")
+            + ", and each counted by its own rule. Each network is built here at that "
+            "input, and each report's rule is applied to its operator table; the paragraphs "
+            "below say where the rule's sums match the report's typed totals and where they "
+            "do not, and the operators where rule and table differ explain the gap.")
 tables.show(seeds.totals_frame({name: r for name, (_, r) in built.items()}),
             "The typed totals of reports A and B, their counting rules applied to the "
             "networks they describe, and those networks' generated totals")

@@ -172,8 +172,8 @@ def paragraph(seed: Seed, spec, rows: list[Operator]) -> str:
     missing = diff[diff["report's count"] == 0]
     off = diff[(diff["report's count"] != 0)]
     if len(missing):
-        text += (f" Left out: {_list(missing)} ({-missing['params difference'].sum():,} "
-                 "params).")
+        text += (f" Left out, {-missing['params difference'].sum():,} parameters and "
+                 f"{-missing['MACs difference'].sum():,} MACs in all: {_list(missing)}.")
     if len(off):
         stages = sorted(set(off["stage"]))
         text += (f" Counted differently: {_list(off)} (stages {', '.join(stages)}: "
