@@ -38,6 +38,12 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     assert "for 60, 100 and 150 epochs" in course and "at 3 x 56 x 56" in course
     assert "56 px crops of 64 px" in prose.section_setup(profile("course"))
     assert "for" not in study_sentence("variants", "quick")  # the section's schedule: unsaid
+
+
+def test_a_study_of_one_network_in_two_builds_names_it_once():
+    text = study_sentence("bottleneck", "quick")
+    assert "RegNetX-200MF's stages" in text and "custom network" not in text
+    assert "a custom network (depths" in study_sentence("group_width", "quick")
     for name in experiments.names():  # no setting is typed into a description
         text = experiments.load(name, "quick").description
         assert "60, 100 and 150" not in text and "40 to 91" not in text

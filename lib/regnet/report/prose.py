@@ -160,6 +160,10 @@ def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, An
     if names == ["custom"]:
         nets = network_phrase(specs[0]) if len({(tuple(s.depths), tuple(s.widths))
                                                 for s in specs}) == 1 else "custom networks"
+    elif "custom" in names and len({(tuple(s.depths), tuple(s.widths), s.stem_width)
+                                   for s in specs}) == 1:
+        named = next(s for s in specs if s.name != "custom")  # one network, groups aside
+        nets = f"{network_name(named.name)}'s stages (its depths, widths and stem)"
     else:
         nets = numbers([network_phrase(s) for s in dict((s.name, s) for s in specs).values()])
     size = f"{specs[0].in_channels} x {specs[0].input_size} x {specs[0].input_size}"
