@@ -86,8 +86,12 @@ figures.show(figures.plot_curves({prose.network_name(spec.name): summary.history
 
 # %%
 keys = ["params", "macs", "epochs", "epoch_seconds", "images_per_second", "train_loss",
-        "test_acc", "best_test_acc", "test_top5"]
+        "test_acc", "best_test_acc"] + (["test_top5"] if spec.num_classes > 10 else [])
 tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]),
-            f"{prose.network_name(spec.name)}: final result")
+            f"{prose.network_name(spec.name)}: final result (time per epoch: the median of "
+            "the epochs after the first, which also warms up"
+            + ("" if spec.num_classes > 10 else
+               f"; no top-5 accuracy, which says little with {spec.num_classes} classes")
+            + ")")
 notebook.md(f"**Final test accuracy = {summary.test_acc:.2f}%.** "
             + prose.train_observations(summary) + " " + prose.timing_sentence([summary.row()]))

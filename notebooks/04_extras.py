@@ -63,7 +63,8 @@ if exp.kind == "test_crops":
     spec, sizes = summary.spec, data.settings(values.data)
     header.record(**{"run folder": runs.short(Path(summary.run))})
     notebook.md(prose.crop_settings(values, spec, experiments.crop_range(values, exp)))
-    tables.show(tables.fold(crops, 3 if len(crops) > 12 else 1, "test crop"),
+    shown = crops if spec.num_classes > 10 else crops.drop(columns="test_top5")  # says little
+    tables.show(tables.fold(shown, 3 if len(crops) > 12 else 1, "test crop"),
                 f"{prose.network_name(spec.name)}: test accuracy (%) per test crop (px)")
     figures.show(figures.plot_crops(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]),
                  f"{prose.network_name(spec.name)}: test accuracy against the test crop")
