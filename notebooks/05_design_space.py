@@ -114,6 +114,6 @@ figures.show(analysis.plot_params(results), "Error against each parameter of the
 tables.show(tables.sweep_models_table(results), "Every sampled model (a stage's group width "
             "is at most its bottleneck width w/b, so in a space that shares one group width a "
             "narrow stage can show a smaller one)")
-notebook.md(prose.timing_sentence(sweep.timings(out), "Training times of the models"))
+notebook.setup(prose.timing_sentence(sweep.timings(out)))  # said once when section 2 has it
 header.record(**{"sweep folder": runs.short(out),
                  "load average": prose.load_record(sweep.timings(out))})

@@ -463,12 +463,17 @@ def test_a_setup_that_a_sections_studies_share_is_said_once_under_its_heading(tm
         nbformat.write(nb, str(tmp_path / f"{name}.ipynb"))
     report("04_variants", "Every run trains on the same images.", "The variants.")
     report("04_group_width", "Every run trains on the same images.", "The group widths.")
+    report("02_train", "Times were measured on a busy CPU.", "The training run.")
+    report("05_design_space", "Times were measured on a busy CPU.", "The sweep.")
     nb = combine.assemble(tmp_path, resolve([ROOT / "params" / "quick.yaml"]))
     shown = [str(o["data"]["text/html"]) for c in nb.cells if c.cell_type == "code"
              for o in c.outputs]
-    assert shown[0] == "<p class='regnet-setup'>Every run trains on the same images.</p>"
-    assert [s for s in shown if "same images" in s] == shown[:1]
-    assert shown[1:3] == ["<p>The variants.</p>", "<p>The group widths.</p>"]
+    assert shown[0] == "<p class='regnet-setup'>Times were measured on a busy CPU.</p>"
+    assert [s for s in shown if "busy CPU" in s] == shown[:1]  # said once, in section 2
+    assert shown[1] == "<p>The training run.</p>"
+    assert shown[2] == "<p class='regnet-setup'>Every run trains on the same images.</p>"
+    assert [s for s in shown if "same images" in s] == shown[2:3]
+    assert shown[3:6] == ["<p>The variants.</p>", "<p>The group widths.</p>", "<p>The sweep.</p>"]
     headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
     assert any('id="sec-4A"' in h and "A. RegNetX variants" in h for h in headings)
     assert any('id="sec-4B"' in h and "B. Group width" in h for h in headings)

@@ -204,6 +204,7 @@ def test_time_per_epoch_names_the_device_and_says_when_the_machine_was_busy():
     idle = {"device": "cuda:0 (NVIDIA H100)", "load_avg": (0.9, 1.2), "cpus": 16}
     busy = {"device": "cpu (x86_64, 2 cores, 2 threads)", "load_avg": (5.9, 12.9), "cpus": 2}
     assert "NVIDIA H100" in prose.timing_sentence([idle])
+    assert "measured on a 2-core CPU," in prose.timing_sentence([busy])  # words, not a key
     assert "no other work waiting" in prose.timing_sentence([idle])
     text = prose.timing_sentence([busy])
     assert "busy" in text and "compare only roughly" in text

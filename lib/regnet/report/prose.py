@@ -8,6 +8,7 @@ machine was; the `*_observations` functions word what the numbers show as observ
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Mapping, Sequence
 
 from .. import catalog
@@ -213,12 +214,25 @@ def load_record(summaries: Sequence[Mapping[str, Any]]) -> str:
             f"{cpus} CPU cores")
 
 
+def device_phrase(device: str, cpus: int | None = None) -> str:
+    """A device as a sentence names it: 'a 2-core CPU', 'an NVIDIA H100 GPU'."""
+    gpu = re.fullmatch(r"cuda(?::\d+)? \((.+)\)", device)
+    if gpu:
+        return f"an {gpu.group(1)} GPU"
+    if device.startswith("cpu"):
+        cores = re.search(r"(\d+) cores", device)
+        n = cores.group(1) if cores else cpus
+        return f"a {n}-core CPU" if n else "a CPU"
+    return device
+
+
 def timing_sentence(summaries: Sequence[Mapping[str, Any]], what: str = "Times per epoch") -> str:
     """Where `what` was measured and whether the machine was busy meanwhile (the load
     averages themselves are in the provenance)."""
     if not summaries:
         return f"{what} have no record of the machine they were measured on."
-    devices = numbers(sorted({s["device"] for s in summaries}))
+    devices = numbers(sorted({device_phrase(s["device"], s.get("cpus"))
+                              for s in summaries}))
     loads = [s["load_avg"] for s in summaries if s.get("load_avg")]
     cpus = next((s["cpus"] for s in summaries if s.get("cpus")), None)
     text = f"{what} were measured on {devices}"
