@@ -531,12 +531,13 @@ def design_space_observations(summary, claims) -> str:
         return text + "."
     half = (tested["gap_high"] - tested["gap_low"]) / 2
     shown = tested[tested["verdict"] != "no clear difference"]
-    text += (f"; with {int(tested['n'].min())} to {int(tested['n'].max())} models per space "
+    sizes = sorted({int(tested["n"].min()), int(tested["n"].max())})
+    text += (f"; with {' to '.join(map(str, sizes))} models per space "
              f"their 90% intervals are ±{half.min():.0f} to ±{half.max():.0f} points wide. ")
     if len(shown):
         text += (f"Only {numbers(list(shown['claim']))} show{'s' if len(shown) == 1 else ''} "
-                 f"a difference ({numbers(list(shown['verdict']))}; the table says whether it "
-                 "agrees with the paper)")
+                 f"a difference ({numbers(list(dict.fromkeys(shown['verdict'])))}; the table "
+                 "says whether it agrees with the paper)")
     else:
         text += "None shows a difference"
     return text + (". No clear difference cannot confirm that a restriction does not hurt: "
