@@ -144,9 +144,10 @@ def train_settings(values: Mapping[str, Any], spec) -> str:
 def section_setup(values: Mapping[str, Any]) -> str:
     """What every study of a section shares: data, batch, optimizer, the profile's schedule
     (a study that changes it says so), and, on synthetic data, what its numbers can show."""
-    text = (f"Every run in these studies trains on {dataset_phrase(values)}, in "
-            f"{recipe_phrase(values)}, and unless a study says otherwise for "
-            f"{schedule_phrase(values)}.")
+    total = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
+    text = (f"Every run in these studies is trained as in section 2 unless a study says "
+            f"otherwise: on {dataset_phrase(values, sizes=False)}, with the same batches, "
+            f"optimizer and {total}-epoch schedule.")
     if values["DATASET"] == "synthetic":
         text += (" The images are synthetic and the runs a few epochs long: the studies "
                  "below show the method and that every step runs, and their numbers say "
