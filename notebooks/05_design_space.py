@@ -56,6 +56,8 @@ header = notebook.show_header(
     **{"sweep file": PARAMS_FILE, "models per space": values["SWEEP_SAMPLES"],
        f"regime (M MACs at {regime.input_size} px)":
        f"{values['SWEEP_MACS_MIN']:g}-{values['SWEEP_MACS_MAX']:g}"})
+notebook.setup("Every sampled model is trained on " + prose.dataset_phrase(values) + ", in "
+               + prose.recipe_phrase(values) + ", for " + prose.schedule_phrase(values) + ".")
 
 # %% [markdown]
 # ## A. The design spaces
@@ -73,10 +75,8 @@ notebook.md(f"{values['SWEEP_SAMPLES']} models were sampled from each of "
             f"compute regime, {values['SWEEP_MACS_MIN']:g} to {values['SWEEP_MACS_MAX']:g} "
             f"million MACs, counted as the paper does at a fixed input: {regime.input_size} px "
             f"and {regime.num_classes} classes, the course network's input, so that the regime "
-            "means the same on every profile. "
-            + (prose.mac_fraction(results, crop) + " " if crop != regime.input_size else "")
-            + "Each is trained on " + prose.dataset_phrase(values) + ", in "
-            + prose.recipe_phrase(values) + ", for " + prose.schedule_phrase(values) + ".")
+            "means the same whatever size the models train at. "
+            + (prose.mac_fraction(results, crop) if crop != regime.input_size else ""))
 
 # %% [markdown]
 # ## B. Error EDFs
