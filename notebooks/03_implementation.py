@@ -15,7 +15,6 @@
 
 # %% [markdown]
 # # 3. Implementation
-# Every operator of the network with its parameters, multiply-accumulates (MACs) and activations, from one hooked forward pass of the built model.
 
 # %%
 # In Colab: clone this repository and make `import regnet` work in this kernel, no restart
@@ -51,7 +50,8 @@ total = complexity.totals(rows)
 assert total == complexity.closed_form(spec), "the table and the closed form disagree"
 notebook.show_header(f"Implementation: {prose.network_name(spec.name)} at "
                      f"{spec.in_channels}x{spec.input_size}x{spec.input_size}", values)
-notebook.md(f"The network as the profile trains it: {spec.in_channels} x {spec.input_size} x "
+notebook.md(f"Every operator of the network with its parameters, multiply-accumulates (MACs) "
+            f"and activations, as it is trained here: {spec.in_channels} × {spec.input_size} × "
             f"{spec.input_size} input and {spec.num_classes} classes, the numbers section 2 "
             "shows for the same network. Two earlier student reports of the same assignment, "
             "called reports A and B here, typed such tables by hand; Appendix I reads their "

@@ -85,4 +85,5 @@ else:
     figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
                  f"{exp.title}: training and test loss and accuracy per epoch")
     notebook.md("**Observations.** " + prose.study_observations(
-        df, prose.test_images(records), peak_end=all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)))
+        df, prose.test_images(records),
+        peak_end=all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)))

@@ -32,12 +32,12 @@ def study_sentence(name, profile_name):
 def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     quick = study_sentence("epochs", "quick")
     assert "for 3, 5 and 8 epochs" in quick and "60 epochs" not in quick
-    assert "at 3 x 14 x 14" in quick
+    assert "at 3 × 14 × 14" in quick
     assert "trained as in section 2" in prose.section_setup(profile("quick"))
     spec = runs.network(profile("quick"))
     assert "random 14 px crops of 16 px images" in prose.train_settings(profile("quick"), spec)
     course = study_sentence("epochs", "course")
-    assert "for 60, 100 and 150 epochs" in course and "at 3 x 56 x 56" in course
+    assert "for 60, 100 and 150 epochs" in course and "at 3 × 56 × 56" in course
     assert "3-epoch schedule" in prose.section_setup(profile("quick"))
     assert "for" not in study_sentence("variants", "quick")  # the section's schedule: unsaid
 

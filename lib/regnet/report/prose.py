@@ -14,6 +14,11 @@ from typing import Any, Mapping, Sequence
 from .. import catalog
 from ..data import settings
 
+def _signed(value: float, decimals: int, sep: str = "") -> str:
+    """A signed number as print sets it: +1.25, −8.75 (a minus sign, not a hyphen)."""
+    return format(value, f"+{sep}.{decimals}f").replace("-", "\u2212")
+
+
 def numbers(values: Sequence) -> str:
     """'2', '2 and 3', '2, 3 and 5'."""
     items = [str(v) for v in values]
@@ -135,8 +140,8 @@ def network_phrase(spec) -> str:
 
 def train_settings(values: Mapping[str, Any], spec) -> str:
     """The paragraph that says what the training section trains, and how."""
-    return (f"This section trains {network_phrase(spec)} at {spec.in_channels} x "
-            f"{spec.input_size} x {spec.input_size} with {spec.num_classes} outputs on "
+    return (f"This section trains {network_phrase(spec)} at {spec.in_channels} × "
+            f"{spec.input_size} × {spec.input_size} with {spec.num_classes} outputs on "
             f"{dataset_phrase(values)}, in {recipe_phrase(values)}, for "
             f"{schedule_phrase(values)}.")
 
@@ -168,7 +173,7 @@ def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, An
         nets = f"{network_name(named.name)}'s stages (its depths, widths and stem)"
     else:
         nets = numbers([network_phrase(s) for s in dict((s.name, s) for s in specs).values()])
-    size = f"{specs[0].in_channels} x {specs[0].input_size} x {specs[0].input_size}"
+    size = f"{specs[0].in_channels} × {specs[0].input_size} × {specs[0].input_size}"
     text = f"The {len(run_values)} runs train {nets} at {size} with {specs[0].num_classes} outputs"
     schedules = list(dict.fromkeys(schedule_phrase(v) for v in run_values))
     if len(schedules) == 1 and schedules != [schedule_phrase(base)]:
@@ -351,7 +356,7 @@ def runs_observations(df, n_test: int | None = None, peak_end: bool = False) -> 
     best, worst = int(acc.idxmax()), int(acc.idxmin())
     first, last = 0, len(df) - 1
     text = (f"From {name(first)} to {name(last)}, the test accuracy went from {acc[first]:.2f}% "
-            f"to {acc[last]:.2f}% ({acc[last] - acc[first]:+.2f} points)")
+            f"to {acc[last]:.2f}% ({_signed(acc[last] - acc[first], 2)} points)")
     rows = df.to_dict("records")
     if loads_compare(rows):
         time = _shown(df, "epoch_seconds", 1)
@@ -420,9 +425,11 @@ def series_observations(df, n_test: int | None = None) -> str:
             f"{b[label].split(': ')[1]} cut the parameters by "
             f"{(1 - b['params'] / a['params']) * 100:.0f}% ({a['params']:,} to "
             f"{b['params']:,}) and the MACs by {(1 - b['macs'] / a['macs']) * 100:.0f}%, and "
-            f"changed the test accuracy by {change:+.2f} points ({a[acc]:.2f}% to {b[acc]:.2f}%)"
+            f"changed the test accuracy by {_signed(change, 2)} points ({a[acc]:.2f}% to "
+            f"{b[acc]:.2f}%)"
             + (f" and the time per epoch by "
-               f"{(b['epoch_seconds'] / a['epoch_seconds'] - 1) * 100:+.0f}%" if times else "")
+               f"{_signed((b['epoch_seconds'] / a['epoch_seconds'] - 1) * 100, 0)}%"
+               if times else "")
             + ".")
     if not parts:
         return ""
@@ -484,8 +491,9 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
     base = float(at.iloc[0])
     others = acc[crop != train_crop]
     above, below = acc[crop > train_crop], acc[crop < train_crop]
-    text += (f", {acc[best] - base:+.2f} points against the training crop ({train_crop} px, "
-             f"{base:.2f}%). Of the {len(others)} other crops, {int((others > base).sum())} "
+    text += (f", {_signed(acc[best] - base, 2)} points against the training crop "
+             f"({train_crop} px, {base:.2f}%). Of the {len(others)} other crops, "
+             f"{int((others > base).sum())} "
              f"scored above the training crop and {int((others < base).sum())} below it")
     beyond = acc[crop > resize]
     if len(beyond):
@@ -498,7 +506,7 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
         gap = float(above.mean() - below.mean())
         noise = image_noise(n_test, float(acc.mean()))
         text += (f"Crops larger than the training crop averaged {above.mean():.2f}% and smaller "
-                 f"ones {below.mean():.2f}% ({gap:+.2f} points), ")
+                 f"ones {below.mean():.2f}% ({_signed(gap, 2)} points), ")
         if noise is None or abs(gap) < noise:
             text += ("so these numbers show no trend with the crop size: they do not support "
                      "testing at a larger crop than the one trained on")
