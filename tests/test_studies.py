@@ -399,3 +399,27 @@ def test_bar_panels_of_large_numbers_read_in_k_and_m_without_an_offset():
     assert params.xaxis.get_offset_text().get_text() == ""
     assert any(t.get_text().endswith("M") for t in params.get_xticklabels())
     assert not any(t.get_text().endswith(("k", "M")) for t in acc.get_xticklabels())
+
+
+def test_line_plot_legends_stand_in_one_column_beside_the_plots():
+    import matplotlib
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from regnet.study import analysis
+    history = [{"epoch": e, "train_loss": 1.0 / e, "train_acc": 10.0 * e, "test_loss": 1.2 / e,
+                "test_acc": 9.0 * e} for e in (1, 2, 3)]
+    crops = pd.DataFrame({"test crop": [10, 11, 12], "test_acc": [1.0, 2.0, 3.0]})
+    sweep = pd.DataFrame({"space": ["anynetx_a", "regnetx"] * 2, "error": [50.0, 40, 45, 42],
+                          "depth": [10, 12, 14, 16], "width": [64, 128, 256, 512],
+                          "group_width": [8, 16, 8, 16], "bottleneck": [1, 2, 1, 1],
+                          "macs": [2e8] * 4, "params": [3e6] * 4, "acts": [2e6] * 4})
+    for fig in (figures.plot_curves({f"run {i}": history for i in range(5)}),
+                figures.plot_crops(crops, 11, 12), analysis.plot_edfs(sweep),
+                analysis.plot_params(sweep)):
+        fig.canvas.draw()
+        legends = fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+        assert len(legends) == 1 and legends[0]._ncols == 1
+        box = legends[0].get_window_extent()
+        assert all(box.x0 >= ax.get_window_extent().x1 for ax in fig.axes if ax.get_visible())
+        assert box.x1 <= fig.bbox.x1 + 1  # inside the figure: never shrunk with it

@@ -142,8 +142,8 @@ def claims_table(df: pd.DataFrame, metric: str = ERROR, level: float = 0.9,
 def plot_edfs(df: pd.DataFrame, spaces: Sequence[str] | None = None, metric: str = ERROR,
               ax=None, title: str | None = None):
     """Error EDF of each space on one axis, legend "name n=, min=, mean=" as in the paper."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 4.4))
+    if ax is None:  # print size: its 8 pt legend stays 8 pt on paper
+        _, ax = plt.subplots(figsize=(6.4, 3.6))
     for space in spaces or _ordered(df):
         e = np.sort(df.loc[df["space"] == space, metric].to_numpy(float))
         if e.size == 0:
@@ -157,11 +157,12 @@ def plot_edfs(df: pd.DataFrame, spaces: Sequence[str] | None = None, metric: str
     ax.set_ylabel("cumulative prob.")
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    # below the axes, so that no entry hides a curve
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    # one column at the right of the axes, so that no entry hides a curve
+    handles, labels = ax.get_legend_handles_labels()
+    labels = [text.replace("  n=", "\nn=") for text in labels]  # name, then its numbers
     if title:
         ax.set_title(title)
-    ax.figure.tight_layout()
+    ax.figure.tight_layout(rect=(0, 0, _legend_right(ax.figure, handles, labels), 1))
     return ax.figure
 
 
@@ -208,7 +209,16 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(columns):]:
         ax.set_visible(False)
-    fig.legend(*axes.flat[0].get_legend_handles_labels(), fontsize=8, loc="lower center",
-               ncol=3, bbox_to_anchor=(0.5, 0.0))
-    fig.tight_layout(rect=(0, 0.5 / (1.9 * nrows + 0.5), 1, 1))
+    fig.tight_layout(rect=(0, 0, _legend_right(
+        fig, *axes.flat[0].get_legend_handles_labels()), 1))
     return fig
+
+
+def _legend_right(fig, handles, labels, size: float = 8) -> float:
+    """One legend column at the right of `fig`, inside its width; the fraction of the width
+    left for the axes (report.figures.legend_right, kept here so the study layer draws its
+    plots without the report layer)."""
+    longest = max(len(line) for text in labels for line in str(text).split("\n"))
+    width = longest * size * 0.55 / 72 + 0.45
+    fig.legend(handles, labels, loc="center right", ncol=1, fontsize=size, frameon=False)
+    return max(0.45, 1 - (width + 0.1) / fig.get_figwidth())  # and a gap before it
