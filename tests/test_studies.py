@@ -423,3 +423,11 @@ def test_line_plot_legends_stand_in_one_column_beside_the_plots():
         box = legends[0].get_window_extent()
         assert all(box.x0 >= ax.get_window_extent().x1 for ax in fig.axes if ax.get_visible())
         assert box.x1 <= fig.bbox.x1 + 1  # inside the figure: never shrunk with it
+
+
+def test_block_drawings_set_no_stacked_fractions():
+    import matplotlib
+    matplotlib.use("Agg")
+    for stride in (1, 2):  # a stacked fraction sets its parts far below 8 pt
+        texts = [t.get_text() for t in _all_text(figures.draw_x_block(stride))]
+        assert not any(r"\frac" in t for t in texts) and any("/g$ groups" in t for t in texts)

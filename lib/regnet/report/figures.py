@@ -128,10 +128,11 @@ def draw_generic():
 
 def draw_x_block(stride: int):
     """The X block in symbols: output width w, bottleneck ratio b, group width g, stride s."""
-    size = r"r \times r" if stride == 1 else r"\frac{r}{2} \times \frac{r}{2}"
+    # inline fractions: stacked ones set their digits at about half the text size
+    size = r"r \times r" if stride == 1 else r"r/2 \times r/2"
     steps = [r"input  $w_{in} \times r \times r$",
              r"$1 \times 1$ conv $w_{in} \to w/b$, BN, ReLU",
-             r"$3 \times 3$ conv $w/b \to w/b$, $\frac{w/b}{g}$ groups of width $g$"
+             r"$3 \times 3$ conv $w/b \to w/b$, $(w/b)/g$ groups of width $g$"
              + (", stride 2" if stride > 1 else "") + ", BN, ReLU",
              r"$1 \times 1$ conv $w/b \to w$, BN", "+", rf"ReLU  $\to w \times {size}$"]
     short = (r"$1 \times 1$ conv $w_{in} \to w$," "\nstride 2, BN" if stride > 1
