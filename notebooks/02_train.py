@@ -56,7 +56,7 @@ notebook.md(prose.train_settings(values, spec))
 
 # %% [markdown]
 # ## A. Hyperparameters
-# The learning rate of epoch $n = 1, 2, \dots$ rises linearly for $E_0$ warm-up epochs from $l_0$ to the peak $l_{max}$, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (the table below gives each symbol's value beside the course's parameter name):
+# The learning rate of epoch $n = 1, 2, \dots$ rises linearly for $E_0$ warm-up epochs from $l_0$ to the peak $l_{max}$, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (the table below names each symbol beside its value and the course's parameter name):
 #
 # $$l(n) = l_0 + (l_{max} - l_0)\,\frac{n - 1}{E_0} \qquad (n \le E_0)$$
 #

@@ -119,7 +119,11 @@ def test_the_hyperparameter_table_shows_resolved_values_never_none(name):
             shown["DATA_RESIZE"]) == expected
     # the whole recipe, augmentation included; engineering settings are in the provenance,
     # with what `auto` becomes on the run's device
-    assert shown["DATA_AUGMENT"] == "rrc" and "DATA_SCALE_MIN" in shown
+    assert shown["DATA_AUGMENT"] == "random resized crop + horizontal flip"
+    assert "DATA_SCALE_MIN" in shown
+    # values in words: no raw keys, booleans or exponents
+    assert shown["TRAINING_OPTIMIZER"] == "SGD" and shown["TRAINING_WEIGHT_DECAY"] == "0.00005"
+    assert shown["TRAINING_NESTEROV"] in ("yes", "no") and "epochs" not in shown
     assert not {"PRECISION", "CHANNELS_LAST", "FILE_SAVE"} & set(shown)
     cpu = profile(name, DEVICE="cpu")
     assert notebook.report_provenance(cpu)["speed"].startswith("fp32")

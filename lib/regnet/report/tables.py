@@ -262,8 +262,8 @@ def hyperparameter_table(values, spec: NetSpec):
         ("DATA_NUM_CLASSES", data["DATA_NUM_CLASSES"] or spec.num_classes, "classes"),
         ("DATA_NUM_CHANNELS", data["DATA_NUM_CHANNELS"], "input channels"),
         ("DATA_IMAGE_SIZE", data["DATA_IMAGE_SIZE"], "image side (px)"),
-        ("DATA_AUGMENT", augment,
-         f"training augmentation: {catalog.AUGMENTS[augment].description}"),
+        ("DATA_AUGMENT", catalog.AUGMENTS[augment].description,
+         f"training augmentation ({augment})"),
         *([("DATA_SCALE_MIN", values["DATA_SCALE_MIN"],
             f"the random crop covers {values['DATA_SCALE_MIN']:g} to 1 of the image's area")]
           if augment == "rrc" else []),
@@ -281,7 +281,8 @@ def hyperparameter_table(values, spec: NetSpec):
          "bottleneck ratio"),
         ("MODEL_FILTER_SIZE", spec.kernel, "kernel of the stem and the grouped convs"),
     ]
-    rows += [(k, values[k], h) for k, h in [
+    rows += [(k, values[k].upper() if k == "TRAINING_OPTIMIZER" else values[k], h)
+             for k, h in [
         ("TRAINING_OPTIMIZER", "optimizer"), ("TRAINING_MOMENTUM", "momentum"),
         ("TRAINING_NESTEROV", "Nesterov momentum"), ("TRAINING_WEIGHT_DECAY", "weight decay"),
         ("TRAINING_LABEL_SMOOTHING", "label smoothing"),
@@ -292,16 +293,20 @@ def hyperparameter_table(values, spec: NetSpec):
         ("TRAINING_LR_FINAL_EPOCHS", "cosine epochs E_1"),
         ("TRAINING_LR_PER_ITERATION", "rate set every step (else every epoch)"),
         ("SEED", "random seed")]]
-    rows.append(("epochs", epochs, "warm-up + cosine epochs in all"))
+    rows.append(("", epochs, "epochs in all: warm-up + cosine"))
     return pd.DataFrame([{"hyperparameter": k, "value": _value(v), "meaning": h}
                          for k, v, h in rows])
 
 
 def _value(v) -> str:
+    """A value as a reader writes it: yes/no, 0.00005 rather than 5e-05, lists in brackets."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(map(str, v)) + "]"
     if isinstance(v, float):
-        return f"{v:g}"
+        text = f"{v:g}"
+        return f"{v:.12f}".rstrip("0").rstrip(".") if "e" in text else text
     return str(v)
 
 
