@@ -63,11 +63,11 @@ notebook.md(f"Every operator of the network with its parameters, multiply-accumu
 
 # %%
 tables.show(pd.DataFrame([{"network": prose.network_name(spec.name),
-                           "input": f"{spec.in_channels}x{spec.input_size}x{spec.input_size}",
-                           "classes": spec.num_classes, "params": total["params"],
-                           "MACs": total["macs"], "activations": total["acts"]}]),
+                           "input": f"{spec.in_channels}×{spec.input_size}×{spec.input_size}",
+                           "classes": spec.num_classes, "Parameters": total["params"],
+                           "MACs": total["macs"], "Activations": total["acts"]}]),
             f"{prose.network_name(spec.name)}: totals")
-tables.show(pd.DataFrame(complexity.stage_totals(rows)),
+tables.show(tables.stage_frame(rows),
             f"{prose.network_name(spec.name)}: totals per stage")
 
 # %% [markdown]
@@ -83,7 +83,7 @@ tables.show(tables.operator_frame(rows),
 
 # %%
 tables.show(tables.summary_by_role(rows),
-            f"{prose.network_name(spec.name)}: params and MACs per stage and role")
+            f"{prose.network_name(spec.name)}: parameters and MACs per stage and operator")
 
 # %% [markdown] tags=["appendix"]
 # ## D. How reports A and B counted by hand

@@ -435,3 +435,16 @@ def test_block_drawings_set_no_stacked_fractions():
     for stride in (1, 2):  # a stacked fraction sets its parts far below 8 pt
         texts = [t.get_text() for t in _all_text(figures.draw_x_block(stride))]
         assert not any(r"\frac" in t for t in texts) and any("/g$ groups" in t for t in texts)
+
+
+def test_operator_tables_name_places_and_headers_in_words():
+    from regnet.arch import model
+    rows = complexity.operator_table(model.build(space.named("200mf")))
+    ops = tables.operator_frame(rows)
+    assert list(ops.columns[-3:]) == ["Parameters", "MACs", "Activations"]
+    assert "stage 1, block 1" in set(ops["where"]) and "head" in set(ops["where"])
+    assert not any("." in str(v) or "_" in str(v) for v in ops["where"])  # no module keys
+    assert list(tables.stage_frame(rows)["stage"]) == ["stem", "stage 1", "stage 2",
+                                                        "stage 3", "stage 4", "head"]
+    assert ops["Parameters"].iloc[-1] == complexity.totals(rows)["params"]
+    assert set(tables.summary_by_role(rows)["stage"]) >= {"stage 1", "stage 4"}

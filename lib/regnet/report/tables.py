@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Iterable, Sequence
 
 import pandas as pd
@@ -145,24 +146,43 @@ def parameter_table(spec: NetSpec, rows: list[Operator]):
     return pd.DataFrame(table, columns=["Parameter", "Value", "Description"])
 
 
+def stage_name(key: str) -> str:
+    """A stage as the text names it: s1 -> stage 1; stem and head stay."""
+    return f"stage {key[1:]}" if re.fullmatch(r"s\d+", key) else key
+
+
+def place_name(stage: str, block: str) -> str:
+    """Where an operator sits: 'stage 1, block 2', 'stem', 'head'."""
+    return stage_name(stage) + (f", block {block[1:]}" if block else "")
+
+
 def operator_frame(rows: list[Operator]):
-    """The operator table as a DataFrame with a total row at the bottom."""
+    """The operator table as a DataFrame with a total row at the bottom: where each operator
+    sits and what it is in words, not the model's module keys."""
     t = totals(rows)
     df = pd.DataFrame([{
-        "operator": r.path, "role": r.role,
-        "in": "x".join(map(str, r.in_shape)), "out": "x".join(map(str, r.out_shape)),
+        "where": place_name(r.stage, r.block), "operator": r.role,
+        "in": "×".join(map(str, r.in_shape)), "out": "×".join(map(str, r.out_shape)),
         "k": r.kernel or "", "stride": r.stride or "", "groups": r.groups or "",
-        "params": r.params, "MACs": r.macs, "acts": r.acts} for r in rows])
+        "Parameters": r.params, "MACs": r.macs, "Activations": r.acts} for r in rows])
     total = {c: "" for c in df.columns}
-    total.update(operator="total", params=t["params"], MACs=t["macs"], acts=t["acts"])
+    total.update({"where": "total", "Parameters": t["params"], "MACs": t["macs"],
+                  "Activations": t["acts"]})
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+
+
+def stage_frame(rows: list[Operator]):
+    """Parameters, MACs and activations per stage, stages named in words."""
+    return pd.DataFrame([{"stage": stage_name(t["stage"]), "Parameters": t["params"],
+                          "MACs": t["macs"], "Activations": t["acts"]}
+                         for t in stage_totals(rows)])
 
 
 def summary_by_role(rows: list[Operator]):
     """Params and MACs per stage and operator role, summed over the stage's blocks."""
-    df = pd.DataFrame([{"stage": r.stage, "role": r.role, "params": r.params,
-                        "MACs": r.macs} for r in rows])
-    return df.groupby(["stage", "role"], sort=False, as_index=False).sum()
+    df = pd.DataFrame([{"stage": stage_name(r.stage), "operator": r.role,
+                        "Parameters": r.params, "MACs": r.macs} for r in rows])
+    return df.groupby(["stage", "operator"], sort=False, as_index=False).sum()
 
 
 def number(v, decimals: int = 4) -> str:
