@@ -87,8 +87,8 @@ def test_no_table_is_wider_than_the_printable_page(rendered):
         assert len(edges) == 1, (name, edges)
     # and every column header of the widest table made it onto the paper
     text = " ".join(pdf_text(folder / "03_implementation.pdf").split())  # headers wrap
-    for header in ("operator", "role", "in", "out", "stride", "groups", "params", "MACs", "acts",
-                   "report's count", "params difference", "MACs difference"):
+    for header in ("where", "operator", "in", "out", "stride", "groups", "Parameters", "MACs",
+                   "Activations", "report's count", "params difference", "MACs difference"):
         assert header in text, header
 
 
