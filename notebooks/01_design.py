@@ -111,7 +111,7 @@ else:
 if spec.params:
     p = spec.params
     tables.show(tables.width_rule_table(spec),
-                f"Per-block widths from the RegNet rule (d = {p['depth']}, w0 = {p['w0']}, "
-                f"wa = {p['wa']:g}, wm = {p['wm']:g})")
+                f"Per-block widths from the RegNet rule (d = {p['depth']}, "
+                f"w\u2080 = {p['w0']}, w\u2090 = {p['wa']:g}, w\u2098 = {p['wm']:g})")
 else:
     notebook.md("This custom network gives its widths stage by stage, not by the rule.")

@@ -448,3 +448,9 @@ def test_operator_tables_name_places_and_headers_in_words():
                                                         "stage 3", "stage 4", "head"]
     assert ops["Parameters"].iloc[-1] == complexity.totals(rows)["params"]
     assert set(tables.summary_by_role(rows)["stage"]) >= {"stage 1", "stage 4"}
+
+
+def test_the_width_rule_table_heads_its_symbols_typeset():
+    columns = list(tables.width_rule_table(space.named("200mf")).columns)
+    assert "u\u2c7c = w\u2080 + w\u2090·j" in columns and "w\u2c7c (multiple of 8)" in columns
+    assert not any("_" in c or "*" in c for c in columns)

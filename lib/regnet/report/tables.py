@@ -262,9 +262,9 @@ def width_rule_table(spec: NetSpec):
         u = p["w0"] + p["wa"] * j
         stage += w != prev
         prev = w
-        rows.append({"block j": j, "u_j = w0 + wa*j": round(u, 2),
+        rows.append({"block j": j, "u\u2c7c = w\u2080 + w\u2090·j": round(u, 2),
                      "exponent": round(math.log(u / p["w0"]) / math.log(p["wm"])),
-                     "w_j (multiple of 8)": w, "stage": stage})
+                     "w\u2c7c (multiple of 8)": w, "stage": stage})
     return pd.DataFrame(rows)
 
 
