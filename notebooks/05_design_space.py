@@ -64,7 +64,7 @@ notebook.setup("Every sampled model is trained on " + prose.dataset_phrase(value
 # Each step of the paper restricts the one before; the size is the number of configurations the ranges allow (log10), before the compute limit.
 
 # %%
-tables.show(pd.DataFrame([{"space": analysis.label(k), "log10 size": round(v, 2)}
+tables.show(pd.DataFrame([{"space": tables.space_label(k), "log10 size": round(v, 2)}
                           for k, v in designspace.sizes().items()]), "Design-space sizes")
 
 # %%

@@ -454,3 +454,13 @@ def test_the_width_rule_table_heads_its_symbols_typeset():
     columns = list(tables.width_rule_table(space.named("200mf")).columns)
     assert "u\u2c7c = w\u2080 + w\u2090·j" in columns and "w\u2c7c (multiple of 8)" in columns
     assert not any("_" in c or "*" in c for c in columns)
+
+
+def test_design_space_names_are_set_with_their_letter_subscript():
+    from regnet.study import analysis
+    assert tables.space_label("anynetx_c") == "AnyNetX<sub>C</sub>"
+    assert tables.space_label("regnetx") == "RegNetX"
+    assert "_" not in tables.space_label("anynetx_e")
+    assert analysis.plot_label("anynetx_a") == r"AnyNetX$_\mathregular{A}$"
+    assert prose.typeset_spaces("RegNetX is at least as good as AnyNetX_E") == \
+        "RegNetX is at least as good as AnyNetX<sub>E</sub>"

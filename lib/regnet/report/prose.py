@@ -19,6 +19,12 @@ def _signed(value: float, decimals: int, sep: str = "") -> str:
     return format(value, f"+{sep}.{decimals}f").replace("-", "\u2212")
 
 
+def typeset_spaces(text: str) -> str:
+    """Design-space names as the paper sets them, the letter subscript (HTML):
+    AnyNetX_A -> AnyNetX<sub>A</sub>."""
+    return re.sub(r"AnyNetX_([A-E])", r"AnyNetX<sub>\1</sub>", str(text))
+
+
 def numbers(values: Sequence) -> str:
     """'2', '2 and 3', '2, 3 and 5'."""
     items = [str(v) for v in values]
@@ -533,7 +539,8 @@ def design_space_observations(summary, claims) -> str:
     few models, and which claims show a difference at all (no difference confirms nothing)."""
     best = summary.loc[summary["mean"].idxmin()]
     tested = claims[claims["consistent"].notna()]
-    text = (f"Across {int(summary['n'].sum())} trained models, {best['label']} had the lowest "
+    text = (f"Across {int(summary['n'].sum())} trained models, {typeset_spaces(best['label'])} "
+            "had the lowest "
             f"mean error ({best['mean']:.1f}%, n = {int(best['n'])}). Of the "
             f"{len(claims)} claims, {len(tested)} could be tested with these models")
     if not len(tested):
@@ -544,7 +551,7 @@ def design_space_observations(summary, claims) -> str:
     text += (f"; with {' to '.join(map(str, sizes))} models per space "
              f"their 90% intervals are ±{half.min():.0f} to ±{half.max():.0f} points wide. ")
     if len(shown):
-        text += (f"Only {numbers(list(shown['claim']))} show{'s' if len(shown) == 1 else ''} "
+        text += (f"Only {typeset_spaces(numbers(list(shown['claim'])))} show{'s' if len(shown) == 1 else ''} "
                  f"a difference ({numbers(list(dict.fromkeys(shown['verdict'])))}; the table "
                  "says whether it agrees with the paper)")
     else:

@@ -395,7 +395,7 @@ def study_table(df):
 
 def space_label(space: str) -> str:
     """A design space as the paper names it (AnyNetX_A), or its key."""
-    return SPACES[space].label if space in SPACES else space
+    return prose.typeset_spaces(SPACES[space].label if space in SPACES else space)
 
 
 def space_summary_frame(summary):
@@ -404,7 +404,7 @@ def space_summary_frame(summary):
     def fixed(v, d):
         return "" if pd.isna(v) else f"{v:.{d}f}"
     return pd.DataFrame([{
-        "design space": r["label"], "models": int(r["n"]),
+        "design space": prose.typeset_spaces(r["label"]), "models": int(r["n"]),
         **{k: fixed(r[k], 2) for k in ("min", "median", "mean", "max")},
         "EDF area": fixed(r["edf_area"], 2), "log10 size": fixed(r["log10_size"], 1)}
         for _, r in summary.iterrows()])
@@ -430,7 +430,7 @@ def claims_frame(claims):
     for _, c in claims.iterrows():
         tested = "mean" in c and pd.notna(c.get("mean"))
         rows.append({
-            "claim": c["claim"],
+            "claim": prose.typeset_spaces(c["claim"]),
             "space / baseline": pair(space_label(c["space"]), space_label(c["baseline"])),
             "models": pair(c["n"], c["n_baseline"]),
             "mean error (%)": pair(c["mean"], c["mean_baseline"], "{:.1f}") if tested else "",

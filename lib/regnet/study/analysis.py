@@ -10,6 +10,7 @@ Every function takes the results table (one row per trained model, columns `spac
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 import matplotlib.pyplot as plt
@@ -39,6 +40,11 @@ def edf_area(errors: Sequence[float], lo: float, hi: float) -> float:
 def label(space: str) -> str:
     """The paper's spelling of a space's name (AnyNetX_A), or the name itself."""
     return SPACES[space].label if space in SPACES else space
+
+
+def plot_label(space: str) -> str:
+    """A space's name in a plot, the letter subscript as the paper sets it."""
+    return re.sub(r"AnyNetX_([A-E])", r"AnyNetX$_\\mathregular{\1}$", label(space))
 
 
 def colour(space: str) -> str:
@@ -152,7 +158,8 @@ def plot_edfs(df: pd.DataFrame, spaces: Sequence[str] | None = None, metric: str
         x = np.concatenate([[e[0]], e])
         y = np.concatenate([[0.0], np.arange(1, e.size + 1) / e.size])
         ax.step(x, y, where="post", color=colour(space),
-                label=f"{label(space)}  n={e.size}, min={e.min():.1f}, mean={e.mean():.1f}")
+                label=f"{plot_label(space)}  n={e.size}, min={e.min():.1f}, "
+                      f"mean={e.mean():.1f}")
     ax.set_xlabel(f"{metric} (%)")
     ax.set_ylabel("cumulative prob.")
     ax.set_ylim(0, 1.02)
@@ -198,7 +205,7 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
             if len(part):
                 x = part[column] / 1e6 if column in MILLIONS else part[column]
                 ax.scatter(x, part[metric], s=12, alpha=0.7, color=colour(space),
-                           label=label(space))
+                           label=plot_label(space))
         if column in LOG_AXIS:
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(ScalarFormatter())
