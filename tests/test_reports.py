@@ -292,8 +292,10 @@ def test_a_shape_in_a_table_cell_does_not_wrap_inside_itself():
     spec = space.named("200mf")
     table = tables.parameter_table(spec, complexity.operator_table(model.build(spec)))
     outputs = dict(zip(table["Parameter"], table["Value"]))["Stage outputs"]
-    assert outputs.split(", ")[-1] == "368\u00a0x\u00a07\u00a0x\u00a07"
+    assert outputs.split(", ")[-1] == "368\u00a0×\u00a07\u00a0×\u00a07"  # × and no-break spaces
     assert " " not in outputs.replace(", ", "")  # wraps only between shapes
+    head = dict(zip(table["Parameter"], table["Value"]))["Head"]
+    assert "→" in head and "->" not in head
 
 
 def captions(html: str) -> list[str]:

@@ -109,9 +109,9 @@ def stage_structure(rows: list[Operator]) -> list[dict]:
 
 
 def _shape(shape: tuple) -> str:
-    """A shape as one token: "368 x 2 x 2" with no-break spaces, so a cell never wraps
+    """A shape as one token: "368 × 2 × 2" with no-break spaces, so a cell never wraps
     inside it."""
-    return "\u00a0x\u00a0".join(map(str, shape))
+    return "\u00a0×\u00a0".join(map(str, shape))
 
 
 def parameter_table(spec: NetSpec, rows: list[Operator]):
@@ -123,15 +123,15 @@ def parameter_table(spec: NetSpec, rows: list[Operator]):
     stages = [f"s{i}" for i in range(1, len(spec.stages) + 1)]
     last = outs[stages[-1]]
     table = [
-        ("Input", _shape(first.in_shape), "channels x height x width"),
-        ("Stem", f"{k}x{k} conv, stride {first.stride}, {first.in_shape[0]} -> "
+        ("Input", _shape(first.in_shape), "channels × height × width"),
+        ("Stem", f"{k}×{k} conv, stride {first.stride}, {first.in_shape[0]} → "
          f"{first.out_shape[0]}, BN, ReLU", f"to {_shape(outs['stem'])}"),
         ("Stages", str(len(spec.stages)), "the body: stages of X blocks"),
         ("Depth", str(spec.depths), "blocks per stage"),
         ("Channels", str(spec.widths), "output channels per stage"),
         ("Group width", str([s.group_width for s in spec.stages]),
-         "channels per group of each 3x3 conv"),
-        ("Groups", str([s.groups for s in spec.stages]), "groups of each stage's 3x3 conv"),
+         "channels per group of each 3×3 conv"),
+        ("Groups", str([s.groups for s in spec.stages]), "groups of each stage's 3×3 conv"),
         ("Bottleneck ratio", str([float(f"{s.bottleneck:g}") for s in spec.stages]),
          "inner width = channels / ratio"),
         ("Strides", str([s.stride for s in spec.stages]),
@@ -141,7 +141,7 @@ def parameter_table(spec: NetSpec, rows: list[Operator]):
     if spec.se_ratio:
         table.append(("Squeeze-excitation", f"ratio {spec.se_ratio:g}", "Y blocks"))
     fc = rows[-1]
-    table.append(("Head", f"global average pool + linear {fc.in_shape[0]} -> "
+    table.append(("Head", f"global average pool + linear {fc.in_shape[0]} → "
                   f"{fc.out_shape[0]}", f"{_shape(last)} to {fc.out_shape[0]} classes"))
     return pd.DataFrame(table, columns=["Parameter", "Value", "Description"])
 
