@@ -80,6 +80,7 @@ header.record(**{"run folder": f"{runs.short(out)} ({how})",
 # %%
 figures.show(figures.plot_curves({prose.network_name(spec.name): summary.history}),
              f"{prose.network_name(spec.name)}: training and test loss and accuracy per epoch")
+notebook.md(prose.curves_sentence(summary.history))
 
 # %% [markdown]
 # ## C. Final accuracy

@@ -111,6 +111,7 @@ figures.show(analysis.plot_params(results), "Error against each parameter of the
 # ## E. Every model
 
 # %%
+notebook.md(prose.sweep_sentence(results))
 tables.show(tables.sweep_models_table(results), "Every sampled model (a stage's group width "
             "is at most its bottleneck width w/b, so in a space that shares one group width a "
             "narrow stage can show a smaller one)")

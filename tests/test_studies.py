@@ -464,3 +464,18 @@ def test_design_space_names_are_set_with_their_letter_subscript():
     assert analysis.plot_label("anynetx_a") == r"AnyNetX$_\mathregular{A}$"
     assert prose.typeset_spaces("RegNetX is at least as good as AnyNetX_E") == \
         "RegNetX is at least as good as AnyNetX<sub>E</sub>"
+
+
+def test_figure_only_subsections_get_a_sentence_from_their_numbers():
+    import pandas as pd
+    history = [{"epoch": 1, "test_acc": 40.0, "test_loss": 1.8},
+               {"epoch": 3, "test_acc": 82.5, "test_loss": 0.61}]
+    assert prose.curves_sentence(history) == (
+        "From epoch 1 to epoch 3 the test accuracy went from 40.00% to 82.50% and the test "
+        "loss from 1.800 to 0.610.")
+    results = pd.DataFrame({"space": ["anynetx_a", "regnetx"], "error": [50.0, 37.5],
+                            "macs": [150e6, 249e6], "params": [2.1e6, 3.4e6],
+                            "depth": [12, 15], "width": [368, 432]})
+    text = prose.sweep_sentence(results)
+    assert "from 150 to 249 million MACs" in text and "37.50% to 50.00%" in text
+    assert "a RegNetX model of depth 15 (blocks) and last-stage width 432" in text

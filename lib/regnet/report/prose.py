@@ -12,6 +12,7 @@ import re
 from typing import Any, Mapping, Sequence
 
 from .. import catalog
+from ..arch.designspace import SPACES
 from ..data import settings
 
 def _signed(value: float, decimals: int, sep: str = "") -> str:
@@ -274,6 +275,27 @@ def train_observations(summary) -> str:
             + (". Training accuracy is averaged over the epoch on augmented crops while the "
                "weights still change, so the gap measures that, not overfitting."
                if gap > 5 else "."))
+
+
+def curves_sentence(history: Sequence[Mapping[str, Any]]) -> str:
+    """What a run's curves show, from its first and last epoch."""
+    a, b = history[0], history[-1]
+    return (f"From epoch {a['epoch']} to epoch {b['epoch']} the test accuracy went from "
+            f"{a['test_acc']:.2f}% to {b['test_acc']:.2f}% and the test loss from "
+            f"{a['test_loss']:.3f} to {b['test_loss']:.3f}.")
+
+
+def sweep_sentence(results) -> str:
+    """The sampled models' range of cost and error, and where the lowest error came from."""
+    best = results.loc[results["error"].idxmin()]
+    space = SPACES[best["space"]].label if best["space"] in SPACES else best["space"]
+    return (f"The {len(results)} models range from {results['macs'].min() / 1e6:.0f} to "
+            f"{results['macs'].max() / 1e6:.0f} million MACs and from "
+            f"{results['params'].min() / 1e6:.2f} to {results['params'].max() / 1e6:.2f} "
+            f"million parameters, with errors from {results['error'].min():.2f}% to "
+            f"{results['error'].max():.2f}%; the lowest came from a "
+            f"{typeset_spaces(space)} model of depth "
+            f"{int(best['depth'])} (blocks) and last-stage width {int(best['width'])}.")
 
 
 RUN_NAMES = {"epochs": "{} epochs", "group width": "group width {}"}
