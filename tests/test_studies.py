@@ -124,6 +124,9 @@ def test_the_hyperparameter_table_shows_resolved_values_never_none(name):
     # values in words: no raw keys, booleans or exponents
     assert shown["TRAINING_OPTIMIZER"] == "SGD" and shown["TRAINING_WEIGHT_DECAY"] == "0.00005"
     assert shown["TRAINING_NESTEROV"] in ("yes", "no") and "epochs" not in shown
+    meaning = dict(zip(df["hyperparameter"], df["meaning"]))  # symbols typeset, not l_max
+    assert meaning["TRAINING_LR_MAX"].endswith("<i>l</i><sub>max</sub>")
+    assert not any("_" in m for m in meaning.values())
     assert not {"PRECISION", "CHANNELS_LAST", "FILE_SAVE"} & set(shown)
     cpu = profile(name, DEVICE="cpu")
     assert notebook.report_provenance(cpu)["speed"].startswith("fp32")
