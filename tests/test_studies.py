@@ -482,3 +482,11 @@ def test_figure_only_subsections_get_a_sentence_from_their_numbers():
     text = prose.sweep_sentence(results)
     assert "from 150 to 249 million MACs" in text and "37.50% to 50.00%" in text
     assert "a RegNetX model of depth 15 (blocks) and last-stage width 432" in text
+
+
+def test_a_folded_table_keeps_two_decimals_down_each_column():
+    import pandas as pd
+    crops = pd.DataFrame({"test crop": [13, 14, 15, 16], "test_acc": [86.875, 82.5, 80.0, 1.0]})
+    folded = tables.fold(crops, 2, "test crop")
+    shown = [v for v in folded.to_numpy().ravel() if "." in str(v)]
+    assert {"86.88", "82.50", "80.00", "1.00"} <= set(shown) and "82.5" not in shown

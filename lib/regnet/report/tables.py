@@ -342,7 +342,7 @@ def fold(df, parts: int, key: str):
             break
         head = f"{chunk[key].iloc[0]}-{chunk[key].iloc[-1]}"
         chunk = chunk.reindex(range(rows)).astype(object).map(
-            lambda v: "" if pd.isna(v) else number(v, 2) if isinstance(v, float) else str(v))
+            lambda v: "" if pd.isna(v) else f"{v:,.2f}" if isinstance(v, float) else str(v))
         chunk.columns = pd.MultiIndex.from_product([[head], chunk.columns])
         blocks.append(chunk)
     return pd.concat(blocks, axis=1)
