@@ -490,3 +490,14 @@ def test_a_folded_table_keeps_two_decimals_down_each_column():
     folded = tables.fold(crops, 2, "test crop")
     shown = [v for v in folded.to_numpy().ravel() if "." in str(v)]
     assert {"86.88", "82.50", "80.00", "1.00"} <= set(shown) and "82.5" not in shown
+
+
+def test_a_claims_interval_never_wraps_and_signs_with_a_minus():
+    import pandas as pd
+    claims = pd.DataFrame({"claim": ["b does not hurt"], "space": ["AnyNetX_B"],
+                           "baseline": ["AnyNetX_A"], "n": [3], "n_baseline": [3],
+                           "mean": [50.0], "mean_baseline": [63.0], "mean_gap": [-13.0],
+                           "gap_low": [-40.1], "gap_high": [15.9], "consistent": [True],
+                           "verdict": ["no clear difference"]})
+    cell = tables.claims_frame(claims)["gap, 90% interval"].iloc[0]
+    assert cell == "\u221213.0\u00a0[\u221240.1,\u00a0+15.9]"

@@ -15,7 +15,7 @@ from .. import catalog
 from ..arch.designspace import SPACES
 from ..data import settings
 
-def _signed(value: float, decimals: int, sep: str = "") -> str:
+def signed(value: float, decimals: int, sep: str = "") -> str:
     """A signed number as print sets it: +1.25, −8.75 (a minus sign, not a hyphen)."""
     return format(value, f"+{sep}.{decimals}f").replace("-", "\u2212")
 
@@ -384,7 +384,7 @@ def runs_observations(df, n_test: int | None = None, peak_end: bool = False) -> 
     best, worst = int(acc.idxmax()), int(acc.idxmin())
     first, last = 0, len(df) - 1
     text = (f"From {name(first)} to {name(last)}, the test accuracy went from {acc[first]:.2f}% "
-            f"to {acc[last]:.2f}% ({_signed(acc[last] - acc[first], 2)} points)")
+            f"to {acc[last]:.2f}% ({signed(acc[last] - acc[first], 2)} points)")
     rows = df.to_dict("records")
     if loads_compare(rows):
         time = _shown(df, "epoch_seconds", 1)
@@ -453,10 +453,10 @@ def series_observations(df, n_test: int | None = None) -> str:
             f"{b[label].split(': ')[1]} cut the parameters by "
             f"{(1 - b['params'] / a['params']) * 100:.0f}% ({a['params']:,} to "
             f"{b['params']:,}) and the MACs by {(1 - b['macs'] / a['macs']) * 100:.0f}%, and "
-            f"changed the test accuracy by {_signed(change, 2)} points ({a[acc]:.2f}% to "
+            f"changed the test accuracy by {signed(change, 2)} points ({a[acc]:.2f}% to "
             f"{b[acc]:.2f}%)"
             + (f" and the time per epoch by "
-               f"{_signed((b['epoch_seconds'] / a['epoch_seconds'] - 1) * 100, 0)}%"
+               f"{signed((b['epoch_seconds'] / a['epoch_seconds'] - 1) * 100, 0)}%"
                if times else "")
             + ".")
     if not parts:
@@ -519,7 +519,7 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
     base = float(at.iloc[0])
     others = acc[crop != train_crop]
     above, below = acc[crop > train_crop], acc[crop < train_crop]
-    text += (f", {_signed(acc[best] - base, 2)} points against the training crop "
+    text += (f", {signed(acc[best] - base, 2)} points against the training crop "
              f"({train_crop} px, {base:.2f}%). Of the {len(others)} other crops, "
              f"{int((others > base).sum())} "
              f"scored above the training crop and {int((others < base).sum())} below it")
@@ -534,7 +534,7 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
         gap = float(above.mean() - below.mean())
         noise = image_noise(n_test, float(acc.mean()))
         text += (f"Crops larger than the training crop averaged {above.mean():.2f}% and smaller "
-                 f"ones {below.mean():.2f}% ({_signed(gap, 2)} points), ")
+                 f"ones {below.mean():.2f}% ({signed(gap, 2)} points), ")
         if noise is None or abs(gap) < noise:
             text += ("so these numbers show no trend with the crop size: they do not support "
                      "testing at a larger crop than the one trained on")
