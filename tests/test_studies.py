@@ -74,6 +74,7 @@ def test_studies_follow_the_profiles_schedule_and_crop(sets, epochs, group_width
 def test_precision_auto_is_not_stated_as_if_it_were_a_precision():
     quick = prose.recipe_phrase(profile("quick"))
     assert quick.startswith("batches of 64 with SGD") and "auto" not in quick
+    assert "weight decay 0.00005" in quick and "e-05" not in quick
     asked = prose.recipe_phrase(profile("quick", PRECISION="bf16"))
     assert asked.endswith(", in bf16")
 

@@ -26,6 +26,12 @@ def typeset_spaces(text: str) -> str:
     return re.sub(r"AnyNetX_([A-E])", r"AnyNetX<sub>\1</sub>", str(text))
 
 
+def decimal(value: float) -> str:
+    """A number as a reader writes it: 0.00005, not 5e-05."""
+    text = f"{value:g}"
+    return f"{value:.12f}".rstrip("0").rstrip(".") if "e" in text else text
+
+
 def numbers(values: Sequence) -> str:
     """'2', '2 and 3', '2, 3 and 5'."""
     items = [str(v) for v in values]
@@ -103,7 +109,7 @@ def recipe_phrase(values: Mapping[str, Any]) -> str:
     opt = values["TRAINING_OPTIMIZER"].upper()
     extras = [f"momentum {values['TRAINING_MOMENTUM']:g}"] if opt == "SGD" else []
     if values.get("TRAINING_WEIGHT_DECAY"):
-        extras.append(f"weight decay {values['TRAINING_WEIGHT_DECAY']:g}")
+        extras.append(f"weight decay {decimal(values['TRAINING_WEIGHT_DECAY'])}")
     if values.get("TRAINING_LABEL_SMOOTHING"):
         extras.append(f"label smoothing {values['TRAINING_LABEL_SMOOTHING']:g}")
     precision = "" if values["PRECISION"] == "auto" else f", in {values['PRECISION']}"
