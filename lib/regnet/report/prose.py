@@ -370,8 +370,8 @@ def times_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
     busy = (f" (load average {min(lo for lo, _ in loads):.1f} to "
             f"{max(hi for _, hi in loads):.1f} on {cpus} cores)" if loads and cpus else "")
     return (f"The times per epoch do not compare between these runs: other work on the "
-            f"machine{busy} changed them more than the networks did, so the MACs are the "
-            "measure of cost here.")
+            f"machine{busy} changed them more than the networks did, so the MACs per image "
+            "and the number of epochs are the measure of cost here.")
 
 
 def _grew(values) -> str:
