@@ -238,8 +238,8 @@ def test_edf_plot_legend_shows_n_min_and_mean():
     matplotlib.use("Agg")
     df = pd.DataFrame({"space": ["anynetx_c"] * 3, "error": [10.0, 20.0, 30.0]})
     fig = plot_edfs(df)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == ["AnyNetX_C  n=3, min=10.0, mean=20.0"]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]  # beside the plot
+    assert labels == ["AnyNetX$_\\mathregular{C}$\nn=3, min=10.0, mean=20.0"]
     line = fig.axes[0].get_lines()[0]
     assert line.get_ydata()[0] == 0 and line.get_ydata()[-1] == 1
 
