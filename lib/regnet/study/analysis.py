@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import NullFormatter, ScalarFormatter
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from ..arch.designspace import SPACES, log10_size
 
@@ -184,8 +184,8 @@ LOG_AXIS = ("width", "params", "w0", "wa")
 AXIS_NAMES = {"depth": "depth d", "width": "width w", "group_width": "group width g",
               "bottleneck": "bottleneck ratio b", "macs": "MACs (millions)",
               "params": "params (millions)", "acts": "activations (millions)",
-              "d": "depth d", "w0": "initial width $w_0$", "wa": "slope $w_a$",
-              "wm": "multiplier $w_m$", "g": "group width g"}
+              "d": "RegNetX depth d", "w0": "initial width $w_0$", "wa": "slope $w_a$",
+              "wm": "multiplier $w_m$", "g": "RegNetX group width g"}
 
 
 def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: str = ERROR,
@@ -208,6 +208,8 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
                            label=plot_label(space))
         if column in LOG_AXIS:
             ax.set_xscale("log")
+            # ticks at 1, 2 and 5 of every decade: a range within one decade still has labels
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
             ax.xaxis.set_major_formatter(ScalarFormatter())
             ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap
         ax.set_xlabel(AXIS_NAMES.get(column, column), fontsize=8)
