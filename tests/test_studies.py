@@ -502,3 +502,12 @@ def test_a_claims_interval_never_wraps_and_signs_with_a_minus():
                            "verdict": ["no clear difference"]})
     cell = tables.claims_frame(claims)["gap, 90% interval"].iloc[0]
     assert cell == "\u221213.0\u00a0[\u221240.1,\u00a0+15.9]"
+
+
+def test_the_parameter_panels_get_the_association_the_numbers_show():
+    import pandas as pd
+    results = pd.DataFrame({"space": ["a", "a", "b", "b"], "error": [10.0, 20.0, 30.0, 40.0],
+                            "depth": [4, 3, 2, 1], "width": [1, 3, 2, 4]})
+    text = prose.association_sentence(results, {"depth": "depth d", "width": "width w"})
+    assert "follows depth d most closely" in text and "ρ = \u22121.00" in text
+    assert "with 2 models per space" in text

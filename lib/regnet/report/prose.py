@@ -291,6 +291,20 @@ def curves_sentence(history: Sequence[Mapping[str, Any]]) -> str:
             f"{a['test_loss']:.3f} to {b['test_loss']:.3f}.")
 
 
+def association_sentence(results, names: Mapping[str, str]) -> str:
+    """Which parameter's rank order follows the error most closely across all sampled models
+    (Spearman's rank correlation), and what so few models per space can show."""
+    cols = [c for c in names if c in results and results[c].nunique() > 1]
+    if not cols or len(results) < 3:
+        return ""
+    rho = {c: results[c].rank().corr(results["error"].rank()) for c in cols}
+    best = max(rho, key=lambda c: abs(rho[c]))
+    per = int(results.groupby("space").size().min())
+    return (f"Across all {len(results)} models, the error follows {names[best]} most closely "
+            f"in rank (Spearman ρ = {signed(rho[best], 2)}); with {per} models per space, no "
+            "panel can show a trend within one space.")
+
+
 def sweep_sentence(results) -> str:
     """The sampled models' range of cost and error, and where the lowest error came from."""
     best = results.loc[results["error"].idxmin()]
