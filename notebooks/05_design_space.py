@@ -107,7 +107,7 @@ notebook.md("**Observations.** " + prose.design_space_observations(summary, clai
 figures.show(analysis.plot_params(results), "Error against each parameter of the sampled "
              "models, one colour per design space")
 notebook.md(prose.association_sentence(
-    results, {c: analysis.AXIS_NAMES[c] for c in analysis.COMMON}))
+    results, {c: analysis.AXIS_NAMES[c].replace(" (millions)", "") for c in analysis.COMMON}))
 
 # %% [markdown]
 # ## E. Every model

@@ -313,8 +313,8 @@ def sweep_sentence(results) -> str:
             f"{results['macs'].max() / 1e6:.0f} million MACs and from "
             f"{results['params'].min() / 1e6:.2f} to {results['params'].max() / 1e6:.2f} "
             f"million parameters, with errors from {results['error'].min():.2f}% to "
-            f"{results['error'].max():.2f}%; the lowest came from a "
-            f"{typeset_spaces(space)} model of depth "
+            f"{results['error'].max():.2f}%; the lowest came from "
+            f"{'an' if space[:1] in 'AEIOU' else 'a'} {typeset_spaces(space)} model of depth "
             f"{int(best['depth'])} (blocks) and last-stage width {int(best['width'])}.")
 
 
