@@ -46,8 +46,8 @@ values = notebook.start(globals())
 spec = runs.network(values)  # exactly the network the profile's runs train
 rows = complexity.operator_table(model.build(spec))
 notebook.show_header(f"Design: {prose.network_name(spec.name)}", values)
-notebook.md(f"The network in symbols, then as this profile trains it: "
-            f"{spec.in_channels} x {spec.input_size} x {spec.input_size} input, "
+notebook.md(f"The network in symbols, then as it is trained here: "
+            f"{spec.in_channels} × {spec.input_size} × {spec.input_size} input, "
             f"{spec.num_classes} classes, {complexity.totals(rows)['params']:,} parameters. "
             "Every shape below is read from one forward pass of the built model.")
 
@@ -92,8 +92,8 @@ if spec.name in space.COURSE:  # the course network, and the paper's one it modi
     notebook.md(prose.course_changes(paper, course)
                 + ("" if (course.input_size, course.num_classes) == (spec.input_size,
                                                                      spec.num_classes) else
-                   f" This profile trains the same network at {spec.input_size} px with "
-                   f"{spec.num_classes} classes (the tables above); the course's network at "
+                   f" Here the same network is trained at {spec.input_size} px with "
+                   f"{spec.num_classes} classes (the table above); the course's network at "
                    f"{course.input_size} px is drawn below."))
     figures.show(figures.draw_network(prose.network_name(course.name),
                                       complexity.operator_table(model.build(course))),
@@ -111,7 +111,7 @@ else:
 if spec.params:
     p = spec.params
     tables.show(tables.width_rule_table(spec),
-                f"Per-block widths from the RegNet rule (d = {p['depth']}, w0 = {p['w0']}, "
-                f"wa = {p['wa']:g}, wm = {p['wm']:g})")
+                f"Per-block widths from the RegNet rule (d = {p['depth']}, "
+                f"w\u2080 = {p['w0']}, w\u2090 = {p['wa']:g}, w\u2098 = {p['wm']:g})")
 else:
     notebook.md("This custom network gives its widths stage by stage, not by the rule.")

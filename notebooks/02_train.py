@@ -56,7 +56,7 @@ notebook.md(prose.train_settings(values, spec))
 
 # %% [markdown]
 # ## A. Hyperparameters
-# The learning rate of epoch $n = 1, 2, \dots$ rises linearly for $E_0$ warm-up epochs from $l_0$ to the peak $l_{max}$, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (the table below gives each symbol's value beside the course's parameter name):
+# The learning rate of epoch $n = 1, 2, \dots$ rises linearly for $E_0$ warm-up epochs from $l_0$ to the peak $l_{max}$, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (the table below names each symbol beside its value and the course's parameter name):
 #
 # $$l(n) = l_0 + (l_{max} - l_0)\,\frac{n - 1}{E_0} \qquad (n \le E_0)$$
 #
@@ -80,14 +80,20 @@ header.record(**{"run folder": f"{runs.short(out)} ({how})",
 # %%
 figures.show(figures.plot_curves({prose.network_name(spec.name): summary.history}),
              f"{prose.network_name(spec.name)}: training and test loss and accuracy per epoch")
+notebook.md(prose.curves_sentence(summary.history))
 
 # %% [markdown]
 # ## C. Final accuracy
 
 # %%
 keys = ["params", "macs", "epochs", "epoch_seconds", "images_per_second", "train_loss",
-        "test_acc", "best_test_acc", "test_top5"]
+        "test_acc", "best_test_acc"] + (["test_top5"] if spec.num_classes > 10 else [])
 tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]),
-            f"{prose.network_name(spec.name)}: final result")
+            f"{prose.network_name(spec.name)}: final result (time per epoch: the median of "
+            "the epochs after the first, which also warms up"
+            + ("" if spec.num_classes > 10 else
+               f"; no top-5 accuracy, which says little with {spec.num_classes} classes")
+            + ")")
 notebook.md(f"**Final test accuracy = {summary.test_acc:.2f}%.** "
-            + prose.train_observations(summary) + " " + prose.timing_sentence([summary.row()]))
+            + prose.train_observations(summary))
+notebook.setup(prose.timing_sentence([summary.row()]))  # the later sections' studies share it

@@ -15,7 +15,6 @@
 
 # %% [markdown]
 # # 3. Implementation
-# Every operator of the network with its parameters, multiply-accumulates (MACs) and activations, from one hooked forward pass of the built model.
 
 # %%
 # In Colab: clone this repository and make `import regnet` work in this kernel, no restart
@@ -51,7 +50,8 @@ total = complexity.totals(rows)
 assert total == complexity.closed_form(spec), "the table and the closed form disagree"
 notebook.show_header(f"Implementation: {prose.network_name(spec.name)} at "
                      f"{spec.in_channels}x{spec.input_size}x{spec.input_size}", values)
-notebook.md(f"The network as the profile trains it: {spec.in_channels} x {spec.input_size} x "
+notebook.md(f"Every operator of the network with its parameters, multiply-accumulates (MACs) "
+            f"and activations, as it is trained here: {spec.in_channels} × {spec.input_size} × "
             f"{spec.input_size} input and {spec.num_classes} classes, the numbers section 2 "
             "shows for the same network. Two earlier student reports of the same assignment, "
             "called reports A and B here, typed such tables by hand; Appendix I reads their "
@@ -63,11 +63,11 @@ notebook.md(f"The network as the profile trains it: {spec.in_channels} x {spec.i
 
 # %%
 tables.show(pd.DataFrame([{"network": prose.network_name(spec.name),
-                           "input": f"{spec.in_channels}x{spec.input_size}x{spec.input_size}",
-                           "classes": spec.num_classes, "params": total["params"],
-                           "MACs": total["macs"], "activations": total["acts"]}]),
+                           "input": f"{spec.in_channels}×{spec.input_size}×{spec.input_size}",
+                           "classes": spec.num_classes, "Parameters": total["params"],
+                           "MACs": total["macs"], "Activations": total["acts"]}]),
             f"{prose.network_name(spec.name)}: totals")
-tables.show(pd.DataFrame(complexity.stage_totals(rows)),
+tables.show(tables.stage_frame(rows),
             f"{prose.network_name(spec.name)}: totals per stage")
 
 # %% [markdown]
@@ -83,17 +83,26 @@ tables.show(tables.operator_frame(rows),
 
 # %%
 tables.show(tables.summary_by_role(rows),
-            f"{prose.network_name(spec.name)}: params and MACs per stage and role")
+            f"{prose.network_name(spec.name)}: parameters and MACs per stage and operator")
 
 # %% [markdown] tags=["appendix"]
 # ## D. How reports A and B counted by hand
-# Reports A and B, two earlier student reports of this assignment, typed their operator tables by hand, and their totals disagree with each other and with the tables above. This part explains why, so that a reader comparing numbers across reports knows which to trust: the two reports built different networks, at the course's input rather than this profile's, and each counted by its own rule. Each network is built here at that input, and each report's rule is applied to its operator table: the rule's sums are the report's typed totals, and the operators where rule and table differ explain the gap.
 
 # %% tags=["appendix"]
 built = {s.name: seeds.seed_network(s) for s in seeds.SEEDS}
 first = next(iter(built.values()))[0]
-notebook.md(f"Their input: {first.in_channels} x {first.input_size} x {first.input_size}, "
-            f"{first.num_classes} classes.")
+notebook.md("Reports A and B, two earlier student reports of this assignment, typed their "
+            "operator tables by hand, and their totals disagree with each other and with the "
+            "tables above. This part explains why, so that a reader comparing numbers across "
+            "reports knows which to trust: the two reports built different networks, at the "
+            f"course's input ({first.in_channels} × {first.input_size} × {first.input_size}, "
+            f"{first.num_classes} classes)"
+            + (f" rather than the {spec.input_size} px of this run"
+               if spec.input_size != first.input_size else "")
+            + ", and each counted by its own rule. Each network is built here at that "
+            "input, and each report's rule is applied to its operator table; the paragraphs "
+            "below say where the rule's sums match the report's typed totals and where they "
+            "do not, and the operators where rule and table differ explain the gap.")
 tables.show(seeds.totals_frame({name: r for name, (_, r) in built.items()}),
             "The typed totals of reports A and B, their counting rules applied to the "
             "networks they describe, and those networks' generated totals")

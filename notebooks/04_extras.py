@@ -63,12 +63,13 @@ if exp.kind == "test_crops":
     spec, sizes = summary.spec, data.settings(values.data)
     header.record(**{"run folder": runs.short(Path(summary.run))})
     notebook.md(prose.crop_settings(values, spec, experiments.crop_range(values, exp)))
-    tables.show(tables.fold(crops, 3 if len(crops) > 12 else 1, "test crop"),
+    shown = crops if spec.num_classes > 10 else crops.drop(columns="test_top5")  # says little
+    tables.show(tables.fold(shown, 3 if len(crops) > 12 else 1, "test crop"),
                 f"{prose.network_name(spec.name)}: test accuracy (%) per test crop (px)")
     figures.show(figures.plot_crops(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]),
                  f"{prose.network_name(spec.name)}: test accuracy against the test crop")
     notebook.md("**Observations.** " + prose.crop_observations(
-        crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]))
+        crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images))
 else:
     df = experiments.run_experiment(values, exp, datasets=runs.Datasets(on_load=header.on_load))
     label = df.columns[0]
@@ -83,4 +84,6 @@ else:
                  f"{exp.title}: parameters, time per epoch and final test accuracy")
     figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
                  f"{exp.title}: training and test loss and accuracy per epoch")
-    notebook.md("**Observations.** " + prose.study_observations(df))
+    notebook.md("**Observations.** " + prose.study_observations(
+        df, prose.test_images(records),
+        peak_end=all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)))

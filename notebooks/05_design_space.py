@@ -56,13 +56,15 @@ header = notebook.show_header(
     **{"sweep file": PARAMS_FILE, "models per space": values["SWEEP_SAMPLES"],
        f"regime (M MACs at {regime.input_size} px)":
        f"{values['SWEEP_MACS_MIN']:g}-{values['SWEEP_MACS_MAX']:g}"})
+notebook.setup("Every sampled model is trained on " + prose.dataset_phrase(values) + ", in "
+               + prose.recipe_phrase(values) + ", for " + prose.schedule_phrase(values) + ".")
 
 # %% [markdown]
 # ## A. The design spaces
 # Each step of the paper restricts the one before; the size is the number of configurations the ranges allow (log10), before the compute limit.
 
 # %%
-tables.show(pd.DataFrame([{"space": analysis.label(k), "log10 size": round(v, 2)}
+tables.show(pd.DataFrame([{"space": tables.space_label(k), "log10 size": round(v, 2)}
                           for k, v in designspace.sizes().items()]), "Design-space sizes")
 
 # %%
@@ -73,12 +75,8 @@ notebook.md(f"{values['SWEEP_SAMPLES']} models were sampled from each of "
             f"compute regime, {values['SWEEP_MACS_MIN']:g} to {values['SWEEP_MACS_MAX']:g} "
             f"million MACs, counted as the paper does at a fixed input: {regime.input_size} px "
             f"and {regime.num_classes} classes, the course network's input, so that the regime "
-            "means the same on every profile. "
-            + (f"Each model is trained and tested here at {crop} px, where it costs about "
-               f"{(crop / regime.input_size) ** 2 * 100:.0f}% of those MACs. "
-               if crop != regime.input_size else "")
-            + "Each is trained on " + prose.dataset_phrase(values) + ", in "
-            + prose.recipe_phrase(values) + ", for " + prose.schedule_phrase(values) + ".")
+            "means the same whatever size the models train at. "
+            + (prose.mac_fraction(results, crop) if crop != regime.input_size else ""))
 
 # %% [markdown]
 # ## B. Error EDFs
@@ -108,12 +106,17 @@ notebook.md("**Observations.** " + prose.design_space_observations(summary, clai
 # %%
 figures.show(analysis.plot_params(results), "Error against each parameter of the sampled "
              "models, one colour per design space")
+notebook.md(prose.association_sentence(
+    results, {c: analysis.AXIS_NAMES[c].replace(" (millions)", "") for c in analysis.COMMON}))
 
 # %% [markdown]
 # ## E. Every model
 
 # %%
-tables.show(tables.sweep_models_table(results), "Every sampled model")
-notebook.md(prose.timing_sentence(sweep.timings(out), "Training times of the models"))
+notebook.md(prose.sweep_sentence(results))
+tables.show(tables.sweep_models_table(results), "Every sampled model (a stage's group width "
+            "is at most its bottleneck width w/b, so in a space that shares one group width a "
+            "narrow stage can show a smaller one)")
+notebook.setup(prose.timing_sentence(sweep.timings(out)))  # said once when section 2 has it
 header.record(**{"sweep folder": runs.short(out),
                  "load average": prose.load_record(sweep.timings(out))})

@@ -229,8 +229,8 @@ def test_the_summary_on_a_page_has_word_headers_and_even_decimals():
     assert list(page.columns) == ["models", "min", "median", "mean", "max", "EDF area",
                                   "log10 size"]
     assert page.loc["RegNetX", ["min", "max"]].tolist() == ["75.00", "80.62"]
-    assert page.loc["AnyNetX_A", "EDF area"] == "0.88"  # (80.625 - 45) / (80.625 - 40)
-    assert page.loc["AnyNetX_A", "log10 size"] == f"{ds.log10_size('anynetx_a'):.1f}"
+    assert page.loc["AnyNetX<sub>A</sub>", "EDF area"] == "0.88"  # (80.625 - 45) / (80.625 - 40)
+    assert page.loc["AnyNetX<sub>A</sub>", "log10 size"] == f"{ds.log10_size('anynetx_a'):.1f}"
 
 
 def test_edf_plot_legend_shows_n_min_and_mean():
@@ -238,8 +238,8 @@ def test_edf_plot_legend_shows_n_min_and_mean():
     matplotlib.use("Agg")
     df = pd.DataFrame({"space": ["anynetx_c"] * 3, "error": [10.0, 20.0, 30.0]})
     fig = plot_edfs(df)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == ["AnyNetX_C  n=3, min=10.0, mean=20.0"]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]  # beside the plot
+    assert labels == ["AnyNetX$_\\mathregular{C}$\nn=3, min=10.0, mean=20.0"]
     line = fig.axes[0].get_lines()[0]
     assert line.get_ydata()[0] == 0 and line.get_ydata()[-1] == 1
 
@@ -252,5 +252,10 @@ def test_parameter_plot_has_a_panel_per_parameter(samples):
     fig = plot_params(pd.DataFrame(rows))
     shown = [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
     assert shown == ["depth d", "width w", "group width g", "bottleneck ratio b",
-                     "MACs (millions)", "params (millions)", "activations (millions)", "depth d",
-                     "initial width $w_0$", "slope $w_a$", "multiplier $w_m$", "group width g"]
+                     "MACs (millions)", "params (millions)", "activations (millions)",
+                     "RegNetX depth d", "initial width $w_0$", "slope $w_a$",
+                     "multiplier $w_m$", "RegNetX group width g"]  # the RegNetX-only panels
+    fig.canvas.draw()
+    for ax in fig.axes:  # a log axis within one decade still labels its ticks
+        if ax.get_visible() and ax.get_xscale() == "log":
+            assert any(t.get_text() for t in ax.get_xticklabels()), ax.get_xlabel()

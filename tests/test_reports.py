@@ -87,8 +87,8 @@ def test_no_table_is_wider_than_the_printable_page(rendered):
         assert len(edges) == 1, (name, edges)
     # and every column header of the widest table made it onto the paper
     text = " ".join(pdf_text(folder / "03_implementation.pdf").split())  # headers wrap
-    for header in ("operator", "role", "in", "out", "stride", "groups", "params", "MACs", "acts",
-                   "report's count", "params difference", "MACs difference"):
+    for header in ("where", "operator", "in", "out", "stride", "groups", "Parameters", "MACs",
+                   "Activations", "report's count", "params difference", "MACs difference"):
         assert header in text, header
 
 
@@ -292,8 +292,10 @@ def test_a_shape_in_a_table_cell_does_not_wrap_inside_itself():
     spec = space.named("200mf")
     table = tables.parameter_table(spec, complexity.operator_table(model.build(spec)))
     outputs = dict(zip(table["Parameter"], table["Value"]))["Stage outputs"]
-    assert outputs.split(", ")[-1] == "368\u00a0x\u00a07\u00a0x\u00a07"
+    assert outputs.split(", ")[-1] == "368\u00a0×\u00a07\u00a0×\u00a07"  # × and no-break spaces
     assert " " not in outputs.replace(", ", "")  # wraps only between shapes
+    head = dict(zip(table["Parameter"], table["Value"]))["Head"]
+    assert "→" in head and "->" not in head
 
 
 def captions(html: str) -> list[str]:
@@ -463,12 +465,17 @@ def test_a_setup_that_a_sections_studies_share_is_said_once_under_its_heading(tm
         nbformat.write(nb, str(tmp_path / f"{name}.ipynb"))
     report("04_variants", "Every run trains on the same images.", "The variants.")
     report("04_group_width", "Every run trains on the same images.", "The group widths.")
+    report("02_train", "Times were measured on a busy CPU.", "The training run.")
+    report("05_design_space", "Times were measured on a busy CPU.", "The sweep.")
     nb = combine.assemble(tmp_path, resolve([ROOT / "params" / "quick.yaml"]))
     shown = [str(o["data"]["text/html"]) for c in nb.cells if c.cell_type == "code"
              for o in c.outputs]
-    assert shown[0] == "<p class='regnet-setup'>Every run trains on the same images.</p>"
-    assert [s for s in shown if "same images" in s] == shown[:1]
-    assert shown[1:3] == ["<p>The variants.</p>", "<p>The group widths.</p>"]
+    assert shown[0] == "<p class='regnet-setup'>Times were measured on a busy CPU.</p>"
+    assert [s for s in shown if "busy CPU" in s] == shown[:1]  # said once, in section 2
+    assert shown[1] == "<p>The training run.</p>"
+    assert shown[2] == "<p class='regnet-setup'>Every run trains on the same images.</p>"
+    assert [s for s in shown if "same images" in s] == shown[2:3]
+    assert shown[3:6] == ["<p>The variants.</p>", "<p>The group widths.</p>", "<p>The sweep.</p>"]
     headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
     assert any('id="sec-4A"' in h and "A. RegNetX variants" in h for h in headings)
     assert any('id="sec-4B"' in h and "B. Group width" in h for h in headings)

@@ -83,3 +83,14 @@ def test_extra_e_runs_seed_001_as_it_ran_and_the_papers_reading_beside_it():
     assert seed == [3_291_052, 1_701_060, 906_064, 508_566]
     assert paper == [2_351_452, 1_172_508, 627_100, 365_412]
     assert _bottleneck_params("quick") == params  # the same networks in every profile
+
+
+def test_what_a_seed_left_out_is_stated_as_a_sum_not_as_one_operators_count():
+    seed = _seed("report A")
+    spec, rows = seeds.seed_network(seed)
+    diff = seeds.explain(seed, rows).iloc[:-1]
+    missing = diff[diff["report's count"] == 0]
+    text = seeds.paragraph(seed, spec, rows)
+    assert f"Left out, {-missing['params difference'].sum():,} parameters and " in text
+    assert f"{-missing['MACs difference'].sum():,} MACs in all: " in text
+    assert "(123,476 params)" not in text

@@ -32,12 +32,20 @@ def study_sentence(name, profile_name):
 def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     quick = study_sentence("epochs", "quick")
     assert "for 3, 5 and 8 epochs" in quick and "60 epochs" not in quick
-    assert "at 3 x 14 x 14" in quick
-    assert "random 14 px crops of 16 px images" in prose.section_setup(profile("quick"))
+    assert "at 3 × 14 × 14" in quick
+    assert "trained as in section 2" in prose.section_setup(profile("quick"))
+    spec = runs.network(profile("quick"))
+    assert "random 14 px crops of 16 px images" in prose.train_settings(profile("quick"), spec)
     course = study_sentence("epochs", "course")
-    assert "for 60, 100 and 150 epochs" in course and "at 3 x 56 x 56" in course
-    assert "56 px crops of 64 px" in prose.section_setup(profile("course"))
+    assert "for 60, 100 and 150 epochs" in course and "at 3 × 56 × 56" in course
+    assert "3-epoch schedule" in prose.section_setup(profile("quick"))
     assert "for" not in study_sentence("variants", "quick")  # the section's schedule: unsaid
+
+
+def test_a_study_of_one_network_in_two_builds_names_it_once():
+    text = study_sentence("bottleneck", "quick")
+    assert "RegNetX-200MF's stages" in text and "custom network" not in text
+    assert "a custom network (depths" in study_sentence("group_width", "quick")
     for name in experiments.names():  # no setting is typed into a description
         text = experiments.load(name, "quick").description
         assert "60, 100 and 150" not in text and "40 to 91" not in text
@@ -66,6 +74,7 @@ def test_studies_follow_the_profiles_schedule_and_crop(sets, epochs, group_width
 def test_precision_auto_is_not_stated_as_if_it_were_a_precision():
     quick = prose.recipe_phrase(profile("quick"))
     assert quick.startswith("batches of 64 with SGD") and "auto" not in quick
+    assert "weight decay 0.00005" in quick and "e-05" not in quick
     asked = prose.recipe_phrase(profile("quick", PRECISION="bf16"))
     assert asked.endswith(", in bf16")
 
@@ -111,7 +120,14 @@ def test_the_hyperparameter_table_shows_resolved_values_never_none(name):
             shown["DATA_RESIZE"]) == expected
     # the whole recipe, augmentation included; engineering settings are in the provenance,
     # with what `auto` becomes on the run's device
-    assert shown["DATA_AUGMENT"] == "rrc" and "DATA_SCALE_MIN" in shown
+    assert shown["DATA_AUGMENT"] == "random resized crop + horizontal flip"
+    assert "DATA_SCALE_MIN" in shown
+    # values in words: no raw keys, booleans or exponents
+    assert shown["TRAINING_OPTIMIZER"] == "SGD" and shown["TRAINING_WEIGHT_DECAY"] == "0.00005"
+    assert shown["TRAINING_NESTEROV"] in ("yes", "no") and "epochs" not in shown
+    meaning = dict(zip(df["hyperparameter"], df["meaning"]))  # symbols typeset, not l_max
+    assert meaning["TRAINING_LR_MAX"].endswith("<i>l</i><sub>max</sub>")
+    assert not any("_" in m for m in meaning.values())
     assert not {"PRECISION", "CHANNELS_LAST", "FILE_SAVE"} & set(shown)
     cpu = profile(name, DEVICE="cpu")
     assert notebook.report_provenance(cpu)["speed"].startswith("fp32")
@@ -198,6 +214,7 @@ def test_time_per_epoch_names_the_device_and_says_when_the_machine_was_busy():
     idle = {"device": "cuda:0 (NVIDIA H100)", "load_avg": (0.9, 1.2), "cpus": 16}
     busy = {"device": "cpu (x86_64, 2 cores, 2 threads)", "load_avg": (5.9, 12.9), "cpus": 2}
     assert "NVIDIA H100" in prose.timing_sentence([idle])
+    assert "measured on a 2-core CPU," in prose.timing_sentence([busy])  # words, not a key
     assert "no other work waiting" in prose.timing_sentence([idle])
     text = prose.timing_sentence([busy])
     assert "busy" in text and "compare only roughly" in text
@@ -212,10 +229,110 @@ def test_observations_do_not_range_over_one_value():
     import pandas as pd
     df = pd.DataFrame({"TRAINING_LR_FINAL_EPOCHS": [1, 2], "params": [100, 100],
                        "epoch_seconds": [2.04, 3.96], "test_acc": [50.0, 60.0],
-                       "train_loss": [1.0, 0.5], "epochs": [2, 3]})
+                       "train_loss": [1.0, 0.5], "epochs": [2, 3],
+                       "device": ["cpu"] * 2, "cpus": [16] * 2,
+                       "load_avg": [(0.5, 1.0), (0.6, 1.2)]})  # an idle machine
     text = prose.runs_observations(df)
     assert "Every run has the same 100 parameters" in text and "ranged from 100" not in text
     assert "from 2.0 s" in text and "to 4.0 s" in text  # the table's one decimal
+
+
+def _study(acc, loads=((5.7, 10.0), (6.0, 9.0), (5.8, 8.0))):
+    import pandas as pd
+    return pd.DataFrame({"group width": [8, 16, 24], "params": [1_099_554, 1_400_000, 1_769_154],
+                         "macs": [8_000_000, 11_000_000, 14_900_000],
+                         "epoch_seconds": [49.2, 45.0, 43.1], "test_acc": acc,
+                         "epochs": [3] * 3, "device": ["cpu"] * 3, "cpus": [2] * 3,
+                         "load_avg": list(loads)})
+
+
+def test_times_of_runs_under_a_busy_machine_are_not_compared():
+    text = prose.runs_observations(_study([80.0, 78.75, 81.25]), n_test=160)
+    assert "49.2" not in text and "43.1" not in text and " s " not in text
+    assert "times per epoch do not compare" in text and "5.7 to 10.0 on 2 cores" in text
+    assert "1.86 times" in text and "at every step" in text  # MACs 8.0M to 14.9M, rising
+    idle = prose.runs_observations(_study([80.0, 78.75, 81.25], [(0.1, 0.5)] * 3), n_test=160)
+    assert "from 49.2 s to 43.1 s" in idle and "do not compare" not in idle
+
+
+def test_a_study_is_ranked_only_beyond_the_noise_of_its_test_images():
+    close = prose.runs_observations(_study([80.0, 78.75, 81.25]), n_test=160)
+    assert "did not move in one direction" not in close
+    assert "one image is 0.625 points" in close and "4 images" in close
+    assert "cannot rank the settings" in close
+    apart = prose.runs_observations(_study([50.0, 70.0, 90.0]), n_test=10_000)
+    assert "cannot rank" not in apart and "seed-to-seed noise unmeasured" in apart
+    ended = prose.runs_observations(_study([80.0, 78.75, 81.25]), n_test=160, peak_end=True)
+    assert "ended at the peak learning rate" in ended
+
+
+def test_series_answer_the_accuracy_cost_without_times_across_loads():
+    import pandas as pd
+    df = pd.DataFrame({"run": ["a: 8 groups", "a: 1 group", "b: width 8", "b: width 1"],
+                       "params": [1000, 150, 1000, 150], "macs": [10, 2, 10, 2],
+                       "epoch_seconds": [40.0, 2.0, 40.0, 2.0],
+                       "test_acc": [75.0, 81.25, 76.25, 81.25], "device": ["cpu"] * 4,
+                       "cpus": [2] * 4, "load_avg": [(5.7, 10.0)] * 2 + [(0.5, 1.0)] * 2})
+    text = prose.series_observations(df, n_test=160)
+    assert "%" in text and "-95%" not in text and "time per epoch by" not in text
+    assert "no accuracy cost" in text and "10 images" in text and "do not compare" in text
+    assert "cut the parameters by 85%" in text
+
+
+def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():
+    import pandas as pd
+    crops = pd.DataFrame({"test crop": [10, 12, 14, 16, 18],
+                          "test_acc": [86.88, 85.0, 82.5, 84.38, 85.62]})
+    text = prose.crop_observations(crops, 14, 16, n_test=160)
+    assert "raised the accuracy" not in text
+    assert "Every other crop, smaller and larger, beat the training crop" in text
+    assert "no trend" in text and "One test image is 0.625 points (160 test images)" in text
+    rising = crops.assign(test_acc=[40.0, 50.0, 60.0, 80.0, 90.0])
+    assert "larger test crops did better" in prose.crop_observations(rising, 14, 16, 160)
+
+
+def test_the_schedule_is_worded_as_its_rate_table_runs():
+    from regnet.engine import schedule
+    values = profile("quick")
+    text = prose.schedule_phrase(values)
+    rates = schedule.warmup_cosine(values.schedule)
+    assert "linear warm-up from" not in text
+    assert f"epoch 1 warms up at {rates[0]:g}" in text
+    assert f"epoch 2 runs at the peak {rates[1]:g}" in text and f"epoch 3 at {rates[2]:g}" in text
+    course = prose.schedule_phrase(profile("course"))
+    first = schedule.warmup_cosine(profile("course").schedule)
+    assert f"from {first[0]:g} to {first[4]:g}" in course  # the last warm-up epoch's rate
+
+
+def test_a_training_gap_is_not_called_overfitting():
+    from types import SimpleNamespace
+    h = [{"epoch": 1, "train_loss": 2.0, "train_acc": 60.0, "test_acc": 50.0},
+         {"epoch": 2, "train_loss": 1.0, "train_acc": 90.0, "test_acc": 80.0}]
+    run = SimpleNamespace(history=h, epochs=2, test_acc=80.0, test_top5=99.0,
+                          best_test_acc=80.0)
+    text = prose.train_observations(run)
+    assert "generalizes" not in text and "augmented crops" in text and "not overfitting" in text
+
+
+def test_the_mac_share_at_the_training_crop_is_computed_per_model():
+    import pandas as pd
+    results = pd.DataFrame({"macs": [179_666_980, 200_000_000],
+                            "trained_macs": [14_119_690, 12_000_000]})
+    assert "6.0% to 7.9% of those MACs" in prose.mac_fraction(results, 14)
+
+
+def test_claims_without_a_difference_are_not_shown_rather_than_agreed():
+    import pandas as pd
+    claims = pd.DataFrame({"claim": ["b does not hurt", "RegNetX is better"],
+                           "n": [3, 3], "consistent": [True, True],
+                           "verdict": ["no clear difference", "lower error"],
+                           "gap_low": [-40.1, -30.0], "gap_high": [15.9, -2.0]})
+    summary = pd.DataFrame({"label": ["A", "B"], "mean": [50.0, 40.0], "n": [3, 3]})
+    text = prose.design_space_observations(summary, claims)
+    assert "agree with" not in text and "Only RegNetX is better shows a difference" in text
+    assert "±14 to ±28 points" in text and "cannot confirm" in text
+    answers = [tables.claim_answer(c) for _, c in claims.iterrows()]
+    assert answers == ["not shown", "yes"]
 
 
 def _all_text(fig):
@@ -290,3 +407,109 @@ def test_bar_panels_of_large_numbers_read_in_k_and_m_without_an_offset():
     assert params.xaxis.get_offset_text().get_text() == ""
     assert any(t.get_text().endswith("M") for t in params.get_xticklabels())
     assert not any(t.get_text().endswith(("k", "M")) for t in acc.get_xticklabels())
+
+
+def test_line_plot_legends_stand_in_one_column_beside_the_plots():
+    import matplotlib
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from regnet.study import analysis
+    history = [{"epoch": e, "train_loss": 1.0 / e, "train_acc": 10.0 * e, "test_loss": 1.2 / e,
+                "test_acc": 9.0 * e} for e in (1, 2, 3)]
+    crops = pd.DataFrame({"test crop": [10, 11, 12], "test_acc": [1.0, 2.0, 3.0]})
+    sweep = pd.DataFrame({"space": ["anynetx_a", "regnetx"] * 2, "error": [50.0, 40, 45, 42],
+                          "depth": [10, 12, 14, 16], "width": [64, 128, 256, 512],
+                          "group_width": [8, 16, 8, 16], "bottleneck": [1, 2, 1, 1],
+                          "macs": [2e8] * 4, "params": [3e6] * 4, "acts": [2e6] * 4})
+    for fig in (figures.plot_curves({f"run {i}": history for i in range(5)}),
+                figures.plot_crops(crops, 11, 12), analysis.plot_edfs(sweep),
+                analysis.plot_params(sweep)):
+        fig.canvas.draw()
+        legends = fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+        assert len(legends) == 1 and legends[0]._ncols == 1
+        box = legends[0].get_window_extent()
+        assert all(box.x0 >= ax.get_window_extent().x1 for ax in fig.axes if ax.get_visible())
+        assert box.x1 <= fig.bbox.x1 + 1  # inside the figure: never shrunk with it
+
+
+def test_block_drawings_set_no_stacked_fractions():
+    import matplotlib
+    matplotlib.use("Agg")
+    for stride in (1, 2):  # a stacked fraction sets its parts far below 8 pt
+        texts = [t.get_text() for t in _all_text(figures.draw_x_block(stride))]
+        assert not any(r"\frac" in t for t in texts) and any("/g$ groups" in t for t in texts)
+
+
+def test_operator_tables_name_places_and_headers_in_words():
+    from regnet.arch import model
+    rows = complexity.operator_table(model.build(space.named("200mf")))
+    ops = tables.operator_frame(rows)
+    assert list(ops.columns[-3:]) == ["Parameters", "MACs", "Activations"]
+    assert "stage 1, block 1" in set(ops["where"]) and "head" in set(ops["where"])
+    assert not any("." in str(v) or "_" in str(v) for v in ops["where"])  # no module keys
+    assert list(tables.stage_frame(rows)["stage"]) == ["stem", "stage 1", "stage 2",
+                                                        "stage 3", "stage 4", "head"]
+    assert ops["Parameters"].iloc[-1] == complexity.totals(rows)["params"]
+    assert set(tables.summary_by_role(rows)["stage"]) >= {"stage 1", "stage 4"}
+
+
+def test_the_width_rule_table_heads_its_symbols_typeset():
+    columns = list(tables.width_rule_table(space.named("200mf")).columns)
+    assert "u\u2c7c = w\u2080 + w\u2090·j" in columns and "w\u2c7c (multiple of 8)" in columns
+    assert not any("_" in c or "*" in c for c in columns)
+
+
+def test_design_space_names_are_set_with_their_letter_subscript():
+    from regnet.study import analysis
+    assert tables.space_label("anynetx_c") == "AnyNetX<sub>C</sub>"
+    assert tables.space_label("regnetx") == "RegNetX"
+    assert "_" not in tables.space_label("anynetx_e")
+    assert analysis.plot_label("anynetx_a") == r"AnyNetX$_\mathregular{A}$"
+    assert prose.typeset_spaces("RegNetX is at least as good as AnyNetX_E") == \
+        "RegNetX is at least as good as AnyNetX<sub>E</sub>"
+
+
+def test_figure_only_subsections_get_a_sentence_from_their_numbers():
+    import pandas as pd
+    history = [{"epoch": 1, "test_acc": 40.0, "test_loss": 1.8},
+               {"epoch": 3, "test_acc": 82.5, "test_loss": 0.61}]
+    assert prose.curves_sentence(history) == (
+        "From epoch 1 to epoch 3 the test accuracy went from 40.00% to 82.50% and the test "
+        "loss from 1.800 to 0.610.")
+    results = pd.DataFrame({"space": ["anynetx_a", "regnetx"], "error": [50.0, 37.5],
+                            "macs": [150e6, 249e6], "params": [2.1e6, 3.4e6],
+                            "depth": [12, 15], "width": [368, 432]})
+    text = prose.sweep_sentence(results)
+    assert "from 150 to 249 million MACs" in text and "37.50% to 50.00%" in text
+    assert "a RegNetX model of depth 15 (blocks) and last-stage width 432" in text
+    first = prose.sweep_sentence(results.assign(error=[30.0, 37.5]))
+    assert "from an AnyNetX<sub>A</sub> model" in first
+
+
+def test_a_folded_table_keeps_two_decimals_down_each_column():
+    import pandas as pd
+    crops = pd.DataFrame({"test crop": [13, 14, 15, 16], "test_acc": [86.875, 82.5, 80.0, 1.0]})
+    folded = tables.fold(crops, 2, "test crop")
+    shown = [v for v in folded.to_numpy().ravel() if "." in str(v)]
+    assert {"86.88", "82.50", "80.00", "1.00"} <= set(shown) and "82.5" not in shown
+
+
+def test_a_claims_interval_never_wraps_and_signs_with_a_minus():
+    import pandas as pd
+    claims = pd.DataFrame({"claim": ["b does not hurt"], "space": ["AnyNetX_B"],
+                           "baseline": ["AnyNetX_A"], "n": [3], "n_baseline": [3],
+                           "mean": [50.0], "mean_baseline": [63.0], "mean_gap": [-13.0],
+                           "gap_low": [-40.1], "gap_high": [15.9], "consistent": [True],
+                           "verdict": ["no clear difference"]})
+    cell = tables.claims_frame(claims)["gap, 90% interval"].iloc[0]
+    assert cell == "\u221213.0\u00a0[\u221240.1,\u00a0+15.9]"
+
+
+def test_the_parameter_panels_get_the_association_the_numbers_show():
+    import pandas as pd
+    results = pd.DataFrame({"space": ["a", "a", "b", "b"], "error": [10.0, 20.0, 30.0, 40.0],
+                            "depth": [4, 3, 2, 1], "width": [1, 3, 2, 4]})
+    text = prose.association_sentence(results, {"depth": "depth d", "width": "width w"})
+    assert "follows depth d most closely" in text and "ρ = \u22121.00" in text
+    assert "with 2 models per space" in text

@@ -109,13 +109,13 @@ class Profile:
 
 PROFILES: Mapping[str, Profile] = _table(
     Profile("quick", "a CPU demo on small synthetic images, minutes",
-            "PIPELINE DEMO - not the course result. The quick profile trains for a few "
-            "epochs on small images so that every notebook runs on any CPU in minutes; its "
-            "accuracies say nothing about RegNet. Run `./run_all.sh --profile course` on a GPU "
-            "with the course data for the real numbers.", tone="demo"),
+            "PIPELINE DEMO - not the course result. This demo trains for a few epochs on "
+            "small synthetic images so that the whole report is made on any CPU in minutes; "
+            "its accuracies say nothing about RegNet. The course configuration, run on a GPU "
+            "with the course data, gives the real numbers.", tone="demo"),
     Profile("course", "the reproduction: the course data, 60 epochs, a GPU", None),
     Profile("tiny", "the course recipe on Tiny ImageNet's photographs",
-            "TINY IMAGENET - not the course data. The tiny profile runs the course recipe on "
+            "TINY IMAGENET - not the course data. This run uses the course recipe on "
             "real ImageNet photographs from Tiny ImageNet (Stanford CS231N; 64 px, classes "
             "picked by DATA_CLASSES), a stand-in where the course archives cannot be reached. "
             "Its classes and images differ from the course's ImageNet-100, so its accuracies "

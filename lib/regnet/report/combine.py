@@ -162,9 +162,11 @@ def subsection_title(report: Report, profile: str) -> str:
     return f"{report.number[-1]}. {name[:1].upper()}{name[1:]}"
 
 
-def _section(number: str, out_dir: Path, profile: str):
+def _section(number: str, out_dir: Path, profile: str, said: list[str] | None = None):
     """The cells of section `number` from the reports present, with its appendix cells and
-    provenance outputs: (cells, {appendix: cells}, provenance)."""
+    provenance outputs: (cells, {appendix: cells}, provenance). A setup paragraph already in
+    `said` (an earlier section's) is not repeated; the new ones are added to it."""
+    said = [] if said is None else said
     reports = section_reports(number)
     present = [r for r in reports if (out_dir / f"{r.name}.ipynb").is_file()]
     if not present:
@@ -187,8 +189,10 @@ def _section(number: str, out_dir: Path, profile: str):
                 appendix = _drop_first_heading(appendix)  # the appendix's own heading names it
                 number_cells(appendix, key)
                 appendices[key] = appendix
-    if setups:  # the setup the section's reports share, once, under its heading
-        cells[1:1] = [_cell("".join(setups))]
+    fresh = [text for text in setups if text not in said]
+    said += fresh
+    if fresh:  # the setup the section's reports share, once, under its heading
+        cells[1:1] = [_cell("".join(fresh))]
     return cells, appendices, provenance
 
 
@@ -229,9 +233,9 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
     nb = nbformat.v4.new_notebook()
     nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                   "language": "python"}}
-    body, appendices, provenance = [], {}, []
+    body, appendices, provenance, said = [], {}, [], []
     for number in SECTIONS:
-        cells, more, prov = _section(number, out_dir, values["PROFILE"])
+        cells, more, prov = _section(number, out_dir, values["PROFILE"], said)
         body += cells
         appendices.update(more)
         provenance += prov

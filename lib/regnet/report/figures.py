@@ -26,6 +26,15 @@ STYLE = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labels
          "ytick.labelsize": 8, "legend.fontsize": 8, "figure.titlesize": 10}
 
 
+def legend_right(fig, handles, labels, size: float = 8) -> float:
+    """One legend column at the right of `fig`, inside its width (so it is never shrunk);
+    returns the fraction of the width left for the axes, for `tight_layout(rect=...)`."""
+    longest = max(len(line) for text in labels for line in str(text).split("\n"))
+    width = longest * size * 0.55 / 72 + 0.45  # inches: the text, the marker and the margins
+    fig.legend(handles, labels, loc="center right", ncol=1, fontsize=size, frameon=False)
+    return max(0.45, 1 - (width + 0.1) / fig.get_figwidth())  # and a gap before it
+
+
 def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kwargs):
     """A figure at print size in the report style."""
     plt.rcParams.update(STYLE)
@@ -119,10 +128,11 @@ def draw_generic():
 
 def draw_x_block(stride: int):
     """The X block in symbols: output width w, bottleneck ratio b, group width g, stride s."""
-    size = r"r \times r" if stride == 1 else r"\frac{r}{2} \times \frac{r}{2}"
+    # inline fractions: stacked ones set their digits at about half the text size
+    size = r"r \times r" if stride == 1 else r"r/2 \times r/2"
     steps = [r"input  $w_{in} \times r \times r$",
              r"$1 \times 1$ conv $w_{in} \to w/b$, BN, ReLU",
-             r"$3 \times 3$ conv $w/b \to w/b$, $\frac{w/b}{g}$ groups of width $g$"
+             r"$3 \times 3$ conv $w/b \to w/b$, $(w/b)/g$ groups of width $g$"
              + (", stride 2" if stride > 1 else "") + ", BN, ReLU",
              r"$1 \times 1$ conv $w/b \to w$, BN", "+", rf"ReLU  $\to w \times {size}$"]
     short = (r"$1 \times 1$ conv $w_{in} \to w$," "\nstride 2, BN" if stride > 1
@@ -197,10 +207,7 @@ def plot_curves(histories: dict, title: str = ""):
     line per run (`histories`: label -> metrics.jsonl rows)."""
     # long run names take two legend columns, so the legend never widens the figure past
     # the page (where it would be shrunk, text and all, below MIN_POINTS)
-    ncol = min(4 if max(len(str(k)) for k in histories) <= 14 else 2, len(histories))
-    rows = -(-len(histories) // ncol)  # legend rows
-    fig, axes = _figure(PRINT_WIDTH, 4.6 + (0.2 * rows if len(histories) > 1 else 0), 2, 2,
-                        sharex=True)
+    fig, axes = _figure(PRINT_WIDTH, 4.6, 2, 2, sharex=True)
     panels = [("train_loss", "training loss"), ("train_acc", "training accuracy (%)"),
               ("test_loss", "test loss"), ("test_acc", "test accuracy (%)")]
     for ax, (key, label) in zip(axes.flat, panels):
@@ -215,10 +222,9 @@ def plot_curves(histories: dict, title: str = ""):
         ax.xaxis.get_major_locator().set_params(integer=True)
     for ax in axes[1]:
         ax.set_xlabel("epoch")
-    if len(histories) > 1:
-        fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="lower center",
-                   ncol=ncol, bbox_to_anchor=(0.5, 0.0))
-        fig.tight_layout(rect=(0, 0.05 * rows, 1, 1))
+    if len(histories) > 1:  # one column at the right, read top to bottom
+        fig.tight_layout(rect=(0, 0, legend_right(
+            fig, *axes.flat[0].get_legend_handles_labels()), 1))
     else:
         fig.tight_layout()
     if title:
@@ -260,12 +266,12 @@ def plot_crops(df, train_crop: int, resize: int):
     """Test accuracy against the test crop, with the training crop and the resize marked."""
     fig, ax = _figure(6.4, 3.2)
     ax.plot(df["test crop"], df["test_acc"], marker="o", ms=3)
-    ax.axvline(train_crop, color="#c00", ls="--", lw=1, label=f"training crop {train_crop} px")
+    ax.axvline(train_crop, color="#c00", ls="--", lw=1,
+               label=f"training crop\n{train_crop} px")
     ax.axvline(resize, color="#888", ls=":", lw=1,
-               label=f"resize {resize} px (larger crops: the whole image, upscaled)")
+               label=f"resize {resize} px\n(larger crops: the\nwhole image, upscaled)")
     ax.set_xlabel("test crop (px)")
     ax.set_ylabel("test accuracy (%)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, legend_right(fig, *ax.get_legend_handles_labels()), 1))
     return fig

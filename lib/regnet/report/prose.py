@@ -7,10 +7,30 @@ machine was; the `*_observations` functions word what the numbers show as observ
 """
 from __future__ import annotations
 
+import math
+import re
 from typing import Any, Mapping, Sequence
 
 from .. import catalog
+from ..arch.designspace import SPACES
 from ..data import settings
+
+def signed(value: float, decimals: int, sep: str = "") -> str:
+    """A signed number as print sets it: +1.25, −8.75 (a minus sign, not a hyphen)."""
+    return format(value, f"+{sep}.{decimals}f").replace("-", "\u2212")
+
+
+def typeset_spaces(text: str) -> str:
+    """Design-space names as the paper sets them, the letter subscript (HTML):
+    AnyNetX_A -> AnyNetX<sub>A</sub>."""
+    return re.sub(r"AnyNetX_([A-E])", r"AnyNetX<sub>\1</sub>", str(text))
+
+
+def decimal(value: float) -> str:
+    """A number as a reader writes it: 0.00005, not 5e-05."""
+    text = f"{value:g}"
+    return f"{value:.12f}".rstrip("0").rstrip(".") if "e" in text else text
+
 
 def numbers(values: Sequence) -> str:
     """'2', '2 and 3', '2, 3 and 5'."""
@@ -51,19 +71,36 @@ def _epochs(n: int) -> str:
     return f"{n} epoch{'s' if n != 1 else ''}"
 
 
+def _span(first: int, last: int) -> str:
+    return f"epoch {first}" if first == last else f"epochs {first}–{last}"
+
+
 def schedule_phrase(values: Mapping[str, Any]) -> str:
-    """The learning rate of one run, epoch by epoch, true for any number of cosine epochs (a
-    single cosine epoch runs at the peak rate: the schedule's rule, engine/schedule.py)."""
+    """The learning rate of one run epoch by epoch, as the schedule's rate table gives it
+    (engine/schedule.py): the warm-up epochs climb from the initial rate towards the peak
+    without reaching it, the first cosine epoch runs at the peak and the last at the final
+    rate (a single cosine epoch stays at the peak)."""
     top = values["TRAINING_LR_MAX"]
+    init = top * values["TRAINING_LR_INIT_SCALE"]
+    final = top * values["TRAINING_LR_FINAL_SCALE"]
     warm, cosine = values["TRAINING_LR_INIT_EPOCHS"], values["TRAINING_LR_FINAL_EPOCHS"]
-    parts = [f"{_epochs(warm)} of linear warm-up from "
-             f"{top * values['TRAINING_LR_INIT_SCALE']:g} to {top:g}"] if warm else []
+    parts = []
+    if warm == 1:
+        parts.append(f"epoch 1 warms up at {init:g}")
+    elif warm > 1:
+        parts.append(f"{_span(1, warm)} warm up linearly from {init:g} to "
+                     f"{init + (top - init) * (warm - 1) / warm:g}")
     if cosine == 1:
-        parts.append(f"one epoch at the peak rate {top:g} (a one-epoch cosine does not decay)")
-    elif cosine > 1:
-        parts.append(f"a quarter cosine over {_epochs(cosine)} from {top:g} down to "
-                     f"{top * values['TRAINING_LR_FINAL_SCALE']:g}")
-    every = " (set every step)" if values.get("TRAINING_LR_PER_ITERATION") else ""
+        parts.append(f"epoch {warm + 1} runs at the peak {top:g} (a one-epoch cosine does not "
+                     "decay)")
+    elif cosine == 2:
+        parts.append(f"epoch {warm + 1} runs at the peak {top:g} and epoch {warm + 2} at "
+                     f"{final:g}")
+    elif cosine > 2:
+        parts.append(f"{_span(warm + 1, warm + cosine)} fall along a quarter cosine from the "
+                     f"peak {top:g} to {final:g}")
+    every = " (set every step, between these rates)" if values.get(
+        "TRAINING_LR_PER_ITERATION") else ""
     return f"{_epochs(warm + cosine)}: " + ", then ".join(parts) + every
 
 
@@ -72,7 +109,7 @@ def recipe_phrase(values: Mapping[str, Any]) -> str:
     opt = values["TRAINING_OPTIMIZER"].upper()
     extras = [f"momentum {values['TRAINING_MOMENTUM']:g}"] if opt == "SGD" else []
     if values.get("TRAINING_WEIGHT_DECAY"):
-        extras.append(f"weight decay {values['TRAINING_WEIGHT_DECAY']:g}")
+        extras.append(f"weight decay {decimal(values['TRAINING_WEIGHT_DECAY'])}")
     if values.get("TRAINING_LABEL_SMOOTHING"):
         extras.append(f"label smoothing {values['TRAINING_LABEL_SMOOTHING']:g}")
     precision = "" if values["PRECISION"] == "auto" else f", in {values['PRECISION']}"
@@ -94,15 +131,16 @@ def course_changes(paper, course) -> str:
         changes.append(f"{course.input_size} px inputs (the paper: {paper.input_size} px)")
     if paper.num_classes != course.num_classes:
         changes.append(f"{course.num_classes} classes (the paper: {paper.num_classes})")
+    grid = course.input_size // math.prod([course.stem_stride, *(s.stride for s in course.stages)])
     same = "the same depths, widths, group width and bottleneck ratio" if [
         (s.depth, s.width, s.group_width, s.bottleneck) for s in paper.stages] == [
         (s.depth, s.width, s.group_width, s.bottleneck) for s in course.stages] else \
         "its own stages"
     return (f"The course's {network_name(course.name)} keeps {same} as the paper's "
             f"{network_name(paper.name)} and differs in {len(changes)} places: "
-            f"{numbers(changes)}. With the stride-1 stem the small images still reach the last "
-            f"stage as a {course.input_size // 8} x {course.input_size // 8} grid."
-            if changes else "")
+            f"{numbers(changes)}. With the stride-{course.stem_stride} stem and the "
+            f"stride-{course.stages[0].stride} first stage the small images still reach the "
+            f"last stage as a {grid} × {grid} grid." if changes else "")
 
 
 def network_phrase(spec) -> str:
@@ -115,8 +153,8 @@ def network_phrase(spec) -> str:
 
 def train_settings(values: Mapping[str, Any], spec) -> str:
     """The paragraph that says what the training section trains, and how."""
-    return (f"This section trains {network_phrase(spec)} at {spec.in_channels} x "
-            f"{spec.input_size} x {spec.input_size} with {spec.num_classes} outputs on "
+    return (f"This section trains {network_phrase(spec)} at {spec.in_channels} × "
+            f"{spec.input_size} × {spec.input_size} with {spec.num_classes} outputs on "
             f"{dataset_phrase(values)}, in {recipe_phrase(values)}, for "
             f"{schedule_phrase(values)}.")
 
@@ -124,9 +162,10 @@ def train_settings(values: Mapping[str, Any], spec) -> str:
 def section_setup(values: Mapping[str, Any]) -> str:
     """What every study of a section shares: data, batch, optimizer, the profile's schedule
     (a study that changes it says so), and, on synthetic data, what its numbers can show."""
-    text = (f"Every run in these studies trains on {dataset_phrase(values)}, in "
-            f"{recipe_phrase(values)}, and unless a study says otherwise for "
-            f"{schedule_phrase(values)}.")
+    total = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
+    text = (f"Every run in these studies is trained as in section 2 unless a study says "
+            f"otherwise: on {dataset_phrase(values, sizes=False)}, with the same batches, "
+            f"optimizer and {total}-epoch schedule.")
     if values["DATASET"] == "synthetic":
         text += (" The images are synthetic and the runs a few epochs long: the studies "
                  "below show the method and that every step runs, and their numbers say "
@@ -141,9 +180,13 @@ def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, An
     if names == ["custom"]:
         nets = network_phrase(specs[0]) if len({(tuple(s.depths), tuple(s.widths))
                                                 for s in specs}) == 1 else "custom networks"
+    elif "custom" in names and len({(tuple(s.depths), tuple(s.widths), s.stem_width)
+                                   for s in specs}) == 1:
+        named = next(s for s in specs if s.name != "custom")  # one network, groups aside
+        nets = f"{network_name(named.name)}'s stages (its depths, widths and stem)"
     else:
         nets = numbers([network_phrase(s) for s in dict((s.name, s) for s in specs).values()])
-    size = f"{specs[0].in_channels} x {specs[0].input_size} x {specs[0].input_size}"
+    size = f"{specs[0].in_channels} × {specs[0].input_size} × {specs[0].input_size}"
     text = f"The {len(run_values)} runs train {nets} at {size} with {specs[0].num_classes} outputs"
     schedules = list(dict.fromkeys(schedule_phrase(v) for v in run_values))
     if len(schedules) == 1 and schedules != [schedule_phrase(base)]:
@@ -168,6 +211,18 @@ def crop_settings(values: Mapping[str, Any], spec, crops: tuple[int, int]) -> st
             f"center-cropped to each size from {crops[0]} to {crops[1]} px.")
 
 
+def mac_fraction(results, crop: int) -> str:
+    """What share of its regime MACs each sampled model costs at the training crop, computed
+    per model from its counted MACs at both sizes."""
+    share = (results["trained_macs"].astype(float) / results["macs"].astype(float)).dropna()
+    if not len(share):
+        return ""
+    lo, hi = share.min() * 100, share.max() * 100
+    span = f"{lo:.1f}%" if f"{lo:.1f}" == f"{hi:.1f}" else f"{lo:.1f}% to {hi:.1f}%"
+    return (f"Each model is trained and tested here at {crop} px, where it costs {span} of "
+            "those MACs, depending on the model.")
+
+
 def load_record(summaries: Sequence[Mapping[str, Any]]) -> str:
     """The machine's 1-minute load average while the runs trained, for the provenance."""
     loads = [s["load_avg"] for s in summaries if s.get("load_avg")]
@@ -178,12 +233,25 @@ def load_record(summaries: Sequence[Mapping[str, Any]]) -> str:
             f"{cpus} CPU cores")
 
 
+def device_phrase(device: str, cpus: int | None = None) -> str:
+    """A device as a sentence names it: 'a 2-core CPU', 'an NVIDIA H100 GPU'."""
+    gpu = re.fullmatch(r"cuda(?::\d+)? \((.+)\)", device)
+    if gpu:
+        return f"an {gpu.group(1)} GPU"
+    if device.startswith("cpu"):
+        cores = re.search(r"(\d+) cores", device)
+        n = cores.group(1) if cores else cpus
+        return f"a {n}-core CPU" if n else "a CPU"
+    return device
+
+
 def timing_sentence(summaries: Sequence[Mapping[str, Any]], what: str = "Times per epoch") -> str:
     """Where `what` was measured and whether the machine was busy meanwhile (the load
     averages themselves are in the provenance)."""
     if not summaries:
         return f"{what} have no record of the machine they were measured on."
-    devices = numbers(sorted({s["device"] for s in summaries}))
+    devices = numbers(sorted({device_phrase(s["device"], s.get("cpus"))
+                              for s in summaries}))
     loads = [s["load_avg"] for s in summaries if s.get("load_avg")]
     cpus = next((s["cpus"] for s in summaries if s.get("cpus")), None)
     text = f"{what} were measured on {devices}"
@@ -210,8 +278,44 @@ def train_observations(summary) -> str:
             f"{h[-1]['train_loss']:.3f}. In the last epoch the training accuracy "
             f"({h[-1]['train_acc']:.1f}%) was {abs(gap):.1f} points "
             f"{'above' if gap >= 0 else 'below'} the test accuracy ({h[-1]['test_acc']:.1f}%)"
-            + (", the sign of a network that fits its training images better than it "
-               "generalizes." if gap > 5 else "."))
+            + (". Training accuracy is averaged over the epoch on augmented crops while the "
+               "weights still change, so the gap measures that, not overfitting."
+               if gap > 5 else "."))
+
+
+def curves_sentence(history: Sequence[Mapping[str, Any]]) -> str:
+    """What a run's curves show, from its first and last epoch."""
+    a, b = history[0], history[-1]
+    return (f"From epoch {a['epoch']} to epoch {b['epoch']} the test accuracy went from "
+            f"{a['test_acc']:.2f}% to {b['test_acc']:.2f}% and the test loss from "
+            f"{a['test_loss']:.3f} to {b['test_loss']:.3f}.")
+
+
+def association_sentence(results, names: Mapping[str, str]) -> str:
+    """Which parameter's rank order follows the error most closely across all sampled models
+    (Spearman's rank correlation), and what so few models per space can show."""
+    cols = [c for c in names if c in results and results[c].nunique() > 1]
+    if not cols or len(results) < 3:
+        return ""
+    rho = {c: results[c].rank().corr(results["error"].rank()) for c in cols}
+    best = max(rho, key=lambda c: abs(rho[c]))
+    per = int(results.groupby("space").size().min())
+    return (f"Across all {len(results)} models, the error follows {names[best]} most closely "
+            f"in rank (Spearman ρ = {signed(rho[best], 2)}); with {per} models per space, no "
+            "panel can show a trend within one space.")
+
+
+def sweep_sentence(results) -> str:
+    """The sampled models' range of cost and error, and where the lowest error came from."""
+    best = results.loc[results["error"].idxmin()]
+    space = SPACES[best["space"]].label if best["space"] in SPACES else best["space"]
+    return (f"The {len(results)} models range from {results['macs'].min() / 1e6:.0f} to "
+            f"{results['macs'].max() / 1e6:.0f} million MACs and from "
+            f"{results['params'].min() / 1e6:.2f} to {results['params'].max() / 1e6:.2f} "
+            f"million parameters, with errors from {results['error'].min():.2f}% to "
+            f"{results['error'].max():.2f}%; the lowest came from "
+            f"{'an' if space[:1] in 'AEIOU' else 'a'} {typeset_spaces(space)} model of depth "
+            f"{int(best['depth'])} (blocks) and last-stage width {int(best['width'])}.")
 
 
 RUN_NAMES = {"epochs": "{} epochs", "group width": "group width {}"}
@@ -229,27 +333,99 @@ def _shown(df, column: str, decimals: int):
     return df[column].astype(float).round(decimals)
 
 
-def runs_observations(df) -> str:
-    """What a study's runs answer: how accuracy and time per epoch move along the varied
-    setting, from the values as the table shows them."""
+def test_images(rows: Sequence[Mapping[str, Any]]) -> int | None:
+    """The fewest test images any of these runs was evaluated on (None: not recorded)."""
+    counts = [int(r["test_images"]) for r in rows if r.get("test_images")]
+    return min(counts) if counts else None
+
+
+def image_noise(n_test: int | None, acc: float = 50.0) -> float | None:
+    """The sampling noise of a difference between two accuracies of `n_test` images each,
+    in points: twice the binomial standard error of that difference (no seed-to-seed noise)."""
+    if not n_test:
+        return None
+    p = min(max(acc / 100, 0.05), 0.95)
+    return 2 * 100 * (2 * p * (1 - p) / n_test) ** 0.5
+
+
+def noise_sentence(spread: float, n_test: int | None, acc: float, what: str) -> str:
+    """Whether `spread` points between runs could be the noise of one seed and `n_test`
+    test images: one image is 100 / n_test points."""
+    noise = image_noise(n_test, acc)
+    if noise is None:
+        return (f"Each run is a single seed, so {what} of {spread:.2f} points carries an "
+                "unmeasured seed-to-seed noise.")
+    text = (f"Each run is a single seed tested on {n_test:,} images, so one image is "
+            f"{100 / n_test:.3g} points and {what} of {spread:.2f} points is about "
+            f"{round(spread * n_test / 100):.0f} images; ")
+    if spread < noise:
+        return text + (f"the sampling of the test images alone gives about ±{noise:.1f} "
+                       "points to such a difference, so these runs cannot rank the settings.")
+    return text + (f"that is more than the ±{noise:.1f} points the test images alone give, but "
+                   "one seed per setting leaves the seed-to-seed noise unmeasured.")
+
+
+def loads_compare(rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the times per epoch of these runs compare: every run recorded its load and none
+    had more work waiting than cores (`timing_sentence`'s rule), on one device."""
+    loads = [r.get("load_avg") for r in rows]
+    cpus = next((r["cpus"] for r in rows if r.get("cpus")), None)
+    if not cpus or any(not lo for lo in loads):
+        return False
+    return len({r.get("device") for r in rows}) == 1 and max(hi for _, hi in loads) <= cpus
+
+
+def times_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Why the times per epoch of these runs do not compare (empty when they do)."""
+    if loads_compare(rows):
+        return ""
+    loads = [r["load_avg"] for r in rows if r.get("load_avg")]
+    cpus = next((r["cpus"] for r in rows if r.get("cpus")), None)
+    busy = (f" (load average {min(lo for lo, _ in loads):.1f} to "
+            f"{max(hi for _, hi in loads):.1f} on {cpus} cores)" if loads and cpus else "")
+    return (f"The times per epoch do not compare between these runs: other work on the "
+            f"machine{busy} changed them more than the networks did, so the MACs per image "
+            "and the number of epochs are the measure of cost here.")
+
+
+def _grew(values) -> str:
+    """' at every step' when a column rises (or falls) monotonically along the study."""
+    d = values.diff().dropna()
+    return " at every step" if len(d) > 1 and ((d > 0).all() or (d < 0).all()) else ""
+
+
+def runs_observations(df, n_test: int | None = None, peak_end: bool = False) -> str:
+    """What a study's runs answer from accuracy, MACs and parameters along the varied
+    setting, with the noise of one seed and `n_test` test images; times per epoch only when
+    the machine's load lets them compare. `peak_end`: every run ended at the peak rate."""
     label = df.columns[0]
-    acc, time = _shown(df, "test_acc", 2), _shown(df, "epoch_seconds", 1)
+    acc = _shown(df, "test_acc", 2)
     name = lambda i: run_name(label, df[label].iloc[i])  # noqa: E731
     best, worst = int(acc.idxmax()), int(acc.idxmin())
     first, last = 0, len(df) - 1
     text = (f"From {name(first)} to {name(last)}, the test accuracy went from {acc[first]:.2f}% "
-            f"to {acc[last]:.2f}% ({acc[last] - acc[first]:+.2f} points) and the time per "
-            f"epoch from {time[first]:.1f} s to {time[last]:.1f} s")
+            f"to {acc[last]:.2f}% ({signed(acc[last] - acc[first], 2)} points)")
+    rows = df.to_dict("records")
+    if loads_compare(rows):
+        time = _shown(df, "epoch_seconds", 1)
+        text += f" and the time per epoch from {time[first]:.1f} s to {time[last]:.1f} s"
     if df["params"].nunique() > 1:
-        text += f", with {df['params'].iloc[first]:,} and {df['params'].iloc[last]:,} parameters"
+        text += (f"; the parameters went from {df['params'].iloc[first]:,} to "
+                 f"{df['params'].iloc[last]:,}{_grew(df['params'])}")
     else:
         text += f". Every run has the same {df['params'].iloc[0]:,} parameters"
+    if "macs" in df and df["macs"].nunique() > 1:
+        a, b = int(df["macs"].iloc[first]), int(df["macs"].iloc[last])
+        text += (f" and the MACs from {a:,} to {b:,} ({b / a:.2f} times){_grew(df['macs'])}")
     text += (f". The best run was {name(best)} ({acc[best]:.2f}%) and the weakest "
-             f"{name(worst)} ({acc[worst]:.2f}%), {acc[best] - acc[worst]:.2f} points apart.")
-    steady = (acc.diff().dropna() >= 0).all() or (acc.diff().dropna() <= 0).all()
-    text += (" Accuracy moved in one direction along the study." if steady else
-             " Accuracy did not move in one direction along the study, so these runs do not "
-             "rank the settings.")
+             f"{name(worst)} ({acc[worst]:.2f}%). ")
+    text += noise_sentence(float(acc[best] - acc[worst]), n_test, float(acc.mean()),
+                           "the gap")
+    if peak_end:
+        text += (" Every run ended at the peak learning rate (its one cosine epoch does not "
+                 "decay), so none is trained to the end of a schedule.")
+    if times_sentence(rows):
+        text += " " + times_sentence(rows)
     if df["epochs"].nunique() > 1 and "history" in df:
         text += " " + overfitting_sentence(df)
     return text
@@ -278,24 +454,47 @@ def overfitting_sentence(df) -> str:
                       ", and these runs show no sign of overfitting."))
 
 
-def series_observations(df) -> str:
-    """For runs labelled 'series: ...': what fewer parameters cost within each series (empty
-    when the runs have no series)."""
+def series_observations(df, n_test: int | None = None) -> str:
+    """For runs labelled 'series: ...': what fewer parameters cost within each series, in
+    accuracy (with the noise of one seed and `n_test` test images) and MACs; times per epoch
+    only when the machine's load lets them compare (empty when the runs have no series)."""
     label, acc = df.columns[0], "test_acc"
-    parts = []
+    parts, changes = [], []
+    times = loads_compare(df.to_dict("records"))
     for series in dict.fromkeys(str(v).split(": ")[0] for v in df[label] if ": " in str(v)):
         rows = df[[str(v).startswith(series + ":") for v in df[label]]]
         if len(rows) < 2:
             continue
         a, b = rows.iloc[0], rows.iloc[-1]
+        change = round(b[acc], 2) - round(a[acc], 2)
+        changes.append((change, (a[acc] + b[acc]) / 2))
         parts.append(
             f"In the {series} runs, going from {a[label].split(': ')[1]} to "
             f"{b[label].split(': ')[1]} cut the parameters by "
             f"{(1 - b['params'] / a['params']) * 100:.0f}% ({a['params']:,} to "
-            f"{b['params']:,}) and the MACs by {(1 - b['macs'] / a['macs']) * 100:.0f}%, "
-            f"changed the test accuracy by {round(b[acc], 2) - round(a[acc], 2):+.2f} points "
-            f"({a[acc]:.2f}% to {b[acc]:.2f}%) and the time per "
-            f"epoch by {(b['epoch_seconds'] / a['epoch_seconds'] - 1) * 100:+.0f}%.")
+            f"{b['params']:,}) and the MACs by {(1 - b['macs'] / a['macs']) * 100:.0f}%, and "
+            f"changed the test accuracy by {signed(change, 2)} points ({a[acc]:.2f}% to "
+            f"{b[acc]:.2f}%)"
+            + (f" and the time per epoch by "
+               f"{signed((b['epoch_seconds'] / a['epoch_seconds'] - 1) * 100, 0)}%"
+               if times else "")
+            + ".")
+    if not parts:
+        return ""
+    worst = min(changes)
+    noise = image_noise(n_test, worst[1])
+    if worst[0] >= 0:
+        parts.append("So these runs show no accuracy cost of the fewer parameters.")
+    elif noise is not None and -worst[0] < noise:
+        parts.append(f"So these runs show no accuracy cost of the fewer parameters beyond "
+                     f"noise: a loss of {-worst[0]:.2f} points is within the ±{noise:.1f} "
+                     f"points that {n_test:,} test images alone give.")
+    else:
+        parts.append(f"So the fewer parameters cost up to {-worst[0]:.2f} points of accuracy.")
+    largest = max(abs(c) for c, _ in changes)
+    parts.append(noise_sentence(largest, n_test, worst[1], "the largest change"))
+    if not times:
+        parts.append(times_sentence(df.to_dict("records")))
     return " ".join(parts)
 
 
@@ -321,51 +520,84 @@ def readings_sentence(df) -> str:
             f"the {sb} one {pb:,}.")
 
 
-def crop_observations(df, train_crop: int, resize: int) -> str:
-    """Accuracy at the training crop, the best crop, and the change per px on each side."""
-    acc = "test_acc"
-    at = df.loc[df["test crop"] == train_crop, acc]
-    best = df.loc[df[acc].idxmax()]
-    text = (f"The best test crop was {int(best['test crop'])} px with {best[acc]:.2f}%")
-    if len(at):
-        base = float(at.iloc[0])
-        text += (f", {round(best[acc], 2) - round(base, 2):+.2f} points against the training crop "
-                 f"({train_crop} px, {base:.2f}%)")
-        below = df[df["test crop"] <= train_crop]
-        above = df[df["test crop"] >= train_crop]
-        for part, where in ((below, "below"), (above, "above")):
-            if len(part) > 1:
-                span = part["test crop"].iloc[-1] - part["test crop"].iloc[0]
-                slope = (part[acc].iloc[-1] - part[acc].iloc[0]) / span
-                text += (f"; {where} it, accuracy changed by {slope:+.2f} points per px on "
-                         f"average ({int(part['test crop'].iloc[0])} to "
-                         f"{int(part['test crop'].iloc[-1])} px)")
-    beyond = df[df["test crop"] > resize]
+def _range(values) -> str:
+    """'85.62%' or '84.38% to 85.62%'."""
+    lo, hi = f"{values.min():.2f}%", f"{values.max():.2f}%"
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
+def crop_observations(df, train_crop: int, resize: int, n_test: int | None = None) -> str:
+    """The training crop against every other test crop, the best crop, and whether larger
+    crops beat smaller ones by more than the noise of `n_test` test images."""
+    acc = df["test_acc"].astype(float).round(2)
+    crop = df["test crop"].astype(int)
+    best = int(acc.idxmax())
+    text = f"The best test crop was {crop[best]} px with {acc[best]:.2f}%"
+    at = acc[crop == train_crop]
+    if not len(at):
+        return text + "."
+    base = float(at.iloc[0])
+    others = acc[crop != train_crop]
+    above, below = acc[crop > train_crop], acc[crop < train_crop]
+    text += (f", {signed(acc[best] - base, 2)} points against the training crop "
+             f"({train_crop} px, {base:.2f}%). Of the {len(others)} other crops, "
+             f"{int((others > base).sum())} "
+             f"scored above the training crop and {int((others < base).sum())} below it")
+    beyond = acc[crop > resize]
     if len(beyond):
-        text += (f". Crops above the resize ({resize} px) show the whole image upscaled; "
-                 f"there the accuracy was {beyond[acc].min():.2f}% to {beyond[acc].max():.2f}%")
-    if len(at):
-        gain = round(best[acc], 2) - round(float(at.iloc[0]), 2)
-        larger = int(best["test crop"]) > train_crop and gain > 0
-        text += (". So a test crop larger than the training crop " +
-                 ("raised" if larger else "did not raise") + " the accuracy of this network")
-    return text + "."
+        text += (f"; crops above the resize ({resize} px) show the whole image upscaled, and "
+                 f"there the accuracy was {_range(beyond)}")
+    text += ". "
+    if len(others) and (others > base).all():
+        text += "Every other crop, smaller and larger, beat the training crop. "
+    if len(above) and len(below):
+        gap = float(above.mean() - below.mean())
+        noise = image_noise(n_test, float(acc.mean()))
+        text += (f"Crops larger than the training crop averaged {above.mean():.2f}% and smaller "
+                 f"ones {below.mean():.2f}% ({signed(gap, 2)} points), ")
+        if noise is None or abs(gap) < noise:
+            text += ("so these numbers show no trend with the crop size: they do not support "
+                     "testing at a larger crop than the one trained on")
+        else:
+            text += (f"more than the ±{noise:.1f} points the test images alone give, so "
+                     f"{'larger' if gap > 0 else 'smaller'} test crops did better for this "
+                     "network (one seed)")
+        text += "."
+    if n_test:
+        text += (f" One test image is {100 / n_test:.3g} points ({n_test:,} test images).")
+    return text.rstrip()
 
 
-def study_observations(df) -> str:
+def study_observations(df, n_test: int | None = None, peak_end: bool = False) -> str:
     """The observations of a study: for runs in series (extra E), what each series trades
-    and how the two readings differ; else how accuracy and time move along the study."""
+    and how the two readings differ; else how accuracy and cost move along the study."""
     if series_observations(df):
-        return " ".join(filter(None, [series_observations(df), readings_sentence(df)]))
-    return runs_observations(df)
+        return " ".join(filter(None, [series_observations(df, n_test), readings_sentence(df)]))
+    return runs_observations(df, n_test, peak_end)
 
 
 def design_space_observations(summary, claims) -> str:
-    """Which space had the lowest mean error, and how many claims this sweep agrees with."""
+    """Which space had the lowest mean error, how wide the claims' intervals are with these
+    few models, and which claims show a difference at all (no difference confirms nothing)."""
     best = summary.loc[summary["mean"].idxmin()]
     tested = claims[claims["consistent"].notna()]
-    agree = int(tested["consistent"].astype(bool).sum())
-    return (f"Across {int(summary['n'].sum())} trained models, {best['label']} had the lowest "
+    text = (f"Across {int(summary['n'].sum())} trained models, {typeset_spaces(best['label'])} "
+            "had the lowest "
             f"mean error ({best['mean']:.1f}%, n = {int(best['n'])}). Of the "
-            f"{len(claims)} claims, {len(tested)} could be tested with these models and the "
-            f"numbers agree with {agree} of them (the table's last column says which).")
+            f"{len(claims)} claims, {len(tested)} could be tested with these models")
+    if not len(tested):
+        return text + "."
+    half = (tested["gap_high"] - tested["gap_low"]) / 2
+    shown = tested[tested["verdict"] != "no clear difference"]
+    sizes = sorted({int(tested["n"].min()), int(tested["n"].max())})
+    text += (f"; with {' to '.join(map(str, sizes))} models per space "
+             f"their 90% intervals are ±{half.min():.0f} to ±{half.max():.0f} points wide. ")
+    if len(shown):
+        text += (f"Only {typeset_spaces(numbers(list(shown['claim'])))} show{'s' if len(shown) == 1 else ''} "
+                 f"a difference ({numbers(list(dict.fromkeys(shown['verdict'])))}; the table "
+                 "says whether it agrees with the paper)")
+    else:
+        text += "None shows a difference"
+    return text + (". No clear difference cannot confirm that a restriction does not hurt: "
+                   "these few models cannot tell spaces apart, nor draw an error EDF with "
+                   "more than a few steps.")

@@ -20,6 +20,7 @@ from ..arch import space
 from ..arch.complexity import Operator, operator_table, totals
 from ..arch.model import build
 from ..params import resolve
+from .prose import signed
 
 BLOCK_CONVS = ("1x1 in", "grouped", "1x1 out")  # the roles of a block's three convs
 
@@ -167,18 +168,18 @@ def paragraph(seed: Seed, spec, rows: list[Operator]) -> str:
         text += ", again exactly the report's total."
     else:
         gap = (seed.macs - t["macs"]) / t["macs"] * 100
-        text += (f"; the report's typed MAC total, {seed.macs_typed}, is {gap:+.1f}% from the "
+        text += (f"; the report's typed MAC total, {seed.macs_typed}, is {signed(gap, 1)}% from the "
                  "built network's.")
     missing = diff[diff["report's count"] == 0]
     off = diff[(diff["report's count"] != 0)]
     if len(missing):
-        text += (f" Left out: {_list(missing)} ({-missing['params difference'].sum():,} "
-                 "params).")
+        text += (f" Left out, {-missing['params difference'].sum():,} parameters and "
+                 f"{-missing['MACs difference'].sum():,} MACs in all: {_list(missing)}.")
     if len(off):
         stages = sorted(set(off["stage"]))
         text += (f" Counted differently: {_list(off)} (stages {', '.join(stages)}: "
-                 f"{off['params difference'].sum():+,} params, "
-                 f"{off['MACs difference'].sum():+,} MACs).")
+                 f"{signed(off['params difference'].sum(), 0, ',')} params, "
+                 f"{signed(off['MACs difference'].sum(), 0, ',')} MACs).")
     return text
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Iterable, Sequence
 
 import pandas as pd
@@ -108,9 +109,9 @@ def stage_structure(rows: list[Operator]) -> list[dict]:
 
 
 def _shape(shape: tuple) -> str:
-    """A shape as one token: "368 x 2 x 2" with no-break spaces, so a cell never wraps
+    """A shape as one token: "368 × 2 × 2" with no-break spaces, so a cell never wraps
     inside it."""
-    return "\u00a0x\u00a0".join(map(str, shape))
+    return "\u00a0×\u00a0".join(map(str, shape))
 
 
 def parameter_table(spec: NetSpec, rows: list[Operator]):
@@ -122,15 +123,15 @@ def parameter_table(spec: NetSpec, rows: list[Operator]):
     stages = [f"s{i}" for i in range(1, len(spec.stages) + 1)]
     last = outs[stages[-1]]
     table = [
-        ("Input", _shape(first.in_shape), "channels x height x width"),
-        ("Stem", f"{k}x{k} conv, stride {first.stride}, {first.in_shape[0]} -> "
+        ("Input", _shape(first.in_shape), "channels × height × width"),
+        ("Stem", f"{k}×{k} conv, stride {first.stride}, {first.in_shape[0]} → "
          f"{first.out_shape[0]}, BN, ReLU", f"to {_shape(outs['stem'])}"),
         ("Stages", str(len(spec.stages)), "the body: stages of X blocks"),
         ("Depth", str(spec.depths), "blocks per stage"),
         ("Channels", str(spec.widths), "output channels per stage"),
         ("Group width", str([s.group_width for s in spec.stages]),
-         "channels per group of each 3x3 conv"),
-        ("Groups", str([s.groups for s in spec.stages]), "groups of each stage's 3x3 conv"),
+         "channels per group of each 3×3 conv"),
+        ("Groups", str([s.groups for s in spec.stages]), "groups of each stage's 3×3 conv"),
         ("Bottleneck ratio", str([float(f"{s.bottleneck:g}") for s in spec.stages]),
          "inner width = channels / ratio"),
         ("Strides", str([s.stride for s in spec.stages]),
@@ -140,29 +141,48 @@ def parameter_table(spec: NetSpec, rows: list[Operator]):
     if spec.se_ratio:
         table.append(("Squeeze-excitation", f"ratio {spec.se_ratio:g}", "Y blocks"))
     fc = rows[-1]
-    table.append(("Head", f"global average pool + linear {fc.in_shape[0]} -> "
+    table.append(("Head", f"global average pool + linear {fc.in_shape[0]} → "
                   f"{fc.out_shape[0]}", f"{_shape(last)} to {fc.out_shape[0]} classes"))
     return pd.DataFrame(table, columns=["Parameter", "Value", "Description"])
 
 
+def stage_name(key: str) -> str:
+    """A stage as the text names it: s1 -> stage 1; stem and head stay."""
+    return f"stage {key[1:]}" if re.fullmatch(r"s\d+", key) else key
+
+
+def place_name(stage: str, block: str) -> str:
+    """Where an operator sits: 'stage 1, block 2', 'stem', 'head'."""
+    return stage_name(stage) + (f", block {block[1:]}" if block else "")
+
+
 def operator_frame(rows: list[Operator]):
-    """The operator table as a DataFrame with a total row at the bottom."""
+    """The operator table as a DataFrame with a total row at the bottom: where each operator
+    sits and what it is in words, not the model's module keys."""
     t = totals(rows)
     df = pd.DataFrame([{
-        "operator": r.path, "role": r.role,
-        "in": "x".join(map(str, r.in_shape)), "out": "x".join(map(str, r.out_shape)),
+        "where": place_name(r.stage, r.block), "operator": r.role,
+        "in": "×".join(map(str, r.in_shape)), "out": "×".join(map(str, r.out_shape)),
         "k": r.kernel or "", "stride": r.stride or "", "groups": r.groups or "",
-        "params": r.params, "MACs": r.macs, "acts": r.acts} for r in rows])
+        "Parameters": r.params, "MACs": r.macs, "Activations": r.acts} for r in rows])
     total = {c: "" for c in df.columns}
-    total.update(operator="total", params=t["params"], MACs=t["macs"], acts=t["acts"])
+    total.update({"where": "total", "Parameters": t["params"], "MACs": t["macs"],
+                  "Activations": t["acts"]})
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+
+
+def stage_frame(rows: list[Operator]):
+    """Parameters, MACs and activations per stage, stages named in words."""
+    return pd.DataFrame([{"stage": stage_name(t["stage"]), "Parameters": t["params"],
+                          "MACs": t["macs"], "Activations": t["acts"]}
+                         for t in stage_totals(rows)])
 
 
 def summary_by_role(rows: list[Operator]):
     """Params and MACs per stage and operator role, summed over the stage's blocks."""
-    df = pd.DataFrame([{"stage": r.stage, "role": r.role, "params": r.params,
-                        "MACs": r.macs} for r in rows])
-    return df.groupby(["stage", "role"], sort=False, as_index=False).sum()
+    df = pd.DataFrame([{"stage": stage_name(r.stage), "operator": r.role,
+                        "Parameters": r.params, "MACs": r.macs} for r in rows])
+    return df.groupby(["stage", "operator"], sort=False, as_index=False).sum()
 
 
 def number(v, decimals: int = 4) -> str:
@@ -242,9 +262,9 @@ def width_rule_table(spec: NetSpec):
         u = p["w0"] + p["wa"] * j
         stage += w != prev
         prev = w
-        rows.append({"block j": j, "u_j = w0 + wa*j": round(u, 2),
+        rows.append({"block j": j, "u\u2c7c = w\u2080 + w\u2090·j": round(u, 2),
                      "exponent": round(math.log(u / p["w0"]) / math.log(p["wm"])),
-                     "w_j (multiple of 8)": w, "stage": stage})
+                     "w\u2c7c (multiple of 8)": w, "stage": stage})
     return pd.DataFrame(rows)
 
 
@@ -262,8 +282,8 @@ def hyperparameter_table(values, spec: NetSpec):
         ("DATA_NUM_CLASSES", data["DATA_NUM_CLASSES"] or spec.num_classes, "classes"),
         ("DATA_NUM_CHANNELS", data["DATA_NUM_CHANNELS"], "input channels"),
         ("DATA_IMAGE_SIZE", data["DATA_IMAGE_SIZE"], "image side (px)"),
-        ("DATA_AUGMENT", augment,
-         f"training augmentation: {catalog.AUGMENTS[augment].description}"),
+        ("DATA_AUGMENT", catalog.AUGMENTS[augment].description,
+         f"training augmentation ({augment})"),
         *([("DATA_SCALE_MIN", values["DATA_SCALE_MIN"],
             f"the random crop covers {values['DATA_SCALE_MIN']:g} to 1 of the image's area")]
           if augment == "rrc" else []),
@@ -275,33 +295,39 @@ def hyperparameter_table(values, spec: NetSpec):
         ("MODEL_BLOCKS", spec.depths, "blocks per stage"),
         ("MODEL_CHANNELS", spec.widths, "channels per stage"),
         ("MODEL_GROUP_WIDTH", [s.group_width for s in spec.stages],
-         "channels per group of the 3x3 convs"),
-        ("MODEL_GROUPS", [s.groups for s in spec.stages], "groups of the 3x3 convs"),
+         "channels per group of the 3×3 convs"),
+        ("MODEL_GROUPS", [s.groups for s in spec.stages], "groups of the 3×3 convs"),
         ("MODEL_BOTTLENECK", [float(f"{s.bottleneck:g}") for s in spec.stages],
          "bottleneck ratio"),
         ("MODEL_FILTER_SIZE", spec.kernel, "kernel of the stem and the grouped convs"),
     ]
-    rows += [(k, values[k], h) for k, h in [
+    rows += [(k, values[k].upper() if k == "TRAINING_OPTIMIZER" else values[k], h)
+             for k, h in [
         ("TRAINING_OPTIMIZER", "optimizer"), ("TRAINING_MOMENTUM", "momentum"),
         ("TRAINING_NESTEROV", "Nesterov momentum"), ("TRAINING_WEIGHT_DECAY", "weight decay"),
         ("TRAINING_LABEL_SMOOTHING", "label smoothing"),
-        ("TRAINING_LR_MAX", "peak learning rate l_max"),
-        ("TRAINING_LR_INIT_SCALE", "first warm-up rate l_0 / l_max"),
-        ("TRAINING_LR_INIT_EPOCHS", "warm-up epochs E_0"),
-        ("TRAINING_LR_FINAL_SCALE", "last rate l_f / l_max"),
-        ("TRAINING_LR_FINAL_EPOCHS", "cosine epochs E_1"),
+        ("TRAINING_LR_MAX", "peak learning rate <i>l</i><sub>max</sub>"),
+        ("TRAINING_LR_INIT_SCALE",
+         "first warm-up rate <i>l</i><sub>0</sub> / <i>l</i><sub>max</sub>"),
+        ("TRAINING_LR_INIT_EPOCHS", "warm-up epochs <i>E</i><sub>0</sub>"),
+        ("TRAINING_LR_FINAL_SCALE", "last rate <i>l</i><sub>f</sub> / <i>l</i><sub>max</sub>"),
+        ("TRAINING_LR_FINAL_EPOCHS", "cosine epochs <i>E</i><sub>1</sub>"),
         ("TRAINING_LR_PER_ITERATION", "rate set every step (else every epoch)"),
         ("SEED", "random seed")]]
-    rows.append(("epochs", epochs, "warm-up + cosine epochs in all"))
+    rows.append(("", epochs, "epochs in all: warm-up + cosine"))
     return pd.DataFrame([{"hyperparameter": k, "value": _value(v), "meaning": h}
                          for k, v, h in rows])
 
 
 def _value(v) -> str:
+    """A value as a reader writes it: yes/no, 0.00005 rather than 5e-05, lists in brackets."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(map(str, v)) + "]"
     if isinstance(v, float):
-        return f"{v:g}"
+        text = f"{v:g}"
+        return f"{v:.12f}".rstrip("0").rstrip(".") if "e" in text else text
     return str(v)
 
 
@@ -316,7 +342,7 @@ def fold(df, parts: int, key: str):
             break
         head = f"{chunk[key].iloc[0]}-{chunk[key].iloc[-1]}"
         chunk = chunk.reindex(range(rows)).astype(object).map(
-            lambda v: "" if pd.isna(v) else number(v, 2) if isinstance(v, float) else str(v))
+            lambda v: "" if pd.isna(v) else f"{v:,.2f}" if isinstance(v, float) else str(v))
         chunk.columns = pd.MultiIndex.from_product([[head], chunk.columns])
         blocks.append(chunk)
     return pd.concat(blocks, axis=1)
@@ -370,7 +396,7 @@ def study_table(df):
 
 def space_label(space: str) -> str:
     """A design space as the paper names it (AnyNetX_A), or its key."""
-    return SPACES[space].label if space in SPACES else space
+    return prose.typeset_spaces(SPACES[space].label if space in SPACES else space)
 
 
 def space_summary_frame(summary):
@@ -379,10 +405,21 @@ def space_summary_frame(summary):
     def fixed(v, d):
         return "" if pd.isna(v) else f"{v:.{d}f}"
     return pd.DataFrame([{
-        "design space": r["label"], "models": int(r["n"]),
+        "design space": prose.typeset_spaces(r["label"]), "models": int(r["n"]),
         **{k: fixed(r[k], 2) for k in ("min", "median", "mean", "max")},
         "EDF area": fixed(r["edf_area"], 2), "log10 size": fixed(r["log10_size"], 1)}
         for _, r in summary.iterrows()])
+
+
+def claim_answer(c) -> str:
+    """Whether a sweep bears a claim out: 'not tested'; 'not shown' when the interval of the
+    gap holds zero (too few models to tell, which cannot confirm 'does not hurt' either);
+    else 'yes' or 'no'."""
+    if pd.isna(c.get("consistent")):
+        return "not tested"
+    if c["verdict"] == "no clear difference":
+        return "not shown"
+    return "yes" if bool(c["consistent"]) else "no"
 
 
 def claims_frame(claims):
@@ -394,15 +431,15 @@ def claims_frame(claims):
     for _, c in claims.iterrows():
         tested = "mean" in c and pd.notna(c.get("mean"))
         rows.append({
-            "claim": c["claim"],
+            "claim": prose.typeset_spaces(c["claim"]),
             "space / baseline": pair(space_label(c["space"]), space_label(c["baseline"])),
             "models": pair(c["n"], c["n_baseline"]),
             "mean error (%)": pair(c["mean"], c["mean_baseline"], "{:.1f}") if tested else "",
-            "gap, 90% interval": (f"{c['mean_gap']:+.1f} [{c['gap_low']:+.1f}, "
-                                  f"{c['gap_high']:+.1f}]") if tested else "",
+            "gap, 90% interval": (f"{prose.signed(c['mean_gap'], 1)}\u00a0"
+                                  f"[{prose.signed(c['gap_low'], 1)},\u00a0"
+                                  f"{prose.signed(c['gap_high'], 1)}]") if tested else "",
             "verdict": c["verdict"],
-            "agrees": ("not tested" if pd.isna(c.get("consistent")) else
-                       "yes" if bool(c["consistent"]) else "no")})
+            "agrees": claim_answer(c)})
     return pd.DataFrame(rows)
 
 

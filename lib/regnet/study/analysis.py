@@ -10,12 +10,13 @@ Every function takes the results table (one row per trained model, columns `spac
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import NullFormatter, ScalarFormatter
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from ..arch.designspace import SPACES, log10_size
 
@@ -39,6 +40,11 @@ def edf_area(errors: Sequence[float], lo: float, hi: float) -> float:
 def label(space: str) -> str:
     """The paper's spelling of a space's name (AnyNetX_A), or the name itself."""
     return SPACES[space].label if space in SPACES else space
+
+
+def plot_label(space: str) -> str:
+    """A space's name in a plot, the letter subscript as the paper sets it."""
+    return re.sub(r"AnyNetX_([A-E])", r"AnyNetX$_\\mathregular{\1}$", label(space))
 
 
 def colour(space: str) -> str:
@@ -142,8 +148,8 @@ def claims_table(df: pd.DataFrame, metric: str = ERROR, level: float = 0.9,
 def plot_edfs(df: pd.DataFrame, spaces: Sequence[str] | None = None, metric: str = ERROR,
               ax=None, title: str | None = None):
     """Error EDF of each space on one axis, legend "name n=, min=, mean=" as in the paper."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 4.4))
+    if ax is None:  # print size: its 8 pt legend stays 8 pt on paper
+        _, ax = plt.subplots(figsize=(6.4, 3.6))
     for space in spaces or _ordered(df):
         e = np.sort(df.loc[df["space"] == space, metric].to_numpy(float))
         if e.size == 0:
@@ -152,16 +158,18 @@ def plot_edfs(df: pd.DataFrame, spaces: Sequence[str] | None = None, metric: str
         x = np.concatenate([[e[0]], e])
         y = np.concatenate([[0.0], np.arange(1, e.size + 1) / e.size])
         ax.step(x, y, where="post", color=colour(space),
-                label=f"{label(space)}  n={e.size}, min={e.min():.1f}, mean={e.mean():.1f}")
+                label=f"{plot_label(space)}  n={e.size}, min={e.min():.1f}, "
+                      f"mean={e.mean():.1f}")
     ax.set_xlabel(f"{metric} (%)")
     ax.set_ylabel("cumulative prob.")
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    # below the axes, so that no entry hides a curve
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    # one column at the right of the axes, so that no entry hides a curve
+    handles, labels = ax.get_legend_handles_labels()
+    labels = [text.replace("  n=", "\nn=") for text in labels]  # name, then its numbers
     if title:
         ax.set_title(title)
-    ax.figure.tight_layout()
+    ax.figure.tight_layout(rect=(0, 0, _legend_right(ax.figure, handles, labels), 1))
     return ax.figure
 
 
@@ -176,8 +184,8 @@ LOG_AXIS = ("width", "params", "w0", "wa")
 AXIS_NAMES = {"depth": "depth d", "width": "width w", "group_width": "group width g",
               "bottleneck": "bottleneck ratio b", "macs": "MACs (millions)",
               "params": "params (millions)", "acts": "activations (millions)",
-              "d": "depth d", "w0": "initial width $w_0$", "wa": "slope $w_a$",
-              "wm": "multiplier $w_m$", "g": "group width g"}
+              "d": "RegNetX depth d", "w0": "initial width $w_0$", "wa": "slope $w_a$",
+              "wm": "multiplier $w_m$", "g": "RegNetX group width g"}
 
 
 def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: str = ERROR,
@@ -197,9 +205,11 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
             if len(part):
                 x = part[column] / 1e6 if column in MILLIONS else part[column]
                 ax.scatter(x, part[metric], s=12, alpha=0.7, color=colour(space),
-                           label=label(space))
+                           label=plot_label(space))
         if column in LOG_AXIS:
             ax.set_xscale("log")
+            # ticks at 1, 2 and 5 of every decade: a range within one decade still has labels
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
             ax.xaxis.set_major_formatter(ScalarFormatter())
             ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap
         ax.set_xlabel(AXIS_NAMES.get(column, column), fontsize=8)
@@ -208,7 +218,16 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(columns):]:
         ax.set_visible(False)
-    fig.legend(*axes.flat[0].get_legend_handles_labels(), fontsize=8, loc="lower center",
-               ncol=3, bbox_to_anchor=(0.5, 0.0))
-    fig.tight_layout(rect=(0, 0.5 / (1.9 * nrows + 0.5), 1, 1))
+    fig.tight_layout(rect=(0, 0, _legend_right(
+        fig, *axes.flat[0].get_legend_handles_labels()), 1))
     return fig
+
+
+def _legend_right(fig, handles, labels, size: float = 8) -> float:
+    """One legend column at the right of `fig`, inside its width; the fraction of the width
+    left for the axes (report.figures.legend_right, kept here so the study layer draws its
+    plots without the report layer)."""
+    longest = max(len(line) for text in labels for line in str(text).split("\n"))
+    width = longest * size * 0.55 / 72 + 0.45
+    fig.legend(handles, labels, loc="center right", ncol=1, fontsize=size, frameon=False)
+    return max(0.45, 1 - (width + 0.1) / fig.get_figwidth())  # and a gap before it

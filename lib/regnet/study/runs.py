@@ -132,6 +132,7 @@ class RunSummary:
     load_avg: tuple[float, float] | None
     data: str  # what it trained on: dataset, folder, files (`run_data`)
     trained: bool = False  # trained now, rather than reused
+    test_images: int | None = None  # how many images its test accuracy counts
 
     def row(self) -> dict[str, Any]:
         """Every field, for a table row (the spec stays a NetSpec)."""
@@ -167,7 +168,8 @@ def run_summary(values: Mapping[str, Any], out: Path) -> RunSummary:
         batch=values["DATA_BATCH_SIZE"], epoch_seconds=statistics.median(steady),
         images_per_second=s["images_per_second"], train_loss=s["train_loss"],
         test_acc=s["test_acc"], best_test_acc=s["best_test_acc"], test_top5=s["test_top5"],
-        history=history, run=str(out), data=run_data(record), **machine(out, record))
+        history=history, run=str(out), data=run_data(record), **machine(out, record),
+        test_images=run_test_images(record))
 
 
 def run_data(record: Mapping[str, Any]) -> str:
@@ -179,6 +181,14 @@ def run_data(record: Mapping[str, Any]) -> str:
     where = f" from {seen['source']}" if seen.get("source") else ""
     files_ = f", files {str(seen['fingerprint'])[:10]}" if seen.get("fingerprint") else ""
     return f"{name}{where}{files_}"
+
+
+def run_test_images(record: Mapping[str, Any]) -> int | None:
+    """How many test images a run was evaluated on, as its params.yaml records it."""
+    prov = record.get("provenance")
+    seen = prov.get("dataset") if isinstance(prov, dict) else None
+    count = seen.get("test") if isinstance(seen, dict) else None
+    return count if isinstance(count, int) and count > 0 else None
 
 
 def short(path: Path) -> str:
