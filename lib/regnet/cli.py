@@ -329,9 +329,12 @@ def cmd_edf(args) -> int:
                         if c in claims]].round(2).to_string(index=False))
     if not args.no_plots:
         import matplotlib
+        import matplotlib.pyplot
         matplotlib.use("Agg")
-        for name, fig in (("edf.png", plot_edfs(df)), ("params.png", plot_params(df))):
+        for name, plot in (("edf.png", plot_edfs), ("params.png", plot_params)):
+            fig = plot(df)
             fig.savefig(Path(args.dir) / name, dpi=120, bbox_inches="tight")
+            matplotlib.pyplot.close(fig)  # written: nothing keeps it open in this process
             print(f"wrote {Path(args.dir) / name}")
     return 0
 
