@@ -246,6 +246,31 @@ def test_a_report_title_is_its_shown_heading_else_its_markdown_heading():
     assert publish.notebook_title(nb) is None
 
 
+def test_captions_are_numbered_by_subsection_in_a_section_and_by_report_in_an_extra():
+    from nbformat import v4 as new
+
+    from regnet.report.captions import caption_html, number_cells
+
+    def shown(*kinds):
+        cell = new.new_code_cell("")
+        cell.outputs = [new.new_output("display_data", data={
+            "text/html": "".join(caption_html(k, "x") for k in kinds)})]
+        return cell
+
+    def numbers(cells):
+        return re.findall(r"(?:Table|Figure) (\w+\.\d+)\.", "".join(
+            str(o["data"]["text/html"]) for c in cells for o in c.get("outputs", [])))
+
+    section = [new.new_markdown_cell("# 2. Training"), shown("Table"),
+               new.new_markdown_cell("## A. Hyperparameters"), shown("Table", "Table"),
+               new.new_markdown_cell("text\n\n## B. Loss"), shown("Figure", "Table")]
+    number_cells(section, "2")
+    assert numbers(section) == ["2.1", "2A.1", "2A.2", "2B.1", "2B.1"]
+    extra = [new.new_markdown_cell("## A. not a subsection here"), shown("Table", "Table")]
+    number_cells(extra, "4C")
+    assert numbers(extra) == ["4C.1", "4C.2"]
+
+
 def test_combined_report_has_a_title_page_contents_and_numbers_through_all_sections(rendered):
     folder, _ = rendered
     text = pdf_text(folder / "report.pdf")
@@ -262,10 +287,11 @@ def test_combined_report_has_a_title_page_contents_and_numbers_through_all_secti
     for kind in ("Table", "Figure"):
         found = re.findall(rf'data-kind="{kind}">{kind} (\w+)\.(\d+)\.', html)
         prefixes = list(dict.fromkeys(p for p, _ in found))
-        for prefix in prefixes:  # numbered from 1 within each section and appendix
+        for prefix in prefixes:  # numbered from 1 within each subsection and appendix
             numbers = [int(n) for p, n in found if p == prefix]
             assert numbers == list(range(1, len(numbers) + 1)), (kind, prefix)
-        assert len(found) >= 3 and prefixes[0] == "1", (kind, prefixes)
+        assert len(found) >= 3 and prefixes[0] == "1A", (kind, prefixes)
+        assert all(re.fullmatch(r"[1-5][A-E]|I|II", p) for p in prefixes), prefixes
     provenance = " ".join(text.split("Appendix II. Provenance")[-1].split())
     assert "Design: RegNetX-200MF" in provenance and "Implementation: RegNetX-200MF" in provenance
     assert pdf_pages(folder / "report.pdf") >= 8
@@ -310,7 +336,7 @@ def test_each_sections_pdf_numbers_its_tables_and_figures_as_the_combined_report
     combined = captions((folder / "report.html").read_text())
     for name, prefix in (("01_design", "1"), ("03_implementation", "3")):
         own = captions((folder / f"{name}.html").read_text())
-        mine = [c for c in own if re.match(rf"(Table|Figure) {prefix}\.", c)]
+        mine = [c for c in own if re.match(rf"(Table|Figure) {prefix}[A-E]\.", c)]
         assert mine and all(c in combined for c in mine), name
     appendix = [c for c in captions((folder / "03_implementation.html").read_text())
                 if c.startswith("Table I.")]

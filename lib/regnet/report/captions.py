@@ -1,10 +1,10 @@
-"""Numbered captions: "Table 2.1." and "Figure 4C.3.", numbered where a report is printed.
+"""Numbered captions: "Table 2A.1." and "Figure 4C.3.", numbered where a report is printed.
 
 A caption is written with its kind and no number (`caption_html`), so showing a table keeps
-no count anywhere. When a report is printed, `number_captions` numbers its captions in
-order with the report's place in the combined report as the prefix (section 2, extra C of
-section 4: "4C", an appendix: "I"), so a report's own PDF and the combined report number
-every table and figure alike.
+no count anywhere. When a report is printed, `number_cells` numbers its captions in order by
+subsection, in one style everywhere: in a section's report each "## A. ..." heading starts
+subsection "2A" (extra C of section 4 is a report of its own, "4C"), and an appendix is "I".
+A report's own PDF and the combined report therefore number every table and figure alike.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import re
 
 KINDS = ("Table", "Figure")
 _MARK = re.compile(r'<span class="regnet-num" data-kind="(Table|Figure)">[^<]*</span>')
+_SUBSECTION = re.compile(r"^#{2,3} ([A-Z])\. ", re.M)  # "## A. Hyperparameters"
 
 
 def caption_html(kind: str, text: str) -> str:
@@ -36,9 +37,14 @@ def number_page(page: str, prefix: str, counts: dict | None = None) -> str:
 
 
 def number_cells(cells, prefix: str, counts: dict | None = None) -> None:
-    """Number the captions in the HTML outputs of notebook cells, in order, in place."""
+    """Number the captions in the HTML outputs of notebook cells, in order, in place. Under a
+    section number ("2"), each subsection heading ("## A. ...") starts "2A" from 1."""
     counts = counts if counts is not None else {}
+    section = prefix if prefix.isdigit() else None
     for cell in cells:
+        letters = _SUBSECTION.findall(cell.get("source", "")) if section else []
+        if cell.get("cell_type") == "markdown" and letters:
+            prefix, counts = section + letters[-1], {}
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if "text/html" in data:
