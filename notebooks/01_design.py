@@ -53,10 +53,11 @@ notebook.md(f"The network in symbols, then as it is trained here: "
 
 # %% [markdown]
 # ## A. Generic network structure
-# A stem, a body of four stages and a head. Stage $i$ has $d_i$ blocks of width $w_i$; every block is an X block (below) with group width $g$ and bottleneck ratio $b$, and the first block of stages 2 to 4 halves the resolution.
+# A stem, a body of four stages and a head. Stage $i$ has $d_i$ blocks of width $w_i$; every block is an X block (below) with group width $g$ and bottleneck ratio $b$. The stem has stride $s_0$, the first block of stage 1 stride $s_1$, and the first block of stages 2 to 4 halves the resolution.
 
 # %%
 figures.show(figures.draw_generic(), "The generic network: stem, stages and head, in symbols")
+notebook.md(prose.stem_strides(spec))
 
 # %% [markdown]
 # ## B. Standard building block (X block, s = 1)
@@ -85,23 +86,26 @@ figures.show(figures.draw_block(rows, down, "b1"),
 # ## D. Parameter table and the final network
 
 # %%
-tables.show(tables.parameter_table(spec, rows),
-            f"{prose.network_name(spec.name)} at {spec.input_size} px: the network's parameters")
+name = prose.network_name(spec.name)
 if spec.name in space.COURSE:  # the course network, and the paper's one it modifies
     course, paper = space.named(spec.name), space.named(f"regnetx_{spec.name}")
+    course_rows = complexity.operator_table(model.build(course))
+    tables.show(tables.parameter_table(course, course_rows),
+                f"{name} as the course trains it: the network's parameters at "
+                f"{course.input_size} px, {course.num_classes} classes")
+    resized = (course.input_size, course.num_classes) != (spec.input_size, spec.num_classes)
     notebook.md(prose.course_changes(paper, course)
-                + ("" if (course.input_size, course.num_classes) == (spec.input_size,
-                                                                     spec.num_classes) else
-                   f" Here the same network is trained at {spec.input_size} px with "
-                   f"{spec.num_classes} classes (the table above); the course's network at "
-                   f"{course.input_size} px is drawn below."))
-    figures.show(figures.draw_network(prose.network_name(course.name),
-                                      complexity.operator_table(model.build(course))),
-                 f"The final network: {prose.network_name(course.name)} as the course trains "
-                 f"it, {course.input_size} px inputs and {course.num_classes} classes")
+                + (f" This run trains the same network at {spec.input_size} px with "
+                   f"{spec.num_classes} classes ({complexity.totals(rows)['params']:,} "
+                   "parameters: only the classifier's output changes)." if resized else ""))
+    figures.show(figures.draw_network(name, course_rows),
+                 f"The final network: {name} as the course trains it, "
+                 f"{course.input_size} px inputs and {course.num_classes} classes")
 else:
-    figures.show(figures.draw_network(prose.network_name(spec.name), rows),
-                 f"The final network: {prose.network_name(spec.name)} at {spec.input_size} px")
+    tables.show(tables.parameter_table(spec, rows),
+                f"{name} at {spec.input_size} px: the network's parameters")
+    figures.show(figures.draw_network(name, rows),
+                 f"The final network: {name} at {spec.input_size} px")
 
 # %% [markdown]
 # ## E. Where the widths come from

@@ -38,8 +38,7 @@ PARAMS_FILE = None   # an extra YAML file of parameters (params/...)
 REGNETX = None       # None: the profile's network
 
 # %%
-import pandas as pd
-from regnet.arch import complexity, model
+from regnet.arch import complexity, model, space
 from regnet.report import notebook, prose, seeds, tables
 from regnet.study import runs
 
@@ -62,11 +61,14 @@ notebook.md(f"Every operator of the network with its parameters, multiply-accumu
 # Conv MACs $= k^2 \, c_{in} \, c_{out} \, h \, w / \mathrm{groups}$, linear MACs $= c_{in} c_{out} + c_{out}$, batch norm $2C$ parameters and no MACs; ReLU, the residual add and pooling are free. Activations are the output elements of every conv and linear layer.
 
 # %%
-tables.show(pd.DataFrame([{"network": prose.network_name(spec.name),
-                           "input": f"{spec.in_channels}×{spec.input_size}×{spec.input_size}",
-                           "classes": spec.num_classes, "Parameters": total["params"],
-                           "MACs": total["macs"], "Activations": total["acts"]}]),
-            f"{prose.network_name(spec.name)}: totals")
+name = prose.network_name(spec.name)
+totals = [(f"{name} (this run)", spec, rows)]
+course = space.named(spec.name) if spec.name in space.COURSE else None
+if course and (course.input_size, course.num_classes) != (spec.input_size, spec.num_classes):
+    totals.append((f"{name} (as the course trains it)", course,
+                   complexity.operator_table(model.build(course))))
+tables.show(tables.totals_frame(totals), f"{name}: totals" + (
+    " of this run and of the course's network" if len(totals) > 1 else ""))
 tables.show(tables.stage_frame(rows),
             f"{prose.network_name(spec.name)}: totals per stage")
 

@@ -40,7 +40,6 @@ SWEEP_SPACES = None  # None: the sweep file's; e.g. anynetx_a,anynetx_e,regnetx
 SWEEP_SAMPLES = None # None: the sweep file's models per design space
 
 # %%
-import pandas as pd
 from regnet import data, progress
 from regnet.arch import designspace
 from regnet.report import figures, notebook, prose, tables
@@ -64,8 +63,7 @@ notebook.setup("Every sampled model is trained on " + prose.dataset_phrase(value
 # Each step of the paper restricts the one before; the size is the number of configurations the ranges allow (log10), before the compute limit.
 
 # %%
-tables.show(pd.DataFrame([{"space": tables.space_label(k), "log10 size": round(v, 2)}
-                          for k, v in designspace.sizes().items()]), "Design-space sizes")
+tables.show(tables.space_sizes_frame(), "The design spaces: what each allows, and its size")
 
 # %%
 results = sweep.run_sweep(values, out, log=progress.log, on_load=header.on_load)

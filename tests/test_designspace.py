@@ -233,6 +233,20 @@ def test_the_summary_on_a_page_has_word_headers_and_even_decimals():
     assert page.loc["AnyNetX<sub>A</sub>", "log10 size"] == f"{ds.log10_size('anynetx_a'):.1f}"
 
 
+def test_the_sizes_table_says_what_each_space_allows_from_its_definition():
+    from regnet.report.tables import space_sizes_frame
+    page = space_sizes_frame().set_index("design space")
+    allows = page["what it allows"]
+    assert list(page.index)[0] == "AnyNetX<sub>A</sub>" and list(page.index)[-1] == "RegNetX"
+    assert "d<sub>i</sub> ≤ 16" in allows.iloc[0] and "{1, 2, 4}" in allows.iloc[0]
+    assert allows.loc["AnyNetX<sub>C</sub>"] == "as AnyNetX<sub>B</sub>; one g for every stage"
+    assert allows.loc["AnyNetX<sub>E</sub>"].startswith("as AnyNetX<sub>D</sub>; depths never")
+    assert "b = 1" in allows.loc["RegNetX"] and "12 to 28" in allows.loc["RegNetX"]
+    wide = ds.Ranges(depth=(1, 8), bottlenecks=(1, 2))  # read from the ranges, not typed
+    assert "d<sub>i</sub> ≤ 8" in space_sizes_frame(wide)["what it allows"].iloc[0]
+    assert page["log10 size"].tolist() == [f"{v:.1f}" for v in ds.sizes().values()]
+
+
 def test_edf_plot_legend_shows_n_min_and_mean():
     import matplotlib
     matplotlib.use("Agg")

@@ -1,5 +1,6 @@
 """What the reports say about the runs: settings from the run's parameters, resolved values,
 one network per profile, runs trained once and shared, crop results cached."""
+import dataclasses
 import json
 
 import pytest
@@ -452,6 +453,24 @@ def test_operator_tables_name_places_and_headers_in_words():
                                                         "stage 3", "stage 4", "head"]
     assert ops["Parameters"].iloc[-1] == complexity.totals(rows)["params"]
     assert set(tables.summary_by_role(rows)["stage"]) >= {"stage 1", "stage 4"}
+
+
+def test_the_design_and_totals_name_the_course_network_at_the_course_size():
+    from regnet.arch import model
+    course = space.named("200mf")
+    demo = dataclasses.replace(course, input_size=14, num_classes=10)
+    frame = tables.totals_frame([(n, s, complexity.operator_table(model.build(s)))
+                                 for n, s in (("this run", demo), ("course", course))])
+    assert list(frame["Input"]) == ["3\u00a0×\u00a014\u00a0×\u00a014",
+                                    "3\u00a0×\u00a056\u00a0×\u00a056"]
+    assert list(frame["Classes"]) == [10, 100]
+    assert frame["Parameters"].iloc[1] == complexity.closed_form(course)["params"]
+    assert frame["MACs"].iloc[1] == complexity.closed_form(course)["macs"]
+    assert prose.stem_strides(course) == (
+        "In RegNetX-200MF, $s_0 = 1$ and $s_1 = 1$; the paper's RegNetX-200MF has "
+        "$s_0 = 2$ and $s_1 = 2$ for its 224 px inputs.")
+    assert prose.stem_strides(space.named("regnetx_400mf")) == (
+        "In RegNetX-400MF, $s_0 = 2$ and $s_1 = 2$.")
 
 
 def test_the_width_rule_table_heads_its_symbols_typeset():

@@ -12,6 +12,7 @@ import re
 from typing import Any, Mapping, Sequence
 
 from .. import catalog
+from ..arch import space
 from ..arch.designspace import SPACES
 from ..data import settings
 
@@ -115,6 +116,18 @@ def recipe_phrase(values: Mapping[str, Any]) -> str:
     precision = "" if values["PRECISION"] == "auto" else f", in {values['PRECISION']}"
     return (f"batches of {values['DATA_BATCH_SIZE']} with {opt} ({', '.join(extras)})"
             + precision)
+
+
+def stem_strides(spec) -> str:
+    """The strides s_0 and s_1 of the generic drawing, for `spec` (and, for a course network,
+    for the paper's network it modifies)."""
+    text = (f"In {network_name(spec.name)}, $s_0 = {spec.stem_stride}$ and "
+            f"$s_1 = {spec.stages[0].stride}$")
+    if spec.name in space.COURSE:
+        paper = space.named(f"regnetx_{spec.name}")
+        text += (f"; the paper's {network_name(paper.name)} has $s_0 = {paper.stem_stride}$ "
+                 f"and $s_1 = {paper.stages[0].stride}$ for its {paper.input_size} px inputs")
+    return text + "."
 
 
 def course_changes(paper, course) -> str:
@@ -308,13 +321,13 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
 def sweep_sentence(results) -> str:
     """The sampled models' range of cost and error, and where the lowest error came from."""
     best = results.loc[results["error"].idxmin()]
-    space = SPACES[best["space"]].label if best["space"] in SPACES else best["space"]
+    label = SPACES[best["space"]].label if best["space"] in SPACES else best["space"]
     return (f"The {len(results)} models range from {results['macs'].min() / 1e6:.0f} to "
             f"{results['macs'].max() / 1e6:.0f} million MACs and from "
             f"{results['params'].min() / 1e6:.2f} to {results['params'].max() / 1e6:.2f} "
             f"million parameters, with errors from {results['error'].min():.2f}% to "
             f"{results['error'].max():.2f}%; the lowest came from "
-            f"{'an' if space[:1] in 'AEIOU' else 'a'} {typeset_spaces(space)} model of depth "
+            f"{'an' if label[:1] in 'AEIOU' else 'a'} {typeset_spaces(label)} model of depth "
             f"{int(best['depth'])} (blocks) and last-stage width {int(best['width'])}.")
 
 

@@ -10,7 +10,7 @@ from IPython.display import HTML, display
 
 from .. import catalog
 from ..arch.complexity import Operator, stage_totals, totals
-from ..arch.designspace import SPACES
+from ..arch.designspace import SPACES, Ranges, sizes
 from ..arch.space import NetSpec, quantized_widths
 from ..data import settings
 from . import prose
@@ -169,6 +169,18 @@ def operator_frame(rows: list[Operator]):
     total.update({"where": "total", "Parameters": t["params"], "MACs": t["macs"],
                   "Activations": t["acts"]})
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+
+
+def totals_frame(networks: Sequence[tuple[str, NetSpec, list[Operator]]]):
+    """One row of totals per (label, network, operator rows), with its input and classes."""
+    out = []
+    for label, spec, rows in networks:
+        t = totals(rows)
+        out.append({"Network": label, "Input": _shape((spec.in_channels, spec.input_size,
+                                                        spec.input_size)),
+                    "Classes": spec.num_classes, "Parameters": t["params"], "MACs": t["macs"],
+                    "Activations": t["acts"]})
+    return pd.DataFrame(out)
 
 
 def stage_frame(rows: list[Operator]):
@@ -397,6 +409,43 @@ def study_table(df):
 def space_label(space: str) -> str:
     """A design space as the paper names it (AnyNetX_A), or its key."""
     return prose.typeset_spaces(SPACES[space].label if space in SPACES else space)
+
+
+_ORDERS = (("shared_b", "one b for every stage"), ("shared_g", "one g for every stage"),
+           ("widths_up", "widths never decrease (w<sub>i+1</sub> ≥ w<sub>i</sub>)"),
+           ("depths_up", "depths never decrease (d<sub>i+1</sub> ≥ d<sub>i</sub>)"))
+
+
+def _choices(values) -> str:
+    return "{" + ", ".join(f"{v:g}" for v in values) + "}"
+
+
+def space_restriction(name: str, ranges: Ranges = Ranges()) -> str:
+    """What a design space allows, in words (HTML): AnyNetX_A in full, each later AnyNetX space
+    as the one before it with what it adds, RegNetX by its rule."""
+    space, r = SPACES[name], ranges
+    if space.regnet:
+        return (f"widths from the linear rule u<sub>j</sub> = w<sub>0</sub> + w<sub>a</sub>·j, "
+                f"quantized by w<sub>m</sub>; total depth d {r.regnet_depth[0]} to "
+                f"{r.regnet_depth[1]}; one g ∈ {_choices(r.group_widths)}; b = "
+                f"{_choices(r.regnet_bottlenecks)[1:-1]}")
+    anynet = [n for n, s in SPACES.items() if not s.regnet]
+    at = anynet.index(name)
+    if at == 0:
+        return (f"each stage i its own depth d<sub>i</sub> ≤ {r.depth[1]}, width w<sub>i</sub> "
+                f"≤ {r.width[1]}, bottleneck ratio b<sub>i</sub> ∈ {_choices(r.bottlenecks)} "
+                f"and group width g<sub>i</sub> ∈ {_choices(r.group_widths)}")
+    before = SPACES[anynet[at - 1]]
+    added = [text for flag, text in _ORDERS if getattr(space, flag) and not getattr(before, flag)]
+    return f"as {space_label(before.name)}; " + " and ".join(added)
+
+
+def space_sizes_frame(ranges: Ranges = Ranges()):
+    """Every design space: what it allows and its log10 size (configurations before the
+    compute limit)."""
+    return pd.DataFrame([{"design space": space_label(k),
+                          "what it allows": space_restriction(k, ranges),
+                          "log10 size": f"{v:.1f}"} for k, v in sizes(ranges).items()])
 
 
 def space_summary_frame(summary):
