@@ -45,7 +45,7 @@ from regnet.study import runs
 values = notebook.start(globals())
 spec = runs.network(values)  # exactly the network the profile's runs train
 rows = complexity.operator_table(model.build(spec))
-notebook.show_header(f"Design: {prose.network_name(spec.name)}", values)
+notebook.show_header(f"Design: {prose.network_name(spec.name)}", values, epochs="none trained")
 notebook.md(f"The network in symbols, then as it is trained here: "
             f"{spec.in_channels} × {spec.input_size} × {spec.input_size} input, "
             f"{spec.num_classes} classes, {complexity.totals(rows)['params']:,} parameters. "

@@ -48,7 +48,7 @@ rows = complexity.operator_table(model.build(spec))
 total = complexity.totals(rows)
 assert total == complexity.closed_form(spec), "the table and the closed form disagree"
 notebook.show_header(f"Implementation: {prose.network_name(spec.name)} at "
-                     f"{spec.in_channels}x{spec.input_size}x{spec.input_size}", values)
+                     f"{spec.input_size} px", values, epochs="none trained")
 notebook.md(f"Every operator of the network with its parameters, multiply-accumulates (MACs) "
             f"and activations, as it is trained here: {spec.in_channels} × {spec.input_size} × "
             f"{spec.input_size} input and {spec.num_classes} classes, the numbers section 2 "

@@ -88,7 +88,7 @@ def test_no_table_is_wider_than_the_printable_page(rendered):
     # and every column header of the widest table made it onto the paper
     text = " ".join(pdf_text(folder / "03_implementation.pdf").split())  # headers wrap
     for header in ("where", "operator", "in", "out", "stride", "groups", "Parameters", "MACs",
-                   "Activations", "report's count", "params difference", "MACs difference"):
+                   "Activations", "report's params", "params difference", "MACs difference"):
         assert header in text, header
 
 
@@ -269,6 +269,22 @@ def test_captions_are_numbered_by_subsection_in_a_section_and_by_report_in_an_ex
     extra = [new.new_markdown_cell("## A. not a subsection here"), shown("Table", "Table")]
     number_cells(extra, "4C")
     assert numbers(extra) == ["4C.1", "4C.2"]
+
+
+def test_the_provenance_table_says_once_what_every_section_shares():
+    from regnet.report.combine import provenance_table
+
+    def output(**row):
+        return {"metadata": {"regnet_provenance": {"profile": "quick", "torch": "2.4", **row}}}
+    html = provenance_table([
+        output(section="Design", **{"git commit": "abc", "date": "d1", "device": "cpu",
+                                    "dataset": "synthetic", "epochs": "none trained"}),
+        output(section="Training", **{"git commit": "abc", "date": "d2", "device": "cpu",
+                                      "dataset": "synthetic", "epochs": "3", "run": "r1"})])
+    head = re.findall(r"<th[^>]*>(.*?)</th>", html)
+    assert head == ["section", "date", "epochs"]  # what differs
+    assert "<p>Every section: git commit abc; device cpu; dataset synthetic.</p>" in html
+    assert "<b>Training</b>: run: r1" in html and "<td style='text-align:left'>d2</td>" in html
 
 
 def test_combined_report_has_a_title_page_contents_and_numbers_through_all_sections(rendered):

@@ -1,4 +1,6 @@
 """The seed reports reproduced: the networks they describe, their totals, and extra E."""
+import re
+
 import pytest
 
 from regnet.arch import complexity, space
@@ -22,7 +24,8 @@ def test_seed_001_built_8_groups_per_3x3_conv_and_typed_that_network_1152_params
     assert seeds.count_totals(seed, rows)["params"] == 3_289_900 == seed.params
     diff = seeds.explain(seed, rows)
     left_out = diff.iloc[:-1]
-    assert list(left_out["stage"]) == ["s2", "s3", "s4"]
+    assert list(left_out["where"]) == ["stage 2, block 1", "stage 3, block 1",
+                                       "stage 4, block 1"]
     assert list(left_out["params difference"]) == [-112, -304, -736]
     assert diff.iloc[-1]["params difference"] == -1_152
 
@@ -36,10 +39,11 @@ def test_seed_000_counted_convs_only_each_stage_as_its_first_block():
     assert seeds.count_totals(seed, rows) == {"params": 1_707_272, "macs": 206_568_320}
     diff = seeds.explain(seed, rows).iloc[:-1]
     # counted differently only where a stage has more than one block: s3 and s4's first conv
-    counted = diff[diff["report's count"] != 0]
-    assert list(zip(counted["stage"], counted["operator"])) == [("s3", "1x1 in"),
-                                                                 ("s4", "1x1 in")]
-    left_out = set(diff.loc[diff["report's count"] == 0, "operator"])
+    counted = diff[diff["report's params"] != 0]
+    assert list(zip(counted["where"], counted["operator"])) == [("stage 3", "1×1 in"),
+                                                                 ("stage 4", "1×1 in")]
+    assert "block" not in diff.columns  # it counted stage by stage
+    left_out = set(diff.loc[diff["report's params"] == 0, "operator"])
     assert {"projection", "projection norm", "classifier", "stem norm"} <= left_out
 
 
@@ -49,6 +53,7 @@ def test_seed_paragraphs_state_only_generated_numbers_and_the_seeds_totals():
         text = seeds.paragraph(seed, spec, rows)
         assert f"{complexity.totals(rows)['params']:,}" in text
         assert "the report's typed total exactly" in text
+        assert not re.search(r"\bs\d\b|\bb\d\b|\.b\d", text), text  # places in words
     assert "mixes up" not in " ".join(seeds.paragraph(s, *seeds.seed_network(s))
                                       for s in seeds.SEEDS)
 
@@ -89,7 +94,7 @@ def test_what_a_seed_left_out_is_stated_as_a_sum_not_as_one_operators_count():
     seed = _seed("report A")
     spec, rows = seeds.seed_network(seed)
     diff = seeds.explain(seed, rows).iloc[:-1]
-    missing = diff[diff["report's count"] == 0]
+    missing = diff[diff["report's params"] == 0]
     text = seeds.paragraph(seed, spec, rows)
     assert f"Left out, {-missing['params difference'].sum():,} parameters and " in text
     assert f"{-missing['MACs difference'].sum():,} MACs in all: " in text

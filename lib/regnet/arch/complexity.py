@@ -28,7 +28,7 @@ class Operator:
     stage: str        # stem, s1..sN, head
     block: str        # b1..bD inside a stage, else ""
     type: str         # Conv2d, BatchNorm2d, Linear, AdaptiveAvgPool2d
-    role: str         # what the operator is for: "3x3 grouped", "projection", ...
+    role: str         # what the operator is for: "3×3 grouped", "projection", ...
     in_shape: tuple   # (C, H, W) or (features,)
     out_shape: tuple
     kernel: int
@@ -53,10 +53,10 @@ def _role(path: str, m: nn.Module) -> str:
     if path.startswith("stem"):
         return "stem conv" if isinstance(m, nn.Conv2d) else "stem norm"
     kind = leaf.split("_")[0]
-    name = {"a": "1x1 in", "b": "grouped", "c": "1x1 out", "proj": "projection"}.get(kind, leaf)
+    name = {"a": "1×1 in", "b": "grouped", "c": "1×1 out", "proj": "projection"}.get(kind, leaf)
     if kind == "b" and isinstance(m, nn.Conv2d):
         k = m.kernel_size[0]
-        name = f"{k}x{k} grouped"
+        name = f"{k}×{k} grouped"
     return name + (" norm" if isinstance(m, nn.BatchNorm2d) else "")
 
 

@@ -111,25 +111,32 @@ PROVENANCE_COLUMNS = ["section", "git commit", "date", "device", "dataset", "epo
 
 
 def provenance_table(outputs: list[dict]) -> str:
-    """One table for every section's provenance (read from its header's metadata), and one
-    line per section for what only it records (run folders, sweep files, data loaded)."""
+    """One table for every section's provenance (read from its header's metadata): a column
+    for what differs between sections, one line above it for what every section shares,
+    and one line per section for what only it records (run folders, sweep files, data)."""
     rows = [o.get("metadata", {}).get("regnet_provenance") for o in outputs]
     rows = [r for r in rows if r]
-    head = "".join(f"<th style='text-align:left'>{_html.escape(c)}</th>"
-                   for c in PROVENANCE_COLUMNS)
+    same = [c for c in PROVENANCE_COLUMNS[1:]
+            if len(rows) > 1 and len({str(r.get(c, "")) for r in rows}) == 1]
+    columns = [c for c in PROVENANCE_COLUMNS if c not in same]
+    head = "".join(f"<th style='text-align:left'>{_html.escape(c)}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td style='text-align:left'>"
                                     f"{_html.escape(str(r.get(c, '')))}</td>"
-                                    for c in PROVENANCE_COLUMNS) + "</tr>" for r in rows)
+                                    for c in columns) + "</tr>" for r in rows)
     torch = sorted({r.get("torch", "") for r in rows})
     caption = caption_html("Table", f"Where each section's numbers come from (profile "
                                     f"{rows[0].get('profile', '?') if rows else '?'}, "
                                     f"torch {', '.join(torch)})")
+    common = ("<p>Every section: " + "; ".join(
+        f"{_html.escape(c)} {_html.escape(str(rows[0].get(c, '')))}" for c in same)
+        + ".</p>") if same else ""
     shared = set(PROVENANCE_COLUMNS) | {"profile", "torch"}
     details = "".join(
         f"<p><b>{_html.escape(r.get('section', ''))}</b>: " + "; ".join(
             f"{_html.escape(k)}: {_html.escape(str(v))}" for k, v in r.items()
             if k not in shared) + "</p>" for r in rows)
-    return f"<table><caption>{caption}</caption><tr>{head}</tr>{body}</table>{details}"
+    return (f"{common}<table><caption>{caption}</caption><tr>{head}</tr>{body}</table>"
+            f"{details}")
 
 
 def title_page(values: Mapping[str, Any]) -> str:

@@ -68,7 +68,7 @@ def _arrow(ax, x0, y0, x1, y1):
 
 
 def _dims(shape) -> str:
-    return " x ".join(map(str, shape))
+    return " × ".join(map(str, shape))
 
 
 def draw_network(name: str, rows: list[Operator]):
@@ -76,14 +76,14 @@ def draw_network(name: str, rows: list[Operator]):
     outs = stage_outputs(rows)
     stem, fc = rows[0], rows[-1]
     labels = [(f"input  {_dims(stem.in_shape)}", "#eee"),
-              (f"stem: {stem.kernel}x{stem.kernel} conv, stride {stem.stride}, BN, ReLU\n"
-               f"-> {_dims(outs['stem'])}", "#f5e6cc")]
+              (f"stem: {stem.kernel}×{stem.kernel} conv, stride {stem.stride}, BN, ReLU\n"
+               f"→ {_dims(outs['stem'])}", "#f5e6cc")]
     for i, s in enumerate(stage_structure(rows), 1):
         blocks = f"{s['blocks']} X block{'s' if s['blocks'] > 1 else ''}"
         labels.append((f"stage {i}: {blocks}, first with stride {s['stride']}\n"
                        f"w = {s['width']}, g = {s['group width']}, b = {s['bottleneck']:g}"
-                       f"  -> {_dims(s['out'])}", "#dde8f5"))
-    labels += [(f"head: global average pool + linear {fc.in_shape[0]} -> {fc.out_shape[0]}",
+                       f"  → {_dims(s['out'])}", "#dde8f5"))
+    labels += [(f"head: global average pool + linear {fc.in_shape[0]} → {fc.out_shape[0]}",
                 "#e0f0dd"), (f"output  {fc.out_shape[0]} class scores", "#eee")]
     step = 0.62
     fig, ax = _figure(5.2, step * len(labels) + 0.3)
@@ -157,17 +157,17 @@ def draw_block(rows: list[Operator], stage: str, block: str):
     steps = [f"input  {_dims(mine[0].in_shape)}"]
     for r in main:
         if r.role.startswith("SE"):
-            steps.append(f"squeeze-excitation: {r.role} {r.in_shape[0]} -> {r.out_shape[0]}")
+            steps.append(f"squeeze-excitation: {r.role} {r.in_shape[0]} → {r.out_shape[0]}")
             continue
-        text = f"{r.kernel}x{r.kernel} conv {r.in_shape[0]} -> {r.out_shape[0]}"
+        text = f"{r.kernel}×{r.kernel} conv {r.in_shape[0]} → {r.out_shape[0]}"
         if r.groups > 1:
             text += f", {r.groups} groups of {r.in_shape[0] // r.groups}"
         if r.stride > 1:
             text += f", stride {r.stride}"
         steps.append(text + (", BN" if r is main[-1] else ", BN, ReLU"))
-    steps += ["+", f"ReLU  ->  {_dims(mine[-1].out_shape)}"]
+    steps += ["+", f"ReLU  →  {_dims(mine[-1].out_shape)}"]
     if proj is not None:
-        short = (f"1x1 conv {proj.in_shape[0]} -> {proj.out_shape[0]},\n"
+        short = (f"1×1 conv {proj.in_shape[0]} → {proj.out_shape[0]},\n"
                  f"stride {proj.stride}, BN")
     else:
         short = "identity"

@@ -118,6 +118,29 @@ def recipe_phrase(values: Mapping[str, Any]) -> str:
             + precision)
 
 
+def stage_name(key: str) -> str:
+    """A stage as the text names it: s1 -> stage 1; stem and head stay."""
+    return f"stage {key[1:]}" if re.fullmatch(r"s\d+", key) else key
+
+
+def place_name(stage: str, block: str) -> str:
+    """Where an operator sits: 'stage 1, block 2', 'stem', 'head'."""
+    return stage_name(stage) + (f", block {block[1:]}" if block else "")
+
+
+def places(names: Sequence[str]) -> str:
+    """Places named by `place_name`, shortened: "stages 1, 2 and 4", "block 1 of stages 2
+    and 3", or listed as they are."""
+    def joined(items):
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    parts = [re.fullmatch(r"stage (\d+)(?:, block (\d+))?", n) for n in names]
+    if len(names) > 1 and all(parts) and len({m.group(2) for m in parts}) == 1:
+        stages = "stages " + joined([m.group(1) for m in parts])
+        block = parts[0].group(2)
+        return f"block {block} of {stages}" if block else stages
+    return joined(list(names))
+
+
 def stem_strides(spec) -> str:
     """The strides s_0 and s_1 of the generic drawing, for `spec` (and, for a course network,
     for the paper's network it modifies)."""

@@ -20,9 +20,9 @@ from ..arch import space
 from ..arch.complexity import Operator, operator_table, totals
 from ..arch.model import build
 from ..params import resolve
-from .prose import signed
+from .prose import place_name, places, signed
 
-BLOCK_CONVS = ("1x1 in", "grouped", "1x1 out")  # the roles of a block's three convs
+BLOCK_CONVS = ("1×1 in", "grouped", "1×1 out")  # the roles of a block's three convs
 
 
 def _is_block_conv(r: Operator) -> bool:
@@ -42,10 +42,10 @@ def first_block_times_depth(rows: list[Operator]) -> list[dict]:
 
 def one_norm_short_per_projection(rows: list[Operator]) -> list[dict]:
     """Seed 001's rule: every operator, but a block with a projection lists three norms, not
-    four (the two norms of its output width are one row; shown as the 1x1 out norm)."""
+    four (the two norms of its output width are one row; shown as the 1×1 out norm)."""
     projected = {(r.stage, r.block) for r in rows if r.role == "projection"}
     return [_counted(r) for r in rows
-            if not ((r.stage, r.block) in projected and r.role == "1x1 out norm")
+            if not ((r.stage, r.block) in projected and r.role == "1×1 out norm")
             and r.type != "AdaptiveAvgPool2d"]
 
 
@@ -70,13 +70,13 @@ class Seed:
 
 SEEDS = [
     Seed("report A", {"REGNETX": "200mf"},
-         "RegNetX-200MF with group width 8 in every 3x3 conv",
+         "RegNetX-200MF with group width 8 in every 3×3 conv",
          "the stem conv and the three convs of each block, each stage's convs sized as its "
          "first block (input width and input size) and multiplied by the stage's depth, "
          "without norms, projections or head", 1_707_272, 206_568_320, "206,568,320",
          first_block_times_depth, per_block=False),
     Seed("report B", {"REGNETX": "custom", "MODEL_GROUPS": 8},
-         "RegNetX-200MF's stages with 8 groups in every 3x3 conv",
+         "RegNetX-200MF's stages with 8 groups in every 3×3 conv",
          "every conv, norm and the head, but three norms in each downsampling block, which "
          "has four", 3_289_900, 235_000_000, "0.235 G", one_norm_short_per_projection,
          per_block=True),
@@ -91,24 +91,23 @@ def seed_network(seed: Seed):
 
 
 def explain(seed: Seed, rows: list[Operator]):
-    """Operator by operator (summed per stage and role), where the seed's rule and the built
-    network differ, with the totals of both at the bottom."""
+    """Operator by operator (summed per stage and role, or per block where the seed counted
+    block by block), where the seed's rule and the built network differ, with the totals of
+    both at the bottom. Places are named in words ("stage 2, block 1")."""
     built = _by_key([_counted(r) for r in rows if r.type != "AdaptiveAvgPool2d"],
                     seed.per_block)
     counted = _by_key(seed.count(rows), seed.per_block)
     out = []
-    for key in built.keys() | counted.keys():
+    for key in [*built, *(k for k in counted if k not in built)]:  # forward order
         b, c = built.get(key, (0, 0)), counted.get(key, (0, 0))
         if b != c:
-            out.append({"stage": key[0], "block": key[1] or "all", "operator": key[2],
-                        "built params": b[0],
-                        "report's count": c[0], "params difference": c[0] - b[0],
-                        "built MACs": b[1], "report's MACs": c[1], "MACs difference": c[1] - b[1]})
-    order = {(k[0], k[1] or "all", k[2]): i for i, k in enumerate(built)}
-    out.sort(key=lambda r: order.get((r["stage"], r["block"], r["operator"]), len(order)))
+            out.append({"where": place_name(key[0], key[1]), "operator": key[2],
+                        "built params": b[0], "report's params": c[0],
+                        "params difference": c[0] - b[0], "built MACs": b[1],
+                        "report's MACs": c[1], "MACs difference": c[1] - b[1]})
     t, c = totals(rows), count_totals(seed, rows)
-    out.append({"stage": "total", "block": "", "operator": "", "built params": t["params"],
-                "report's count": c["params"], "params difference": c["params"] - t["params"],
+    out.append({"where": "total", "operator": "", "built params": t["params"],
+                "report's params": c["params"], "params difference": c["params"] - t["params"],
                 "built MACs": t["macs"], "report's MACs": c["macs"],
                 "MACs difference": c["macs"] - t["macs"]})
     return pd.DataFrame(out)
@@ -136,7 +135,7 @@ def totals_frame(rows_by_seed: dict[str, list[Operator]]):
     for seed in SEEDS:
         rows = rows_by_seed[seed.name]
         t, c = totals(rows), count_totals(seed, rows)
-        out.append({"report": seed.name, "network": seed.network,
+        out.append({"report": seed.name.replace(" ", "\u00a0"), "network": seed.network,
                     "typed params": seed.params, "rule's params": c["params"],
                     "built params": t["params"], "typed MACs": seed.macs_typed,
                     "rule's MACs": c["macs"], "built MACs": t["macs"]})
@@ -170,23 +169,22 @@ def paragraph(seed: Seed, spec, rows: list[Operator]) -> str:
         gap = (seed.macs - t["macs"]) / t["macs"] * 100
         text += (f"; the report's typed MAC total, {seed.macs_typed}, is {signed(gap, 1)}% from the "
                  "built network's.")
-    missing = diff[diff["report's count"] == 0]
-    off = diff[(diff["report's count"] != 0)]
+    missing = diff[diff["report's params"] == 0]
+    off = diff[(diff["report's params"] != 0)]
     if len(missing):
         text += (f" Left out, {-missing['params difference'].sum():,} parameters and "
                  f"{-missing['MACs difference'].sum():,} MACs in all: {_list(missing)}.")
     if len(off):
-        stages = sorted(set(off["stage"]))
-        text += (f" Counted differently: {_list(off)} (stages {', '.join(stages)}: "
-                 f"{signed(off['params difference'].sum(), 0, ',')} params, "
-                 f"{signed(off['MACs difference'].sum(), 0, ',')} MACs).")
+        text += (f" Counted differently: {_list(off)}, by "
+                 f"{signed(off['params difference'].sum(), 0, ',')} params and "
+                 f"{signed(off['MACs difference'].sum(), 0, ',')} MACs.")
     return text
 
 
 def _list(df) -> str:
-    """Operator kinds, each with the stages (or blocks) it occurs in."""
+    """Operator kinds, each with the places it occurs in."""
     kinds: dict[str, list[str]] = {}
-    for stage, block, op in zip(df["stage"], df["block"], df["operator"]):
-        kinds.setdefault(op, []).append(stage if block == "all" else f"{stage}.{block}")
-    parts = [f"{op} ({', '.join(stages)})" for op, stages in kinds.items()]
-    return "; ".join(parts)
+    for where, op in zip(df["where"], df["operator"]):
+        kinds.setdefault(op, []).append(where)
+    return "; ".join(op if all(w in op for w in where) else f"{op} ({places(where)})"
+                     for op, where in kinds.items())

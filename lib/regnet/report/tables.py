@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import Iterable, Sequence
 
 import pandas as pd
@@ -146,22 +145,12 @@ def parameter_table(spec: NetSpec, rows: list[Operator]):
     return pd.DataFrame(table, columns=["Parameter", "Value", "Description"])
 
 
-def stage_name(key: str) -> str:
-    """A stage as the text names it: s1 -> stage 1; stem and head stay."""
-    return f"stage {key[1:]}" if re.fullmatch(r"s\d+", key) else key
-
-
-def place_name(stage: str, block: str) -> str:
-    """Where an operator sits: 'stage 1, block 2', 'stem', 'head'."""
-    return stage_name(stage) + (f", block {block[1:]}" if block else "")
-
-
 def operator_frame(rows: list[Operator]):
     """The operator table as a DataFrame with a total row at the bottom: where each operator
     sits and what it is in words, not the model's module keys."""
     t = totals(rows)
     df = pd.DataFrame([{
-        "where": place_name(r.stage, r.block), "operator": r.role,
+        "where": prose.place_name(r.stage, r.block), "operator": r.role,
         "in": "×".join(map(str, r.in_shape)), "out": "×".join(map(str, r.out_shape)),
         "k": r.kernel or "", "stride": r.stride or "", "groups": r.groups or "",
         "Parameters": r.params, "MACs": r.macs, "Activations": r.acts} for r in rows])
@@ -185,14 +174,14 @@ def totals_frame(networks: Sequence[tuple[str, NetSpec, list[Operator]]]):
 
 def stage_frame(rows: list[Operator]):
     """Parameters, MACs and activations per stage, stages named in words."""
-    return pd.DataFrame([{"stage": stage_name(t["stage"]), "Parameters": t["params"],
+    return pd.DataFrame([{"stage": prose.stage_name(t["stage"]), "Parameters": t["params"],
                           "MACs": t["macs"], "Activations": t["acts"]}
                          for t in stage_totals(rows)])
 
 
 def summary_by_role(rows: list[Operator]):
     """Params and MACs per stage and operator role, summed over the stage's blocks."""
-    df = pd.DataFrame([{"stage": stage_name(r.stage), "operator": r.role,
+    df = pd.DataFrame([{"stage": prose.stage_name(r.stage), "operator": r.role,
                         "Parameters": r.params, "MACs": r.macs} for r in rows])
     return df.groupby(["stage", "operator"], sort=False, as_index=False).sum()
 
