@@ -381,6 +381,28 @@ def test_figure_text_is_at_least_8_pt_at_print_size():
         assert smallest * scale >= 8, (fig.axes[0].get_title(), smallest, width_in)
 
 
+def test_a_figure_is_shown_as_vector_graphics_at_its_drawn_width(monkeypatch):
+    import base64
+    import re
+
+    import matplotlib
+    matplotlib.use("Agg")
+    shown = []
+    monkeypatch.setattr(figures, "display", lambda html: shown.append(html.data))
+    fig, ax = figures._figure(4.0, 2.0)
+    ax.plot([1, 2, 3], [3, 1, 2])
+    figures.show(fig, "A line")
+    img = re.search(r'src="data:image/svg\+xml;base64,([^"]+)" style="width:([\d.]+)in"',
+                    shown[0])
+    svg = base64.b64decode(img.group(1))
+    assert b"<svg" in svg and b"<image" not in svg  # drawn, not a raster inside an SVG
+    assert abs(float(img.group(2)) - figures.svg_width_inches(svg)) < 0.01
+    assert 3.5 < float(img.group(2)) <= 4.0  # the drawn size, tight to its contents
+    assert "Figure." in shown[0] and "A line" in shown[0]
+    with pytest.raises(ValueError, match="no width in points"):
+        figures.svg_width_inches(b"<svg width='10cm'>")
+
+
 def test_series_sentences_only_for_runs_labelled_by_series():
     import pandas as pd
     spec = space.named("200mf")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 
 import matplotlib.pyplot as plt
 from IPython.display import HTML, display
@@ -41,20 +42,29 @@ def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kwarg
     return plt.subplots(nrows, ncols, figsize=(min(width, PRINT_WIDTH), height), **kwargs)
 
 
-def show(fig, caption: str, dpi: int = 150) -> None:
-    """Display `fig` at its drawn size with a numbered caption below it, then close it."""
+def show(fig, caption: str) -> None:
+    """Display `fig` at its drawn size, as vector graphics (SVG, text as outlines, so it
+    prints sharp and looks the same in every browser), with a numbered caption below it,
+    then close it."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    with plt.rc_context({"svg.fonttype": "path", "svg.hashsalt": "regnet"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
-    width = _png_width(buf.getvalue()) / dpi
-    data = base64.b64encode(buf.getvalue()).decode()
-    display(HTML(f'<figure class="regnet-figure"><img src="data:image/png;base64,{data}" '
+    svg = buf.getvalue()
+    width = svg_width_inches(svg)
+    data = base64.b64encode(svg).decode()
+    display(HTML(f'<figure class="regnet-figure"><img src="data:image/svg+xml;base64,{data}" '
                  f'style="width:{width:.2f}in"><figcaption>{caption_html("Figure", caption)}'
                  "</figcaption></figure>"))
 
 
-def _png_width(png: bytes) -> int:
-    return int.from_bytes(png[16:20], "big")  # the IHDR chunk: width, then height
+def svg_width_inches(svg: bytes) -> float:
+    """The width of a matplotlib SVG, from its root element ('460.8pt'), in inches."""
+    head = svg[:2000].decode("utf-8", "replace")
+    match = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', head)
+    if not match:
+        raise ValueError("not a matplotlib SVG: no width in points on its root element")
+    return float(match.group(1)) / 72
 
 
 def _box(ax, x, y, w, h, text, color="#dde8f5", fontsize=9):
