@@ -68,12 +68,17 @@ def html_text(path: Path) -> str:
 
 
 def check_rendered(folder: Path, data_words: str, pdf: bool):
-    """Every report of the profile and the combined one are there, each naming its data."""
+    """Every report of the profile and the combined one are there, each naming its data and
+    none holding a log or a warning."""
     kinds = ["ipynb", "html"] + (["pdf"] if pdf else [])
     for report in contents.REPORTS:
         for kind in kinds:
             assert (folder / f"{report.name}.{kind}").is_file(), f"{report.name}.{kind}"
         assert data_words in html_text(folder / f"{report.name}.html"), report.name
+        notebook = json.loads((folder / f"{report.name}.ipynb").read_text())
+        logs = ["".join(o["text"])[:200] for c in notebook["cells"] for o in c.get("outputs", [])
+                if o.get("output_type") == "stream"]  # a warning or a log in the hand-in
+        assert not logs, (report.name, logs)
     assert data_words in html_text(folder / "report.html")
     for kind in kinds[1:]:
         assert (folder / f"report.{kind}").is_file()

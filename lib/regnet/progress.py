@@ -8,11 +8,23 @@ silent. Without that variable (Colab, papermill by hand) `log` prints, as a note
 from __future__ import annotations
 
 import os
+import warnings
 from contextlib import contextmanager
 from typing import Iterator
 
+from tqdm.std import TqdmWarning
+
+with warnings.catch_warnings():  # a kernel without ipywidgets gets text bars, and no warning
+    warnings.simplefilter("ignore", TqdmWarning)  # about it in the report
+    from tqdm.auto import tqdm as _tqdm
+
 ENV = "REGNET_PROGRESS"
 _labels: list[str] = []
+
+
+def bar(*args, **kwargs):
+    """A tqdm progress bar: a widget in a notebook that has ipywidgets, else text."""
+    return _tqdm(*args, **kwargs)
 
 
 def enabled() -> bool:

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm.auto import tqdm
 
 from ..errors import ParamError
+from .. import progress as _progress
 from ..files import atomic_path, check_free_disk, full_disk_guard, write_json
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
@@ -139,8 +139,8 @@ def _paths(cache_dir: Path, split: str, size: int) -> tuple[Path, Path, Path]:
 def _decode_all(files: list[Path], size: int, mode: str, workers: int, progress: bool,
                 what: str):
     """Yield (index, array or None) for every file, in order, in worker processes if many."""
-    bar = tqdm(total=len(files), desc=f"decoding {what}", unit="img", disable=not progress,
-               leave=False)
+    bar = _progress.bar(total=len(files), desc=f"decoding {what}", unit="img",
+                        disable=not progress, leave=False)
     names = [str(f) for f in files]
     if workers < 1 or len(files) < _PARALLEL_FROM:
         for i, name in enumerate(names):

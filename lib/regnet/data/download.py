@@ -28,10 +28,10 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from tqdm.auto import tqdm
 
 from .. import files
 from ..errors import ParamError
+from .. import progress as _progress
 
 COURSE_URL = "https://github.com/arthurredfern/UT-Dallas-CS-6301-CNNs/raw/master/Data/"
 
@@ -103,8 +103,8 @@ def download(url: str, dest: str | Path, expected: str | None = None,
             with urllib.request.urlopen(url, timeout=60) as response, part.open("wb") as out:
                 total = int(response.headers.get("Content-Length") or 0) or None
                 got = 0
-                with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
-                          disable=not progress, leave=False) as bar:
+                with _progress.bar(total=total, unit="B", unit_scale=True, desc=dest.name,
+                                   disable=not progress, leave=False) as bar:
                     while chunk := response.read(_CHUNK):
                         out.write(chunk)
                         got += len(chunk)

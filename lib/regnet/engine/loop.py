@@ -28,7 +28,6 @@ from typing import Any, Callable, Mapping
 import torch
 import torch.distributed as dist
 from torch import nn
-from tqdm.auto import tqdm
 
 from .. import data, progress
 from ..arch import memory, space
@@ -403,7 +402,7 @@ def progress_bar(batches, steps: int, desc: str, show: bool):
     """A tqdm bar over the batches that disappears when the epoch ends, or the batches."""
     if not show:
         return batches
-    return tqdm(batches, total=steps, desc=desc, leave=False, dynamic_ncols=True)
+    return progress.bar(batches, total=steps, desc=desc, leave=False, dynamic_ncols=True)
 
 
 def epoch_line(row: dict, epochs: int) -> str:

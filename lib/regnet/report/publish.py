@@ -63,6 +63,14 @@ p { orphans: 3; widows: 3; }
 """
 
 MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")
+#: Inline math at the size of the text around it: MathJax otherwise scales its fonts to the
+#: body font's x-height, which DejaVu Sans makes about a sixth larger than the text.
+MATHJAX_SIZE = """
+<script type="text/x-mathjax-config">
+MathJax.Hub.Config({"HTML-CSS": {matchFontHeight: false, scale: 100},
+                    CommonHTML: {matchFontHeight: false, scale: 100}});
+</script>
+"""
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -125,7 +133,7 @@ def to_html(notebook, html: Path, title: str | None = None, css: str = "") -> No
         exporter.mathjax_url = MATHJAX.as_uri() + "?config=TeX-AMS_HTML"
     node.metadata["title"] = title or notebook_title(node) or html.stem
     body, _ = exporter.from_notebook_node(node)
-    html.write_text(body.replace("</head>", PRINT_CSS + css + "</head>", 1))
+    html.write_text(body.replace("</head>", MATHJAX_SIZE + PRINT_CSS + css + "</head>", 1))
 
 
 def to_pdf(html: Path, pdf: Path, browser: str, info: Mapping[str, str] | None = None) -> None:
