@@ -313,6 +313,35 @@ def test_combined_report_has_a_title_page_contents_and_numbers_through_all_secti
     assert pdf_pages(folder / "report.pdf") >= 8
 
 
+@needs_chromium
+def test_a_long_table_never_leaves_its_last_rows_alone_on_a_page(tmp_path):
+    """A 40-row table (too long to keep whole) below fillers of 88 to 133 mm, each from the
+    top of a page, so that it breaks at every row near its end: wherever it breaks, its next
+    page holds at least five of its rows."""
+    import pandas as pd
+    from nbformat import v4 as new
+
+    from regnet.report import tables
+    rows = tables.KEEP_WHOLE + 10
+    nb = new.new_notebook()
+    for mm in range(88, 134, 3):
+        cell = new.new_code_cell("")
+        frame = pd.DataFrame({"row": [f"f{mm}r{i}" for i in range(1, rows + 1)]})
+        cell.outputs = [new.new_output("display_data", data={"text/html": (
+            f"<div class='filler' style='height:{mm}mm'>filler</div>"
+            + tables.to_html(frame, "A long table"))})]
+        nb.cells.append(cell)
+    html, pdf = tmp_path / "t.html", tmp_path / "t.pdf"
+    publish.to_html(nb, html, css="<style>.filler { break-before: page; }</style>")
+    publish.to_pdf(html, pdf, publish.chromium())
+    pages = pdf_text(pdf).split("\f")
+    continued = [re.findall(r"f\d+r\d+", page) for page in pages
+                 if not page.lstrip().startswith("filler")]
+    alone = [found for found in continued if found and len(found) < 5]
+    assert not alone, alone
+    assert len([found for found in continued if found]) >= 8  # the tables did break
+
+
 def test_no_heading_is_left_at_the_foot_of_a_page(rendered):
     from regnet.report.combine import headings
     folder, _ = rendered

@@ -42,7 +42,8 @@ table:has(> caption) { min-width: 50%; }
 th, td { padding: 1px 4px !important; white-space: normal !important;
   word-break: keep-all !important; overflow-wrap: normal !important; hyphens: none; }
 tr { break-inside: avoid; }
-tr:last-child { break-before: avoid; }  /* a total row stays with the rows it sums */
+/* a long table never leaves its last rows (a total, the row it sums) alone on a page */
+tbody tr:nth-last-child(-n+4) { break-before: avoid; }
 /* a long table may break, but never between its caption, its header and its first rows */
 thead, tbody tr:nth-child(-n+2) { break-after: avoid; }
 tbody tr:nth-child(-n+3) { break-before: avoid; }
@@ -64,11 +65,12 @@ p { orphans: 3; widows: 3; }
 
 MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")
 #: Inline math at the size of the text around it: MathJax otherwise scales its fonts to the
-#: body font's x-height, which DejaVu Sans makes about a sixth larger than the text.
+#: body font's x-height, which DejaVu Sans makes visibly larger than the text; a fixed 110%
+#: gives TeX's fonts about the body's height.
 MATHJAX_SIZE = """
 <script type="text/x-mathjax-config">
-MathJax.Hub.Config({"HTML-CSS": {matchFontHeight: false, scale: 100},
-                    CommonHTML: {matchFontHeight: false, scale: 100}});
+MathJax.Hub.Config({"HTML-CSS": {matchFontHeight: false, scale: 110},
+                    CommonHTML: {matchFontHeight: false, scale: 110}});
 </script>
 """
 

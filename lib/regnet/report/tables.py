@@ -196,10 +196,12 @@ KEEP_WHOLE = 30  # a table with at most this many rows is never split across pag
 
 #: A run's metrics (`runs.RunSummary`, `engine.loop.summarize`) as a table heads them: the
 #: code keys its rows by metric, and a table is given these names when it is drawn.
+# A header wraps only before its unit: "test acc" stays on one line (no-break spaces).
 METRIC_NAMES = {"macs": "MACs", "epoch_seconds": "time/epoch (s)",
-                "images_per_second": "images/s", "train_loss": "train loss",
-                "test_loss": "test loss", "test_acc": "test acc (%)",
-                "best_test_acc": "best test acc (%)", "test_top5": "test top-5 (%)"}
+                "images_per_second": "images/s", "train_loss": "train\u00a0loss",
+                "test_loss": "test\u00a0loss", "test_acc": "test\u00a0acc (%)",
+                "best_test_acc": "best\u00a0test\u00a0acc (%)",
+                "test_top5": "test\u00a0top-5 (%)"}
 
 # Columns printed with a fixed number of decimals, so a column's numbers line up and read
 # alike ("75.00" beside "80.62", not "75" beside "80.625") in every report.
@@ -242,6 +244,10 @@ def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
         styler = styler.set_table_styles([
             {"selector": f"th.col{i}", "props": "text-align: left"}
             for i, c in enumerate(df.columns) if c in text], overwrite=False)
+    if isinstance(df.columns, pd.MultiIndex):  # a folded table: each block's heading
+        styler = styler.set_table_styles([{  # centred over its columns, ruled below
+            "selector": "th.level0", "props": "text-align: center !important; "
+                                              "border-bottom: 1px solid #888"}], overwrite=False)
     if caption:
         styler = styler.set_caption(caption_html("Table", caption))
     if len(df) <= KEEP_WHOLE:  # caption and rows on one page
@@ -346,7 +352,8 @@ def fold(df, parts: int, key: str):
             lambda v: "" if pd.isna(v) else f"{v:,.2f}" if isinstance(v, float) else str(v))
         chunk.columns = pd.MultiIndex.from_product([[head], chunk.columns])
         blocks.append(chunk)
-    return pd.concat(blocks, axis=1)
+    folded = pd.concat(blocks, axis=1)
+    return folded.droplevel(0, axis=1) if len(blocks) == 1 else folded
 
 
 def rate_table(rates: list[float], columns: int = 4, fold_after: int = 15):
@@ -364,7 +371,8 @@ def rate_table(rates: list[float], columns: int = 4, fold_after: int = 15):
         chunk += [(None, None)] * (rows - len(chunk))
         table[(head, "epoch")] = ["" if e is None else str(e) for e, _ in chunk]
         table[(head, "learning rate")] = ["" if r is None else f"{r:.6f}" for _, r in chunk]
-    return pd.DataFrame(table)
+    df = pd.DataFrame(table)
+    return df.droplevel(0, axis=1) if columns == 1 else df  # one pair needs no heading
 
 
 #: What a study's table shows of each run; the network columns only where the runs differ.
