@@ -98,13 +98,13 @@ if spec.name in space.COURSE:  # the course network, and the paper's one it modi
                 + (f" This run trains the same network at {spec.input_size} px with "
                    f"{spec.num_classes} classes ({complexity.totals(rows)['params']:,} "
                    "parameters: only the classifier's output changes)." if resized else ""))
-    figures.show(figures.draw_network(name, course_rows),
+    figures.show(figures.draw_network(course_rows),
                  f"The final network: {name} as the course trains it, "
                  f"{course.input_size} px inputs and {course.num_classes} classes")
 else:
     tables.show(tables.parameter_table(spec, rows),
                 f"{name} at {spec.input_size} px: the network's parameters")
-    figures.show(figures.draw_network(name, rows),
+    figures.show(figures.draw_network(rows),
                  f"The final network: {name} at {spec.input_size} px")
 
 # %% [markdown]

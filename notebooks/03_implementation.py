@@ -94,8 +94,8 @@ tables.show(tables.summary_by_role(rows),
 built = {s.name: seeds.seed_network(s) for s in seeds.SEEDS}
 first = next(iter(built.values()))[0]
 notebook.md("Reports A and B, two earlier student reports of this assignment, typed their "
-            "operator tables by hand, and their totals disagree with each other and with the "
-            "tables above. This part explains why, so that a reader comparing numbers across "
+            "operator tables by hand, and their totals disagree with each other and with "
+            "section 3. This part explains why, so that a reader comparing numbers across "
             "reports knows which to trust: the two reports built different networks, at the "
             f"course's input ({first.in_channels} × {first.input_size} × {first.input_size}, "
             f"{first.num_classes} classes)"

@@ -363,7 +363,7 @@ def test_figure_text_is_at_least_8_pt_at_print_size():
                           "depth": [10, 12, 14, 16], "width": [64, 128, 256, 512],
                           "group_width": [8, 16, 8, 16], "bottleneck": [1, 2, 1, 1],
                           "macs": [2e8] * 4, "params": [3e6] * 4, "acts": [2e6] * 4})
-    made = [figures.draw_network("200mf", rows), figures.draw_block(rows, "s3", "b1"),
+    made = [figures.draw_network(rows), figures.draw_block(rows, "s3", "b1"),
             figures.draw_block(rows, "s3", "b2"), figures.plot_curves({"a": history}),
             figures.plot_curves({"a": history, "b": history}), figures.plot_rates([0.1, 0.05]),
             figures.plot_curves({f"seed 001: {g} groups, b {8 // g}": history

@@ -81,7 +81,7 @@ def _dims(shape) -> str:
     return " × ".join(map(str, shape))
 
 
-def draw_network(name: str, rows: list[Operator]):
+def draw_network(rows: list[Operator]):
     """The generic network (stem, stages, head) with the built model's numbers on it."""
     outs = stage_outputs(rows)
     stem, fc = rows[0], rows[-1]
@@ -106,7 +106,6 @@ def draw_network(name: str, rows: list[Operator]):
     ax.set_xlim(0, 5.2)
     ax.set_ylim(-step * (len(labels) - 1) - 0.35, 0.35)
     ax.axis("off")
-    ax.set_title(f"{name}: stem, body of {len(outs) - 1} stages, head")
     fig.tight_layout()
     return fig
 
