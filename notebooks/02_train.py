@@ -95,5 +95,5 @@ tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]),
                f"; no top-5 accuracy, which says little with {spec.num_classes} classes")
             + ")")
 notebook.md(f"**Final test accuracy = {summary.test_acc:.2f}%.** "
-            + prose.train_observations(summary))
+            + prose.train_observations(summary, spec.num_classes))
 notebook.setup(prose.timing_sentence([summary.row()]))  # the later sections' studies share it

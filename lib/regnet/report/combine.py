@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime as _dt
 import html as _html
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -29,7 +27,7 @@ from ..errors import ParamError
 from .captions import caption_html, number_cells
 from .contents import APPENDICES, SECTIONS, Report, in_appendix, section_reports
 from .notebook import data_line, note_style
-from .publish import to_html, to_pdf
+from .publish import headings, letters, pdf_pages, to_html, to_pdf
 
 COMBINED_CSS = """
 <style>
@@ -278,26 +276,6 @@ def read_report(path: Path):
                          f"./run_all.sh --only {path.stem} to make it again") from None
 
 
-_HEADING = re.compile(r'<h([12])((?:\s[^>]*)?)>(.*?)</h\1>', re.S)
-
-
-def headings(page: str) -> list[tuple[int, str, str]]:
-    """(level, id, text) of every h1 and h2 with an id in the combined page, in order."""
-    out = []
-    for level, attrs, inner in _HEADING.findall(page):
-        anchor = re.search(r'\bid="([^"]+)"', attrs)
-        if not anchor:
-            continue
-        text = _html.unescape(re.sub(r"<[^>]+>", "", inner)).replace("¶", "").strip()
-        out.append((int(level), anchor.group(1), text))
-    return out
-
-
-def _letters(text: str) -> str:
-    """Only the letters and digits: how a heading is found again in the PDF's text."""
-    return re.sub(r"[^0-9A-Za-z]+", "", text)
-
-
 def toc_html(entries: list[tuple[int, str, str]], pages: dict[str, int] | None = None) -> str:
     """The table of contents: sections and their subsections, with page numbers if known."""
     items = []
@@ -311,15 +289,11 @@ def toc_html(entries: list[tuple[int, str, str]], pages: dict[str, int] | None =
 
 def heading_pages(pdf: Path, entries: list[tuple[int, str, str]]) -> dict[str, int]:
     """The page each heading lands on, read from the PDF's text (empty without pdftotext)."""
-    if not shutil.which("pdftotext"):
-        return {}
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True).stdout
-    pages = [[_letters(line) for line in p.splitlines()] for p in text.split("\f")]
+    pages = pdf_pages(pdf)
     start = next((i for i, p in enumerate(pages) if "Contents" in p), 0) + 1
     found, at = {}, start
     for _, anchor, heading in entries:
-        wanted = _letters(heading.split("$")[0])  # math is typeset in the PDF: match before it
+        wanted = letters(heading.split("$")[0])  # math is typeset in the PDF: match before it
         for i in range(at, len(pages)):
             if any(line.startswith(wanted[:24]) for line in pages[i]):
                 found[anchor] = i + 1
@@ -338,7 +312,7 @@ def write_combined(out_dir: Path, values: Mapping[str, Any], work: Path,
     html_path = work / "report.html"
     to_html(nb, html_path, values["REPORT_TITLE"], COMBINED_CSS)
     page = html_path.read_text()
-    entries = [e for e in headings(page) if e[1] != "regnet-toc"]
+    entries = [e for e in headings(page, levels=2) if e[1] != "regnet-toc"]
     placeholder = '<div id="regnet-toc"></div>'
     html_path.write_text(page.replace(placeholder, toc_html(entries), 1))
     if not browser:
@@ -348,6 +322,7 @@ def write_combined(out_dir: Path, values: Mapping[str, Any], work: Path,
     to_pdf(html_path, pdf, browser, info)
     pages = heading_pages(pdf, entries)
     if pages:  # print again with the page numbers in the contents (same layout, same pages)
-        html_path.write_text(page.replace(placeholder, toc_html(entries, pages), 1))
+        printed = html_path.read_text()  # with any rule that kept a heading off a page's foot
+        html_path.write_text(printed.replace(toc_html(entries), toc_html(entries, pages), 1))
         to_pdf(html_path, pdf, browser, info)
     return [html_path, pdf]

@@ -301,22 +301,25 @@ def timing_sentence(summaries: Sequence[Mapping[str, Any]], what: str = "Times p
 
 # --- observations -------------------------------------------------------------------------
 
-def train_observations(summary) -> str:
-    """What one training run (a `runs.RunSummary`) shows: final and best accuracy, and how
-    far training and test accuracy ended apart."""
+def train_observations(summary, classes: int = 100) -> str:
+    """What one training run (a `runs.RunSummary`) shows: final and best accuracy (top-5
+    only with more than 10 `classes`), and how far training and test accuracy ended apart."""
     h = summary.history
     best = max(h, key=lambda r: r["test_acc"])
     gap = round(h[-1]["train_acc"], 1) - round(h[-1]["test_acc"], 1)
-    return (f"After {summary.epochs} epochs the test accuracy was "
-            f"{summary.test_acc:.2f}% (top-5 {summary.test_top5:.2f}%); the "
-            f"best epoch was {best['epoch']} with {summary.best_test_acc:.2f}%. The "
+    top5 = f" (top-5 {summary.test_top5:.2f}%)" if classes > 10 else ""
+    last = best["epoch"] == h[-1]["epoch"]
+    return (f"After {summary.epochs} epochs the test accuracy was {summary.test_acc:.2f}%{top5}"
+            + ("; the last epoch was also the best. The " if last else
+               f"; the best epoch was {best['epoch']} with {summary.best_test_acc:.2f}%. The ")
+            + 
             f"training loss fell from {h[0]['train_loss']:.3f} after epoch 1 to "
             f"{h[-1]['train_loss']:.3f}. In the last epoch the training accuracy "
             f"({h[-1]['train_acc']:.1f}%) was {abs(gap):.1f} points "
             f"{'above' if gap >= 0 else 'below'} the test accuracy ({h[-1]['test_acc']:.1f}%)"
             + (". Training accuracy is averaged over the epoch on augmented crops while the "
-               "weights still change, so the gap measures that, not overfitting."
-               if gap > 5 else "."))
+               "weights still change, so the gap partly reflects that; these numbers cannot "
+               "tell how much of it is overfitting." if gap > 5 else "."))
 
 
 def curves_sentence(history: Sequence[Mapping[str, Any]]) -> str:
@@ -336,9 +339,15 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
     rho = {c: results[c].rank().corr(results["error"].rank()) for c in cols}
     best = max(rho, key=lambda c: abs(rho[c]))
     per = int(results.groupby("space").size().min())
+    chance = 1.96 / (len(results) - 1) ** 0.5  # |ρ| that 95% of unrelated samples stay under
+    direction = "lower" if rho[best] < 0 else "higher"
+    strength = (f"within the ±{chance:.2f} that chance alone gives {len(results)} models, so "
+                "it is no evidence of a relation" if abs(rho[best]) < chance else
+                f"beyond the ±{chance:.2f} that chance alone gives {len(results)} models")
     return (f"Across all {len(results)} models, the error follows {names[best]} most closely "
-            f"in rank (Spearman ρ = {signed(rho[best], 2)}); with {per} models per space, no "
-            "panel can show a trend within one space.")
+            f"in rank (Spearman ρ = {signed(rho[best], 2)}: more {names[best]}, {direction} "
+            f"error), {strength}; with {per} models per space, no panel can show a trend "
+            "within one space.")
 
 
 def sweep_sentence(results) -> str:
@@ -375,6 +384,10 @@ def test_images(rows: Sequence[Mapping[str, Any]]) -> int | None:
     return min(counts) if counts else None
 
 
+#: What every "±x points" of the observations is, said where it is used.
+NOISE_MEANS = "two standard errors of a difference between two accuracies"
+
+
 def image_noise(n_test: int | None, acc: float = 50.0) -> float | None:
     """The sampling noise of a difference between two accuracies of `n_test` images each,
     in points: twice the binomial standard error of that difference (no seed-to-seed noise)."""
@@ -395,9 +408,11 @@ def noise_sentence(spread: float, n_test: int | None, acc: float, what: str) -> 
             f"{100 / n_test:.3g} points and {what} of {spread:.2f} points is about "
             f"{round(spread * n_test / 100):.0f} images; ")
     if spread < noise:
-        return text + (f"the sampling of the test images alone gives about ±{noise:.1f} "
-                       "points to such a difference, so these runs cannot rank the settings.")
-    return text + (f"that is more than the ±{noise:.1f} points the test images alone give, but "
+        return text + (f"sampling the test images alone gives such a difference ±{noise:.1f} "
+                       f"points ({NOISE_MEANS} at {acc:.0f}%), so these runs cannot rank the "
+                       "settings.")
+    return text + (f"that is more than the ±{noise:.1f} points ({NOISE_MEANS} at {acc:.0f}%) "
+                   "that sampling the test images alone gives, but "
                    "one seed per setting leaves the seed-to-seed noise unmeasured.")
 
 
@@ -425,9 +440,12 @@ def times_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _grew(values) -> str:
-    """' at every step' when a column rises (or falls) monotonically along the study."""
+    """', rising from each run to the next' (or falling) when a column moves one way along
+    the study."""
     d = values.diff().dropna()
-    return " at every step" if len(d) > 1 and ((d > 0).all() or (d < 0).all()) else ""
+    if len(d) > 1 and ((d > 0).all() or (d < 0).all()):
+        return f", {'rising' if (d > 0).all() else 'falling'} from each run to the next"
+    return ""
 
 
 def runs_observations(df, n_test: int | None = None, peak_end: bool = False) -> str:
@@ -520,11 +538,12 @@ def series_observations(df, n_test: int | None = None) -> str:
     worst = min(changes)
     noise = image_noise(n_test, worst[1])
     if worst[0] >= 0:
-        parts.append("So these runs show no accuracy cost of the fewer parameters.")
+        parts.append("So no accuracy cost of the fewer parameters was detected at this noise "
+                     "level.")
     elif noise is not None and -worst[0] < noise:
-        parts.append(f"So these runs show no accuracy cost of the fewer parameters beyond "
-                     f"noise: a loss of {-worst[0]:.2f} points is within the ±{noise:.1f} "
-                     f"points that {n_test:,} test images alone give.")
+        parts.append(f"So no accuracy cost of the fewer parameters was detected beyond noise: "
+                     f"a loss of {-worst[0]:.2f} points is within the ±{noise:.1f} points "
+                     f"({NOISE_MEANS}) of {n_test:,} test images.")
     else:
         parts.append(f"So the fewer parameters cost up to {-worst[0]:.2f} points of accuracy.")
     largest = max(abs(c) for c, _ in changes)
@@ -591,11 +610,17 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
         noise = image_noise(n_test, float(acc.mean()))
         text += (f"Crops larger than the training crop averaged {above.mean():.2f}% and smaller "
                  f"ones {below.mean():.2f}% ({signed(gap, 2)} points), ")
-        if noise is None or abs(gap) < noise:
+        if (others > base).all() and noise is not None and abs(gap) < noise:
+            text += (f"within the ±{noise:.1f} points ({NOISE_MEANS}) of the test images: "
+                     "what stands out is the training crop scoring below all the others on "
+                     "this run, not larger crops doing better, so these numbers do not support "
+                     "testing at a larger crop than the one trained on")
+        elif noise is None or abs(gap) < noise:
             text += ("so these numbers show no trend with the crop size: they do not support "
                      "testing at a larger crop than the one trained on")
         else:
-            text += (f"more than the ±{noise:.1f} points the test images alone give, so "
+            text += (f"more than the ±{noise:.1f} points ({NOISE_MEANS}) the test images "
+                     "alone give, so "
                      f"{'larger' if gap > 0 else 'smaller'} test crops did better for this "
                      "network (one seed)")
         text += "."

@@ -140,7 +140,25 @@ def to_html(notebook, html: Path, title: str | None = None, css: str = "") -> No
 
 def to_pdf(html: Path, pdf: Path, browser: str, info: Mapping[str, str] | None = None) -> None:
     """Print an HTML page to PDF with Chromium (math typeset first), its headings as the PDF's
-    bookmarks, and `info` (Author, Subject, ...) added to the document's metadata."""
+    bookmarks, and `info` (Author, Subject, ...) added to the document's metadata. A heading
+    printed at the foot of a page (Chromium does not always keep one with what follows) is
+    moved to the next page and the page printed again; `html` keeps the rules that did it."""
+    _print(html, pdf, browser)
+    for _ in range(3):  # each round moves the headings it finds; later ones may then strand
+        stranded = stranded_headings(pdf, headings(html.read_text()))
+        if not stranded:
+            break
+        rules = "".join(f'.jp-Cell:has([id="{anchor}"]) {{ break-before: page !important; }}\n'
+                        for anchor in stranded)
+        html.write_text(html.read_text().replace(
+            "</head>", f"<style>/* headings kept off a page's foot */\n{rules}</style></head>", 1))
+        _print(html, pdf, browser)
+    if info:
+        set_info(pdf, info)
+
+
+def _print(html: Path, pdf: Path, browser: str) -> None:
+    """One Chromium print of `html` to `pdf`, or a one-line error."""
     with tempfile.TemporaryDirectory() as profile_dir:
         cmd = chromium_command(browser, profile_dir, "--no-pdf-header-footer",
                                "--generate-pdf-document-outline", f"--print-to-pdf={pdf}",
@@ -149,8 +167,53 @@ def to_pdf(html: Path, pdf: Path, browser: str, info: Mapping[str, str] | None =
     if done.returncode or not pdf.exists() or pdf.stat().st_size == 0:
         tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
         raise RuntimeError(f"Chromium could not print {html.name}: {tail[0]}")
-    if info:
-        set_info(pdf, info)
+
+
+_HEADING = re.compile(r'<h([1-4])((?:\s[^>]*)?)>(.*?)</h\1>', re.S)
+
+
+def headings(page: str, levels: int = 4) -> list[tuple[int, str, str]]:
+    """(level, id, text) of every heading down to h`levels` that has an id, in order."""
+    out = []
+    for level, attrs, inner in _HEADING.findall(page):
+        anchor = re.search(r'\bid="([^"]+)"', attrs)
+        if int(level) > levels or not anchor:
+            continue
+        text = html_lib.unescape(re.sub(r"<[^>]+>", "", inner)).replace("¶", "").strip()
+        out.append((int(level), anchor.group(1), text))
+    return out
+
+
+def letters(text: str) -> str:
+    """Only the letters and digits: how a heading is found again in a PDF's text."""
+    return re.sub(r"[^0-9A-Za-z]+", "", text)
+
+
+def pdf_pages(pdf: Path) -> list[list[str]]:
+    """Each page's lines of text, as letters and digits only (none without pdftotext)."""
+    if not shutil.which("pdftotext"):
+        return []
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True).stdout
+    return [[letters(line) for line in page.splitlines()] for page in text.split("\f")]
+
+
+def stranded_headings(pdf: Path, entries: list[tuple[int, str, str]]) -> list[str]:
+    """The ids of headings printed in the last two lines of a page that holds more above
+    them (the page number aside; a contents page is not read)."""
+    out = []
+    for page in pdf_pages(pdf):
+        lines = [line for line in page if line]
+        if lines and lines[-1].isdigit():
+            lines = lines[:-1]
+        if len(lines) < 4 or lines[0].startswith("Contents"):
+            continue
+        for _, anchor, text in entries:
+            wanted = letters(text.split("$")[0])[:24]  # math is typeset: match before it
+            if wanted and any(line.startswith(wanted) for line in lines[-2:]) \
+                    and not any(line.startswith(wanted) for line in lines[:2]):
+                out.append(anchor)
+    return out
 
 
 def _pdf_string(text: str) -> str:
