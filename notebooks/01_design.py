@@ -46,10 +46,12 @@ values = notebook.start(globals())
 spec = runs.network(values)  # exactly the network the profile's runs train
 rows = complexity.operator_table(model.build(spec))
 notebook.show_header(f"Design: {prose.network_name(spec.name)}", values, epochs="none trained")
-notebook.md(f"The network in symbols, then as it is trained here: "
-            f"{spec.in_channels} × {spec.input_size} × {spec.input_size} input, "
-            f"{spec.num_classes} classes, {complexity.totals(rows)['params']:,} parameters. "
-            "Every shape below is read from one forward pass of the built model.")
+notebook.md(f"The network in symbols, then with its numbers: the blocks as this run trains "
+            f"them ({spec.in_channels} × {spec.input_size} × {spec.input_size} input, "
+            f"{spec.num_classes} classes, {complexity.totals(rows)['params']:,} parameters) "
+            + ("and the final network at the course's input. " if spec.name in space.COURSE
+               else "and the final network. ")
+            + "Every shape is read from the built model.")
 
 # %% [markdown]
 # ## A. Generic network structure
@@ -109,7 +111,9 @@ else:
 
 # %% [markdown]
 # ## E. Where the widths come from
-# A RegNet's block widths follow the linear rule $u_j = w_0 + w_a \cdot j$ for $0 \le j < d$, snapped to $w_j = w_0 \cdot w_m^{\mathrm{round}(\log(u_j / w_0) / \log w_m)}$ and rounded to a multiple of 8; blocks of equal width form a stage.
+# A RegNet's block widths follow the linear rule $u_j = w_0 + w_a \cdot j$ for $0 \le j < d$, snapped to a power of $w_m$ times $w_0$,
+# $$w_j = w_0 \cdot w_m^{\,\mathrm{round}\left(\log(u_j / w_0) \,/\, \log w_m\right)},$$
+# and rounded to a multiple of 8; blocks of equal width form a stage.
 
 # %%
 if spec.params:

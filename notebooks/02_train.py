@@ -90,7 +90,9 @@ keys = ["params", "macs", "epochs", "epoch_seconds", "images_per_second", "train
         "test_acc", "best_test_acc"] + (["test_top5"] if spec.num_classes > 10 else [])
 tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]),
             f"{prose.network_name(spec.name)}: final result (time per epoch: the median of "
-            "the epochs after the first, which also warms up"
+            "the epochs after the first, which also warms up, evaluation included; images/s: "
+            "training images per second of the training steps alone, the mean of the same "
+            "epochs"
             + ("" if spec.num_classes > 10 else
                f"; no top-5 accuracy, which says little with {spec.num_classes} classes")
             + ")")

@@ -58,7 +58,7 @@ notebook.md(f"Every operator of the network with its parameters, multiply-accumu
 
 # %% [markdown]
 # ## A. Totals
-# Conv MACs $= k^2 \, c_{in} \, c_{out} \, h \, w / \mathrm{groups}$, linear MACs $= c_{in} c_{out} + c_{out}$, batch norm $2C$ parameters and no MACs; ReLU, the residual add and pooling are free. Activations are the output elements of every conv and linear layer.
+# Conv MACs $= k^2 \, c_{in} \, c_{out} \, h \, w / \mathrm{groups}$ (the convs have no bias), linear MACs $= c_{in} c_{out} + c_{out}$ (its bias counted as one MAC per output, as pycls counts it), batch norm over $C$ channels $2C$ parameters and no MACs; ReLU, the residual add and pooling are free. Activations are the output elements of every conv and linear layer.
 
 # %%
 name = prose.network_name(spec.name)
@@ -94,8 +94,8 @@ tables.show(tables.summary_by_role(rows),
 built = {s.name: seeds.seed_network(s) for s in seeds.SEEDS}
 first = next(iter(built.values()))[0]
 notebook.md("Reports A and B, two earlier student reports of this assignment, typed their "
-            "operator tables by hand, and their totals disagree with each other and with "
-            "section 3. This part explains why, so that a reader comparing numbers across "
+            "operator tables by hand, and their totals disagree with each other and with the "
+            "course network's totals in section 3A. This part explains why, so that a reader comparing numbers across "
             "reports knows which to trust: the two reports built different networks, at the "
             f"course's input ({first.in_channels} × {first.input_size} × {first.input_size}, "
             f"{first.num_classes} classes)"

@@ -41,7 +41,7 @@ SWEEP_SAMPLES = None # None: the sweep file's models per design space
 
 # %%
 from regnet import data, progress
-from regnet.arch import designspace
+from regnet.arch import designspace, space
 from regnet.report import figures, notebook, prose, tables
 from regnet.study import analysis, runs, sweep
 
@@ -60,7 +60,7 @@ notebook.setup("Every sampled model is trained on " + prose.dataset_phrase(value
 
 # %% [markdown]
 # ## A. The design spaces
-# Each step of the paper restricts the one before; the size is the number of configurations the ranges allow (log10), before the compute limit.
+# Each step of the paper restricts the one before; the size is the number of configurations the ranges allow (log10), before the compute limit. A model is drawn as the paper's code draws it: depths uniform, widths and RegNetX's $w_0$, $w_a$, $w_m$ log-uniform and quantized, $b$ and $g$ uniform over their choices; an ordered space keeps only the draws that satisfy its order, and a draw whose MACs fall outside the regime is drawn again.
 
 # %%
 tables.show(tables.space_sizes_frame(), "The design spaces: what each allows, and its size")
@@ -71,7 +71,8 @@ crop = data.settings(values.data)["DATA_CROP"]
 notebook.md(f"{values['SWEEP_SAMPLES']} models were sampled from each of "
             f"{len(designspace.space_names(values['SWEEP_SPACES']))} design spaces within one "
             f"compute regime, {values['SWEEP_MACS_MIN']:g} to {values['SWEEP_MACS_MAX']:g} "
-            f"million MACs, counted as the paper does at a fixed input: {regime.input_size} px "
+            f"million MACs, counted at one fixed input as the paper counts its regimes at "
+            f"{space.named('regnetx_200mf').input_size} px; here {regime.input_size} px "
             f"and {regime.num_classes} classes, the course network's input, so that the regime "
             "means the same whatever size the models train at. "
             + (prose.mac_fraction(results, crop) if crop != regime.input_size else ""))

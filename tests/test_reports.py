@@ -296,8 +296,8 @@ def test_combined_report_has_a_title_page_contents_and_numbers_through_all_secti
     contents = text.split("\f")[1]
     assert "Contents" in contents and re.search(r"1 Design\s+\d", contents)  # page numbers
     order = [text.index(h, len(first) + len(contents)) for h in
-             ("1 Design", "3 Implementation", "Appendix I. Hand counts of reports A and B",
-              "Appendix II. Provenance")]
+             ("1 Design", "3 Implementation", "References\n",
+              "Appendix I. Hand counts of reports A and B", "Appendix II. Provenance")]
     assert order == sorted(order)
     html = (folder / "report.html").read_text()
     for kind in ("Table", "Figure"):
@@ -308,6 +308,8 @@ def test_combined_report_has_a_title_page_contents_and_numbers_through_all_secti
             assert numbers == list(range(1, len(numbers) + 1)), (kind, prefix)
         assert len(found) >= 3 and re.fullmatch(r"1[A-E]", prefixes[0]), (kind, prefixes)
         assert all(re.fullmatch(r"[1-5][A-E]|I|II", p) for p in prefixes), prefixes
+    references = " ".join(text.split("References\n")[-1].split("Appendix I.")[0].split())
+    assert "Designing Network Design Spaces. CVPR 2020" in references
     provenance = " ".join(text.split("Appendix II. Provenance")[-1].split())
     assert "Design: RegNetX-200MF" in provenance and "Implementation: RegNetX-200MF" in provenance
     assert pdf_pages(folder / "report.pdf") >= 8

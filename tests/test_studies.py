@@ -412,6 +412,17 @@ def test_a_figure_is_shown_as_vector_graphics_at_its_drawn_width(monkeypatch):
         figures.svg_width_inches(b"<svg width='10cm'>")
 
 
+def test_the_rate_figure_holds_each_epochs_rate_for_the_whole_epoch():
+    import matplotlib
+    matplotlib.use("Agg")
+    fig = figures.plot_rates([0.05, 0.1, 0.001])
+    ax = fig.axes[0]
+    steps = [p for p in ax.patches if p.__class__.__name__ == "StepPatch"]
+    assert len(steps) == 1 and list(steps[0].get_data().values) == [0.05, 0.1, 0.001]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3"]
+    assert [t for t in ax.get_xticks()] == [1.5, 2.5, 3.5]  # under the middle of each step
+
+
 def test_series_sentences_only_for_runs_labelled_by_series():
     import pandas as pd
     spec = space.named("200mf")
@@ -497,6 +508,10 @@ def test_the_design_and_totals_name_the_course_network_at_the_course_size():
     assert list(frame["Classes"]) == [10, 100]
     assert frame["Parameters"].iloc[1] == complexity.closed_form(course)["params"]
     assert frame["MACs"].iloc[1] == complexity.closed_form(course)["macs"]
+    design = dict(zip(*tables.parameter_table(course, complexity.operator_table(
+        model.build(course)))[["Parameter", "Value"]].T.values))
+    assert design["Parameters"] == f"{complexity.closed_form(course)['params']:,}"
+    assert design["MACs"] == f"{complexity.closed_form(course)['macs']:,}"
     assert prose.stem_strides(course) == (
         "In RegNetX-200MF, $s_0 = 1$ and $s_1 = 1$; the paper's RegNetX-200MF has "
         "$s_0 = 2$ and $s_1 = 2$ for its 224 px inputs.")
@@ -539,11 +554,13 @@ def test_figure_only_subsections_get_a_sentence_from_their_numbers():
 
 def test_a_folded_table_keeps_two_decimals_down_each_column():
     import pandas as pd
-    crops = pd.DataFrame({"test crop": [13, 14, 15, 16], "test_acc": [86.875, 82.5, 80.0, 1.0]})
+    crops = pd.DataFrame({"test crop": [13, 14, 15, 16, 17],
+                          "test_acc": [86.875, 82.5, 80.0, 1.0, 2.0]})
     folded = tables.fold(crops, 2, "test crop")
+    assert folded.iloc[:, 2].tolist() == ["16", "17", ""]  # crops stay whole, the pad blank
     shown = [v for v in folded.to_numpy().ravel() if "." in str(v)]
     assert {"86.88", "82.50", "80.00", "1.00"} <= set(shown) and "82.5" not in shown
-    assert list(folded.columns.get_level_values(0)) == ["13-14"] * 2 + ["15-16"] * 2
+    assert list(folded.columns.get_level_values(0)) == ["13-15"] * 2 + ["16-17"] * 2
     assert list(tables.fold(crops, 1, "test crop").columns) == ["test crop", "test_acc"]
 
 

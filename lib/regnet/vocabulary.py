@@ -160,7 +160,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("PROFILE", "choice", "quick", "the notebooks' base parameter file: " + "; ".join(
        f"{p.name} ({p.summary})" for p in catalog.PROFILES.values()), choices=PROFILES,
        group="run"),
-    _p("REPORT_TITLE", "str", "RegNetX: design, training, implementation and extras",
+    _p("REPORT_TITLE", "str", "RegNetX: design, training, implementation, extras and the "
+       "design-space study",
        "title page of the combined report", group="run", result=False),
     _p("REPORT_AUTHOR", "optional-str", None, "author on the combined report's title page",
        group="run", result=False),

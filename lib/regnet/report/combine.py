@@ -25,7 +25,8 @@ import nbformat
 from .. import catalog
 from ..errors import ParamError
 from .captions import caption_html, number_cells
-from .contents import APPENDICES, SECTIONS, Report, in_appendix, section_reports
+from .contents import (APPENDICES, REFERENCES, SECTIONS, Report, in_appendix,
+                       section_reports)
 from .notebook import data_line, note_style
 from .publish import headings, letters, pdf_pages, to_html, to_pdf
 
@@ -246,7 +247,9 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
         provenance += prov
     if not body:
         return None
-    tail = []
+    tail = [nbformat.v4.new_markdown_cell(
+        _heading(1, "references", "References", "regnet-section") + "<ol>" + "".join(
+            f"<li>{_html.escape(work)}</li>" for work in REFERENCES) + "</ol>")]
     for key, (title, name) in APPENDICES.items():
         if name:  # a report's tagged cells, numbered already
             cells = appendices.get(key, [])

@@ -21,6 +21,19 @@ SECTIONS = {"1": "Design", "2": "Training", "3": "Implementation", "4": "Extras"
 APPENDICES = {"I": ("Hand counts of reports A and B", "03_implementation"),
               "II": ("Provenance", None)}
 
+#: The works the report cites, listed after the sections of the combined report.
+REFERENCES = (
+    "I. Radosavovic, R. P. Kosaraju, R. Girshick, K. He and P. Dollár. Designing Network "
+    "Design Spaces. CVPR 2020. arXiv:2003.13678.",
+    "H. Touvron, A. Vedaldi, M. Douze and H. Jégou. Fixing the train-test resolution "
+    "discrepancy. NeurIPS 2019. arXiv:1906.06423.",
+    "pycls, the code of the design-space paper (github.com/facebookresearch/pycls): its "
+    "sampler and its way of counting MACs are the ones used here.",
+    "Reports A and B: two earlier student reports of the same assignment (CS 6301 CNN "
+    "Project 2 - Networks), whose hand counts Appendix I reads and whose extra studies "
+    "section 4 repeats.",
+)
+
 #: The cell tag that moves a notebook's cells to its appendix in the combined report.
 APPENDIX_TAG = "appendix"
 

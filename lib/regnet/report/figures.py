@@ -242,13 +242,17 @@ def plot_curves(histories: dict, title: str = ""):
 
 
 def plot_rates(rates: list[float]):
-    """The learning rate of every epoch, epochs counted from 1."""
+    """The learning rate of every epoch, epochs counted from 1: a step for each epoch, since
+    the rate holds for the whole epoch."""
     fig, ax = _figure(6.4, 2.6)
-    epochs = list(range(1, len(rates) + 1))
-    ax.plot(epochs, rates, marker="o" if len(rates) < 40 else None, ms=3)
+    edges = list(range(1, len(rates) + 2))  # epoch e runs from e to e + 1 on the axis
+    ax.stairs(rates, edges, baseline=None, lw=1.5)
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    if len(rates) <= 20:  # each epoch's number under its step
+        ax.set_xticks([e + 0.5 for e in edges[:-1]], [str(e) for e in edges[:-1]])
+    else:
+        ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -108,7 +108,8 @@ def schedule_phrase(values: Mapping[str, Any]) -> str:
 def recipe_phrase(values: Mapping[str, Any]) -> str:
     """Batch, optimizer, weight decay and label smoothing, in words."""
     opt = values["TRAINING_OPTIMIZER"].upper()
-    extras = [f"momentum {values['TRAINING_MOMENTUM']:g}"] if opt == "SGD" else []
+    nesterov = "Nesterov " if opt == "SGD" and values.get("TRAINING_NESTEROV") else ""
+    extras = [f"{nesterov}momentum {values['TRAINING_MOMENTUM']:g}"] if opt == "SGD" else []
     if values.get("TRAINING_WEIGHT_DECAY"):
         extras.append(f"weight decay {decimal(values['TRAINING_WEIGHT_DECAY'])}")
     if values.get("TRAINING_LABEL_SMOOTHING"):

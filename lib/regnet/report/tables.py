@@ -142,6 +142,9 @@ def parameter_table(spec: NetSpec, rows: list[Operator]):
     fc = rows[-1]
     table.append(("Head", f"global average pool + linear {fc.in_shape[0]} → "
                   f"{fc.out_shape[0]}", f"{_shape(last)} to {fc.out_shape[0]} classes"))
+    t = totals(rows)
+    table += [("Parameters", f"{t['params']:,}", "in all (section 3 counts every operator)"),
+              ("MACs", f"{t['macs']:,}", "multiply-accumulates per image")]
     return pd.DataFrame(table, columns=["Parameter", "Value", "Description"])
 
 
@@ -196,10 +199,10 @@ KEEP_WHOLE = 30  # a table with at most this many rows is never split across pag
 
 #: A run's metrics (`runs.RunSummary`, `engine.loop.summarize`) as a table heads them: the
 #: code keys its rows by metric, and a table is given these names when it is drawn.
-# A header wraps only before its unit: "test acc" stays on one line (no-break spaces).
+# An accuracy's header wraps only before its unit: "test acc" stays whole (no-break space).
 METRIC_NAMES = {"macs": "MACs", "epoch_seconds": "time/epoch (s)",
-                "images_per_second": "images/s", "train_loss": "train\u00a0loss",
-                "test_loss": "test\u00a0loss", "test_acc": "test\u00a0acc (%)",
+                "images_per_second": "images/s", "train_loss": "train loss",
+                "test_loss": "test loss", "test_acc": "test\u00a0acc (%)",
                 "best_test_acc": "best\u00a0test\u00a0acc (%)",
                 "test_top5": "test\u00a0top-5 (%)"}
 
@@ -348,8 +351,11 @@ def fold(df, parts: int, key: str):
         if chunk.empty:
             break
         head = f"{chunk[key].iloc[0]}-{chunk[key].iloc[-1]}"
-        chunk = chunk.reindex(range(rows)).astype(object).map(
-            lambda v: "" if pd.isna(v) else f"{v:,.2f}" if isinstance(v, float) else str(v))
+        whole = {c for c in chunk.columns if pd.api.types.is_integer_dtype(chunk[c])}
+        chunk = chunk.reindex(range(rows)).astype(object)  # padding makes ints floats
+        chunk = pd.DataFrame({c: ["" if pd.isna(v) else f"{int(v)}" if c in whole else
+                                  f"{v:,.2f}" if isinstance(v, float) else str(v)
+                                  for v in chunk[c]] for c in chunk.columns})
         chunk.columns = pd.MultiIndex.from_product([[head], chunk.columns])
         blocks.append(chunk)
     folded = pd.concat(blocks, axis=1)
@@ -423,14 +429,15 @@ def space_restriction(name: str, ranges: Ranges = Ranges()) -> str:
     space, r = SPACES[name], ranges
     if space.regnet:
         return (f"widths from the linear rule u<sub>j</sub> = w<sub>0</sub> + w<sub>a</sub>·j, "
-                f"quantized by w<sub>m</sub>; total depth d {r.regnet_depth[0]} to "
-                f"{r.regnet_depth[1]}; one g ∈ {_choices(r.group_widths)}; b = "
-                f"{_choices(r.regnet_bottlenecks)[1:-1]}")
+                f"quantized by w<sub>m</sub>: w<sub>0</sub> {r.w0[0]} to {r.w0[1]}, "
+                f"w<sub>a</sub> {r.wa[0]:g} to {r.wa[1]:g}, w<sub>m</sub> {r.wm[0]:g} to "
+                f"{r.wm[1]:g}; total depth d {r.regnet_depth[0]} to {r.regnet_depth[1]}; one "
+                f"g ∈ {_choices(r.group_widths)}; b = {_choices(r.regnet_bottlenecks)[1:-1]}")
     anynet = [n for n, s in SPACES.items() if not s.regnet]
     at = anynet.index(name)
     if at == 0:
         return (f"each stage i its own depth d<sub>i</sub> ≤ {r.depth[1]}, width w<sub>i</sub> "
-                f"≤ {r.width[1]}, bottleneck ratio b<sub>i</sub> ∈ {_choices(r.bottlenecks)} "
+                f"≤ {r.width[1]} (a multiple of {r.width_q}), bottleneck ratio b<sub>i</sub> ∈ {_choices(r.bottlenecks)} "
                 f"and group width g<sub>i</sub> ∈ {_choices(r.group_widths)}")
     before = SPACES[anynet[at - 1]]
     added = [text for flag, text in _ORDERS if getattr(space, flag) and not getattr(before, flag)]
