@@ -552,6 +552,16 @@ def test_figure_only_subsections_get_a_sentence_from_their_numbers():
     assert "from an AnyNetX<sub>A</sub> model" in first
 
 
+def test_short_labels_never_wrap_and_sentences_do():
+    import re
+
+    import pandas as pd
+    html = tables.to_html(pd.DataFrame({"where": ["stage 2, block 1"], "note": ["x " * 30],
+                                        "n": [1]}))
+    nowrap = set(re.findall(r"#T_\w+_row0_(col\d)[^{]*\{[^}]*white-space: nowrap", html))
+    assert nowrap == {"col0"}  # the label, not the sentence nor the number
+
+
 def test_a_folded_table_keeps_two_decimals_down_each_column():
     import pandas as pd
     crops = pd.DataFrame({"test crop": [13, 14, 15, 16, 17],

@@ -196,6 +196,7 @@ def number(v, decimals: int = 4) -> str:
 
 
 KEEP_WHOLE = 30  # a table with at most this many rows is never split across pages
+SHORT_LABEL = 24  # a text column of labels this short never wraps inside one
 
 #: A run's metrics (`runs.RunSummary`, `engine.loop.summarize`) as a table heads them: the
 #: code keys its rows by metric, and a table is given these names when it is drawn.
@@ -244,6 +245,10 @@ def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
                                f"{v:,.{d}f}", subset=[c])
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
+        labels = [c for c in text if df[c].astype(str).str.len().max() <= SHORT_LABEL]
+        if labels:  # "stage 2, block 1" is one label: it never wraps
+            styler = styler.set_properties(subset=labels,
+                                           **{"white-space": "nowrap !important"})
         styler = styler.set_table_styles([
             {"selector": f"th.col{i}", "props": "text-align: left"}
             for i, c in enumerate(df.columns) if c in text], overwrite=False)
