@@ -142,7 +142,7 @@ def draw_x_block(stride: int):
     steps = [r"input  $w_{in} \times r \times r$",
              r"$1 \times 1$ conv $w_{in} \to w/b$, BN, ReLU",
              r"$3 \times 3$ conv $w/b \to w/b$, $(w/b)/g$ groups of width $g$"
-             + (", stride 2" if stride > 1 else "") + ", BN, ReLU",
+             + (",\nstride 2, BN, ReLU" if stride > 1 else ", BN, ReLU"),
              r"$1 \times 1$ conv $w/b \to w$, BN", "+", rf"ReLU  $\to w \times {size}$"]
     short = (r"$1 \times 1$ conv $w_{in} \to w$," "\nstride 2, BN" if stride > 1
              else "identity\n" r"($w_{in} = w$)")
@@ -185,16 +185,19 @@ def draw_block(rows: list[Operator], stage: str, block: str):
 
 def _draw_block(steps: list[str], short: str, projected: bool):
     """A block drawn as boxes down the page, "+" where the shortcut `short` joins."""
-    fig, ax = _figure(6.4, 0.55 * len(steps) + 0.5)
-    ys = [-0.55 * i for i in range(len(steps))]
+    step = 0.62 if any("\n" in text for text in steps) else 0.55
+    half = [0.22 if "\n" in text else 0.16 for text in steps]  # half a box's height
+    fig, ax = _figure(6.4, step * len(steps) + 0.5)
+    ys = [-step * i for i in range(len(steps))]
     for i, (text, y) in enumerate(zip(steps, ys)):
         if text == "+":
             ax.add_patch(plt.Circle((2.3, y), 0.14, fc="#fff", ec="#333"))
             ax.text(2.3, y, "+", ha="center", va="center", fontsize=11)
         else:
-            _box(ax, 2.3, y, 4.4, 0.32, text, "#eee" if i in (0, len(steps) - 1) else "#dde8f5")
+            _box(ax, 2.3, y, 4.4, 2 * half[i], text,
+                 "#eee" if i in (0, len(steps) - 1) else "#dde8f5")
         if i:
-            _arrow(ax, 2.3, ys[i - 1] - 0.17, 2.3, y + 0.17)
+            _arrow(ax, 2.3, ys[i - 1] - half[i - 1] - 0.01, 2.3, y + half[i] + 0.01)
     plus = ys[steps.index("+")]
     mid = (ys[0] + plus) / 2
     _box(ax, 5.5, mid, 1.5, 0.6, short, "#f5e6cc" if projected else "#fff")
