@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
 
 from ..arch.designspace import SPACES, log10_size
 
@@ -183,7 +183,7 @@ LOG_AXIS = ("width", "params", "w0", "wa")
 #: Each column as the paper names it on an axis.
 AXIS_NAMES = {"depth": "depth d", "width": "width w", "group_width": "group width g",
               "bottleneck": "bottleneck ratio b", "macs": "MACs (millions)",
-              "params": "params (millions)", "acts": "activations (millions)",
+              "params": "parameters (millions)", "acts": "activations (millions)",
               "d": "RegNetX depth d", "w0": "initial width $w_0$", "wa": "slope $w_a$",
               "wm": "multiplier $w_m$", "g": "RegNetX group width g"}
 
@@ -199,21 +199,26 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
     # stay 8 pt on paper
     fig, axes = plt.subplots(nrows, ncols, figsize=(2.1 * ncols, 1.9 * nrows + 0.5),
                              squeeze=False)
-    for ax, column in zip(axes.flat, columns):
+    for i, (ax, column) in enumerate(zip(axes.flat, columns)):
+        shown = df[column].dropna()
+        shown = shown / 1e6 if column in MILLIONS else shown
         for space in spaces or _ordered(df):
             part = df[(df["space"] == space) & df[column].notna()]
             if len(part):
                 x = part[column] / 1e6 if column in MILLIONS else part[column]
                 ax.scatter(x, part[metric], s=12, alpha=0.7, color=colour(space),
                            label=plot_label(space))
-        if column in LOG_AXIS:
+        if column in LOG_AXIS and len(shown) and shown.min() > 0 \
+                and shown.max() / shown.min() >= 10:  # a log axis only across decades
             ax.set_xscale("log")
-            # ticks at 1, 2 and 5 of every decade: a range within one decade still has labels
-            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1,)))  # one label a decade
             ax.xaxis.set_major_formatter(ScalarFormatter())
-            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels would overlap
+        else:  # a narrow panel has room for three labels
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
         ax.set_xlabel(AXIS_NAMES.get(column, column), fontsize=8)
-        ax.set_ylabel(f"{metric} (%)", fontsize=8)
+        if i % ncols == 0:  # the rows share one label at their left
+            ax.set_ylabel(f"{metric} (%)", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(columns):]:
