@@ -45,6 +45,7 @@ from pathlib import Path
 
 import pandas as pd
 from regnet.engine import schedule
+from regnet.params import resolve
 from regnet.report import figures, notebook, prose, tables
 from regnet.study import runs
 
@@ -52,11 +53,12 @@ values = notebook.start(globals())
 spec = runs.network(values)
 out = Path(RUN_DIR) if RUN_DIR else runs.train_dir(values)
 header = notebook.show_header(f"Training: {prose.network_name(spec.name)}", values)
-notebook.md(prose.train_settings(values, spec))
+notebook.md(prose.train_settings(values, spec) + ("" if values["PROFILE"] == "course" else
+            " " + prose.course_recipe(resolve([notebook.profile_file("course")]))))
 
 # %% [markdown]
 # ## A. Hyperparameters
-# The learning rate of epoch $n = 1, 2, \dots$ rises linearly for $E_0$ warm-up epochs from $l_0$ to the peak $l_{max}$, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (the table below names each symbol beside its value and the course's parameter name):
+# The learning rate of epoch $n = 1, 2, \dots$ rises linearly from $l_0$ over $E_0$ warm-up epochs and reaches the peak $l_{max}$ in the first epoch after them, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (the table below names each symbol beside its value and the course's parameter name):
 #
 # $$l(n) = l_0 + (l_{max} - l_0)\,\frac{n - 1}{E_0} \qquad (n \le E_0)$$
 #

@@ -36,7 +36,14 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     assert "at 3 × 14 × 14" in quick
     assert "trained as in section 2" in prose.section_setup(profile("quick"))
     spec = runs.network(profile("quick"))
-    assert "random 14 px crops of 16 px images" in prose.train_settings(profile("quick"), spec)
+    scale = profile("quick").data.scale_min
+    assert (f"random resized crops to 14 px (each {scale:g} to 1 of a 16 px image's area), "
+            "flipped at random") in prose.train_settings(profile("quick"), spec)
+    assert "random 28 px crops of 28 px images (4 px of zero padding" in prose.augment_phrase(
+        resolve(overrides={"DATASET": "fashion-mnist"}))
+    assert prose.course_recipe(profile("course")).startswith(
+        "The course configuration trains on the course data")
+    assert "for 60 epochs" in prose.course_recipe(profile("course"))
     course = study_sentence("epochs", "course")
     assert "for 60, 100 and 150 epochs" in course and "at 3 × 56 × 56" in course
     assert "3-epoch schedule" in prose.section_setup(profile("quick"))

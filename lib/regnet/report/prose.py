@@ -51,9 +51,25 @@ def dataset_phrase(values: Mapping[str, Any], sizes: bool = True) -> str:
     classes = s["DATA_NUM_CLASSES"]
     channels = s["DATA_NUM_CHANNELS"]
     return (f"{text}, {f'{classes} classes, ' if classes else ''}{channels} channel"
-            f"{'s' if channels != 1 else ''}: random {s['DATA_CROP']} px crops of "
-            f"{s['DATA_IMAGE_SIZE']} px images for training; test images resized to "
-            f"{s['DATA_RESIZE']} px and center-cropped to {s['DATA_TEST_CROP']} px")
+            f"{'s' if channels != 1 else ''}: {augment_phrase(values)} for training; test "
+            f"images resized to {s['DATA_RESIZE']} px and center-cropped to "
+            f"{s['DATA_TEST_CROP']} px")
+
+
+def augment_phrase(values: Mapping[str, Any]) -> str:
+    """The training augmentation in words, with its sizes."""
+    s = settings(values.data)
+    crop, image = s["DATA_CROP"], s["DATA_IMAGE_SIZE"]
+    recipe = s["DATA_AUGMENT"]
+    if recipe == "rrc":
+        return (f"random resized crops to {crop} px (each {values.data.scale_min:g} to 1 of a "
+                f"{image} px image's area), flipped at random")
+    if recipe == "pad-crop":
+        return (f"random {crop} px crops of {image} px images "
+                f"({catalog.AUGMENTS[recipe].description})")
+    if recipe == "flip":
+        return f"the {crop} px center crop of {image} px images, flipped at random"
+    return f"{catalog.AUGMENTS[recipe].description}, {crop} px from {image} px images"
 
 
 def network_name(name: str) -> str:
@@ -194,6 +210,13 @@ def train_settings(values: Mapping[str, Any], spec) -> str:
             f"{spec.input_size} × {spec.input_size} with {spec.num_classes} outputs on "
             f"{dataset_phrase(values)}, in {recipe_phrase(values)}, for "
             f"{schedule_phrase(values)}.")
+
+
+def course_recipe(course: Mapping[str, Any]) -> str:
+    """How the course configuration trains (`course`: its resolved values), for a report
+    made with another one."""
+    return (f"The course configuration trains on {dataset_phrase(course)}, in "
+            f"{recipe_phrase(course)}, for {schedule_phrase(course)}.")
 
 
 def section_setup(values: Mapping[str, Any]) -> str:
