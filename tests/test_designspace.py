@@ -269,6 +269,10 @@ def test_parameter_plot_has_a_panel_per_parameter(samples):
                      "MACs (millions)", "parameters (millions)", "activations (millions)",
                      "RegNetX depth d", "initial width $w_0$", "slope $w_a$",
                      "multiplier $w_m$", "RegNetX group width g"]  # the RegNetX-only panels
+    legend = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
+    panels = max(ax.get_position().x1 for ax in fig.axes if ax.get_visible())
+    gap = legend.x0 / fig.dpi / fig.get_figwidth() - panels  # legend's room measured as set
+    assert 0 < gap < 0.1, gap  # beside the panels, not far off (mathtext takes no room)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:

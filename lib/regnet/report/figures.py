@@ -17,6 +17,7 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import EngFormatter
 
 from ..arch.complexity import Operator
+from ..study.analysis import legend_right
 from .captions import caption_html
 from .tables import METRIC_NAMES, stage_outputs, stage_structure
 
@@ -25,15 +26,6 @@ PRINT_WIDTH = 6.4   # inches: the widest figure drawn, with room for tight bound
 MIN_POINTS = 8      # the smallest text on paper
 STYLE = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 8,
          "ytick.labelsize": 8, "legend.fontsize": 8, "figure.titlesize": 10}
-
-
-def legend_right(fig, handles, labels, size: float = 8) -> float:
-    """One legend column at the right of `fig`, inside its width (so it is never shrunk);
-    returns the fraction of the width left for the axes, for `tight_layout(rect=...)`."""
-    longest = max(len(line) for text in labels for line in str(text).split("\n"))
-    width = longest * size * 0.55 / 72 + 0.45  # inches: the text, the marker and the margins
-    fig.legend(handles, labels, loc="center right", ncol=1, fontsize=size, frameon=False)
-    return max(0.45, 1 - (width + 0.1) / fig.get_figwidth())  # and a gap before it
 
 
 def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kwargs):

@@ -278,7 +278,7 @@ def width_rule_table(spec: NetSpec):
         stage += w != prev
         prev = w
         rows.append({"block j": j, "u\u2c7c = w\u2080 + w\u2090·j": round(u, 2),
-                     "exponent": round(math.log(u / p["w0"]) / math.log(p["wm"])),
+                     "exponent e\u2c7c": round(math.log(u / p["w0"]) / math.log(p["wm"])),
                      "w\u2c7c (multiple of 8)": w, "stage": stage})
     return pd.DataFrame(rows)
 

@@ -169,7 +169,7 @@ def plot_edfs(df: pd.DataFrame, spaces: Sequence[str] | None = None, metric: str
     labels = [text.replace("  n=", "\nn=") for text in labels]  # name, then its numbers
     if title:
         ax.set_title(title)
-    ax.figure.tight_layout(rect=(0, 0, _legend_right(ax.figure, handles, labels), 1))
+    ax.figure.tight_layout(rect=(0, 0, legend_right(ax.figure, handles, labels), 1))
     return ax.figure
 
 
@@ -223,16 +223,22 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(columns):]:
         ax.set_visible(False)
-    fig.tight_layout(rect=(0, 0, _legend_right(
+    fig.tight_layout(rect=(0, 0, legend_right(
         fig, *axes.flat[0].get_legend_handles_labels()), 1))
     return fig
 
 
-def _legend_right(fig, handles, labels, size: float = 8) -> float:
-    """One legend column at the right of `fig`, inside its width; the fraction of the width
-    left for the axes (report.figures.legend_right, kept here so the study layer draws its
-    plots without the report layer)."""
-    longest = max(len(line) for text in labels for line in str(text).split("\n"))
-    width = longest * size * 0.55 / 72 + 0.45
+def legend_right(fig, handles, labels, size: float = 8) -> float:
+    """One legend column at the right of `fig`, inside its width (so it is never shrunk);
+    returns the fraction of the width left for the axes, for `tight_layout(rect=...)`. The
+    report's figures use it too."""
+    longest = max(len(_shown_text(line)) for text in labels for line in str(text).split("\n"))
+    width = longest * size * 0.55 / 72 + 0.45  # inches: the text, the marker and the margins
     fig.legend(handles, labels, loc="center right", ncol=1, fontsize=size, frameon=False)
     return max(0.45, 1 - (width + 0.1) / fig.get_figwidth())  # and a gap before it
+
+
+def _shown_text(line: str) -> str:
+    """A label as it prints: mathtext's commands and braces take no room ("AnyNetX$_A$")."""
+    return re.sub(r"\$([^$]*)\$", lambda m: re.sub(r"\\mathregular|[\\{}_^]", "",
+                                                     m.group(1)), line)
