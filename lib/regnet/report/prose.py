@@ -330,17 +330,16 @@ def train_observations(summary, classes: int = 100) -> str:
     only with more than 10 `classes`), and how far training and test accuracy ended apart."""
     h = summary.history
     best = max(h, key=lambda r: r["test_acc"])
-    gap = round(h[-1]["train_acc"], 1) - round(h[-1]["test_acc"], 1)
+    gap = round(h[-1]["train_acc"], 2) - round(h[-1]["test_acc"], 2)
     top5 = f" (top-5 {summary.test_top5:.2f}%)" if classes > 10 else ""
     last = best["epoch"] == h[-1]["epoch"]
-    return (f"After {summary.epochs} epochs the test accuracy was {summary.test_acc:.2f}%{top5}"
-            + ("; the last epoch was also the best. The " if last else
+    return (f"It is the accuracy after the last of {summary.epochs} epochs{top5}"
+            + (", which was also the best epoch. The " if last else
                f"; the best epoch was {best['epoch']} with {summary.best_test_acc:.2f}%. The ")
-            + 
-            f"training loss fell from {h[0]['train_loss']:.3f} after epoch 1 to "
+            + f"training loss fell from {h[0]['train_loss']:.3f} after epoch 1 to "
             f"{h[-1]['train_loss']:.3f}. In the last epoch the training accuracy "
-            f"({h[-1]['train_acc']:.1f}%) was {abs(gap):.1f} points "
-            f"{'above' if gap >= 0 else 'below'} the test accuracy ({h[-1]['test_acc']:.1f}%)"
+            f"({h[-1]['train_acc']:.2f}%) was {abs(gap):.2f} points "
+            f"{'above' if gap >= 0 else 'below'} the test accuracy ({h[-1]['test_acc']:.2f}%)"
             + (". Training accuracy is averaged over the epoch on augmented crops while the "
                "weights still change, so the gap partly reflects that; these numbers cannot "
                "tell how much of it is overfitting." if gap > 5 else "."))
