@@ -570,6 +570,19 @@ def test_short_labels_never_wrap_and_sentences_do():
     assert nowrap == {"col0"}  # the label, not the sentence nor the number
 
 
+def test_the_sweep_table_gives_each_column_one_number_of_decimals():
+    import re
+
+    import pandas as pd
+    results = pd.DataFrame({"space": ["regnetx", "anynetx_a"], "index": [0, 1],
+                            "macs": [175e6, 175.8e6], "params": [0.8e6, 1.853e6],
+                            "error": [30.0, 32.125], "seconds": [12.0, 3.25]})
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", tables.to_html(
+        tables.sweep_models_table(results)))
+    assert {"175.0", "0.80", "30.00", "12.0", "175.8", "1.85", "32.12", "3.2"} <= set(cells)
+    assert not {"175", "0.8", "30", "12"} & set(cells)  # no trailing zero dropped
+
+
 def test_a_folded_table_keeps_two_decimals_down_each_column():
     import pandas as pd
     crops = pd.DataFrame({"test crop": [13, 14, 15, 16, 17],

@@ -211,6 +211,7 @@ METRIC_NAMES = {"macs": "MACs", "epoch_seconds": "time/epoch (s)",
 # alike ("75.00" beside "80.62", not "75" beside "80.625") in every report.
 FIXED_DECIMALS = {"epoch_seconds": 1, "seconds": 1, "train_loss": 3, "test_loss": 3,
                   "test_acc": 2, "best_test_acc": 2, "test_top5": 2, "error (%)": 2,
+                  "MACs (millions)": 1, "parameters (millions)": 2,
                   "images_per_second": 0}
 
 
@@ -511,7 +512,7 @@ def sweep_models_table(results):
         if short in results:
             cols[name] = [str(v).replace(" ", "/") for v in results[short]]
     cols["MACs (millions)"] = (results["macs"] / 1e6).round(1)
-    cols["params (millions)"] = (results["params"] / 1e6).round(2)
+    cols["parameters (millions)"] = (results["params"] / 1e6).round(2)
     cols["error (%)"] = results["error"].round(2)
     if "seconds" in results:
         cols["seconds"] = results["seconds"].round(1)
