@@ -43,15 +43,21 @@ from regnet.report import figures, notebook, prose, tables
 from regnet.study import runs
 
 values = notebook.start(globals())
-spec = runs.network(values)  # exactly the network the profile's runs train
+trained = runs.network(values)  # exactly the network the profile's runs train
+# the design as the course specifies it: a course network at the course's input and classes
+spec = space.named(trained.name) if trained.name in space.COURSE else trained
 rows = complexity.operator_table(model.build(spec))
-notebook.show_header(f"Design: {prose.network_name(spec.name)}", values, epochs="none trained")
-notebook.md(f"The network in symbols, then with its numbers: the blocks as this run trains "
-            f"them ({spec.in_channels} × {spec.input_size} × {spec.input_size} input, "
-            f"{spec.num_classes} classes, {complexity.totals(rows)['params']:,} parameters) "
-            + ("and the final network at the course's input. " if spec.name in space.COURSE
-               else "and the final network. ")
-            + "Every shape is read from the built model.")
+name = prose.network_name(spec.name)
+notebook.show_header(f"Design: {name}", values, epochs="none trained")
+resized = (spec.input_size, spec.num_classes) != (trained.input_size, trained.num_classes)
+notebook.md(f"The network in symbols, then with its numbers at {spec.in_channels} × "
+            f"{spec.input_size} × {spec.input_size} input and {spec.num_classes} classes"
+            + (" as the course trains it" if spec is not trained else "")
+            + (f"; this run trains the same network at {trained.input_size} px with "
+               f"{trained.num_classes} classes "
+               f"({complexity.totals(complexity.operator_table(model.build(trained)))['params']:,}"
+               " parameters: only the classifier's output changes)" if resized else "")
+            + ". Every shape is read from the built model.")
 
 # %% [markdown]
 # ## A. Generic network structure
@@ -70,7 +76,7 @@ figures.show(figures.draw_x_block(1), "The standard X block (stride 1), in symbo
 repeat = next((f"s{i}" for i, s in enumerate(spec.stages, 1) if s.depth > 1), None)
 if repeat:
     figures.show(figures.draw_block(rows, repeat, "b2"),
-                 f"The standard X block of {prose.network_name(spec.name)} at "
+                 f"The standard X block of {name} at "
                  f"{spec.input_size} px: block 2 of stage {repeat[1:]}")
 
 # %% [markdown]
@@ -81,28 +87,22 @@ if repeat:
 figures.show(figures.draw_x_block(2), "The downsampling X block (stride 2), in symbols")
 down = next((f"s{i}" for i, s in enumerate(spec.stages, 1) if s.stride > 1), "s1")
 figures.show(figures.draw_block(rows, down, "b1"),
-             f"The downsampling X block of {prose.network_name(spec.name)} at "
+             f"The downsampling X block of {name} at "
              f"{spec.input_size} px: block 1 of stage {down[1:]}")
 
 # %% [markdown]
 # ## D. Parameter table and the final network
 
 # %%
-name = prose.network_name(spec.name)
 if spec.name in space.COURSE:  # the course network, and the paper's one it modifies
-    course, paper = space.named(spec.name), space.named(f"regnetx_{spec.name}")
-    course_rows = complexity.operator_table(model.build(course))
-    tables.show(tables.parameter_table(course, course_rows),
+    paper = space.named(f"regnetx_{spec.name}")
+    tables.show(tables.parameter_table(spec, rows),
                 f"{name} as the course trains it: the network's parameters at "
-                f"{course.input_size} px, {course.num_classes} classes")
-    resized = (course.input_size, course.num_classes) != (spec.input_size, spec.num_classes)
-    notebook.md(prose.course_changes(paper, course)
-                + (f" This run trains the same network at {spec.input_size} px with "
-                   f"{spec.num_classes} classes ({complexity.totals(rows)['params']:,} "
-                   "parameters: only the classifier's output changes)." if resized else ""))
-    figures.show(figures.draw_network(course_rows),
+                f"{spec.input_size} px, {spec.num_classes} classes")
+    notebook.md(prose.course_changes(paper, spec))
+    figures.show(figures.draw_network(rows),
                  f"The final network: {name} as the course trains it, "
-                 f"{course.input_size} px inputs and {course.num_classes} classes")
+                 f"{spec.input_size} px inputs and {spec.num_classes} classes")
 else:
     tables.show(tables.parameter_table(spec, rows),
                 f"{name} at {spec.input_size} px: the network's parameters")

@@ -89,7 +89,8 @@ notebook.md(prose.curves_sentence(summary.history))
 
 # %%
 keys = ["params", "macs", "epochs", "epoch_seconds", "images_per_second", "train_loss",
-        "test_acc", "best_test_acc"] + (["test_top5"] if spec.num_classes > 10 else [])
+        "test_acc"] + (["best_test_acc"] if summary.best_test_acc != summary.test_acc else []) \
+    + (["test_top5"] if spec.num_classes > 10 else [])
 tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]),
             f"{prose.network_name(spec.name)}: final result (time per epoch: the median of "
             "the epochs after the first, which also warms up, evaluation included; images/s: "

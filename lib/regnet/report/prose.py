@@ -226,6 +226,9 @@ def section_setup(values: Mapping[str, Any]) -> str:
     text = (f"Every run in these studies is trained as in section 2 unless a study says "
             f"otherwise: on {dataset_phrase(values, sizes=False)}, with the same batches, "
             f"optimizer and {total}-epoch schedule.")
+    text += (" Each run is one seed, so every difference between runs also carries a "
+             "seed-to-seed noise that these studies do not measure; the observations weigh "
+             "each difference against the noise of sampling the test images alone.")
     if values["DATASET"] == "synthetic":
         text += (" The images are synthetic and the runs a few epochs long: the studies "
                  "below show the method and that every step runs, and their numbers say "
@@ -425,18 +428,15 @@ def noise_sentence(spread: float, n_test: int | None, acc: float, what: str) -> 
     test images: one image is 100 / n_test points."""
     noise = image_noise(n_test, acc)
     if noise is None:
-        return (f"Each run is a single seed, so {what} of {spread:.2f} points carries an "
-                "unmeasured seed-to-seed noise.")
-    text = (f"Each run is a single seed tested on {n_test:,} images, so one image is "
-            f"{100 / n_test:.3g} points and {what} of {spread:.2f} points is about "
-            f"{round(spread * n_test / 100):.0f} images; ")
+        return f"{what[:1].upper()}{what[1:]} is {spread:.2f} points."
+    text = (f"{what[:1].upper()}{what[1:]} of {spread:.2f} points is about "
+            f"{round(spread * n_test / 100):.0f} of the {n_test:,} test images; ")
     if spread < noise:
         return text + (f"sampling the test images alone gives such a difference ±{noise:.1f} "
                        f"points ({NOISE_MEANS} at {acc:.0f}%), so these runs cannot rank the "
                        "settings.")
     return text + (f"that is more than the ±{noise:.1f} points ({NOISE_MEANS} at {acc:.0f}%) "
-                   "that sampling the test images alone gives, but "
-                   "one seed per setting leaves the seed-to-seed noise unmeasured.")
+                   "that sampling the test images alone gives.")
 
 
 def loads_compare(rows: Sequence[Mapping[str, Any]]) -> bool:
