@@ -58,11 +58,11 @@ notebook.md(prose.train_settings(values, spec) + ("" if values["PROFILE"] == "co
 
 # %% [markdown]
 # ## A. Hyperparameters
-# The learning rate of epoch $n = 1, 2, \dots$ rises linearly from $l_0$ over $E_0$ warm-up epochs and reaches the peak $l_{max}$ in the first epoch after them, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (the table below names each symbol beside its value and the course's parameter name):
+# The learning rate of epoch $t = 1, 2, \dots$ rises linearly from $l_0$ over $E_0$ warm-up epochs and reaches the peak $l_{\mathrm{max}}$ in the first epoch after them, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (the table below names each symbol beside its value and the course's parameter name):
 #
-# $$l(n) = l_0 + (l_{max} - l_0)\,\frac{n - 1}{E_0} \qquad (n \le E_0)$$
+# $$l(t) = l_0 + (l_{\mathrm{max}} - l_0)\,\frac{t - 1}{E_0} \qquad (t \le E_0)$$
 #
-# $$l(n) = l_f + (l_{max} - l_f)\cos\Big(\frac{n - 1 - E_0}{\max(E_1 - 1, 1)}\cdot\frac{\pi}{2}\Big) \qquad (n > E_0)$$
+# $$l(t) = l_f + (l_{\mathrm{max}} - l_f)\cos\Big(\frac{t - 1 - E_0}{\max(E_1 - 1, 1)}\cdot\frac{\pi}{2}\Big) \qquad (t > E_0)$$
 
 # %%
 tables.show(tables.hyperparameter_table(values, spec), "Hyperparameters: the whole training recipe, by the course's parameter names")
