@@ -105,8 +105,10 @@ notebook.md("**Observations.** " + prose.design_space_observations(summary, clai
 # %%
 figures.show(analysis.plot_params(results), "Error against each parameter of the sampled "
              "models, one colour per design space")
-notebook.md("**Observations.** " + prose.association_sentence(
-    results, {c: analysis.AXIS_NAMES[c].replace(" (millions)", "") for c in analysis.COMMON}))
+association = prose.association_sentence(
+    results, {c: analysis.AXIS_NAMES[c].replace(" (millions)", "") for c in analysis.COMMON})
+if association:  # none with fewer than three models
+    notebook.md("**Observations.** " + association)
 
 # %% [markdown]
 # ## E. Every model
