@@ -44,7 +44,9 @@ def test_each_dataset_has_defaults_a_loader_words_and_a_valid_recipe(name, tmp_p
     assert {"DATA_NUM_CHANNELS", "DATA_IMAGE_SIZE", "DATA_CROP", "DATA_RESIZE",
             "DATA_AUGMENT"} <= set(natural)
     phrase = prose.dataset_phrase(values)
-    assert phrase.startswith(info.title) and f"random {natural['DATA_CROP']} px" in phrase
+    augment = prose.augment_phrase(values)  # the dataset's own recipe, with its sizes
+    assert phrase.startswith(info.title) and augment in phrase
+    assert f"{natural['DATA_CROP']} px" in augment and "random" in augment
     assert notebook.data_line(values).startswith(f"Data: {info.title}")
     assert params.PARAMS["DATA_DOWNLOAD"].help.count(name) == info.downloads
 
