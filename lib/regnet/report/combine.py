@@ -188,7 +188,7 @@ def _section(number: str, out_dir: Path, profile: str, said: list[str] | None = 
         body, appendix, prov = _section_cells(read_report(out_dir / f"{report.name}.ipynb"),
                                               sub)
         number_cells(body, report.number)
-        cells += _setup_once(body, setups)
+        cells += _setup_once(body, setups, said if not sub else None)
         provenance += prov
         for key, (_, name) in APPENDICES.items():
             if name == report.name and appendix:
@@ -211,9 +211,11 @@ def _drop_first_heading(cells: list) -> list:
     return [c for c in cells if c.cell_type != "markdown" or c.source.strip()]
 
 
-def _setup_once(cells: list, setups: list[str]) -> list:
+def _setup_once(cells: list, setups: list[str], in_place: list[str] | None = None) -> list:
     """`cells` without their setup paragraphs (class regnet-setup), each new one added to
-    `setups`; cells left with no output are dropped."""
+    `setups` (for the section's heading); cells left with no output are dropped. With
+    `in_place` (a section of one report: what earlier sections said), a setup stays where
+    its report shows it unless an earlier section said it, and is added to `in_place`."""
     out = []
     for cell in cells:
         if cell.cell_type == "code":
@@ -222,7 +224,11 @@ def _setup_once(cells: list, setups: list[str]) -> list:
                 if _is(o, "regnet-setup"):
                     text = o["data"]["text/html"]
                     text = "".join(text) if isinstance(text, list) else text
-                    if text not in setups:
+                    if in_place is not None:
+                        if text not in in_place:
+                            in_place.append(text)
+                            kept.append(o)
+                    elif text not in setups:
                         setups.append(text)
                 else:
                     kept.append(o)
