@@ -268,8 +268,8 @@ def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, An
 def crop_settings(values: Mapping[str, Any], spec, crops: tuple[int, int]) -> str:
     """What the crop study evaluates."""
     s = settings(values.data)
-    return (f"The network of section 2 ({network_phrase(spec)}, trained on random "
-            f"{s['DATA_CROP']} px crops of {s['DATA_IMAGE_SIZE']} px images) is evaluated "
+    return (f"The network of section 2 ({network_phrase(spec)}, trained on "
+            f"{augment_phrase(values)}) is evaluated "
             f"with its best checkpoint on the test images resized to {s['DATA_RESIZE']} px and "
             f"center-cropped to each size from {crops[0]} to {crops[1]} px.")
 
