@@ -139,7 +139,9 @@ def test_the_tiny_profile_renders_every_report_and_its_pdfs_on_a_cut_of_tiny_ima
     sets = SMALL + [f"DATA_DIR={data_dir}", "DATA_CLASSES=10"]
     run_all("tiny", out, runs, *sets, pdf=True)
     check_rendered(out / "tiny", "Data: Tiny ImageNet", pdf=True)
-    assert "TINY IMAGENET - not the course data" in html_text(out / "tiny" / "02_train.html")
+    for name in ("02_train", "report"):  # the profile's own note, on the title page too
+        shown = html_text(out / "tiny" / f"{name}.html")
+        assert "TINY IMAGENET - not the course data" in shown and "PIPELINE DEMO" not in shown
     check_reused("tiny", out, runs, *sets)
 
 
@@ -207,6 +209,7 @@ def test_the_course_profile_downloads_checks_extracts_trains_and_reports(tmp_pat
         sets = SMALL + [f"DATA_DIR={data_dir}", f"DATA_NUM_CLASSES={len(COURSE_CLASSES)}"]
         run_all("course", out, runs, *sets, env=env)
     check_rendered(out / "course", "Data: the course data", pdf=False)
+    assert "PIPELINE DEMO" not in html_text(out / "course" / "report.html")  # no demo note
     assert sorted(p.name for p in data_dir.glob("*.zip")) == sorted(hashes)  # downloaded
     assert len(list((data_dir / "extracted").iterdir())) == 6
     check_reused("course", out, runs, *sets, env=env)  # the server is gone: nothing fetched

@@ -125,8 +125,8 @@ def run(profile: str = "quick", only: str | None = None, out_root: Path | None =
             check_value(key, value)  # a typo stops here, before any notebook runs
     if profile not in PROFILES:
         raise ParamError(f"--profile {profile!r} must be one of: {', '.join(PROFILES)}")
-    values = resolve([profile_file(profile)], overrides={
-        k: v for k, v in overrides.items() if k not in NOTEBOOK_NAMES})
+    values = resolve([profile_file(profile)], overrides={  # as the notebooks resolve them
+        **{k: v for k, v in overrides.items() if k not in NOTEBOOK_NAMES}, "PROFILE": profile})
     overrides.setdefault("PROGRESS", False)  # bars and epoch lines belong on the terminal
     reports = select(only)
     root = out_root or ROOT / "reports"
