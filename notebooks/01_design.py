@@ -50,8 +50,9 @@ rows = complexity.operator_table(model.build(spec))
 name = prose.network_name(spec.name)
 notebook.show_header(f"Design: {name}", values, epochs="none trained")
 resized = (spec.input_size, spec.num_classes) != (trained.input_size, trained.num_classes)
-notebook.md(f"The network in symbols, then with its numbers at {spec.in_channels} × "
-            f"{spec.input_size} × {spec.input_size} input and {spec.num_classes} classes"
+notebook.md(f"The network in symbols, then with its numbers at "
+            f"{prose.dims(spec.in_channels, spec.input_size, spec.input_size)} input and "
+            f"{spec.num_classes} classes"
             + (" as the course trains it" if spec is not trained else "")
             + (f"; this run trains the same network at {trained.input_size} px with "
                f"{trained.num_classes} classes "

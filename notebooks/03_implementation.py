@@ -50,8 +50,9 @@ assert total == complexity.closed_form(spec), "the table and the closed form dis
 notebook.show_header(f"Implementation: {prose.network_name(spec.name)} at "
                      f"{spec.input_size} px", values, epochs="none trained")
 notebook.md(f"Every operator of the network with its parameters, multiply-accumulates (MACs) "
-            f"and activations, as it is trained here: {spec.in_channels} × {spec.input_size} × "
-            f"{spec.input_size} input and {spec.num_classes} classes, the numbers section 2 "
+            f"and activations, as it is trained here: "
+            f"{prose.dims(spec.in_channels, spec.input_size, spec.input_size)} input and "
+            f"{spec.num_classes} classes, the numbers section 2 "
             "shows for the same network. Two earlier student reports of the same assignment, "
             "called reports A and B here, typed such tables by hand; Appendix I reads their "
             "totals against the networks they describe.")
@@ -95,9 +96,10 @@ built = {s.name: seeds.seed_network(s) for s in seeds.SEEDS}
 first = next(iter(built.values()))[0]
 notebook.md("Reports A and B, two earlier student reports of this assignment, typed their "
             "operator tables by hand, and their totals disagree with each other and with the "
-            "course network's totals in section 3A. This part explains why, so that a reader comparing numbers across "
-            "reports knows which to trust: the two reports built different networks, at the "
-            f"course's input ({first.in_channels} × {first.input_size} × {first.input_size}, "
+            "course network's totals in section 3A. This part explains why, so that a reader "
+            "comparing numbers across reports knows which to trust: the two reports built "
+            "different networks, at the course's input "
+            f"({prose.dims(first.in_channels, first.input_size, first.input_size)}, "
             f"{first.num_classes} classes)"
             + (f" rather than the {spec.input_size} px of this run"
                if spec.input_size != first.input_size else "")

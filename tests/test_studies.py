@@ -33,7 +33,7 @@ def study_sentence(name, profile_name):
 def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     quick = study_sentence("epochs", "quick")
     assert "for 3, 5 and 8 epochs" in quick and "60 epochs" not in quick
-    assert "at 3 × 14 × 14" in quick
+    assert "at 3\u00a0×\u00a014\u00a0×\u00a014" in quick  # one unbreakable shape
     assert "trained as in section 2" in prose.section_setup(profile("quick"))
     spec = runs.network(profile("quick"))
     scale = profile("quick").data.scale_min
@@ -45,7 +45,7 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
         "The course configuration trains on the course data")
     assert "for 60 epochs" in prose.course_recipe(profile("course"))
     course = study_sentence("epochs", "course")
-    assert "for 60, 100 and 150 epochs" in course and "at 3 × 56 × 56" in course
+    assert "for 60, 100 and 150 epochs" in course and "at 3\u00a0×\u00a056\u00a0×\u00a056" in course
     assert "3-epoch schedule" in prose.section_setup(profile("quick"))
     assert "for" not in study_sentence("variants", "quick")  # the section's schedule: unsaid
 
@@ -275,6 +275,9 @@ def test_a_study_is_ranked_only_beyond_the_noise_of_its_test_images():
     assert "cannot rank" not in apart and "that sampling the test images alone gives" in apart
     assert "seed-to-seed noise that these studies do not measure" in prose.section_setup(
         profile("quick"))  # said once, for every study of the section
+    noise = prose.image_noise(160, 80.0)
+    assert "only just more than" in prose.noise_sentence(noise * 1.1, 160, 80.0, "the gap")
+    assert "only just" not in prose.noise_sentence(noise * 1.5, 160, 80.0, "the gap")
     ended = prose.runs_observations(_study([80.0, 78.75, 81.25]), n_test=160, peak_end=True)
     assert "ended at the peak learning rate" in ended
 
@@ -303,7 +306,8 @@ def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():
     assert "the training crop scoring below all the others" in text
     assert "One test image is 0.625 points (160 test images)" in text
     flat = crops.assign(test_acc=[86.88, 80.0, 82.5, 84.38, 81.0])  # not all above 14 px
-    assert "show no trend with the crop size" in prose.crop_observations(flat, 14, 16, 160)
+    assert "do not show that testing at a larger crop than the one trained on helps" in \
+        prose.crop_observations(flat, 14, 16, 160)
     rising = crops.assign(test_acc=[40.0, 50.0, 60.0, 80.0, 90.0])
     assert "larger test crops did better" in prose.crop_observations(rising, 14, 16, 160)
 
@@ -332,6 +336,10 @@ def test_a_training_gap_is_not_called_overfitting():
     assert "cannot tell how much of it is overfitting" in text
     assert "top-5 99.00%" in text and "which was also the best epoch" in text
     assert "(90.00%) was 10.00 points above the test accuracy (80.00%)" in text
+    below = SimpleNamespace(**{**vars(run), "history": [
+        {**h[0]}, {**h[1], "train_acc": 70.0}]})
+    assert "below the test accuracy (80.00%): training accuracy is averaged" in \
+        prose.train_observations(below)
     assert "top-5" not in prose.train_observations(run, classes=10)  # says little with 10
 
 

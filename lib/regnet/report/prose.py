@@ -72,6 +72,11 @@ def augment_phrase(values: Mapping[str, Any]) -> str:
     return f"{catalog.AUGMENTS[recipe].description}, {crop} px from {image} px images"
 
 
+def dims(*sizes: int) -> str:
+    """A shape as one unbreakable token: "3 × 56 × 56" with no-break spaces."""
+    return "\u00a0×\u00a0".join(str(n) for n in sizes)
+
+
 def network_name(name: str) -> str:
     """A network as the paper names it: 200mf -> RegNetX-200MF, regnety_1.6gf ->
     RegNetY-1.6GF; custom -> custom network."""
@@ -193,7 +198,7 @@ def course_changes(paper, course) -> str:
             f"{network_name(paper.name)} and differs in {len(changes)} places: "
             f"{numbers(changes)}. With the stride-{course.stem_stride} stem and the "
             f"stride-{course.stages[0].stride} first stage the small images still reach the "
-            f"last stage as a {grid} × {grid} grid." if changes else "")
+            f"last stage as a {dims(grid, grid)} grid." if changes else "")
 
 
 def network_phrase(spec) -> str:
@@ -206,8 +211,9 @@ def network_phrase(spec) -> str:
 
 def train_settings(values: Mapping[str, Any], spec) -> str:
     """The paragraph that says what the training section trains, and how."""
-    return (f"This section trains {network_phrase(spec)} at {spec.in_channels} × "
-            f"{spec.input_size} × {spec.input_size} with {spec.num_classes} outputs on "
+    return (f"This section trains {network_phrase(spec)} at "
+            f"{dims(spec.in_channels, spec.input_size, spec.input_size)} with "
+            f"{spec.num_classes} outputs on "
             f"{dataset_phrase(values)}, in {recipe_phrase(values)}, for "
             f"{schedule_phrase(values)}.")
 
@@ -249,7 +255,7 @@ def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, An
         nets = f"{network_name(named.name)}'s stages (its depths, widths and stem)"
     else:
         nets = numbers([network_phrase(s) for s in dict((s.name, s) for s in specs).values()])
-    size = f"{specs[0].in_channels} × {specs[0].input_size} × {specs[0].input_size}"
+    size = dims(specs[0].in_channels, specs[0].input_size, specs[0].input_size)
     text = f"The {len(run_values)} runs train {nets} at {size} with {specs[0].num_classes} outputs"
     schedules = list(dict.fromkeys(schedule_phrase(v) for v in run_values))
     if len(schedules) == 1 and schedules != [schedule_phrase(base)]:
@@ -345,7 +351,10 @@ def train_observations(summary, classes: int = 100) -> str:
             f"{'above' if gap >= 0 else 'below'} the test accuracy ({h[-1]['test_acc']:.2f}%)"
             + (". Training accuracy is averaged over the epoch on augmented crops while the "
                "weights still change, so the gap partly reflects that; these numbers cannot "
-               "tell how much of it is overfitting." if gap > 5 else "."))
+               "tell how much of it is overfitting." if gap > 5 else
+               ": training accuracy is averaged over the epoch on augmented crops while the "
+               "weights still change, test accuracy measured on center crops after it." if gap < 0
+               else "."))
 
 
 def curves_sentence(history: Sequence[Mapping[str, Any]]) -> str:
@@ -435,8 +444,9 @@ def noise_sentence(spread: float, n_test: int | None, acc: float, what: str) -> 
         return text + (f"sampling the test images alone gives such a difference ±{noise:.1f} "
                        f"points ({NOISE_MEANS} at {acc:.0f}%), so these runs cannot rank the "
                        "settings.")
-    return text + (f"that is more than the ±{noise:.1f} points ({NOISE_MEANS} at {acc:.0f}%) "
-                   "that sampling the test images alone gives.")
+    just = "only just " if spread < 1.2 * noise else ""  # within a fifth of the noise
+    return text + (f"that is {just}more than the ±{noise:.1f} points ({NOISE_MEANS} at "
+                   f"{acc:.0f}%) that sampling the test images alone gives.")
 
 
 def loads_compare(rows: Sequence[Mapping[str, Any]]) -> bool:
@@ -457,9 +467,9 @@ def times_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
     cpus = next((r["cpus"] for r in rows if r.get("cpus")), None)
     busy = (f" (load average {min(lo for lo, _ in loads):.1f} to "
             f"{max(hi for _, hi in loads):.1f} on {cpus} cores)" if loads and cpus else "")
-    return (f"The times per epoch do not compare between these runs: other work on the "
-            f"machine{busy} changed them more than the networks did, so the MACs per image "
-            "and the number of epochs are the measure of cost here.")
+    return (f"The times per epoch do not compare between these runs: the machine had other "
+            f"work{busy}, which can change them more than the networks do, so the MACs per "
+            "image and the number of epochs are the measure of cost here.")
 
 
 def _grew(values) -> str:
@@ -570,7 +580,8 @@ def series_observations(df, n_test: int | None = None) -> str:
     else:
         parts.append(f"So the fewer parameters cost up to {-worst[0]:.2f} points of accuracy.")
     largest = max(abs(c) for c, _ in changes)
-    parts.append(noise_sentence(largest, n_test, worst[1], "the largest change"))
+    parts.append(noise_sentence(largest, n_test, worst[1], "the larger of the first-to-last "
+                                "changes" if len(changes) > 1 else "that change"))
     if not times:
         parts.append(times_sentence(df.to_dict("records")))
     return " ".join(parts)
@@ -639,8 +650,8 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
                      "this run, not larger crops doing better, so these numbers do not support "
                      "testing at a larger crop than the one trained on")
         elif noise is None or abs(gap) < noise:
-            text += ("so these numbers show no trend with the crop size: they do not support "
-                     "testing at a larger crop than the one trained on")
+            text += ("so these numbers do not show that testing at a larger crop than the one "
+                     "trained on helps")
         else:
             text += (f"more than the ±{noise:.1f} points ({NOISE_MEANS}) the test images "
                      "alone give, so "
