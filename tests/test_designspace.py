@@ -265,7 +265,8 @@ def test_parameter_plot_has_a_panel_per_parameter(samples):
             for i, s in enumerate(group[:2])]
     fig = plot_params(pd.DataFrame(rows))
     shown = [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
-    assert shown == ["depth d", "width w", "group width g", "bottleneck ratio b",
+    assert shown == ["total depth d", "widest stage's width w", "largest group width g",
+                     "largest bottleneck ratio b",
                      "MACs (millions)", "parameters (millions)", "activations (millions)",
                      "RegNetX depth d", "initial width $w_0$", "slope $w_a$",
                      "multiplier $w_m$", "RegNetX group width g"]  # the RegNetX-only panels

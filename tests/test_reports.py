@@ -277,12 +277,12 @@ def test_the_provenance_table_says_once_what_every_section_shares():
     def output(**row):
         return {"metadata": {"regnet_provenance": {"profile": "quick", "torch": "2.4", **row}}}
     html = provenance_table([
-        output(section="Design", **{"git commit": "abc", "date": "d1", "device": "cpu",
+        output(section="Design", **{"git commit": "abc", "report made": "d1", "device": "cpu",
                                     "dataset": "synthetic", "epochs": "none trained"}),
-        output(section="Training", **{"git commit": "abc", "date": "d2", "device": "cpu",
+        output(section="Training", **{"git commit": "abc", "report made": "d2", "device": "cpu",
                                       "dataset": "synthetic", "epochs": "3", "run": "r1"})])
     head = re.findall(r"<th[^>]*>(.*?)</th>", html)
-    assert head == ["section", "date", "epochs"]  # what differs
+    assert head == ["section", "report made", "epochs"]  # what differs
     assert "<p>Every section: git commit abc; device cpu; dataset synthetic.</p>" in html
     assert "<b>Training</b>: run: r1" in html and "<td style='text-align:left'>d2</td>" in html
 

@@ -151,9 +151,9 @@ def test_the_rate_table_pairs_each_epoch_from_1_with_its_rate():
     values = profile("course")
     from regnet.engine.schedule import warmup_cosine
     df = tables.rate_table(warmup_cosine(values.schedule))
-    assert list(df.columns[:2]) == [("epochs 1-15", "epoch"), ("epochs 1-15", "learning rate")]
+    assert list(df.columns[:2]) == [("epochs 1\u201315", "epoch"), ("epochs 1\u201315", "learning rate")]
     assert df.iloc[0, :2].tolist() == ["1", "0.050000"]
-    assert df.columns[-1] == ("epochs 46-60", "learning rate")
+    assert df.columns[-1] == ("epochs 46\u201360", "learning rate")
     assert df.iloc[-1, -2:].tolist() == ["60", "0.001000"]
     short = tables.rate_table(warmup_cosine(profile("quick").schedule))  # 3 epochs: one pair
     assert list(short.columns) == ["epoch", "learning rate"]  # no heading over one pair
@@ -591,6 +591,8 @@ def test_the_sweep_table_gives_each_column_one_number_of_decimals():
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", tables.to_html(
         tables.sweep_models_table(results)))
     assert {"175.0", "0.80", "30.00", "12.0", "175.8", "1.85", "32.12", "3.2"} <= set(cells)
+    signed = re.findall(r"<td[^>]*>([^<]*)</td>", tables.to_html(pd.DataFrame({"n": [-1152]})))
+    assert signed == ["\u22121,152"]  # a minus sign, not a hyphen
     assert not {"175", "0.8", "30", "12"} & set(cells)  # no trailing zero dropped
 
 
@@ -602,7 +604,7 @@ def test_a_folded_table_keeps_two_decimals_down_each_column():
     assert folded.iloc[:, 2].tolist() == ["16", "17", ""]  # crops stay whole, the pad blank
     shown = [v for v in folded.to_numpy().ravel() if "." in str(v)]
     assert {"86.88", "82.50", "80.00", "1.00"} <= set(shown) and "82.5" not in shown
-    assert list(folded.columns.get_level_values(0)) == ["13-15"] * 2 + ["16-17"] * 2
+    assert list(folded.columns.get_level_values(0)) == ["13\u201315"] * 2 + ["16\u201317"] * 2
     assert list(tables.fold(crops, 1, "test crop").columns) == ["test crop", "test_acc"]
 
 

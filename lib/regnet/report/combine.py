@@ -106,7 +106,7 @@ def _section_cells(nb, sub: bool):
     return body, appendix, provenance
 
 
-PROVENANCE_COLUMNS = ["section", "git commit", "date", "device", "dataset", "epochs"]
+PROVENANCE_COLUMNS = ["section", "git commit", "report made", "device", "dataset", "epochs"]
 
 
 def provenance_table(outputs: list[dict]) -> str:

@@ -109,12 +109,12 @@ def speed(values: Mapping[str, Any]) -> str:
 
 
 def report_provenance(values: Mapping[str, Any], **extra) -> dict[str, Any]:
-    """Where a report's numbers come from (its provenance table's rows): commit, date,
-    device, speed settings, dataset, epochs."""
+    """Where a report's numbers come from (its provenance table's rows): commit, when the
+    report was made, device, speed settings, dataset, epochs."""
     import torch  # here, not at the top, as every import of torch or the data layer in this
     from ..data import describe_data  # module: run_all.sh's renderer imports it, never them
     return {"profile": values.get("PROFILE", "?"), "git commit": git_commit(),
-            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "report made": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "device": device_name(values.get("DEVICE", "auto")),
             "speed": speed(values), "torch": torch.__version__,
             "dataset": describe_data(_params.check_all(values).data),

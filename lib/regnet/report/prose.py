@@ -525,12 +525,13 @@ def overfitting_sentence(df) -> str:
 
     def gap(row):
         h = row["history"][-1]
-        return round(h["train_acc"], 1) - round(h["test_acc"], 1)
+        return round(h["train_acc"], 2) - round(h["test_acc"], 2)
     h = long["history"]
     peak = max(h, key=lambda r: r["test_acc"])
     text = (f"From {short['epochs']} to {long['epochs']} epochs the final training loss fell "
             f"from {short['train_loss']:.3f} to {long['train_loss']:.3f}, the gap between "
-            f"training and test accuracy went from {gap(short):.1f} to {gap(long):.1f} points, "
+            f"training and test accuracy went from {signed(gap(short), 2)} to "
+            f"{signed(gap(long), 2)} points, "
             f"and the longest run's best test accuracy came in epoch {peak['epoch']} of "
             f"{len(h)}. ")
     overfit = gap(long) > gap(short) + 2 and peak["epoch"] < len(h)

@@ -235,7 +235,10 @@ def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
     df = df.rename(columns=METRIC_NAMES)
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
     text = [c for c in df.columns if _is_text(df[c])]
+    whole = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c])]
     styler = df.style.hide(axis="index").format(thousands=",")
+    if whole:  # a negative count signs with a minus, not a hyphen
+        styler = styler.format(lambda v: f"{v:,}".replace("-", "\u2212"), subset=whole)
     fixed = [c for c in floats if c in decimals_of]
     loose = [c for c in floats if c not in decimals_of]
     if loose:
@@ -356,7 +359,7 @@ def fold(df, parts: int, key: str):
         chunk = df.iloc[p * rows:(p + 1) * rows].reset_index(drop=True)
         if chunk.empty:
             break
-        head = f"{chunk[key].iloc[0]}-{chunk[key].iloc[-1]}"
+        head = f"{chunk[key].iloc[0]}\u2013{chunk[key].iloc[-1]}"  # an en dash: a range
         whole = {c for c in chunk.columns if pd.api.types.is_integer_dtype(chunk[c])}
         chunk = chunk.reindex(range(rows)).astype(object)  # padding makes ints floats
         chunk = pd.DataFrame({c: ["" if pd.isna(v) else f"{int(v)}" if c in whole else
@@ -379,7 +382,8 @@ def rate_table(rates: list[float], columns: int = 4, fold_after: int = 15):
         chunk = list(enumerate(rates, 1))[c * rows:(c + 1) * rows]
         if not chunk:
             break
-        head = f"epochs {chunk[0][0]}-{chunk[-1][0]}" if len(chunk) > 1 else f"epoch {chunk[0][0]}"
+        head = (f"epochs {chunk[0][0]}\u2013{chunk[-1][0]}" if len(chunk) > 1 else
+                f"epoch {chunk[0][0]}")
         chunk += [(None, None)] * (rows - len(chunk))
         table[(head, "epoch")] = ["" if e is None else str(e) for e, _ in chunk]
         table[(head, "learning rate")] = ["" if r is None else f"{r:.6f}" for _, r in chunk]
@@ -506,7 +510,7 @@ def sweep_models_table(results):
     """Every sampled model: its stages (depths, widths, group widths, bottlenecks per stage),
     cost in millions and error."""
     cols = {"design space": [space_label(v) for v in results["space"]],
-            "model": results["index"]}
+            "sample": results["index"]}
     for short, name in (("ds", "depths"), ("ws", "widths"), ("gs", "group widths"),
                         ("bs", "bottlenecks")):
         if short in results:

@@ -181,8 +181,11 @@ REGNET = ("d", "w0", "wa", "wm", "g")
 MILLIONS = ("macs", "params", "acts")
 LOG_AXIS = ("width", "params", "w0", "wa")
 #: Each column as the paper names it on an axis.
-AXIS_NAMES = {"depth": "depth d", "width": "width w", "group_width": "group width g",
-              "bottleneck": "bottleneck ratio b", "macs": "MACs (millions)",
+#: The axes of the per-parameter panels; depth, width, g and b summarize a model's four
+#: stages as `designspace.describe` does (the sum of depths, the largest of the others).
+AXIS_NAMES = {"depth": "total depth d", "width": "widest stage's width w",
+              "group_width": "largest group width g",
+              "bottleneck": "largest bottleneck ratio b", "macs": "MACs (millions)",
               "params": "parameters (millions)", "acts": "activations (millions)",
               "d": "RegNetX depth d", "w0": "initial width $w_0$", "wa": "slope $w_a$",
               "wm": "multiplier $w_m$", "g": "RegNetX group width g"}
