@@ -115,9 +115,9 @@ if association:  # none with fewer than three models
 
 # %%
 notebook.md(prose.sweep_sentence(results))
-tables.show(tables.sweep_models_table(results), "Every sampled model (a stage's group width "
-            "is at most its bottleneck width w/b, so in a space that shares one group width a "
-            "narrow stage can show a smaller one)")
+tables.show(tables.sweep_models_table(results), "Every sampled model (M: millions; a "
+            "stage's group width is at most its bottleneck width w/b, so in a space that shares "
+            "one group width a narrow stage can show a smaller one; seconds: its training)")
 notebook.setup(prose.timing_sentence(sweep.timings(out)))  # said once when section 2 has it
 header.record(**{"sweep folder": runs.short(out),
                  "load average": prose.load_record(sweep.timings(out))})

@@ -196,7 +196,7 @@ def number(v, decimals: int = 4) -> str:
 
 
 KEEP_WHOLE = 30  # a table with at most this many rows is never split across pages
-SHORT_LABEL = 24  # a text column of labels this short never wraps inside one
+SHORT_LABEL = 26  # a text column of labels this short never wraps inside one
 
 #: A run's metrics (`runs.RunSummary`, `engine.loop.summarize`) as a table heads them: the
 #: code keys its rows by metric, and a table is given these names when it is drawn.
@@ -211,7 +211,7 @@ METRIC_NAMES = {"macs": "MACs", "epoch_seconds": "time/epoch (s)",
 # alike ("75.00" beside "80.62", not "75" beside "80.625") in every report.
 FIXED_DECIMALS = {"epoch_seconds": 1, "seconds": 1, "train_loss": 3, "test_loss": 3,
                   "test_acc": 2, "best_test_acc": 2, "test_top5": 2, "error (%)": 2,
-                  "MACs (millions)": 1, "parameters (millions)": 2,
+                  "MACs (M)": 1, "parameters (M)": 2,
                   "images_per_second": 0}
 
 
@@ -515,8 +515,8 @@ def sweep_models_table(results):
                         ("bs", "bottlenecks")):
         if short in results:
             cols[name] = [str(v).replace(" ", "/") for v in results[short]]
-    cols["MACs (millions)"] = (results["macs"] / 1e6).round(1)
-    cols["parameters (millions)"] = (results["params"] / 1e6).round(2)
+    cols["MACs (M)"] = (results["macs"] / 1e6).round(1)
+    cols["parameters (M)"] = (results["params"] / 1e6).round(2)
     cols["error (%)"] = results["error"].round(2)
     if "seconds" in results:
         cols["seconds"] = results["seconds"].round(1)
