@@ -335,6 +335,8 @@ def test_a_training_gap_is_not_called_overfitting():
     assert "generalizes" not in text and "augmented crops" in text
     assert "cannot tell how much of it is overfitting" in text
     assert "top-5 99.00%" in text and "which was also the best epoch" in text
+    assert "on the 160 test images after the last of 2 epochs" in prose.train_observations(
+        SimpleNamespace(**{**vars(run), "test_images": 160}))
     assert "(90.00%) was 10.00 points above the test accuracy (80.00%)" in text
     below = SimpleNamespace(**{**vars(run), "history": [
         {**h[0]}, {**h[1], "train_acc": 70.0}]})

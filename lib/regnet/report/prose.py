@@ -342,7 +342,9 @@ def train_observations(summary, classes: int = 100) -> str:
     gap = round(h[-1]["train_acc"], 2) - round(h[-1]["test_acc"], 2)
     top5 = f" (top-5 {summary.test_top5:.2f}%)" if classes > 10 else ""
     last = best["epoch"] == h[-1]["epoch"]
-    return (f"It is the accuracy after the last of {summary.epochs} epochs{top5}"
+    n_test = getattr(summary, "test_images", None)
+    on = f" on the {n_test:,} test images" if n_test else ""
+    return (f"It is the accuracy{on} after the last of {summary.epochs} epochs{top5}"
             + (", which was also the best epoch. The " if last else
                f"; the best epoch was {best['epoch']} with {summary.best_test_acc:.2f}%. The ")
             + f"training loss fell from {h[0]['train_loss']:.3f} after epoch 1 to "
