@@ -444,6 +444,16 @@ def test_the_rate_figure_holds_each_epochs_rate_for_the_whole_epoch():
     assert [t for t in ax.get_xticks()] == [1.5, 2.5, 3.5]  # under the middle of each step
 
 
+def test_curves_of_one_epoch_tick_whole_epochs():
+    import matplotlib
+    matplotlib.use("Agg")
+    row = {"epoch": 1, "train_loss": 2.0, "train_acc": 20.0, "test_loss": 2.1, "test_acc": 25.0}
+    fig = figures.plot_curves({"a": [row], "b": [{**row, "test_acc": 30.0}]})
+    fig.canvas.draw()
+    for ax in fig.axes[2:4]:  # the bottom row, which labels the shared epoch axis
+        assert [t.get_text() for t in ax.get_xticklabels() if t.get_text()] == ["1"]
+
+
 def test_series_sentences_only_for_runs_labelled_by_series():
     import pandas as pd
     spec = space.named("200mf")

@@ -224,6 +224,10 @@ def plot_curves(histories: dict, title: str = ""):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
+    last = max((len(h) for h in histories.values()), default=1)
+    if last < 3:  # one or two epochs: a tick at each, not fractions of an epoch between them
+        axes[1][0].set_xticks(range(1, last + 1))
+        axes[1][0].set_xlim(0.5, last + 0.5)
     for ax in axes[1]:
         ax.set_xlabel("epoch")
     if len(histories) > 1:  # one column at the right, read top to bottom
