@@ -43,42 +43,46 @@ from regnet.report import notebook, prose, seeds, tables
 from regnet.study import runs
 
 values = notebook.start(globals())
-spec = runs.network(values)  # exactly the network the profile's runs train
+trained = runs.network(values)  # exactly the network the profile's runs train
+# every operator of the designed network: a course network at the course's input and classes
+spec = space.named(trained.name) if trained.name in space.COURSE else trained
 rows = complexity.operator_table(model.build(spec))
 total = complexity.totals(rows)
 assert total == complexity.closed_form(spec), "the table and the closed form disagree"
-notebook.show_header(f"Implementation: {prose.network_name(spec.name)} at "
-                     f"{spec.input_size} px", values, epochs="none trained")
+name = prose.network_name(spec.name)
+resized = (spec.input_size, spec.num_classes) != (trained.input_size, trained.num_classes)
+notebook.show_header(f"Implementation: {name} at {spec.input_size} px", values,
+                     epochs="none trained")
 notebook.md(f"Every operator of the network with its parameters, multiply-accumulates (MACs) "
-            f"and activations, as it is trained here: "
-            f"{prose.dims(spec.in_channels, spec.input_size, spec.input_size)} input and "
-            f"{spec.num_classes} classes, the numbers section 2 "
-            "shows for the same network. Two earlier student reports of the same assignment, "
-            "called reports A and B here, typed such tables by hand; Appendix I reads their "
-            "totals against the networks they describe.")
+            f"and activations, at {prose.dims(spec.in_channels, spec.input_size, spec.input_size)}"
+            f" input and {spec.num_classes} classes"
+            + (f" as the course trains it; this run trains it at {trained.input_size} px with "
+               f"{trained.num_classes} classes, and its totals, which section 2 shows, are the "
+               "first row of the first table" if resized else
+               ", the numbers section 2 shows for the same network")
+            + ". Two earlier student reports of the same assignment, called reports A and B "
+            "here, typed such tables by hand; Appendix I reads their totals against the "
+            "networks they describe.")
 
 # %% [markdown]
 # ## A. Totals
 # Conv MACs $= k^2 \, c_{in} \, c_{out} \, h \, w / \mathrm{groups}$ (the convs have no bias), linear MACs $= c_{in} c_{out} + c_{out}$ (its bias counted as one MAC per output, as pycls counts it), batch norm over $C$ channels $2C$ parameters and no MACs; ReLU, the residual add and pooling are free. Activations are the output elements of every conv and linear layer.
 
 # %%
-name = prose.network_name(spec.name)
-totals = [(f"{name} (this run)", spec, rows)]
-course = space.named(spec.name) if spec.name in space.COURSE else None
-if course and (course.input_size, course.num_classes) != (spec.input_size, spec.num_classes):
-    totals.append((f"{name} (as the course trains it)", course,
-                   complexity.operator_table(model.build(course))))
+totals = [(f"{name} (this run)", trained, complexity.operator_table(model.build(trained)))]
+if resized:
+    totals.append((f"{name} (as the course trains it)", spec, rows))
 tables.show(tables.totals_frame(totals), f"{name}: totals" + (
-    " of this run and of the course's network" if len(totals) > 1 else ""))
-tables.show(tables.stage_frame(rows),
-            f"{prose.network_name(spec.name)}: totals per stage")
+    " of this run and of the course's network" if resized else ""))
+tables.show(tables.stage_frame(rows), f"{name}: totals per stage"
+            + (f" at {spec.input_size} px" if resized else ""))
 
 # %% [markdown]
 # ## B. Every operator
 
 # %%
 tables.show(tables.operator_frame(rows),
-            f"{prose.network_name(spec.name)}: every operator, in forward order")
+            f"{name}: every operator, in forward order")
 
 # %% [markdown]
 # ## C. Per stage and role
@@ -86,7 +90,7 @@ tables.show(tables.operator_frame(rows),
 
 # %%
 tables.show(tables.summary_by_role(rows),
-            f"{prose.network_name(spec.name)}: parameters and MACs per stage and operator")
+            f"{name}: parameters and MACs per stage and operator")
 
 # %% [markdown] tags=["appendix"]
 # ## D. How reports A and B counted by hand
@@ -101,8 +105,8 @@ notebook.md("Reports A and B, two earlier student reports of this assignment, ty
             "different networks, at the course's input "
             f"({prose.dims(first.in_channels, first.input_size, first.input_size)}, "
             f"{first.num_classes} classes)"
-            + (f" rather than the {spec.input_size} px of this run"
-               if spec.input_size != first.input_size else "")
+            + (f" rather than the {trained.input_size} px of this run"
+               if trained.input_size != first.input_size else "")
             + ", and each counted by its own rule. Each network is built here at that "
             "input, and each report's rule is applied to its operator table; the paragraphs "
             "below say where the rule's sums match the report's typed totals and where they "
@@ -114,4 +118,5 @@ for seed in seeds.SEEDS:
     seed_spec, seed_rows = built[seed.name]
     notebook.md(seeds.paragraph(seed, seed_spec, seed_rows))
     tables.show(seeds.explain(seed, seed_rows),
-                f"{seed.name[:1].upper()}{seed.name[1:]}: where its counting rule and the built network differ")
+                f"{seed.name[:1].upper()}{seed.name[1:]}: where its counting rule and the built "
+                "network differ")
