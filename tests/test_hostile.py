@@ -181,15 +181,9 @@ def test_the_crop_study_refuses_a_checkpoint_of_another_network(run_root):
         experiments.crop_study(values, CROPS, log=quiet)
 
 
-def test_cached_crops_belong_to_the_checkpoint_they_were_measured_on(run_root, monkeypatch):
+def test_cached_crops_belong_to_the_checkpoint_they_were_measured_on(run_root,
+                                                                    evaluated_crops):
     values = params.resolve(overrides=SYNTHETIC)
-    seen = []
-    real = experiments._evaluate_crops
-
-    def counting(values, ckpt, ds, crops):
-        seen.append(list(crops))
-        return real(values, ckpt, ds, crops)
-    monkeypatch.setattr(experiments, "_evaluate_crops", counting)
     experiments.crop_study(values, CROPS, log=quiet)
     run = runs.train_dir(values)
     ckpt = torch.load(run / "best.pt", weights_only=True)
@@ -197,7 +191,7 @@ def test_cached_crops_belong_to_the_checkpoint_they_were_measured_on(run_root, m
                      for k, v in ckpt["model"].items()}  # other weights, same run
     torch.save(ckpt, run / "best.pt")
     experiments.crop_study(values, CROPS, log=quiet)
-    assert seen == [[12, 13, 14], [12, 13, 14]]
+    assert evaluated_crops == [[12, 13, 14], [12, 13, 14]]
 
 
 DAMAGED_CROPS = {

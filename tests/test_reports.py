@@ -131,12 +131,6 @@ def test_the_width_check_finds_a_figure_shrunk_to_fit(tmp_path):
     assert [(s["figure"], s["caption"]) for s in shrunk] == [(1, "too wide")]
 
 
-def pdf_title(path):
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
-    return next(line.split(":", 1)[1].strip() for line in info.splitlines()
-                if line.startswith("Title:"))
-
-
 def pdf_info(path):
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
     return {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in info.splitlines()
@@ -522,7 +516,8 @@ def test_every_kind_of_report_table_fits_the_printable_page(tmp_path):
         tables.operator_frame(rows), tables.parameter_table(spec, rows),
         seeds.explain(seed, seeds.seed_network(seed)[1]),
         seeds.totals_frame({s.name: seeds.seed_network(s)[1] for s in seeds.SEEDS}),
-        tables.hyperparameter_table(course, spec), tables.rate_table(warmup_cosine(course.schedule)),
+        tables.hyperparameter_table(course, spec),
+        tables.rate_table(warmup_cosine(course.schedule)),
         tables.fold(crops, 3, "test crop"), tables.claims_frame(claims),
         tables.sweep_models_table(sweep)]
     body = "".join(tables.to_html(df, f"table {i}") for i, df in enumerate(frames))

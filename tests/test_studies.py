@@ -45,7 +45,8 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
         "The course configuration trains on the course data")
     assert "for 60 epochs" in prose.course_recipe(profile("course"))
     course = study_sentence("epochs", "course")
-    assert "for 60, 100 and 150 epochs" in course and "at 3\u00a0×\u00a056\u00a0×\u00a056" in course
+    assert "for 60, 100 and 150 epochs" in course
+    assert "at 3\u00a0×\u00a056\u00a0×\u00a056" in course
     assert "3-epoch schedule" in prose.section_setup(profile("quick"))
     assert "for" not in study_sentence("variants", "quick")  # the section's schedule: unsaid
 
@@ -151,7 +152,8 @@ def test_the_rate_table_pairs_each_epoch_from_1_with_its_rate():
     values = profile("course")
     from regnet.engine.schedule import warmup_cosine
     df = tables.rate_table(warmup_cosine(values.schedule))
-    assert list(df.columns[:2]) == [("epochs 1\u201315", "epoch"), ("epochs 1\u201315", "learning rate")]
+    assert list(df.columns[:2]) == [("epochs 1\u201315", "epoch"),
+                                    ("epochs 1\u201315", "learning rate")]
     assert df.iloc[0, :2].tolist() == ["1", "0.050000"]
     assert df.columns[-1] == ("epochs 46\u201360", "learning rate")
     assert df.iloc[-1, -2:].tolist() == ["60", "0.001000"]
@@ -191,23 +193,16 @@ def test_a_run_is_trained_once_per_profile_and_shared_by_every_report(tmp_path, 
     assert len(list(tmp_path.rglob("metrics.jsonl"))) == 1
 
 
-def test_test_crop_results_are_cached_like_runs(tmp_path, monkeypatch):
+def test_test_crop_results_are_cached_like_runs(tmp_path, monkeypatch, evaluated_crops):
     monkeypatch.setenv("REGNET_RUNS", str(tmp_path))
     values = resolve(overrides=TINY)
-    seen = []
-    real = experiments._evaluate_crops
-
-    def counting(values, out, ds, crops):
-        seen.append(list(crops))
-        return real(values, out, ds, crops)
-    monkeypatch.setattr(experiments, "_evaluate_crops", counting)
     # crops are written for the course's 56 px crop: 40..48 are 10..12 at this 14 px one
     exp = experiments.Experiment("test_crops", "t", "", kind="test_crops", crops=(40, 48))
     first, _ = experiments.crop_study(values, exp, log=lambda line: None)
     again, _ = experiments.crop_study(values, exp, log=lambda line: None)
     wider = experiments.Experiment("test_crops", "t", "", kind="test_crops", crops=(40, 56))
     experiments.crop_study(values, wider, log=lambda line: None)
-    assert seen == [[10, 11, 12], [13, 14]]
+    assert evaluated_crops == [[10, 11, 12], [13, 14]]
     assert first.equals(again)
     cached = json.loads((runs.train_dir(values) / experiments.CROPS).read_text())
     assert sorted(cached["crops"], key=int) == ["10", "11", "12", "13", "14"]

@@ -28,7 +28,7 @@ from .captions import caption_html, number_cells
 from .contents import (APPENDICES, REFERENCES, SECTIONS, Report, in_appendix,
                        section_reports)
 from .notebook import data_line, note_style
-from .publish import headings, letters, pdf_pages, to_html, to_pdf
+from .publish import heading_key, headings, pdf_pages, to_html, to_pdf
 
 COMBINED_CSS = """
 <style>
@@ -302,9 +302,9 @@ def heading_pages(pdf: Path, entries: list[tuple[int, str, str]]) -> dict[str, i
     start = next((i for i, p in enumerate(pages) if "Contents" in p), 0) + 1
     found, at = {}, start
     for _, anchor, heading in entries:
-        wanted = letters(heading.split("$")[0])  # math is typeset in the PDF: match before it
+        wanted = heading_key(heading)
         for i in range(at, len(pages)):
-            if any(line.startswith(wanted[:24]) for line in pages[i]):
+            if any(line.startswith(wanted) for line in pages[i]):
                 found[anchor] = i + 1
                 at = i
                 break

@@ -209,8 +209,6 @@ def _draw_block(steps: list[str], short: str, projected: bool):
 def plot_curves(histories: dict, title: str = ""):
     """Training loss, training accuracy, test loss and test accuracy per epoch (from 1), one
     line per run (`histories`: label -> metrics.jsonl rows)."""
-    # long run names take two legend columns, so the legend never widens the figure past
-    # the page (where it would be shrunk, text and all, below MIN_POINTS)
     fig, axes = _figure(PRINT_WIDTH, 4.6, 2, 2, sharex=True)
     panels = [("train_loss", "training loss"), ("train_acc", "training accuracy (%)"),
               ("test_loss", "test loss"), ("test_acc", "test accuracy (%)")]

@@ -13,8 +13,9 @@ from typing import Any, Mapping, Sequence
 
 from .. import catalog
 from ..arch import space
-from ..arch.designspace import SPACES
 from ..data import settings
+from ..study import analysis
+
 
 def signed(value: float, decimals: int, sep: str = "") -> str:
     """A signed number as print sets it: +1.25, −8.75 (a minus sign, not a hyphen)."""
@@ -341,22 +342,25 @@ def train_observations(summary, classes: int = 100) -> str:
     best = max(h, key=lambda r: r["test_acc"])
     gap = round(h[-1]["train_acc"], 2) - round(h[-1]["test_acc"], 2)
     top5 = f" (top-5 {summary.test_top5:.2f}%)" if classes > 10 else ""
-    last = best["epoch"] == h[-1]["epoch"]
     n_test = getattr(summary, "test_images", None)
     on = f" on the {n_test:,} test images" if n_test else ""
-    return (f"It is the accuracy{on} after the last of {summary.epochs} epochs{top5}"
-            + (", which was also the best epoch. The " if last else
-               f"; the best epoch was {best['epoch']} with {summary.best_test_acc:.2f}%. The ")
-            + f"training loss fell from {h[0]['train_loss']:.3f} after epoch 1 to "
-            f"{h[-1]['train_loss']:.3f}. In the last epoch the training accuracy "
-            f"({h[-1]['train_acc']:.2f}%) was {abs(gap):.2f} points "
-            f"{'above' if gap >= 0 else 'below'} the test accuracy ({h[-1]['test_acc']:.2f}%)"
-            + (". Training accuracy is averaged over the epoch on augmented crops while the "
-               "weights still change, so the gap partly reflects that; these numbers cannot "
-               "tell how much of it is overfitting." if gap > 5 else
-               ": training accuracy is averaged over the epoch on augmented crops while the "
-               "weights still change, test accuracy measured on center crops after it." if gap < 0
-               else "."))
+    text = f"It is the accuracy{on} after the last of {summary.epochs} epochs{top5}"
+    if best["epoch"] == h[-1]["epoch"]:
+        text += ", which was also the best epoch. "
+    else:
+        text += f"; the best epoch was {best['epoch']} with {summary.best_test_acc:.2f}%. "
+    text += (f"The training loss fell from {h[0]['train_loss']:.3f} after epoch 1 to "
+             f"{h[-1]['train_loss']:.3f}. In the last epoch the training accuracy "
+             f"({h[-1]['train_acc']:.2f}%) was {abs(gap):.2f} points "
+             f"{'above' if gap >= 0 else 'below'} the test accuracy ({h[-1]['test_acc']:.2f}%)")
+    measured = ("training accuracy is averaged over the epoch on augmented crops while the "
+                "weights still change")
+    if gap > 5:
+        return (text + f". {measured[:1].upper()}{measured[1:]}, so the gap partly reflects "
+                "that; these numbers cannot tell how much of it is overfitting.")
+    if gap < 0:
+        return text + f": {measured}, test accuracy measured on center crops after it."
+    return text + "."
 
 
 def curves_sentence(history: Sequence[Mapping[str, Any]]) -> str:
@@ -393,7 +397,7 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
 def sweep_sentence(results) -> str:
     """The sampled models' range of cost and error, and where the lowest error came from."""
     best = results.loc[results["error"].idxmin()]
-    label = SPACES[best["space"]].label if best["space"] in SPACES else best["space"]
+    label = analysis.label(best["space"])
     return (f"The {len(results)} models range from {results['macs'].min() / 1e6:.0f} to "
             f"{results['macs'].max() / 1e6:.0f} million MACs and from "
             f"{results['params'].min() / 1e6:.2f} to {results['params'].max() / 1e6:.2f} "
@@ -516,8 +520,9 @@ def runs_observations(df, n_test: int | None = None, peak_end: bool = False) -> 
     if peak_end:
         text += (" Every run ended at the peak learning rate (its one cosine epoch does not "
                  "decay), so none is trained to the end of a schedule.")
-    if times_sentence(rows):
-        text += " " + times_sentence(rows)
+    times = times_sentence(rows)
+    if times:
+        text += " " + times
     if df["epochs"].nunique() > 1 and "history" in df:
         text += " " + overfitting_sentence(df)
     return text
@@ -672,8 +677,9 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
 def study_observations(df, n_test: int | None = None, peak_end: bool = False) -> str:
     """The observations of a study: for runs in series (extra E), what each series trades
     and how the two readings differ; else how accuracy and cost move along the study."""
-    if series_observations(df):
-        return " ".join(filter(None, [series_observations(df, n_test), readings_sentence(df)]))
+    series = series_observations(df, n_test)
+    if series:
+        return " ".join(filter(None, [series, readings_sentence(df)]))
     return runs_observations(df, n_test, peak_end)
 
 
@@ -694,9 +700,10 @@ def design_space_observations(summary, claims) -> str:
     text += (f"; with {' to '.join(map(str, sizes))} models per space "
              f"their 90% intervals are ±{half.min():.0f} to ±{half.max():.0f} points wide. ")
     if len(shown):
-        text += (f"Only {typeset_spaces(numbers(list(shown['claim'])))} show{'s' if len(shown) == 1 else ''} "
-                 f"a difference ({numbers(list(dict.fromkeys(shown['verdict'])))}; the table "
-                 "says whether it agrees with the paper)")
+        verb = "shows" if len(shown) == 1 else "show"
+        text += (f"Only {typeset_spaces(numbers(list(shown['claim'])))} {verb} a difference "
+                 f"({numbers(list(dict.fromkeys(shown['verdict'])))}; the table says whether "
+                 "it agrees with the paper)")
     else:
         text += "None shows a difference"
     return text + (". No clear difference cannot confirm that a restriction does not hurt: "

@@ -189,6 +189,12 @@ def letters(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z]+", "", text)
 
 
+def heading_key(text: str) -> str:
+    """What a heading's printed line starts with, as `pdf_pages` gives lines: its letters up
+    to any math (typeset in the PDF), at most 24 of them."""
+    return letters(text.split("$")[0])[:24]
+
+
 def pdf_pages(pdf: Path) -> list[list[str]]:
     """Each page's lines of text, as letters and digits only (none without pdftotext)."""
     if not shutil.which("pdftotext"):
@@ -209,7 +215,7 @@ def stranded_headings(pdf: Path, entries: list[tuple[int, str, str]]) -> list[st
         if len(lines) < 4 or lines[0].startswith("Contents"):
             continue
         for _, anchor, text in entries:
-            wanted = letters(text.split("$")[0])[:24]  # math is typeset: match before it
+            wanted = heading_key(text)
             if wanted and any(line.startswith(wanted) for line in lines[-2:]) \
                     and not any(line.startswith(wanted) for line in lines[:2]):
                 out.append(anchor)

@@ -4,8 +4,8 @@ the seeds of this project), explained by building the network each one describes
 Seed 000 (report A) describes course 200MF with group width 8 (groups 3, 7, 19, 46) and
 counted by hand the stem conv and the three convs of every block, each stage's convs sized as
 the stage's first block and multiplied by its depth, without norms, projections or head.
-Seed 001 (report B) describes 8 groups in every 3x3 conv (its "C=8", group widths 3, 7, 19, 46) and listed every operator,
-but three norms in a downsampling block that has four. Each seed's counting rule is a function
+Seed 001 (report B) describes 8 groups in every 3x3 conv (its "C=8", group widths 3, 7, 19,
+46) and listed every operator, but three norms in a downsampling block that has four. Each seed's counting rule is a function
 of the built network's operator table: its sums are the seed's typed totals, and the operators
 where it differs from the table explain the gap. The only typed numbers are the seeds' totals.
 """
@@ -167,8 +167,8 @@ def paragraph(seed: Seed, spec, rows: list[Operator]) -> str:
         text += ", again exactly the report's total."
     else:
         gap = (seed.macs - t["macs"]) / t["macs"] * 100
-        text += (f"; the report's typed MAC total, {seed.macs_typed}, is {signed(gap, 1)}% from the "
-                 "built network's.")
+        text += (f"; the report's typed MAC total, {seed.macs_typed}, is {signed(gap, 1)}% "
+                 "from the built network's.")
     missing = diff[diff["report's params"] == 0]
     off = diff[(diff["report's params"] != 0)]
     if len(missing):

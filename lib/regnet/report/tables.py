@@ -12,6 +12,7 @@ from ..arch.complexity import Operator, stage_totals, totals
 from ..arch.designspace import SPACES, Ranges, sizes
 from ..arch.space import NetSpec, quantized_widths
 from ..data import settings
+from ..study import analysis
 from . import prose
 from .captions import caption_html
 
@@ -345,8 +346,7 @@ def _value(v) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(map(str, v)) + "]"
     if isinstance(v, float):
-        text = f"{v:g}"
-        return f"{v:.12f}".rstrip("0").rstrip(".") if "e" in text else text
+        return prose.decimal(v)
     return str(v)
 
 
@@ -421,7 +421,7 @@ def study_table(df):
 
 def space_label(space: str) -> str:
     """A design space as the paper names it (AnyNetX_A), or its key."""
-    return prose.typeset_spaces(SPACES[space].label if space in SPACES else space)
+    return prose.typeset_spaces(analysis.label(space))
 
 
 _ORDERS = (("shared_b", "one b for every stage"), ("shared_g", "one g for every stage"),
@@ -447,8 +447,9 @@ def space_restriction(name: str, ranges: Ranges = Ranges()) -> str:
     at = anynet.index(name)
     if at == 0:
         return (f"each stage i its own depth d<sub>i</sub> ≤ {r.depth[1]}, width w<sub>i</sub> "
-                f"≤ {r.width[1]} (a multiple of {r.width_q}), bottleneck ratio b<sub>i</sub> ∈ {_choices(r.bottlenecks)} "
-                f"and group width g<sub>i</sub> ∈ {_choices(r.group_widths)}")
+                f"≤ {r.width[1]} (a multiple of {r.width_q}), bottleneck ratio b<sub>i</sub> "
+                f"∈ {_choices(r.bottlenecks)} and group width g<sub>i</sub> ∈ "
+                f"{_choices(r.group_widths)}")
     before = SPACES[anynet[at - 1]]
     added = [text for flag, text in _ORDERS if getattr(space, flag) and not getattr(before, flag)]
     return f"as {space_label(before.name)}; " + " and ".join(added)

@@ -203,14 +203,13 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
     fig, axes = plt.subplots(nrows, ncols, figsize=(2.1 * ncols, 1.9 * nrows + 0.5),
                              squeeze=False)
     for i, (ax, column) in enumerate(zip(axes.flat, columns)):
-        shown = df[column].dropna()
-        shown = shown / 1e6 if column in MILLIONS else shown
+        values = df[column] / 1e6 if column in MILLIONS else df[column]
+        shown = values.dropna()
         for space in spaces or _ordered(df):
-            part = df[(df["space"] == space) & df[column].notna()]
-            if len(part):
-                x = part[column] / 1e6 if column in MILLIONS else part[column]
-                ax.scatter(x, part[metric], s=12, alpha=0.7, color=colour(space),
-                           label=plot_label(space))
+            part = (df["space"] == space) & values.notna()
+            if part.any():
+                ax.scatter(values[part], df.loc[part, metric], s=12, alpha=0.7,
+                           color=colour(space), label=plot_label(space))
         if column in LOG_AXIS and len(shown) and shown.min() > 0 \
                 and shown.max() / shown.min() >= 10:  # a log axis only across decades
             ax.set_xscale("log")
