@@ -573,7 +573,8 @@ def test_figure_only_subsections_get_a_sentence_from_their_numbers():
                             "depth": [12, 15], "width": [368, 432]})
     text = prose.sweep_sentence(results)
     assert "from 150 to 249 million MACs" in text and "37.50% to 50.00%" in text
-    assert "a RegNetX model of depth 15 (blocks) and last-stage width 432" in text
+    assert ("a RegNetX model of depth 15 (blocks in all) whose widest stage has 432 channels"
+            in text)  # `width` is the widest stage (designspace.describe), not the last
     first = prose.sweep_sentence(results.assign(error=[30.0, 37.5]))
     assert "from an AnyNetX<sub>A</sub> model" in first
 

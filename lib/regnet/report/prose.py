@@ -404,7 +404,8 @@ def sweep_sentence(results) -> str:
             f"million parameters, with errors from {results['error'].min():.2f}% to "
             f"{results['error'].max():.2f}%; the lowest came from "
             f"{'an' if label[:1] in 'AEIOU' else 'a'} {typeset_spaces(label)} model of depth "
-            f"{int(best['depth'])} (blocks) and last-stage width {int(best['width'])}.")
+            f"{int(best['depth'])} (blocks in all) whose widest stage has {int(best['width'])} "
+            "channels.")
 
 
 RUN_NAMES = {"epochs": "{} epochs", "group width": "group width {}"}
