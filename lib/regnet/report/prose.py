@@ -386,12 +386,12 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
                 "it is no evidence of a relation" if abs(rho[best]) < chance else
                 f"beyond the ±{chance:.2f} that chance alone gives {len(results)} models")
     tied = [c for c in cols if c != best and round(abs(rho[c]), 2) == round(abs(rho[best]), 2)]
-    also = (f" ({numbers([names[c] for c in tied])} follow{'s' if len(tied) == 1 else ''} it "
-            "as closely)" if tied else "")
+    also = (f"; {numbers([names[c] for c in tied])} follow{'s' if len(tied) == 1 else ''} it "
+            "as closely" if tied else "")
     return (f"Across all {len(results)} models, the error follows {names[best]} most closely "
-            f"in rank{also} (Spearman ρ = {signed(rho[best], 2)}: more {names[best]}, "
-            f"{direction} error), {strength}; with {per} models per space, no panel can show "
-            "a trend within one space.")
+            f"in rank (Spearman ρ = {signed(rho[best], 2)}: more {names[best]}, {direction} "
+            f"error{also}), {strength}; with {per} models per space, no panel can show a trend "
+            "within one space.")
 
 
 def sweep_sentence(results) -> str:
