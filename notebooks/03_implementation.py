@@ -79,18 +79,20 @@ tables.show(tables.stage_frame(rows), f"{name}: totals per stage"
 
 # %% [markdown]
 # ## B. Every operator
+# Blocks of a stage that repeat the block before them operator for operator (in a RegNet, every block after a stage's first) are listed once, as "blocks 2–7": k is the kernel size, s the stride, the "×" column says how many blocks a row stands for, its numbers are those of one block, and the total counts every block.
 
 # %%
 tables.show(tables.operator_frame(rows),
             f"{name}: every operator, in forward order")
 
 # %% [markdown]
-# ## C. Per stage and role
-# Summed over each stage's blocks.
+# ## C. Where the parameters and MACs go
+# Each kind of operator summed over the whole network, every batch norm together.
 
 # %%
-tables.show(tables.summary_by_role(rows),
-            f"{name}: parameters and MACs per stage and operator")
+shares = tables.role_shares(rows)
+tables.show(shares, f"{name}: parameters and MACs by kind of operator")
+notebook.md(prose.shares_sentence(shares))
 
 # %% [markdown] tags=["appendix"]
 # ## D. How reports A and B counted by hand

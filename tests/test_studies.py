@@ -520,7 +520,42 @@ def test_operator_tables_name_places_and_headers_in_words():
     assert list(tables.stage_frame(rows)["stage"]) == ["stem", "stage 1", "stage 2",
                                                         "stage 3", "stage 4", "head"]
     assert ops["Parameters"].iloc[-1] == complexity.totals(rows)["params"]
-    assert set(tables.summary_by_role(rows)["stage"]) >= {"stage 1", "stage 4"}
+
+
+def test_operator_table_lists_identical_blocks_once_and_still_counts_every_block():
+    from regnet.arch import model
+    spec = space.named("200mf")  # depths 1, 1, 4, 7
+    rows = complexity.operator_table(model.build(spec))
+    ops = tables.operator_frame(rows)
+    body, total = ops.iloc[:-1], ops.iloc[-1]
+    for key, col in (("params", "Parameters"), ("macs", "MACs"), ("acts", "Activations")):
+        assert (body["×"] * body[col]).sum() == total[col] == complexity.totals(rows)[key]
+    assert set(ops.loc[ops["where"] == "stage 4, blocks 2\u20137", "×"]) == {6}
+    assert set(ops.loc[ops["where"] == "stage 3, blocks 2\u20134", "×"]) == {3}
+    assert "stage 4, block 1" in set(ops["where"])  # the stride-2 first block differs
+    assert len(ops) < len(rows) - 30
+
+    # blocks that differ in any operator are not merged
+    changed = [dataclasses.replace(r, params=r.params + 1) if (r.stage, r.block, r.role) ==
+               ("s4", "b5", "1×1 out") else r for r in rows]
+    where = set(tables.operator_frame(changed)["where"])
+    assert {"stage 4, blocks 2\u20134", "stage 4, block 5", "stage 4, blocks 6\u20137"} <= where
+
+
+def test_operator_shares_add_up_and_name_where_the_work_is():
+    from regnet.arch import model
+    rows = complexity.operator_table(model.build(space.named("200mf")))
+    shares = tables.role_shares(rows)
+    t = complexity.totals(rows)
+    assert shares["Parameters"].sum() == t["params"] and shares["MACs"].sum() == t["macs"]
+    assert abs(shares["% of parameters"].sum() - 100) < 0.5
+    assert "batch norms" in set(shares["operator"])
+    assert not any(o.endswith(" norm") for o in shares["operator"])
+    text = prose.shares_sentence(shares)
+    out = shares.set_index("operator")
+    assert f"({out.loc['1×1 out', '% of parameters']:.1f}%)" in text
+    ones = out.loc[["1×1 in", "1×1 out", "projection"], "% of MACs"].sum()
+    assert f"{ones:.1f}% of the MACs" in text
 
 
 def test_the_design_and_totals_name_the_course_network_at_the_course_size():

@@ -146,6 +146,36 @@ def stage_name(key: str) -> str:
     return f"stage {key[1:]}" if re.fullmatch(r"s\d+", key) else key
 
 
+#: Operator roles (`complexity.Operator.role`) as a sentence names them, in the plural.
+OPERATOR_KINDS = {"1×1 in": "the blocks' first 1×1 convs",
+                  "1×1 out": "the blocks' last 1×1 convs", "3×3 grouped": "the grouped 3×3 convs", "projection": "the projection convs",
+                  "stem conv": "the stem conv", "classifier": "the classifier",
+                  "batch norms": "the batch norms"}
+
+
+def shares_sentence(shares) -> str:
+    """Where a network's parameters and MACs sit, from `tables.role_shares`: the kinds of
+    operator holding the most of each, and the 1×1 convs against the grouped 3×3 convs."""
+    top = {col: shares.loc[shares[col].idxmax()] for col in ("Parameters", "MACs")}
+    kind = {col: OPERATOR_KINDS.get(row["operator"], row["operator"])
+            for col, row in top.items()}
+    text = (f"{kind['Parameters'][:1].upper()}{kind['Parameters'][1:]} hold the largest share "
+            f"of the parameters ({top['Parameters']['% of parameters']:.1f}%)"
+            + (" and of the MACs" if kind["MACs"] == kind["Parameters"]
+               else f", {kind['MACs']} the largest share of the MACs")
+            + f" ({top['MACs']['% of MACs']:.1f}%).")
+    ones = shares[shares["operator"].isin(["1×1 in", "1×1 out", "projection"])]
+    grouped = shares[shares["operator"] == "3×3 grouped"]
+    if len(ones) and len(grouped):
+        g = grouped.iloc[0]
+        text += (f" Together the 1×1 convs (in, out and projection) hold "
+                 f"{ones['% of parameters'].sum():.1f}% of the parameters and "
+                 f"{ones['% of MACs'].sum():.1f}% of the MACs, the grouped 3×3 convs, which do "
+                 f"all the spatial mixing inside the blocks, {g['% of parameters']:.1f}% and "
+                 f"{g['% of MACs']:.1f}%.")
+    return text
+
+
 def place_name(stage: str, block: str) -> str:
     """Where an operator sits: 'stage 1, block 2', 'stem', 'head'."""
     return stage_name(stage) + (f", block {block[1:]}" if block else "")

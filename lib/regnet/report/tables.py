@@ -149,15 +149,49 @@ def parameter_table(spec: NetSpec, rows: list[Operator]):
     return pd.DataFrame(table, columns=["Parameter", "Value", "Description"])
 
 
+def repeated_blocks(rows: list[Operator]) -> list[tuple[list[Operator], int, str]]:
+    """The operator rows in forward order, grouped so that consecutive blocks of a stage that
+    repeat the previous block operator for operator (in a RegNet every block after a stage's
+    first) come once: (one block's rows, how many blocks, where), where is 'stage 3, blocks
+    2–7', 'stage 1, block 1', 'stem' or 'head'."""
+    units: list[tuple[str, str, list[Operator]]] = []  # (stage, block, rows) in order
+    for r in rows:
+        if units and (units[-1][0], units[-1][1]) == (r.stage, r.block):
+            units[-1][2].append(r)
+        else:
+            units.append((r.stage, r.block, [r]))
+
+    def signature(ops):
+        return [(o.role, o.in_shape, o.out_shape, o.kernel, o.stride, o.groups, o.params,
+                 o.macs, o.acts) for o in ops]
+    groups: list[list] = []  # [stage, first block, last block, rows, count]
+    for stage, block, ops in units:
+        last = groups[-1] if groups else None
+        if (last and block and last[0] == stage and last[2]
+                and signature(last[3]) == signature(ops)):
+            last[2], last[4] = block, last[4] + 1
+        else:
+            groups.append([stage, block, block, ops, 1])
+    out = []
+    for stage, first, last, ops, count in groups:
+        where = prose.place_name(stage, first)
+        if count > 1:
+            where = f"{prose.stage_name(stage)}, blocks {first[1:]}\u2013{last[1:]}"
+        out.append((ops, count, where))
+    return out
+
+
 def operator_frame(rows: list[Operator]):
     """The operator table as a DataFrame with a total row at the bottom: where each operator
-    sits and what it is in words, not the model's module keys."""
+    sits and what it is in words, not the model's module keys. Identical blocks come once
+    (`repeated_blocks`), the "×" column saying how many blocks a row stands for and its
+    numbers those of one block; the total counts every block."""
     t = totals(rows)
     df = pd.DataFrame([{
-        "where": prose.place_name(r.stage, r.block), "operator": r.role,
+        "where": where, "operator": r.role,
         "in": "×".join(map(str, r.in_shape)), "out": "×".join(map(str, r.out_shape)),
-        "k": r.kernel or "", "stride": r.stride or "", "groups": r.groups or "",
-        "Parameters": r.params, "MACs": r.macs, "Activations": r.acts} for r in rows])
+        "k": r.kernel or "", "s": r.stride or "", "groups": r.groups or "", "×": count, "Parameters": r.params, "MACs": r.macs, "Activations": r.acts}
+        for ops, count, where in repeated_blocks(rows) for r in ops])
     total = {c: "" for c in df.columns}
     total.update({"where": "total", "Parameters": t["params"], "MACs": t["macs"],
                   "Activations": t["acts"]})
@@ -183,11 +217,21 @@ def stage_frame(rows: list[Operator]):
                          for t in stage_totals(rows)])
 
 
-def summary_by_role(rows: list[Operator]):
-    """Params and MACs per stage and operator role, summed over the stage's blocks."""
-    df = pd.DataFrame([{"stage": prose.stage_name(r.stage), "operator": r.role,
-                        "Parameters": r.params, "MACs": r.macs} for r in rows])
-    return df.groupby(["stage", "operator"], sort=False, as_index=False).sum()
+def role_name(role: str) -> str:
+    """An operator role as the shares table groups it: every batch norm together."""
+    return "batch norms" if role.endswith("norm") else role
+
+
+def role_shares(rows: list[Operator]):
+    """Parameters and MACs per kind of operator over the whole network (every batch norm
+    together), with each kind's share of the totals, in forward order of first use."""
+    t = totals(rows)
+    df = pd.DataFrame([{"operator": role_name(r.role), "Parameters": r.params,
+                        "MACs": r.macs} for r in rows])
+    df = df.groupby("operator", sort=False, as_index=False).sum()
+    df.insert(2, "% of parameters", (100 * df["Parameters"] / t["params"]).round(1))
+    df["% of MACs"] = (100 * df["MACs"] / t["macs"]).round(1)
+    return df
 
 
 def number(v, decimals: int = 4) -> str:
@@ -212,7 +256,7 @@ METRIC_NAMES = {"macs": "MACs", "epoch_seconds": "time/epoch (s)",
 # alike ("75.00" beside "80.62", not "75" beside "80.625") in every report.
 FIXED_DECIMALS = {"epoch_seconds": 1, "seconds": 1, "train_loss": 3, "test_loss": 3,
                   "test_acc": 2, "best_test_acc": 2, "test_top5": 2, "error (%)": 2,
-                  "MACs (M)": 1, "parameters (M)": 2,
+                  "MACs (M)": 1, "parameters (M)": 2, "% of parameters": 1, "% of MACs": 1,
                   "images_per_second": 0}
 
 
