@@ -94,7 +94,7 @@ def test_study_numbers_line_up_with_fixed_decimals_per_column():
                                         "epoch_seconds": [15.0684, 2.7],
                                         "train_loss": [0.2436, 0.2],
                                         "test_acc": [75.0, 80.625]}))
-    for shown in ("3,257,842", "15.1", "2.7", "0.244", "0.200", "75.00", "80.62"):
+    for shown in ("3,257,842", "15.1", "2.7", "0.244", "0.200", "75.00", "80.63"):  # half up
         assert f">{shown}</td>" in html, shown
     assert ">80.625<" not in html and ">75<" not in html
 
@@ -250,6 +250,18 @@ def _study(acc, loads=((5.7, 10.0), (6.0, 9.0), (5.8, 8.0))):
                          "epoch_seconds": [49.2, 45.0, 43.1], "test_acc": acc,
                          "epochs": [3] * 3, "device": ["cpu"] * 3, "cpus": [2] * 3,
                          "load_avg": list(loads)})
+
+
+def test_accuracies_round_halves_up_in_tables_and_sentences_alike():
+    from regnet.study.runs import half_up, shown_accuracies
+    assert [half_up(v) for v in (53.125, 88.875, 82.5, 2.675)] == [53.13, 88.88, 82.5, 2.68]
+    assert f"{53.125:.2f}" == "53.12"  # what Python's own formatting would print
+    assert shown_accuracies({"test_acc": 53.125, "epoch": 3}) == {"test_acc": 53.13, "epoch": 3}
+    df = _study([53.125, 60.0, 61.875])  # accuracies of 160 test images, ending in 5
+    html = tables.to_html(df)
+    assert "53.13" in html and "61.88" in html and "53.12" not in html
+    text = prose.runs_observations(df, n_test=160)
+    assert "from 53.13% to 61.88% (+8.75 points)" in text and "53.12" not in text
 
 
 def test_times_of_runs_under_a_busy_machine_are_not_compared():
@@ -633,7 +645,7 @@ def test_the_sweep_table_gives_each_column_one_number_of_decimals():
                             "error": [30.0, 32.125], "seconds": [12.0, 3.25]})
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", tables.to_html(
         tables.sweep_models_table(results)))
-    assert {"175.0", "0.80", "30.00", "12.0", "175.8", "1.85", "32.12", "3.2"} <= set(cells)
+    assert {"175.0", "0.80", "30.00", "12.0", "175.8", "1.85", "32.13", "3.3"} <= set(cells)
     signed = re.findall(r"<td[^>]*>([^<]*)</td>", tables.to_html(pd.DataFrame({"n": [-1152]})))
     assert signed == ["\u22121,152"]  # a minus sign, not a hyphen
     assert not {"175", "0.8", "30", "12"} & set(cells)  # no trailing zero dropped

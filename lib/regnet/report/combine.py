@@ -140,15 +140,15 @@ def provenance_table(outputs: list[dict]) -> str:
 
 def title_page(values: Mapping[str, Any]) -> str:
     """The title page: title, course, author, date, data, and the profile's note (the demo
-    warning of quick); where the course or the author is not set, a plain note says how."""
+    warning of quick); where the course or the author is not set, its line names the
+    parameter that sets it."""
     lines = [f"<p class='regnet-doc-title'>{_html.escape(values['REPORT_TITLE'])}</p>"]
-    lines += [f"<p>{_html.escape(values[k])}</p>" for k in TITLE_EXAMPLES if values.get(k)]
-    unset = [k for k in TITLE_EXAMPLES if not values.get(k)]
-    if unset:
-        what = " and ".join(k.removeprefix("REPORT_").lower() for k in unset)
-        how = " ".join(f'--set "{k}={TITLE_EXAMPLES[k]}"' for k in unset)
-        lines.append(f"<p class='regnet-unset'>{_html.escape(f'No {what} set: ./run_all.sh {how}')}"
-                     "</p>")
+    for k in TITLE_EXAMPLES:  # where one is unset, its line says which parameter sets it
+        what = k.removeprefix("REPORT_").lower()
+        lines.append(f"<p>{_html.escape(values[k])}</p>" if values.get(k) else
+                     f"<p class='regnet-unset'>{what[:1].upper()}{what[1:]} not set: the "
+                     f"parameter {k} sets it, e.g. \u201c{_html.escape(TITLE_EXAMPLES[k])}"
+                     "\u201d (docs/reports.md)</p>")
     lines.append(f"<p>{_dt.date.today().strftime('%d %B %Y')}</p>")
     lines.append(f"<p>{_html.escape(data_line(values))}</p>")
     note = catalog.PROFILES[values["PROFILE"]].note

@@ -15,6 +15,7 @@ from .. import catalog
 from ..arch import space
 from ..data import settings
 from ..study import analysis
+from ..study.runs import half_up
 
 
 def signed(value: float, decimals: int, sep: str = "") -> str:
@@ -370,7 +371,7 @@ def train_observations(summary, classes: int = 100) -> str:
     only with more than 10 `classes`), and how far training and test accuracy ended apart."""
     h = summary.history
     best = max(h, key=lambda r: r["test_acc"])
-    gap = round(h[-1]["train_acc"], 2) - round(h[-1]["test_acc"], 2)
+    gap = half_up(h[-1]["train_acc"]) - half_up(h[-1]["test_acc"])
     top5 = f" (top-5 {summary.test_top5:.2f}%)" if classes > 10 else ""
     n_test = getattr(summary, "test_images", None)
     on = f" on the {n_test:,} test images" if n_test else ""
@@ -450,7 +451,7 @@ def run_name(column: str, value) -> str:
 
 def _shown(df, column: str, decimals: int):
     """A column as the table shows it: rounded to `decimals`."""
-    return df[column].astype(float).round(decimals)
+    return df[column].astype(float).map(lambda v: half_up(v, decimals))
 
 
 def test_images(rows: Sequence[Mapping[str, Any]]) -> int | None:
@@ -566,7 +567,7 @@ def overfitting_sentence(df) -> str:
 
     def gap(row):
         h = row["history"][-1]
-        return round(h["train_acc"], 2) - round(h["test_acc"], 2)
+        return half_up(h["train_acc"]) - half_up(h["test_acc"])
     h = long["history"]
     peak = max(h, key=lambda r: r["test_acc"])
     text = (f"From {short['epochs']} to {long['epochs']} epochs the final training loss fell "
@@ -576,7 +577,7 @@ def overfitting_sentence(df) -> str:
             f"and the longest run's best test accuracy came in epoch {peak['epoch']} of "
             f"{len(h)}. ")
     overfit = gap(long) > gap(short) + 2 and peak["epoch"] < len(h)
-    helped = round(long["test_acc"], 2) > round(short["test_acc"], 2)
+    helped = half_up(long["test_acc"]) > half_up(short["test_acc"])
     return text + ("So the longer schedule " + ("helped" if helped else "did not help")
                    + (", and the widening gap with an earlier peak is the mark of "
                       "overfitting." if overfit else
@@ -595,7 +596,7 @@ def series_observations(df, n_test: int | None = None) -> str:
         if len(rows) < 2:
             continue
         a, b = rows.iloc[0], rows.iloc[-1]
-        change = round(b[acc], 2) - round(a[acc], 2)
+        change = half_up(b[acc]) - half_up(a[acc])
         changes.append((change, (a[acc] + b[acc]) / 2))
         parts.append(
             f"In the {series} runs, going from {a[label].split(': ')[1]} to "
@@ -660,7 +661,7 @@ def _range(values) -> str:
 def crop_observations(df, train_crop: int, resize: int, n_test: int | None = None) -> str:
     """The training crop against every other test crop, the best crop, and whether larger
     crops beat smaller ones by more than the noise of `n_test` test images."""
-    acc = df["test_acc"].astype(float).round(2)
+    acc = df["test_acc"].astype(float).map(half_up)
     crop = df["test crop"].astype(int)
     best = int(acc.idxmax())
     text = f"The best test crop was {crop[best]} px with {acc[best]:.2f}%"

@@ -13,6 +13,7 @@ from ..arch.designspace import SPACES, Ranges, sizes
 from ..arch.space import NetSpec, quantized_widths
 from ..data import settings
 from ..study import analysis
+from ..study.runs import half_up
 from . import prose
 from .captions import caption_html
 
@@ -253,7 +254,7 @@ METRIC_NAMES = {"macs": "MACs", "epoch_seconds": "time/epoch (s)",
                 "test_top5": "test\u00a0top-5 (%)"}
 
 # Columns printed with a fixed number of decimals, so a column's numbers line up and read
-# alike ("75.00" beside "80.62", not "75" beside "80.625") in every report.
+# alike ("75.00" beside "80.63", not "75" beside "80.625") in every report; halves round up.
 FIXED_DECIMALS = {"epoch_seconds": 1, "seconds": 1, "train_loss": 3, "test_loss": 3,
                   "test_acc": 2, "best_test_acc": 2, "test_top5": 2, "error (%)": 2,
                   "MACs (M)": 1, "parameters (M)": 2, "% of parameters": 1, "% of MACs": 1,
@@ -291,7 +292,7 @@ def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
                                subset=loose)
     for c in fixed:
         styler = styler.format(lambda v, d=decimals_of[c]: "" if pd.isna(v) else
-                               f"{v:,.{d}f}", subset=[c])
+                               f"{half_up(v, d):,.{d}f}", subset=[c])
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
         labels = [c for c in text if df[c].astype(str).str.len().max() <= SHORT_LABEL]
@@ -560,9 +561,9 @@ def sweep_models_table(results):
                         ("bs", "bottlenecks")):
         if short in results:
             cols[name] = [str(v).replace(" ", "/") for v in results[short]]
-    cols["MACs (M)"] = (results["macs"] / 1e6).round(1)
-    cols["parameters (M)"] = (results["params"] / 1e6).round(2)
-    cols["error (%)"] = results["error"].round(2)
+    cols["MACs (M)"] = (results["macs"] / 1e6).map(lambda v: half_up(v, 1))
+    cols["parameters (M)"] = (results["params"] / 1e6).map(half_up)
+    cols["error (%)"] = results["error"].map(half_up)
     if "seconds" in results:
-        cols["seconds"] = results["seconds"].round(1)
+        cols["seconds"] = results["seconds"].map(lambda v: half_up(v, 1))
     return pd.DataFrame(cols)

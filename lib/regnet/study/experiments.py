@@ -36,7 +36,7 @@ from ..engine.loop import evaluate
 from ..engine.runfolder import differences
 from ..errors import ParamError
 from ..provenance import asset
-from .runs import Datasets, network, short, train_dir, train_or_reuse
+from .runs import Datasets, network, short, shown_accuracies, train_dir, train_or_reuse
 
 EXPERIMENTS_DIR = asset("params") / "experiments"
 COURSE_EPOCHS = 60  # experiment files count epochs on the course's schedule ...
@@ -155,8 +155,8 @@ def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log,
         log(f"evaluating {len(todo)} test crops of {short(out)}")
         cache["crops"].update(_evaluate_crops(values, ckpt, datasets.get(values), todo))
         files.write_json(out / CROPS, cache, indent=1)
-    rows = [{"test crop": c, "test_acc": cache["crops"][str(c)]["test_acc"],
-             "test_top5": cache["crops"][str(c)]["test_top5"]}
+    rows = [{"test crop": c, **shown_accuracies({k: cache["crops"][str(c)][k]
+                                                 for k in ("test_acc", "test_top5")})}
             for c in range(first, last + 1)]
     return pd.DataFrame(rows), summary
 
