@@ -59,6 +59,7 @@ notebook.md(f"The network in symbols, then with its numbers at "
                f"({complexity.totals(complexity.operator_table(model.build(trained)))['params']:,}"
                " parameters: only the classifier's output changes)" if resized else "")
             + ". Every shape is read from the built model.")
+notebook.finding(prose.design_answer(spec, complexity.totals(rows)))
 
 # %% [markdown]
 # ## A. Generic network structure

@@ -65,7 +65,8 @@ notebook.md(prose.train_settings(values, spec) + ("" if values["PROFILE"] == "co
 # $$l(t) = l_f + (l_{\mathrm{max}} - l_f)\cos\Big(\frac{t - 1 - E_0}{\max(E_1 - 1, 1)}\cdot\frac{\pi}{2}\Big) \qquad (t > E_0)$$
 
 # %%
-tables.show(tables.hyperparameter_table(values, spec), "Hyperparameters: the whole training recipe, by the course's parameter names")
+tables.show(tables.hyperparameter_table(values, spec),
+            "Hyperparameters: the whole training recipe, by the course's parameter names")
 rates = schedule.warmup_cosine(values.schedule)
 tables.show(tables.rate_table(rates), "Learning rate of every epoch (epochs counted from 1)")
 figures.show(figures.plot_rates(rates), "Learning rate per epoch")
@@ -92,13 +93,14 @@ keys = ["params", "macs", "epochs", "epoch_seconds", "images_per_second", "train
         "test_acc"] + (["best_test_acc"] if summary.best_test_acc != summary.test_acc else []) \
     + (["test_top5"] if spec.num_classes > 10 else [])
 tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]),
-            f"{prose.network_name(spec.name)}: final result (time per epoch: the median of "
-            "the epochs after the first, which also warms up, evaluation included; images/s: "
-            "training images per second of the training steps alone, the mean of the same "
-            "epochs"
+            f"{prose.network_name(spec.name)}: final result")
+notebook.md("Time per epoch is the median of the epochs after the first (which also warms "
+            "up), evaluation included; images/s counts training images per second of the "
+            "training steps alone, the mean over the same epochs."
             + ("" if spec.num_classes > 10 else
-               f"; no top-5 accuracy, which says little with {spec.num_classes} classes")
-            + ")")
+               f" Top-5 accuracy is not shown: with {spec.num_classes} classes it says little."))
+notebook.finding(prose.train_answer(summary, prose.network_name(spec.name),
+                                    summary.test_images))
 notebook.md(f"**Final test accuracy = {summary.test_acc:.2f}%.** "
             + prose.train_observations(summary, spec.num_classes))
 notebook.setup(prose.timing_sentence([summary.row()]))  # the later sections' studies share it

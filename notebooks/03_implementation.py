@@ -93,6 +93,7 @@ tables.show(tables.operator_frame(rows),
 shares = tables.role_shares(rows)
 tables.show(shares, f"{name}: parameters and MACs by kind of operator")
 notebook.md(prose.shares_sentence(shares))
+notebook.finding(prose.shares_answer(shares))
 
 # %% [markdown] tags=["appendix"]
 # ## D. How reports A and B counted by hand

@@ -70,6 +70,7 @@ if exp.kind == "test_crops":
                  f"{prose.network_name(spec.name)}: test accuracy against the test crop")
     notebook.md("**Observations.** " + prose.crop_observations(
         crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images))
+    notebook.finding(prose.crop_answer(crops, sizes["DATA_CROP"], summary.test_images))
 else:
     df = experiments.run_experiment(values, exp, datasets=runs.Datasets(on_load=header.on_load))
     label = df.columns[0]
@@ -78,12 +79,17 @@ else:
                      "load average": prose.load_record(records)})
     notebook.md(prose.study_settings(values, configs, list(df["spec"])))
     notebook.setup(prose.timing_sentence(records))
+    notebook.setup(prose.times_sentence(records))  # why times are not drawn, said once
     tables.show(tables.study_table(df), exp.title)
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
-    figures.show(figures.plot_bars(named, label, ["params", "epoch_seconds", "test_acc"]),
-                 f"{exp.title}: parameters, time per epoch and final test accuracy")
+    panels = [c for c in ("params", "macs") if df[c].nunique() > 1] \
+        + (["epoch_seconds"] if prose.loads_compare(records) else []) + ["test_acc"]
+    noise = prose.image_noise(prose.test_images(records), float(df["test_acc"].mean()))
+    figures.show(figures.plot_bars(named, label, panels, noise),
+                 f"{exp.title}: {figures.panel_names(panels, noise)}")
     figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
                  f"{exp.title}: training and test loss and accuracy per epoch")
     notebook.md("**Observations.** " + prose.study_observations(
         df, prose.test_images(records),
         peak_end=all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)))
+    notebook.finding(prose.study_answer(df, prose.test_images(records)))

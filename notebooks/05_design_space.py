@@ -85,10 +85,10 @@ notebook.md(f"{values['SWEEP_SAMPLES']} models were sampled from each of "
 figures.show(analysis.plot_edfs(results), "Error EDF of each design space (n models, "
              "their lowest and mean error in the legend)")
 summary = analysis.summary(results)
-tables.show(tables.space_summary_frame(summary),
-            "Error (%) by design space: the lowest, median, mean and highest of its models; "
-            "EDF area, the area under its error EDF across the sweep's range of errors (1 if "
-            "every model had the lowest error); log10 size, as in the sizes table")
+tables.show(tables.space_summary_frame(summary), "Error (%) by design space")
+notebook.md("For each space, the lowest, median, mean and highest error of its models; its "
+            "EDF area is the area under its error EDF across the sweep's range of errors (1 if "
+            "every model had the lowest error), and its log10 size is that of the sizes table.")
 
 # %% [markdown]
 # ## C. The paper's claims, checked on this sweep
@@ -98,6 +98,7 @@ claims = analysis.claims_table(results)
 tables.show(tables.claims_frame(claims), "The paper's claims: mean error of each space "
             "against its baseline, and the gap with its 90% bootstrap interval")
 notebook.md("**Observations.** " + prose.design_space_observations(summary, claims))
+notebook.finding(prose.design_space_answer(summary, claims))
 
 # %% [markdown]
 # ## D. Error against each parameter
@@ -114,10 +115,11 @@ if association:  # none with fewer than three models
 # ## E. Every model
 
 # %%
-notebook.md(prose.sweep_sentence(results))
-tables.show(tables.sweep_models_table(results), "Every sampled model (M: millions; a "
-            "stage's group width is at most its bottleneck width w/b, so in a space that shares "
-            "one group width a narrow stage can show a smaller one; seconds: its training)")
+notebook.md(prose.sweep_sentence(results) + " In the table below, M stands for millions "
+            "and seconds for the model's training time. A stage's group width is at most its "
+            "bottleneck width w/b, so in a space that shares one group width a narrow stage "
+            "can show a smaller one.")
+tables.show(tables.sweep_models_table(results), "Every sampled model")
 notebook.setup(prose.timing_sentence(sweep.timings(out)))  # said once when section 2 has it
 header.record(**{"sweep folder": runs.short(out),
                  "load average": prose.load_record(sweep.timings(out))})

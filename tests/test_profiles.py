@@ -19,6 +19,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -80,6 +81,12 @@ def check_rendered(folder: Path, data_words: str, pdf: bool):
                 if o.get("output_type") == "stream"]  # a warning or a log in the hand-in
         assert not logs, (report.name, logs)
     assert data_words in html_text(folder / "report.html")
+    # the conclusions: one finding from every report, in the report's order
+    findings = re.search(r"<ul class='regnet-findings'>(.*?)</ul>",
+                         (folder / "report.html").read_text(), re.S)
+    assert findings, "no conclusions"
+    labels = re.findall(r"<li><b>[^<]*\((\w+)\)\.</b> \S", findings.group(1))
+    assert labels == [r.number for r in contents.REPORTS], labels
     for kind in kinds[1:]:
         assert (folder / f"report.{kind}").is_file()
 

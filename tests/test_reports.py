@@ -581,3 +581,45 @@ def test_a_setup_that_a_sections_studies_share_is_said_once_under_its_heading(tm
     headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
     assert any('id="sec-4A"' in h and "A. RegNetX variants" in h for h in headings)
     assert any('id="sec-4B"' in h and "B. Group width" in h for h in headings)
+
+
+def test_the_conclusions_gather_each_reports_hidden_finding_in_order(tmp_path, monkeypatch):
+    import nbformat
+    from nbformat import v4 as new
+    from regnet.params import resolve
+    from regnet.report import combine, notebook
+
+    def report(name, finding):
+        nb = new.new_notebook()
+        cell = new.new_code_cell("")
+        with_finding = [f"<p>The body of {name}.</p>"] + (
+            [f"<div class='regnet-finding' style='display:none'>{finding}</div>"]
+            if finding else [])
+        cell.outputs = [new.new_output("display_data", data={"text/html": html})
+                        for html in with_finding]
+        nb.cells = [new.new_markdown_cell("# A report"), cell]
+        nbformat.write(nb, str(tmp_path / f"{name}.ipynb"))
+    report("05_design_space", "AnyNetX<sub>A</sub> had the lowest mean error.")
+    report("02_train", "It reached 82.50%.")
+    report("04_group_width", "No effect of the group width.")
+    report("03_implementation", None)
+    quick = resolve([ROOT / "params" / "quick.yaml"])
+    nb = combine.assemble(tmp_path, quick)
+    shown = [str(o["data"]["text/html"]) for c in nb.cells if c.cell_type == "code"
+             for o in c.outputs]
+    assert not any("regnet-finding" in s for s in shown)  # not in the sections' bodies
+    last = [c.source for c in nb.cells if c.cell_type == "markdown" and "conclusions" in c.source]
+    assert len(last) == 1
+    items = re.findall(r"<li><b>(.*?)\.</b> (.*?)</li>", last[0])
+    assert items == [("Training (2)", "It reached 82.50%."),
+                     ("Group width (4B)", "No effect of the group width."),
+                     ("Design-space study (5)", "AnyNetX<sub>A</sub> had the lowest mean error.")]
+    assert "synthetic images" in last[0]  # what the findings rest on
+    real = combine.conclusions([("Training (2)", "x")], {**quick, "DATASET": "tiny-imagenet"})
+    assert "synthetic" not in real[0].source and "one training run per setting" in real[0].source
+    assert combine.conclusions([], quick) == []
+    # a report's own page hides its finding: its observations say it already
+    seen = []
+    monkeypatch.setattr(notebook, "display", lambda shown: seen.append(shown.data))
+    notebook.finding("It reached 82.50%.")
+    assert seen == ["<div class='regnet-finding' style='display:none'>It reached 82.50%.</div>"]

@@ -45,6 +45,7 @@ COMBINED_CSS = """
 .regnet-toc li a { color: #000; text-decoration: none; }
 .regnet-toc li .dots { flex: 1; border-bottom: 1px dotted #888; margin: 0 2mm 1mm 2mm; }
 h1.regnet-section { page-break-before: always; }
+.regnet-findings li { margin: 1.5mm 0; }
 </style>
 """
 
@@ -79,8 +80,8 @@ def _cell(html: str):
 def _section_cells(nb, sub: bool):
     """The cells of one executed report as a section: its title dropped (the section heading
     replaces it), headings shifted under a subsection, header outputs and logs left out.
-    Returns (body cells, appendix cells, provenance outputs)."""
-    body, appendix, provenance = [], [], []
+    Returns (body cells, appendix cells, provenance outputs, findings as HTML)."""
+    body, appendix, provenance, findings = [], [], [], []
     first_markdown = True
     for cell in nb.cells:
         into = appendix if in_appendix(cell) else body
@@ -98,12 +99,22 @@ def _section_cells(nb, sub: bool):
             for o in cell.get("outputs", []):
                 if o.get("output_type") == "stream" or _is(o, "regnet-header"):
                     continue  # program output is a log; the section heading is the title
+                if _is(o, "regnet-finding"):  # for the conclusions, not the section
+                    findings.append(_finding_text(o))
+                    continue
                 (provenance if _is(o, "regnet-provenance") else keep).append(o)
             if keep:
                 c = nbformat.v4.new_code_cell("")
                 c.outputs = keep
                 into.append(c)
-    return body, appendix, provenance
+    return body, appendix, provenance, findings
+
+
+def _finding_text(output: dict) -> str:
+    """The sentence inside a finding's hidden div (`notebook.finding`)."""
+    html = output["data"]["text/html"]
+    html = "".join(html) if isinstance(html, list) else html
+    return re.sub(r"^<div[^>]*>|</div>\s*$", "", html.strip())
 
 
 PROVENANCE_COLUMNS = ["section", "git commit", "report made", "device", "dataset", "epochs"]
@@ -170,23 +181,28 @@ def subsection_title(report: Report, profile: str) -> str:
 
 def _section(number: str, out_dir: Path, profile: str, said: list[str] | None = None):
     """The cells of section `number` from the reports present, with its appendix cells and
-    provenance outputs: (cells, {appendix: cells}, provenance). A setup paragraph already in
-    `said` (an earlier section's) is not repeated; the new ones are added to it."""
+    provenance outputs and its findings: (cells, {appendix: cells}, provenance, [(label,
+    finding)]). A setup paragraph already in `said` (an earlier section's) is not repeated;
+    the new ones are added to it."""
     said = [] if said is None else said
     reports = section_reports(number)
     present = [r for r in reports if (out_dir / f"{r.name}.ipynb").is_file()]
     if not present:
-        return [], {}, []
+        return [], {}, [], []
     cells = [nbformat.v4.new_markdown_cell(
         _heading(1, f"sec-{number}", f"{number} {SECTIONS[number]}", "regnet-section"))]
-    appendices, provenance, setups = {}, [], []
+    appendices, provenance, setups, findings = {}, [], [], []
     for report in present:
         sub = len(reports) > 1
+        label = SECTIONS[number]
         if sub:
+            title = subsection_title(report, profile)
             cells.append(nbformat.v4.new_markdown_cell(_heading(
-                2, f"sec-{report.number}", subsection_title(report, profile))))
-        body, appendix, prov = _section_cells(read_report(out_dir / f"{report.name}.ipynb"),
-                                              sub)
+                2, f"sec-{report.number}", title)))
+            label = title.split(". ", 1)[-1]
+        body, appendix, prov, found = _section_cells(
+            read_report(out_dir / f"{report.name}.ipynb"), sub)
+        findings += [(f"{label} ({report.number})", text) for text in found]
         number_cells(body, report.number)
         cells += _setup_once(body, setups, said if not sub else None)
         provenance += prov
@@ -199,7 +215,7 @@ def _section(number: str, out_dir: Path, profile: str, said: list[str] | None = 
     said += fresh
     if fresh:  # the setup the section's reports share, once, under its heading
         cells[1:1] = [_cell("".join(fresh))]
-    return cells, appendices, provenance
+    return cells, appendices, provenance, findings
 
 
 def _drop_first_heading(cells: list) -> list:
@@ -239,21 +255,44 @@ def _setup_once(cells: list, setups: list[str], in_place: list[str] | None = Non
     return out
 
 
+def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> list:
+    """The Conclusions section: each report's finding under its name and number, then what
+    the findings rest on (synthetic data says nothing about RegNet; one seed per setting).
+    No cells without findings."""
+    if not findings:
+        return []
+    items = "".join(f"<li><b>{_html.escape(label)}.</b> {text}</li>" for label, text in findings)
+    if values["DATASET"] == "synthetic":
+        caveat = ("Every number above comes from synthetic images trained for a few epochs: "
+                  "these findings show that the pipeline works end to end, and nothing about "
+                  "how RegNet networks behave on real images.")
+    else:
+        caveat = ("Each finding rests on one training run per setting: the bounds given "
+                  "cover the sampling of the test images, not the seed-to-seed variation of "
+                  "training, which these runs do not measure.")
+    return [nbformat.v4.new_markdown_cell(
+        _heading(1, "conclusions", "Conclusions", "regnet-section")
+        + "<p>What each part of this report found, in one sentence each; the sections give "
+          f"the numbers behind them.</p><ul class='regnet-findings'>{items}</ul>"
+          f"<p>{caveat}</p>")]
+
+
 def assemble(out_dir: Path, values: Mapping[str, Any]):
     """The combined notebook from the executed reports in `out_dir`, or None if there are
     none."""
     nb = nbformat.v4.new_notebook()
     nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                   "language": "python"}}
-    body, appendices, provenance, said = [], {}, [], []
+    body, appendices, provenance, said, findings = [], {}, [], [], []
     for number in SECTIONS:
-        cells, more, prov = _section(number, out_dir, values["PROFILE"], said)
+        cells, more, prov, found = _section(number, out_dir, values["PROFILE"], said)
         body += cells
         appendices.update(more)
         provenance += prov
+        findings += found
     if not body:
         return None
-    tail = [nbformat.v4.new_markdown_cell(
+    tail = conclusions(findings, values) + [nbformat.v4.new_markdown_cell(
         _heading(1, "references", "References", "regnet-section") + "<ol>" + "".join(
             f"<li>{_html.escape(work)}</li>" for work in REFERENCES) + "</ol>")]
     for key, (title, name) in APPENDICES.items():

@@ -14,7 +14,7 @@ import re
 import matplotlib.pyplot as plt
 from IPython.display import HTML, display
 from matplotlib.patches import FancyBboxPatch
-from matplotlib.ticker import EngFormatter
+from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from ..arch.complexity import Operator
 from ..study.analysis import legend_right
@@ -111,8 +111,8 @@ def draw_generic():
         first = "stride 2" if i > 1 else "stride $s_1$"
         labels.append((rf"stage {i}: $d_{i}$ X blocks of width $w_{i}$, the first with {first}",
                        "#dde8f5"))
-    labels += [(r"head: global average pool, fully connected $w_4 \to n$ classes", "#e0f0dd"),
-               (r"output  $n$ class scores", "#eee")]
+    labels += [(r"head: global average pool, fully connected $w_4 \to$ one score per class",
+                "#e0f0dd"), ("output: a score for each class", "#eee")]
     step = 0.5
     fig, ax = _figure(5.2, step * len(labels) + 0.3)
     for i, (text, color) in enumerate(labels):
@@ -206,19 +206,38 @@ def _draw_block(steps: list[str], short: str, projected: bool):
     return fig
 
 
+def curve_styles(labels: list) -> list[dict]:
+    """A colour, line style and marker per run. Runs labelled "series: setting" (extra E)
+    are told apart twice over: the setting by colour and marker, the series by line style
+    (solid, dashed, ...), so eight runs need only four colours; other runs each get their
+    own colour and marker."""
+    series = [str(v).split(": ")[0] if ": " in str(v) else None for v in labels]
+    if all(series) and len(set(series)) > 1:
+        names = list(dict.fromkeys(series))
+        place = [series[:i].count(s) for i, s in enumerate(series)]  # index within its series
+        return [{"color": f"C{p % 10}", "marker": "osD^v<>p"[p % 8],
+                 "linestyle": ["-", "--", ":", "-."][names.index(s) % 4]}
+                for s, p in zip(series, place)]
+    return [{"color": f"C{i % 10}", "marker": "osD^v<>p"[i % 8], "linestyle": "-"}
+            for i in range(len(labels))]
+
+
 def plot_curves(histories: dict, title: str = ""):
     """Training loss, training accuracy, test loss and test accuracy per epoch (from 1), one
     line per run (`histories`: label -> metrics.jsonl rows)."""
     fig, axes = _figure(PRINT_WIDTH, 4.6, 2, 2, sharex=True)
     panels = [("train_loss", "training loss"), ("train_acc", "training accuracy (%)"),
               ("test_loss", "test loss"), ("test_acc", "test accuracy (%)")]
+    styles = curve_styles(list(histories))
     for ax, (key, label) in zip(axes.flat, panels):
         for i, (run, history) in enumerate(histories.items()):
             # the first runs on top, each with its own marker: a short run that follows a
             # longer one's path stays visible
-            ax.plot([r["epoch"] for r in history], [r[key] for r in history],
-                    marker="osD^v<>p"[i % 8] if len(history) < 20 else None, ms=3,
-                    zorder=3 + len(histories) - i, label=str(run))
+            style = dict(styles[i])
+            if len(history) >= 20:
+                style.pop("marker")
+            ax.plot([r["epoch"] for r in history], [r[key] for r in history], ms=3,
+                    zorder=3 + len(histories) - i, label=str(run), **style)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
@@ -255,19 +274,42 @@ def plot_rates(rates: list[float]):
     return fig
 
 
-def plot_bars(df, x: str, ys: list[str]):
-    """Horizontal bars of a few columns against the varied parameter, one panel each; large
-    numbers read 500k, 1.2M on the axis rather than under a 1e6 offset."""
+#: The panels of `plot_bars` as a caption names them.
+PANEL_NAMES = {"params": "parameters", "macs": "MACs per image",
+               "epoch_seconds": "time per epoch", "test_acc": "final test accuracy"}
+
+
+def panel_names(ys: list[str], noise: float | None = None) -> str:
+    """The caption's words for the panels `ys` of `plot_bars`."""
+    names = [PANEL_NAMES.get(y, y) for y in ys]
+    if noise is not None and "test_acc" in ys:
+        names[ys.index("test_acc")] += f" (whiskers: \u00b1{noise:.1f} points of sampling noise)"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def plot_bars(df, x: str, ys: list[str], noise: float | None = None):
+    """One panel per column of `ys` against the varied parameter: costs as horizontal bars
+    from zero (large numbers read 500k, 1.2M rather than under a 1e6 offset); the test
+    accuracy as a dot per run, its axis only as wide as the runs need and, given `noise`
+    (points), a whisker of ±noise on each dot, so that a reader sees which differences the
+    test images can tell apart."""
     labels = [str(v) for v in df[x]]
     fig, axes = _figure(PRINT_WIDTH, 0.28 * len(labels) + 1.0, 1, len(ys), sharey=True)
-    for ax, y in zip(axes if len(ys) > 1 else [axes], ys):
-        ax.barh(labels, df[y], color="#5b8bd0")
-        if df[y].abs().max() >= 1e4:
-            ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+    axes = list(axes) if len(ys) > 1 else [axes]
+    for ax, y in zip(axes, ys):
+        if y == "test_acc":
+            ax.errorbar(df[y], labels, xerr=noise, fmt="o", ms=4, color="#1f4e96",
+                        ecolor="#7a9cd0", elinewidth=1.2, capsize=2)
+            ax.margins(x=0.15)
+        else:
+            ax.barh(labels, df[y], color="#5b8bd0")
+            if df[y].abs().max() >= 1e4:
+                ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         ax.set_title(METRIC_NAMES.get(y, y))
         ax.grid(axis="x", alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.tick_params(axis="x", rotation=30)
-    (axes[0] if len(ys) > 1 else axes).invert_yaxis()  # first run on top, as in the table
+    axes[0].invert_yaxis()  # first run on top, as in the table
     fig.tight_layout()
     return fig
 

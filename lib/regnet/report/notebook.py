@@ -200,6 +200,12 @@ def show_header(title: str, values: Mapping[str, Any], **extra) -> Header:
     return Header(record, on_load)
 
 
+def finding(text: str) -> None:
+    """The report's answer in one sentence (HTML), for the conclusions of the combined
+    report; hidden in the report itself, whose observations already say it."""
+    display(HTML(f"<div class='regnet-finding' style='display:none'>{text}</div>"))
+
+
 def setup(text: str) -> None:
     """Display a setup paragraph that every report of a section may share: the combined
     report shows each distinct one once, under the section's heading."""

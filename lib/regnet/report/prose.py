@@ -149,9 +149,25 @@ def stage_name(key: str) -> str:
 
 #: Operator roles (`complexity.Operator.role`) as a sentence names them, in the plural.
 OPERATOR_KINDS = {"1×1 in": "the blocks' first 1×1 convs",
-                  "1×1 out": "the blocks' last 1×1 convs", "3×3 grouped": "the grouped 3×3 convs", "projection": "the projection convs",
+                  "1×1 out": "the blocks' last 1×1 convs",
+                  "3×3 grouped": "the grouped 3×3 convs", "projection": "the projection convs",
                   "stem conv": "the stem conv", "classifier": "the classifier",
                   "batch norms": "the batch norms"}
+
+
+def _ones_against_grouped(shares) -> str:
+    """The 1×1 convs' share of the parameters and MACs against the grouped 3×3 convs' ("" if
+    the network has not both)."""
+    ones = shares[shares["operator"].isin(["1×1 in", "1×1 out", "projection"])]
+    grouped = shares[shares["operator"] == "3×3 grouped"]
+    if not (len(ones) and len(grouped)):
+        return ""
+    g = grouped.iloc[0]
+    return (f"Together the 1×1 convs (in, out and projection) hold "
+            f"{ones['% of parameters'].sum():.1f}% of the parameters and "
+            f"{ones['% of MACs'].sum():.1f}% of the MACs, the grouped 3×3 convs, which do all "
+            f"the spatial mixing inside the blocks, {g['% of parameters']:.1f}% and "
+            f"{g['% of MACs']:.1f}%.")
 
 
 def shares_sentence(shares) -> str:
@@ -165,16 +181,12 @@ def shares_sentence(shares) -> str:
             + (" and of the MACs" if kind["MACs"] == kind["Parameters"]
                else f", {kind['MACs']} the largest share of the MACs")
             + f" ({top['MACs']['% of MACs']:.1f}%).")
-    ones = shares[shares["operator"].isin(["1×1 in", "1×1 out", "projection"])]
-    grouped = shares[shares["operator"] == "3×3 grouped"]
-    if len(ones) and len(grouped):
-        g = grouped.iloc[0]
-        text += (f" Together the 1×1 convs (in, out and projection) hold "
-                 f"{ones['% of parameters'].sum():.1f}% of the parameters and "
-                 f"{ones['% of MACs'].sum():.1f}% of the MACs, the grouped 3×3 convs, which do "
-                 f"all the spatial mixing inside the blocks, {g['% of parameters']:.1f}% and "
-                 f"{g['% of MACs']:.1f}%.")
-    return text
+    return " ".join(filter(None, [text, _ones_against_grouped(shares)]))
+
+
+def shares_answer(shares) -> str:
+    """The one sentence that sums up where the parameters and MACs sit."""
+    return _ones_against_grouped(shares) or shares_sentence(shares)
 
 
 def place_name(stage: str, block: str) -> str:
@@ -266,7 +278,9 @@ def section_setup(values: Mapping[str, Any]) -> str:
             f"optimizer and {total}-epoch schedule.")
     text += (" Each run is one seed, so every difference between runs also carries a "
              "seed-to-seed noise that these studies do not measure; the observations weigh "
-             "each difference against the noise of sampling the test images alone.")
+             "each difference against the noise of sampling the test images alone, written "
+             f"\u00b1x points: {NOISE_MEANS}, the difference two evaluations of one network "
+             "on two test sets of that size can show.")
     if values["DATASET"] == "synthetic":
         text += (" The images are synthetic and the runs a few epochs long: the studies "
                  "below show the method and that every step runs, and their numbers say "
@@ -473,23 +487,6 @@ def image_noise(n_test: int | None, acc: float = 50.0) -> float | None:
     return 2 * 100 * (2 * p * (1 - p) / n_test) ** 0.5
 
 
-def noise_sentence(spread: float, n_test: int | None, acc: float, what: str) -> str:
-    """Whether `spread` points between runs could be the noise of one seed and `n_test`
-    test images: one image is 100 / n_test points."""
-    noise = image_noise(n_test, acc)
-    if noise is None:
-        return f"{what[:1].upper()}{what[1:]} is {spread:.2f} points."
-    text = (f"{what[:1].upper()}{what[1:]} of {spread:.2f} points is about "
-            f"{round(spread * n_test / 100):.0f} of the {n_test:,} test images; ")
-    if spread < noise:
-        return text + (f"sampling the test images alone gives such a difference ±{noise:.1f} "
-                       f"points ({NOISE_MEANS} at {acc:.0f}%), so these runs cannot rank the "
-                       "settings.")
-    just = "only just " if spread < 1.2 * noise else ""  # within a fifth of the noise
-    return text + (f"that is {just}more than the ±{noise:.1f} points ({NOISE_MEANS} at "
-                   f"{acc:.0f}%) that sampling the test images alone gives.")
-
-
 def loads_compare(rows: Sequence[Mapping[str, Any]]) -> bool:
     """Whether the times per epoch of these runs compare: every run recorded its load and none
     had more work waiting than cores (`timing_sentence`'s rule), on one device."""
@@ -501,16 +498,14 @@ def loads_compare(rows: Sequence[Mapping[str, Any]]) -> bool:
 
 
 def times_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Why the times per epoch of these runs do not compare (empty when they do)."""
+    """Why the times per epoch of these runs are neither drawn nor compared (empty when they
+    compare). It names no numbers (the loads are in the provenance), so the studies of one
+    section share it and it is said once."""
     if loads_compare(rows):
         return ""
-    loads = [r["load_avg"] for r in rows if r.get("load_avg")]
-    cpus = next((r["cpus"] for r in rows if r.get("cpus")), None)
-    busy = (f" (load average {min(lo for lo, _ in loads):.1f} to "
-            f"{max(hi for _, hi in loads):.1f} on {cpus} cores)" if loads and cpus else "")
-    return (f"The times per epoch do not compare between these runs: the machine had other "
-            f"work{busy}, which can change them more than the networks do, so the MACs per "
-            "image and the number of epochs are the measure of cost here.")
+    return ("Where the machine had other work while a study ran, its times per epoch are "
+            "neither drawn nor compared: the load can change them more than the networks do, "
+            "so the MACs per image and the number of epochs are the measure of cost there.")
 
 
 def _grew(values) -> str:
@@ -522,47 +517,137 @@ def _grew(values) -> str:
     return ""
 
 
-def runs_observations(df, n_test: int | None = None, peak_end: bool = False) -> str:
-    """What a study's runs answer from accuracy, MACs and parameters along the varied
-    setting, with the noise of one seed and `n_test` test images; times per epoch only when
-    the machine's load lets them compare. `peak_end`: every run ended at the peak rate."""
-    label = df.columns[0]
-    acc = _shown(df, "test_acc", 2)
-    name = lambda i: run_name(label, df[label].iloc[i])  # noqa: E731
-    best, worst = int(acc.idxmax()), int(acc.idxmin())
+def _steady(values) -> int:
+    """+1 when `values` rise from each run to the next, -1 when they fall, else 0."""
+    d = values.diff().dropna()
+    return 1 if len(d) and (d > 0).all() else -1 if len(d) and (d < 0).all() else 0
+
+
+def beyond_noise(change: float, n_test: int | None, acc: float) -> tuple[bool | None, str]:
+    """Whether an accuracy difference of `change` points is beyond the sampling noise of
+    `n_test` test images (None: not recorded), and the clause that says so."""
+    noise = image_noise(n_test, acc)
+    if noise is None:
+        return None, "(the number of test images is not recorded, so no noise bound)"
+    if abs(change) < noise:
+        return False, (f"within the \u00b1{noise:.1f} points that sampling "
+                       f"the {n_test:,} test images alone gives")
+    just = "only just " if abs(change) < 1.2 * noise else ""  # within a fifth of the noise
+    return True, (f"{just}more than the \u00b1{noise:.1f} points that "
+                  f"sampling the {n_test:,} test images alone gives")
+
+
+def _cost_sentence(df, name) -> str:
+    """How the parameters and MACs moved from the first run to the last."""
     first, last = 0, len(df) - 1
-    text = (f"From {name(first)} to {name(last)}, the test accuracy went from {acc[first]:.2f}% "
-            f"to {acc[last]:.2f}% ({signed(acc[last] - acc[first], 2)} points)")
-    rows = df.to_dict("records")
-    if loads_compare(rows):
-        time = _shown(df, "epoch_seconds", 1)
-        text += f" and the time per epoch from {time[first]:.1f} s to {time[last]:.1f} s"
+    if df["params"].nunique() == 1 and ("macs" not in df or df["macs"].nunique() == 1):
+        return (f"Every run has the same {df['params'].iloc[0]:,} parameters"
+                + (f" and {int(df['macs'].iloc[0]):,} MACs per image" if "macs" in df else "")
+                + ".")
+    text = f"From {name(first)} to {name(last)}"
     if df["params"].nunique() > 1:
-        text += (f"; the parameters went from {df['params'].iloc[first]:,} to "
-                 f"{df['params'].iloc[last]:,}{_grew(df['params'])}")
-    else:
-        text += f". Every run has the same {df['params'].iloc[0]:,} parameters"
+        a, b = int(df["params"].iloc[first]), int(df["params"].iloc[last])
+        text += f", the parameters went from {a:,} to {b:,} ({b / a:.2f} times)"
     if "macs" in df and df["macs"].nunique() > 1:
         a, b = int(df["macs"].iloc[first]), int(df["macs"].iloc[last])
-        text += (f" and the MACs from {a:,} to {b:,} ({b / a:.2f} times){_grew(df['macs'])}")
-    text += (f". The best run was {name(best)} ({acc[best]:.2f}%) and the weakest "
-             f"{name(worst)} ({acc[worst]:.2f}%). ")
-    text += noise_sentence(float(acc[best] - acc[worst]), n_test, float(acc.mean()),
-                           "the gap")
-    if peak_end:
-        text += (" Every run ended at the peak learning rate (its one cosine epoch does not "
-                 "decay), so none is trained to the end of a schedule.")
-    times = times_sentence(rows)
-    if times:
-        text += " " + times
-    if df["epochs"].nunique() > 1 and "history" in df:
-        text += " " + overfitting_sentence(df)
+        text += f"{' and' if df['params'].nunique() > 1 else ','} the MACs per image from "
+        text += f"{a:,} to {b:,} ({b / a:.2f} times)"
+    grew = _grew(df["macs"] if "macs" in df and df["macs"].nunique() > 1 else df["params"])
+    return text + grew + "."
+
+
+def _price_sentence(df, acc, name, n_test) -> str:
+    """For networks of rising size (extra A): what the largest bought over the smallest, per
+    doubling of the MACs, and whether that is more than the noise of the test images."""
+    first, last = 0, len(df) - 1
+    ratio = int(df["macs"].iloc[last]) / int(df["macs"].iloc[first])
+    change = float(acc[last] - acc[first])
+    beyond, clause = beyond_noise(change, n_test, float(acc.mean()))
+    text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, scored "
+            f"{signed(change, 2)} points ({acc[first]:.2f}% to {acc[last]:.2f}%)")
+    if ratio > 1:
+        text += f", {change / math.log2(ratio):+.1f} points per doubling of the MACs,".replace(
+            "-", "\u2212")
+    text += f" {clause}"
+    if beyond is False:
+        return text + (": these runs do not show the larger networks buying any accuracy with "
+                       "their MACs.")
+    text += "."
+    if beyond and change > 0:
+        text += " In this run the larger network did buy accuracy with its MACs"
+        slower = [i for i in range(1, last + 1) if acc[i] < acc[i - 1]]
+        text += (f", though not at every step: {numbers([name(i) for i in slower])} scored "
+                 f"below the network before {'it' if len(slower) == 1 else 'them'}."
+                 if slower else ", and each larger network scored above the one before it.")
     return text
 
 
-def overfitting_sentence(df) -> str:
-    """For runs of different lengths: did the longer schedule help, or overfit (training
-    accuracy pulling away from test accuracy, test accuracy peaking before the end)?"""
+def _trend_sentence(df, acc, name, n_test) -> str:
+    """Whether the accuracy followed the varied setting: a steady rise or fall beyond the
+    noise, a spread within it, or a best and a weakest run that do not line up."""
+    label = df.columns[0]
+    best, worst = int(acc.idxmax()), int(acc.idxmin())
+    first, last = 0, len(df) - 1
+    spread = float(acc[best] - acc[worst])
+    beyond, clause = beyond_noise(spread, n_test, float(acc.mean()))
+    steady = _steady(acc)
+    if beyond is False:
+        return (f"The test accuracy stayed between {acc[worst]:.2f}% and {acc[best]:.2f}%, a "
+                f"spread of {spread:.2f} points {clause}: these runs show no effect of the "
+                f"{label} on accuracy.")
+    if steady:
+        change = float(acc[last] - acc[first])
+        return (f"The test accuracy {'rose' if steady > 0 else 'fell'} from each run to the "
+                f"next, from {acc[first]:.2f}% to {acc[last]:.2f}% ({signed(change, 2)} "
+                f"points), {clause}" + ("." if beyond is None else
+                                        f": in this run, a larger {label} did "
+                                        f"{'better' if steady > 0 else 'worse'}."))
+    return (f"The best run was {name(best)} ({acc[best]:.2f}%) and the weakest {name(worst)} "
+            f"({acc[worst]:.2f}%), {spread:.2f} points apart, {clause}"
+            + ("." if beyond is None else
+               f"; but the accuracy did not follow the {label} in one direction, so one seed "
+               "per setting cannot say which is best."))
+
+
+def _runs_parts(df, n_test: int | None = None, peak_end: bool = False) -> list[str]:
+    """The answer a study's runs give along the varied setting, weighed against the noise of
+    `n_test` test images: for networks of rising size (extra A) what each doubling of the
+    MACs bought, for schedules of different lengths (extra C) whether the longer one helped
+    or overfit, else whether the accuracy followed the setting; then what the setting cost
+    in parameters and MACs, and in time per epoch only when the machine's load lets times
+    compare. `peak_end`: every run ended at the peak rate. A list of sentences: the first
+    is the answer (`study_answer`)."""
+    label = df.columns[0]
+    acc = _shown(df, "test_acc", 2)
+    name = lambda i: run_name(label, df[label].iloc[i])  # noqa: E731
+    first, last = 0, len(df) - 1
+    if label == "RegNetX" and "macs" in df and _steady(df["macs"]) > 0:
+        parts = [_price_sentence(df, acc, name, n_test), _cost_sentence(df, name)]
+    elif df["epochs"].nunique() > 1 and "history" in df:
+        parts = [*overfitting_parts(df, n_test),
+                 f"{_cost_sentence(df, name)[:-1]}, so {name(last)} cost "
+                 f"{df['epochs'].iloc[last] / df['epochs'].iloc[first]:.2f} times the "
+                 f"training of {name(first)}."]
+    else:
+        parts = [_trend_sentence(df, acc, name, n_test), _cost_sentence(df, name)]
+    if loads_compare(df.to_dict("records")):
+        time = _shown(df, "epoch_seconds", 1)
+        parts.append(f"The time per epoch went from {time[first]:.1f} s to {time[last]:.1f} s.")
+    if peak_end:
+        parts.append("Every run ended at the peak learning rate (its one cosine epoch does not "
+                     "decay), so none is trained to the end of a schedule.")
+    return parts
+
+
+def runs_observations(df, n_test: int | None = None, peak_end: bool = False) -> str:
+    """The observations of a study's runs (`_runs_parts`), as one paragraph."""
+    return " ".join(_runs_parts(df, n_test, peak_end))
+
+
+def overfitting_parts(df, n_test: int | None = None) -> list[str]:
+    """For runs of different lengths: did the longer schedule help beyond the noise of
+    `n_test` test images, and did it overfit (training accuracy pulling away from test
+    accuracy, test accuracy peaking before the end)? [the answer, the evidence]."""
     short, long = df.loc[df["epochs"].idxmin()], df.loc[df["epochs"].idxmax()]
 
     def gap(row):
@@ -570,27 +655,34 @@ def overfitting_sentence(df) -> str:
         return half_up(h["train_acc"]) - half_up(h["test_acc"])
     h = long["history"]
     peak = max(h, key=lambda r: r["test_acc"])
-    text = (f"From {short['epochs']} to {long['epochs']} epochs the final training loss fell "
-            f"from {short['train_loss']:.3f} to {long['train_loss']:.3f}, the gap between "
-            f"training and test accuracy went from {signed(gap(short), 2)} to "
-            f"{signed(gap(long), 2)} points, "
-            f"and the longest run's best test accuracy came in epoch {peak['epoch']} of "
-            f"{len(h)}. ")
     overfit = gap(long) > gap(short) + 2 and peak["epoch"] < len(h)
-    helped = half_up(long["test_acc"]) > half_up(short["test_acc"])
-    return text + ("So the longer schedule " + ("helped" if helped else "did not help")
-                   + (", and the widening gap with an earlier peak is the mark of "
-                      "overfitting." if overfit else
-                      ", and these runs show no sign of overfitting."))
+    change = half_up(long["test_acc"]) - half_up(short["test_acc"])
+    beyond, clause = beyond_noise(change, n_test, (long["test_acc"] + short["test_acc"]) / 2)
+    span = f"from {short['epochs']} to {long['epochs']} epochs"
+    if beyond is False:
+        answer = (f"These runs do not show the longer schedule helping: {span} the test "
+                  f"accuracy changed by {signed(change, 2)} points, {clause}")
+    else:
+        answer = (f"The longer schedule {'helped' if change > 0 else 'hurt'}: {span} "
+                  f"the test accuracy changed by {signed(change, 2)} points"
+                  + (f", {clause}" if beyond else ""))
+    answer += (", and the widening gap with an earlier peak is the mark of overfitting."
+               if overfit else ", and these runs show no sign of overfitting.")
+    evidence = (f"The gap between training and test accuracy went from {signed(gap(short), 2)} "
+                f"to {signed(gap(long), 2)} points, the longest run's best test accuracy came "
+                f"in epoch {peak['epoch']} of {len(h)}, and the final training loss fell from "
+                f"{short['train_loss']:.3f} to {long['train_loss']:.3f}.")
+    return [answer, evidence]
 
 
-def series_observations(df, n_test: int | None = None) -> str:
+def _series_parts(df, n_test: int | None = None) -> list[str]:
     """For runs labelled 'series: ...': what fewer parameters cost within each series, in
     accuracy (with the noise of one seed and `n_test` test images) and MACs; times per epoch
-    only when the machine's load lets them compare (empty when the runs have no series)."""
+    only when the machine's load lets them compare (empty when the runs have no series). A
+    list of sentences: the first is the answer."""
     label, acc = df.columns[0], "test_acc"
     parts, changes = [], []
-    times = loads_compare(df.to_dict("records"))
+    times = loads_compare(df.to_dict("records"))  # else the section says why they do not
     for series in dict.fromkeys(str(v).split(": ")[0] for v in df[label] if ": " in str(v)):
         rows = df[[str(v).startswith(series + ":") for v in df[label]]]
         if len(rows) < 2:
@@ -610,24 +702,26 @@ def series_observations(df, n_test: int | None = None) -> str:
                if times else "")
             + ".")
     if not parts:
-        return ""
-    worst = min(changes)
-    noise = image_noise(n_test, worst[1])
+        return []
+    worst, best = min(changes), max(changes)
+    beyond, clause = beyond_noise(worst[0], n_test, worst[1])
     if worst[0] >= 0:
-        parts.append("So no accuracy cost of the fewer parameters was detected at this noise "
-                     "level.")
-    elif noise is not None and -worst[0] < noise:
-        parts.append(f"So no accuracy cost of the fewer parameters was detected beyond noise: "
-                     f"a loss of {-worst[0]:.2f} points is within the ±{noise:.1f} points "
-                     f"({NOISE_MEANS}) of {n_test:,} test images.")
+        gain, gain_clause = beyond_noise(best[0], n_test, best[1])
+        verdict = ("Fewer parameters cost no accuracy in these runs: in every series the "
+                   "network with the fewest scored at least as well as the one with the most"
+                   + (f", by up to {best[0]:.2f} points, {gain_clause}." if gain else "."))
+    elif beyond:
+        verdict = (f"Fewer parameters cost accuracy: up to {-worst[0]:.2f} points, "
+                   f"{clause}.")
     else:
-        parts.append(f"So the fewer parameters cost up to {-worst[0]:.2f} points of accuracy.")
-    largest = max(abs(c) for c, _ in changes)
-    parts.append(noise_sentence(largest, n_test, worst[1], "the larger of the first-to-last "
-                                "changes" if len(changes) > 1 else "that change"))
-    if not times:
-        parts.append(times_sentence(df.to_dict("records")))
-    return " ".join(parts)
+        verdict = (f"No accuracy cost of the fewer parameters shows beyond the noise: the "
+                   f"largest loss, {-worst[0]:.2f} points, is {clause}.")
+    return [verdict, *parts]
+
+
+def series_observations(df, n_test: int | None = None) -> str:
+    """The observations of runs in series (`_series_parts`), as one paragraph ("" if none)."""
+    return " ".join(_series_parts(df, n_test))
 
 
 def readings_sentence(df) -> str:
@@ -658,6 +752,51 @@ def _range(values) -> str:
     return lo if lo == hi else f"{lo} to {hi}"
 
 
+def _crop_verdict(df, train_crop: int, n_test: int | None):
+    """Whether crops larger than the training crop beat smaller ones beyond the noise of
+    `n_test` test images: (mean gap in points, the noise or None, and "larger" or "smaller"
+    when one side did better, "training crop low" when every other crop beat the training
+    crop within the noise, else "no difference"); None without crops on both sides."""
+    acc = df["test_acc"].astype(float).map(half_up)
+    crop = df["test crop"].astype(int)
+    above, below = acc[crop > train_crop], acc[crop < train_crop]
+    at = acc[crop == train_crop]
+    if not (len(above) and len(below) and len(at)):
+        return None
+    gap = float(above.mean() - below.mean())
+    noise = image_noise(n_test, float(acc.mean()))
+    others = acc[crop != train_crop]
+    if (others > float(at.iloc[0])).all() and noise is not None and abs(gap) < noise:
+        return gap, noise, "training crop low"
+    if noise is None or abs(gap) < noise:
+        return gap, noise, "no difference"
+    return gap, noise, "larger" if gap > 0 else "smaller"
+
+
+def crop_answer(df, train_crop: int, n_test: int | None = None) -> str:
+    """The one sentence that answers the crop study: the best crop, and whether testing at
+    a larger crop than the training crop helped beyond the noise."""
+    acc = df["test_acc"].astype(float).map(half_up)
+    crop = df["test crop"].astype(int)
+    best = int(acc.idxmax())
+    text = f"The best test crop was {crop[best]} px ({acc[best]:.2f}%"
+    at = acc[crop == train_crop]
+    if len(at):
+        text += (f", {signed(acc[best] - float(at.iloc[0]), 2)} points against the "
+                 f"{train_crop} px training crop")
+    text += ")"
+    verdict = _crop_verdict(df, train_crop, n_test)
+    if verdict is None:
+        return text + "."
+    kind = verdict[2]
+    if kind in ("larger", "smaller"):
+        other = "smaller" if kind == "larger" else "larger"
+        return text + (f", and {kind} test crops did better than {other} ones by more than "
+                       "the noise of the test images (one seed).")
+    return text + (", but these numbers do not show that testing at a larger crop than the one "
+                   "trained on helps.")
+
+
 def crop_observations(df, train_crop: int, resize: int, n_test: int | None = None) -> str:
     """The training crop against every other test crop, the best crop, and whether larger
     crops beat smaller ones by more than the noise of `n_test` test images."""
@@ -682,24 +821,22 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
     text += ". "
     if len(others) and (others > base).all():
         text += "Every other crop, smaller and larger, beat the training crop. "
-    if len(above) and len(below):
-        gap = float(above.mean() - below.mean())
-        noise = image_noise(n_test, float(acc.mean()))
+    verdict = _crop_verdict(df, train_crop, n_test)
+    if verdict:
+        gap, noise, kind = verdict
         text += (f"Crops larger than the training crop averaged {above.mean():.2f}% and smaller "
                  f"ones {below.mean():.2f}% ({signed(gap, 2)} points), ")
-        if (others > base).all() and noise is not None and abs(gap) < noise:
-            text += (f"within the ±{noise:.1f} points ({NOISE_MEANS}) of the test images: "
+        if kind == "training crop low":
+            text += (f"within the ±{noise:.1f} points of the test images: "
                      "what stands out is the training crop scoring below all the others on "
                      "this run, not larger crops doing better, so these numbers do not support "
                      "testing at a larger crop than the one trained on")
-        elif noise is None or abs(gap) < noise:
+        elif kind == "no difference":
             text += ("so these numbers do not show that testing at a larger crop than the one "
                      "trained on helps")
         else:
-            text += (f"more than the ±{noise:.1f} points ({NOISE_MEANS}) the test images "
-                     "alone give, so "
-                     f"{'larger' if gap > 0 else 'smaller'} test crops did better for this "
-                     "network (one seed)")
+            text += (f"more than the ±{noise:.1f} points the test images "
+                     f"alone give, so {kind} test crops did better for this network (one seed)")
         text += "."
     if n_test:
         text += (f" One test image is {100 / n_test:.3g} points ({n_test:,} test images).")
@@ -713,6 +850,11 @@ def study_observations(df, n_test: int | None = None, peak_end: bool = False) ->
     if series:
         return " ".join(filter(None, [series, readings_sentence(df)]))
     return runs_observations(df, n_test, peak_end)
+
+
+def study_answer(df, n_test: int | None = None) -> str:
+    """The one sentence of a study's observations that answers its question."""
+    return (_series_parts(df, n_test) or _runs_parts(df, n_test))[0]
 
 
 def design_space_observations(summary, claims) -> str:
@@ -733,7 +875,7 @@ def design_space_observations(summary, claims) -> str:
              f"their 90% intervals are ±{half.min():.0f} to ±{half.max():.0f} points wide. ")
     if len(shown):
         verb = "shows" if len(shown) == 1 else "show"
-        text += (f"Only {typeset_spaces(numbers(list(shown['claim'])))} {verb} a difference "
+        text += (f"Only {quoted_claims(shown['claim'])} {verb} a difference "
                  f"({numbers(list(dict.fromkeys(shown['verdict'])))}; the table says whether "
                  "it agrees with the paper)")
     else:
@@ -741,3 +883,45 @@ def design_space_observations(summary, claims) -> str:
     return text + (". No clear difference cannot confirm that a restriction does not hurt: "
                    "these few models cannot tell spaces apart, nor draw an error EDF with "
                    "more than a few steps.")
+
+
+def design_space_answer(summary, claims) -> str:
+    """The one sentence that answers the design-space study: the space with the lowest mean
+    error, and which of the paper's claims these models could show a difference for."""
+    best = summary.loc[summary["mean"].idxmin()]
+    tested = claims[claims["consistent"].notna()]
+    text = (f"Across {int(summary['n'].sum())} trained models, {typeset_spaces(best['label'])}"
+            f" had the lowest mean error ({best['mean']:.1f}%)")
+    if not len(tested):
+        return text + ", and none of the paper's claims could be tested with so few."
+    shown = tested[tested["verdict"] != "no clear difference"]
+    sizes = " to ".join(map(str, sorted({int(tested["n"].min()), int(tested["n"].max())})))
+    if not len(shown):
+        return text + (f"; with {sizes} models per space, none of the {len(tested)} claims "
+                       "tested shows a difference, which confirms none of them.")
+    agree = int(shown["consistent"].astype(bool).sum())
+    direction = ("in the paper's direction" if agree == len(shown) else
+                 f"{agree} of them in the paper's direction")
+    return text + (f"; of the {len(tested)} claims tested with {sizes} models per space, "
+                   f"{len(shown)} {'shows' if len(shown) == 1 else 'show'} a difference, "
+                   f"{direction}: {quoted_claims(shown['claim'])}.")
+
+
+def quoted_claims(claims) -> str:
+    """Claims of the claims table in quotes, spaces typeset: “RegNetX is ...” and “...”."""
+    return typeset_spaces(numbers([f"\u201c{c}\u201d" for c in claims]))
+
+
+def train_answer(summary, name: str, n_test: int | None) -> str:
+    """The one sentence that answers the training section: the final test accuracy."""
+    on = f" on its {n_test:,} test images" if n_test else ""
+    return (f"After {summary.epochs} epochs, {name} reached {summary.test_acc:.2f}% test "
+            f"accuracy{on}.")
+
+
+def design_answer(spec, total: Mapping[str, int]) -> str:
+    """The one sentence that sums up the designed network: depth, widths and cost."""
+    return (f"{network_name(spec.name)} at {spec.input_size} px and {spec.num_classes} classes "
+            f"has {sum(spec.depths)} X blocks in four stages of widths "
+            f"{'/'.join(map(str, spec.widths))}, {total['params']:,} parameters and "
+            f"{total['macs']:,} MACs per image.")

@@ -191,7 +191,8 @@ def operator_frame(rows: list[Operator]):
     df = pd.DataFrame([{
         "where": where, "operator": r.role,
         "in": "×".join(map(str, r.in_shape)), "out": "×".join(map(str, r.out_shape)),
-        "k": r.kernel or "", "s": r.stride or "", "groups": r.groups or "", "×": count, "Parameters": r.params, "MACs": r.macs, "Activations": r.acts}
+        "k": r.kernel or "", "s": r.stride or "", "groups": r.groups or "", "×": count,
+        "Parameters": r.params, "MACs": r.macs, "Activations": r.acts}
         for ops, count, where in repeated_blocks(rows) for r in ops])
     total = {c: "" for c in df.columns}
     total.update({"where": "total", "Parameters": t["params"], "MACs": t["macs"],
@@ -376,10 +377,10 @@ def hyperparameter_table(values, spec: NetSpec):
          "first warm-up rate <i>l</i><sub>0</sub> / <i>l</i><sub>max</sub>"),
         ("TRAINING_LR_INIT_EPOCHS", "warm-up epochs <i>E</i><sub>0</sub>"),
         ("TRAINING_LR_FINAL_SCALE", "last rate <i>l</i><sub>f</sub> / <i>l</i><sub>max</sub>"),
-        ("TRAINING_LR_FINAL_EPOCHS", "cosine epochs <i>E</i><sub>1</sub>"),
+        ("TRAINING_LR_FINAL_EPOCHS", f"cosine epochs <i>E</i><sub>1</sub> "
+                                     f"({epochs} epochs in all with the warm-up)"),
         ("TRAINING_LR_PER_ITERATION", "rate set every step (else every epoch)"),
         ("SEED", "random seed")]]
-    rows.append(("", epochs, "epochs in all: warm-up + cosine"))
     return pd.DataFrame([{"hyperparameter": k, "value": _value(v), "meaning": h}
                          for k, v, h in rows])
 
