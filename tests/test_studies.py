@@ -337,7 +337,8 @@ def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
     assert "do not show the longer schedule helping" in text and "helped" not in text
     assert "so 8 epochs cost 2.67 times the training of 3 epochs" in text
     sure = prose.runs_observations(df, n_test=100_000)
-    assert "The longer schedule helped: from 3 to 8 epochs the test accuracy changed by +2.50 points, more than" in sure
+    assert ("The longer schedule helped: from 3 to 8 epochs the test accuracy changed by "
+            "+2.50 points, more than") in sure
 
 
 def test_series_answer_the_accuracy_cost_without_times_across_loads():
