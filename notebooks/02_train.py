@@ -99,8 +99,7 @@ notebook.md("Time per epoch is the median of the epochs after the first (which a
             "training steps alone, the mean over the same epochs."
             + ("" if spec.num_classes > 10 else
                f" Top-5 accuracy is not shown: with {spec.num_classes} classes it says little."))
-notebook.finding(prose.train_answer(summary, prose.network_name(spec.name),
-                                    summary.test_images))
+notebook.finding(prose.train_answer(summary, values))
 notebook.md(f"**Final test accuracy = {summary.test_acc:.2f}%.** "
             + prose.train_observations(summary, spec.num_classes))
 notebook.setup(prose.timing_sentence([summary.row()]))  # the later sections' studies share it

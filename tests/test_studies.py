@@ -783,3 +783,13 @@ def test_the_design_space_answer_quotes_the_claims_that_show_a_difference():
             "paper's direction: \u201cRegNetX is better\u201d.") in text
     none = prose.design_space_answer(summary, claims.assign(verdict="no clear difference"))
     assert "none of the 2 claims tested shows a difference, which confirms none" in none
+
+
+def test_the_training_answer_says_at_what_size_the_accuracy_was_reached():
+    from types import SimpleNamespace
+    values = profile("quick")
+    summary = SimpleNamespace(spec=runs.network(values), epochs=3, test_acc=82.5,
+                              test_images=160)
+    assert prose.train_answer(summary, values) == (
+        "After 3 epochs on 14 px crops of 10 classes, RegNetX-200MF reached 82.50% test "
+        "accuracy on its 160 test images.")

@@ -912,10 +912,15 @@ def quoted_claims(claims) -> str:
     return typeset_spaces(numbers([f"\u201c{c}\u201d" for c in claims]))
 
 
-def train_answer(summary, name: str, n_test: int | None) -> str:
-    """The one sentence that answers the training section: the final test accuracy."""
+def train_answer(summary, values: Mapping[str, Any]) -> str:
+    """The one sentence that answers the training section: the final test accuracy, with
+    the crop size, classes and epochs it was reached at."""
+    s = settings(values.data)
+    classes = s["DATA_NUM_CLASSES"] or summary.spec.num_classes
+    n_test = summary.test_images
     on = f" on its {n_test:,} test images" if n_test else ""
-    return (f"After {summary.epochs} epochs, {name} reached {summary.test_acc:.2f}% test "
+    return (f"After {_epochs(summary.epochs)} on {s['DATA_CROP']} px crops of {classes} classes, "
+            f"{network_name(summary.spec.name)} reached {summary.test_acc:.2f}% test "
             f"accuracy{on}.")
 
 
