@@ -70,7 +70,8 @@ if exp.kind == "test_crops":
                  f"{prose.network_name(spec.name)}: test accuracy against the test crop")
     notebook.md("**Observations.** " + prose.crop_observations(
         crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images))
-    notebook.finding(prose.crop_answer(crops, sizes["DATA_CROP"], summary.test_images))
+    notebook.finding(prose.crop_answer(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"],
+                                       summary.test_images))
 else:
     df = experiments.run_experiment(values, exp, datasets=runs.Datasets(on_load=header.on_load))
     label = df.columns[0]

@@ -73,8 +73,8 @@ notebook.md(f"{values['SWEEP_SAMPLES']} models were sampled from each of "
             f"compute regime, {values['SWEEP_MACS_MIN']:g} to {values['SWEEP_MACS_MAX']:g} "
             f"million MACs, counted at one fixed input as the paper counts its regimes at "
             f"{space.named('regnetx_200mf').input_size} px; here {regime.input_size} px "
-            f"and {regime.num_classes} classes, the course network's input, so that the regime "
-            "means the same whatever size the models train at. "
+            f"and {regime.num_classes} classes, the course network's input, so that which "
+            "models the regime admits does not depend on the size they train at. "
             + (prose.mac_fraction(results, crop) if crop != regime.input_size else ""))
 
 # %% [markdown]
@@ -97,7 +97,8 @@ notebook.md("For each space, the lowest, median, mean and highest error of its m
 claims = analysis.claims_table(results)
 tables.show(tables.claims_frame(claims), "The paper's claims: mean error of each space "
             "against its baseline, and the gap with its 90% bootstrap interval")
-notebook.md("**Observations.** " + prose.design_space_observations(summary, claims))
+notebook.md("**Observations.** " + prose.design_space_observations(
+    summary, claims, list(results["error"]), data.settings(values.data)["DATA_NUM_CLASSES"]))
 notebook.finding(prose.design_space_answer(summary, claims))
 
 # %% [markdown]

@@ -123,7 +123,9 @@ def test_design_notebook_accepts_numeric_variant_names(tiny, tmp_path):
 
 def test_implementation_notebook_tabulates_every_operator_with_totals(tiny, tmp_path):
     text = text_of(execute("03_implementation", tmp_path, PARAMS_FILE=str(tiny)))
-    assert "stage 4, block 7" in text and "1×1 out norm" in text  # the last block's last norm
+    # the last blocks' last norm, the identical blocks 2-7 listed once
+    assert "stage 4, blocks 2\u20137" in text and "1×1 out norm" in text
+    assert "hold the largest share of the parameters" in text  # where they go
     assert "s4.b7.c_bn" not in text  # a module key, not a name for readers
     # the seeds' networks at their own input, explained
     assert "2,351,452" in text and "179,666,980" in text  # seed 000: group width 8

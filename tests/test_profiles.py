@@ -82,7 +82,7 @@ def check_rendered(folder: Path, data_words: str, pdf: bool):
         assert not logs, (report.name, logs)
     assert data_words in html_text(folder / "report.html")
     # the conclusions: one finding from every report, in the report's order
-    findings = re.search(r"<ul class='regnet-findings'>(.*?)</ul>",
+    findings = re.search(r"<ul class=\"regnet-findings\">(.*?)</ul>",
                          (folder / "report.html").read_text(), re.S)
     assert findings, "no conclusions"
     labels = re.findall(r"<li><b>[^<]*\((\w+)\)\.</b> \S", findings.group(1))

@@ -335,7 +335,7 @@ def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
                        "history": [history(3, 80.0), history(8, 82.5)]})
     text = prose.runs_observations(df, n_test=160)
     assert "do not show the longer schedule helping" in text and "helped" not in text
-    assert "so 8 epochs cost 2.67 times the training of 3 epochs" in text
+    assert "so 8 epochs cost 2.67 times the training computation (MACs) of 3 epochs" in text
     sure = prose.runs_observations(df, n_test=100_000)
     assert ("The longer schedule helped: from 3 to 8 epochs the test accuracy changed by "
             "+2.50 points, more than") in sure
@@ -351,6 +351,14 @@ def test_series_answer_the_accuracy_cost_without_times_across_loads():
     text = prose.series_observations(df, n_test=160)
     assert "%" in text and "-95%" not in text and "time per epoch by" not in text
     assert text.startswith("Fewer parameters cost no accuracy in these runs")
+    middle = pd.DataFrame({"run": ["a: 8 groups", "a: 4 groups", "a: 1 group"],
+                           "params": [1000, 500, 150], "macs": [10, 5, 2],
+                           "epoch_seconds": [1.0] * 3, "test_acc": [80.0, 75.0, 82.5],
+                           "device": ["cpu"] * 3, "cpus": [2] * 3, "load_avg": [(5.7, 10.0)] * 3})
+    dip = prose.series_observations(middle, n_test=160)  # the ends alone would hide the dip
+    assert dip.startswith("No accuracy cost of the fewer parameters shows beyond the noise: the "
+                          "largest loss, 5.00 points (a: 4 groups, against the first network "
+                          "of its series)")
     assert "do not compare" not in text  # the section says why, once
     assert "cut the parameters by 85%" in text
 
@@ -361,14 +369,25 @@ def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():
                           "test_acc": [86.88, 85.0, 82.5, 84.38, 85.62]})
     text = prose.crop_observations(crops, 14, 16, n_test=160)
     assert "raised the accuracy" not in text
-    assert "Every other crop, smaller and larger, beat the training crop" in text
+    assert "Of the 4 other crops, 4 scored above the training crop and 0 below it" in text
+    assert "larger crops of the resized image (16 px)" in text  # one crop: no range
     assert "the training crop scoring below all the others" in text
     assert "One test image is 0.625 points (160 test images)" in text
     flat = crops.assign(test_acc=[86.88, 80.0, 82.5, 84.38, 81.0])  # not all above 14 px
     assert "do not show that testing at a larger crop than the one trained on helps" in \
         prose.crop_observations(flat, 14, 16, 160)
     rising = crops.assign(test_acc=[40.0, 50.0, 60.0, 80.0, 90.0])
-    assert "larger test crops did better" in prose.crop_observations(rising, 14, 16, 160)
+    assert ("Testing at a larger crop than the one trained on helped this network (one seed): "
+            "larger crops of the resized image and upscaled crops") in prose.crop_observations(
+                rising, 14, 16, 160)
+    dip = pd.DataFrame({"test crop": list(range(10, 24)),
+                        "test_acc": [25.8, 28.2, 28.6, 29.6, 32.6, 34.6, 34.6, 24.2, 26.0, 25.4,
+                                     24.8, 26.8, 27.6, 28.4]})  # upscaling hurts
+    answer = prose.crop_answer(dip, 14, 16, 500)
+    assert answer.startswith("The best test crops were 15 and 16 px with 34.60% against "
+                             "32.60% at the 14 px training crop")
+    assert "upscaled crops (larger than the resized image) scored below the training crop " \
+        "beyond the noise, the other larger crops within it" in answer
 
 
 def test_the_schedule_is_worded_as_its_rate_table_runs():
@@ -778,7 +797,8 @@ def test_the_design_space_answer_quotes_the_claims_that_show_a_difference():
                            "consistent": [True, True], "n": [3, 3],
                            "verdict": ["lower error", "no clear difference"]})
     text = prose.design_space_answer(summary, claims)
-    assert text.startswith("Across 6 trained models, RegNetX had the lowest mean error (40.0%)")
+    assert text.startswith("Across 6 trained models, RegNetX had the lowest mean error (40.0%, "
+                           "n = 3)")
     assert ("of the 2 claims tested with 3 models per space, 1 shows a difference, in the "
             "paper's direction: \u201cRegNetX is better\u201d.") in text
     none = prose.design_space_answer(summary, claims.assign(verdict="no clear difference"))
@@ -793,3 +813,19 @@ def test_the_training_answer_says_at_what_size_the_accuracy_was_reached():
     assert prose.train_answer(summary, values) == (
         "After 3 epochs on 14 px crops of 10 classes, RegNetX-200MF reached 82.50% test "
         "accuracy on its 160 test images.")
+
+
+def test_the_design_space_words_count_models_and_weigh_errors_against_guessing():
+    import pandas as pd
+    one = pd.DataFrame({"label": ["AnyNetX_A", "RegNetX"], "mean": [70.0, 67.8], "n": [1, 1]})
+    claims = pd.DataFrame({"claim": ["RegNetX is better"], "consistent": [None], "n": [1],
+                           "verdict": ["untested (needs 2+ models in each)"]})
+    text = prose.design_space_observations(one, claims, [70.0, 67.8], 10)
+    assert "had the lowest error (67.8%, its one model)" in text and "mean" not in text
+    assert "None of the 1 claims could be tested with 1 model per space" in text
+    assert "1 models" not in text
+    assert ("Guessing among 10 classes gives 90% error; every model ended more than 5 points "
+            "below it.") in text
+    near = prose.chance_sentence([88.0, 40.0, 89.5], 10)
+    assert "2 of the 3 models ended within 5 points of it, in effect untrained" in near
+    assert prose.chance_sentence([50.0], None) == ""

@@ -239,7 +239,7 @@ def course_changes(paper, course) -> str:
         (s.depth, s.width, s.group_width, s.bottleneck) for s in course.stages] else \
         "its own stages"
     return (f"The course's {network_name(course.name)} keeps {same} as the paper's "
-            f"{network_name(paper.name)} and differs in {len(changes)} places: "
+            f"{network_name(paper.name)} and differs from it in "
             f"{numbers(changes)}. With the stride-{course.stem_stride} stem and the "
             f"stride-{course.stages[0].stride} first stage the small images still reach the "
             f"last stage as a {dims(grid, grid)} grid." if changes else "")
@@ -279,8 +279,10 @@ def section_setup(values: Mapping[str, Any]) -> str:
     text += (" Each run is one seed, so every difference between runs also carries a "
              "seed-to-seed noise that these studies do not measure; the observations weigh "
              "each difference against the noise of sampling the test images alone, written "
-             f"\u00b1x points: {NOISE_MEANS}, the difference two evaluations of one network "
-             "on two test sets of that size can show.")
+             f"\u00b1x points: {NOISE_MEANS} on test sets of that size (the runs share one "
+             "test set, so a paired comparison of their per-image predictions, which the runs "
+             "do not keep, would usually give a smaller bound: networks tend to get the same "
+             "images right).")
     if values["DATASET"] == "synthetic":
         text += (" The images are synthetic and the runs a few epochs long: the studies "
                  "below show the method and that every step runs, and their numbers say "
@@ -574,7 +576,7 @@ def _price_sentence(df, acc, name, n_test) -> str:
                        "their MACs.")
     text += "."
     if beyond and change > 0:
-        text += " In this run the larger network did buy accuracy with its MACs"
+        text += " In this run the larger network scored higher"
         slower = [i for i in range(1, last + 1) if acc[i] < acc[i - 1]]
         text += (f", though not at every step: {numbers([name(i) for i in slower])} scored "
                  f"below the network before {'it' if len(slower) == 1 else 'them'}."
@@ -627,12 +629,14 @@ def _runs_parts(df, n_test: int | None = None, peak_end: bool = False) -> list[s
         parts = [*overfitting_parts(df, n_test),
                  f"{_cost_sentence(df, name)[:-1]}, so {name(last)} cost "
                  f"{df['epochs'].iloc[last] / df['epochs'].iloc[first]:.2f} times the "
-                 f"training of {name(first)}."]
+                 f"training computation (MACs) of {name(first)}."]
     else:
         parts = [_trend_sentence(df, acc, name, n_test), _cost_sentence(df, name)]
     if loads_compare(df.to_dict("records")):
         time = _shown(df, "epoch_seconds", 1)
-        parts.append(f"The time per epoch went from {time[first]:.1f} s to {time[last]:.1f} s.")
+        parts.append(f"The time per epoch went from {time[first]:.1f} s to {time[last]:.1f} s"
+                     + (_grew(time) or f", ranging from {time.min():.1f} s to "
+                        f"{time.max():.1f} s in between") + ".")
     if peak_end:
         parts.append("Every run ended at the peak learning rate (its one cosine epoch does not "
                      "decay), so none is trained to the end of a schedule.")
@@ -681,7 +685,8 @@ def _series_parts(df, n_test: int | None = None) -> list[str]:
     only when the machine's load lets them compare (empty when the runs have no series). A
     list of sentences: the first is the answer."""
     label, acc = df.columns[0], "test_acc"
-    parts, changes = [], []
+    parts, changes = [], []  # changes: (accuracy change against the series' first run, mean
+    # accuracy of the two, the run) for every later run of every series
     times = loads_compare(df.to_dict("records"))  # else the section says why they do not
     for series in dict.fromkeys(str(v).split(": ")[0] for v in df[label] if ": " in str(v)):
         rows = df[[str(v).startswith(series + ":") for v in df[label]]]
@@ -689,7 +694,8 @@ def _series_parts(df, n_test: int | None = None) -> list[str]:
             continue
         a, b = rows.iloc[0], rows.iloc[-1]
         change = half_up(b[acc]) - half_up(a[acc])
-        changes.append((change, (a[acc] + b[acc]) / 2))
+        changes += [(half_up(r[acc]) - half_up(a[acc]), (a[acc] + r[acc]) / 2, r[label])
+                    for _, r in rows.iloc[1:].iterrows()]
         parts.append(
             f"In the {series} runs, going from {a[label].split(': ')[1]} to "
             f"{b[label].split(': ')[1]} cut the parameters by "
@@ -703,19 +709,18 @@ def _series_parts(df, n_test: int | None = None) -> list[str]:
             + ".")
     if not parts:
         return []
-    worst, best = min(changes), max(changes)
+    worst = min(changes, key=lambda c: c[0])
     beyond, clause = beyond_noise(worst[0], n_test, worst[1])
+    against = f"({worst[2]}, against the first network of its series)"
     if worst[0] >= 0:
-        gain, gain_clause = beyond_noise(best[0], n_test, best[1])
-        verdict = ("Fewer parameters cost no accuracy in these runs: in every series the "
-                   "network with the fewest scored at least as well as the one with the most"
-                   + (f", by up to {best[0]:.2f} points, {gain_clause}." if gain else "."))
+        verdict = ("Fewer parameters cost no accuracy in these runs: in every series each "
+                   "network with fewer parameters scored at least as well as the series' first.")
     elif beyond:
-        verdict = (f"Fewer parameters cost accuracy: up to {-worst[0]:.2f} points, "
+        verdict = (f"Fewer parameters cost accuracy: up to {-worst[0]:.2f} points {against}, "
                    f"{clause}.")
     else:
         verdict = (f"No accuracy cost of the fewer parameters shows beyond the noise: the "
-                   f"largest loss, {-worst[0]:.2f} points, is {clause}.")
+                   f"largest loss, {-worst[0]:.2f} points {against}, is {clause}.")
     return [verdict, *parts]
 
 
@@ -752,95 +757,110 @@ def _range(values) -> str:
     return lo if lo == hi else f"{lo} to {hi}"
 
 
-def _crop_verdict(df, train_crop: int, n_test: int | None):
-    """Whether crops larger than the training crop beat smaller ones beyond the noise of
-    `n_test` test images: (mean gap in points, the noise or None, and "larger" or "smaller"
-    when one side did better, "training crop low" when every other crop beat the training
-    crop within the noise, else "no difference"); None without crops on both sides."""
+def crop_groups(df, train_crop: int, resize: int):
+    """The test crops other than the training crop in three groups, each (name, accuracies
+    rounded as shown, first crop, last crop): smaller crops, larger crops of the resized
+    image (more of it, at the same scale) and crops above the resize (the whole image,
+    upscaled); empty groups left out."""
     acc = df["test_acc"].astype(float).map(half_up)
     crop = df["test crop"].astype(int)
-    above, below = acc[crop > train_crop], acc[crop < train_crop]
-    at = acc[crop == train_crop]
-    if not (len(above) and len(below) and len(at)):
+    groups = [("smaller crops", crop < train_crop),
+              ("larger crops of the resized image", (crop > train_crop) & (crop <= resize)),
+              ("upscaled crops (larger than the resized image)", crop > max(resize, train_crop))]
+    return [(name, acc[mask], int(crop[mask].min()), int(crop[mask].max()))
+            for name, mask in groups if mask.any()]
+
+
+def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
+    """The training crop's accuracy, each group of `crop_groups` against it (name, its mean
+    accuracy, the difference in points, whether beyond the noise of `n_test` test images
+    (None: not recorded), first and last crop), and the conclusion: that a larger crop
+    helped when a larger group beat the training crop beyond the noise; not shown to help
+    when one fell below it beyond the noise, or when every other crop beat the training crop
+    within the noise (the training crop stands out), or else; None without the training
+    crop."""
+    acc = df["test_acc"].astype(float).map(half_up)
+    at = acc[df["test crop"].astype(int) == train_crop]
+    if not len(at):
         return None
-    gap = float(above.mean() - below.mean())
-    noise = image_noise(n_test, float(acc.mean()))
-    others = acc[crop != train_crop]
-    if (others > float(at.iloc[0])).all() and noise is not None and abs(gap) < noise:
-        return gap, noise, "training crop low"
-    if noise is None or abs(gap) < noise:
-        return gap, noise, "no difference"
-    return gap, noise, "larger" if gap > 0 else "smaller"
+    base = float(at.iloc[0])
+    rows = []
+    for name, values, lo, hi in crop_groups(df, train_crop, resize):
+        mean = float(values.mean())
+        rows.append((name, mean, mean - base, beyond_noise(mean - base, n_test,
+                                                           (mean + base) / 2)[0], lo, hi))
+    larger = [r for r in rows if not r[0].startswith("smaller")]
+    others = acc[df["test crop"].astype(int) != train_crop]
+    helped = [r[0] for r in larger if r[3] and r[2] > 0]
+    hurt = [r[0] for r in larger if r[3] and r[2] < 0]
+    if helped:
+        kind = ("testing at a larger crop than the one trained on helped this network (one "
+                f"seed): {numbers(helped)} beat the training crop beyond the noise")
+    elif hurt:
+        kind = ("these numbers do not show that testing at a larger crop than the one trained "
+                f"on helps: {numbers(hurt)} scored below the training crop beyond the noise"
+                + (", the other larger crops within it" if len(hurt) < len(larger) else ""))
+    elif len(others) and (others > base).all() and not any(r[3] for r in rows):
+        kind = ("these numbers do not support testing at a larger crop than the one trained "
+                "on: what stands out is the training crop scoring below all the others on "
+                "this run")
+    else:
+        kind = ("these numbers do not show that testing at a larger crop than the one trained "
+                "on helps")
+    return base, rows, kind
 
 
-def crop_answer(df, train_crop: int, n_test: int | None = None) -> str:
+def _best_crops(df) -> str:
+    """'17 px with 92.50%' or, for a tie, '15 and 16 px with 34.60%'."""
+    acc = df["test_acc"].astype(float).map(half_up)
+    crop = df["test crop"].astype(int)
+    best = crop[acc == acc.max()].tolist()
+    return f"{numbers(best)} px with {acc.max():.2f}%"
+
+
+def _span_px(first: int, last: int) -> str:
+    """'16 px' or '17\u201323 px'."""
+    return f"{first} px" if first == last else f"{first}\u2013{last} px"
+
+
+def crop_answer(df, train_crop: int, resize: int, n_test: int | None = None) -> str:
     """The one sentence that answers the crop study: the best crop, and whether testing at
     a larger crop than the training crop helped beyond the noise."""
-    acc = df["test_acc"].astype(float).map(half_up)
-    crop = df["test crop"].astype(int)
-    best = int(acc.idxmax())
-    text = f"The best test crop was {crop[best]} px ({acc[best]:.2f}%"
-    at = acc[crop == train_crop]
-    if len(at):
-        text += (f", {signed(acc[best] - float(at.iloc[0]), 2)} points against the "
-                 f"{train_crop} px training crop")
-    text += ")"
-    verdict = _crop_verdict(df, train_crop, n_test)
+    verdict = _crop_verdict(df, train_crop, resize, n_test)
+    best = _best_crops(df)
+    text = f"The best test crop{'s were' if ' and ' in best.split(' px')[0] else ' was'} {best}"
     if verdict is None:
         return text + "."
-    kind = verdict[2]
-    if kind in ("larger", "smaller"):
-        other = "smaller" if kind == "larger" else "larger"
-        return text + (f", and {kind} test crops did better than {other} ones by more than "
-                       "the noise of the test images (one seed).")
-    return text + (", but these numbers do not show that testing at a larger crop than the one "
-                   "trained on helps.")
+    return f"{text} against {verdict[0]:.2f}% at the {train_crop} px training crop; " \
+        f"{verdict[2]}."
 
 
 def crop_observations(df, train_crop: int, resize: int, n_test: int | None = None) -> str:
-    """The training crop against every other test crop, the best crop, and whether larger
-    crops beat smaller ones by more than the noise of `n_test` test images."""
+    """The training crop against every other test crop, in three groups (smaller, larger
+    crops of the resized image, upscaled), each weighed against the noise of `n_test` test
+    images, and what that says about testing at a larger crop than the training crop."""
     acc = df["test_acc"].astype(float).map(half_up)
     crop = df["test crop"].astype(int)
-    best = int(acc.idxmax())
-    text = f"The best test crop was {crop[best]} px with {acc[best]:.2f}%"
-    at = acc[crop == train_crop]
-    if not len(at):
+    verdict = _crop_verdict(df, train_crop, resize, n_test)
+    best = _best_crops(df)
+    text = f"The best test crop{'s were' if ' and ' in best.split(' px')[0] else ' was'} {best}"
+    if verdict is None:
         return text + "."
-    base = float(at.iloc[0])
+    base, rows, kind = verdict
     others = acc[crop != train_crop]
-    above, below = acc[crop > train_crop], acc[crop < train_crop]
-    text += (f", {signed(acc[best] - base, 2)} points against the training crop "
-             f"({train_crop} px, {base:.2f}%). Of the {len(others)} other crops, "
-             f"{int((others > base).sum())} "
-             f"scored above the training crop and {int((others < base).sum())} below it")
-    beyond = acc[crop > resize]
-    if len(beyond):
-        text += (f"; crops above the resize ({resize} px) show the whole image upscaled, and "
-                 f"there the accuracy was {_range(beyond)}")
-    text += ". "
-    if len(others) and (others > base).all():
-        text += "Every other crop, smaller and larger, beat the training crop. "
-    verdict = _crop_verdict(df, train_crop, n_test)
-    if verdict:
-        gap, noise, kind = verdict
-        text += (f"Crops larger than the training crop averaged {above.mean():.2f}% and smaller "
-                 f"ones {below.mean():.2f}% ({signed(gap, 2)} points), ")
-        if kind == "training crop low":
-            text += (f"within the ±{noise:.1f} points of the test images: "
-                     "what stands out is the training crop scoring below all the others on "
-                     "this run, not larger crops doing better, so these numbers do not support "
-                     "testing at a larger crop than the one trained on")
-        elif kind == "no difference":
-            text += ("so these numbers do not show that testing at a larger crop than the one "
-                     "trained on helps")
-        else:
-            text += (f"more than the ±{noise:.1f} points the test images "
-                     f"alone give, so {kind} test crops did better for this network (one seed)")
-        text += "."
+    text += (f", against {base:.2f}% at the training crop ({train_crop} px). Of the "
+             f"{len(others)} other crops, {int((others > base).sum())} scored above the "
+             f"training crop and {int((others < base).sum())} below it. ")
+    noise = image_noise(n_test, float(acc.mean()))
+    bound = f" (noise \u00b1{noise:.1f} points)" if noise is not None else ""
+    text += "Against the training crop, on average: " + "; ".join(
+        f"{name} ({_span_px(lo, hi)}) {mean:.2f}%, {signed(diff, 2)} points"
+        + ("" if beyond is None else ", beyond the noise" if beyond else ", within the noise")
+        for name, mean, diff, beyond, lo, hi in rows) + f"{bound}. "
+    text += kind[:1].upper() + kind[1:] + "."
     if n_test:
-        text += (f" One test image is {100 / n_test:.3g} points ({n_test:,} test images).")
-    return text.rstrip()
+        text += f" One test image is {100 / n_test:.3g} points ({n_test:,} test images)."
+    return text
 
 
 def study_observations(df, n_test: int | None = None, peak_end: bool = False) -> str:
@@ -857,21 +877,54 @@ def study_answer(df, n_test: int | None = None) -> str:
     return (_series_parts(df, n_test) or _runs_parts(df, n_test))[0]
 
 
-def design_space_observations(summary, claims) -> str:
+def _models(n) -> str:
+    """'1 model', '3 models', '2 to 3 models'."""
+    return f"{n} model{'' if str(n) == '1' else 's'}"
+
+
+def _lowest_error(summary) -> str:
+    """Which space's models had the lowest error: its mean, or with one model per space the
+    error of its one model."""
+    best = summary.loc[summary["mean"].idxmin()]
+    text = f"Across {int(summary['n'].sum())} trained models, {typeset_spaces(best['label'])}"
+    if int(summary["n"].max()) == 1:
+        return text + f" had the lowest error ({best['mean']:.1f}%, its one model)"
+    return text + f" had the lowest mean error ({best['mean']:.1f}%, n = {int(best['n'])})"
+
+
+def chance_sentence(errors: Sequence[float], classes: int | None, near: float = 5.0) -> str:
+    """The error of guessing among `classes` classes, and how many of the models' `errors`
+    ended within `near` points of it (in effect untrained in so short a run); "" without a
+    class count."""
+    if not classes:
+        return ""
+    chance = 100 * (1 - 1 / classes)
+    untrained = sum(1 for e in errors if e >= chance - near)
+    text = f"Guessing among {classes} classes gives {chance:.0f}% error"
+    if not untrained:
+        return text + "; every model ended more than " + f"{near:g} points below it."
+    return text + (f"; {untrained} of the {len(errors)} models ended within {near:g} points "
+                   "of it, in effect untrained, so the spaces' errors partly measure which "
+                   "models learned at all in so short a run.")
+
+
+def design_space_observations(summary, claims, errors: Sequence[float] = (),
+                              classes: int | None = None) -> str:
     """Which space had the lowest mean error, how wide the claims' intervals are with these
     few models, and which claims show a difference at all (no difference confirms nothing)."""
     best = summary.loc[summary["mean"].idxmin()]
     tested = claims[claims["consistent"].notna()]
-    text = (f"Across {int(summary['n'].sum())} trained models, {typeset_spaces(best['label'])} "
-            "had the lowest "
-            f"mean error ({best['mean']:.1f}%, n = {int(best['n'])}). Of the "
-            f"{len(claims)} claims, {len(tested)} could be tested with these models")
+    text = " ".join(filter(None, [f"{_lowest_error(summary)}.",
+                                   chance_sentence(errors, classes)]))
     if not len(tested):
-        return text + "."
+        return text + (f" None of the {len(claims)} claims could be tested with "
+                       f"{_models(int(summary['n'].min()))} per space.")
+    text += (f" Of the {len(claims)} claims, {'all' if len(tested) == len(claims) else len(tested)}"
+             " could be tested with these models")
     half = (tested["gap_high"] - tested["gap_low"]) / 2
     shown = tested[tested["verdict"] != "no clear difference"]
     sizes = sorted({int(tested["n"].min()), int(tested["n"].max())})
-    text += (f"; with {' to '.join(map(str, sizes))} models per space "
+    text += (f"; with {_models(' to '.join(map(str, sizes)))} per space "
              f"their 90% intervals are ±{half.min():.0f} to ±{half.max():.0f} points wide. ")
     if len(shown):
         verb = "shows" if len(shown) == 1 else "show"
@@ -888,21 +941,19 @@ def design_space_observations(summary, claims) -> str:
 def design_space_answer(summary, claims) -> str:
     """The one sentence that answers the design-space study: the space with the lowest mean
     error, and which of the paper's claims these models could show a difference for."""
-    best = summary.loc[summary["mean"].idxmin()]
     tested = claims[claims["consistent"].notna()]
-    text = (f"Across {int(summary['n'].sum())} trained models, {typeset_spaces(best['label'])}"
-            f" had the lowest mean error ({best['mean']:.1f}%)")
+    text = _lowest_error(summary)
     if not len(tested):
         return text + ", and none of the paper's claims could be tested with so few."
     shown = tested[tested["verdict"] != "no clear difference"]
     sizes = " to ".join(map(str, sorted({int(tested["n"].min()), int(tested["n"].max())})))
     if not len(shown):
-        return text + (f"; with {sizes} models per space, none of the {len(tested)} claims "
+        return text + (f"; with {_models(sizes)} per space, none of the {len(tested)} claims "
                        "tested shows a difference, which confirms none of them.")
     agree = int(shown["consistent"].astype(bool).sum())
     direction = ("in the paper's direction" if agree == len(shown) else
                  f"{agree} of them in the paper's direction")
-    return text + (f"; of the {len(tested)} claims tested with {sizes} models per space, "
+    return text + (f"; of the {len(tested)} claims tested with {_models(sizes)} per space, "
                    f"{len(shown)} {'shows' if len(shown) == 1 else 'show'} a difference, "
                    f"{direction}: {quoted_claims(shown['claim'])}.")
 
