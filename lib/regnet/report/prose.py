@@ -911,8 +911,9 @@ def chance_sentence(errors: Sequence[float], classes: int | None, near: float = 
 def design_space_observations(summary, claims, errors: Sequence[float] = (),
                               classes: int | None = None) -> str:
     """Which space had the lowest mean error, how wide the claims' intervals are with these
-    few models, and which claims show a difference at all (no difference confirms nothing)."""
-    best = summary.loc[summary["mean"].idxmin()]
+    few models, and which claims show a difference at all (no difference confirms nothing);
+    with the models' `errors` and the number of `classes`, how the errors sit against
+    guessing."""
     tested = claims[claims["consistent"].notna()]
     text = " ".join(filter(None, [f"{_lowest_error(summary)}.",
                                    chance_sentence(errors, classes)]))
