@@ -63,7 +63,7 @@ notebook.finding(prose.design_answer(spec, complexity.totals(rows)))
 
 # %% [markdown]
 # ## A. Generic network structure
-# A stem, a body of four stages and a head. Stage $i$ has $d_i$ blocks of width $w_i$; every block is an X block (below) with group width $g$ and bottleneck ratio $b$. The stem has stride $s_0$, the first block of stage 1 stride $s_1$, and the first block of stages 2 to 4 halves the resolution.
+# A stem, a body of four stages and a head, on an input of $r \times r$ pixels. The stem is $w_{stem}$ channels wide with stride $s_0$. Stage $i$ has $d_i$ blocks of width $w_i$; every block is an X block (below) with group width $g$ and bottleneck ratio $b$. The first block of stage 1 has stride $s_1$, and the first block of stages 2 to 4 halves the resolution. BN stands for batch normalization. The paper names each network by its cost: RegNetX-200MF has about 200 million multiply-accumulates per image (MF: mega-FLOPs, counting one multiply-add as one) at 224 px, RegNetX-1.6GF about 1.6 billion.
 
 # %%
 figures.show(figures.draw_generic(), "The generic network: stem, stages and head, in symbols")

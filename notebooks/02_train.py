@@ -95,7 +95,7 @@ keys = ["params", "macs", "epochs", "epoch_seconds", "images_per_second", "train
 tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]),
             f"{prose.network_name(spec.name)}: final result")
 notebook.md("Time per epoch is the median of the epochs after the first (which also warms "
-            "up), evaluation included; images/s counts training images per second of the "
+            "up; the first itself in a one-epoch run), evaluation included; images/s counts training images per second of the "
             "training steps alone, the mean over the same epochs."
             + ("" if spec.num_classes > 10 else
                f" Top-5 accuracy is not shown: with {spec.num_classes} classes it says little."))

@@ -85,11 +85,12 @@ else:
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
     panels = [c for c in ("params", "macs") if df[c].nunique() > 1] \
         + (["epoch_seconds"] if prose.loads_compare(records) else []) + ["test_acc"]
-    noise = prose.image_noise(prose.test_images(records), float(df["test_acc"].mean()))
+    noise = prose.accuracy_noise(prose.test_images(records), float(df["test_acc"].mean()))
     figures.show(figures.plot_bars(named, label, panels, noise),
                  f"{exp.title}: {figures.panel_names(panels, noise)}")
-    figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
-                 f"{exp.title}: training and test loss and accuracy per epoch")
+    if df["epochs"].max() > 1:  # curves of one point each would say nothing
+        figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
+                     f"{exp.title}: training and test loss and accuracy per epoch")
     notebook.md("**Observations.** " + prose.study_observations(
         df, prose.test_images(records),
         peak_end=all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)))

@@ -623,3 +623,10 @@ def test_the_conclusions_gather_each_reports_hidden_finding_in_order(tmp_path, m
     monkeypatch.setattr(notebook, "display", lambda shown: seen.append(shown.data))
     notebook.finding("It reached 82.50%.")
     assert seen == ["<div class='regnet-finding' style='display:none'>It reached 82.50%.</div>"]
+
+
+def test_a_caption_keeps_a_number_with_its_unit():
+    from regnet.report.captions import caption_html
+    text = caption_html("Table", "totals per stage at 56 px, 3 epochs, 10 classes, ±7.8 points")
+    assert "56\u00a0px" in text and "3\u00a0epochs" in text and "10\u00a0classes" in text
+    assert "7.8\u00a0points" in text and "totals per stage" in text  # words still break

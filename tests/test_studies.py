@@ -658,10 +658,11 @@ def test_the_design_and_totals_name_the_course_network_at_the_course_size():
     assert design["Parameters"] == f"{complexity.closed_form(course)['params']:,}"
     assert design["MACs"] == f"{complexity.closed_form(course)['macs']:,}"
     assert prose.stem_strides(course) == (
-        "In RegNetX-200MF, $s_0 = 1$ and $s_1 = 1$; the paper's RegNetX-200MF has "
-        "$s_0 = 2$ and $s_1 = 2$ for its 224 px inputs.")
+        "In the course's RegNetX-200MF, $w_{stem} = 24$, $s_0 = 1$ and $s_1 = 1$; the "
+        "paper's RegNetX-200MF has $w_{stem} = 32$, $s_0 = 2$ and $s_1 = 2$ for its 224 px "
+        "inputs.")
     assert prose.stem_strides(space.named("regnetx_400mf")) == (
-        "In RegNetX-400MF, $s_0 = 2$ and $s_1 = 2$.")
+        "In RegNetX-400MF, $w_{stem} = 32$, $s_0 = 2$ and $s_1 = 2$.")
 
 
 def test_the_width_rule_table_heads_its_symbols_typeset():
@@ -779,8 +780,13 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
     assert acc.get_xlim()[0] > 70  # the accuracy axis spans the runs, not 0 to 100
     whiskers = acc.collections[0].get_segments()
     assert {round(float(s[1][0] - s[0][0]), 6) for s in whiskers} == {10.0}  # ±5 points
+    assert prose.accuracy_noise(160, 80.0) == pytest.approx(prose.image_noise(160, 80.0) / 2 ** 0.5)
+    high = figures.plot_bars(_study([96.0, 97.0, 98.0]), "group width", ["test_acc"], noise=5.0)
+    assert high.axes[0].get_xlim()[1] <= 100  # a whisker past 100% is cut at the axis
+    plt.close(high)
     plt.close(fig)
-    assert "\u00b15.0 points" in figures.panel_names(["params", "test_acc"], 5.0)
+    assert "\u00b15.0 points, two standard errors of each accuracy" in figures.panel_names(
+        ["params", "test_acc"], 5.0)
     assert figures.panel_names(["params", "macs", "test_acc"]) == (
         "parameters, MACs per image and final test accuracy")
     styles = figures.curve_styles(["B: b 1", "B: b 2", "paper: b 1", "paper: b 2"])

@@ -62,7 +62,7 @@ SMALL_IMAGE_RECIPE: Mapping[str, Any] = MappingProxyType({
 
 
 DATASETS: Mapping[str, DatasetInfo] = _table(
-    DatasetInfo("course", "the course data (ImageNet reduced to 100 classes at 64 px)",
+    DatasetInfo("course", "the course data (an ImageNet subset)",
                 channels=3, image_size=64, crop=56, resize=64, mean=IMAGENET_MEAN,
                 std=IMAGENET_STD, augment="rrc", classes=100, downloads=True),
     DatasetInfo("imagefolder", "images from class-per-folder trees", channels=3, image_size=64,
@@ -77,7 +77,7 @@ DATASETS: Mapping[str, DatasetInfo] = _table(
     DatasetInfo("synthetic", "synthetic images made by the project", channels=3,
                 image_size=64, crop=56, resize=64, mean=(0.5, 0.5, 0.5),
                 std=(0.25, 0.25, 0.25), augment="rrc", classes=100),
-    DatasetInfo("tiny-imagenet", "Tiny ImageNet (ImageNet photographs at 64 px)", channels=3,
+    DatasetInfo("tiny-imagenet", "Tiny ImageNet (ImageNet photographs)", channels=3,
                 image_size=64, crop=56, resize=64, mean=IMAGENET_MEAN, std=IMAGENET_STD,
                 augment="rrc", downloads=True),
 )
@@ -115,11 +115,11 @@ PROFILES: Mapping[str, Profile] = _table(
             "with the course data, gives the real numbers.", tone="demo"),
     Profile("course", "the reproduction: the course data, 60 epochs, a GPU", None),
     Profile("tiny", "the course recipe on Tiny ImageNet's photographs",
-            "TINY IMAGENET - not the course data. This run uses the course recipe on "
-            "real ImageNet photographs from Tiny ImageNet (Stanford CS231N; 64 px, classes "
-            "picked by DATA_CLASSES), a stand-in where the course archives cannot be reached. "
-            "Its classes and images differ from the course's ImageNet-100, so its accuracies "
-            "are not the course result."),
+            "TINY IMAGENET - not the course data. These runs train on real ImageNet "
+            "photographs from Tiny ImageNet (Stanford CS231N, 64 px originals), a stand-in "
+            "where the course archives cannot be reached, at the sizes the data line below "
+            "gives and with the settings section 2 lists. Its classes and images differ from "
+            "the course's ImageNet-100, so its accuracies are not the course result."),
 )
 
 

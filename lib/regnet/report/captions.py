@@ -16,11 +16,17 @@ _MARK = re.compile(r'<span class="regnet-num" data-kind="(Table|Figure)">[^<]*</
 _SUBSECTION = re.compile(r"^#{2,3} ([A-Z])\. ", re.M)  # "## A. Hyperparameters"
 
 
+#: A number and the unit after it, which a caption never splits across lines ("56 px").
+_NUMBER_UNIT = re.compile(r"(\d) (px|points|epochs?|classes|%)\b")
+
+
 def caption_html(kind: str, text: str) -> str:
-    """A caption of `kind` ("Table" or "Figure") with the text escaped, numbered on print."""
+    """A caption of `kind` ("Table" or "Figure") with the text escaped, numbered on print; a
+    number stays on one line with its unit."""
     if kind not in KINDS:
         raise ValueError(f"caption kind {kind!r} must be one of {KINDS}")
-    return f'<span class="regnet-num" data-kind="{kind}">{kind}.</span> {html.escape(text)}'
+    text = _NUMBER_UNIT.sub("\\1\u00a0\\2", html.escape(text))
+    return f'<span class="regnet-num" data-kind="{kind}">{kind}.</span> {text}'
 
 
 def number_page(page: str, prefix: str, counts: dict | None = None) -> str:

@@ -103,10 +103,11 @@ def draw_network(rows: list[Operator]):
 
 
 def draw_generic():
-    """The generic network as the paper draws it, in symbols: a stem of width w_0, four
+    """The generic network as the paper draws it, in symbols: a stem of width w_stem, four
     stages of d_i X blocks of width w_i, and a head."""
     labels = [(r"input  $3 \times r \times r$", "#eee"),
-              (r"stem: $3 \times 3$ conv, $w_0$ channels, stride $s_0$, BN, ReLU", "#f5e6cc")]
+              (r"stem: $3 \times 3$ conv, $w_{stem}$ channels, stride $s_0$, BN, ReLU",
+               "#f5e6cc")]
     for i in range(1, 5):
         first = "stride 2" if i > 1 else "stride $s_1$"
         labels.append((rf"stage {i}: $d_{i}$ X blocks of width $w_{i}$, the first with {first}",
@@ -283,7 +284,8 @@ def panel_names(ys: list[str], noise: float | None = None) -> str:
     """The caption's words for the panels `ys` of `plot_bars`."""
     names = [PANEL_NAMES.get(y, y) for y in ys]
     if noise is not None and "test_acc" in ys:
-        names[ys.index("test_acc")] += f" (whiskers: \u00b1{noise:.1f} points of sampling noise)"
+        names[ys.index("test_acc")] += (f" (whiskers: \u00b1{noise:.1f} points, two standard "
+                                         "errors of each accuracy)")
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -301,6 +303,8 @@ def plot_bars(df, x: str, ys: list[str], noise: float | None = None):
             ax.errorbar(df[y], labels, xerr=noise, fmt="o", ms=4, color="#1f4e96",
                         ecolor="#7a9cd0", elinewidth=1.2, capsize=2)
             ax.margins(x=0.15)
+            lo, hi = ax.get_xlim()
+            ax.set_xlim(max(lo, 0), min(hi, 100))  # no accuracy lies outside 0 to 100%
         else:
             ax.barh(labels, df[y], color="#5b8bd0")
             if df[y].abs().max() >= 1e4:

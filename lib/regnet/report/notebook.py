@@ -133,13 +133,15 @@ def note_style(profile: str) -> str:
 
 
 def data_line(values: Mapping[str, Any]) -> str:
-    """Which data a report shows, in words: 'Data: Tiny ImageNet (...), 10 classes.'"""
+    """Which data a report shows, in words, with the sizes the runs see: 'Data: Tiny ImageNet
+    (ImageNet photographs), 10 classes at 16 px, cropped to 14 px for training.' (where the
+    files are is in the provenance)."""
     from ..data import settings
+    s = settings(values.data)
     info = catalog.dataset(values["DATASET"])
-    classes = settings(values.data)["DATA_NUM_CLASSES"]
-    where = f" from {values['DATA_DIR']}" if values.get("DATA_DIR") else ""
-    return (f"Data: {info.title}{where}"
-            + (f", {classes} classes." if classes else "."))
+    classes = f"{s['DATA_NUM_CLASSES']} classes " if s["DATA_NUM_CLASSES"] else "images "
+    return (f"Data: {info.title}, {classes}at {s['DATA_IMAGE_SIZE']} px, cropped to "
+            f"{s['DATA_CROP']} px for training.")
 
 
 def header_html(title: str, values: Mapping[str, Any]) -> str:

@@ -208,15 +208,17 @@ def places(names: Sequence[str]) -> str:
 
 
 def stem_strides(spec) -> str:
-    """The strides s_0 and s_1 of the generic drawing, for `spec` (and, for a course network,
-    for the paper's network it modifies)."""
-    text = (f"In {network_name(spec.name)}, $s_0 = {spec.stem_stride}$ and "
-            f"$s_1 = {spec.stages[0].stride}$")
-    if spec.name in space.COURSE:
-        paper = space.named(f"regnetx_{spec.name}")
-        text += (f"; the paper's {network_name(paper.name)} has $s_0 = {paper.stem_stride}$ "
-                 f"and $s_1 = {paper.stages[0].stride}$ for its {paper.input_size} px inputs")
-    return text + "."
+    """The stem's width and the strides s_0 and s_1 of the generic drawing, for `spec` (and,
+    for a course network, for the paper's network it modifies)."""
+    def symbols(net):
+        return (f"$w_{{stem}} = {net.stem_width}$, $s_0 = {net.stem_stride}$ and "
+                f"$s_1 = {net.stages[0].stride}$")
+    if spec.name not in space.COURSE:
+        return f"In {network_name(spec.name)}, {symbols(spec)}."
+    paper = space.named(f"regnetx_{spec.name}")
+    return (f"In the course's {network_name(spec.name)}, {symbols(spec)}; the paper's "
+            f"{network_name(paper.name)} has {symbols(paper)} for its {paper.input_size} px "
+            "inputs.")
 
 
 def course_changes(paper, course) -> str:
@@ -478,6 +480,13 @@ def test_images(rows: Sequence[Mapping[str, Any]]) -> int | None:
 
 #: What every "±x points" of the observations is, said where it is used.
 NOISE_MEANS = "two standard errors of a difference between two accuracies"
+
+
+def accuracy_noise(n_test: int | None, acc: float = 50.0) -> float | None:
+    """Two standard errors of one accuracy over `n_test` test images, in points: the whisker
+    a figure draws on each run's accuracy (`image_noise` is that of a difference)."""
+    noise = image_noise(n_test, acc)
+    return None if noise is None else noise / 2 ** 0.5
 
 
 def image_noise(n_test: int | None, acc: float = 50.0) -> float | None:

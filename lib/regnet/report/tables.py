@@ -459,9 +459,14 @@ def study_table(df):
         column = [describe(spec) for spec in df["spec"]]
         if len(set(column)) > 1 and name != label:  # a study's own label column says it
             out[name] = column
+    sizes = {spec.input_size for spec in df["spec"]}
     for name in STUDY_COLUMNS:
         if name != "epochs" or df["epochs"].nunique() > 1:
-            out[name] = df[name]
+            # MACs say at what input they are counted: a study's runs may train smaller
+            # than the 56 px at which section 1 counts them
+            shown = f"MACs at {next(iter(sizes))}\u00a0px" if (
+                name == "macs" and len(sizes) == 1) else name
+            out[shown] = df[name]
     return out
 
 
