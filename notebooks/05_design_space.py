@@ -97,9 +97,10 @@ notebook.md("For each space, the lowest, median, mean and highest error of its m
 claims = analysis.claims_table(results)
 tables.show(tables.claims_frame(claims), "The paper's claims: mean error of each space "
             "against its baseline, and the gap with its 90% bootstrap interval")
+classes = data.settings(values.data)["DATA_NUM_CLASSES"]
 notebook.md("**Observations.** " + prose.design_space_observations(
-    summary, claims, list(results["error"]), data.settings(values.data)["DATA_NUM_CLASSES"]))
-notebook.finding(prose.design_space_answer(summary, claims))
+    summary, claims, list(results["error"]), classes))
+notebook.finding(prose.design_space_answer(summary, claims, list(results["error"]), classes))
 
 # %% [markdown]
 # ## D. Error against each parameter

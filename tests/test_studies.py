@@ -807,6 +807,8 @@ def test_the_design_space_answer_quotes_the_claims_that_show_a_difference():
                            "n = 3)")
     assert ("of the 2 claims tested with 3 models per space, 1 shows a difference, in the "
             "paper's direction: \u201cRegNetX is better\u201d.") in text
+    assert "(2 of the 6 models stayed near the error of guessing)" in prose.design_space_answer(
+        summary, claims, [88.0, 89.5, 40.0, 40.0, 40.0, 40.0], 10)
     none = prose.design_space_answer(summary, claims.assign(verdict="no clear difference"))
     assert "none of the 2 claims tested shows a difference, which confirms none" in none
 
@@ -835,3 +837,15 @@ def test_the_design_space_words_count_models_and_weigh_errors_against_guessing()
     near = prose.chance_sentence([88.0, 40.0, 89.5], 10)
     assert "2 of the 3 models ended within 5 points of it, in effect untrained" in near
     assert prose.chance_sentence([50.0], None) == ""
+
+
+def test_a_studys_finding_for_the_conclusions_is_short_and_keeps_the_verdict():
+    close = prose.study_answer(_study([80.0, 78.75, 81.25]), 160)
+    assert close == ("No effect of the group width on accuracy showed beyond the noise of the "
+                     "test images (a spread of 2.50 points).")
+    zigzag = prose.study_answer(_study([50.0, 90.0, 70.0]), 10_000)
+    assert "beyond the noise of the test images, but not in one direction (best group " \
+        "width 16, weakest group width 8)" in zigzag
+    for acc, n in (([80.0, 78.75, 81.25], 160), ([50.0, 70.0, 90.0], 10_000)):
+        full = prose.runs_observations(_study(acc), n)
+        assert len(prose.study_answer(_study(acc), n)) < len(full.split(". ")[0]) + 40

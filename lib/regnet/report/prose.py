@@ -548,6 +548,12 @@ def beyond_noise(change: float, n_test: int | None, acc: float) -> tuple[bool | 
                   f"sampling the {n_test:,} test images alone gives")
 
 
+def _noise_words(beyond: bool | None) -> str:
+    """', beyond the noise of the test images' (or within it; '' when not known)."""
+    return "" if beyond is None else (
+        f", {'beyond' if beyond else 'within'} the noise of the test images")
+
+
 def _cost_sentence(df, name) -> str:
     """How the parameters and MACs moved from the first run to the last."""
     first, last = 0, len(df) - 1
@@ -567,13 +573,20 @@ def _cost_sentence(df, name) -> str:
     return text + grew + "."
 
 
-def _price_sentence(df, acc, name, n_test) -> str:
+def _price_sentence(df, acc, name, n_test, short: bool = False) -> str:
     """For networks of rising size (extra A): what the largest bought over the smallest, per
-    doubling of the MACs, and whether that is more than the noise of the test images."""
+    doubling of the MACs, and whether that is more than the noise of the test images
+    (`short`: in a few words, for the conclusions)."""
     first, last = 0, len(df) - 1
     ratio = int(df["macs"].iloc[last]) / int(df["macs"].iloc[first])
     change = float(acc[last] - acc[first])
     beyond, clause = beyond_noise(change, n_test, float(acc.mean()))
+    slower = [i for i in range(1, last + 1) if acc[i] < acc[i - 1]]
+    if short:
+        return (f"{name(last)} scored {signed(change, 2)} points against {name(first)} for "
+                f"{ratio:.2f} times the MACs{_noise_words(beyond)}"
+                + (", though not every larger network scored higher" if beyond and change > 0
+                   and slower else "") + ".")
     text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, scored "
             f"{signed(change, 2)} points ({acc[first]:.2f}% to {acc[last]:.2f}%)")
     if ratio > 1:
@@ -586,22 +599,33 @@ def _price_sentence(df, acc, name, n_test) -> str:
     text += "."
     if beyond and change > 0:
         text += " In this run the larger network scored higher"
-        slower = [i for i in range(1, last + 1) if acc[i] < acc[i - 1]]
         text += (f", though not at every step: {numbers([name(i) for i in slower])} scored "
                  f"below the network before {'it' if len(slower) == 1 else 'them'}."
                  if slower else ", and each larger network scored above the one before it.")
     return text
 
 
-def _trend_sentence(df, acc, name, n_test) -> str:
+def _trend_sentence(df, acc, name, n_test, short: bool = False) -> str:
     """Whether the accuracy followed the varied setting: a steady rise or fall beyond the
-    noise, a spread within it, or a best and a weakest run that do not line up."""
+    noise, a spread within it, or a best and a weakest run that do not line up (`short`: in
+    a few words, for the conclusions)."""
     label = df.columns[0]
     best, worst = int(acc.idxmax()), int(acc.idxmin())
     first, last = 0, len(df) - 1
     spread = float(acc[best] - acc[worst])
     beyond, clause = beyond_noise(spread, n_test, float(acc.mean()))
     steady = _steady(acc)
+    if short and beyond is False:
+        return (f"No effect of the {label} on accuracy showed beyond the noise of the test "
+                f"images (a spread of {spread:.2f} points).")
+    if short and steady:
+        return (f"The accuracy {'rose' if steady > 0 else 'fell'} steadily with the {label}, "
+                f"{signed(float(acc[last] - acc[first]), 2)} points in all"
+                f"{_noise_words(beyond)}.")
+    if short:
+        return (f"The accuracy varied with the {label} by {spread:.2f} points"
+                f"{_noise_words(beyond)}, but not in one direction (best {name(best)}, "
+                f"weakest {name(worst)}).")
     if beyond is False:
         return (f"The test accuracy stayed between {acc[worst]:.2f}% and {acc[best]:.2f}%, a "
                 f"spread of {spread:.2f} points {clause}: these runs show no effect of the "
@@ -620,18 +644,25 @@ def _trend_sentence(df, acc, name, n_test) -> str:
                "per setting cannot say which is best."))
 
 
-def _runs_parts(df, n_test: int | None = None, peak_end: bool = False) -> list[str]:
+def _runs_parts(df, n_test: int | None = None, peak_end: bool = False,
+                short: bool = False) -> list[str]:
     """The answer a study's runs give along the varied setting, weighed against the noise of
     `n_test` test images: for networks of rising size (extra A) what each doubling of the
     MACs bought, for schedules of different lengths (extra C) whether the longer one helped
     or overfit, else whether the accuracy followed the setting; then what the setting cost
     in parameters and MACs, and in time per epoch only when the machine's load lets times
-    compare. `peak_end`: every run ended at the peak rate. A list of sentences: the first
-    is the answer (`study_answer`)."""
+    compare. `peak_end`: every run ended at the peak rate. A list of sentences, the first
+    the answer; with `short`, only the answer in a few words (`study_answer`)."""
     label = df.columns[0]
     acc = _shown(df, "test_acc", 2)
     name = lambda i: run_name(label, df[label].iloc[i])  # noqa: E731
     first, last = 0, len(df) - 1
+    if short:
+        if label == "RegNetX" and "macs" in df and _steady(df["macs"]) > 0:
+            return [_price_sentence(df, acc, name, n_test, short=True)]
+        if df["epochs"].nunique() > 1 and "history" in df:
+            return overfitting_parts(df, n_test, brief=True)
+        return [_trend_sentence(df, acc, name, n_test, short=True)]
     if label == "RegNetX" and "macs" in df and _steady(df["macs"]) > 0:
         parts = [_price_sentence(df, acc, name, n_test), _cost_sentence(df, name)]
     elif df["epochs"].nunique() > 1 and "history" in df:
@@ -657,10 +688,11 @@ def runs_observations(df, n_test: int | None = None, peak_end: bool = False) -> 
     return " ".join(_runs_parts(df, n_test, peak_end))
 
 
-def overfitting_parts(df, n_test: int | None = None) -> list[str]:
+def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> list[str]:
     """For runs of different lengths: did the longer schedule help beyond the noise of
     `n_test` test images, and did it overfit (training accuracy pulling away from test
-    accuracy, test accuracy peaking before the end)? [the answer, the evidence]."""
+    accuracy, test accuracy peaking before the end)? [the answer, the evidence], or with
+    `brief` the answer in a few words, for the conclusions."""
     short, long = df.loc[df["epochs"].idxmin()], df.loc[df["epochs"].idxmax()]
 
     def gap(row):
@@ -672,6 +704,11 @@ def overfitting_parts(df, n_test: int | None = None) -> list[str]:
     change = half_up(long["test_acc"]) - half_up(short["test_acc"])
     beyond, clause = beyond_noise(change, n_test, (long["test_acc"] + short["test_acc"]) / 2)
     span = f"from {short['epochs']} to {long['epochs']} epochs"
+    if brief:
+        return [f"{long['epochs']} epochs scored {signed(change, 2)} points against "
+                f"{short['epochs']}{_noise_words(beyond)}, "
+                + ("and the widening gap between training and test accuracy marks "
+                   "overfitting." if overfit else "with no sign of overfitting.")]
     if beyond is False:
         answer = (f"These runs do not show the longer schedule helping: {span} the test "
                   f"accuracy changed by {signed(change, 2)} points, {clause}")
@@ -688,7 +725,7 @@ def overfitting_parts(df, n_test: int | None = None) -> list[str]:
     return [answer, evidence]
 
 
-def _series_parts(df, n_test: int | None = None) -> list[str]:
+def _series_parts(df, n_test: int | None = None, short: bool = False) -> list[str]:
     """For runs labelled 'series: ...': what fewer parameters cost within each series, in
     accuracy (with the noise of one seed and `n_test` test images) and MACs; times per epoch
     only when the machine's load lets them compare (empty when the runs have no series). A
@@ -721,6 +758,10 @@ def _series_parts(df, n_test: int | None = None) -> list[str]:
     worst = min(changes, key=lambda c: c[0])
     beyond, clause = beyond_noise(worst[0], n_test, worst[1])
     against = f"({worst[2]}, against the first network of its series)"
+    if short:
+        return [("Fewer parameters cost no accuracy in these runs." if worst[0] >= 0 else
+                 f"Fewer parameters cost up to {-worst[0]:.2f} points of accuracy"
+                 f"{_noise_words(beyond)}.")]
     if worst[0] >= 0:
         verdict = ("Fewer parameters cost no accuracy in these runs: in every series each "
                    "network with fewer parameters scored at least as well as the series' first.")
@@ -882,8 +923,9 @@ def study_observations(df, n_test: int | None = None, peak_end: bool = False) ->
 
 
 def study_answer(df, n_test: int | None = None) -> str:
-    """The one sentence of a study's observations that answers its question."""
-    return (_series_parts(df, n_test) or _runs_parts(df, n_test))[0]
+    """A study's answer in a few words, for the conclusions (its observations say it in
+    full)."""
+    return (_series_parts(df, n_test, short=True) or _runs_parts(df, n_test, short=True))[0]
 
 
 def _models(n) -> str:
@@ -901,14 +943,20 @@ def _lowest_error(summary) -> str:
     return text + f" had the lowest mean error ({best['mean']:.1f}%, n = {int(best['n'])})"
 
 
+def near_guessing(errors: Sequence[float], classes: int, near: float = 5.0) -> tuple[float, int]:
+    """The error of guessing among `classes` classes, and how many `errors` are within `near`
+    points of it."""
+    chance = 100 * (1 - 1 / classes)
+    return chance, sum(1 for e in errors if e >= chance - near)
+
+
 def chance_sentence(errors: Sequence[float], classes: int | None, near: float = 5.0) -> str:
     """The error of guessing among `classes` classes, and how many of the models' `errors`
     ended within `near` points of it (in effect untrained in so short a run); "" without a
     class count."""
     if not classes:
         return ""
-    chance = 100 * (1 - 1 / classes)
-    untrained = sum(1 for e in errors if e >= chance - near)
+    chance, untrained = near_guessing(errors, classes, near)
     text = f"Guessing among {classes} classes gives {chance:.0f}% error"
     if not untrained:
         return text + "; every model ended more than " + f"{near:g} points below it."
@@ -948,11 +996,16 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
                    "more than a few steps.")
 
 
-def design_space_answer(summary, claims) -> str:
+def design_space_answer(summary, claims, errors: Sequence[float] = (),
+                        classes: int | None = None) -> str:
     """The one sentence that answers the design-space study: the space with the lowest mean
-    error, and which of the paper's claims these models could show a difference for."""
+    error, and which of the paper's claims these models could show a difference for; with
+    the models' `errors` and the number of `classes`, how many stayed near guessing."""
     tested = claims[claims["consistent"].notna()]
-    text = _lowest_error(summary)
+    untrained = near_guessing(errors, classes)[1] if classes else 0
+    text = _lowest_error(summary) + (
+        f" ({untrained} of the {len(errors)} models stayed near the error of guessing)"
+        if untrained else "")
     if not len(tested):
         return text + ", and none of the paper's claims could be tested with so few."
     shown = tested[tested["verdict"] != "no clear difference"]
