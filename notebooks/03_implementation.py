@@ -57,8 +57,8 @@ notebook.md(f"Every operator of the network with its parameters, multiply-accumu
             f"and activations, at {prose.dims(spec.in_channels, spec.input_size, spec.input_size)}"
             f" input and {spec.num_classes} classes"
             + (f" as the course trains it; this run trains it at {trained.input_size} px with "
-               f"{trained.num_classes} classes, and its totals, which section 2 shows, are the "
-               "first row of the first table" if resized else
+               f"{trained.num_classes} classes, and the first row of the totals table below "
+               "gives its totals, which section 2 shows" if resized else
                ", the numbers section 2 shows for the same network")
             + ". Two earlier student reports of the same assignment, called reports A and B "
             "here, typed such tables by hand; Appendix I reads their totals against the "

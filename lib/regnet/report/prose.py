@@ -435,8 +435,8 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
                 "it is no evidence of a relation" if abs(rho[best]) < chance else
                 f"beyond the ±{chance:.2f} that chance alone gives {len(results)} models")
     tied = [c for c in cols if c != best and round(abs(rho[c]), 2) == round(abs(rho[best]), 2)]
-    also = (f"; {numbers([names[c] for c in tied])} follow{'s' if len(tied) == 1 else ''} it "
-            "as closely" if tied else "")
+    also = (f"; {numbers([names[c] for c in tied])} follow{'s' if len(tied) == 1 else ''} the "
+            "error as closely" if tied else "")
     return (f"Across all {len(results)} models, the error follows {names[best]} most closely "
             f"in rank (Spearman ρ = {signed(rho[best], 2)}: more {names[best]}, {direction} "
             f"error{also}), {strength}; with {per} models per space, no panel can show a trend "
@@ -976,7 +976,8 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
                                    chance_sentence(errors, classes)]))
     if not len(tested):
         return text + (f" None of the {len(claims)} claims could be tested with "
-                       f"{_models(int(summary['n'].min()))} per space.")
+                       f"{_models(int(summary['n'].min()))} per space: each needs at least two "
+                       "models in both of the spaces it compares.")
     text += (f" Of the {len(claims)} claims, {'all' if len(tested) == len(claims) else len(tested)}"
              " could be tested with these models")
     half = (tested["gap_high"] - tested["gap_low"]) / 2
@@ -986,9 +987,11 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
              f"their 90% intervals are ±{half.min():.0f} to ±{half.max():.0f} points wide. ")
     if len(shown):
         verb = "shows" if len(shown) == 1 else "show"
+        agree = int(shown["consistent"].astype(bool).sum())
         text += (f"Only {quoted_claims(shown['claim'])} {verb} a difference "
-                 f"({numbers(list(dict.fromkeys(shown['verdict'])))}; the table says whether "
-                 "it agrees with the paper)")
+                 f"({numbers(list(dict.fromkeys(shown['verdict'])))}), "
+                 + ("in the paper's direction" if agree == len(shown) else
+                    f"{agree} of {len(shown)} in the paper's direction"))
     else:
         text += "None shows a difference"
     return text + (". No clear difference cannot confirm that a restriction does not hurt: "
