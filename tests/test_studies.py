@@ -763,7 +763,7 @@ def test_the_parameter_panels_get_the_association_the_numbers_show():
     twin = prose.association_sentence(many.assign(width=many["depth"] * 8),
                                       {"depth": "depth d", "width": "width w"})
     assert "follows depth d most closely in rank (Spearman" in twin
-    assert "higher error; width w follows it as closely)" in twin
+    assert "higher error; width w follows the error as closely)" in twin
     mixed = many.assign(depth=[5, 1, 9, 3, 12, 7, 2, 11, 4, 8, 6, 10])
     assert "so it is no evidence of a relation" in prose.association_sentence(
         mixed, {"depth": "depth d"})
