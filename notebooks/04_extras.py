@@ -79,8 +79,9 @@ else:
     header.record(**{"run folders": ", ".join(runs.short(Path(r)) for r in df["run"]),
                      "load average": prose.load_record(records)})
     notebook.md(prose.study_settings(values, configs, list(df["spec"])))
-    notebook.setup(prose.timing_sentence(records))
-    notebook.setup(prose.times_sentence(records))  # why times are not drawn, said once
+    if not prose.loads_compare(records):  # where the times were spoilt, and why they are
+        notebook.setup(prose.timing_sentence(records))  # not drawn: said once per section
+        notebook.setup(prose.times_sentence(records))
     tables.show(tables.study_table(df), exp.title)
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
     panels = [c for c in ("params", "macs") if df[c].nunique() > 1] \

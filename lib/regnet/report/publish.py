@@ -57,8 +57,12 @@ figure.regnet-figure figcaption { font-size: 9pt; margin-top: 2px; }
 img { max-width: 100% !important; height: auto !important; }
 pre { white-space: pre-wrap; font-size: 8pt; }
 h1, h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
-/* a heading's cell and the cell after it: Chromium honours avoid between siblings */
-.jp-MarkdownCell:has(h1, h2, h3, h4) { break-after: avoid; page-break-after: avoid; }
+/* a heading's cell and the cell after it: Chromium honours avoid between siblings. Not for
+   a heading cell with text of its own: held to a long table after it, it would leave the
+   rest of its page empty (the heading stays with its text; one still printed at a page's
+   foot is moved by to_pdf) */
+.jp-MarkdownCell:has(h1, h2, h3, h4):not(:has(p)) { break-after: avoid;
+  page-break-after: avoid; }
 p { orphans: 3; widows: 3; }
 </style>
 """
