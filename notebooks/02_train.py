@@ -53,8 +53,9 @@ values = notebook.start(globals())
 spec = runs.network(values)
 out = Path(RUN_DIR) if RUN_DIR else runs.train_dir(values)
 header = notebook.show_header(f"Training: {prose.network_name(spec.name)}", values)
-notebook.md(prose.train_settings(values, spec) + ("" if values["PROFILE"] == "course" else
-            " " + prose.course_recipe(resolve([notebook.profile_file("course")]))))
+notebook.md(prose.train_settings(values, spec))
+if values["PROFILE"] != "course":  # what the real run does, in a paragraph of its own
+    notebook.md(prose.course_recipe(resolve([notebook.profile_file("course")])))
 
 # %% [markdown]
 # ## A. Hyperparameters

@@ -82,7 +82,7 @@ else:
     if not prose.loads_compare(records):  # where the times were spoilt, and why they are
         notebook.setup(prose.timing_sentence(records))  # not drawn: said once per section
         notebook.setup(prose.times_sentence(records))
-    tables.show(tables.study_table(df), exp.title)
+    tables.show(tables.study_table(df, times=prose.loads_compare(records)), exp.title)
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
     panels = [c for c in ("params", "macs") if df[c].nunique() > 1] \
         + (["epoch_seconds"] if prose.loads_compare(records) else []) + ["test_acc"]

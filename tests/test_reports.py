@@ -540,6 +540,9 @@ def test_a_study_table_heads_its_varied_column_in_words_and_shows_it_once(name, 
              "params": 1, "macs": 1, "epochs": 3, "epoch_seconds": 1.0, "train_loss": 1.0,
              "test_acc": 50.0, "best_test_acc": 50.0} for label in exp.runs]
     table = tables.study_table(pd.DataFrame(rows))
+    assert "epoch_seconds" in table.columns and "MACs at 14\u00a0px" in table.columns
+    busy = tables.study_table(pd.DataFrame(rows), times=False)  # times spoilt by the load
+    assert "epoch_seconds" not in busy.columns and "test_acc" in busy.columns
     from regnet.report import prose
     shown = [prose.network_name(r).replace("-", "\u2011") for r in exp.runs] \
         if header == "RegNetX" else list(exp.runs)  # a hyphen that never breaks a line

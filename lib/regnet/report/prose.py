@@ -255,13 +255,23 @@ def network_phrase(spec) -> str:
             f"stem {spec.stem_width})")
 
 
+#: What a synthetic image looks like (`data.datasets.synthetic`), for a reader to judge
+#: what an accuracy on them means.
+SYNTHETIC_LOOK = ("Each synthetic class is a colour overlaid with stripes at its own angle and "
+                  "spacing; every image of it shifts the stripes at random and adds noise to "
+                  "the colour and to each pixel, so a class is told apart by its colour and "
+                  "stripes, an easier task than photographs.")
+
+
 def train_settings(values: Mapping[str, Any], spec) -> str:
-    """The paragraph that says what the training section trains, and how."""
+    """The paragraph that says what the training section trains, and how (on synthetic
+    images, what they look like)."""
     return (f"This section trains {network_phrase(spec)} at "
             f"{dims(spec.in_channels, spec.input_size, spec.input_size)} with "
             f"{spec.num_classes} outputs on "
             f"{dataset_phrase(values)}, in {recipe_phrase(values)}, for "
-            f"{schedule_phrase(values)}.")
+            f"{schedule_phrase(values)}."
+            + (f" {SYNTHETIC_LOOK}" if values["DATASET"] == "synthetic" else ""))
 
 
 def course_recipe(course: Mapping[str, Any]) -> str:
@@ -393,7 +403,8 @@ def train_observations(summary, classes: int = 100) -> str:
     top5 = f" (top-5 {summary.test_top5:.2f}%)" if classes > 10 else ""
     n_test = getattr(summary, "test_images", None)
     on = f" on the {n_test:,} test images" if n_test else ""
-    text = f"It is the accuracy{on} after the last of {summary.epochs} epochs{top5}"
+    text = (f"It is the accuracy{on} after the last of {summary.epochs} epochs{top5}, "
+            f"against the {100 / classes:.3g}% that guessing among {classes} classes scores")
     if best["epoch"] == h[-1]["epoch"]:
         text += ", which was also the best epoch. "
     else:
@@ -515,8 +526,9 @@ def times_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
     if loads_compare(rows):
         return ""
     return ("Where the machine had other work while a study ran, its times per epoch are "
-            "neither drawn nor compared: the load can change them more than the networks do, "
-            "so the MACs per image and the number of epochs are the measure of cost there.")
+            "neither tabulated, drawn nor compared: the load can change them more than the "
+            "networks do, so the MACs per image and the number of epochs are the measure of "
+            "cost there.")
 
 
 def _grew(values) -> str:

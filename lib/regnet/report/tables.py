@@ -448,9 +448,10 @@ NETWORK_COLUMNS = {
 }
 
 
-def study_table(df):
+def study_table(df, times: bool = True):
     """One row per run of a study: its label, the network numbers that vary between runs,
-    and cost, time and accuracy (epochs only when they vary)."""
+    and cost, time and accuracy (epochs only when they vary; time per epoch only with
+    `times`, which a study whose machine was busy leaves out)."""
     label = df.columns[0]
     # a network's name keeps its hyphen unbroken (U+2011): "RegNetX-200MF" on one line
     out = pd.DataFrame({label: [prose.network_name(str(v)).replace("-", "\u2011")
@@ -461,7 +462,8 @@ def study_table(df):
             out[name] = column
     sizes = {spec.input_size for spec in df["spec"]}
     for name in STUDY_COLUMNS:
-        if name != "epochs" or df["epochs"].nunique() > 1:
+        if (name != "epochs" or df["epochs"].nunique() > 1) and (
+                times or name != "epoch_seconds"):
             # MACs say at what input they are counted: a study's runs may train smaller
             # than the 56 px at which section 1 counts them
             shown = f"MACs at {next(iter(sizes))}\u00a0px" if (
