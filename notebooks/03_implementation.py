@@ -113,7 +113,8 @@ notebook.md("Reports A and B, two earlier student reports of this assignment, ty
             + ", and each counted by its own rule. Each network is built here at that "
             "input, and each report's rule is applied to its operator table; the paragraphs "
             "below say where the rule's sums match the report's typed totals and where they "
-            "do not, and the operators where rule and table differ explain the gap.")
+            "do not, and the operators where rule and table differ explain the gap. In these "
+            "tables a difference is the report's count minus the built network's.")
 tables.show(seeds.totals_frame({name: r for name, (_, r) in built.items()}),
             "The typed totals of reports A and B, their counting rules applied to the "
             "networks they describe, and those networks' generated totals")
