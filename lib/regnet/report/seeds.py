@@ -168,7 +168,9 @@ def paragraph(seed: Seed, spec, rows: list[Operator]) -> str:
     else:
         gap = (seed.macs - t["macs"]) / t["macs"] * 100
         text += (f"; the report's typed MAC total, {seed.macs_typed}, is {signed(gap, 1)}% "
-                 "from the built network's.")
+                 "from the built network's"
+                 + (", a gap that no operator of its table explains, since its rule gives "
+                    "the built network's MACs exactly." if c["macs"] == t["macs"] else "."))
     missing = diff[diff["report's params"] == 0]
     off = diff[(diff["report's params"] != 0)]
     if len(missing):
