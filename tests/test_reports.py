@@ -633,3 +633,4 @@ def test_a_caption_keeps_a_number_with_its_unit():
     text = caption_html("Table", "totals per stage at 56 px, 3 epochs, 10 classes, ±7.8 points")
     assert "56\u00a0px" in text and "3\u00a0epochs" in text and "10\u00a0classes" in text
     assert "7.8\u00a0points" in text and "totals per stage" in text  # words still break
+    assert "d\u00a0=\u00a013" in caption_html("Table", "widths from the rule (d = 13)")

@@ -22,10 +22,10 @@ _NUMBER_UNIT = re.compile(r"(\d) (px|points|epochs?|classes|%)\b")
 
 def caption_html(kind: str, text: str) -> str:
     """A caption of `kind` ("Table" or "Figure") with the text escaped, numbered on print; a
-    number stays on one line with its unit."""
+    number stays on one line with its unit, an equation ("d = 13") on one line."""
     if kind not in KINDS:
         raise ValueError(f"caption kind {kind!r} must be one of {KINDS}")
-    text = _NUMBER_UNIT.sub("\\1\u00a0\\2", html.escape(text))
+    text = _NUMBER_UNIT.sub("\\1\u00a0\\2", html.escape(text)).replace(" = ", "\u00a0=\u00a0")
     return f'<span class="regnet-num" data-kind="{kind}">{kind}.</span> {text}'
 
 

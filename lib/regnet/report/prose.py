@@ -996,7 +996,8 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
     shown = tested[tested["verdict"] != "no clear difference"]
     sizes = sorted({int(tested["n"].min()), int(tested["n"].max())})
     text += (f"; with {_models(' to '.join(map(str, sizes)))} per space "
-             f"their 90% intervals are ±{half.min():.0f} to ±{half.max():.0f} points wide. ")
+             f"their {analysis.LEVEL:.0%} intervals are ±{half.min():.0f} to ±{half.max():.0f} "
+             "points wide. ")
     if len(shown):
         verb = "shows" if len(shown) == 1 else "show"
         agree = int(shown["consistent"].astype(bool).sum())

@@ -552,7 +552,7 @@ def claims_frame(claims):
             "space / baseline": pair(space_label(c["space"]), space_label(c["baseline"])),
             "models": pair(c["n"], c["n_baseline"]),
             "mean error (%)": pair(c["mean"], c["mean_baseline"], "{:.1f}") if tested else "",
-            "gap, 90% interval": (f"{prose.signed(c['mean_gap'], 1)}\u00a0"
+            f"gap, {analysis.LEVEL:.0%} interval": (f"{prose.signed(c['mean_gap'], 1)}\u00a0"
                                   f"[{prose.signed(c['gap_low'], 1)},\u00a0"
                                   f"{prose.signed(c['gap_high'], 1)}]") if tested else "",
             "verdict": c["verdict"],
