@@ -86,9 +86,9 @@ else:
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
     panels = [c for c in ("params", "macs") if df[c].nunique() > 1] \
         + (["epoch_seconds"] if prose.loads_compare(records) else []) + ["test_acc"]
-    noise = prose.accuracy_noise(prose.test_images(records), float(df["test_acc"].mean()))
-    figures.show(figures.plot_bars(named, label, panels, noise),
-                 f"{exp.title}: {figures.panel_names(panels, noise)}")
+    n_test = prose.test_images(records)
+    figures.show(figures.plot_bars(named, label, panels, n_test),
+                 f"{exp.title}: {figures.panel_names(panels, whiskers=bool(n_test))}")
     if df["epochs"].max() > 1:  # curves of one point each would say nothing
         figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
                      f"{exp.title}: training and test loss and accuracy per epoch")

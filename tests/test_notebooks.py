@@ -159,7 +159,7 @@ def test_train_notebook_trains_then_reuses_the_run(tiny, tmp_path):
 def test_extras_notebook_runs_an_experiment_and_the_crop_study(tiny, tmp_path):
     text = text_of(execute("04_extras", tmp_path, PARAMS_FILE=str(tiny),
                            EXPERIMENT="bottleneck"))
-    assert "Extra E" in text and "report B: 1 group, b 8" in text and "Observations." in text
+    assert "Extra E" in text and "report B: 1 group, b = 8" in text and "Observations." in text
     runs = sorted(p.name.split("-")[0] for p in (tmp_path / "runs" / "quick").iterdir())
     assert runs == ["200mf"] + ["custom"] * 7  # the paper's g=8, b=1 is 200MF itself
     text = text_of(execute("04_extras", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom",

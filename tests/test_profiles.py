@@ -87,6 +87,9 @@ def check_rendered(folder: Path, data_words: str, pdf: bool):
     assert findings, "no conclusions"
     labels = re.findall(r"<li><b>[^<]*\((\w+)\)\.</b> \S", findings.group(1))
     assert labels == [r.number for r in contents.REPORTS], labels
+    title = html_text(folder / "report.html")
+    assert re.search(r"Scale: training runs of \d+ epochs? unless a study says otherwise; "
+                     r"\d+ models? per design space\.", title), "no scale on the title page"
     for kind in kinds[1:]:
         assert (folder / f"report.{kind}").is_file()
 

@@ -117,8 +117,8 @@ PROFILES: Mapping[str, Profile] = _table(
     Profile("tiny", "the course recipe on Tiny ImageNet's photographs",
             "TINY IMAGENET - not the course data. These runs train on real ImageNet "
             "photographs from Tiny ImageNet (Stanford CS231N, 64 px originals), a stand-in "
-            "where the course archives cannot be reached, at the sizes the data line below "
-            "gives and with the settings section 2 lists. Its classes and images differ from "
+            "where the course archives cannot be reached, at the sizes the data line gives "
+            "and with the settings section 2 lists. Its classes and images differ from "
             "the course's ImageNet-100, so its accuracies are not the course result."),
 )
 

@@ -149,10 +149,10 @@ def provenance_table(outputs: list[dict]) -> str:
             f"{details}")
 
 
-def title_page(values: Mapping[str, Any]) -> str:
-    """The title page: title, course, author, date, data, and the profile's note (the demo
-    warning of quick); where the course or the author is not set, its line names the
-    parameter that sets it."""
+def title_page(values: Mapping[str, Any], provenance: list[dict] = ()) -> str:
+    """The title page: title, course, author, date, data, the scale of the runs (from the
+    reports' `provenance` outputs), and the profile's note (the demo warning of quick);
+    where the course or the author is not set, its line names the parameter that sets it."""
     lines = [f"<p class='regnet-doc-title'>{_html.escape(values['REPORT_TITLE'])}</p>"]
     for k in TITLE_EXAMPLES:  # where one is unset, its line says which parameter sets it
         what = k.removeprefix("REPORT_").lower()
@@ -162,11 +162,32 @@ def title_page(values: Mapping[str, Any]) -> str:
                      "\u201d (docs/reports.md)</p>")
     lines.append(f"<p>{_dt.date.today().strftime('%d %B %Y')}</p>")
     lines.append(f"<p>{_html.escape(data_line(values))}</p>")
+    scale = scope_line(list(provenance))
+    if scale:
+        lines.append(f"<p>{_html.escape(scale)}</p>")
     note = catalog.PROFILES[values["PROFILE"]].note
     if note:
         lines.append(f"<p style='{note_style(values['PROFILE'])};font-size:10pt'>"
                      f"{_html.escape(note)}</p>")
     return f"<div class='regnet-title'>{''.join(lines)}</div>"
+
+
+def scope_line(provenance: list[dict]) -> str:
+    """How long section 2's run trained and how many models the design-space study sampled,
+    read from the reports' own provenance, for the title page: the scale of every number in
+    the report ("" when neither report is present)."""
+    rows = [o.get("metadata", {}).get("regnet_provenance") or {} for o in provenance]
+    training = next((r for r in rows if str(r.get("section", "")).startswith("Training")), {})
+    sweep = next((r for r in rows if "models per space" in r), {})
+    parts = []
+    if training.get("epochs"):
+        epochs = training["epochs"]
+        parts.append(f"training runs of {epochs} epoch{'s' if str(epochs) != '1' else ''} "
+                     "unless a study says otherwise")
+    if sweep:
+        models = sweep["models per space"]
+        parts.append(f"{models} model{'s' if str(models) != '1' else ''} per design space")
+    return f"Scale: {'; '.join(parts)}." if parts else ""
 
 
 def subsection_title(report: Report, profile: str) -> str:
@@ -308,7 +329,7 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
             tail.append(nbformat.v4.new_markdown_cell(_heading(
                 1, f"app-{key}", f"Appendix {key}. {title}", "regnet-section")))
             tail += cells
-    nb.cells = [nbformat.v4.new_markdown_cell(title_page(values)),
+    nb.cells = [nbformat.v4.new_markdown_cell(title_page(values, provenance)),
                 nbformat.v4.new_markdown_cell('<div id="regnet-toc"></div>'), *body, *tail]
     return nb
 

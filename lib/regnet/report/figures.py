@@ -19,6 +19,7 @@ from matplotlib.ticker import EngFormatter, MaxNLocator
 from ..arch.complexity import Operator
 from ..study.analysis import legend_right
 from .captions import caption_html
+from .prose import accuracy_noise
 from .tables import METRIC_NAMES, stage_outputs, stage_structure
 
 PAGE_WIDTH = 6.6    # inches: a report's output area on A4 (7.3 in less the notebook's indent)
@@ -280,26 +281,27 @@ PANEL_NAMES = {"params": "parameters", "macs": "MACs per image",
                "epoch_seconds": "time per epoch", "test_acc": "final test accuracy"}
 
 
-def panel_names(ys: list[str], noise: float | None = None) -> str:
-    """The caption's words for the panels `ys` of `plot_bars`."""
+def panel_names(ys: list[str], whiskers: bool = False) -> str:
+    """The caption's words for the panels `ys` of `plot_bars` (`whiskers`: the accuracies
+    carry them)."""
     names = [PANEL_NAMES.get(y, y) for y in ys]
-    if noise is not None and "test_acc" in ys:
-        names[ys.index("test_acc")] += (f" (whiskers: \u00b1{noise:.1f} points, two standard "
-                                         "errors of each accuracy)")
+    if whiskers and "test_acc" in ys:
+        names[ys.index("test_acc")] += " (whiskers: two standard errors of each accuracy)"
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def plot_bars(df, x: str, ys: list[str], noise: float | None = None):
+def plot_bars(df, x: str, ys: list[str], n_test: int | None = None):
     """One panel per column of `ys` against the varied parameter: costs as horizontal bars
     from zero (large numbers read 500k, 1.2M rather than under a 1e6 offset); the test
-    accuracy as a dot per run, its axis only as wide as the runs need and, given `noise`
-    (points), a whisker of ±noise on each dot, so that a reader sees which differences the
-    test images can tell apart."""
+    accuracy as a dot per run, its axis only as wide as the runs need and, given the number
+    of test images `n_test`, a whisker of two standard errors of each accuracy on its dot,
+    so that a reader sees which differences the test images can tell apart."""
     labels = [str(v) for v in df[x]]
     fig, axes = _figure(PRINT_WIDTH, 0.28 * len(labels) + 1.0, 1, len(ys), sharey=True)
     axes = list(axes) if len(ys) > 1 else [axes]
     for ax, y in zip(axes, ys):
         if y == "test_acc":
+            noise = [accuracy_noise(n_test, a) for a in df[y]] if n_test else None
             ax.errorbar(df[y], labels, xerr=noise, fmt="o", ms=4, color="#1f4e96",
                         ecolor="#7a9cd0", elinewidth=1.2, capsize=2)
             ax.margins(x=0.15)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import math
 import re
+from statistics import NormalDist
 from typing import Any, Mapping, Sequence
+
+import numpy as np
 
 from .. import catalog
 from ..arch import space
@@ -291,7 +294,9 @@ def section_setup(values: Mapping[str, Any]) -> str:
     text += (" Each run is one seed, so every difference between runs also carries a "
              "seed-to-seed noise that these studies do not measure; the observations weigh "
              "each difference against the noise of sampling the test images alone, written "
-             f"\u00b1x points: {NOISE_MEANS} on test sets of that size (the runs share one "
+             f"\u00b1x points: {NOISE_MEANS} on test sets of that size, widened where a "
+             "sentence picks the largest of several differences (the best run against the "
+             "weakest), so that all of them would stay within it as often (the runs share one "
              "test set, so a paired comparison of their per-image predictions, which the runs "
              "do not keep, would usually give a smaller bound: networks tend to get the same "
              "images right).")
@@ -403,12 +408,12 @@ def train_observations(summary, classes: int = 100) -> str:
     top5 = f" (top-5 {summary.test_top5:.2f}%)" if classes > 10 else ""
     n_test = getattr(summary, "test_images", None)
     on = f" on the {n_test:,} test images" if n_test else ""
-    text = (f"It is the accuracy{on} after the last of {summary.epochs} epochs{top5}, "
-            f"against the {100 / classes:.3g}% that guessing among {classes} classes scores")
+    text = f"It is the accuracy{on} after the last of {summary.epochs} epochs{top5}"
     if best["epoch"] == h[-1]["epoch"]:
         text += ", which was also the best epoch. "
     else:
         text += f"; the best epoch was {best['epoch']} with {summary.best_test_acc:.2f}%. "
+    text += f"Guessing among {classes} classes would score {100 / classes:.3g}%. "
     text += (f"The training loss fell from {h[0]['train_loss']:.3f} after epoch 1 to "
              f"{h[-1]['train_loss']:.3f}. In the last epoch the training accuracy "
              f"({h[-1]['train_acc']:.2f}%) was {abs(gap):.2f} points "
@@ -446,8 +451,12 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
                 "it is no evidence of a relation" if abs(rho[best]) < chance else
                 f"beyond the ±{chance:.2f} that chance alone gives {len(results)} models")
     tied = [c for c in cols if c != best and round(abs(rho[c]), 2) == round(abs(rho[best]), 2)]
-    also = (f"; {numbers([names[c] for c in tied])} follow{'s' if len(tied) == 1 else ''} the "
-            "error as closely" if tied else "")
+    same = [names[c] for c in tied if (rho[c] < 0) == (rho[best] < 0)]
+    opposite = [names[c] for c in tied if (rho[c] < 0) != (rho[best] < 0)]
+    also = "".join(
+        f"; {numbers(group)} follow{'s' if len(group) == 1 else ''} the error as closely"
+        + (" the other way round" if group is opposite else "")
+        for group in (same, opposite) if group)
     return (f"Across all {len(results)} models, the error follows {names[best]} most closely "
             f"in rank (Spearman ρ = {signed(rho[best], 2)}: more {names[best]}, {direction} "
             f"error{also}), {strength}; with {per} models per space, no panel can show a trend "
@@ -500,13 +509,17 @@ def accuracy_noise(n_test: int | None, acc: float = 50.0) -> float | None:
     return None if noise is None else noise / 2 ** 0.5
 
 
-def image_noise(n_test: int | None, acc: float = 50.0) -> float | None:
+def image_noise(n_test: int | None, acc: float = 50.0, pairs: int = 1) -> float | None:
     """The sampling noise of a difference between two accuracies of `n_test` images each,
-    in points: twice the binomial standard error of that difference (no seed-to-seed noise)."""
+    in points: twice the binomial standard error of that difference (no seed-to-seed noise).
+    When a sentence picks the largest of `pairs` differences (the best against the weakest
+    of several runs), the bound is widened so that all of them stay within it as often as
+    one difference stays within two standard errors (Bonferroni)."""
     if not n_test:
         return None
     p = min(max(acc / 100, 0.05), 0.95)
-    return 2 * 100 * (2 * p * (1 - p) / n_test) ** 0.5
+    z = NormalDist().inv_cdf(1 - NormalDist().cdf(-2) / max(pairs, 1))  # 2 for one pair
+    return z * 100 * (2 * p * (1 - p) / n_test) ** 0.5
 
 
 def loads_compare(rows: Sequence[Mapping[str, Any]]) -> bool:
@@ -525,7 +538,8 @@ def times_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
     section share it and it is said once."""
     if loads_compare(rows):
         return ""
-    return ("Where the machine had other work while a study ran, its times per epoch are "
+    return ("Where the machine had other work while a study of this section ran (a load "
+            "average above its number of cores, Appendix II), the study's times per epoch are "
             "neither tabulated, drawn nor compared: the load can change them more than the "
             "networks do, so the MACs per image and the number of epochs are the measure of "
             "cost there.")
@@ -546,18 +560,22 @@ def _steady(values) -> int:
     return 1 if len(d) and (d > 0).all() else -1 if len(d) and (d < 0).all() else 0
 
 
-def beyond_noise(change: float, n_test: int | None, acc: float) -> tuple[bool | None, str]:
+def beyond_noise(change: float, n_test: int | None, acc: float,
+                 pairs: int = 1) -> tuple[bool | None, str]:
     """Whether an accuracy difference of `change` points is beyond the sampling noise of
-    `n_test` test images (None: not recorded), and the clause that says so."""
-    noise = image_noise(n_test, acc)
+    `n_test` test images (None: not recorded), and the clause that says so; `pairs`: the
+    difference is the largest of that many (`image_noise`)."""
+    noise = image_noise(n_test, acc, pairs)
     if noise is None:
         return None, "(the number of test images is not recorded, so no noise bound)"
     if abs(change) < noise:
         return False, (f"within the \u00b1{noise:.1f} points that sampling "
-                       f"the {n_test:,} test images alone gives")
+                       f"the {n_test:,} test images alone gives"
+                       + (f" to the largest of {pairs} differences" if pairs > 1 else ""))
     just = "only just " if abs(change) < 1.2 * noise else ""  # within a fifth of the noise
     return True, (f"{just}more than the \u00b1{noise:.1f} points that "
-                  f"sampling the {n_test:,} test images alone gives")
+                  f"sampling the {n_test:,} test images alone gives"
+                  + (f" to the largest of {pairs} differences" if pairs > 1 else ""))
 
 
 def _noise_words(beyond: bool | None) -> str:
@@ -601,19 +619,22 @@ def _price_sentence(df, acc, name, n_test, short: bool = False) -> str:
                    and slower else "") + ".")
     text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, scored "
             f"{signed(change, 2)} points ({acc[first]:.2f}% to {acc[last]:.2f}%)")
-    if ratio > 1:
-        text += f", {change / math.log2(ratio):+.1f} points per doubling of the MACs,".replace(
-            "-", "\u2212")
+    if ratio > 1 and len(df) > 2:  # the slope over every network, not the two ends alone
+        slope = np.polyfit(np.log2(df["macs"].astype(float)), acc.astype(float), 1)[0]
+        text += (f"; a straight line through all {len(df)} networks gains "
+                 f"{signed(slope, 1)} points per doubling of the MACs,")
+    elif ratio > 1:
+        text += f", {signed(change / math.log2(ratio), 1)} points per doubling of the MACs,"
     text += f" {clause}"
     if beyond is False:
         return text + (": these runs do not show the larger networks buying any accuracy with "
                        "their MACs.")
     text += "."
     if beyond and change > 0:
-        text += " In this run the larger network scored higher"
+        text += " In these runs the larger networks scored higher"
         text += (f", though not at every step: {numbers([name(i) for i in slower])} scored "
                  f"below the network before {'it' if len(slower) == 1 else 'them'}."
-                 if slower else ", and each larger network scored above the one before it.")
+                 if slower else ", each scoring above the one before it.")
     return text
 
 
@@ -625,7 +646,8 @@ def _trend_sentence(df, acc, name, n_test, short: bool = False) -> str:
     best, worst = int(acc.idxmax()), int(acc.idxmin())
     first, last = 0, len(df) - 1
     spread = float(acc[best] - acc[worst])
-    beyond, clause = beyond_noise(spread, n_test, float(acc.mean()))
+    pairs = len(acc) * (len(acc) - 1) // 2  # the best and the weakest: the widest of all pairs
+    beyond, clause = beyond_noise(spread, n_test, float(acc.mean()), pairs)
     steady = _steady(acc)
     if short and beyond is False:
         return (f"No effect of the {label} on accuracy showed beyond the noise of the test "
@@ -713,6 +735,10 @@ def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> lis
     h = long["history"]
     peak = max(h, key=lambda r: r["test_acc"])
     overfit = gap(long) > gap(short) + 2 and peak["epoch"] < len(h)
+    low = min(h, key=lambda r: r["test_loss"])
+    rose = h[-1]["test_loss"] > 1.1 * low["test_loss"]  # the test loss ended well above its low
+    rates = [r["lr"] for r in short["history"]]
+    undecayed = len(rates) > 1 and rates[-1] >= max(rates)  # the short run ended at its peak
     change = half_up(long["test_acc"]) - half_up(short["test_acc"])
     beyond, clause = beyond_noise(change, n_test, (long["test_acc"] + short["test_acc"]) / 2)
     span = f"from {short['epochs']} to {long['epochs']} epochs"
@@ -720,7 +746,9 @@ def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> lis
         return [f"{long['epochs']} epochs scored {signed(change, 2)} points against "
                 f"{short['epochs']}{_noise_words(beyond)}, "
                 + ("and the widening gap between training and test accuracy marks "
-                   "overfitting." if overfit else "with no sign of overfitting.")]
+                   "overfitting" if overfit else "with no sign of overfitting by the end")
+                + (f" (the {short['epochs']}-epoch run ended undecayed)." if undecayed
+                   else ".")]
     if beyond is False:
         answer = (f"These runs do not show the longer schedule helping: {span} the test "
                   f"accuracy changed by {signed(change, 2)} points, {clause}")
@@ -729,11 +757,19 @@ def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> lis
                   f"the test accuracy changed by {signed(change, 2)} points"
                   + (f", {clause}" if beyond else ""))
     answer += (", and the widening gap with an earlier peak is the mark of overfitting."
-               if overfit else ", and these runs show no sign of overfitting.")
+               if overfit else ", and by the end of the longest run neither the gap between "
+               "training and test accuracy nor an earlier peak shows overfitting.")
     evidence = (f"The gap between training and test accuracy went from {signed(gap(short), 2)} "
                 f"to {signed(gap(long), 2)} points, the longest run's best test accuracy came "
                 f"in epoch {peak['epoch']} of {len(h)}, and the final training loss fell from "
                 f"{short['train_loss']:.3f} to {long['train_loss']:.3f}.")
+    if rose:
+        evidence += (f" The longest run's test loss ended at {h[-1]['test_loss']:.3f}, above "
+                     f"its lowest ({low['test_loss']:.3f}, epoch {low['epoch']}).")
+    if undecayed:
+        evidence += (f" The {short['epochs']}-epoch run ended at its peak learning rate, "
+                     "undecayed, so its gap to the longer runs mixes their length with the "
+                     "decay they had and it did not.")
     return [answer, evidence]
 
 
@@ -768,12 +804,18 @@ def _series_parts(df, n_test: int | None = None, short: bool = False) -> list[st
     if not parts:
         return []
     worst = min(changes, key=lambda c: c[0])
-    beyond, clause = beyond_noise(worst[0], n_test, worst[1])
+    beyond, clause = beyond_noise(worst[0], n_test, worst[1], len(changes))
     against = f"({worst[2]}, against the first network of its series)"
+    best = max(changes, key=lambda c: c[0])
     if short:
-        return [("Fewer parameters cost no accuracy in these runs." if worst[0] >= 0 else
-                 f"Fewer parameters cost up to {-worst[0]:.2f} points of accuracy"
-                 f"{_noise_words(beyond)}.")]
+        span = (f"against each series' first network the changes ran from "
+                f"{signed(worst[0], 2)} to {signed(best[0], 2)} points")
+        if worst[0] >= 0:
+            return [f"Fewer parameters cost no accuracy in these runs: {span}."]
+        if beyond:
+            return [f"Fewer parameters cost accuracy beyond the noise of the test images: {span}."]
+        return [f"No accuracy cost of fewer parameters showed beyond the noise of the test "
+                f"images: {span}."]
     if worst[0] >= 0:
         verdict = ("Fewer parameters cost no accuracy in these runs: in every series each "
                    "network with fewer parameters scored at least as well as the series' first.")
@@ -828,7 +870,7 @@ def crop_groups(df, train_crop: int, resize: int):
     crop = df["test crop"].astype(int)
     groups = [("smaller crops", crop < train_crop),
               ("larger crops of the resized image", (crop > train_crop) & (crop <= resize)),
-              ("upscaled crops (larger than the resized image)", crop > max(resize, train_crop))]
+              ("upscaled crops", crop > max(resize, train_crop))]
     return [(name, acc[mask], int(crop[mask].min()), int(crop[mask].max()))
             for name, mask in groups if mask.any()]
 
@@ -836,7 +878,8 @@ def crop_groups(df, train_crop: int, resize: int):
 def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
     """The training crop's accuracy, each group of `crop_groups` against it (name, its mean
     accuracy, the difference in points, whether beyond the noise of `n_test` test images
-    (None: not recorded), first and last crop), and the conclusion: that a larger crop
+    (None: not recorded), first and last crop, that noise, widened for the groups
+    compared), and the conclusion: that a larger crop
     helped when a larger group beat the training crop beyond the noise; not shown to help
     when one fell below it beyond the noise, or when every other crop beat the training crop
     within the noise (the training crop stands out), or else; None without the training
@@ -847,10 +890,12 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
         return None
     base = float(at.iloc[0])
     rows = []
-    for name, values, lo, hi in crop_groups(df, train_crop, resize):
+    groups = crop_groups(df, train_crop, resize)
+    for name, values, lo, hi in groups:  # each group's mean against the training crop
         mean = float(values.mean())
-        rows.append((name, mean, mean - base, beyond_noise(mean - base, n_test,
-                                                           (mean + base) / 2)[0], lo, hi))
+        rows.append((name, mean, mean - base, beyond_noise(
+            mean - base, n_test, (mean + base) / 2, len(groups))[0], lo, hi,
+            image_noise(n_test, (mean + base) / 2, len(groups))))
     larger = [r for r in rows if not r[0].startswith("smaller")]
     others = acc[df["test crop"].astype(int) != train_crop]
     helped = [r[0] for r in larger if r[3] and r[2] > 0]
@@ -913,12 +958,15 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
     text += (f", against {base:.2f}% at the training crop ({train_crop} px). Of the "
              f"{len(others)} other crops, {int((others > base).sum())} scored above the "
              f"training crop and {int((others < base).sum())} below it. ")
-    noise = image_noise(n_test, float(acc.mean()))
-    bound = f" (noise \u00b1{noise:.1f} points)" if noise is not None else ""
+    top = float(acc.max())
+    if top > base:  # the best crop was picked from all the others: widened for them
+        text += (f"The best crop's lead, {signed(top - base, 2)} points, is "
+                 f"{beyond_noise(top - base, n_test, (top + base) / 2, len(others))[1]}. ")
     text += "Against the training crop, on average: " + "; ".join(
         f"{name} ({_span_px(lo, hi)}) {mean:.2f}%, {signed(diff, 2)} points"
-        + ("" if beyond is None else ", beyond the noise" if beyond else ", within the noise")
-        for name, mean, diff, beyond, lo, hi in rows) + f"{bound}. "
+        + ("" if beyond is None else
+           f" ({'beyond' if beyond else 'within'} the noise, \u00b1{noise:.1f})")
+        for name, mean, diff, beyond, lo, hi, noise in rows) + ". "
     text += kind[:1].upper() + kind[1:] + "."
     if n_test:
         text += f" One test image is {100 / n_test:.3g} points ({n_test:,} test images)."

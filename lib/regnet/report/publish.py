@@ -208,9 +208,13 @@ def pdf_pages(pdf: Path) -> list[list[str]]:
     return [[letters(line) for line in page.splitlines()] for page in text.split("\f")]
 
 
+#: A heading printed in this many last lines of a page has too little of its text with it.
+FOOT_LINES = 4
+
+
 def stranded_headings(pdf: Path, entries: list[tuple[int, str, str]]) -> list[str]:
-    """The ids of headings printed in the last two lines of a page that holds more above
-    them (the page number aside; a contents page is not read)."""
+    """The ids of headings printed in the last FOOT_LINES lines of a page that holds more
+    above them (the page number aside; a contents page is not read)."""
     out = []
     for page in pdf_pages(pdf):
         lines = [line for line in page if line]
@@ -220,7 +224,7 @@ def stranded_headings(pdf: Path, entries: list[tuple[int, str, str]]) -> list[st
             continue
         for _, anchor, text in entries:
             wanted = heading_key(text)
-            if wanted and any(line.startswith(wanted) for line in lines[-2:]) \
+            if wanted and any(line.startswith(wanted) for line in lines[-FOOT_LINES:]) \
                     and not any(line.startswith(wanted) for line in lines[:2]):
                 out.append(anchor)
     return out

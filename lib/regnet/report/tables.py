@@ -242,7 +242,7 @@ def number(v, decimals: int = 4) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-KEEP_WHOLE = 30  # a table with at most this many rows is never split across pages
+KEEP_WHOLE = 20  # a table with at most this many rows is never split across pages
 SHORT_LABEL = 26  # a text column of labels this short never wraps inside one
 
 #: A run's metrics (`runs.RunSummary`, `engine.loop.summarize`) as a table heads them: the
@@ -348,8 +348,7 @@ def hyperparameter_table(values, spec: NetSpec):
         ("DATA_NUM_CLASSES", data["DATA_NUM_CLASSES"] or spec.num_classes, "classes"),
         ("DATA_NUM_CHANNELS", data["DATA_NUM_CHANNELS"], "input channels"),
         ("DATA_IMAGE_SIZE", data["DATA_IMAGE_SIZE"], "image side (px)"),
-        ("DATA_AUGMENT", catalog.AUGMENTS[augment].description,
-         f"training augmentation ({augment})"),
+        ("DATA_AUGMENT", catalog.AUGMENTS[augment].description, "training augmentation"),
         *([("DATA_SCALE_MIN", values["DATA_SCALE_MIN"],
             f"the random crop covers {values['DATA_SCALE_MIN']:g} to 1 of the image's area")]
           if augment == "rrc" else []),
