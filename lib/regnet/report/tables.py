@@ -243,7 +243,7 @@ def number(v, decimals: int = 4) -> str:
 
 
 KEEP_WHOLE = 20  # a table with at most this many rows is never split across pages
-SHORT_LABEL = 26  # a text column of labels this short never wraps inside one
+SHORT_LABEL = 28  # a text column of labels this short never wraps inside one
 
 #: A run's metrics (`runs.RunSummary`, `engine.loop.summarize`) as a table heads them: the
 #: code keys its rows by metric, and a table is given these names when it is drawn.
