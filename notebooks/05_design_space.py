@@ -95,14 +95,14 @@ notebook.md("For each space, the lowest, median, mean and highest error of its m
 
 # %%
 claims = analysis.claims_table(results)
-notebook.md(f"Each claim compares a space with its baseline by the gap in mean error. Its "
-            f"{analysis.LEVEL:.0%} interval comes from the bootstrap: each space's models are "
-            f"drawn again with replacement, {analysis.RESAMPLES:,} times, and the interval "
-            f"holds the middle {analysis.LEVEL:.0%} of the gaps in mean error so drawn. An "
-            "interval wholly below zero is a lower error, wholly above zero a higher one, "
-            "else no clear difference; with few models per space the draws repeat the same "
-            "few errors, so the interval is only rough.")
 if claims["consistent"].notna().any():  # a table of untested claims would be empty columns
+    notebook.md(f"Each claim compares a space with its baseline by the gap in mean error. Its "
+                f"{analysis.LEVEL:.0%} interval comes from the bootstrap: each space's models "
+                f"are drawn again with replacement, {analysis.RESAMPLES:,} times, and the "
+                f"interval holds the middle {analysis.LEVEL:.0%} of the gaps in mean error so "
+                "drawn. An interval wholly below zero is a lower error, wholly above zero a "
+                "higher one, else no clear difference; with few models per space the draws "
+                "repeat the same few errors, so the interval is only rough.")
     tables.show(tables.claims_frame(claims), "The paper's claims: mean error of each space "
                 f"against its baseline, and the gap with its {analysis.LEVEL:.0%} bootstrap "
                 "interval")

@@ -840,7 +840,8 @@ def test_the_design_space_words_count_models_and_weigh_errors_against_guessing()
                            "verdict": ["untested (needs 2+ models in each)"]})
     text = prose.design_space_observations(one, claims, [70.0, 67.8], 10)
     assert "had the lowest error (67.8%, its one model)" in text and "mean" not in text
-    assert "None of the 1 claims could be tested with 1 model per space" in text
+    assert "None of the paper's 1 claims could be tested with 1 model per space" in text
+    assert "\u201cRegNetX is better\u201d." in text  # the claims, listed
     assert "1 models" not in text
     assert ("Guessing among 10 classes gives 90% error; every model ended more than 5 points "
             "below it.") in text

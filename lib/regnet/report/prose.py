@@ -459,7 +459,7 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
         for group in (same, opposite) if group)
     return (f"Across all {len(results)} models, the error follows {names[best]} most closely "
             f"in rank (Spearman ρ = {signed(rho[best], 2)}: more {names[best]}, {direction} "
-            f"error{also}), {strength}; with {per} models per space, no panel can show a trend "
+            f"error{also}), {strength}; with {_models(per)} per space, no panel can show a trend "
             "within one space.")
 
 
@@ -1035,9 +1035,10 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
     text = " ".join(filter(None, [f"{_lowest_error(summary)}.",
                                    chance_sentence(errors, classes)]))
     if not len(tested):
-        return text + (f" None of the {len(claims)} claims could be tested with "
-                       f"{_models(int(summary['n'].min()))} per space: each needs at least two "
-                       "models in both of the spaces it compares.")
+        return text + (f" None of the paper's {len(claims)} claims could be tested with "
+                       f"{_models(int(summary['n'].min()))} per space, since each needs at "
+                       "least two models in both of the spaces it compares: "
+                       f"{quoted_claims(claims['claim'])}.")
     text += (f" Of the {len(claims)} claims, {'all' if len(tested) == len(claims) else len(tested)}"
              " could be tested with these models")
     half = (tested["gap_high"] - tested["gap_low"]) / 2
