@@ -90,14 +90,20 @@ notebook.md(prose.curves_sentence(summary.history))
 # ## C. Final accuracy
 
 # %%
-keys = ["params", "macs", "epochs", "epoch_seconds", "images_per_second", "train_loss",
-        "test_acc"] + (["best_test_acc"] if summary.best_test_acc != summary.test_acc else []) \
+timed = prose.loads_compare([summary.row()])  # a busy machine spoils the times
+keys = ["params", "macs", "epochs"] + (["epoch_seconds", "images_per_second"] if timed else []) \
+    + ["train_loss", "test_acc"] \
+    + (["best_test_acc"] if summary.best_test_acc != summary.test_acc else []) \
     + (["test_top5"] if spec.num_classes > 10 else [])
 tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]),
             f"{prose.network_name(spec.name)}: final result")
-notebook.md("Time per epoch is the median of the epochs after the first (which also warms "
-            "up; the first itself in a one-epoch run), evaluation included; images/s counts training images per second of the "
-            "training steps alone, the mean over the same epochs."
+notebook.md(("Time per epoch is the median of the epochs after the first (which also warms "
+             "up; the first itself in a one-epoch run), evaluation included; images/s counts "
+             "training images per second of the training steps alone, the mean over the same "
+             "epochs." if timed else
+             "Time per epoch and images per second are left out: the machine had other work "
+             "while this run trained (a load average above its number of cores, Appendix II), "
+             "which can change them more than the network does.")
             + ("" if spec.num_classes > 10 else
                f" Top-5 accuracy is not shown: with {spec.num_classes} classes it says little."))
 notebook.finding(prose.train_answer(summary, values))

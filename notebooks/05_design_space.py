@@ -126,11 +126,16 @@ if association:  # none with fewer than three models
 # ## E. Every model
 
 # %%
-notebook.md(prose.sweep_sentence(results) + " In the table below, M stands for millions "
-            "and seconds for the model's training time. A stage's group width is at most its "
-            "bottleneck width w/b, so in a space that shares one group width a narrow stage "
-            "can show a smaller one.")
-tables.show(tables.sweep_models_table(results), "Every sampled model")
+notebook.md(prose.sweep_sentence(results) + " In the table below, M stands for millions"
+            + (" and seconds for the model's training time" if prose.loads_compare(
+                sweep.timings(out)) else ", and the models' training times are left out: "
+               "the machine had other work while they trained (Appendix II)")
+            + ". A stage's group width is at most its bottleneck width w/b, so in a space "
+            "that shares one group width a narrow stage can show a smaller one.")
+timed = prose.loads_compare(sweep.timings(out))  # a busy machine spoils the times
+tables.show(tables.sweep_models_table(results if timed else results.drop(columns="seconds",
+                                                                          errors="ignore")),
+            "Every sampled model")
 notebook.setup(prose.timing_sentence(sweep.timings(out)))  # said once when section 2 has it
 header.record(**{"sweep folder": runs.short(out),
                  "load average": prose.load_record(sweep.timings(out))})

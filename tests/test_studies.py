@@ -317,8 +317,11 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
                              "load_avg": [(5.0, 9.0)] * 3})
     paid = prose.runs_observations(variants([70.0, 80.0, 90.0]), n_test=10_000)
     assert paid.startswith("RegNetX-800MF, with 4.00 times the MACs of RegNetX-200MF, "
-                           "scored +20.00 points (70.00% to 90.00%); a straight line through "
-                           "all 3 networks gains +10.0 points per doubling of the MACs")
+                           "scored 20.00 points higher (70.00% to 90.00%), a difference more "
+                           "than the")
+    # the slope is its own sentence: a bound on a difference says nothing of it
+    assert ("A straight line through all 3 networks changes the accuracy by +10.0 points per "
+            "doubling of the MACs.") in paid
     assert "each scoring above the one before it" in paid
     dip = prose.runs_observations(variants([70.0, 65.0, 90.0]), n_test=10_000)
     assert "not at every step: RegNetX-400MF scored below the network before it" in dip
@@ -381,7 +384,7 @@ def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():
     assert "Of the 4 other crops, 4 scored above the training crop and 0 below it" in text
     assert "larger crops of the resized image (16 px)" in text  # one crop: no range
     assert "the training crop scoring below all the others" in text
-    assert "One test image is 0.625 points (160 test images)" in text
+    assert "One test image is worth 0.625 points of accuracy here (160 test images)" in text
     flat = crops.assign(test_acc=[86.88, 80.0, 82.5, 84.38, 81.0])  # not all above 14 px
     assert "do not show that testing at a larger crop than the one trained on helps" in \
         prose.crop_observations(flat, 14, 16, 160)
@@ -392,6 +395,9 @@ def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():
     dip = pd.DataFrame({"test crop": list(range(10, 24)),
                         "test_acc": [25.8, 28.2, 28.6, 29.6, 32.6, 34.6, 34.6, 22.2, 24.0, 23.4,
                                      22.8, 24.8, 25.6, 26.4]})  # upscaling hurts
+    assert ("The largest step between neighbouring crops, 16 to 17 px, is \u221212.40 points "
+            "where the crop passes the resize") in prose.crop_observations(dip, 14, 16, 500)
+    assert "largest step" not in prose.crop_observations(crops, 14, 16, 160)  # within noise
     answer = prose.crop_answer(dip, 14, 16, 500)
     assert answer.startswith("The best test crops were 15 and 16 px with 34.60% against "
                              "32.60% at the 14 px training crop")

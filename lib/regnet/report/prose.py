@@ -292,14 +292,14 @@ def section_setup(values: Mapping[str, Any]) -> str:
             f"otherwise: on {dataset_phrase(values, sizes=False)}, with the same batches, "
             f"optimizer and {total}-epoch schedule.")
     text += (" Each run is one seed, so every difference between runs also carries a "
-             "seed-to-seed noise that these studies do not measure; the observations weigh "
+             "seed-to-seed noise that these studies do not measure. The observations weigh "
              "each difference against the noise of sampling the test images alone, written "
-             f"\u00b1x points: {NOISE_MEANS} on test sets of that size, widened where a "
-             "sentence picks the largest of several differences (the best run against the "
-             "weakest), so that all of them would stay within it as often (the runs share one "
-             "test set, so a paired comparison of their per-image predictions, which the runs "
-             "do not keep, would usually give a smaller bound: networks tend to get the same "
-             "images right).")
+             f"\u00b1x points: {NOISE_MEANS} on test sets of that size. Where a sentence "
+             "picks the largest of several differences (the best run against the weakest), "
+             "the bound is widened (Bonferroni) so that all of them stay within it as often "
+             "as one difference stays within two standard errors. The bound is unpaired: the "
+             "runs share one test set, and a paired comparison of their per-image "
+             "predictions, which the runs do not keep, could give a smaller one.")
     if values["DATASET"] == "synthetic":
         text += (" The images are synthetic and the runs a few epochs long: the studies "
                  "below show the method and that every step runs, and their numbers say "
@@ -454,7 +454,8 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
     same = [names[c] for c in tied if (rho[c] < 0) == (rho[best] < 0)]
     opposite = [names[c] for c in tied if (rho[c] < 0) != (rho[best] < 0)]
     also = "".join(
-        f"; {numbers(group)} follow{'s' if len(group) == 1 else ''} the error as closely"
+        f"; {numbers(group)} follow"
+        f"{'s' if len(group) == 1 and not group[0].endswith('s') else ''} the error as closely"
         + (" the other way round" if group is opposite else "")
         for group in (same, opposite) if group)
     return (f"Across all {len(results)} models, the error follows {names[best]} most closely "
@@ -612,24 +613,25 @@ def _price_sentence(df, acc, name, n_test, short: bool = False) -> str:
     change = float(acc[last] - acc[first])
     beyond, clause = beyond_noise(change, n_test, float(acc.mean()))
     slower = [i for i in range(1, last + 1) if acc[i] < acc[i - 1]]
+    scored = f"scored {abs(change):.2f} points {'higher' if change >= 0 else 'lower'}"
     if short:
-        return (f"{name(last)} scored {signed(change, 2)} points against {name(first)} for "
-                f"{ratio:.2f} times the MACs{_noise_words(beyond)}"
+        return (f"{name(last)} {scored} than {name(first)} for {ratio:.2f} times the MACs"
+                f"{_noise_words(beyond)}"
                 + (", though not every larger network scored higher" if beyond and change > 0
                    and slower else "") + ".")
-    text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, scored "
-            f"{signed(change, 2)} points ({acc[first]:.2f}% to {acc[last]:.2f}%)")
+    text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, {scored} "
+            f"({acc[first]:.2f}% to {acc[last]:.2f}%), a difference {clause}"
+            + (": these runs do not show the larger networks buying any accuracy with their "
+               "MACs" if beyond is False else "") + ".")
     if ratio > 1 and len(df) > 2:  # the slope over every network, not the two ends alone
         slope = np.polyfit(np.log2(df["macs"].astype(float)), acc.astype(float), 1)[0]
-        text += (f"; a straight line through all {len(df)} networks gains "
-                 f"{signed(slope, 1)} points per doubling of the MACs,")
+        text += (f" A straight line through all {len(df)} networks changes the accuracy by "
+                 f"{signed(slope, 1)} points per doubling of the MACs.")
     elif ratio > 1:
-        text += f", {signed(change / math.log2(ratio), 1)} points per doubling of the MACs,"
-    text += f" {clause}"
+        text += (f" That is {signed(change / math.log2(ratio), 1)} points per doubling of the "
+                 "MACs.")
     if beyond is False:
-        return text + (": these runs do not show the larger networks buying any accuracy with "
-                       "their MACs.")
-    text += "."
+        return text
     if beyond and change > 0:
         text += " In these runs the larger networks scored higher"
         text += (f", though not at every step: {numbers([name(i) for i in slower])} scored "
@@ -930,6 +932,25 @@ def _span_px(first: int, last: int) -> str:
     return f"{first} px" if first == last else f"{first}\u2013{last} px"
 
 
+def _crop_step(df, resize: int, n_test: int | None) -> str:
+    """The largest change between neighbouring crops, when it is beyond the noise of the
+    test images, and whether it is where the crop passes the resize ("" otherwise)."""
+    acc = df.sort_values("test crop")["test_acc"].astype(float).map(half_up).to_numpy()
+    crop = df.sort_values("test crop")["test crop"].astype(int).to_numpy()
+    if len(crop) < 2:
+        return ""
+    steps = acc[1:] - acc[:-1]
+    i = int(np.argmax(np.abs(steps)))
+    beyond, clause = beyond_noise(float(steps[i]), n_test, float(acc[i:i + 2].mean()),
+                                  len(steps))
+    if not beyond:
+        return ""
+    at = (" where the crop passes the resize and the image starts to be upscaled"
+          if crop[i] <= resize < crop[i + 1] else "")
+    return (f" The largest step between neighbouring crops, {crop[i]} to {crop[i + 1]} px, is "
+            f"{signed(float(steps[i]), 2)} points{at}, {clause}.")
+
+
 def crop_answer(df, train_crop: int, resize: int, n_test: int | None = None) -> str:
     """The one sentence that answers the crop study: the best crop, and whether testing at
     a larger crop than the training crop helped beyond the noise."""
@@ -968,8 +989,10 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
            f" ({'beyond' if beyond else 'within'} the noise, \u00b1{noise:.1f})")
         for name, mean, diff, beyond, lo, hi, noise in rows) + ". "
     text += kind[:1].upper() + kind[1:] + "."
+    text += _crop_step(df, resize, n_test)
     if n_test:
-        text += f" One test image is {100 / n_test:.3g} points ({n_test:,} test images)."
+        text += (f" One test image is worth {100 / n_test:.3g} points of accuracy here "
+                 f"({n_test:,} test images).")
     return text
 
 
