@@ -109,4 +109,5 @@ notebook.md(("Time per epoch is the median of the epochs after the first (which 
 notebook.finding(prose.train_answer(summary, values))
 notebook.md(f"**Final test accuracy = {summary.test_acc:.2f}%.** "
             + prose.train_observations(summary, spec.num_classes))
-notebook.setup(prose.timing_sentence([summary.row()]))  # the later sections' studies share it
+if timed:  # where the times were measured (else the paragraph above said why they are not)
+    notebook.setup(prose.timing_sentence([summary.row()]))  # later sections share it
