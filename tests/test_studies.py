@@ -823,8 +823,8 @@ def test_the_design_space_answer_quotes_the_claims_that_show_a_difference():
                            "n = 3)")
     assert ("of the 2 claims tested with 3 models per space, 1 shows a difference, in the "
             "paper's direction: \u201cRegNetX is better\u201d.") in text
-    assert "(2 of the 6 models stayed near the error of guessing)" in prose.design_space_answer(
-        summary, claims, [88.0, 89.5, 40.0, 40.0, 40.0, 40.0], 10)
+    assert "(40.0%, n = 3; 2 of the 6 models stayed near the error of guessing)" in \
+        prose.design_space_answer(summary, claims, [88.0, 89.5, 40.0, 40.0, 40.0, 40.0], 10)
     none = prose.design_space_answer(summary, claims.assign(verdict="no clear difference"))
     assert "none of the 2 claims tested shows a difference, which confirms none" in none
 

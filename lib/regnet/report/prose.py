@@ -1091,9 +1091,10 @@ def design_space_answer(summary, claims, errors: Sequence[float] = (),
     the models' `errors` and the number of `classes`, how many stayed near guessing."""
     tested = claims[claims["consistent"].notna()]
     untrained = near_guessing(errors, classes)[1] if classes else 0
-    text = _lowest_error(summary) + (
-        f" ({untrained} of the {len(errors)} models stayed near the error of guessing)"
-        if untrained else "")
+    text = _lowest_error(summary)  # ends in its parenthesis, which takes the count too
+    if untrained:
+        text = (text[:-1] + f"; {untrained} of the {len(errors)} models stayed near the error "
+                "of guessing)")
     if not len(tested):
         return text + ", and none of the paper's claims could be tested with so few."
     shown = tested[tested["verdict"] != "no clear difference"]
