@@ -48,7 +48,14 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     assert "for 60, 100 and 150 epochs" in course
     assert "at 3\u00a0×\u00a056\u00a0×\u00a056" in course
     assert "3-epoch schedule" in prose.section_setup(profile("quick"))
-    assert "for" not in study_sentence("variants", "quick")  # the section's schedule: unsaid
+    variants = study_sentence("variants", "quick")
+    assert "for" not in variants  # the section's schedule: unsaid
+    # the stems, which the study's table has no room for and its parameter counts depend on
+    stems = [runs.network(experiments.run_values(profile("quick"), experiments.load(
+        "variants", "quick"), label)).stem_width for label in experiments.load(
+        "variants", "quick").runs]
+    assert f"Their stems are {prose.numbers(stems)} channels wide" in variants
+    assert "stems" not in study_sentence("bottleneck", "quick")  # one stem: nothing to say
 
 
 def test_a_study_of_one_network_in_two_builds_names_it_once():

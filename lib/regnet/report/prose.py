@@ -333,6 +333,9 @@ def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, An
         if single:
             text += (f" (the {single[0]}-epoch run has one cosine epoch, which stays at the peak "
                      f"rate {run_values[0]['TRAINING_LR_MAX']:g})")
+    stems = list(dict.fromkeys(s.stem_width for s in specs))
+    if len(stems) > 1:  # the study's table has no room for them; its parameters depend on them
+        text += f". Their stems are {numbers(stems)} channels wide, in the order of the table"
     return text + "."
 
 
