@@ -79,8 +79,9 @@ else:
     header.record(**{"run folders": ", ".join(runs.short(Path(r)) for r in df["run"]),
                      "load average": prose.load_record(records)})
     notebook.md(prose.study_settings(values, configs, list(df["spec"])))
-    if not prose.loads_compare(records):  # where the times were spoilt, and why they are
-        notebook.setup(prose.timing_sentence(records))  # not drawn: said once per section
+    if prose.loads_compare(records):  # where this study's times were measured
+        notebook.md(prose.timing_sentence(records))
+    else:  # why times are left out where the load spoilt them: said once per section
         notebook.setup(prose.times_sentence(records))
     tables.show(tables.study_table(df, times=prose.loads_compare(records)), exp.title)
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
@@ -92,7 +93,7 @@ else:
     if df["epochs"].max() > 1:  # curves of one point each would say nothing
         figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
                      f"{exp.title}: training and test loss and accuracy per epoch")
+    peak_end = all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)  # none decayed
     notebook.md("**Observations.** " + prose.study_observations(
-        df, prose.test_images(records),
-        peak_end=all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)))
-    notebook.finding(prose.study_answer(df, prose.test_images(records)))
+        df, prose.test_images(records), peak_end=peak_end))
+    notebook.finding(prose.study_answer(df, prose.test_images(records), peak_end=peak_end))
