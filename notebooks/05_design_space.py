@@ -68,7 +68,8 @@ tables.show(tables.space_sizes_frame(), "The design spaces: what each allows, an
 # %%
 results = sweep.run_sweep(values, out, log=progress.log, on_load=header.on_load)
 crop = data.settings(values.data)["DATA_CROP"]
-notebook.md(f"{values['SWEEP_SAMPLES']} models were sampled from each of "
+sampled = values["SWEEP_SAMPLES"]
+notebook.md(f"{sampled} model{' was' if sampled == 1 else 's were'} sampled from each of "
             f"{len(designspace.space_names(values['SWEEP_SPACES']))} design spaces within one "
             f"compute regime, {values['SWEEP_MACS_MIN']:g} to {values['SWEEP_MACS_MAX']:g} "
             f"million MACs, counted at one fixed input as the paper counts its regimes at "
@@ -136,6 +137,7 @@ timed = prose.loads_compare(sweep.timings(out))  # a busy machine spoils the tim
 tables.show(tables.sweep_models_table(results if timed else results.drop(columns="seconds",
                                                                           errors="ignore")),
             "Every sampled model")
-notebook.setup(prose.timing_sentence(sweep.timings(out)))  # said once when section 2 has it
+if timed:  # where the times were measured (else the paragraph above said why they are not)
+    notebook.setup(prose.timing_sentence(sweep.timings(out)))  # once when section 2 has it
 header.record(**{"sweep folder": runs.short(out),
                  "load average": prose.load_record(sweep.timings(out))})

@@ -212,6 +212,20 @@ def test_claims_with_too_few_models_are_left_untested():
     assert table.loc["increasing widths help", "consistent"] is None
 
 
+def test_spaces_of_three_models_are_too_few_to_tell_apart_at_ninety_percent():
+    from regnet.study.analysis import fewest_models, separable
+    assert not separable(3, 3) and separable(4, 4) and separable(3, 4)
+    assert fewest_models() == 4 and fewest_models(0.8) == 3
+    # 3 against 3 models that do not overlap: the bootstrap interval excludes zero, but an
+    # exact permutation test cannot go below p = 2 / C(6, 3) = 0.1, so no verdict is drawn
+    three = claims_table(_frame(PAPERLIKE, n=3)).set_index("claim")
+    assert three["consistent"].isna().all()
+    assert three.loc["increasing widths help", "verdict"] == \
+        "untested (too few models to tell apart)"
+    four = claims_table(_frame(PAPERLIKE, n=4)).set_index("claim")
+    assert four.loc["increasing widths help", "verdict"] == "lower error"
+
+
 def test_summary_counts_each_space():
     df = pd.DataFrame({"space": ["regnetx"] * 3 + ["anynetx_a"] * 2,
                        "error": [10.0, 20.0, 30.0, 40.0, 50.0]})

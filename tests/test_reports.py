@@ -519,7 +519,7 @@ def test_every_kind_of_report_table_fits_the_printable_page(tmp_path):
                            "macs": 249.9e6, "params": 12.3e6, "error": 71.23, "seconds": 1234.5}])
     claims = analysis.claims_table(pd.DataFrame({
         "space": ["anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e",
-                  "regnetx"] * 3, "error": [float(40 + i) for i in range(18)]}))
+                  "regnetx"] * 4, "error": [float(40 + i) for i in range(24)]}))
     crops = pd.DataFrame({"test crop": range(40, 92), "test_acc": 71.5512,
                           "test_top5": 91.2345})
     frames = [study(name) for name in ("variants", "group_width", "epochs", "bottleneck")] + [

@@ -462,7 +462,7 @@ def test_claims_without_a_difference_are_not_shown_rather_than_agreed():
     text = prose.design_space_observations(summary, claims)
     assert "agree with" not in text
     assert "Only \u201cRegNetX is better\u201d shows a difference" in text
-    assert "±14 to ±28 points" in text and "cannot confirm" in text
+    assert "±14 to ±28 points" in text and "is not confirmed by it" in text
     answers = [tables.claim_answer(c) for _, c in claims.iterrows()]
     assert answers == ["not shown", "yes"]
 
@@ -852,9 +852,12 @@ def test_the_design_space_words_count_models_and_weigh_errors_against_guessing()
     claims = pd.DataFrame({"claim": ["RegNetX is better"], "consistent": [None], "n": [1],
                            "verdict": ["untested (needs 2+ models in each)"]})
     text = prose.design_space_observations(one, claims, [70.0, 67.8], 10)
-    assert "had the lowest error (67.8%, its one model)" in text and "mean" not in text
-    assert "None of the paper's 1 claims could be tested with 1 model per space" in text
-    assert "\u201cRegNetX is better\u201d." in text  # the claims, listed
+    assert "had the lowest error (67.8%, its one model, 2.2 points below AnyNetX<sub>A</sub>'s)" \
+        in text and "mean" not in text
+    assert "One model per space cannot rank the spaces" in text
+    assert "The paper's one claim could not be tested with 1 model per space" in text
+    assert "(\u201cRegNetX is better\u201d)." in text  # the claims, listed
+    assert "at least 4 models in both of the spaces" in text  # why, from the test's level
     assert "1 models" not in text
     assert ("Guessing among 10 classes gives 90% error; every model ended more than 5 points "
             "below it.") in text
@@ -870,6 +873,9 @@ def test_a_studys_finding_for_the_conclusions_is_short_and_keeps_the_verdict():
     zigzag = prose.study_answer(_study([50.0, 90.0, 70.0]), 10_000)
     assert "beyond the noise of the test images, but not in one direction (best group " \
         "width 16, weakest group width 8)" in zigzag
+    undecayed = prose.study_answer(_study([50.0, 90.0, 70.0]), 10_000, peak_end=True)
+    assert undecayed == zigzag[:-1] + ("; but every run ended at the peak learning rate, "
+                                       "before its schedule decayed.")
     for acc, n in (([80.0, 78.75, 81.25], 160), ([50.0, 70.0, 90.0], 10_000)):
         full = prose.runs_observations(_study(acc), n)
         assert len(prose.study_answer(_study(acc), n)) < len(full.split(". ")[0]) + 40

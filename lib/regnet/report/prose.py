@@ -1008,10 +1008,14 @@ def study_observations(df, n_test: int | None = None, peak_end: bool = False) ->
     return runs_observations(df, n_test, peak_end)
 
 
-def study_answer(df, n_test: int | None = None) -> str:
+def study_answer(df, n_test: int | None = None, peak_end: bool = False) -> str:
     """A study's answer in a few words, for the conclusions (its observations say it in
-    full)."""
-    return (_series_parts(df, n_test, short=True) or _runs_parts(df, n_test, short=True))[0]
+    full), with the caveat that every run ended undecayed when it did (`peak_end`)."""
+    text = (_series_parts(df, n_test, short=True) or _runs_parts(df, n_test, short=True))[0]
+    if peak_end:
+        text = text[:-1] + ("; but every run ended at the peak learning rate, before its "
+                            "schedule decayed.")
+    return text
 
 
 def _models(n) -> str:
@@ -1025,7 +1029,12 @@ def _lowest_error(summary) -> str:
     best = summary.loc[summary["mean"].idxmin()]
     text = f"Across {int(summary['n'].sum())} trained models, {typeset_spaces(best['label'])}"
     if int(summary["n"].max()) == 1:
-        return text + f" had the lowest error ({best['mean']:.1f}%, its one model)"
+        text += f" had the lowest error ({best['mean']:.1f}%, its one model"
+        if len(summary) < 2:
+            return text + ")"
+        second = summary.sort_values("mean").iloc[1]
+        return text + (f", {second['mean'] - best['mean']:.1f} points below "
+                       f"{typeset_spaces(second['label'])}'s)")
     return text + f" had the lowest mean error ({best['mean']:.1f}%, n = {int(best['n'])})"
 
 
@@ -1058,13 +1067,19 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
     with the models' `errors` and the number of `classes`, how the errors sit against
     guessing."""
     tested = claims[claims["consistent"].notna()]
-    text = " ".join(filter(None, [f"{_lowest_error(summary)}.",
+    one = ("One model per space cannot rank the spaces: each space's one model may be its "
+           "best or its worst." if int(summary["n"].max()) == 1 and len(summary) > 1 else "")
+    text = " ".join(filter(None, [f"{_lowest_error(summary)}.", one,
                                    chance_sentence(errors, classes)]))
     if not len(tested):
-        return text + (f" None of the paper's {len(claims)} claims could be tested with "
-                       f"{_models(int(summary['n'].min()))} per space, since each needs at "
-                       "least two models in both of the spaces it compares: "
-                       f"{quoted_claims(claims['claim'])}.")
+        none = (f"None of the paper's {len(claims)} claims could" if len(claims) > 1 else
+                "The paper's one claim could not")
+        return text + (f" {none} be tested with "
+                       f"{_models(int(summary['n'].min()))} per space "
+                       f"({quoted_claims(claims['claim'])}). Each needs at least "
+                       f"{analysis.fewest_models()} models in both of the spaces it compares: "
+                       "with fewer, not even two spaces whose errors do not overlap at all "
+                       f"could be told apart at the {analysis.LEVEL:.0%} level.")
     text += (f" Of the {len(claims)} claims, {'all' if len(tested) == len(claims) else len(tested)}"
              " could be tested with these models")
     half = (tested["gap_high"] - tested["gap_low"]) / 2
@@ -1082,9 +1097,9 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
                     f"{agree} of {len(shown)} in the paper's direction"))
     else:
         text += "None shows a difference"
-    return text + (". No clear difference cannot confirm that a restriction does not hurt: "
-                   "these few models cannot tell spaces apart, nor draw an error EDF with "
-                   "more than a few steps.")
+    return text + (". A claim with no clear difference is not confirmed by it: that a "
+                   "restriction does not hurt needs more models to show, and so does an error "
+                   "EDF with more than a few steps.")
 
 
 def design_space_answer(summary, claims, errors: Sequence[float] = (),

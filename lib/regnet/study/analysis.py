@@ -10,6 +10,7 @@ Every function takes the results table (one row per trained model, columns `spac
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import Iterable, Sequence
 
@@ -105,6 +106,22 @@ def mean_difference_ci(a: np.ndarray, b: np.ndarray, level: float = LEVEL,
     return float(low), float(high)
 
 
+def separable(n: int, m: int, level: float = LEVEL) -> bool:
+    """Whether `n` models of one space and `m` of another could be told apart at `level`
+    at all: an exact permutation test of the two groups reaches its smallest two-sided
+    p-value, 2 / C(n + m, n), when no model of one group beats any of the other; with
+    fewer splits than 2 / (1 - level) not even that would count as a difference."""
+    return math.comb(n + m, n) * (1 - level) > 2
+
+
+def fewest_models(level: float = LEVEL) -> int:
+    """The fewest models per space with which two spaces can be told apart at `level`."""
+    n = 2
+    while not separable(n, n, level):
+        n += 1
+    return n
+
+
 def verdict(ci: tuple[float, float]) -> str:
     """'lower error', 'higher error' or 'no clear difference' from an interval of the gap."""
     if ci[1] < 0:
@@ -119,7 +136,9 @@ def claims_table(df: pd.DataFrame, metric: str = ERROR, level: float = LEVEL,
     """The paper's claims, each checked on the sweep: means, medians, EDF areas, the gap in
     mean error with a bootstrap interval, and whether the numbers agree with the claim.
 
-    A claim whose spaces have fewer than `min_models` models each is listed as untested.
+    A claim whose spaces have fewer than `min_models` models each, or too few to be told
+    apart at `level` at all (`separable`), is listed as untested: a bootstrap of three
+    errors against three can exclude zero where no test of so few could.
     """
     lo, hi = float(df[metric].min()), float(df[metric].max())
     rows = []
@@ -131,6 +150,10 @@ def claims_table(df: pd.DataFrame, metric: str = ERROR, level: float = LEVEL,
                "log10_size": log10_size(space), "log10_size_baseline": log10_size(base)}
         if min(e.size, f.size) < min_models:
             rows.append({**row, "verdict": f"untested (needs {min_models}+ models in each)",
+                         "consistent": None})
+            continue
+        if not separable(e.size, f.size, level):
+            rows.append({**row, "verdict": "untested (too few models to tell apart)",
                          "consistent": None})
             continue
         ci = mean_difference_ci(e, f, level)
