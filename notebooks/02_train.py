@@ -54,8 +54,7 @@ spec = runs.network(values)
 out = Path(RUN_DIR) if RUN_DIR else runs.train_dir(values)
 header = notebook.show_header(f"Training: {prose.network_name(spec.name)}", values)
 notebook.md(prose.train_settings(values, spec))
-if values["PROFILE"] != "course":  # what the real run does, in a paragraph of its own
-    notebook.md(prose.course_recipe(resolve([notebook.profile_file("course")])))
+course = None if values["PROFILE"] == "course" else resolve([notebook.profile_file("course")])
 
 # %% [markdown]
 # ## A. Hyperparameters
@@ -66,8 +65,10 @@ if values["PROFILE"] != "course":  # what the real run does, in a paragraph of i
 # $$l(t) = l_f + (l_{\mathrm{max}} - l_f)\cos\Big(\frac{t - 1 - E_0}{\max(E_1 - 1, 1)}\cdot\frac{\pi}{2}\Big) \qquad (t > E_0)$$
 
 # %%
-tables.show(tables.hyperparameter_table(values, spec),
-            "Hyperparameters: the whole training recipe, by the course's parameter names")
+tables.show(tables.hyperparameter_table(values, spec, course,
+                                        None if course is None else runs.network(course)),
+            "Hyperparameters: the whole training recipe" + ("" if course is None else
+                                                           ", this run's and the course's"))
 rates = schedule.warmup_cosine(values.schedule)
 tables.show(tables.rate_table(rates), "Learning rate of every epoch (epochs counted from 1)")
 figures.show(figures.plot_rates(rates), "Learning rate per epoch")

@@ -66,10 +66,14 @@ if exp.kind == "test_crops":
     shown = crops if spec.num_classes > 10 else crops.drop(columns="test_top5")  # says little
     tables.show(tables.fold(shown, 3 if len(crops) > 12 else 1, "test crop"),
                 f"{prose.network_name(spec.name)}: test accuracy (%) per test crop (px)")
-    figures.show(figures.plot_crops(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]),
-                 f"{prose.network_name(spec.name)}: test accuracy against the test crop")
+    figures.show(figures.plot_crops(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"],
+                                    summary.test_images),
+                 f"{prose.network_name(spec.name)}: test accuracy against the test crop"
+                 + (" (whiskers: two standard errors of each accuracy)"
+                    if summary.test_images else ""))
     notebook.md("**Observations.** " + prose.crop_observations(
-        crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images))
+        crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images) + " "
+        + prose.crop_check(crops, sizes["DATA_CROP"], summary.test_acc))
     notebook.finding(prose.crop_answer(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"],
                                        summary.test_images))
 else:

@@ -164,8 +164,8 @@ def test_the_crop_study_refuses_another_runs_checkpoint_of_the_same_shapes(run_r
     other = params.resolve(overrides={**SYNTHETIC, "SEED": 1})
     mine = Path(runs.train_or_reuse(values, log=quiet).run)
     theirs = Path(runs.train_or_reuse(other, log=quiet).run)
-    (mine / "best.pt").write_bytes((theirs / "best.pt").read_bytes())
-    with pytest.raises(ParamError, match=r"best.pt is not this run's checkpoint \(other "
+    (mine / "last.pt").write_bytes((theirs / "last.pt").read_bytes())
+    with pytest.raises(ParamError, match=r"last.pt is not this run's checkpoint \(other "
                                          r"values of SEED 1 -> 0\)"):
         experiments.crop_study(values, CROPS, log=quiet)
     assert not (mine / experiments.CROPS).exists()  # nothing cached under this run's name
@@ -174,9 +174,9 @@ def test_the_crop_study_refuses_another_runs_checkpoint_of_the_same_shapes(run_r
 def test_the_crop_study_refuses_a_checkpoint_of_another_network(run_root):
     values = params.resolve(overrides=SYNTHETIC)
     run = Path(runs.train_or_reuse(values, log=quiet).run)
-    ckpt = torch.load(run / "best.pt", weights_only=True)
+    ckpt = torch.load(run / "last.pt", weights_only=True)
     ckpt["spec"]["name"] = "someone else's"
-    torch.save(ckpt, run / "best.pt")
+    torch.save(ckpt, run / "last.pt")
     with pytest.raises(ParamError, match="not this run's checkpoint .another network."):
         experiments.crop_study(values, CROPS, log=quiet)
 
@@ -186,10 +186,10 @@ def test_cached_crops_belong_to_the_checkpoint_they_were_measured_on(run_root,
     values = params.resolve(overrides=SYNTHETIC)
     experiments.crop_study(values, CROPS, log=quiet)
     run = runs.train_dir(values)
-    ckpt = torch.load(run / "best.pt", weights_only=True)
+    ckpt = torch.load(run / "last.pt", weights_only=True)
     ckpt["model"] = {k: v + 0.5 if v.is_floating_point() else v
                      for k, v in ckpt["model"].items()}  # other weights, same run
-    torch.save(ckpt, run / "best.pt")
+    torch.save(ckpt, run / "last.pt")
     experiments.crop_study(values, CROPS, log=quiet)
     assert evaluated_crops == [[12, 13, 14], [12, 13, 14]]
 

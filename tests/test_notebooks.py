@@ -165,6 +165,8 @@ def test_extras_notebook_runs_an_experiment_and_the_crop_study(tiny, tmp_path):
     text = text_of(execute("04_extras", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom",
                            EXPERIMENT="test_crops"))
     assert "best test crop" in text
+    # the final weights at the training crop score what the training report says they do
+    assert "the final accuracy of section 2: the same weights" in text
 
 
 def test_a_study_header_states_the_epochs_its_runs_train(tiny, tmp_path):

@@ -41,9 +41,6 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
             "flipped at random") in prose.train_settings(profile("quick"), spec)
     assert "random 28 px crops of 28 px images (4 px of zero padding" in prose.augment_phrase(
         resolve(overrides={"DATASET": "fashion-mnist"}))
-    assert prose.course_recipe(profile("course")).startswith(
-        "The course configuration trains on the course data")
-    assert "for 60 epochs" in prose.course_recipe(profile("course"))
     course = study_sentence("epochs", "course")
     assert "for 60, 100 and 150 epochs" in course
     assert "at 3\u00a0×\u00a056\u00a0×\u00a056" in course
@@ -130,7 +127,8 @@ def test_the_crop_study_states_the_crops_it_evaluates():
 def test_the_hyperparameter_table_shows_resolved_values_never_none(name):
     values = profile(name)
     df = tables.hyperparameter_table(values, runs.network(values))
-    shown = dict(zip(df["hyperparameter"], df["value"]))
+    assert list(df.columns) == ["hyperparameter", "value", "parameter"]  # words first
+    shown = dict(zip(df["parameter"], df["value"]))
     assert "None" not in shown.values()
     expected = {"quick": ("10", "3", "14", "16"), "course": ("100", "3", "56", "64")}[name]
     assert (shown["DATA_NUM_CLASSES"], shown["DATA_NUM_CHANNELS"], shown["DATA_CROP"],
@@ -142,7 +140,7 @@ def test_the_hyperparameter_table_shows_resolved_values_never_none(name):
     # values in words: no raw keys, booleans or exponents
     assert shown["TRAINING_OPTIMIZER"] == "SGD" and shown["TRAINING_WEIGHT_DECAY"] == "0.00005"
     assert shown["TRAINING_NESTEROV"] in ("yes", "no") and "epochs" not in shown
-    meaning = dict(zip(df["hyperparameter"], df["meaning"]))  # symbols typeset, not l_max
+    meaning = dict(zip(df["parameter"], df["hyperparameter"]))  # symbols typeset, not l_max
     assert meaning["TRAINING_LR_MAX"].endswith("<i>l</i><sub>max</sub>")
     assert not any("_" in m for m in meaning.values())
     assert not {"PRECISION", "CHANNELS_LAST", "FILE_SAVE"} & set(shown)
@@ -151,8 +149,20 @@ def test_the_hyperparameter_table_shows_resolved_values_never_none(name):
     # a named network shows its own numbers, not the custom network's parameters
     big = profile(name, REGNETX="800mf")
     shown = dict(zip(*tables.hyperparameter_table(big, runs.network(big))
-                     [["hyperparameter", "value"]].T.values))
+                     [["parameter", "value"]].T.values))
     assert shown["MODEL_CHANNELS"] == "[64, 128, 288, 672]"
+
+
+def test_a_run_of_another_profile_shows_the_course_recipe_beside_its_own():
+    quick, course = profile("quick"), profile("course")
+    df = tables.hyperparameter_table(quick, runs.network(quick), course,
+                                     runs.network(course)).set_index("parameter")
+    assert list(df.columns) == ["hyperparameter", "value", "course"]
+    assert df.loc["DATASET", "course"] == "the course data (an ImageNet subset)"
+    assert (df.loc["DATA_CROP", "value"], df.loc["DATA_CROP", "course"]) == ("14", "56")
+    assert (df.loc["DATA_BATCH_SIZE", "course"], df.loc["", "course"]) == ("512", "60")
+    assert df.loc["", "value"] == "3"  # epochs in all, E0 + E1, for each
+    assert df.loc["MODEL_CHANNELS", "course"] == "[24, 56, 152, 368]"
 
 
 def test_the_rate_table_pairs_each_epoch_from_1_with_its_rate():
@@ -405,6 +415,10 @@ def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():
     assert ("The largest step between neighbouring crops, 16 to 17 px, is \u221212.40 points "
             "where the crop passes the resize") in prose.crop_observations(dip, 14, 16, 500)
     assert "largest step" not in prose.crop_observations(crops, 14, 16, 160)  # within noise
+    assert prose.crop_check(crops, 14, 82.5) == (
+        "At the training crop it scores 82.50%, the final accuracy of section 2: the same "
+        "weights on the same test images.")
+    assert "the two evaluations of the same weights differ" in prose.crop_check(crops, 14, 83.1)
     answer = prose.crop_answer(dip, 14, 16, 500)
     assert answer.startswith("The best test crops were 15 and 16 px with 34.60% against "
                              "32.60% at the 14 px training crop")
@@ -808,6 +822,16 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
     high = figures.plot_bars(_study([96.0, 97.0, 98.0]), "group width", ["test_acc"], n_test=160)
     assert high.axes[0].get_xlim()[1] <= 100  # a whisker past 100% is cut at the axis
     plt.close(high)
+    import pandas as pd
+    crops = pd.DataFrame({"test crop": [10, 11, 12], "test_acc": [80.0, 85.0, 99.0]})
+    ax = figures.plot_crops(crops, 11, 12, n_test=160).axes[0]  # the crop study's too
+    bars = [c for c in ax.collections if hasattr(c, "get_segments")]
+    assert [round(float(s[1][1] - s[0][1]) / 2, 6) for s in bars[0].get_segments()] == [
+        round(prose.accuracy_noise(160, a), 6) for a in (80.0, 85.0, 99.0)]
+    assert ax.get_ylim()[1] <= 100
+    assert not [c for c in figures.plot_crops(crops, 11, 12).axes[0].collections
+                if hasattr(c, "get_segments")]  # no count of test images, no whiskers
+    plt.close("all")
     assert "(whiskers: two standard errors of each accuracy)" in figures.panel_names(
         ["params", "test_acc"], whiskers=True)
     assert figures.panel_names(["params", "macs", "test_acc"]) == (

@@ -314,16 +314,23 @@ def plot_bars(df, x: str, ys: list[str], n_test: int | None = None):
         ax.set_title(METRIC_NAMES.get(y, y))
         ax.grid(axis="x", alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(4))
-        ax.tick_params(axis="x", rotation=30)
     axes[0].invert_yaxis()  # first run on top, as in the table
     fig.tight_layout()
     return fig
 
 
-def plot_crops(df, train_crop: int, resize: int):
-    """Test accuracy against the test crop, with the training crop and the resize marked."""
+def plot_crops(df, train_crop: int, resize: int, n_test: int | None = None):
+    """Test accuracy against the test crop, with the training crop and the resize marked;
+    given the number of test images `n_test`, each accuracy with a whisker of two standard
+    errors, as `plot_bars` draws them."""
     fig, ax = _figure(6.4, 3.2)
     ax.plot(df["test crop"], df["test_acc"], marker="o", ms=3)
+    if n_test:
+        ax.errorbar(df["test crop"], df["test_acc"], fmt="none", ecolor="#7a9cd0",
+                    elinewidth=1.0, capsize=2,
+                    yerr=[accuracy_noise(n_test, a) for a in df["test_acc"]])
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(max(lo, 0), min(hi, 100))  # no accuracy lies outside 0 to 100%
     ax.axvline(train_crop, color="#c00", ls="--", lw=1,
                label=f"training crop\n{train_crop} px")
     ax.axvline(resize, color="#888", ls=":", lw=1,

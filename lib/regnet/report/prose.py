@@ -277,13 +277,6 @@ def train_settings(values: Mapping[str, Any], spec) -> str:
             + (f" {SYNTHETIC_LOOK}" if values["DATASET"] == "synthetic" else ""))
 
 
-def course_recipe(course: Mapping[str, Any]) -> str:
-    """How the course configuration trains (`course`: its resolved values), for a report
-    made with another one."""
-    return (f"The course configuration trains on {dataset_phrase(course)}, in "
-            f"{recipe_phrase(course)}, for {schedule_phrase(course)}.")
-
-
 def section_setup(values: Mapping[str, Any]) -> str:
     """What every study of a section shares: data, batch, optimizer, the profile's schedule
     (a study that changes it says so), and, on synthetic data, what its numbers can show."""
@@ -344,7 +337,7 @@ def crop_settings(values: Mapping[str, Any], spec, crops: tuple[int, int]) -> st
     s = settings(values.data)
     return (f"The network of section 2 ({network_phrase(spec)}, trained on "
             f"{augment_phrase(values)}) is evaluated "
-            f"with its best checkpoint on the test images resized to {s['DATA_RESIZE']} px and "
+            f"with its final weights on the test images resized to {s['DATA_RESIZE']} px and "
             f"center-cropped to each size from {crops[0]} to {crops[1]} px.")
 
 
@@ -952,6 +945,17 @@ def _crop_step(df, resize: int, n_test: int | None) -> str:
           if crop[i] <= resize < crop[i + 1] else "")
     return (f" The largest step between neighbouring crops, {crop[i]} to {crop[i + 1]} px, is "
             f"{signed(float(steps[i]), 2)} points{at}, {clause}.")
+
+
+def crop_check(df, train_crop: int, final: float) -> str:
+    """Whether the crop study's accuracy at the training crop is the final accuracy the
+    training section reports (`final`), as the same weights on the same test images give."""
+    acc = float(_shown(df[df["test crop"] == train_crop], "test_acc", 2).iloc[0])
+    if acc == half_up(final, 2):
+        return (f"At the training crop it scores {acc:.2f}%, the final accuracy of section 2: "
+                "the same weights on the same test images.")
+    return (f"At the training crop it scores {acc:.2f}%, against the final {final:.2f}% of "
+            "section 2: the two evaluations of the same weights differ.")
 
 
 def crop_answer(df, train_crop: int, resize: int, n_test: int | None = None) -> str:

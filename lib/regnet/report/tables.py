@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import pandas as pd
 from IPython.display import HTML, display
@@ -334,13 +334,11 @@ def width_rule_table(spec: NetSpec):
     return pd.DataFrame(rows)
 
 
-def hyperparameter_table(values, spec: NetSpec):
-    """The seeds' hyperparameter table with the values in use: the dataset's resolved
+def _recipe(values, spec: NetSpec) -> list[tuple[str, Any, str]]:
+    """(parameter, value, meaning) of every hyperparameter of a run: the dataset's resolved
     defaults (classes, channels, crop, resize), its augmentation, the network's numbers from
-    its spec, and the whole optimizer and schedule. Engineering settings (precision, memory
-    format, checkpoints) are in the provenance."""
+    its spec, and the whole optimizer and schedule."""
     data = settings(values.data)
-    epochs = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
     augment = data["DATA_AUGMENT"]
     rows = [
         ("REGNETX", prose.network_name(spec.name), "network"),
@@ -350,7 +348,7 @@ def hyperparameter_table(values, spec: NetSpec):
         ("DATA_IMAGE_SIZE", data["DATA_IMAGE_SIZE"], "image side (px)"),
         ("DATA_AUGMENT", catalog.AUGMENTS[augment].description, "training augmentation"),
         *([("DATA_SCALE_MIN", values["DATA_SCALE_MIN"],
-            f"the random crop covers {values['DATA_SCALE_MIN']:g} to 1 of the image's area")]
+            "smallest share of the image's area a random crop covers")]
           if augment == "rrc" else []),
         ("DATA_CROP", data["DATA_CROP"], "training crop (px)"),
         ("DATA_RESIZE", data["DATA_RESIZE"], "test images resized to (px)"),
@@ -376,12 +374,28 @@ def hyperparameter_table(values, spec: NetSpec):
          "first warm-up rate <i>l</i><sub>0</sub> / <i>l</i><sub>max</sub>"),
         ("TRAINING_LR_INIT_EPOCHS", "warm-up epochs <i>E</i><sub>0</sub>"),
         ("TRAINING_LR_FINAL_SCALE", "last rate <i>l</i><sub>f</sub> / <i>l</i><sub>max</sub>"),
-        ("TRAINING_LR_FINAL_EPOCHS", f"cosine epochs <i>E</i><sub>1</sub> "
-                                     f"({epochs} epochs in all with the warm-up)"),
-        ("TRAINING_LR_PER_ITERATION", "rate set every step (else every epoch)"),
-        ("SEED", "random seed")]]
-    return pd.DataFrame([{"hyperparameter": k, "value": _value(v), "meaning": h}
-                         for k, v, h in rows])
+        ("TRAINING_LR_FINAL_EPOCHS", "cosine epochs <i>E</i><sub>1</sub>")]]
+    rows.append(("", values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"],
+                 "epochs in all, <i>E</i><sub>0</sub> + <i>E</i><sub>1</sub>"))
+    rows += [("TRAINING_LR_PER_ITERATION", values["TRAINING_LR_PER_ITERATION"],
+              "rate set every step (else every epoch)"),
+             ("SEED", values["SEED"], "random seed")]
+    return rows
+
+
+def hyperparameter_table(values, spec: NetSpec, course=None, course_spec=None):
+    """The seeds' hyperparameter table with the values in use, each named in words first and
+    by the course's parameter name last; with the `course` configuration's values and
+    network (`course_spec`), its values in a column of their own, for a run made with
+    another profile. Engineering settings (precision, memory format, checkpoints) are in the
+    provenance."""
+    rows = [{"hyperparameter": h, "value": _value(v), "parameter": k}
+            for k, v, h in _recipe(values, spec)]
+    if course is not None:
+        theirs = {h: _value(v) for _, v, h in _recipe(course, course_spec)}
+        rows = [{**r, "course": theirs.get(r["hyperparameter"], "")} for r in rows]
+    return pd.DataFrame(rows, columns=["hyperparameter", "value"]
+                        + (["course"] if course is not None else []) + ["parameter"])
 
 
 def _value(v) -> str:

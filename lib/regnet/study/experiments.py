@@ -139,7 +139,9 @@ CROPS = "test_crops.json"
 
 def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log,
                datasets: Datasets | None = None):
-    """Accuracy of the 02_train network at every test crop of the experiment's range.
+    """Accuracy of the 02_train network at every test crop of the experiment's range, with
+    its final weights (last.pt): the network section 2 reports, not the epoch that scored
+    best on these same test images.
 
     Each crop's result is kept in the run folder (test_crops.json), like the run itself, so
     a second report or a wider range evaluates only the crops it has not seen.
@@ -147,7 +149,7 @@ def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log,
     out = train_dir(values)
     datasets = datasets or Datasets(log)
     summary = train_or_reuse(values, out, datasets, log)
-    ckpt, digest = own_checkpoint(values, out / "best.pt")
+    ckpt, digest = own_checkpoint(values, out / "last.pt")  # the final weights, as reported
     cache = read_crops(out / CROPS, digest)
     first, last = crop_range(values, exp)
     todo = [c for c in range(first, last + 1) if str(c) not in cache["crops"]]
@@ -195,7 +197,7 @@ def read_crops(path: Path, checkpoint: str) -> dict:
 
 
 def _evaluate_crops(values, ckpt: dict, ds, crops) -> dict[str, dict]:
-    """Test loss, top-1 and top-5 of the checkpoint (best.pt) at each crop."""
+    """Test loss, top-1 and top-5 of the checkpoint (last.pt) at each crop."""
     alone = Processes(0, 1, pick_device(values["DEVICE"]))
     model = model_of(ckpt, device=str(alone.device))
     results = {}
