@@ -72,8 +72,15 @@ notebook.md(f"Every operator of the network with its parameters, multiply-accumu
 totals = [(f"{name} (this run)", trained, complexity.operator_table(model.build(trained)))]
 if resized:
     totals.append((f"{name} (as the course trains it)", spec, rows))
+paper = space.named(f"regnetx_{spec.name}") if spec.name in space.COURSE else None
+if paper:  # the network the course modified, at the paper's input: what its name counts
+    paper_rows = complexity.operator_table(model.build(paper))
+    totals.append((f"{prose.network_name(paper.name)} (the paper's)", paper, paper_rows))
 tables.show(tables.totals_frame(totals), f"{name}: totals" + (
-    " of this run and of the course's network" if resized else ""))
+    " of this run and of the course's network" if resized else "")
+    + (" and the paper's" if paper else ""))
+if paper:
+    notebook.md(prose.paper_macs_sentence(paper, paper_rows, spec, rows))
 tables.show(tables.stage_frame(rows), f"{name}: totals per stage"
             + (f" at {spec.input_size} px" if resized else ""))
 

@@ -284,6 +284,16 @@ def test_parameter_plot_has_a_panel_per_parameter(samples):
                      "MACs (millions)", "parameters (millions)", "activations (millions)",
                      "RegNetX depth d", "initial width $w_0$", "slope $w_a$",
                      "multiplier $w_m$", "RegNetX group width g"]  # the RegNetX-only panels
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len({ax.get_ylim() for ax in visible}) == 1  # one error scale, panels compare
+    fig.canvas.draw()
+    for ax in visible:  # counts tick at whole numbers; a few values tick at each value
+        values = sorted({float(v) for c in ax.collections for v in c.get_offsets()[:, 0]})
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        if len(values) <= 4 and ax.get_xscale() == "linear":
+            assert sorted(ticks) == values, ax.get_xlabel()
+        if ax.get_xlabel() in ("total depth d", "RegNetX depth d"):
+            assert all(t == round(t) for t in ticks), ticks
     legend = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
     panels = max(ax.get_position().x1 for ax in fig.axes if ax.get_visible())
     gap = legend.x0 / fig.dpi / fig.get_figwidth() - panels  # legend's room measured as set

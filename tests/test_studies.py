@@ -2,6 +2,7 @@
 one network per profile, runs trained once and shared, crop results cached."""
 import dataclasses
 import json
+import re
 
 import pytest
 import yaml
@@ -35,6 +36,11 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     assert "for 3, 5 and 8 epochs" in quick and "60 epochs" not in quick
     assert "at 3\u00a0×\u00a014\u00a0×\u00a014" in quick  # one unbreakable shape
     assert "trained as in section 2" in prose.section_setup(profile("quick"))
+    quick_train = prose.train_settings(profile("quick"), runs.network(profile("quick")))
+    assert ("At 14 px its stages work on 14\u00a0×\u00a014, 7\u00a0×\u00a07, 4\u00a0×\u00a04 "
+            "and 2\u00a0×\u00a02 grids (7\u00a0×\u00a07 in the last stage at 56 px), so "
+            "every 3×3 window of the last stage reaches past the grid's edge") in quick_train
+    assert prose.grid_sentence(runs.network(profile("course"))) == ""  # at its own size
     spec = runs.network(profile("quick"))
     scale = profile("quick").data.scale_min
     assert (f"random resized crops to 14 px (each {scale:g} to 1 of a 16 px image's area), "
@@ -390,6 +396,7 @@ def test_series_answer_the_accuracy_cost_without_times_across_loads():
                           "of its series)")
     assert "do not compare" not in text  # the section says why, once
     assert "cut the parameters by 85%" in text
+    assert "+6.25 points (75.00% to 81.25%), within the noise." in text  # its bound too
 
 
 def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():
@@ -789,7 +796,7 @@ def test_the_parameter_panels_get_the_association_the_numbers_show():
                             "depth": [4, 3, 2, 1], "width": [1, 3, 2, 4]})
     text = prose.association_sentence(results, {"depth": "depth d", "width": "width w"})
     assert "follows depth d most closely" in text and "ρ = \u22121.00" in text
-    assert "with 2 models per space" in text and "more depth d, lower error" in text
+    assert "With 2 models per space" in text and "more depth d, lower error" in text
     assert "within the ±1.13 that chance alone gives 4 models" in text  # 1.96 / sqrt(3):
     # even a perfect order of 4 models comes by chance once in 12 (2 of 4! orders)
     many = pd.DataFrame({"space": ["a"] * 6 + ["b"] * 6, "error": [float(e) for e in range(12)],
@@ -799,7 +806,11 @@ def test_the_parameter_panels_get_the_association_the_numbers_show():
     twin = prose.association_sentence(many.assign(width=many["depth"] * 8),
                                       {"depth": "depth d", "width": "width w"})
     assert "follows depth d most closely in rank (Spearman" in twin
-    assert "higher error; width w follows the error as closely)" in twin
+    assert "Width w follows it as closely (ρ = +1.00: more width w, higher error)." in twin
+    opposite = prose.association_sentence(many.assign(acts=-many["depth"]),
+                                          {"depth": "depth d", "acts": "activations"})
+    assert "Activations follow it as closely (ρ = \u22121.00: more activations, lower " \
+        "error)." in opposite
     mixed = many.assign(depth=[5, 1, 9, 3, 12, 7, 2, 11, 4, 8, 6, 10])
     assert "so it is no evidence of a relation" in prose.association_sentence(
         mixed, {"depth": "depth d"})
@@ -903,3 +914,18 @@ def test_a_studys_finding_for_the_conclusions_is_short_and_keeps_the_verdict():
     for acc, n in (([80.0, 78.75, 81.25], 160), ([50.0, 70.0, 90.0], 10_000)):
         full = prose.runs_observations(_study(acc), n)
         assert len(prose.study_answer(_study(acc), n)) < len(full.split(". ")[0]) + 40
+
+
+def test_the_paper_network_s_macs_are_set_against_the_course_network_s_stage_by_stage():
+    from regnet.arch import model
+    course, paper = space.named("200mf"), space.named("regnetx_200mf")
+    mine, theirs = (complexity.operator_table(model.build(s)) for s in (course, paper))
+    text = prose.paper_macs_sentence(paper, theirs, course, mine)
+    assert text.startswith("The paper's RegNetX-200MF counts 199,040,872 MACs at 224 px and "
+                           "1000 classes")
+    assert "the course's, 179,666,980 at 56 px" in text
+    assert "Their stages 2, 3 and 4 work on the same grids and cost the same" in text
+    parts = [int(n.replace(",", "")) for n in re.findall(r"\((\d[\d,]*)", text)]
+    assert sum(parts) == 199_040_872 - 179_666_980  # the stem, stage 1 and the classifier
+    assert "the stem (8,805,888, 32 channels at 112\u00a0×\u00a0112 against 24 at " \
+        "56\u00a0×\u00a056)" in text

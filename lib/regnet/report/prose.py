@@ -250,6 +250,40 @@ def course_changes(paper, course) -> str:
             f"last stage as a {dims(grid, grid)} grid." if changes else "")
 
 
+def paper_macs_sentence(paper, paper_rows, course, course_rows) -> str:
+    """How the course's network's MACs at its input compare with the paper's network's at
+    the paper's, stage by stage: which parts cost the same, and where the difference sits."""
+    def per_stage(rows):
+        out: dict[str, int] = {}
+        for op in rows:
+            out[op.stage] = out.get(op.stage, 0) + op.macs
+        return out
+    mine, theirs = per_stage(course_rows), per_stage(paper_rows)
+    total_p, total_c = sum(theirs.values()), sum(mine.values())
+    same = [k for k in mine if k.startswith("s") and mine[k] == theirs.get(k)]
+    stem_p = math.ceil(paper.input_size / paper.stem_stride)
+    stem_c = math.ceil(course.input_size / course.stem_stride)
+    why = {"stem": f"{paper.stem_width} channels at {dims(stem_p, stem_p)} against "
+                   f"{course.stem_width} at {dims(stem_c, stem_c)}",
+           "head": f"{paper.num_classes} outputs against {course.num_classes}"}
+    if paper.stages[0].stride != course.stages[0].stride:
+        why["s1"] = f"which the paper's network enters at {dims(stem_p, stem_p)} and halves"
+    names = {"stem": "the stem", "head": "the classifier"}
+    parts = [f"{names.get(k, stage_name(k))} "
+             f"({theirs[k] - mine[k]:,}{', ' + why[k] if k in why else ''})"
+             for k in theirs if k in mine and theirs[k] != mine[k]]
+    text = (f"The paper's {network_name(paper.name)} counts {total_p:,} MACs at "
+            f"{paper.input_size} px and {paper.num_classes} classes, which gives it its name; "
+            f"the course's, {total_c:,} at {course.input_size} px.")
+    if same:
+        stages = (f"stages {numbers([k[1:] for k in same])}" if len(same) > 1 else
+                  stage_name(same[0]))
+        text += f" Their {stages} work on the same grids and cost the same"
+        text += f"; the {total_p - total_c:,} MACs between them sit in {numbers(parts)}." \
+            if parts else "."
+    return text
+
+
 def network_phrase(spec) -> str:
     """A network by name, with its stages when it is the custom one."""
     if spec.name != "custom":
@@ -266,15 +300,43 @@ SYNTHETIC_LOOK = ("Each synthetic class is a colour overlaid with stripes at its
                   "stripes, an easier task than photographs.")
 
 
+def stage_grids(spec) -> list[int]:
+    """The side of each stage's output grid for `spec`'s input (a stride-2 3×3 conv with
+    padding 1 halves a side, rounding up)."""
+    side = math.ceil(spec.input_size / spec.stem_stride)
+    grids = []
+    for stage in spec.stages:
+        side = math.ceil(side / stage.stride)
+        grids.append(side)
+    return grids
+
+
+def grid_sentence(spec) -> str:
+    """For a course network trained on crops smaller than its course input, the grids its
+    stages work on against those at the course size ("" otherwise)."""
+    if spec.name not in space.COURSE or spec.input_size >= space.named(spec.name).input_size:
+        return ""
+    design = space.named(spec.name)
+    grids, last = stage_grids(spec), stage_grids(design)[-1]
+    text = (f"At {spec.input_size} px its stages work on "
+            f"{numbers([dims(n, n) for n in grids])} grids ({dims(last, last)} in the last "
+            f"stage at {design.input_size} px)")
+    if grids[-1] <= 2:
+        text += ", so every 3×3 window of the last stage reaches past the grid's edge"
+    return text + (": a network trained this small says little about the network at its "
+                   "course size.")
+
+
 def train_settings(values: Mapping[str, Any], spec) -> str:
     """The paragraph that says what the training section trains, and how (on synthetic
-    images, what they look like)."""
-    return (f"This section trains {network_phrase(spec)} at "
-            f"{dims(spec.in_channels, spec.input_size, spec.input_size)} with "
-            f"{spec.num_classes} outputs on "
-            f"{dataset_phrase(values)}, in {recipe_phrase(values)}, for "
-            f"{schedule_phrase(values)}."
-            + (f" {SYNTHETIC_LOOK}" if values["DATASET"] == "synthetic" else ""))
+    images, what they look like; on crops smaller than the course's, the grids the stages
+    work on)."""
+    return " ".join(filter(None, [
+        f"This section trains {network_phrase(spec)} at "
+        f"{dims(spec.in_channels, spec.input_size, spec.input_size)} with "
+        f"{spec.num_classes} outputs on {dataset_phrase(values)}, in {recipe_phrase(values)}, "
+        f"for {schedule_phrase(values)}.",
+        SYNTHETIC_LOOK if values["DATASET"] == "synthetic" else "", grid_sentence(spec)]))
 
 
 def section_setup(values: Mapping[str, Any]) -> str:
@@ -447,17 +509,15 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
                 "it is no evidence of a relation" if abs(rho[best]) < chance else
                 f"beyond the ±{chance:.2f} that chance alone gives {len(results)} models")
     tied = [c for c in cols if c != best and round(abs(rho[c]), 2) == round(abs(rho[best]), 2)]
-    same = [names[c] for c in tied if (rho[c] < 0) == (rho[best] < 0)]
-    opposite = [names[c] for c in tied if (rho[c] < 0) != (rho[best] < 0)]
-    also = "".join(
-        f"; {numbers(group)} follow"
-        f"{'s' if len(group) == 1 and not group[0].endswith('s') else ''} the error as closely"
-        + (" the other way round" if group is opposite else "")
-        for group in (same, opposite) if group)
-    return (f"Across all {len(results)} models, the error follows {names[best]} most closely "
-            f"in rank (Spearman ρ = {signed(rho[best], 2)}: more {names[best]}, {direction} "
-            f"error{also}), {strength}; with {_models(per)} per space, no panel can show a trend "
-            "within one space.")
+    also = " ".join(
+        f"{names[c][:1].upper()}{names[c][1:]} follow{'' if names[c].endswith('s') else 's'} "
+        f"it as closely (ρ = {signed(rho[c], 2)}: more {names[c]}, "
+        f"{'lower' if rho[c] < 0 else 'higher'} error)." for c in tied)
+    return " ".join(filter(None, [
+        f"Across all {len(results)} models, the error follows {names[best]} most closely in "
+        f"rank (Spearman ρ = {signed(rho[best], 2)}: more {names[best]}, {direction} error), "
+        f"{strength}.", also,
+        f"With {_models(per)} per space, no panel can show a trend within one space."]))
 
 
 def sweep_sentence(results) -> str:
@@ -496,7 +556,8 @@ def test_images(rows: Sequence[Mapping[str, Any]]) -> int | None:
 
 
 #: What every "±x points" of the observations is, said where it is used.
-NOISE_MEANS = "two standard errors of a difference between two accuracies"
+NOISE_MEANS = ("two binomial standard errors of a difference between two accuracies, both "
+               "taken at the study's mean accuracy,")
 
 
 def accuracy_noise(n_test: int | None, acc: float = 50.0) -> float | None:
@@ -788,19 +849,23 @@ def _series_parts(df, n_test: int | None = None, short: bool = False) -> list[st
         change = half_up(b[acc]) - half_up(a[acc])
         changes += [(half_up(r[acc]) - half_up(a[acc]), (a[acc] + r[acc]) / 2, r[label])
                     for _, r in rows.iloc[1:].iterrows()]
-        parts.append(
+        parts.append((change, (a[acc] + b[acc]) / 2,
             f"In the {series} runs, going from {a[label].split(': ')[1]} to "
             f"{b[label].split(': ')[1]} cut the parameters by "
             f"{(1 - b['params'] / a['params']) * 100:.0f}% ({a['params']:,} to "
             f"{b['params']:,}) and the MACs by {(1 - b['macs'] / a['macs']) * 100:.0f}%, and "
             f"changed the test accuracy by {signed(change, 2)} points ({a[acc]:.2f}% to "
-            f"{b[acc]:.2f}%)"
+            f"{b[acc]:.2f}%){{noise}}"
             + (f" and the time per epoch by "
                f"{signed((b['epoch_seconds'] / a['epoch_seconds'] - 1) * 100, 0)}%"
                if times else "")
-            + ".")
+            + "."))
     if not parts:
         return []
+    # each series' change is one of the compared differences: weighed against the same bound
+    parts = [text.replace("{noise}", _noise_words(
+        beyond_noise(change, n_test, mean, len(changes))[0]).replace(" of the test images", ""))
+        for change, mean, text in parts]
     worst = min(changes, key=lambda c: c[0])
     beyond, clause = beyond_noise(worst[0], n_test, worst[1], len(changes))
     against = f"({worst[2]}, against the first network of its series)"

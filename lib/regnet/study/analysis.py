@@ -17,7 +17,8 @@ from typing import Iterable, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
+from matplotlib.ticker import (FixedLocator, FuncFormatter, LogLocator, MaxNLocator,
+                               NullFormatter, ScalarFormatter)
 
 from ..arch.designspace import SPACES, log10_size
 
@@ -229,7 +230,7 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
     # drawn at print size (6.3 in wide, within report.figures.PRINT_WIDTH): its 8 pt labels
     # stay 8 pt on paper
     fig, axes = plt.subplots(nrows, ncols, figsize=(2.1 * ncols, 1.9 * nrows + 0.5),
-                             squeeze=False)
+                             squeeze=False, sharey=True)  # one error scale for every panel
     for i, (ax, column) in enumerate(zip(axes.flat, columns)):
         values = df[column] / 1e6 if column in MILLIONS else df[column]
         shown = values.dropna()
@@ -244,8 +245,12 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
             ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1,)))  # one label a decade
             ax.xaxis.set_major_formatter(ScalarFormatter())
             ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels would overlap
-        else:  # a narrow panel has room for three labels
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
+        elif 0 < shown.nunique() <= 4:  # a few values (b in 1, 2, 4): a tick at each
+            ax.xaxis.set_major_locator(FixedLocator(sorted(shown.unique())))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        else:  # a narrow panel has room for three labels, whole numbers for counts
+            whole = bool(len(shown)) and bool((shown == shown.round()).all())
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=3, integer=whole))
         ax.set_xlabel(AXIS_NAMES.get(column, column), fontsize=8)
         if i % ncols == 0:  # the rows share one label at their left
             ax.set_ylabel(f"{metric} (%)", fontsize=8)
