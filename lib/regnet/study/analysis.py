@@ -245,7 +245,7 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
             ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1,)))  # one label a decade
             ax.xaxis.set_major_formatter(ScalarFormatter())
             ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels would overlap
-        elif 0 < shown.nunique() <= 4:  # a few values (b in 1, 2, 4): a tick at each
+        elif _few_spread(shown):  # a few counts far apart (b in 1, 2, 4): a tick at each
             ax.xaxis.set_major_locator(FixedLocator(sorted(shown.unique())))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         else:  # a narrow panel has room for three labels, whole numbers for counts
@@ -261,6 +261,15 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
     fig.tight_layout(rect=(0, 0, legend_right(
         fig, *axes.flat[0].get_legend_handles_labels()), 1))
     return fig
+
+
+def _few_spread(values: pd.Series) -> bool:
+    """Whether `values` are at most four whole numbers, no two closer than a sixth of their
+    range, so that a label at each fits a narrow panel."""
+    distinct = np.sort(values.unique())
+    if not 0 < len(distinct) <= 4 or not (distinct == np.round(distinct)).all():
+        return False
+    return len(distinct) == 1 or bool(np.diff(distinct).min() >= np.ptp(distinct) / 6)
 
 
 def legend_right(fig, handles, labels, size: float = 8) -> float:
