@@ -74,7 +74,10 @@ def test_a_study_of_one_network_in_two_builds_names_it_once():
     ({}, [60, 100, 150], (5, 25), (40, 91)),  # the course: the seeds' numbers exactly
     ({"TRAINING_LR_FINAL_EPOCHS": 25}, [30, 50, 75], (5, 10), (40, 91)),
     ({"TRAINING_LR_INIT_EPOCHS": 1, "TRAINING_LR_FINAL_EPOCHS": 1, "DATA_CROP": 14},
-     [2, 3, 5], (1, 0), (10, 23)),
+     [2, 3, 5], (0, 1), (10, 23)),
+    # the quick profile's 1 + 2 epochs: group width's 2 keep both cosine epochs, so they decay
+    ({"TRAINING_LR_INIT_EPOCHS": 1, "TRAINING_LR_FINAL_EPOCHS": 2}, [3, 5, 8], (0, 2),
+     (40, 91)),
 ])
 def test_studies_follow_the_profiles_schedule_and_crop(sets, epochs, group_width, crops):
     values = profile("course", **sets)
@@ -82,8 +85,10 @@ def test_studies_follow_the_profiles_schedule_and_crop(sets, epochs, group_width
     configs = [experiments.run_values(values, exp, label) for label in exp.runs]
     assert [experiments.run_label(exp, label, r) for label, r in zip(exp.runs, configs)] == \
         [str(e) for e in epochs]
-    assert all(r["TRAINING_LR_INIT_EPOCHS"] == min(values["TRAINING_LR_INIT_EPOCHS"], e)
-               for r, e in zip(configs, epochs))  # the warm-up stays, the cosine part grows
+    assert all(r["TRAINING_LR_INIT_EPOCHS"] == min(values["TRAINING_LR_INIT_EPOCHS"],
+                                                   max(e - 2, 0))
+               for r, e in zip(configs, epochs))  # the warm-up stays, the cosine part grows,
+    # and never shrinks below the two epochs that decay from the peak to the last rate
     widths = experiments.load("group_width", "course")
     run = experiments.run_values(values, widths, "8")
     assert (run["TRAINING_LR_INIT_EPOCHS"], run["TRAINING_LR_FINAL_EPOCHS"]) == group_width

@@ -452,7 +452,7 @@ def timing_sentence(summaries: Sequence[Mapping[str, Any]], what: str = "Times p
     if max(hi for _, hi in loads) > cpus:  # more work waiting than cores: a shared machine
         return text + (", which other work kept busy meanwhile: they compare only roughly "
                        "between runs.")
-    return text + ", which had no other work waiting."
+    return text + ", which had no other work waiting while they ran."
 
 
 # --- observations -------------------------------------------------------------------------

@@ -104,10 +104,12 @@ def run_values(values: Mapping[str, Any], exp: Experiment, label: str) -> _param
 
 def scaled_schedule(values: Mapping[str, Any], course_epochs: int) -> dict[str, int]:
     """The warm-up and cosine epochs that train `course_epochs` of the course's schedule in
-    the profile of `values`: its total times course_epochs / COURSE_EPOCHS, its warm-up."""
+    the profile of `values`: its total times course_epochs / COURSE_EPOCHS, its warm-up,
+    shortened where it would leave fewer than two cosine epochs (one cosine epoch runs at
+    the peak rate: the run would end undecayed)."""
     total = max(1, int(_params.total_epochs(values) * course_epochs / COURSE_EPOCHS + 0.5))
-    warm = min(values["TRAINING_LR_INIT_EPOCHS"], total)
-    return {"TRAINING_LR_INIT_EPOCHS": warm, "TRAINING_LR_FINAL_EPOCHS": total - warm}
+    cosine = min(total, max(2, total - values["TRAINING_LR_INIT_EPOCHS"]))
+    return {"TRAINING_LR_INIT_EPOCHS": total - cosine, "TRAINING_LR_FINAL_EPOCHS": cosine}
 
 
 def run_label(exp: Experiment, label: str, run: Mapping[str, Any]) -> str:
