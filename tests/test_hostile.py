@@ -201,6 +201,11 @@ DAMAGED_CROPS = {
     "nested-deep": lambda whole: "[" * 100_000,
     "a-row-not-numbers": lambda whole: json.dumps(
         {**whole, "crops": {**whole["crops"], "12": {"test_acc": "x"}}}),
+    # a cache written before per-image hits were kept, or with hits that do not match
+    "no-hits": lambda whole: json.dumps({**whole, "crops": {
+        c: {k: v for k, v in r.items() if k != "hits"} for c, r in whole["crops"].items()}}),
+    "hits-of-another-crop": lambda whole: json.dumps({**whole, "crops": {
+        **whole["crops"], "12": {**whole["crops"]["12"], "hits": "32:" + "A" * 8}}}),
 }
 
 

@@ -415,8 +415,10 @@ def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():
     assert "the training crop scoring below all the others" in text
     assert "One test image is worth 0.625 points of accuracy here (160 test images)" in text
     flat = crops.assign(test_acc=[86.88, 80.0, 82.5, 84.38, 81.0])  # not all above 14 px
-    assert "do not show that testing at a larger crop than the one trained on helps" in \
-        prose.crop_observations(flat, 14, 16, 160)
+    assert "The numbers show no effect of testing at a larger crop than the one trained on " \
+        "beyond the noise." in prose.crop_observations(flat, 14, 16, 160)
+    assert "Every other crop scored above the training crop, but none of the groups beyond " \
+        "the noise: the numbers lean towards testing at a larger crop without showing" in text
     rising = crops.assign(test_acc=[40.0, 50.0, 60.0, 80.0, 90.0])
     assert ("Testing at a larger crop than the one trained on helped this network (one seed): "
             "larger crops of the resized image and upscaled crops") in prose.crop_observations(
@@ -934,3 +936,35 @@ def test_the_paper_network_s_macs_are_set_against_the_course_network_s_stage_by_
     assert sum(parts) == 199_040_872 - 179_666_980  # the stem, stage 1 and the classifier
     assert "the stem (8,805,888, 32 channels at 112\u00a0×\u00a0112 against 24 at " \
         "56\u00a0×\u00a056)" in text
+
+
+def test_hits_pack_into_a_short_string_and_back():
+    import numpy as np
+    hits = np.random.default_rng(0).random(161) < 0.4
+    packed = runs.pack_hits(hits)
+    assert packed.startswith("161:") and len(packed) < 40
+    assert (runs.unpack_hits(packed) == hits).all()
+    for bad in ("", "x:AAAA", "161:", "3:@@@@", "80:AAAA"):
+        with pytest.raises(ValueError):
+            runs.unpack_hits(bad)
+
+
+def test_crops_of_one_network_are_compared_image_by_image():
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(1)
+    base = rng.random(160) < 0.8
+    larger = base.copy()
+    larger[np.flatnonzero(~base)[:12]] = True  # 12 images the training crop missed
+    assert prose.paired_noise(base, base) == 0.0  # the same answers: no noise at all
+    d = larger.astype(float) - base
+    assert prose.paired_noise(larger, base) == pytest.approx(200 * d.std(ddof=1) / 160 ** 0.5)
+    crops = pd.DataFrame({"test crop": [14, 16], "test_acc": [100 * base.mean(),
+                                                             100 * larger.mean()],
+                          "hits": [runs.pack_hits(base), runs.pack_hits(larger)]})
+    text = prose.crop_observations(crops, 14, 16, n_test=160)
+    assert "that a paired comparison on the same 160 test images gives" in text
+    assert "so the bounds here are paired" in text
+    gain = 100 * (larger.mean() - base.mean())
+    assert gain < prose.image_noise(160, 80.0)  # the unpaired bound would call it noise
+    assert f"(beyond the noise, \u00b1{prose.paired_noise(larger, base):.1f})" in text

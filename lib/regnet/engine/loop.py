@@ -344,11 +344,14 @@ def startup_seconds(timer, warm: float, graphed) -> dict:
 
 
 @torch.no_grad()
-def evaluate(net, batches, precision: str, proc, pad: int | None = None) -> dict:
+def evaluate(net, batches, precision: str, proc, pad: int | None = None,
+             hits: list | None = None) -> dict:
     """Test loss (plain cross entropy), top-1 and top-5 accuracy in percent.
 
     With `pad`, a smaller last batch is padded to `pad` images and only its own rows are
-    counted: a compiled network sees one shape and never recompiles for it.
+    counted: a compiled network sees one shape and never recompiles for it. Given a list
+    `hits`, each batch appends whether each of its images was right (top-1, on the CPU), in
+    the order the batches come: what a paired comparison of two evaluations needs.
     """
     net.eval()
     device = proc.device
@@ -357,11 +360,13 @@ def evaluate(net, batches, precision: str, proc, pad: int | None = None) -> dict
         for x, y in batches:
             logits = net(padded(x, pad))[:len(y)].float()
             k = min(5, logits.shape[1])
-            hits = logits.topk(k, dim=1).indices == y[:, None]
+            top = logits.topk(k, dim=1).indices == y[:, None]
             sums += torch.stack([
                 nn.functional.cross_entropy(logits, y, reduction="sum").double(),
-                hits[:, 0].sum().double(), hits.any(1).sum().double(),
+                top[:, 0].sum().double(), top.any(1).sum().double(),
                 torch.tensor(float(len(y)), dtype=torch.float64, device=device)])
+            if hits is not None:
+                hits.append(top[:, 0].cpu())
     loss, top1, top5, seen = all_sum(sums, proc).tolist()
     return {"test_loss": loss / seen, "test_acc": 100.0 * top1 / seen,
             "test_top5": 100.0 * top5 / seen}

@@ -18,7 +18,7 @@ from .. import catalog
 from ..arch import space
 from ..data import settings
 from ..study import analysis
-from ..study.runs import half_up
+from ..study.runs import half_up, unpack_hits
 
 
 def signed(value: float, decimals: int, sep: str = "") -> str:
@@ -576,8 +576,24 @@ def image_noise(n_test: int | None, acc: float = 50.0, pairs: int = 1) -> float 
     if not n_test:
         return None
     p = min(max(acc / 100, 0.05), 0.95)
-    z = NormalDist().inv_cdf(1 - NormalDist().cdf(-2) / max(pairs, 1))  # 2 for one pair
-    return z * 100 * (2 * p * (1 - p) / n_test) ** 0.5
+    return _z(pairs) * 100 * (2 * p * (1 - p) / n_test) ** 0.5
+
+
+def _z(pairs: int = 1) -> float:
+    """How many standard errors the bound spans: 2 for one difference, widened (Bonferroni)
+    so that the largest of `pairs` differences stays within it as often."""
+    return NormalDist().inv_cdf(1 - NormalDist().cdf(-2) / max(pairs, 1))
+
+
+def paired_noise(a, b, pairs: int = 1) -> float:
+    """The sampling noise of the difference between two evaluations of the same test images,
+    in points: `a` and `b` say per image how often each was right (0 or 1, or the share of
+    several evaluations averaged), and the bound is `_z(pairs)` standard errors of the mean
+    per-image difference. Images both got right or both got wrong add no noise, so it is
+    narrower than `image_noise`'s unpaired bound."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    se = d.std(ddof=1) / d.size ** 0.5 if d.size > 1 else 0.0
+    return _z(pairs) * 100 * float(se)
 
 
 def loads_compare(rows: Sequence[Mapping[str, Any]]) -> bool:
@@ -623,17 +639,23 @@ def beyond_noise(change: float, n_test: int | None, acc: float,
     """Whether an accuracy difference of `change` points is beyond the sampling noise of
     `n_test` test images (None: not recorded), and the clause that says so; `pairs`: the
     difference is the largest of that many (`image_noise`)."""
-    noise = image_noise(n_test, acc, pairs)
+    return weighed(change, image_noise(n_test, acc, pairs), n_test, pairs)
+
+
+def weighed(change: float, noise: float | None, n_test: int | None, pairs: int = 1,
+            paired: bool = False) -> tuple[bool | None, str]:
+    """Whether `change` is beyond `noise` (None: no bound), and the clause that says so: the
+    noise of sampling `n_test` test images, or with `paired`, of comparing two evaluations
+    of the same images (`paired_noise`)."""
     if noise is None:
         return None, "(the number of test images is not recorded, so no noise bound)"
-    if abs(change) < noise:
-        return False, (f"within the \u00b1{noise:.1f} points that sampling "
-                       f"the {n_test:,} test images alone gives"
-                       + (f" to the largest of {pairs} differences" if pairs > 1 else ""))
+    source = (f"a paired comparison on the same {n_test:,} test images gives" if paired else
+              f"sampling the {n_test:,} test images alone gives")
+    largest = f" to the largest of {pairs} differences" if pairs > 1 else ""
+    if abs(change) < noise or change == noise == 0:
+        return False, f"within the \u00b1{noise:.1f} points that {source}{largest}"
     just = "only just " if abs(change) < 1.2 * noise else ""  # within a fifth of the noise
-    return True, (f"{just}more than the \u00b1{noise:.1f} points that "
-                  f"sampling the {n_test:,} test images alone gives"
-                  + (f" to the largest of {pairs} differences" if pairs > 1 else ""))
+    return True, f"{just}more than the \u00b1{noise:.1f} points that {source}{largest}"
 
 
 def _noise_words(beyond: bool | None) -> str:
@@ -938,6 +960,26 @@ def crop_groups(df, train_crop: int, resize: int):
             for name, mask in groups if mask.any()]
 
 
+def _crop_noise(df, a, b, pairs: int, n_test: int | None) -> tuple[float | None, bool]:
+    """The noise of the difference between the mean accuracy of the crops `a` and of the
+    crops `b` (boolean masks of `df`'s rows), and whether it is paired: image by image from
+    the crops' hits where `df` has them (one network, one test set), else `image_noise` of
+    `n_test` images at the mean of the two."""
+    if "hits" in df:
+        share = [np.mean([unpack_hits(h) for h in df.loc[m, "hits"]], axis=0) for m in (a, b)]
+        return paired_noise(share[0], share[1], pairs), True
+    acc = df["test_acc"].astype(float).map(half_up)
+    return image_noise(n_test, float((acc[a].mean() + acc[b].mean()) / 2), pairs), False
+
+
+def _crop_weighed(df, a, b, pairs: int, n_test: int | None) -> tuple[bool | None, str, float]:
+    """`weighed` for crops `a` against crops `b`: beyond the noise, the clause, the noise."""
+    acc = df["test_acc"].astype(float).map(half_up)
+    noise, paired = _crop_noise(df, a, b, pairs, n_test)
+    beyond, clause = weighed(float(acc[a].mean() - acc[b].mean()), noise, n_test, pairs, paired)
+    return beyond, clause, noise
+
+
 def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
     """The training crop's accuracy, each group of `crop_groups` against it (name, its mean
     accuracy, the difference in points, whether beyond the noise of `n_test` test images
@@ -954,11 +996,12 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
     base = float(at.iloc[0])
     rows = []
     groups = crop_groups(df, train_crop, resize)
+    trained = (df["test crop"].astype(int) == train_crop).to_numpy()
     for name, values, lo, hi in groups:  # each group's mean against the training crop
         mean = float(values.mean())
-        rows.append((name, mean, mean - base, beyond_noise(
-            mean - base, n_test, (mean + base) / 2, len(groups))[0], lo, hi,
-            image_noise(n_test, (mean + base) / 2, len(groups))))
+        beyond, _, noise = _crop_weighed(df, df.index.isin(values.index), trained,
+                                         len(groups), n_test)
+        rows.append((name, mean, mean - base, beyond, lo, hi, noise))
     larger = [r for r in rows if not r[0].startswith("smaller")]
     others = acc[df["test crop"].astype(int) != train_crop]
     helped = [r[0] for r in larger if r[3] and r[2] > 0]
@@ -971,12 +1014,13 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
                 f"on helps: {numbers(hurt)} scored below the training crop beyond the noise"
                 + (", the other larger crops within it" if len(hurt) < len(larger) else ""))
     elif len(others) and (others > base).all() and not any(r[3] for r in rows):
-        kind = ("these numbers do not support testing at a larger crop than the one trained "
-                "on: what stands out is the training crop scoring below all the others on "
-                "this run")
+        kind = ("every other crop scored above the training crop, but none of the groups "
+                "beyond the noise: the numbers lean towards testing at a larger crop without "
+                "showing that it helps, and the training crop scoring below all the others "
+                "stands out")
     else:
-        kind = ("these numbers do not show that testing at a larger crop than the one trained "
-                "on helps")
+        kind = ("the numbers show no effect of testing at a larger crop than the one trained "
+                "on beyond the noise")
     return base, rows, kind
 
 
@@ -996,14 +1040,15 @@ def _span_px(first: int, last: int) -> str:
 def _crop_step(df, resize: int, n_test: int | None) -> str:
     """The largest change between neighbouring crops, when it is beyond the noise of the
     test images, and whether it is where the crop passes the resize ("" otherwise)."""
-    acc = df.sort_values("test crop")["test_acc"].astype(float).map(half_up).to_numpy()
-    crop = df.sort_values("test crop")["test crop"].astype(int).to_numpy()
+    df = df.sort_values("test crop").reset_index(drop=True)
+    acc = df["test_acc"].astype(float).map(half_up).to_numpy()
+    crop = df["test crop"].astype(int).to_numpy()
     if len(crop) < 2:
         return ""
     steps = acc[1:] - acc[:-1]
     i = int(np.argmax(np.abs(steps)))
-    beyond, clause = beyond_noise(float(steps[i]), n_test, float(acc[i:i + 2].mean()),
-                                  len(steps))
+    beyond, clause, _ = _crop_weighed(df, crop == crop[i + 1], crop == crop[i], len(steps),
+                                      n_test)
     if not beyond:
         return ""
     at = (" where the crop passes the resize and the image starts to be upscaled"
@@ -1053,8 +1098,9 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
              f"training crop and {int((others < base).sum())} below it. ")
     top = float(acc.max())
     if top > base:  # the best crop was picked from all the others: widened for them
-        text += (f"The best crop's lead, {signed(top - base, 2)} points, is "
-                 f"{beyond_noise(top - base, n_test, (top + base) / 2, len(others))[1]}. ")
+        lead = _crop_weighed(df, (crop == int(crop[acc.idxmax()])).to_numpy(),
+                             (crop == train_crop).to_numpy(), len(others), n_test)[1]
+        text += f"The best crop's lead, {signed(top - base, 2)} points, is {lead}. "
     text += "Against the training crop, on average: " + "; ".join(
         f"{name} ({_span_px(lo, hi)}) {mean:.2f}%, {signed(diff, 2)} points"
         + ("" if beyond is None else
@@ -1065,6 +1111,13 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
     if n_test:
         text += (f" One test image is worth {100 / n_test:.3g} points of accuracy here "
                  f"({n_test:,} test images).")
+    if "hits" in df:
+        text += (" Every crop evaluates the same weights on the same test images, so the "
+                 "bounds here are paired: two standard errors of the per-image differences "
+                 "between the crops compared (widened as at the start of the section where a "
+                 "sentence picks the largest of several), narrower than the unpaired bound of "
+                 "the other studies, since an image every crop gets right or wrong adds no "
+                 "noise.")
     return text
 
 

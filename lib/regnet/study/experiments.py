@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
+import torch
 import yaml
 
 from .. import files, progress
@@ -36,7 +37,8 @@ from ..engine.loop import evaluate
 from ..engine.runfolder import differences
 from ..errors import ParamError
 from ..provenance import asset
-from .runs import Datasets, network, short, shown_accuracies, train_dir, train_or_reuse
+from .runs import (Datasets, network, pack_hits, short, shown_accuracies, train_dir,
+                   train_or_reuse, unpack_hits)
 
 EXPERIMENTS_DIR = asset("params") / "experiments"
 COURSE_EPOCHS = 60  # experiment files count epochs on the course's schedule ...
@@ -160,7 +162,8 @@ def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log,
         cache["crops"].update(_evaluate_crops(values, ckpt, datasets.get(values), todo))
         files.write_json(out / CROPS, cache, indent=1)
     rows = [{"test crop": c, **shown_accuracies({k: cache["crops"][str(c)][k]
-                                                 for k in ("test_acc", "test_top5")})}
+                                                 for k in ("test_acc", "test_top5")}),
+             "hits": cache["crops"][str(c)]["hits"]}
             for c in range(first, last + 1)]
     return pd.DataFrame(rows), summary
 
@@ -194,12 +197,22 @@ def read_crops(path: Path, checkpoint: str) -> dict:
         return empty
     whole = {c: r for c, r in cache["crops"].items() if isinstance(r, dict) and all(
         isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool)
-        for k in ("test_loss", "test_acc", "test_top5"))}
+        for k in ("test_loss", "test_acc", "test_top5")) and _hits_fit(r)}
     return {"checkpoint": checkpoint, "crops": whole}
 
 
+def _hits_fit(row: dict) -> bool:
+    """Whether a cached crop's per-image hits unpack and agree with its top-1 accuracy."""
+    try:
+        hits = unpack_hits(row.get("hits", ""))
+    except ValueError:
+        return False
+    return hits.size > 0 and abs(100.0 * hits.mean() - row["test_acc"]) < 1e-6
+
+
 def _evaluate_crops(values, ckpt: dict, ds, crops) -> dict[str, dict]:
-    """Test loss, top-1 and top-5 of the checkpoint (last.pt) at each crop."""
+    """Test loss, top-1 and top-5 of the checkpoint (last.pt) at each crop, and which test
+    images it got right (packed), for comparing crops image by image."""
     alone = Processes(0, 1, pick_device(values["DEVICE"]))
     model = model_of(ckpt, device=str(alone.device))
     results = {}
@@ -207,5 +220,7 @@ def _evaluate_crops(values, ckpt: dict, ds, crops) -> dict[str, dict]:
         batches = Batches(ds, "test", values["DATA_BATCH_SIZE"], device=alone.device,
                           test_crop=crop)
         progress.note(f"test crop {crop} px")
-        results[str(crop)] = evaluate(model, batches, values["PRECISION"], alone)
+        hits: list = []
+        row = evaluate(model, batches, values["PRECISION"], alone, hits=hits)
+        results[str(crop)] = {**row, "hits": pack_hits(torch.cat(hits).numpy())}
     return results

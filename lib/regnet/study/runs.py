@@ -13,6 +13,7 @@ reused, is `engine.runfolder`'s business; training is `engine.loop`'s.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -23,6 +24,8 @@ from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Mapping
+
+import numpy as np
 
 from .. import data, lock, progress
 from .. import params as _params
@@ -123,6 +126,24 @@ def half_up(value: float, decimals: int = 2) -> float:
         return float(value)
     step = Decimal(1).scaleb(-decimals)
     return float(Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP))
+
+
+def pack_hits(hits) -> str:
+    """Per-image right/wrong (booleans, in test-set order) as one short string: the count,
+    a colon, and the bits in base64 ("160:8Gz...")."""
+    bits = np.asarray(hits, dtype=bool)
+    return f"{bits.size}:{base64.b64encode(np.packbits(bits)).decode()}"
+
+
+def unpack_hits(text: str) -> np.ndarray:
+    """`pack_hits`'s string back to booleans; ValueError when it is not one."""
+    count, _, packed = str(text).partition(":")
+    if not count.isdigit() or not packed:
+        raise ValueError(f"not packed hits: {text[:20]!r}")
+    bits = np.unpackbits(np.frombuffer(base64.b64decode(packed, validate=True), np.uint8))
+    if bits.size < int(count) or bits.size - int(count) >= 8:
+        raise ValueError("packed hits of the wrong length")
+    return bits[:int(count)].astype(bool)
 
 
 def shown_accuracies(row: Mapping[str, Any]) -> dict[str, Any]:
