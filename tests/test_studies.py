@@ -168,11 +168,11 @@ def test_a_run_of_another_profile_shows_the_course_recipe_beside_its_own():
     quick, course = profile("quick"), profile("course")
     df = tables.hyperparameter_table(quick, runs.network(quick), course,
                                      runs.network(course)).set_index("parameter")
-    assert list(df.columns) == ["hyperparameter", "value", "course"]
+    assert list(df.columns) == ["hyperparameter", "this run", "course"]
     assert df.loc["DATASET", "course"] == "the course data (an ImageNet subset)"
-    assert (df.loc["DATA_CROP", "value"], df.loc["DATA_CROP", "course"]) == ("14", "56")
+    assert (df.loc["DATA_CROP", "this run"], df.loc["DATA_CROP", "course"]) == ("14", "56")
     assert (df.loc["DATA_BATCH_SIZE", "course"], df.loc["", "course"]) == ("512", "60")
-    assert df.loc["", "value"] == "3"  # epochs in all, E0 + E1, for each
+    assert df.loc["", "this run"] == "3"  # epochs in all, E0 + E1, for each
     assert df.loc["MODEL_CHANNELS", "course"] == "[24, 56, 152, 368]"
 
 
@@ -463,8 +463,10 @@ def test_a_training_gap_is_not_called_overfitting():
     assert "generalizes" not in text and "augmented crops" in text
     assert "cannot tell how much of it is overfitting" in text
     assert "top-5 99.00%" in text and "which was also the best epoch" in text
-    assert "on the 160 test images after the last of 2 epochs" in prose.train_observations(
-        SimpleNamespace(**{**vars(run), "test_images": 160}))
+    counted = prose.train_observations(SimpleNamespace(**{**vars(run), "test_images": 160}))
+    assert ("on the 160 test images (\u00b16.3 points: two standard errors of an accuracy "
+            "over so many images) after the last of 2 epochs") in counted
+    assert f"\u00b1{prose.accuracy_noise(160, 80.0):.1f} points" in counted
     assert "(90.00%) was 10.00 points above the test accuracy (80.00%)" in text
     below = SimpleNamespace(**{**vars(run), "history": [
         {**h[0]}, {**h[1], "train_acc": 70.0}]})
@@ -901,8 +903,8 @@ def test_the_design_space_words_count_models_and_weigh_errors_against_guessing()
     assert "(\u201cRegNetX is better\u201d)." in text  # the claims, listed
     assert "at least 4 models in both of the spaces" in text  # why, from the test's level
     assert "1 models" not in text
-    assert ("Guessing among 10 classes gives 90% error; every model ended more than 5 points "
-            "below it.") in text
+    assert ("Guessing among 10 classes gives 90% error; every model ended at least 20.0 "
+            "points below it.") in text  # the weakest model, 70.0% error
     near = prose.chance_sentence([88.0, 40.0, 89.5], 10)
     assert "2 of the 3 models ended within 5 points of it, in effect untrained" in near
     assert prose.chance_sentence([50.0], None) == ""
@@ -916,8 +918,7 @@ def test_a_studys_finding_for_the_conclusions_is_short_and_keeps_the_verdict():
     assert "beyond the noise of the test images, but not in one direction (best group " \
         "width 16, weakest group width 8)" in zigzag
     undecayed = prose.study_answer(_study([50.0, 90.0, 70.0]), 10_000, peak_end=True)
-    assert undecayed == zigzag[:-1] + ("; but every run ended at the peak learning rate, "
-                                       "before its schedule decayed.")
+    assert undecayed == zigzag[:-1] + "; every run ended undecayed, at the peak learning rate."
     for acc, n in (([80.0, 78.75, 81.25], 160), ([50.0, 70.0, 90.0], 10_000)):
         full = prose.runs_observations(_study(acc), n)
         assert len(prose.study_answer(_study(acc), n)) < len(full.split(". ")[0]) + 40

@@ -331,9 +331,9 @@ def plot_crops(df, train_crop: int, resize: int, n_test: int | None = None):
                     yerr=[accuracy_noise(n_test, a) for a in df["test_acc"]])
         lo, hi = ax.get_ylim()
         ax.set_ylim(max(lo, 0), min(hi, 100))  # no accuracy lies outside 0 to 100%
-    ax.axvline(train_crop, color="#c00", ls="--", lw=1,
+    ax.axvline(train_crop, color="#c00", ls="--", lw=1, zorder=0,  # under the whiskers
                label=f"training crop\n{train_crop} px")
-    ax.axvline(resize, color="#888", ls=":", lw=1,
+    ax.axvline(resize, color="#888", ls=":", lw=1, zorder=0,
                label=f"resize {resize} px\n(larger crops: the\nwhole image, upscaled)")
     ax.set_xlabel("test crop (px)")
     ax.set_ylabel("test accuracy (%)")

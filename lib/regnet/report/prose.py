@@ -465,7 +465,8 @@ def train_observations(summary, classes: int = 100) -> str:
     gap = half_up(h[-1]["train_acc"]) - half_up(h[-1]["test_acc"])
     top5 = f" (top-5 {summary.test_top5:.2f}%)" if classes > 10 else ""
     n_test = getattr(summary, "test_images", None)
-    on = f" on the {n_test:,} test images" if n_test else ""
+    on = (f" on the {n_test:,} test images (\u00b1{accuracy_noise(n_test, summary.test_acc):.1f}"
+          " points: two standard errors of an accuracy over so many images)" if n_test else "")
     text = f"It is the accuracy{on} after the last of {summary.epochs} epochs{top5}"
     if best["epoch"] == h[-1]["epoch"]:
         text += ", which was also the best epoch. "
@@ -557,7 +558,7 @@ def test_images(rows: Sequence[Mapping[str, Any]]) -> int | None:
 
 #: What every "±x points" of the observations is, said where it is used.
 NOISE_MEANS = ("two binomial standard errors of a difference between two accuracies, both "
-               "taken at the study's mean accuracy,")
+               "taken at the mean of the two,")
 
 
 def accuracy_noise(n_test: int | None, acc: float = 50.0) -> float | None:
@@ -690,7 +691,7 @@ def _price_sentence(df, acc, name, n_test, short: bool = False) -> str:
     first, last = 0, len(df) - 1
     ratio = int(df["macs"].iloc[last]) / int(df["macs"].iloc[first])
     change = float(acc[last] - acc[first])
-    beyond, clause = beyond_noise(change, n_test, float(acc.mean()))
+    beyond, clause = beyond_noise(change, n_test, float(acc[first] + acc[last]) / 2)
     slower = [i for i in range(1, last + 1) if acc[i] < acc[i - 1]]
     scored = f"scored {abs(change):.2f} points {'higher' if change >= 0 else 'lower'}"
     if short:
@@ -728,7 +729,7 @@ def _trend_sentence(df, acc, name, n_test, short: bool = False) -> str:
     first, last = 0, len(df) - 1
     spread = float(acc[best] - acc[worst])
     pairs = len(acc) * (len(acc) - 1) // 2  # the best and the weakest: the widest of all pairs
-    beyond, clause = beyond_noise(spread, n_test, float(acc.mean()), pairs)
+    beyond, clause = beyond_noise(spread, n_test, float(acc[best] + acc[worst]) / 2, pairs)
     steady = _steady(acc)
     if short and beyond is False:
         return (f"No effect of the {label} on accuracy showed beyond the noise of the test "
@@ -1135,8 +1136,7 @@ def study_answer(df, n_test: int | None = None, peak_end: bool = False) -> str:
     full), with the caveat that every run ended undecayed when it did (`peak_end`)."""
     text = (_series_parts(df, n_test, short=True) or _runs_parts(df, n_test, short=True))[0]
     if peak_end:
-        text = text[:-1] + ("; but every run ended at the peak learning rate, before its "
-                            "schedule decayed.")
+        text = text[:-1] + "; every run ended undecayed, at the peak learning rate."
     return text
 
 
@@ -1176,7 +1176,8 @@ def chance_sentence(errors: Sequence[float], classes: int | None, near: float = 
     chance, untrained = near_guessing(errors, classes, near)
     text = f"Guessing among {classes} classes gives {chance:.0f}% error"
     if not untrained:
-        return text + "; every model ended more than " + f"{near:g} points below it."
+        return text + (f"; every model ended at least {chance - max(errors):.1f} points below "
+                       "it.")
     return text + (f"; {untrained} of the {len(errors)} models ended within {near:g} points "
                    "of it, in effect untrained, so the spaces' errors partly measure which "
                    "models learned at all in so short a run.")
@@ -1219,9 +1220,10 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
                     f"{agree} of {len(shown)} in the paper's direction"))
     else:
         text += "None shows a difference"
-    return text + (". A claim with no clear difference is not confirmed by it: that a "
-                   "restriction does not hurt needs more models to show, and so does an error "
-                   "EDF with more than a few steps.")
+    return text + (". A claim with no clear difference is not confirmed by it: showing that "
+                   "a restriction does not hurt takes an interval narrow enough to rule out a "
+                   "real loss, which these few models per space do not give, and so does an "
+                   "error EDF with more than a few steps.")
 
 
 def design_space_answer(summary, claims, errors: Sequence[float] = (),

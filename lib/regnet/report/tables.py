@@ -389,12 +389,13 @@ def hyperparameter_table(values, spec: NetSpec, course=None, course_spec=None):
     network (`course_spec`), its values in a column of their own, for a run made with
     another profile. Engineering settings (precision, memory format, checkpoints) are in the
     provenance."""
-    rows = [{"hyperparameter": h, "value": _value(v), "parameter": k}
+    mine = "value" if course is None else "this run"
+    rows = [{"hyperparameter": h, mine: _value(v), "parameter": k}
             for k, v, h in _recipe(values, spec)]
     if course is not None:
         theirs = {h: _value(v) for _, v, h in _recipe(course, course_spec)}
         rows = [{**r, "course": theirs.get(r["hyperparameter"], "")} for r in rows]
-    return pd.DataFrame(rows, columns=["hyperparameter", "value"]
+    return pd.DataFrame(rows, columns=["hyperparameter", mine]
                         + (["course"] if course is not None else []) + ["parameter"])
 
 

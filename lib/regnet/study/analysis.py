@@ -242,7 +242,9 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
         if column in LOG_AXIS and len(shown) and shown.min() > 0 \
                 and shown.max() / shown.min() >= 10:  # a log axis only across decades
             ax.set_xscale("log")
-            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1,)))  # one label a decade
+            # one label a decade; two (1 and 3) where the values span less than two decades
+            few = shown.max() / shown.min() < 100
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1, 3) if few else (1,)))
             ax.xaxis.set_major_formatter(ScalarFormatter())
             ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels would overlap
         elif _few_spread(shown):  # a few counts far apart (b in 1, 2, 4): a tick at each
