@@ -965,7 +965,14 @@ def test_crops_of_one_network_are_compared_image_by_image():
                           "hits": [runs.pack_hits(base), runs.pack_hits(larger)]})
     text = prose.crop_observations(crops, 14, 16, n_test=160)
     assert "that a paired comparison on the same 160 test images gives" in text
-    assert "so the bounds here are paired" in text
+    assert "The bounds here are paired, since every crop evaluates the same weights" in text
+    assert "smaller crops scored above it too" not in text
+    small = base.copy()
+    small[np.flatnonzero(~base)[:2]] = True  # a smaller crop a little above the training one
+    three = pd.concat([crops, pd.DataFrame({"test crop": [12], "test_acc": [100 * small.mean()],
+                                            "hits": [runs.pack_hits(small)]})])
+    assert "though the smaller crops scored above it too (+1.25 points), so part of that lead " \
+        "is the training crop's own low score" in prose.crop_observations(three, 14, 16, 160)
     gain = 100 * (larger.mean() - base.mean())
     assert gain < prose.image_noise(160, 80.0)  # the unpaired bound would call it noise
     assert f"(beyond the noise, \u00b1{prose.paired_noise(larger, base):.1f})" in text

@@ -1010,6 +1010,11 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
     if helped:
         kind = ("testing at a larger crop than the one trained on helped this network (one "
                 f"seed): {numbers(helped)} beat the training crop beyond the noise")
+        smaller = [r for r in rows if r[0].startswith("smaller") and r[2] > 0]
+        if smaller:  # the training crop itself may be the odd one out
+            kind += (f", though the smaller crops scored above it too "
+                     f"({signed(smaller[0][2], 2)} points), so part of that lead is the "
+                     "training crop's own low score")
     elif hurt:
         kind = ("these numbers do not show that testing at a larger crop than the one trained "
                 f"on helps: {numbers(hurt)} scored below the training crop beyond the noise"
@@ -1113,12 +1118,10 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
         text += (f" One test image is worth {100 / n_test:.3g} points of accuracy here "
                  f"({n_test:,} test images).")
     if "hits" in df:
-        text += (" Every crop evaluates the same weights on the same test images, so the "
-                 "bounds here are paired: two standard errors of the per-image differences "
-                 "between the crops compared (widened as at the start of the section where a "
-                 "sentence picks the largest of several), narrower than the unpaired bound of "
-                 "the other studies, since an image every crop gets right or wrong adds no "
-                 "noise.")
+        text += (" The bounds here are paired, since every crop evaluates the same weights "
+                 "on the same test images: two standard errors of the per-image differences "
+                 "between the crops compared (widened where a sentence picks the largest of "
+                 "several); an image that both crops get right, or both wrong, adds no noise.")
     return text
 
 
