@@ -976,3 +976,11 @@ def test_crops_of_one_network_are_compared_image_by_image():
     gain = 100 * (larger.mean() - base.mean())
     assert gain < prose.image_noise(160, 80.0)  # the unpaired bound would call it noise
     assert f"(beyond the noise, \u00b1{prose.paired_noise(larger, base):.1f})" in text
+
+
+def test_numbers_typed_as_strings_align_right_with_their_units():
+    import pandas as pd
+    assert not tables._is_text(pd.Series(["206,568,320", "0.235 G"]))  # report B's typed MACs
+    assert not tables._is_text(pd.Series(["1.2M", "12 k"]))
+    assert tables._is_text(pd.Series(["report A", "report B"]))
+    assert tables._is_text(pd.Series(["3 G groups"]))

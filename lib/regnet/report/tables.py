@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Iterable, Sequence
 
 import pandas as pd
@@ -263,13 +264,14 @@ FIXED_DECIMALS = {"epoch_seconds": 1, "seconds": 1, "train_loss": 3, "test_loss"
 
 
 def _is_text(column) -> bool:
-    """Whether a column holds words (left-aligned) rather than numbers, even as strings."""
+    """Whether a column holds words (left-aligned) rather than numbers, even as strings (a
+    typed "0.235 G" with its unit is a number too)."""
     if pd.api.types.is_numeric_dtype(column):
         return False
     for v in column:
         if isinstance(v, str) and v.strip():
             try:
-                float(v.replace(",", ""))
+                float(re.sub(r"\s?[kKMGT]$", "", v.strip()).replace(",", ""))
             except ValueError:
                 return True
     return False
