@@ -66,7 +66,7 @@ notebook.md(f"Every operator of the network with its parameters, multiply-accumu
 
 # %% [markdown]
 # ## A. Totals
-# Conv MACs $= k^2 \, c_{in} \, c_{out} \, h \, w / \mathrm{groups}$ (the convs have no bias), linear MACs $= c_{in} c_{out} + c_{out}$ (its bias counted as one MAC per output, as pycls counts it), batch norm over $C$ channels $2C$ parameters and no MACs; ReLU, the residual add and pooling are free. Activations are the output elements of every conv and linear layer.
+# Conv MACs $= k^2 \, c_{in} \, c_{out} \, h \, w / \mathrm{groups}$ (the convs have no bias), linear MACs $= c_{in} c_{out} + c_{out}$ (its bias counted as one MAC per output, as the paper's code, pycls, counts it), batch norm over $C$ channels $2C$ parameters and no MACs; ReLU, the residual add and pooling are free. Activations are the output elements of every conv and linear layer.
 
 # %%
 totals = [(f"{name} (this run)", trained, complexity.operator_table(model.build(trained)))]

@@ -103,7 +103,11 @@ if claims["consistent"].notna().any():  # a table of untested claims would be em
                 f"interval holds the middle {analysis.LEVEL:.0%} of the gaps in mean error so "
                 "drawn. An interval wholly below zero is a lower error, wholly above zero a "
                 "higher one, else no clear difference; with few models per space the draws "
-                "repeat the same few errors, so the interval is only rough.")
+                "repeat the same few errors, so the interval is only rough. The claims are "
+                f"checked one at a time: each interval misses a true gap one time in "
+                f"{1 / (1 - analysis.LEVEL):.0f}, so among {len(claims)} claims about "
+                f"{len(claims) * (1 - analysis.LEVEL):.1f} could show a difference by chance "
+                "alone.")
     tables.show(tables.claims_frame(claims), "The paper's claims: mean error of each space "
                 f"against its baseline, and the gap with its {analysis.LEVEL:.0%} bootstrap "
                 "interval")

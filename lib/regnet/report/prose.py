@@ -354,7 +354,7 @@ def section_setup(values: Mapping[str, Any]) -> str:
              "the bound is widened (Bonferroni) so that all of them stay within it as often "
              "as one difference stays within two standard errors. The bound is unpaired: the "
              "runs share one test set, and a paired comparison of their per-image "
-             "predictions, which the runs do not keep, could give a smaller one.")
+             "predictions, which these studies do not record, could give a smaller one.")
     if values["DATASET"] == "synthetic":
         text += (" The images are synthetic and the runs a few epochs long: the studies "
                  "below show the method and that every step runs, and their numbers say "
