@@ -643,3 +643,18 @@ def test_a_caption_keeps_a_number_with_its_unit():
     assert "56\u00a0px" in text and "3\u00a0epochs" in text and "10\u00a0classes" in text
     assert "7.8\u00a0points" in text and "totals per stage" in text  # words still break
     assert "d\u00a0=\u00a013" in caption_html("Table", "widths from the rule (d = 13)")
+
+
+def test_a_heading_near_a_page_foot_moves_unless_its_page_would_be_left_all_but_empty(
+        monkeypatch):
+    body = [f"line {i} of text" for i in range(30)]
+    tail = ["B Every operator", "Blocks of a stage", "Table 3B1", "where operator in out",
+            "stem conv", "stem norm", "stage 1 block 1"]  # a table's first rows at the foot
+    top = ["points the longest run", "image so 8 epochs", "C Extra C", "Does a test crop"]
+    pages = [body + tail + ["11"], top + ["12"]]
+    monkeypatch.setattr(publish, "pdf_pages", lambda pdf: [
+        [publish.letters(line) for line in page] for page in pages])
+    entries = [(2, "b-every", "B. Every operator"), (2, "c-extra", "C. Extra C")]
+    assert publish.stranded_headings(Path("x.pdf"), entries) == ["b-every"]
+    pages[0] = body[:5] + tail + ["11"]  # 5 lines above it: moving would empty the page
+    assert publish.stranded_headings(Path("x.pdf"), entries) == []

@@ -208,13 +208,17 @@ def pdf_pages(pdf: Path) -> list[list[str]]:
     return [[letters(line) for line in page.splitlines()] for page in text.split("\f")]
 
 
-#: A heading printed in this many last lines of a page has too little of its text with it.
-FOOT_LINES = 4
+#: A heading printed in this many last lines of a page has too little of its text with it
+#: (a heading, its paragraph, a caption and a table's first rows come to about ten lines)...
+FOOT_LINES = 10
+#: ...unless fewer lines than this stand above it: moving it would leave that page all but
+#: empty, which is worse.
+HEAD_LINES = 12
 
 
 def stranded_headings(pdf: Path, entries: list[tuple[int, str, str]]) -> list[str]:
-    """The ids of headings printed in the last FOOT_LINES lines of a page that holds more
-    above them (the page number aside; a contents page is not read)."""
+    """The ids of headings printed in the last FOOT_LINES lines of a page that holds at least
+    HEAD_LINES lines above them (the page number aside; a contents page is not read)."""
     out = []
     for page in pdf_pages(pdf):
         lines = [line for line in page if line]
@@ -225,7 +229,7 @@ def stranded_headings(pdf: Path, entries: list[tuple[int, str, str]]) -> list[st
         for _, anchor, text in entries:
             wanted = heading_key(text)
             if wanted and any(line.startswith(wanted) for line in lines[-FOOT_LINES:]) \
-                    and not any(line.startswith(wanted) for line in lines[:2]):
+                    and not any(line.startswith(wanted) for line in lines[:HEAD_LINES]):
                 out.append(anchor)
     return out
 
