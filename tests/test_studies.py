@@ -973,6 +973,15 @@ def test_crops_of_one_network_are_compared_image_by_image():
                                             "hits": [runs.pack_hits(small)]})])
     assert "though the smaller crops scored above it too (+1.25 points), so part of that lead " \
         "is the training crop's own low score" in prose.crop_observations(three, 14, 16, 160)
+    high = base.copy()
+    high[np.flatnonzero(~base)[:10]] = True  # the smaller crop nearly as high: 14 px is low
+    low = pd.concat([crops, pd.DataFrame({"test crop": [12], "test_acc": [100 * high.mean()],
+                                          "hits": [runs.pack_hits(high)]})])
+    odd = prose.crop_observations(low, 14, 16, 160)
+    assert "The training crop is the low one here rather than the larger crops high: they beat " \
+        "it beyond the noise, but not the smaller crops (larger crops of the resized image " \
+        "+1.25 points against the smaller crops, within the" in odd
+    assert "helped this network" not in odd
     gain = 100 * (larger.mean() - base.mean())
     assert gain < prose.image_noise(160, 80.0)  # the unpaired bound would call it noise
     assert f"(beyond the noise, \u00b1{prose.paired_noise(larger, base):.1f})" in text

@@ -1007,13 +1007,29 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
     others = acc[df["test crop"].astype(int) != train_crop]
     helped = [r[0] for r in larger if r[3] and r[2] > 0]
     hurt = [r[0] for r in larger if r[3] and r[2] < 0]
-    if helped:
+    crops = df["test crop"].astype(int)
+    smaller = next((r for r in rows if r[0].startswith("smaller")), None)
+    outlier = []  # beat the training crop, but not the smaller crops: the training crop is low
+    if helped and smaller and smaller[2] > 0:
+        for r in [r for r in larger if r[0] in helped]:
+            beyond, clause, _ = _crop_weighed(df, crops.between(r[4], r[5]).to_numpy(),
+                                              crops.between(smaller[4], smaller[5]).to_numpy(),
+                                              len(groups), n_test)
+            if not beyond or r[1] <= smaller[1]:
+                outlier.append(f"{r[0]} {signed(r[1] - smaller[1], 2)} points against the "
+                               f"smaller crops, {clause}")
+        helped = [] if len(outlier) == len(helped) else helped
+    if outlier and not helped:
+        kind = ("the training crop is the low one here rather than the larger crops high: "
+                "they beat it beyond the noise, but not the smaller crops ("
+                + "; ".join(outlier) + "), so these numbers do not show that testing at a "
+                "larger crop than the one trained on helps")
+    elif helped:
         kind = ("testing at a larger crop than the one trained on helped this network (one "
                 f"seed): {numbers(helped)} beat the training crop beyond the noise")
-        smaller = [r for r in rows if r[0].startswith("smaller") and r[2] > 0]
-        if smaller:  # the training crop itself may be the odd one out
+        if smaller and smaller[2] > 0:  # the training crop itself may be the odd one out
             kind += (f", though the smaller crops scored above it too "
-                     f"({signed(smaller[0][2], 2)} points), so part of that lead is the "
+                     f"({signed(smaller[2], 2)} points), so part of that lead is the "
                      "training crop's own low score")
     elif hurt:
         kind = ("these numbers do not show that testing at a larger crop than the one trained "
