@@ -97,20 +97,23 @@ notebook.md("For each space, the lowest, median, mean and highest error of its m
 # %%
 claims = analysis.claims_table(results)
 if claims["consistent"].notna().any():  # a table of untested claims would be empty columns
-    notebook.md(f"Each claim compares a space with its baseline by the gap in mean error. Its "
-                f"{analysis.LEVEL:.0%} interval comes from the bootstrap: each space's models "
-                f"are drawn again with replacement, {analysis.RESAMPLES:,} times, and the "
-                f"interval holds the middle {analysis.LEVEL:.0%} of the gaps in mean error so "
-                "drawn. An interval wholly below zero is a lower error, wholly above zero a "
-                "higher one, else no clear difference; with few models per space the draws "
-                "repeat the same few errors, so the interval is only rough. The claims are "
-                f"checked one at a time: each interval misses a true gap one time in "
-                f"{1 / (1 - analysis.LEVEL):.0f}, so among {len(claims)} claims about "
-                f"{len(claims) * (1 - analysis.LEVEL):.1f} could show a difference by chance "
-                "alone.")
+    notebook.md(f"Each claim compares a space with its baseline by the gap in mean error. The "
+                "verdict comes from a permutation test: the two spaces' errors are pooled and "
+                "split again into groups of the same sizes, every way (or "
+                f"{analysis.EXACT_SPLITS:,} random ways where there are more), and p is the "
+                "share of splits whose gap is at least as far from zero as the one observed. "
+                f"A p below {1 - analysis.LEVEL:.2g} is a lower or a higher error, else no "
+                f"clear difference. The {analysis.LEVEL:.0%} interval beside the gap comes "
+                "from the bootstrap (each space's models drawn again with replacement, "
+                f"{analysis.RESAMPLES:,} times, the middle {analysis.LEVEL:.0%} of the gaps so "
+                "drawn) and shows the gap's size; with few models per space it is too narrow "
+                "to decide on. The claims are checked one at a time: each test calls a true "
+                f"tie a difference one time in {1 / (1 - analysis.LEVEL):.0f}, so among "
+                f"{len(claims)} claims about {len(claims) * (1 - analysis.LEVEL):.1f} could "
+                "show a difference by chance alone.")
     tables.show(tables.claims_frame(claims), "The paper's claims: mean error of each space "
-                f"against its baseline, and the gap with its {analysis.LEVEL:.0%} bootstrap "
-                "interval")
+                f"against its baseline, the gap with its {analysis.LEVEL:.0%} bootstrap "
+                "interval, and the permutation test's p")
 classes = data.settings(values.data)["DATA_NUM_CLASSES"]
 notebook.md("**Observations.** " + prose.design_space_observations(
     summary, claims, list(results["error"]), classes))

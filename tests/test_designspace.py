@@ -234,6 +234,25 @@ def test_a_parameter_of_a_few_whole_values_ticks_at_each_only_where_they_fit():
     assert not _few_spread(pd.Series([1, 2, 3, 4, 5]))
 
 
+def test_the_claims_verdict_is_a_permutation_test_not_the_bootstrap_interval():
+    from regnet.study.analysis import mean_difference_ci, permutation_p
+    apart = np.array([30.0, 31, 32, 33]), np.array([40.0, 41, 42, 43])
+    assert permutation_p(*apart) == pytest.approx(2 / 70)  # the most extreme of C(8, 4) splits
+    # one of four models high: the bootstrap's 90% interval leaves out zero, yet 8 of the 70
+    # splits are as far apart, so no verdict
+    mixed = np.array([33.6, 35.9, 38.3, 75.0]), np.array([55.5, 62.1, 70.9, 90.6])
+    assert mean_difference_ci(*mixed)[1] < 0
+    assert permutation_p(*mixed) == pytest.approx(8 / 70)
+    table = claims_table(pd.DataFrame(
+        [{"space": "regnetx", "error": e} for e in mixed[0]]
+        + [{"space": "anynetx_a", "error": e} for e in mixed[1]])).set_index("claim")
+    row = table.loc["RegNetX is at least as good as AnyNetX_A"]
+    assert row["p"] == pytest.approx(8 / 70) and row["verdict"] == "no clear difference"
+    big = np.random.default_rng(0)  # many models: random splits, the observed one counted
+    p = permutation_p(big.normal(40, 5, 25), big.normal(45, 5, 25))
+    assert 0 < p < 0.05 and p * 20_001 == pytest.approx(round(p * 20_001))
+
+
 def test_summary_counts_each_space():
     df = pd.DataFrame({"space": ["regnetx"] * 3 + ["anynetx_a"] * 2,
                        "error": [10.0, 20.0, 30.0, 40.0, 50.0]})

@@ -571,6 +571,7 @@ def claims_frame(claims):
             f"gap, {analysis.LEVEL:.0%} interval": (f"{prose.signed(c['mean_gap'], 1)}\u00a0"
                                   f"[{prose.signed(c['gap_low'], 1)},\u00a0"
                                   f"{prose.signed(c['gap_high'], 1)}]") if tested else "",
+            "p": f"{c['p']:.3f}" if tested and "p" in c else "",
             "verdict": c["verdict"],
             "agrees": claim_answer(c)})
     return pd.DataFrame(rows)
