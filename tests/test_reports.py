@@ -360,8 +360,8 @@ def test_a_heading_printed_at_the_foot_of_a_page_is_moved_to_the_next(tmp_path):
     for mm in range(210, 251, 8):
         filler = new.new_code_cell("")
         filler.outputs = [new.new_output("display_data", data={
-            "text/html": f"<div class='filler' style='height:{mm}mm'>{'<p>filler</p>' * 4}"
-                         "</div>"})]
+            "text/html": f"<div class='filler' style='height:{mm}mm'>{'<p>filler</p>' * 14}"
+                         "</div>"})]  # more lines above each heading than HEAD_LINES
         kept = new.new_code_cell("")
         kept.outputs = [new.new_output("display_data", data={"text/html": tables.to_html(
             pd.DataFrame({"row": range(20)}), f"Table under {mm}")})]

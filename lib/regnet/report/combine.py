@@ -285,7 +285,7 @@ def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> l
     items = "".join(f"<li><b>{_html.escape(label)}.</b> {text}</li>" for label, text in findings)
     if values["DATASET"] == "synthetic":
         caveat = ("Every number above comes from synthetic images trained for a few epochs: "
-                  "these findings show that the pipeline works end to end, and nothing about "
+                  "these findings show how each study is made and read, and nothing about "
                   "how RegNet networks behave on real images.")
     else:
         caveat = ("Each finding rests on one training run per setting: the bounds given "

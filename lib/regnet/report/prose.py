@@ -357,7 +357,7 @@ def section_setup(values: Mapping[str, Any]) -> str:
              "predictions, which these studies do not record, could give a smaller one.")
     if values["DATASET"] == "synthetic":
         text += (" The images are synthetic and the runs a few epochs long: the studies "
-                 "below show the method and that every step runs, and their numbers say "
+                 "below show the method, and their numbers say "
                  "nothing about how RegNet behaves on real images.")
     return text
 
@@ -904,13 +904,19 @@ def _series_parts(df, n_test: int | None = None, short: bool = False) -> list[st
                 f"images: {span}."]
     if worst[0] >= 0:
         verdict = ("Fewer parameters cost no accuracy in these runs: in every series each "
-                   "network with fewer parameters scored at least as well as the series' first.")
+                   "network with fewer parameters scored at least as well as the series' first, "
+                   "which one seed per network cannot tell from the networks being easier to "
+                   "train in so short a run.")
     elif beyond:
         verdict = (f"Fewer parameters cost accuracy: up to {-worst[0]:.2f} points {against}, "
                    f"{clause}.")
     else:
+        noise = image_noise(n_test, worst[1], len(changes))
         verdict = (f"No accuracy cost of the fewer parameters shows beyond the noise: the "
-                   f"largest loss, {-worst[0]:.2f} points {against}, is {clause}.")
+                   f"largest loss, {-worst[0]:.2f} points {against}, is {clause}"
+                   + ("" if noise is None else
+                      f"; a cost up to that bound, {noise:.1f} points, is not ruled out")
+                   + ".")
     return [verdict, *parts]
 
 
@@ -1115,9 +1121,14 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
         return text + "."
     base, rows, kind = verdict
     others = acc[crop != train_crop]
-    text += (f", against {base:.2f}% at the training crop ({train_crop} px). Of the "
-             f"{len(others)} other crops, {int((others > base).sum())} scored above the "
-             f"training crop and {int((others < base).sum())} below it. ")
+    above, below = int((others > base).sum()), int((others < base).sum())
+    text += f", against {base:.2f}% at the training crop ({train_crop} px). "
+    if above == len(others) or below == len(others):
+        text += (f"All {len(others)} other crops scored {'above' if above else 'below'} the "
+                 "training crop. ")
+    else:
+        text += (f"Of the {len(others)} other crops, {above} scored above the training crop "
+                 f"and {below} below it. ")
     top = float(acc.max())
     if top > base:  # the best crop was picked from all the others: widened for them
         lead = _crop_weighed(df, (crop == int(crop[acc.idxmax()])).to_numpy(),
@@ -1222,8 +1233,8 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
                        f"{analysis.fewest_models()} models in both of the spaces it compares: "
                        "with fewer, not even two spaces whose errors do not overlap at all "
                        f"could be told apart at the {analysis.LEVEL:.0%} level.")
-    text += (f" Of the {len(claims)} claims, {'all' if len(tested) == len(claims) else len(tested)}"
-             " could be tested with these models")
+    text += (f" All {len(claims)} claims" if len(tested) == len(claims) else
+             f" Of the {len(claims)} claims, {len(tested)}") + " could be tested with these models"
     half = (tested["gap_high"] - tested["gap_low"]) / 2
     shown = tested[tested["verdict"] != "no clear difference"]
     sizes = sorted({int(tested["n"].min()), int(tested["n"].max())})
@@ -1241,8 +1252,8 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
         text += "None shows a difference"
     return text + (". A claim with no clear difference is not confirmed by it: showing that "
                    "a restriction does not hurt takes an interval narrow enough to rule out a "
-                   "real loss, which these few models per space do not give, and so does an "
-                   "error EDF with more than a few steps.")
+                   "real loss, which these few models per space do not give; nor do they draw "
+                   "an error EDF with more than a few steps.")
 
 
 def design_space_answer(summary, claims, errors: Sequence[float] = (),
