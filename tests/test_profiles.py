@@ -231,6 +231,6 @@ def test_the_quick_profile_renders_every_report(tmp_path):
     out, runs = tmp_path / "reports", tmp_path / "runs"
     sets = SMALL + ["DATA_SYNTHETIC_TRAIN=64", "DATA_SYNTHETIC_TEST=32"]
     run_all("quick", out, runs, *sets)
-    check_rendered(out / "quick", "Data: synthetic images made by the project", pdf=False)
+    check_rendered(out / "quick", "Data: synthetic images of coloured stripes", pdf=False)
     assert "PIPELINE DEMO" in html_text(out / "quick" / "report.html")
     check_reused("quick", out, runs, *sets)

@@ -36,6 +36,8 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     assert "for 3, 5 and 8 epochs" in quick and "60 epochs" not in quick
     assert "at 3\u00a0×\u00a014\u00a0×\u00a014" in quick  # one unbreakable shape
     assert "trained as in section 2" in prose.section_setup(profile("quick"))
+    assert "A run is trained once: wherever a study trains RegNetX-200MF exactly as section 2 " \
+        "does, it shows section 2's run" in prose.section_setup(profile("quick"))
     quick_train = prose.train_settings(profile("quick"), runs.network(profile("quick")))
     assert ("At 14 px its stages work on 14\u00a0×\u00a014, 7\u00a0×\u00a07, 4\u00a0×\u00a04 "
             "and 2\u00a0×\u00a02 grids (7\u00a0×\u00a07 in the last stage at 56 px), so "
@@ -349,7 +351,10 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
                            "than the")
     # the slope is its own sentence: a bound on a difference says nothing of it
     assert ("A straight line through all 3 networks changes the accuracy by +10.0 points per "
-            "doubling of the MACs.") in paid
+            "doubling of the MACs (\u00b10.0, two standard errors of the fitted slope).") in paid
+    bent = prose.runs_observations(variants([70.0, 65.0, 72.0]), n_test=10_000)
+    assert "+1.0 points per doubling of the MACs (\u00b16.9, two standard errors of the " \
+        "fitted slope, so not even its sign is settled)" in bent
     assert "each scoring above the one before it" in paid
     dip = prose.runs_observations(variants([70.0, 65.0, 90.0]), n_test=10_000)
     assert "not at every step: RegNetX-400MF scored below the network before it" in dip

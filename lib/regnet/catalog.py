@@ -74,7 +74,7 @@ DATASETS: Mapping[str, DatasetInfo] = _table(
     DatasetInfo("fashion-mnist", "Fashion-MNIST", channels=1, image_size=28, crop=28,
                 resize=28, mean=(0.2860,), std=(0.3530,), augment="pad-crop", classes=10,
                 downloads=True, recipe=SMALL_IMAGE_RECIPE),
-    DatasetInfo("synthetic", "synthetic images made by the project", channels=3,
+    DatasetInfo("synthetic", "synthetic images of coloured stripes", channels=3,
                 image_size=64, crop=56, resize=64, mean=(0.5, 0.5, 0.5),
                 std=(0.25, 0.25, 0.25), augment="rrc", classes=100),
     DatasetInfo("tiny-imagenet", "Tiny ImageNet (ImageNet photographs)", channels=3,

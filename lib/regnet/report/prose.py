@@ -346,6 +346,10 @@ def section_setup(values: Mapping[str, Any]) -> str:
     text = (f"Every run in these studies is trained as in section 2 unless a study says "
             f"otherwise: on {dataset_phrase(values, sizes=False)}, with the same batches, "
             f"optimizer and {total}-epoch schedule.")
+    if values["REGNETX"] != "custom":  # a reader would take a repeated accuracy for agreement
+        text += (" A run is trained once: wherever a study trains "
+                 f"{network_name(values['REGNETX'])} exactly as section 2 does, it shows "
+                 "section 2's run, so the same accuracy recurs rather than agrees.")
     text += (" Each run is one seed, so every difference between runs also carries a "
              "seed-to-seed noise that these studies do not measure. The observations weigh "
              "each difference against the noise of sampling the test images alone, written "
@@ -704,9 +708,14 @@ def _price_sentence(df, acc, name, n_test, short: bool = False) -> str:
             + (": these runs do not show the larger networks buying any accuracy with their "
                "MACs" if beyond is False else "") + ".")
     if ratio > 1 and len(df) > 2:  # the slope over every network, not the two ends alone
-        slope = np.polyfit(np.log2(df["macs"].astype(float)), acc.astype(float), 1)[0]
+        x, y = np.log2(df["macs"].astype(float)).to_numpy(), acc.astype(float).to_numpy()
+        slope, cut = np.polyfit(x, y, 1)
+        spread = 2 * (((y - slope * x - cut) ** 2).sum() / (len(x) - 2)
+                      / ((x - x.mean()) ** 2).sum()) ** 0.5  # two standard errors of the slope
         text += (f" A straight line through all {len(df)} networks changes the accuracy by "
-                 f"{signed(slope, 1)} points per doubling of the MACs.")
+                 f"{signed(slope, 1)} points per doubling of the MACs (\u00b1{spread:.1f}, two "
+                 "standard errors of the fitted slope"
+                 + (", so not even its sign is settled" if spread > abs(slope) else "") + ").")
     elif ratio > 1:
         text += (f" That is {signed(change / math.log2(ratio), 1)} points per doubling of the "
                  "MACs.")
