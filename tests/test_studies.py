@@ -983,8 +983,8 @@ def test_crops_of_one_network_are_compared_image_by_image():
     low = pd.concat([crops, pd.DataFrame({"test crop": [12], "test_acc": [100 * high.mean()],
                                           "hits": [runs.pack_hits(high)]})])
     odd = prose.crop_observations(low, 14, 16, 160)
-    assert "The training crop is the low one here rather than the larger crops high: they beat " \
-        "it beyond the noise, but not the smaller crops (larger crops of the resized image " \
+    assert "The training crop is the low one here rather than the larger crops high: larger " \
+        "crops of the resized image beat it beyond the noise, but not the smaller crops (larger crops of the resized image " \
         "+1.25 points against the smaller crops, within the" in odd
     assert "helped this network" not in odd
     gain = 100 * (larger.mean() - base.mean())

@@ -1033,10 +1033,10 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
             if not beyond or r[1] <= smaller[1]:
                 outlier.append(f"{r[0]} {signed(r[1] - smaller[1], 2)} points against the "
                                f"smaller crops, {clause}")
-        helped = [] if len(outlier) == len(helped) else helped
+        beat, helped = helped, [] if len(outlier) == len(helped) else helped
     if outlier and not helped:
         kind = ("the training crop is the low one here rather than the larger crops high: "
-                "they beat it beyond the noise, but not the smaller crops ("
+                f"{numbers(beat)} beat it beyond the noise, but not the smaller crops ("
                 + "; ".join(outlier) + "), so these numbers do not show that testing at a "
                 "larger crop than the one trained on helps")
     elif helped:
