@@ -987,6 +987,9 @@ def test_crops_of_one_network_are_compared_image_by_image():
         "crops of the resized image beat it beyond the noise, but not the smaller crops (larger crops of the resized image " \
         "+1.25 points against the smaller crops, within the" in odd
     assert "helped this network" not in odd
+    assert prose.crop_answer(low, 14, 16, 160).endswith(
+        "the training crop is the low one here: the larger crops did not beat the smaller ones "
+        "beyond the noise, so a larger test crop is not shown to help.")  # its reasons above
     gain = 100 * (larger.mean() - base.mean())
     assert gain < prose.image_noise(160, 80.0)  # the unpaired bound would call it noise
     assert f"(beyond the noise, \u00b1{prose.paired_noise(larger, base):.1f})" in text

@@ -1058,7 +1058,11 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
     else:
         kind = ("the numbers show no effect of testing at a larger crop than the one trained "
                 "on beyond the noise")
-    return base, rows, kind
+    short = kind  # for the conclusions: the outlier's reasons stay in the observations
+    if outlier and not helped:
+        short = ("the training crop is the low one here: the larger crops did not beat the "
+                 "smaller ones beyond the noise, so a larger test crop is not shown to help")
+    return base, rows, kind, short
 
 
 def _best_crops(df) -> str:
@@ -1114,7 +1118,7 @@ def crop_answer(df, train_crop: int, resize: int, n_test: int | None = None) -> 
     if verdict is None:
         return text + "."
     return f"{text} against {verdict[0]:.2f}% at the {train_crop} px training crop; " \
-        f"{verdict[2]}."
+        f"{verdict[3]}."
 
 
 def crop_observations(df, train_crop: int, resize: int, n_test: int | None = None) -> str:
@@ -1128,7 +1132,7 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
     text = f"The best test crop{'s were' if ' and ' in best.split(' px')[0] else ' was'} {best}"
     if verdict is None:
         return text + "."
-    base, rows, kind = verdict
+    base, rows, kind, _ = verdict
     others = acc[crop != train_crop]
     above, below = int((others > base).sum()), int((others < base).sum())
     text += f", against {base:.2f}% at the training crop ({train_crop} px). "
