@@ -121,6 +121,7 @@ if spec.params:
     p = spec.params
     tables.show(tables.width_rule_table(spec),
                 f"Per-block widths from the RegNet rule (d = {p['depth']}, "
-                f"w\u2080 = {p['w0']}, w\u2090 = {p['wa']:g}, w\u2098 = {p['wm']:g})")
+                f"w\u2080 = {p['w0']}, w\u2090 = {p['wa']:g}, w\u2098 = {p['wm']:g}: the "
+                f"paper's {prose.network_name(spec.name)}, as its code, pycls, lists them)")
 else:
     notebook.md("This custom network gives its widths stage by stage, not by the rule.")

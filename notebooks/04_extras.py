@@ -70,8 +70,9 @@ if exp.kind == "test_crops":
     figures.show(figures.plot_crops(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"],
                                     summary.test_images),
                  f"{prose.network_name(spec.name)}: test accuracy against the test crop"
-                 + (" (whiskers: two standard errors of each accuracy on its own; the "
-                    "observations compare crops image by image, which is tighter)"
+                 + (" (whiskers: two standard errors of each crop's difference from the "
+                    "training crop, image by image)" if "hits" in crops else
+                    " (whiskers: two standard errors of each accuracy)"
                     if summary.test_images else ""))
     notebook.md("**Observations.** " + prose.crop_observations(
         crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images) + " "

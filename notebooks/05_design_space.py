@@ -103,17 +103,12 @@ if claims["consistent"].notna().any():  # a table of untested claims would be em
                 f"{analysis.EXACT_SPLITS:,} random ways where there are more), and p is the "
                 "share of splits whose gap is at least as far from zero as the one observed. "
                 f"A p below {1 - analysis.LEVEL:.2g} is a lower or a higher error, else no "
-                f"clear difference. The {analysis.LEVEL:.0%} interval beside the gap comes "
-                "from the bootstrap (each space's models drawn again with replacement, "
-                f"{analysis.RESAMPLES:,} times, the middle {analysis.LEVEL:.0%} of the gaps so "
-                "drawn) and shows the gap's size; with few models per space it is too narrow "
-                "to decide on. The claims are checked one at a time: each test calls a true "
+                "clear difference. The claims are checked one at a time: each test calls a true "
                 f"tie a difference one time in {1 / (1 - analysis.LEVEL):.0f}, so among "
                 f"{len(claims)} claims about {len(claims) * (1 - analysis.LEVEL):.1f} could "
                 "show a difference by chance alone.")
     tables.show(tables.claims_frame(claims), "The paper's claims: mean error of each space "
-                f"against its baseline, the gap with its {analysis.LEVEL:.0%} bootstrap "
-                "interval, and the permutation test's p")
+                "against its baseline, the gap, and the permutation test's p")
 classes = data.settings(values.data)["DATA_NUM_CLASSES"]
 notebook.md("**Observations.** " + prose.design_space_observations(
     summary, claims, list(results["error"]), classes))

@@ -627,6 +627,7 @@ def test_the_conclusions_gather_each_reports_hidden_finding_in_order(tmp_path, m
                      ("Group width (4B)", "No effect of the group width."),
                      ("Design-space study (5)", "AnyNetX<sub>A</sub> had the lowest mean error.")]
     assert "synthetic images" in last[0]  # what the findings rest on
+    assert "not beyond the seed-to-seed variation of training" in last[0]  # one seed, said
     real = combine.conclusions([("Training (2)", "x")], {**quick, "DATASET": "tiny-imagenet"})
     assert "synthetic" not in real[0].source and "one training run per setting" in real[0].source
     assert combine.conclusions([], quick) == []

@@ -492,12 +492,13 @@ def test_claims_without_a_difference_are_not_shown_rather_than_agreed():
     claims = pd.DataFrame({"claim": ["b does not hurt", "RegNetX is better"],
                            "n": [3, 3], "consistent": [True, True],
                            "verdict": ["no clear difference", "lower error"],
-                           "gap_low": [-40.1, -30.0], "gap_high": [15.9, -2.0]})
-    summary = pd.DataFrame({"label": ["A", "B"], "mean": [50.0, 40.0], "n": [3, 3]})
+                           "mean_gap": [-12.1, -16.0], "p": [0.114, 0.029]})
+    summary = pd.DataFrame({"label": ["A", "B"], "mean": [50.0, 40.0], "n": [4, 4]})
     text = prose.design_space_observations(summary, claims)
     assert "agree with" not in text
     assert "Only \u201cRegNetX is better\u201d shows a difference" in text
-    assert "±14 to ±28 points" in text and "is not confirmed by it" in text
+    assert "All 2 claims could be tested, with 3 models per space, where a gap of 12.1 points " \
+        "still has p = 0.114." in text and "is not confirmed by it" in text
     answers = [tables.claim_answer(c) for _, c in claims.iterrows()]
     assert answers == ["not shown", "yes"]
 
@@ -793,15 +794,16 @@ def test_a_folded_table_keeps_two_decimals_down_each_column():
     assert list(tables.fold(crops, 1, "test crop").columns) == ["test crop", "test_acc"]
 
 
-def test_a_claims_interval_never_wraps_and_signs_with_a_minus():
+def test_a_claims_row_shows_its_gap_signed_with_a_minus_and_its_p():
     import pandas as pd
     claims = pd.DataFrame({"claim": ["b does not hurt"], "space": ["AnyNetX_B"],
-                           "baseline": ["AnyNetX_A"], "n": [3], "n_baseline": [3],
+                           "baseline": ["AnyNetX_A"], "n": [4], "n_baseline": [4],
                            "mean": [50.0], "mean_baseline": [63.0], "mean_gap": [-13.0],
-                           "gap_low": [-40.1], "gap_high": [15.9], "consistent": [True],
-                           "verdict": ["no clear difference"]})
-    cell = tables.claims_frame(claims)["gap, 90% interval"].iloc[0]
-    assert cell == "\u221213.0\u00a0[\u221240.1,\u00a0+15.9]"
+                           "gap_low": [-40.1], "gap_high": [15.9], "p": [8 / 70],
+                           "consistent": [True], "verdict": ["no clear difference"]})
+    row = tables.claims_frame(claims).iloc[0]
+    assert (row["gap (points)"], row["p"]) == ("\u221213.0", "0.114")
+    assert not any("interval" in c for c in tables.claims_frame(claims).columns)
 
 
 def test_the_parameter_panels_get_the_association_the_numbers_show():
@@ -856,6 +858,14 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
     assert ax.get_ylim()[1] <= 100
     assert not [c for c in figures.plot_crops(crops, 11, 12).axes[0].collections
                 if hasattr(c, "get_segments")]  # no count of test images, no whiskers
+    import numpy as np
+    hits = [np.arange(160) < k for k in (128, 136, 158)]  # the crops' right answers, nested
+    paired = crops.assign(hits=[runs.pack_hits(h) for h in hits])
+    ax = figures.plot_crops(paired, 11, 12, n_test=160).axes[0]
+    segments = [c for c in ax.collections if hasattr(c, "get_segments")][0].get_segments()
+    assert [round(float(s[1][1] - s[0][1]) / 2, 6) for s in segments] == [
+        round(prose.paired_noise(h, hits[1]), 6) for h in hits]  # against the training crop
+    assert segments[1][1][1] == segments[1][0][1]  # the training crop: no whisker
     plt.close("all")
     assert "(whiskers: two standard errors of each accuracy)" in figures.panel_names(
         ["params", "test_acc"], whiskers=True)
@@ -878,7 +888,10 @@ def test_the_design_space_answer_quotes_the_claims_that_show_a_difference():
     assert text.startswith("Across 6 trained models, RegNetX had the lowest mean error (40.0%, "
                            "n = 3)")
     assert ("of the 2 claims tested with 3 models per space, 1 shows a difference, in the "
-            "paper's direction: \u201cRegNetX is better\u201d.") in text
+            "paper's direction: \u201cRegNetX is better\u201d, about as many as 2 tests give "
+            "by chance alone (0.2).") in text
+    many = pd.concat([claims] * 5).assign(verdict="lower error")  # 10 of 10: more than chance
+    assert "by chance alone" not in prose.design_space_answer(summary, many)
     assert "(40.0%, n = 3; 2 of the 6 models stayed near the error of guessing)" in \
         prose.design_space_answer(summary, claims, [88.0, 89.5, 40.0, 40.0, 40.0, 40.0], 10)
     none = prose.design_space_answer(summary, claims.assign(verdict="no clear difference"))

@@ -325,8 +325,8 @@ def cmd_edf(args) -> int:
         print()
         claims = claims_table(df)
         print(claims[["claim", "n", "n_baseline", "verdict", "consistent"]
-                     + [c for c in ("mean", "mean_baseline", "gap_low", "gap_high")
-                        if c in claims]].round(2).to_string(index=False))
+                     + [c for c in ("mean", "mean_baseline", "mean_gap", "p")
+                        if c in claims]].round(3).to_string(index=False))
     if not args.no_plots:
         import matplotlib
         import matplotlib.pyplot

@@ -283,14 +283,14 @@ def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> l
     if not findings:
         return []
     items = "".join(f"<li><b>{_html.escape(label)}.</b> {text}</li>" for label, text in findings)
+    caveat = ("Each finding rests on one training run per setting: \u201cbeyond the noise\u201d "
+              "means beyond the noise of sampling the test images, not beyond the "
+              "seed-to-seed variation of training, which these runs do not measure and which "
+              "can be as large, so no single difference above establishes an effect.")
     if values["DATASET"] == "synthetic":
-        caveat = ("Every number above comes from synthetic images trained for a few epochs: "
-                  "these findings show how each study is made and read, and nothing about "
-                  "how RegNet networks behave on real images.")
-    else:
-        caveat = ("Each finding rests on one training run per setting: the bounds given "
-                  "cover the sampling of the test images, not the seed-to-seed variation of "
-                  "training, which these runs do not measure.")
+        caveat += (" And every number comes from synthetic images trained for a few epochs: "
+                   "these findings show how each study is made and read, and nothing about "
+                   "how RegNet networks behave on real images.")
     return [nbformat.v4.new_markdown_cell(
         _heading(1, "conclusions", "Conclusions", "regnet-section")
         + "<p>What each part of this report found, in one sentence each; the sections give "

@@ -19,7 +19,8 @@ from matplotlib.ticker import EngFormatter, MaxNLocator
 from ..arch.complexity import Operator
 from ..study.analysis import legend_right
 from .captions import caption_html
-from .prose import accuracy_noise
+from ..study.runs import unpack_hits
+from .prose import accuracy_noise, paired_noise
 from .tables import METRIC_NAMES, stage_outputs, stage_structure
 
 PAGE_WIDTH = 6.6    # inches: a report's output area on A4 (7.3 in less the notebook's indent)
@@ -321,14 +322,21 @@ def plot_bars(df, x: str, ys: list[str], n_test: int | None = None):
 
 def plot_crops(df, train_crop: int, resize: int, n_test: int | None = None):
     """Test accuracy against the test crop, with the training crop and the resize marked;
-    given the number of test images `n_test`, each accuracy with a whisker of two standard
-    errors, as `plot_bars` draws them."""
+    given the crops' per-image hits, each accuracy with a whisker of two standard errors of
+    its difference from the training crop, image by image (`paired_noise`), as the
+    observations weigh them; else, given the number of test images `n_test`, two standard
+    errors of each accuracy on its own, as `plot_bars` draws them."""
     fig, ax = _figure(6.4, 3.2)
     ax.plot(df["test crop"], df["test_acc"], marker="o", ms=3)
-    if n_test:
+    trained = df.loc[df["test crop"] == train_crop, "hits"] if "hits" in df else []
+    if len(trained):
+        base = unpack_hits(trained.iloc[0])
+        noise = [paired_noise(unpack_hits(h), base) for h in df["hits"]]
+    else:
+        noise = [accuracy_noise(n_test, a) for a in df["test_acc"]] if n_test else None
+    if noise:
         ax.errorbar(df["test crop"], df["test_acc"], fmt="none", ecolor="#7a9cd0",
-                    elinewidth=1.0, capsize=2,
-                    yerr=[accuracy_noise(n_test, a) for a in df["test_acc"]])
+                    elinewidth=1.0, capsize=2, yerr=noise)
         lo, hi = ax.get_ylim()
         ax.set_ylim(max(lo, 0), min(hi, 100))  # no accuracy lies outside 0 to 100%
     ax.axvline(train_crop, color="#c00", ls="--", lw=1, zorder=0,  # under the whiskers

@@ -23,7 +23,7 @@ from ..study.runs import half_up, unpack_hits
 
 def signed(value: float, decimals: int, sep: str = "") -> str:
     """A signed number as print sets it: +1.25, −8.75 (a minus sign, not a hyphen)."""
-    return format(value, f"+{sep}.{decimals}f").replace("-", "\u2212")
+    return format(half_up(value, decimals), f"+{sep}.{decimals}f").replace("-", "\u2212")
 
 
 def typeset_spaces(text: str) -> str:
@@ -358,7 +358,9 @@ def section_setup(values: Mapping[str, Any]) -> str:
              "the bound is widened (Bonferroni) so that all of them stay within it as often "
              "as one difference stays within two standard errors. The bound is unpaired: the "
              "runs share one test set, and a paired comparison of their per-image "
-             "predictions, which these studies do not record, could give a smaller one.")
+             "predictions, which these studies do not record, could give a smaller one (the "
+             "test-crop study, one network on one test set, does record them and pairs its "
+             "bounds).")
     if values["DATASET"] == "synthetic":
         text += (" The images are synthetic and the runs a few epochs long: the studies "
                  "below show the method, and their numbers say "
@@ -1148,7 +1150,7 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
                              (crop == train_crop).to_numpy(), len(others), n_test)[1]
         text += f"The best crop's lead, {signed(top - base, 2)} points, is {lead}. "
     text += "Against the training crop, on average: " + "; ".join(
-        f"{name} ({_span_px(lo, hi)}) {mean:.2f}%, {signed(diff, 2)} points"
+        f"{name} ({_span_px(lo, hi)}) {half_up(mean):.2f}%, {signed(diff, 2)} points"
         + ("" if beyond is None else
            f" ({'beyond' if beyond else 'within'} the noise, \u00b1{noise:.1f})")
         for name, mean, diff, beyond, lo, hi, noise in rows) + ". "
@@ -1247,13 +1249,16 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
                        "with fewer, not even two spaces whose errors do not overlap at all "
                        f"could be told apart at the {analysis.LEVEL:.0%} level.")
     text += (f" All {len(claims)} claims" if len(tested) == len(claims) else
-             f" Of the {len(claims)} claims, {len(tested)}") + " could be tested with these models"
-    half = (tested["gap_high"] - tested["gap_low"]) / 2
+             f" Of the {len(claims)} claims, {len(tested)}") + " could be tested"
     shown = tested[tested["verdict"] != "no clear difference"]
     sizes = sorted({int(tested["n"].min()), int(tested["n"].max())})
-    text += (f"; with {_models(' to '.join(map(str, sizes)))} per space "
-             f"their {analysis.LEVEL:.0%} intervals are ±{half.min():.0f} to ±{half.max():.0f} "
-             "points wide. ")
+    tied = tested[tested["verdict"] == "no clear difference"]
+    text += f", with {_models(' to '.join(map(str, sizes)))} per space"
+    if len(tied):  # how large a gap so few models leave undecided
+        wide = tied.loc[tied["mean_gap"].abs().idxmax()]
+        text += (f", where a gap of {abs(wide['mean_gap']):.1f} points still has p = "
+                 f"{wide['p']:.3f}")
+    text += ". "
     if len(shown):
         verb = "shows" if len(shown) == 1 else "show"
         agree = int(shown["consistent"].astype(bool).sum())
@@ -1290,9 +1295,12 @@ def design_space_answer(summary, claims, errors: Sequence[float] = (),
     agree = int(shown["consistent"].astype(bool).sum())
     direction = ("in the paper's direction" if agree == len(shown) else
                  f"{agree} of them in the paper's direction")
+    chance = len(tested) * (1 - analysis.LEVEL)  # true ties that a test calls a difference
     return text + (f"; of the {len(tested)} claims tested with {_models(sizes)} per space, "
                    f"{len(shown)} {'shows' if len(shown) == 1 else 'show'} a difference, "
-                   f"{direction}: {quoted_claims(shown['claim'])}.")
+                   f"{direction}: {quoted_claims(shown['claim'])}"
+                   + (f", about as many as {len(tested)} tests give by chance alone "
+                      f"({chance:.1f})" if len(shown) <= math.ceil(chance) else "") + ".")
 
 
 def quoted_claims(claims) -> str:
