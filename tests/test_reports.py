@@ -648,14 +648,20 @@ def test_a_caption_keeps_a_number_with_its_unit():
 
 def test_a_heading_near_a_page_foot_moves_unless_its_page_would_be_left_all_but_empty(
         monkeypatch):
-    body = [f"line {i} of text" for i in range(30)]
-    tail = ["B Every operator", "Blocks of a stage", "Table 3B1", "where operator in out",
-            "stem conv", "stem norm", "stage 1 block 1"]  # a table's first rows at the foot
-    top = ["points the longest run", "image so 8 epochs", "C Extra C", "Does a test crop"]
-    pages = [body + tail + ["11"], top + ["12"]]
-    monkeypatch.setattr(publish, "pdf_pages", lambda pdf: [
-        [publish.letters(line) for line in page] for page in pages])
+    def page(lines):  # (top in points, text): a figure takes room but has no lines
+        return [(top, publish.letters(text)) for top, text in lines]
+    foot = (816.0, "11")  # the page number
+    table = [(640.0, "B. Every operator"), (664.0, "Blocks of a stage"), (700.0, "Table 3B.1"),
+             (712.0, "where operator in out"), (724.0, "stem conv"), (736.0, "stem norm"),
+             (748.0, "stage 1, block 1")]  # a table's first rows at the foot
+    above = [(60.0, "text above"), (72.0, "more text"), (84.0, "and more"), (520.0, "Fig 3")]
     entries = [(2, "b-every", "B. Every operator"), (2, "c-extra", "C. Extra C")]
+    pages = [page(above + table + [foot]),
+             page([(60.0, "points, the longest run"), (72.0, "C. Extra C"), (84.0, "Does"),
+                   (96.0, "a test"), foot])]
+    monkeypatch.setattr(publish, "positioned_pages", lambda pdf: pages)
     assert publish.stranded_headings(Path("x.pdf"), entries) == ["b-every"]
-    pages[0] = body[:5] + tail + ["11"]  # 5 lines above it: moving would empty the page
-    assert publish.stranded_headings(Path("x.pdf"), entries) == []
+    pages[0] = page([(560.0, "two lines"), (572.0, "above it")] + table + [foot])
+    assert publish.stranded_headings(Path("x.pdf"), entries) == []  # moving would empty it
+    pages[0] = page(above + [(520.0, "B. Every operator")] + table[1:] + [foot])
+    assert publish.stranded_headings(Path("x.pdf"), entries) == []  # room enough below it

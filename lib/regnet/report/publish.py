@@ -208,28 +208,51 @@ def pdf_pages(pdf: Path) -> list[list[str]]:
     return [[letters(line) for line in page.splitlines()] for page in text.split("\f")]
 
 
-#: A heading printed in this many last lines of a page has too little of its text with it
-#: (a heading, its paragraph, a caption and a table's first rows come to about ten lines)...
-FOOT_LINES = 10
-#: ...unless fewer lines than this stand above it: moving it would leave that page all but
-#: empty, which is worse.
-HEAD_LINES = 12
+def positioned_pages(pdf: Path) -> list[list[tuple[float, str]]]:
+    """Each page's lines as (top, letters and digits), top to bottom, `top` in points from the
+    top of the page (none without pdftotext). Unlike `pdf_pages`, the positions see the room
+    that figures take, which have no text lines."""
+    if not shutil.which("pdftotext"):
+        return []
+    text = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True,
+                          text=True).stdout
+    pages = []
+    for page in text.split("<page ")[1:]:
+        lines = []
+        for top, inner in re.findall(r'<line xMin="[^"]*" yMin="([^"]*)"[^>]*>(.*?)</line>',
+                                     page, re.S):
+            words = re.findall(r"<word [^>]*>(.*?)</word>", inner, re.S)
+            lines.append((float(top), letters(html_lib.unescape(" ".join(words)))))
+        pages.append(sorted(lines))
+    return pages
+
+
+#: A heading whose top is this close to the page number (points; about fourteen lines of
+#: text, a quarter of the page) has too little of its text with it: a heading, its
+#: paragraph, a caption and a table's first rows...
+FOOT_SPACE = 210
+#: ...unless less than this much of the page stands above it: moving it would leave that
+#: page all but empty, which is worse.
+HEAD_SPACE = 180
 
 
 def stranded_headings(pdf: Path, entries: list[tuple[int, str, str]]) -> list[str]:
-    """The ids of headings printed in the last FOOT_LINES lines of a page that holds at least
-    HEAD_LINES lines above them (the page number aside; a contents page is not read)."""
+    """The ids of headings printed within FOOT_SPACE of a page's foot (its page number, or
+    its last line) with at least HEAD_SPACE of the page above them (a contents page is not
+    read)."""
     out = []
-    for page in pdf_pages(pdf):
-        lines = [line for line in page if line]
-        if lines and lines[-1].isdigit():
+    for page in positioned_pages(pdf):
+        lines = [(top, text) for top, text in page if text]
+        foot = lines[-1][0] if lines else 0.0
+        if lines and lines[-1][1].isdigit():
             lines = lines[:-1]
-        if len(lines) < 4 or lines[0].startswith("Contents"):
+        if len(lines) < 4 or lines[0][1].startswith("Contents"):
             continue
+        first = lines[0][0]
         for _, anchor, text in entries:
             wanted = heading_key(text)
-            if wanted and any(line.startswith(wanted) for line in lines[-FOOT_LINES:]) \
-                    and not any(line.startswith(wanted) for line in lines[:HEAD_LINES]):
+            if wanted and any(t.startswith(wanted) and foot - top < FOOT_SPACE
+                              and top - first >= HEAD_SPACE for top, t in lines):
                 out.append(anchor)
     return out
 
