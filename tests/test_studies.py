@@ -384,6 +384,28 @@ def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
     sure = prose.runs_observations(df, n_test=100_000)
     assert ("The longer schedule helped: from 3 to 8 epochs the test accuracy changed by "
             "+2.50 points, more than") in sure
+    step = df.assign(history=[[{**r, "lr": [0.05, 0.1, 0.001][r["epoch"] - 1]} for r in
+                               history(3, 80.0)], history(8, 82.5)])
+    assert "The 3-epoch run's cosine is a single step, from the peak rate 0.1 to 0.001" in \
+        prose.runs_observations(step, n_test=160)
+    gradual = df.assign(epochs=[4, 8], history=[
+        [{**r, "lr": [0.05, 0.1, 0.05, 0.001][r["epoch"] - 1]} for r in history(4, 80.0)],
+        history(8, 82.5)])
+    assert "single step" not in prose.runs_observations(gradual, n_test=160)    # a widening train-test gap while test accuracy and loss keep improving: no overfitting,
+    # even with a peak an epoch early that is within the noise
+    grew = [{**r, "train_acc": 80.0 + 3 * r["epoch"], "test_acc": 75.0 + r["epoch"],
+             "test_loss": 1.0 - 0.05 * r["epoch"]} for r in history(8, 0.0)]
+    grew[6] = {**grew[6], "test_acc": 83.2}  # epoch 7 a hair above epoch 8's 83.0
+    wide = df.assign(history=[history(3, 80.0), grew])
+    text = prose.runs_observations(wide, n_test=500)
+    assert "although the gap between training and test accuracy widened, the test accuracy " \
+        "did not fall from its peak beyond the noise nor the test loss rise" in text
+    assert "mark of overfitting" not in text
+    assert "no sign of overfitting in the test numbers" in prose.study_answer(wide, 500)
+    grew[5] = {**grew[5], "test_acc": 95.0}  # a peak the last epoch fell far below
+    assert "with the test accuracy falling from its peak beyond the noise, is the mark of " \
+        "overfitting" in prose.runs_observations(df.assign(history=[history(3, 80.0), grew]),
+                                                 n_test=500)
 
 
 def test_series_answer_the_accuracy_cost_without_times_across_loads():
@@ -812,8 +834,9 @@ def test_the_parameter_panels_get_the_association_the_numbers_show():
                             "depth": [4, 3, 2, 1], "width": [1, 3, 2, 4]})
     text = prose.association_sentence(results, {"depth": "depth d", "width": "width w"})
     assert "follows depth d most closely" in text and "ρ = \u22121.00" in text
-    assert "With 2 models per space" in text and "more depth d, lower error" in text
-    assert "within the ±1.13 that chance alone gives 4 models" in text  # 1.96 / sqrt(3):
+    assert "With 2 models per space" in text and "the error falls as it grows" in text
+    assert "within the ±1.29 that chance alone gives 4 models to the largest of 2 " \
+        "correlations" in text  # 2.24 / sqrt(3), widened for picking the larger of two:
     # even a perfect order of 4 models comes by chance once in 12 (2 of 4! orders)
     many = pd.DataFrame({"space": ["a"] * 6 + ["b"] * 6, "error": [float(e) for e in range(12)],
                          "depth": list(range(12))})
@@ -822,11 +845,11 @@ def test_the_parameter_panels_get_the_association_the_numbers_show():
     twin = prose.association_sentence(many.assign(width=many["depth"] * 8),
                                       {"depth": "depth d", "width": "width w"})
     assert "follows depth d most closely in rank (Spearman" in twin
-    assert "Width w follows it as closely (ρ = +1.00: more width w, higher error)." in twin
+    assert "Width w follows it as closely (ρ = +1.00: the error rises with it)." in twin
     opposite = prose.association_sentence(many.assign(acts=-many["depth"]),
                                           {"depth": "depth d", "acts": "activations"})
-    assert "Activations follow it as closely (ρ = \u22121.00: more activations, lower " \
-        "error)." in opposite
+    assert "Activations follow it as closely (ρ = \u22121.00: the error falls as it " \
+        "grows)." in opposite
     mixed = many.assign(depth=[5, 1, 9, 3, 12, 7, 2, 11, 4, 8, 6, 10])
     assert "so it is no evidence of a relation" in prose.association_sentence(
         mixed, {"depth": "depth d"})
@@ -996,13 +1019,13 @@ def test_crops_of_one_network_are_compared_image_by_image():
     low = pd.concat([crops, pd.DataFrame({"test crop": [12], "test_acc": [100 * high.mean()],
                                           "hits": [runs.pack_hits(high)]})])
     odd = prose.crop_observations(low, 14, 16, 160)
-    assert "The training crop is the low one here rather than the larger crops high: larger " \
-        "crops of the resized image beat it beyond the noise, but not the smaller crops (larger crops of the resized image " \
+    assert "The training crop is an unusually low point rather than the larger crops being " \
+        "high: larger crops of the resized image beat it beyond the noise, but not the smaller crops (larger crops of the resized image " \
         "+1.25 points against the smaller crops, within the" in odd
     assert "helped this network" not in odd
     assert prose.crop_answer(low, 14, 16, 160).endswith(
-        "the training crop is the low one here: the larger crops did not beat the smaller ones "
-        "beyond the noise, so a larger test crop is not shown to help.")  # its reasons above
+        "the training crop is an unusually low point: the larger crops did not beat the "
+        "smaller ones beyond the noise, so a larger test crop is not shown to help.")  # its reasons above
     gain = 100 * (larger.mean() - base.mean())
     assert gain < prose.image_noise(160, 80.0)  # the unpaired bound would call it noise
     assert f"(beyond the noise, \u00b1{prose.paired_noise(larger, base):.1f})" in text

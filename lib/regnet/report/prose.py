@@ -349,7 +349,8 @@ def section_setup(values: Mapping[str, Any]) -> str:
     if values["REGNETX"] != "custom":  # a reader would take a repeated accuracy for agreement
         text += (" A run is trained once: wherever a study trains "
                  f"{network_name(values['REGNETX'])} exactly as section 2 does, it shows "
-                 "section 2's run, so the same accuracy recurs rather than agrees.")
+                 "section 2's run: the same accuracy recurring there is one run shown again, "
+                 "not two runs agreeing.")
     text += (" Each run is one seed, so every difference between runs also carries a "
              "seed-to-seed noise that these studies do not measure. The observations weigh "
              "each difference against the noise of sampling the test images alone, written "
@@ -510,20 +511,24 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
     rho = {c: results[c].rank().corr(results["error"].rank()) for c in cols}
     best = max(rho, key=lambda c: abs(rho[c]))
     per = int(results.groupby("space").size().min())
-    chance = 1.96 / (len(results) - 1) ** 0.5  # |ρ| that 95% of unrelated samples stay under
-    direction = "lower" if rho[best] < 0 else "higher"
-    strength = (f"within the ±{chance:.2f} that chance alone gives {len(results)} models, so "
-                "it is no evidence of a relation" if abs(rho[best]) < chance else
-                f"beyond the ±{chance:.2f} that chance alone gives {len(results)} models")
+    # |ρ| that 95% of unrelated samples stay under, widened (Bonferroni) for picking the
+    # largest of len(cols) correlations
+    z = NormalDist().inv_cdf(1 - 0.025 / len(cols))
+    chance = z / (len(results) - 1) ** 0.5
+    of = f" to the largest of {len(cols)} correlations" if len(cols) > 1 else ""
+    strength = (f"within the ±{chance:.2f} that chance alone gives {len(results)} models{of}, "
+                "so it is no evidence of a relation" if abs(rho[best]) < chance else
+                f"beyond the ±{chance:.2f} that chance alone gives {len(results)} models{of}")
+
+    def trend(c):
+        return "the error falls as it grows" if rho[c] < 0 else "the error rises with it"
     tied = [c for c in cols if c != best and round(abs(rho[c]), 2) == round(abs(rho[best]), 2)]
     also = " ".join(
         f"{names[c][:1].upper()}{names[c][1:]} follow{'' if names[c].endswith('s') else 's'} "
-        f"it as closely (ρ = {signed(rho[c], 2)}: more {names[c]}, "
-        f"{'lower' if rho[c] < 0 else 'higher'} error)." for c in tied)
+        f"it as closely (ρ = {signed(rho[c], 2)}: {trend(c)})." for c in tied)
     return " ".join(filter(None, [
         f"Across all {len(results)} models, the error follows {names[best]} most closely in "
-        f"rank (Spearman ρ = {signed(rho[best], 2)}: more {names[best]}, {direction} error), "
-        f"{strength}.", also,
+        f"rank (Spearman ρ = {signed(rho[best], 2)}: {trend(best)}), {strength}.", also,
         f"With {_models(per)} per space, no panel can show a trend within one space."]))
 
 
@@ -827,9 +832,13 @@ def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> lis
         return half_up(h["train_acc"]) - half_up(h["test_acc"])
     h = long["history"]
     peak = max(h, key=lambda r: r["test_acc"])
-    overfit = gap(long) > gap(short) + 2 and peak["epoch"] < len(h)
     low = min(h, key=lambda r: r["test_loss"])
     rose = h[-1]["test_loss"] > 1.1 * low["test_loss"]  # the test loss ended well above its low
+    drop = half_up(peak["test_acc"]) - half_up(h[-1]["test_acc"])  # fell from an earlier peak
+    fell = drop > 0 and bool(beyond_noise(drop, n_test, (peak["test_acc"] + h[-1]["test_acc"])
+                                          / 2)[0])
+    widened = gap(long) > gap(short) + 2
+    overfit = widened and (fell or rose)  # a gap alone is no overfitting: test must suffer
     rates = [r["lr"] for r in short["history"]]
     undecayed = len(rates) > 1 and rates[-1] >= max(rates)  # the short run ended at its peak
     change = half_up(long["test_acc"]) - half_up(short["test_acc"])
@@ -838,8 +847,11 @@ def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> lis
     if brief:
         return [f"{long['epochs']} epochs scored {signed(change, 2)} points against "
                 f"{short['epochs']}{_noise_words(beyond)}, "
-                + ("and the widening gap between training and test accuracy marks "
-                   "overfitting" if overfit else "with no sign of overfitting by the end")
+                + ("and the widening gap between training and test accuracy, with the test "
+                   "numbers worsening, marks overfitting" if overfit else
+                   "with a widening gap between training and test accuracy but no sign of "
+                   "overfitting in the test numbers" if widened else
+                   "with no sign of overfitting by the end")
                 + (f" (the {short['epochs']}-epoch run ended undecayed)." if undecayed
                    else ".")]
     if beyond is False:
@@ -849,9 +861,17 @@ def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> lis
         answer = (f"The longer schedule {'helped' if change > 0 else 'hurt'}: {span} "
                   f"the test accuracy changed by {signed(change, 2)} points"
                   + (f", {clause}" if beyond else ""))
-    answer += (", and the widening gap with an earlier peak is the mark of overfitting."
-               if overfit else ", and by the end of the longest run neither the gap between "
-               "training and test accuracy nor an earlier peak shows overfitting.")
+    if overfit:
+        answer += (", and the widening gap, with the test "
+                   + ("accuracy falling from its peak beyond the noise" if fell else
+                      "loss rising") + ", is the mark of overfitting.")
+    elif widened:
+        answer += (", and although the gap between training and test accuracy widened, the "
+                   "test accuracy did not fall from its peak beyond the noise nor the test "
+                   "loss rise, so the test numbers show no overfitting yet.")
+    else:
+        answer += (", and by the end of the longest run neither the gap between training and "
+                   "test accuracy nor an earlier peak shows overfitting.")
     evidence = (f"The gap between training and test accuracy went from {signed(gap(short), 2)} "
                 f"to {signed(gap(long), 2)} points, the longest run's best test accuracy came "
                 f"in epoch {peak['epoch']} of {len(h)}, and the final training loss fell from "
@@ -859,6 +879,11 @@ def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> lis
     if rose:
         evidence += (f" The longest run's test loss ended at {h[-1]['test_loss']:.3f}, above "
                      f"its lowest ({low['test_loss']:.3f}, epoch {low['epoch']}).")
+    stepped = len(rates) > 2 and rates[-2] >= max(rates) > 10 * rates[-1]  # peak, then last
+    if stepped:
+        evidence += (f" The {short['epochs']}-epoch run's cosine is a single step, from the "
+                     f"peak rate {max(rates):g} to {rates[-1]:g}, where the longer runs decay "
+                     "gradually, so the gap mixes the schedule's length with its shape.")
     if undecayed:
         evidence += (f" The {short['epochs']}-epoch run ended at its peak learning rate, "
                      "undecayed, so its gap to the longer runs mixes their length with the "
@@ -1016,7 +1041,7 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
     groups = crop_groups(df, train_crop, resize)
     trained = (df["test crop"].astype(int) == train_crop).to_numpy()
     for name, values, lo, hi in groups:  # each group's mean against the training crop
-        mean = float(values.mean())
+        mean = half_up(float(values.mean()))  # as shown, so differences match the text
         beyond, _, noise = _crop_weighed(df, df.index.isin(values.index), trained,
                                          len(groups), n_test)
         rows.append((name, mean, mean - base, beyond, lo, hi, noise))
@@ -1037,8 +1062,9 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
                                f"smaller crops, {clause}")
         beat, helped = helped, [] if len(outlier) == len(helped) else helped
     if outlier and not helped:
-        kind = ("the training crop is the low one here rather than the larger crops high: "
-                f"{numbers(beat)} beat it beyond the noise, but not the smaller crops ("
+        kind = ("the training crop is an unusually low point rather than the larger crops "
+                f"being high: {numbers(beat)} beat it beyond the noise, but not the smaller "
+                "crops ("
                 + "; ".join(outlier) + "), so these numbers do not show that testing at a "
                 "larger crop than the one trained on helps")
     elif helped:
@@ -1062,8 +1088,9 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
                 "on beyond the noise")
     short = kind  # for the conclusions: the outlier's reasons stay in the observations
     if outlier and not helped:
-        short = ("the training crop is the low one here: the larger crops did not beat the "
-                 "smaller ones beyond the noise, so a larger test crop is not shown to help")
+        short = ("the training crop is an unusually low point: the larger crops did not "
+                 "beat the smaller ones beyond the noise, so a larger test crop is not shown "
+                 "to help")
     return base, rows, kind, short
 
 
