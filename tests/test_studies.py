@@ -456,6 +456,11 @@ def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():
     assert ("The largest step between neighbouring crops, 16 to 17 px, is \u221212.40 points "
             "where the crop passes the resize") in prose.crop_observations(dip, 14, 16, 500)
     assert "largest step" not in prose.crop_observations(crops, 14, 16, 160)  # within noise
+    top = crops.assign(test_acc=[80.0, 81.25, 90.0, 85.0, 82.5])  # the training crop best
+    assert prose.crop_observations(top, 14, 16, 160).startswith(
+        "The training crop itself (14 px) scored best, 90.00%. All 4 other crops scored below")
+    assert prose.crop_answer(top, 14, 16, 160).startswith(
+        "The 14 px training crop itself scored best (90.00%); ")
     assert prose.crop_check(crops, 14, 82.5) == (
         "At the training crop it scores 82.50%, the final accuracy of section 2: the same "
         "weights on the same test images.")

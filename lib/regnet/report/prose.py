@@ -1146,6 +1146,9 @@ def crop_answer(df, train_crop: int, resize: int, n_test: int | None = None) -> 
     text = f"The best test crop{'s were' if ' and ' in best.split(' px')[0] else ' was'} {best}"
     if verdict is None:
         return text + "."
+    if _best_crops(df) == f"{train_crop} px with {verdict[0]:.2f}%":  # the training crop
+        return (f"The {train_crop} px training crop itself scored best ({verdict[0]:.2f}%); "
+                f"{verdict[3]}.")
     return f"{text} against {verdict[0]:.2f}% at the {train_crop} px training crop; " \
         f"{verdict[3]}."
 
@@ -1164,7 +1167,10 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
     base, rows, kind, _ = verdict
     others = acc[crop != train_crop]
     above, below = int((others > base).sum()), int((others < base).sum())
-    text += f", against {base:.2f}% at the training crop ({train_crop} px). "
+    if best == f"{train_crop} px with {base:.2f}%":  # the training crop alone was best
+        text = f"The training crop itself ({train_crop} px) scored best, {base:.2f}%. "
+    else:
+        text += f", against {base:.2f}% at the training crop ({train_crop} px). "
     if above == len(others) or below == len(others):
         text += (f"All {len(others)} other crops scored {'above' if above else 'below'} the "
                  "training crop. ")
