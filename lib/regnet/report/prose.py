@@ -238,7 +238,7 @@ def course_changes(paper, course) -> str:
         changes.append(f"{course.input_size} px inputs (the paper: {paper.input_size} px)")
     if paper.num_classes != course.num_classes:
         changes.append(f"{course.num_classes} classes (the paper: {paper.num_classes})")
-    grid = course.input_size // math.prod([course.stem_stride, *(s.stride for s in course.stages)])
+    grid = stage_grids(course)[-1]  # the last stage's grid
     same = "the same depths, widths, group width and bottleneck ratio" if [
         (s.depth, s.width, s.group_width, s.bottleneck) for s in paper.stages] == [
         (s.depth, s.width, s.group_width, s.bottleneck) for s in course.stages] else \
