@@ -40,6 +40,7 @@ REGNETX = None       # None: the profile's network; e.g. 800mf, custom, regnetx_
 # %%
 from regnet.arch import complexity, model, space
 from regnet.report import figures, notebook, prose, tables
+from regnet.report.captions import ref
 from regnet.study import runs
 
 values = notebook.start(globals())
@@ -63,34 +64,40 @@ notebook.finding(prose.design_answer(spec, complexity.totals(rows)))
 
 # %% [markdown]
 # ## A. Generic network structure
-# A stem, a body of four stages and a head, on an input of $r \times r$ pixels. The stem is $w_{stem}$ channels wide with stride $s_0$. Stage $i$ has $d_i$ blocks of width $w_i$; every block is an X block (below) with group width $g$ and bottleneck ratio $b$. The first block of stage 1 has stride $s_1$, and the first block of stages 2 to 4 halves the resolution. BN stands for batch normalization. The paper names each network by its cost: RegNetX-200MF has about 200 million multiply-accumulates per image (MF: mega-FLOPs, counting one multiply-add as one) at 224 px, RegNetX-1.6GF about 1.6 billion.
+# A stem, a body of four stages and a head (<span class="regnet-ref" data-labels="generic" data-form="name">below</span>), on an input of $r \times r$ pixels. The stem is $w_{stem}$ channels wide with stride $s_0$. Stage $i$ has $d_i$ blocks of width $w_i$; every block is an X block (<span class="regnet-ref" data-labels="x-block" data-form="name">below</span>) with group width $g$ and bottleneck ratio $b$. The first block of stage 1 has stride $s_1$, and the first block of stages 2 to 4 halves the resolution. BN stands for batch normalization. The paper names each network by its cost: RegNetX-200MF has about 200 million multiply-accumulates per image (MF: mega-FLOPs, counting one multiply-add as one) at 224 px, RegNetX-1.6GF about 1.6 billion.
 
 # %%
-figures.show(figures.draw_generic(), "The generic network: stem, stages and head, in symbols")
+figures.show(figures.draw_generic(), "The generic network: stem, stages and head, in symbols",
+             "generic")
 notebook.md(prose.stem_strides(spec))
 
 # %% [markdown]
 # ## B. Standard building block (X block, s = 1)
-# A $1 \times 1$ conv narrows the block's width $w$ to $w/b$, a grouped $3 \times 3$ conv works in groups of $g$ channels, a $1 \times 1$ conv widens back to $w$, and the input is added back.
+# In the X block (<span class="regnet-ref" data-labels="x-block" data-form="name">below</span>), a $1 \times 1$ conv narrows the block's width $w$ to $w/b$, a grouped $3 \times 3$ conv works in groups of $g$ channels, a $1 \times 1$ conv widens back to $w$, and the input is added back.
 
 # %%
-figures.show(figures.draw_x_block(1), "The standard X block (stride 1), in symbols")
+figures.show(figures.draw_x_block(1), "The standard X block (stride 1), in symbols", "x-block")
 repeat = next((f"s{i}" for i, s in enumerate(spec.stages, 1) if s.depth > 1), None)
 if repeat:
+    notebook.md(f"{ref('x-block-net', 'The figure below')} draws one such block of {name} "
+                "with its numbers.")
     figures.show(figures.draw_block(rows, repeat, "b2"),
                  f"The standard X block of {name} at "
-                 f"{spec.input_size} px: block 2 of stage {repeat[1:]}")
+                 f"{spec.input_size} px: block 2 of stage {repeat[1:]}", "x-block-net")
 
 # %% [markdown]
 # ## C. Downsampling building block (X block, s = 2)
-# The grouped conv has stride 2, and a $1 \times 1$ conv with stride 2 projects the shortcut to the new width and size.
+# In the downsampling block (<span class="regnet-ref" data-labels="x-down" data-form="name">below</span>) the grouped conv has stride 2, and a $1 \times 1$ conv with stride 2 projects the shortcut to the new width and size.
 
 # %%
-figures.show(figures.draw_x_block(2), "The downsampling X block (stride 2), in symbols")
+figures.show(figures.draw_x_block(2), "The downsampling X block (stride 2), in symbols",
+             "x-down")
 down = next((f"s{i}" for i, s in enumerate(spec.stages, 1) if s.stride > 1), "s1")
+notebook.md(f"{ref('x-down-net', 'The figure below')} draws one such block of {name} with "
+            "its numbers.")
 figures.show(figures.draw_block(rows, down, "b1"),
              f"The downsampling X block of {name} at "
-             f"{spec.input_size} px: block 1 of stage {down[1:]}")
+             f"{spec.input_size} px: block 1 of stage {down[1:]}", "x-down-net")
 
 # %% [markdown]
 # ## D. Parameter table and the final network
@@ -100,11 +107,13 @@ if spec.name in space.COURSE:  # the course network, and the paper's one it modi
     paper = space.named(f"regnetx_{spec.name}")
     tables.show(tables.parameter_table(spec, rows),
                 f"{name} as the course trains it: the network's parameters at "
-                f"{spec.input_size} px, {spec.num_classes} classes")
-    notebook.md(prose.course_changes(paper, spec))
+                f"{spec.input_size} px, {spec.num_classes} classes", label="parameters")
+    notebook.md(f"{ref('parameters', 'The table above')} lists the final network's "
+                f"parameters and {ref('final', 'the figure below')} draws it stage by stage. "
+                + prose.course_changes(paper, spec))
     figures.show(figures.draw_network(rows),
                  f"The final network: {name} as the course trains it, "
-                 f"{spec.input_size} px inputs and {spec.num_classes} classes")
+                 f"{spec.input_size} px inputs and {spec.num_classes} classes", "final")
 else:
     tables.show(tables.parameter_table(spec, rows),
                 f"{name} at {spec.input_size} px: the network's parameters")
@@ -119,9 +128,12 @@ else:
 # %%
 if spec.params:
     p = spec.params
+    notebook.md(f"{ref('widths', 'The table below')} works the rule block by block for "
+                f"{prose.network_name(spec.name)}.")
     tables.show(tables.width_rule_table(spec),
                 f"Per-block widths from the RegNet rule (d = {p['depth']}, "
                 f"w\u2080 = {p['w0']}, w\u2090 = {p['wa']:g}, w\u2098 = {p['wm']:g}: the "
-                f"paper's {prose.network_name(spec.name)}, as its code, pycls, lists them)")
+                f"paper's {prose.network_name(spec.name)}, as its code, pycls, lists them)",
+                label="widths")
 else:
     notebook.md("This custom network gives its widths stage by stage, not by the rule.")

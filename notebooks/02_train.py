@@ -47,6 +47,7 @@ import pandas as pd
 from regnet.engine import schedule
 from regnet.params import resolve
 from regnet.report import figures, notebook, prose, tables
+from regnet.report.captions import cite, cited
 from regnet.study import runs
 
 values = notebook.start(globals())
@@ -58,7 +59,7 @@ course = None if values["PROFILE"] == "course" else resolve([notebook.profile_fi
 
 # %% [markdown]
 # ## A. Hyperparameters
-# The learning rate of epoch $t = 1, 2, \dots$ rises linearly from $l_0$ over $E_0$ warm-up epochs and reaches the peak $l_{\mathrm{max}}$ in the first epoch after them, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (the table below names each symbol beside its value and the course's parameter name):
+# The learning rate of epoch $t = 1, 2, \dots$ rises linearly from $l_0$ over $E_0$ warm-up epochs and reaches the peak $l_{\mathrm{max}}$ in the first epoch after them, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (<span class="regnet-ref" data-labels="hyper" data-form="name">the table below</span> names each symbol beside its value and the course's parameter name; <span class="regnet-ref" data-labels="rates" data-form="name">the table after it</span> gives the rate of each epoch and <span class="regnet-ref" data-labels="rate-plot" data-form="name">the figure</span> draws it):
 #
 # $$l(t) = l_0 + (l_{\mathrm{max}} - l_0)\,\frac{t - 1}{E_0} \qquad (t \le E_0)$$
 #
@@ -68,10 +69,15 @@ course = None if values["PROFILE"] == "course" else resolve([notebook.profile_fi
 tables.show(tables.hyperparameter_table(values, spec, course,
                                         None if course is None else runs.network(course)),
             "Hyperparameters: the whole training recipe" + ("" if course is None else
-                                                           ", this run's and the course's"))
+                                                           ", this run's and the course's"),
+            label="hyper")
 rates = schedule.warmup_cosine(values.schedule)
-tables.show(tables.rate_table(rates), "Learning rate of every epoch (epochs counted from 1)")
-figures.show(figures.plot_rates(rates), "Learning rate per epoch")
+tables.show(tables.rate_table(rates), "Learning rate of every epoch (epochs counted from 1)",
+            label="rates")
+course_rates = None if course is None else schedule.warmup_cosine(course.schedule)
+course_rates = None if course_rates == rates else course_rates  # drawn only where it differs
+figures.show(figures.plot_rates(rates, course_rates), "Learning rate per epoch"
+             + ("" if course_rates is None else ", this run's and the course's"), "rate-plot")
 
 # %%
 summary = runs.train_or_reuse(values, out, runs.Datasets(on_load=header.on_load))
@@ -84,8 +90,9 @@ header.record(**{"run folder": f"{runs.short(out)} ({how})",
 
 # %%
 figures.show(figures.plot_curves({prose.network_name(spec.name): summary.history}),
-             f"{prose.network_name(spec.name)}: training and test loss and accuracy per epoch")
-notebook.md(prose.curves_sentence(summary.history))
+             f"{prose.network_name(spec.name)}: training and test loss and accuracy per epoch",
+             "curves")
+notebook.md(cited(prose.curves_sentence(summary.history), "curves"))
 
 # %% [markdown]
 # ## C. Final accuracy
@@ -97,7 +104,7 @@ keys = ["params", "macs", "epochs"] + (["epoch_seconds", "images_per_second"] if
     + (["best_test_acc"] if summary.best_test_acc != summary.test_acc else []) \
     + (["test_top5"] if spec.num_classes > 10 else [])
 tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]),
-            f"{prose.network_name(spec.name)}: final result")
+            f"{prose.network_name(spec.name)}: final result", label="final")
 notebook.md(("Time per epoch is the median of the epochs after the first (which also warms "
              "up; the first itself in a one-epoch run), evaluation included; images/s counts "
              "training images per second of the training steps alone, the mean over the same "
@@ -108,7 +115,7 @@ notebook.md(("Time per epoch is the median of the epochs after the first (which 
             + ("" if spec.num_classes > 10 else
                f" Top-5 accuracy is not shown: with {spec.num_classes} classes it says little."))
 notebook.finding(prose.train_answer(summary, values))
-notebook.md(f"**Final test accuracy = {summary.test_acc:.2f}%.** "
+notebook.md(f"**Final test accuracy = {summary.test_acc:.2f}%**{cite('final')}. "
             + prose.train_observations(summary, spec.num_classes))
 if timed:  # where the times were measured (else the paragraph above said why they are not)
     notebook.setup(prose.timing_sentence([summary.row()]))  # later sections share it

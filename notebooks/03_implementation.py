@@ -40,6 +40,7 @@ REGNETX = None       # None: the profile's network
 # %%
 from regnet.arch import complexity, model, space
 from regnet.report import notebook, prose, seeds, tables
+from regnet.report.captions import cite, cited, ref
 from regnet.study import runs
 
 values = notebook.start(globals())
@@ -57,7 +58,8 @@ notebook.md(f"Every operator of the network with its parameters, multiply-accumu
             f"and activations, at {prose.dims(spec.in_channels, spec.input_size, spec.input_size)}"
             f" input and {spec.num_classes} classes"
             + (f" as the course trains it; this run trains it at {trained.input_size} px with "
-               f"{trained.num_classes} classes, and the first row of the totals table below "
+               f"{trained.num_classes} classes, and the first row of "
+               f"{ref('totals', 'the totals table below')} "
                "gives its totals, which section 2 shows" if resized else
                ", the numbers section 2 shows for the same network")
             + ". Two earlier student reports of the same assignment, called reports A and B "
@@ -78,19 +80,20 @@ if paper:  # the network the course modified, at the paper's input: what its nam
     totals.append((f"{prose.network_name(paper.name)} (the paper's)", paper, paper_rows))
 tables.show(tables.totals_frame(totals), f"{name}: totals" + (
     " of this run and of the course's network" if resized else "")
-    + (" and the paper's" if paper else ""))
+    + (" and the paper's" if paper else ""), label="totals")
 if paper:
-    notebook.md(prose.paper_macs_sentence(paper, paper_rows, spec, rows))
+    notebook.md(cited(prose.paper_macs_sentence(paper, paper_rows, spec, rows),
+                      "totals", "stages"))
 tables.show(tables.stage_frame(rows), f"{name}: totals per stage"
-            + (f" at {spec.input_size} px" if resized else ""))
+            + (f" at {spec.input_size} px" if resized else ""), label="stages")
 
 # %% [markdown]
 # ## B. Every operator
-# Blocks of a stage that repeat the block before them operator for operator (in a RegNet, every block after a stage's first) are listed once, as "blocks 2–7": k is the kernel size, s the stride, the "×" column says how many blocks a row stands for, its numbers are those of one block, and the total counts every block.
+# In <span class="regnet-ref" data-labels="operators" data-form="name">the table below</span>, blocks of a stage that repeat the block before them operator for operator (in a RegNet, every block after a stage's first) are listed once, as "blocks 2–7": k is the kernel size, s the stride, the "×" column says how many blocks a row stands for, its numbers are those of one block, and the total counts every block.
 
 # %%
 tables.show(tables.operator_frame(rows),
-            f"{name}: every operator, in forward order")
+            f"{name}: every operator, in forward order", label="operators")
 
 # %% [markdown]
 # ## C. Where the parameters and MACs go
@@ -98,8 +101,8 @@ tables.show(tables.operator_frame(rows),
 
 # %%
 shares = tables.role_shares(rows)
-tables.show(shares, f"{name}: parameters and MACs by kind of operator")
-notebook.md(prose.shares_sentence(shares))
+tables.show(shares, f"{name}: parameters and MACs by kind of operator", label="shares")
+notebook.md(cited(prose.shares_sentence(shares), "shares"))
 notebook.finding(prose.shares_answer(shares))
 
 # %% [markdown] tags=["appendix"]
@@ -110,7 +113,8 @@ built = {s.name: seeds.seed_network(s) for s in seeds.SEEDS}
 first = next(iter(built.values()))[0]
 notebook.md("Reports A and B, two earlier student reports of this assignment, typed their "
             "operator tables by hand, and their totals disagree with each other and with the "
-            "course network's totals in section 3A. This part explains why, so that a reader "
+            f"course network's totals in section 3A{cite('hand-totals')}. This part explains "
+            "why, so that a reader "
             "comparing numbers across reports knows which to trust: report A built the course "
             "network and report B a network of its own, both at the course's input "
             f"({prose.dims(first.in_channels, first.input_size, first.input_size)}, "
@@ -124,10 +128,10 @@ notebook.md("Reports A and B, two earlier student reports of this assignment, ty
             "tables a difference is the report's count minus the built network's.")
 tables.show(seeds.totals_frame({name: r for name, (_, r) in built.items()}),
             "The typed totals of reports A and B, their counting rules applied to the "
-            "networks they describe, and those networks' generated totals")
+            "networks they describe, and those networks' generated totals", label="hand-totals")
 for seed in seeds.SEEDS:
     seed_spec, seed_rows = built[seed.name]
-    notebook.md(seeds.paragraph(seed, seed_spec, seed_rows))
+    notebook.md(cited(seeds.paragraph(seed, seed_spec, seed_rows), f"hand-{seed.name[-1]}"))
     tables.show(seeds.explain(seed, seed_rows),
                 f"{seed.name[:1].upper()}{seed.name[1:]}: where its counting rule and the built "
-                "network differ")
+                "network differ", label=f"hand-{seed.name[-1]}")

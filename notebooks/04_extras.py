@@ -44,6 +44,7 @@ from pathlib import Path
 
 from regnet import data
 from regnet.report import figures, notebook, prose, tables
+from regnet.report.captions import cited
 from regnet.params import total_epochs
 from regnet.study import experiments, runs
 
@@ -66,16 +67,18 @@ if exp.kind == "test_crops":
     shown = crops.drop(columns=["hits"] + ([] if spec.num_classes > 10  # top-5 says little
                                            else ["test_top5"]))  # with 10 classes
     tables.show(tables.fold(shown, 3 if len(crops) > 12 else 1, "test crop"),
-                f"{prose.network_name(spec.name)}: test accuracy (%) per test crop (px)")
+                f"{prose.network_name(spec.name)}: test accuracy (%) per test crop (px)",
+                label="crops")
     figures.show(figures.plot_crops(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"],
                                     summary.test_images),
                  f"{prose.network_name(spec.name)}: test accuracy against the test crop"
                  + (" (whiskers: two standard errors of each crop's difference from the "
                     "training crop, image by image)" if "hits" in crops else
                     " (whiskers: two standard errors of each accuracy)"
-                    if summary.test_images else ""))
-    notebook.md("**Observations.** " + prose.crop_observations(
-        crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images) + " "
+                    if summary.test_images else ""), "crop-plot")
+    notebook.md("**Observations.** " + cited(prose.crop_observations(
+        crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images), "crops",
+        "crop-plot") + " "
         + prose.crop_check(crops, sizes["DATA_CROP"], summary.test_acc))
     notebook.finding(prose.crop_answer(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"],
                                        summary.test_images))
@@ -90,17 +93,20 @@ else:
         notebook.md(prose.timing_sentence(records))
     else:  # why times are left out where the load spoilt them: said once per section
         notebook.setup(prose.times_sentence(records))
-    tables.show(tables.study_table(df, times=prose.loads_compare(records)), exp.title)
+    tables.show(tables.study_table(df, times=prose.loads_compare(records)), exp.title,
+                label="study")
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
     panels = [c for c in ("params", "macs") if df[c].nunique() > 1] \
         + (["epoch_seconds"] if prose.loads_compare(records) else []) + ["test_acc"]
     n_test = prose.test_images(records)
     figures.show(figures.plot_bars(named, label, panels, n_test),
-                 f"{exp.title}: {figures.panel_names(panels, whiskers=bool(n_test))}")
+                 f"{exp.title}: {figures.panel_names(panels, whiskers=bool(n_test))}", "bars")
+    shown = ["study", "bars"]
     if df["epochs"].max() > 1:  # curves of one point each would say nothing
         figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
-                     f"{exp.title}: training and test loss and accuracy per epoch")
+                     f"{exp.title}: training and test loss and accuracy per epoch", "curves")
+        shown.append("curves")
     peak_end = all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)  # none decayed
-    notebook.md("**Observations.** " + prose.study_observations(
-        df, prose.test_images(records), peak_end=peak_end))
+    notebook.md("**Observations.** " + cited(prose.study_observations(
+        df, prose.test_images(records), peak_end=peak_end), *shown))
     notebook.finding(prose.study_answer(df, prose.test_images(records), peak_end=peak_end))

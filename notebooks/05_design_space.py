@@ -43,6 +43,7 @@ SWEEP_SAMPLES = None # None: the sweep file's models per design space
 from regnet import data, progress
 from regnet.arch import designspace, space
 from regnet.report import figures, notebook, prose, tables
+from regnet.report.captions import cited, ref
 from regnet.study import analysis, runs, sweep
 
 PROFILE = PROFILE or notebook.default_profile()
@@ -60,10 +61,11 @@ notebook.setup("Every sampled model is trained on " + prose.dataset_phrase(value
 
 # %% [markdown]
 # ## A. The design spaces
-# Each step of the paper restricts the one before; the size is the number of configurations the ranges allow (log10), before the compute limit. A model is drawn as the paper's code draws it: depths uniform, widths and RegNetX's $w_0$, $w_a$, $w_m$ log-uniform and quantized, $b$ and $g$ uniform over their choices; an ordered space keeps only the draws that satisfy its order, and a draw whose MACs fall outside the regime is drawn again.
+# Each step of the paper restricts the one before (<span class="regnet-ref" data-labels="spaces" data-form="name">the table below</span>); the size is the number of configurations the ranges allow (log10), before the compute limit. A model is drawn as the paper's code draws it: depths uniform, widths and RegNetX's $w_0$, $w_a$, $w_m$ log-uniform and quantized, $b$ and $g$ uniform over their choices; an ordered space keeps only the draws that satisfy its order, and a draw whose MACs fall outside the regime is drawn again.
 
 # %%
-tables.show(tables.space_sizes_frame(), "The design spaces: what each allows, and its size")
+tables.show(tables.space_sizes_frame(), "The design spaces: what each allows, and its size",
+            label="spaces")
 
 # %%
 results = sweep.run_sweep(values, out, log=progress.log, on_load=header.on_load)
@@ -84,12 +86,15 @@ notebook.md(f"{sampled} model{' was' if sampled == 1 else 's were'} sampled from
 
 # %%
 figures.show(analysis.plot_edfs(results), "Error EDF of each design space (n models, "
-             "their lowest and mean error in the legend)")
+             "their lowest and mean error in the legend)", "edfs")
 summary = analysis.summary(results)
-tables.show(tables.space_summary_frame(summary), "Error (%) by design space")
-notebook.md("For each space, the lowest, median, mean and highest error of its models; its "
+tables.show(tables.space_summary_frame(summary), "Error (%) by design space", label="errors")
+notebook.md(f"For each space, {ref('errors', 'the table above')} gives the lowest, median, mean "
+            "and highest error of its models, which " + ref("edfs", "the figure above")
+            + " draws as its EDF; its "
             "EDF area is the area under its error EDF across the sweep's range of errors (1 if "
-            "every model had the lowest error), and its log10 size is that of the sizes table.")
+            "every model had the lowest error), and its log10 size is that of "
+            + ref("spaces", "the sizes table") + ".")
 
 # %% [markdown]
 # ## C. The paper's claims, checked on this sweep
@@ -108,10 +113,11 @@ if claims["consistent"].notna().any():  # a table of untested claims would be em
                 f"{len(claims)} claims about {len(claims) * (1 - analysis.LEVEL):.1f} could "
                 "show a difference by chance alone.")
     tables.show(tables.claims_frame(claims), "The paper's claims: mean error of each space "
-                "against its baseline, the gap, and the permutation test's p")
+                "against its baseline, the gap, and the permutation test's p", label="claims")
 classes = data.settings(values.data)["DATA_NUM_CLASSES"]
-notebook.md("**Observations.** " + prose.design_space_observations(
-    summary, claims, list(results["error"]), classes))
+tested = ["claims"] if claims["consistent"].notna().any() else ["errors"]
+notebook.md("**Observations.** " + cited(prose.design_space_observations(
+    summary, claims, list(results["error"]), classes), *tested))
 notebook.finding(prose.design_space_answer(summary, claims, list(results["error"]), classes))
 
 # %% [markdown]
@@ -119,17 +125,18 @@ notebook.finding(prose.design_space_answer(summary, claims, list(results["error"
 
 # %%
 figures.show(analysis.plot_params(results), "Error against each parameter of the sampled "
-             "models, one colour per design space")
+             "models, one colour per design space", "params")
 association = prose.association_sentence(
     results, {c: analysis.AXIS_NAMES[c].replace(" (millions)", "") for c in analysis.COMMON})
 if association:  # none with fewer than three models
-    notebook.md("**Observations.** " + association)
+    notebook.md("**Observations.** " + cited(association, "params"))
 
 # %% [markdown]
 # ## E. Every model
 
 # %%
-notebook.md(prose.sweep_sentence(results) + " In the table below, M stands for millions"
+notebook.md(prose.sweep_sentence(results) + f" In {ref('models', 'the table below')}, M "
+            "stands for millions"
             + (" and seconds for the model's training time" if prose.loads_compare(
                 sweep.timings(out)) else ", and the models' training times are left out: "
                "the machine had other work while they trained (Appendix II)")
@@ -138,7 +145,7 @@ notebook.md(prose.sweep_sentence(results) + " In the table below, M stands for m
 timed = prose.loads_compare(sweep.timings(out))  # a busy machine spoils the times
 tables.show(tables.sweep_models_table(results if timed else results.drop(columns="seconds",
                                                                           errors="ignore")),
-            "Every sampled model")
+            "Every sampled model", label="models")
 if timed:  # where the times were measured (else the paragraph above said why they are not)
     notebook.setup(prose.timing_sentence(sweep.timings(out)))  # once when section 2 has it
 header.record(**{"sweep folder": runs.short(out),

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from regnet.arch import designspace as ds
-from regnet.study.analysis import claims_table, edf, edf_area, plot_edfs, plot_params, summary
+from regnet.study.analysis import (claims_table, edf, edf_area, plot_edfs, plot_params, summary,
+                                   t_quantile)
 from regnet.arch.complexity import closed_form
 from regnet.params import ParamError
 
@@ -232,6 +233,15 @@ def test_a_parameter_of_a_few_whole_values_ticks_at_each_only_where_they_fit():
     assert not _few_spread(pd.Series([13, 14, 16, 21]))  # 13 and 14 would overprint
     assert not _few_spread(pd.Series([2.344, 2.315, 2.6]))  # not counts: three round ticks
     assert not _few_spread(pd.Series([1, 2, 3, 4, 5]))
+
+
+def test_t_quantiles_match_the_printed_tables():
+    # Student's t, two-sided 95% (0.975) and one-sided 95% (0.95), as tables print them
+    for q, df, table in [(0.975, 1, 12.706), (0.975, 3, 3.182), (0.975, 10, 2.228),
+                         (0.975, 1000, 1.962), (0.95, 2, 2.920)]:
+        assert t_quantile(q, df) == pytest.approx(table, abs=5e-4)
+    with pytest.raises(ValueError, match="must lie in"):
+        t_quantile(0.4, 3)
 
 
 def test_the_claims_verdict_is_a_permutation_test_not_the_bootstrap_interval():

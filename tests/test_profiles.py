@@ -68,6 +68,20 @@ def html_text(path: Path) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", path.read_text()))
 
 
+def uncited(report: Path) -> list[str]:
+    """The tables and figures of a printed report that no sentence cites by number."""
+    import html
+    page = report.read_text()
+    numbered = re.findall(r'data-kind="(Table|Figure)">\1 ([\w.]+)\.</span>', page)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(
+        r"<(caption|figcaption)>.*?</\1>", " ", page, flags=re.S)))
+    number = r"[0-9IV]+[A-Z]?\.\d+"
+    cited = {(kind, n) for kind, ns in re.findall(
+        rf"(Table|Figure)s? ({number}(?:(?:, | and ){number})*)", text)
+        for n in re.findall(number, ns)}
+    return [f"{kind} {n}" for kind, n in numbered if (kind, n) not in cited]
+
+
 def check_rendered(folder: Path, data_words: str, pdf: bool):
     """Every report of the profile and the combined one are there, each naming its data and
     none holding a log or a warning."""
@@ -87,6 +101,7 @@ def check_rendered(folder: Path, data_words: str, pdf: bool):
     assert findings, "no conclusions"
     labels = re.findall(r"<li><b>[^<]*\((\w+)\)\.</b> \S", findings.group(1))
     assert labels == [r.number for r in contents.REPORTS], labels
+    assert not uncited(folder / "report.html"), "never cited by number in the text"
     title = html_text(folder / "report.html")
     assert re.search(r"Scale: training runs of \d+ epochs? unless a study says otherwise; "
                      r"\d+ models? per design space\.", title), "no scale on the title page"

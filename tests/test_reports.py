@@ -274,6 +274,48 @@ def test_captions_are_numbered_by_subsection_in_a_section_and_by_report_in_an_ex
     assert numbers(extra) == ["4C.1", "4C.2"]
 
 
+def test_text_cites_labelled_tables_and_figures_by_the_numbers_they_print_with():
+    from nbformat import v4 as new
+
+    from regnet.report.captions import caption_html, cite, cited, number_cells, ref
+
+    def shown(*captions):
+        cell = new.new_code_cell("")
+        cell.outputs = [new.new_output("display_data", data={
+            "text/html": "".join(caption_html(k, "x", label) for k, label in captions)})]
+        return cell
+
+    def said(text):
+        cell = new.new_code_cell("")
+        cell.outputs = [new.new_output("display_data", data={"text/markdown": text})]
+        return cell
+
+    section = [new.new_markdown_cell(f"## A. Setup\n{ref('rates', 'the table below')} lists"),
+               shown(("Table", None), ("Table", "rates")),
+               new.new_markdown_cell("## B. Curves"),
+               shown(("Figure", "loss"), ("Figure", "acc"), ("Table", "final")),
+               said(f"It fell{cite('loss', 'acc', 'final')}. See {ref('rates', 'above')}.")]
+    number_cells(section, "2")
+    assert section[0].source == "## A. Setup\nTable 2A.2 lists"
+    assert section[-1].outputs[0]["data"]["text/markdown"] == \
+        "It fell (Table 2B.1 and Figures 2B.1 and 2B.2). See Table 2A.2."
+    # in a notebook, before printing, a citation is invisible and a name reads as its words
+    assert re.sub("<[^>]+>", "", f"It fell{cite('loss')}. {ref('rates', 'The table')}") == \
+        "It fell. The table"
+    # `cited` cites at the end of the first sentence, past numbers and "e.g."
+    assert cited("Loss fell from 2.051 to 0.473, e.g. here. Then", "x") \
+        == f"Loss fell from 2.051 to 0.473, e.g. here{cite('x')}. Then"
+    within = [shown(("Table", "t")), said(cited("At the crop (14 px). Then", "t"))]
+    number_cells(within, "4D")
+    assert within[1].outputs[0]["data"]["text/markdown"] == "At the crop (14 px; Table 4D.1). Then"
+    with pytest.raises(ValueError, match="no table or figure is labelled nothing"):
+        number_cells([said(cite("nothing"))], "3")
+    with pytest.raises(ValueError, match="two captions are labelled 'twice'"):
+        number_cells([shown(("Table", "twice"), ("Figure", "twice"))], "3")
+    with pytest.raises(ValueError, match="letters, digits"):
+        cite("two words")
+
+
 def test_the_provenance_table_says_once_what_every_section_shares():
     from regnet.report.combine import provenance_table
 

@@ -351,10 +351,13 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
                            "than the")
     # the slope is its own sentence: a bound on a difference says nothing of it
     assert ("A straight line through all 3 networks changes the accuracy by +10.0 points per "
-            "doubling of the MACs (\u00b10.0, two standard errors of the fitted slope).") in paid
+            "doubling of the MACs (\u00b10.0: the 95% interval of the fitted slope, Student's "
+            "t with 1 degree of freedom).") in paid
+    # residuals 2, -4, 2 around the fit: standard error sqrt(24 / 1 / 2) = 3.46, times
+    # t(0.975, 1) = 12.71
     bent = prose.runs_observations(variants([70.0, 65.0, 72.0]), n_test=10_000)
-    assert "+1.0 points per doubling of the MACs (\u00b16.9, two standard errors of the " \
-        "fitted slope, so not even its sign is settled)" in bent
+    assert "+1.0 points per doubling of the MACs (\u00b144.0: the 95% interval of the fitted " \
+        "slope, Student's t with 1 degree of freedom, so not even its sign is settled)" in bent
     assert "each scoring above the one before it" in paid
     dip = prose.runs_observations(variants([70.0, 65.0, 90.0]), n_test=10_000)
     assert "not at every step: RegNetX-400MF scored below the network before it" in dip
@@ -606,6 +609,12 @@ def test_the_rate_figure_holds_each_epochs_rate_for_the_whole_epoch():
     assert len(steps) == 1 and list(steps[0].get_data().values) == [0.05, 0.1, 0.001]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3"]
     assert [t for t in ax.get_xticks()] == [1.5, 2.5, 3.5]  # under the middle of each step
+    # beside it, the course's schedule where it differs: one panel each, named
+    course = [0.05 + 0.01 * e for e in range(60)]
+    fig = figures.plot_rates([0.05, 0.1, 0.001], course)
+    assert [ax.get_title() for ax in fig.axes] == ["this run: 3 epochs", "the course: 60 epochs"]
+    steps = [p for p in fig.axes[1].patches if p.__class__.__name__ == "StepPatch"]
+    assert list(steps[0].get_data().values) == course
 
 
 def test_curves_of_one_epoch_tick_whole_epochs():

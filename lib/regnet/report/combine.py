@@ -24,7 +24,7 @@ import nbformat
 
 from .. import catalog
 from ..errors import ParamError
-from .captions import caption_html, number_cells
+from .captions import caption_html, cite, number_cells
 from .contents import (APPENDICES, REFERENCES, SECTIONS, Report, in_appendix,
                        section_reports)
 from .notebook import data_line, note_style
@@ -136,7 +136,7 @@ def provenance_table(outputs: list[dict]) -> str:
     torch = sorted({r.get("torch", "") for r in rows})
     caption = caption_html("Table", f"Where each section's numbers come from (profile "
                                     f"{rows[0].get('profile', '?') if rows else '?'}, "
-                                    f"torch {', '.join(torch)})")
+                                    f"torch {', '.join(torch)})", "provenance")
     common = ("<p>Every section: " + "; ".join(
         f"{_html.escape(c)} {_html.escape(str(rows[0].get(c, '')))}" for c in same)
         + ".</p>") if same else ""
@@ -322,7 +322,7 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
         else:  # the provenance of every section
             cells = [nbformat.v4.new_markdown_cell(
                 "The profile, the commit of the code that made the numbers, the date and the "
-                "device of each section, and where its runs are kept."),
+                f"device of each section, and where its runs are kept{cite('provenance')}."),
                 _cell(provenance_table(provenance))] if provenance else []
             number_cells(cells, key)
         if cells:

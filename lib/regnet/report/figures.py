@@ -36,10 +36,10 @@ def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kwarg
     return plt.subplots(nrows, ncols, figsize=(min(width, PRINT_WIDTH), height), **kwargs)
 
 
-def show(fig, caption: str) -> None:
+def show(fig, caption: str, label: str | None = None) -> None:
     """Display `fig` at its drawn size, as vector graphics (SVG, text as outlines, so it
-    prints sharp and looks the same in every browser), with a numbered caption below it,
-    then close it."""
+    prints sharp and looks the same in every browser), with a numbered caption below it
+    (`label` names it for `captions.cite`), then close it."""
     buf = io.BytesIO()
     with plt.rc_context({"svg.fonttype": "path", "svg.hashsalt": "regnet"}):
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -47,9 +47,9 @@ def show(fig, caption: str) -> None:
     svg = buf.getvalue()
     width = svg_width_inches(svg)
     data = base64.b64encode(svg).decode()
+    caption = caption_html("Figure", caption, label)
     display(HTML(f'<figure class="regnet-figure"><img src="data:image/svg+xml;base64,{data}" '
-                 f'style="width:{width:.2f}in"><figcaption>{caption_html("Figure", caption)}'
-                 "</figcaption></figure>"))
+                 f'style="width:{width:.2f}in"><figcaption>{caption}</figcaption></figure>'))
 
 
 def svg_width_inches(svg: bytes) -> float:
@@ -260,19 +260,24 @@ def plot_curves(histories: dict, title: str = ""):
     return fig
 
 
-def plot_rates(rates: list[float]):
+def plot_rates(rates: list[float], course: list[float] | None = None):
     """The learning rate of every epoch, epochs counted from 1: a step for each epoch, since
-    the rate holds for the whole epoch."""
-    fig, ax = _figure(6.4, 2.6)
-    edges = list(range(1, len(rates) + 2))  # epoch e runs from e to e + 1 on the axis
-    ax.stairs(rates, edges, baseline=None, lw=1.5)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("learning rate")
-    if len(rates) <= 20:  # each epoch's number under its step
-        ax.set_xticks([e + 0.5 for e in edges[:-1]], [str(e) for e in edges[:-1]])
-    else:
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.grid(alpha=0.3)
+    the rate holds for the whole epoch. With `course` (the course's rates, where they differ)
+    a second panel draws the course's schedule beside this run's."""
+    schedules = [("this run", rates)] + ([("the course", course)] if course else [])
+    fig, axes = _figure(6.4, 2.6, ncols=len(schedules), squeeze=False)
+    for ax, (name, steps) in zip(axes[0], schedules):
+        edges = list(range(1, len(steps) + 2))  # epoch e runs from e to e + 1 on the axis
+        ax.stairs(steps, edges, baseline=None, lw=1.5)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("learning rate")
+        if len(steps) <= 20:  # each epoch's number under its step
+            ax.set_xticks([e + 0.5 for e in edges[:-1]], [str(e) for e in edges[:-1]])
+        else:
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        if course:
+            ax.set_title(f"{name}: {len(steps)} epochs")
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 

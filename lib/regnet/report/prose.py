@@ -717,11 +717,13 @@ def _price_sentence(df, acc, name, n_test, short: bool = False) -> str:
     if ratio > 1 and len(df) > 2:  # the slope over every network, not the two ends alone
         x, y = np.log2(df["macs"].astype(float)).to_numpy(), acc.astype(float).to_numpy()
         slope, cut = np.polyfit(x, y, 1)
-        spread = 2 * (((y - slope * x - cut) ** 2).sum() / (len(x) - 2)
-                      / ((x - x.mean()) ** 2).sum()) ** 0.5  # two standard errors of the slope
+        free = len(x) - 2  # degrees of freedom of the fit's residuals
+        spread = analysis.t_quantile(0.975, free) * (
+            ((y - slope * x - cut) ** 2).sum() / free / ((x - x.mean()) ** 2).sum()) ** 0.5
         text += (f" A straight line through all {len(df)} networks changes the accuracy by "
-                 f"{signed(slope, 1)} points per doubling of the MACs (\u00b1{spread:.1f}, two "
-                 "standard errors of the fitted slope"
+                 f"{signed(slope, 1)} points per doubling of the MACs (\u00b1{spread:.1f}: the "
+                 f"95% interval of the fitted slope, Student's t with {free} degree"
+                 f"{'s' if free > 1 else ''} of freedom"
                  + (", so not even its sign is settled" if spread > abs(slope) else "") + ").")
     elif ratio > 1:
         text += (f" That is {signed(change / math.log2(ratio), 1)} points per doubling of the "

@@ -277,9 +277,10 @@ def _is_text(column) -> bool:
     return False
 
 
-def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
+def to_html(df, caption: str | None = None, decimals: int = 4, label: str | None = None) -> str:
     """A DataFrame as report HTML: no index, thousands separators, text columns left and
-    numbers right, a caption numbered when printed; a short table is kept whole on one page."""
+    numbers right, a caption numbered when printed (`label` names it for `captions.cite`); a
+    short table is kept whole on one page."""
     decimals_of = {METRIC_NAMES.get(c, c): d for c, d in FIXED_DECIMALS.items()}
     df = df.rename(columns=METRIC_NAMES)
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
@@ -310,15 +311,15 @@ def to_html(df, caption: str | None = None, decimals: int = 4) -> str:
             "selector": "th.level0", "props": "text-align: center !important; "
                                               "border-bottom: 1px solid #888"}], overwrite=False)
     if caption:
-        styler = styler.set_caption(caption_html("Table", caption))
+        styler = styler.set_caption(caption_html("Table", caption, label))
     if len(df) <= KEEP_WHOLE:  # caption and rows on one page
         return f'<div class="regnet-keep">{styler.to_html()}</div>'
     return styler.to_html()
 
 
-def show(df, caption: str | None = None, decimals: int = 4) -> None:
+def show(df, caption: str | None = None, decimals: int = 4, label: str | None = None) -> None:
     """Display a DataFrame in a notebook as `to_html` writes it."""
-    display(HTML(to_html(df, caption, decimals)))
+    display(HTML(to_html(df, caption, decimals, label)))
 
 
 def width_rule_table(spec: NetSpec):
