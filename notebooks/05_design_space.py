@@ -48,6 +48,7 @@ from regnet.study import analysis, runs, sweep
 
 PROFILE = PROFILE or notebook.default_profile()
 PARAMS_FILE = PARAMS_FILE or f"params/sweep_{PROFILE}.yaml"  # the profile's sweep
+base = notebook.resolve({**globals(), "PARAMS_FILE": None})  # section 2's parameters
 values = notebook.start(globals())
 out = runs.run_dir(values, "design_space")
 regime = sweep.regime_of(values)
@@ -56,8 +57,7 @@ header = notebook.show_header(
     **{"sweep file": PARAMS_FILE, "models per space": values["SWEEP_SAMPLES"],
        f"regime (M MACs at {regime.input_size} px)":
        f"{values['SWEEP_MACS_MIN']:g}-{values['SWEEP_MACS_MAX']:g}"})
-notebook.setup("Every sampled model is trained on " + prose.dataset_phrase(values) + ", in "
-               + prose.recipe_phrase(values) + ", for " + prose.schedule_phrase(values) + ".")
+notebook.setup(prose.sweep_setup(values, base))
 
 # %% [markdown]
 # ## A. The design spaces

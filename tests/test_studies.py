@@ -126,6 +126,27 @@ def test_a_study_keeps_its_data_log_out_of_the_report(tmp_path, monkeypatch, cap
     assert "synthetic: 48 train / 32 test images" in (tmp_path / "progress").read_text()
 
 
+def test_the_sweep_says_only_how_its_training_differs_from_section_2():
+    base = profile("quick")
+    sweep = resolve([notebook.profile_file("quick"), ROOT / "params" / "sweep_quick.yaml"])
+    said = prose.sweep_setup(sweep, base)
+    assert said == ("Every sampled model is trained as in section 2, except on "
+                    f"{prose.dataset_phrase(sweep, sizes=False)} and for "
+                    f"{prose.schedule_phrase(sweep)}.")
+    assert "256 training and 128 test images" in said and "2 epochs" in said
+    assert prose.sweep_setup(base, base) == "Every sampled model is trained exactly as in " \
+        "section 2."
+    other = resolve([notebook.profile_file("quick")], overrides={"DATA_BATCH_SIZE": 32,
+                                                                 "DATA_CROP": 12})
+    said = prose.sweep_setup(other, base)  # other sizes: the data in full; the batch
+    assert prose.dataset_phrase(other) in said and prose.recipe_phrase(other) in said
+    # without section 2's values, everything
+    assert prose.sweep_setup(sweep) == (f"Every sampled model is trained on "
+                                        f"{prose.dataset_phrase(sweep)}, in "
+                                        f"{prose.recipe_phrase(sweep)}, for "
+                                        f"{prose.schedule_phrase(sweep)}.")
+
+
 def test_the_crop_study_states_the_crops_it_evaluates():
     for name, first, last, resize in (("quick", 10, 23, 16), ("course", 40, 91, 64)):
         values = profile(name)

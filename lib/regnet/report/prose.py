@@ -339,6 +339,30 @@ def train_settings(values: Mapping[str, Any], spec) -> str:
         SYNTHETIC_LOOK if values["DATASET"] == "synthetic" else "", grid_sentence(spec)]))
 
 
+def sweep_setup(values: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> str:
+    """How every sampled model trains: in full, or, given section 2's values (`base`), as
+    section 2 does except where it differs, each difference said in full."""
+    data, recipe, schedule = (dataset_phrase(values), recipe_phrase(values),
+                              schedule_phrase(values))
+    if base is None:
+        return f"Every sampled model is trained on {data}, in {recipe}, for {schedule}."
+    differs = []
+    if data != dataset_phrase(base):
+        named = dataset_phrase(values, sizes=False)
+        same_sizes = data[len(named):] == dataset_phrase(base)[len(dataset_phrase(
+            base, sizes=False)):]
+        differs.append(f"on {named if same_sizes else data}")
+    if recipe != recipe_phrase(base):
+        differs.append(f"in {recipe}")
+    if schedule != schedule_phrase(base):
+        differs.append(f"for {schedule}")
+    if not differs:
+        return "Every sampled model is trained exactly as in section 2."
+    return ("Every sampled model is trained as in section 2, except "
+            + ", ".join(differs[:-1]) + (" and " if len(differs) > 1 else "") + differs[-1]
+            + ".")
+
+
 def section_setup(values: Mapping[str, Any]) -> str:
     """What every study of a section shares: data, batch, optimizer, the profile's schedule
     (a study that changes it says so), and, on synthetic data, what its numbers can show."""
