@@ -114,8 +114,24 @@ notebook.md(("Time per epoch is the median of the epochs after the first (which 
              "which can change them more than the network does.")
             + ("" if spec.num_classes > 10 else
                f" Top-5 accuracy is not shown: with {spec.num_classes} classes it says little."))
-notebook.finding(prose.train_answer(summary, values))
 notebook.md(f"**Final test accuracy = {summary.test_acc:.2f}%**{cite('final')}. "
             + prose.train_observations(summary, spec.num_classes))
 if timed:  # where the times were measured (else the paragraph above said why they are not)
     notebook.setup(prose.timing_sentence([summary.row()]))  # later sections share it
+
+# %%
+# SEEDS > 1: the same network again with SEED + 1, SEED + 2, ...: the seed-to-seed noise
+again = [values.replace(SEED=values["SEED"] + k) for k in range(1, values["SEEDS"])]
+seeds = [(values["SEED"], summary)] + [(v["SEED"], runs.train_or_reuse(v, runs.train_dir(v)))
+                                       for v in again]
+if again:
+    tables.show(pd.DataFrame([{"seed": seed, "train_loss": s.train_loss, "test_acc": s.test_acc}
+                              for seed, s in seeds]),
+                f"{prose.network_name(spec.name)} trained with each seed", label="seeds")
+    notebook.md(cited(prose.seeds_sentence([(seed, s.test_acc) for seed, s in seeds],
+                                           summary.test_images,
+                                           values["DATASET"] == "synthetic"), "seeds"))
+    header.record(**{"seed run folders": ", ".join(runs.short(runs.train_dir(v))
+                                                   for v in again)})
+notebook.finding(prose.train_answer(summary, values) + (
+    " " + prose.seeds_answer([(seed, s.test_acc) for seed, s in seeds]) if again else ""))

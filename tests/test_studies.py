@@ -147,6 +147,21 @@ def test_the_sweep_says_only_how_its_training_differs_from_section_2():
                                         f"{prose.schedule_phrase(sweep)}.")
 
 
+def test_several_seeds_give_the_seed_noise_beside_the_test_images_noise():
+    said = prose.seeds_sentence([(0, 80.0), (1, 82.0), (2, 84.0)], 400, synthetic=True)
+    # standard deviation 2.00; one accuracy's standard error at 82%: sqrt(.82 * .18 / 400)
+    assert said.startswith("Trained with 3 seeds (0, 1 and 2), the same network ended at "
+                           "80.00%, 82.00% and 84.00% test accuracy: a standard deviation of "
+                           "2.00 points between seeds around a mean of 82.00%; each seed also "
+                           "draws its own synthetic images")
+    assert "a standard error of 1.92 points" in said
+    assert "could then differ by about 5.7 points (two standard deviations" in said
+    assert "synthetic" not in prose.seeds_sentence([(0, 80.0), (1, 82.0)], None)
+    assert "standard error" not in prose.seeds_sentence([(0, 80.0), (1, 82.0)], None)
+    assert prose.seeds_answer([(0, 80.0), (1, 82.0), (2, 84.0)]) == \
+        "With 3 seeds it ended between 80.00% and 84.00% (standard deviation 2.00 points)."
+
+
 def test_the_crop_study_states_the_crops_it_evaluates():
     for name, first, last, resize in (("quick", 10, 23, 16), ("course", 40, 91, 64)):
         values = profile(name)
@@ -344,8 +359,9 @@ def test_a_study_is_ranked_only_beyond_the_noise_of_its_test_images():
     zigzag = prose.runs_observations(_study([50.0, 90.0, 70.0]), n_test=10_000)
     assert "did better" not in zigzag and "did not follow the group width" in zigzag
     assert "The best run was group width 16 (90.00%)" in zigzag
-    assert "seed-to-seed noise that these studies do not measure" in prose.section_setup(
-        profile("quick"))  # said once, for every study of the section
+    assert "seed-to-seed noise that these studies do not measure (section 2 measures it for " \
+        "its network, over 3 seeds)." in prose.section_setup(profile("quick"))  # said once
+    assert "do not measure. The" in prose.section_setup(profile("quick", SEEDS=1))
     noise = prose.image_noise(160, 80.0)
     assert prose.beyond_noise(noise * 1.1, 160, 80.0)[0] is True
     assert "only just more than" in prose.beyond_noise(noise * 1.1, 160, 80.0)[1]

@@ -156,6 +156,9 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     _p("DEVICE", "str", "auto", "auto, cpu, cuda or cuda:N", group="run", result=False),
     _p("SEED", "int", 0, "random seed (CPU runs repeat exactly)", minimum=0,
        maximum=2**32 - 1, group="run"),
+    _p("SEEDS", "int", 1, "seeds the training section trains its network with (SEED, "
+       "SEED+1, ...): their spread measures the seed-to-seed noise", minimum=1, maximum=10,
+       group="run", result=False),
     _p("PROGRESS", "bool", True, "tqdm progress bars", group="run", result=False),
     _p("PROFILE", "choice", "quick", "the notebooks' base parameter file: " + "; ".join(
        f"{p.name} ({p.summary})" for p in catalog.PROFILES.values()), choices=PROFILES,
@@ -274,6 +277,7 @@ class RunConfig:
     cuda_graphs: bool | str
     device: str
     seed: int
+    seeds: int
     progress: bool
     profile: str
     report_title: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from statistics import NormalDist
 from typing import Any, Mapping, Sequence
 
@@ -376,7 +377,9 @@ def section_setup(values: Mapping[str, Any]) -> str:
                  "section 2's run: the same accuracy recurring there is one run shown again, "
                  "not two runs agreeing.")
     text += (" Each run is one seed, so every difference between runs also carries a "
-             "seed-to-seed noise that these studies do not measure. The observations weigh "
+             "seed-to-seed noise that these studies do not measure"
+             + (f" (section 2 measures it for its network, over {values['SEEDS']} seeds)"
+                if values["SEEDS"] > 1 else "") + ". The observations weigh "
              "each difference against the noise of sampling the test images alone, written "
              f"\u00b1x points: {NOISE_MEANS} on test sets of that size. Where a sentence "
              "picks the largest of several differences (the best run against the weakest), "
@@ -1377,6 +1380,35 @@ def train_answer(summary, values: Mapping[str, Any]) -> str:
     return (f"After {_epochs(summary.epochs)} on {s['DATA_CROP']} px crops of {classes} classes, "
             f"{network_name(summary.spec.name)} reached {summary.test_acc:.2f}% test "
             f"accuracy{on}.")
+
+
+def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
+                   synthetic: bool = False) -> str:
+    """What training one network with several seeds shows: each seed's final accuracy, their
+    standard deviation against the test images' sampling error, and the difference two runs
+    could show from the seed alone (`synthetic`: each seed draws its own images too)."""
+    accs = [acc for _, acc in seeds]
+    mean, sd = sum(accs) / len(accs), statistics.stdev(accs)
+    text = (f"Trained with {len(seeds)} seeds ({numbers([seed for seed, _ in seeds])}), the "
+            f"same network ended at {numbers([f'{acc:.2f}%' for acc in accs])} test accuracy: "
+            f"a standard deviation of {sd:.2f} points between seeds around a mean of "
+            f"{mean:.2f}%" + ("; each seed also draws its own synthetic images, so the spread "
+                              "includes theirs" if synthetic else "") + ".")
+    noise = accuracy_noise(n_test, mean)
+    if noise is not None:
+        text += (f" Sampling the {n_test:,} test images alone gives one accuracy a standard "
+                 f"error of {noise / 2:.2f} points.")
+    return text + (f" Two runs that differ only in their seed could then differ by about "
+                   f"{2 * 2 ** 0.5 * sd:.1f} points (two standard deviations of a difference): "
+                   f"a rough scale, from {len(seeds)} seeds, for the single runs compared in "
+                   "the later sections.")
+
+
+def seeds_answer(seeds: Sequence[tuple[int, float]]) -> str:
+    """The seeds in a few words, for the conclusions."""
+    accs = [acc for _, acc in seeds]
+    return (f"With {len(seeds)} seeds it ended between {min(accs):.2f}% and {max(accs):.2f}% "
+            f"(standard deviation {statistics.stdev(accs):.2f} points).")
 
 
 def design_answer(spec, total: Mapping[str, int]) -> str:
