@@ -63,7 +63,8 @@ if exp.kind == "test_crops":
                                             datasets=runs.Datasets(on_load=header.on_load))
     spec, sizes = summary.spec, data.settings(values.data)
     header.record(**{"run folder": runs.short(Path(summary.run))})
-    notebook.md(prose.crop_settings(values, spec, experiments.crop_range(values, exp)))
+    notebook.md(prose.crop_settings(values, spec, experiments.crop_range(values, exp)) + " "
+                + prose.crop_bounds(crops, summary.test_images))
     shown = crops.drop(columns=["hits"] + ([] if spec.num_classes > 10  # top-5 says little
                                            else ["test_top5"]))  # with 10 classes
     tables.show(tables.fold(shown, 3 if len(crops) > 12 else 1, "test crop"),
@@ -99,12 +100,13 @@ else:
     panels = [c for c in ("params", "macs") if df[c].nunique() > 1] \
         + (["epoch_seconds"] if prose.loads_compare(records) else []) + ["test_acc"]
     n_test = prose.test_images(records)
+    topic = exp.title.split(": ", 1)[-1]  # "Extra A: RegNetX variants" -> "RegNetX variants"
     figures.show(figures.plot_bars(named, label, panels, n_test),
-                 f"{exp.title}: {figures.panel_names(panels, whiskers=bool(n_test))}", "bars")
+                 f"{topic}: {figures.panel_names(panels, whiskers=bool(n_test))}", "bars")
     shown = ["study", "bars"]
     if df["epochs"].max() > 1:  # curves of one point each would say nothing
         figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
-                     f"{exp.title}: training and test loss and accuracy per epoch", "curves")
+                     f"{topic}: training and test loss and accuracy per epoch", "curves")
         shown.append("curves")
     peak_end = all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)  # none decayed
     notebook.md("**Observations.** " + cited(prose.study_observations(

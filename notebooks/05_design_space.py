@@ -93,7 +93,9 @@ notebook.md(f"For each space, {ref('errors', 'the table above')} gives the lowes
             "and highest error of its models, which " + ref("edfs", "the figure above")
             + " draws as its EDF; its "
             "EDF area is the area under its error EDF across the sweep's range of errors (1 if "
-            "every model had the lowest error), and its log10 size is that of "
+            "every model had the lowest error): that area equals (the sweep's highest error "
+            "− the space's mean) / (the sweep's range), so it ranks the spaces exactly as "
+            "their mean errors do, on a 0 to 1 scale. Its log10 size is that of "
             + ref("spaces", "the sizes table") + ".")
 
 # %% [markdown]
@@ -130,6 +132,11 @@ association = prose.association_sentence(
     results, {c: analysis.AXIS_NAMES[c].replace(" (millions)", "") for c in analysis.COMMON})
 if association:  # none with fewer than three models
     notebook.md("**Observations.** " + cited(association, "params"))
+else:
+    notebook.md(f"{ref('params', 'The figure above')} holds {len(results)} model"
+                f"{'s' if len(results) != 1 else ''} in all: "
+                + ("too few to rank the error against any parameter." if len(results) < 3
+                   else "no parameter varies across them."))
 
 # %% [markdown]
 # ## E. Every model

@@ -23,8 +23,11 @@ from ..study.runs import half_up, unpack_hits
 
 
 def signed(value: float, decimals: int, sep: str = "") -> str:
-    """A signed number as print sets it: +1.25, −8.75 (a minus sign, not a hyphen)."""
-    return format(half_up(value, decimals), f"+{sep}.{decimals}f").replace("-", "\u2212")
+    """A signed number as print sets it: +1.25, −8.75 (a minus sign, not a hyphen), and a
+    zero as it rounds, unsigned: 0.00."""
+    value = half_up(value, decimals)
+    return format(abs(value) if value == 0 else value, f"{'' if value == 0 else '+'}{sep}."
+                  f"{decimals}f").replace("-", "\u2212")
 
 
 def typeset_spaces(text: str) -> str:
@@ -352,6 +355,11 @@ def sweep_setup(values: Mapping[str, Any], base: Mapping[str, Any] | None = None
         named = dataset_phrase(values, sizes=False)
         same_sizes = data[len(named):] == dataset_phrase(base)[len(dataset_phrase(
             base, sizes=False)):]
+        if same_sizes and values["DATASET"] == base["DATASET"] == "synthetic":
+            named = (f"{values['DATA_SYNTHETIC_TRAIN']:,} training and "
+                     f"{values['DATA_SYNTHETIC_TEST']:,} test images of the same kind "
+                     f"(section 2: {base['DATA_SYNTHETIC_TRAIN']:,} and "
+                     f"{base['DATA_SYNTHETIC_TEST']:,})")
         differs.append(f"on {named if same_sizes else data}")
     if recipe != recipe_phrase(base):
         differs.append(f"in {recipe}")
@@ -366,7 +374,7 @@ def sweep_setup(values: Mapping[str, Any], base: Mapping[str, Any] | None = None
 
 def section_setup(values: Mapping[str, Any]) -> str:
     """What every study of a section shares: data, batch, optimizer, the profile's schedule
-    (a study that changes it says so), and, on synthetic data, what its numbers can show."""
+    (a study that changes it says so), one seed per run, and how differences are weighed."""
     total = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
     text = (f"Every run in these studies is trained as in section 2 unless a study says "
             f"otherwise: on {dataset_phrase(values, sizes=False)}, with the same batches, "
@@ -389,11 +397,7 @@ def section_setup(values: Mapping[str, Any]) -> str:
              "predictions, which these studies do not record, could give a smaller one (the "
              "test-crop study, one network on one test set, does record them and pairs its "
              "bounds).")
-    if values["DATASET"] == "synthetic":
-        text += (" The images are synthetic and the runs a few epochs long: the studies "
-                 "below show the method, and their numbers say "
-                 "nothing about how RegNet behaves on real images.")
-    return text
+    return text  # a demo on synthetic images says so once: the note above each report
 
 
 def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, Any]],
@@ -1091,11 +1095,10 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
                                f"smaller crops, {clause}")
         beat, helped = helped, [] if len(outlier) == len(helped) else helped
     if outlier and not helped:
-        kind = ("the training crop is an unusually low point rather than the larger crops "
-                f"being high: {numbers(beat)} beat it beyond the noise, but not the smaller "
-                "crops ("
-                + "; ".join(outlier) + "), so these numbers do not show that testing at a "
-                "larger crop than the one trained on helps")
+        kind = (f"the result is inconclusive: {numbers(beat)} beat the training crop beyond "
+                "the noise, but not the smaller crops ("
+                + "; ".join(outlier) + "), so these numbers cannot tell a gain from testing "
+                "at a larger crop apart from a low score at the training crop itself")
     elif helped:
         kind = ("testing at a larger crop than the one trained on helped this network (one "
                 f"seed): {numbers(helped)} beat the training crop beyond the noise")
@@ -1117,9 +1120,9 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
                 "on beyond the noise")
     short = kind  # for the conclusions: the outlier's reasons stay in the observations
     if outlier and not helped:
-        short = ("the training crop is an unusually low point: the larger crops did not "
-                 "beat the smaller ones beyond the noise, so a larger test crop is not shown "
-                 "to help")
+        short = ("inconclusive: the larger crops beat the training crop beyond the noise but "
+                 "not the smaller crops, so the numbers cannot tell a gain from a larger test "
+                 "crop apart from a low score at the training crop")
     return base, rows, kind, short
 
 
@@ -1217,16 +1220,21 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
            f" ({'beyond' if beyond else 'within'} the noise, \u00b1{noise:.1f})")
         for name, mean, diff, beyond, lo, hi, noise in rows) + ". "
     text += kind[:1].upper() + kind[1:] + "."
-    text += _crop_step(df, resize, n_test)
-    if n_test:
-        text += (f" One test image is worth {100 / n_test:.3g} points of accuracy here "
-                 f"({n_test:,} test images).")
+    return text + _crop_step(df, resize, n_test)
+
+
+def crop_bounds(df, n_test: int | None) -> str:
+    """How the crop study's bounds are made, said before the results that use them: what one
+    test image is worth, and, where each crop's per-image answers are kept, why the bounds
+    are paired."""
+    text = (f"One test image is worth {100 / n_test:.3g} points of accuracy here "
+            f"({n_test:,} test images)." if n_test else "")
     if "hits" in df:
-        text += (" The bounds here are paired, since every crop evaluates the same weights "
+        text += (" The bounds below are paired, since every crop evaluates the same weights "
                  "on the same test images: two standard errors of the per-image differences "
                  "between the crops compared (widened where a sentence picks the largest of "
                  "several); an image that both crops get right, or both wrong, adds no noise.")
-    return text
+    return text.strip()
 
 
 def study_observations(df, n_test: int | None = None, peak_end: bool = False) -> str:

@@ -382,7 +382,8 @@ def _recipe(values, spec: NetSpec) -> list[tuple[str, Any, str]]:
                  "epochs in all, <i>E</i><sub>0</sub> + <i>E</i><sub>1</sub>"))
     rows += [("TRAINING_LR_PER_ITERATION", values["TRAINING_LR_PER_ITERATION"],
               "rate set every step (else every epoch)"),
-             ("SEED", values["SEED"], "random seed")]
+             ("SEED", values["SEED"], "random seed"),
+             ("SEEDS", values["SEEDS"], "seeds section 2 trains (the first is the random seed)")]
     return rows
 
 
@@ -590,4 +591,6 @@ def sweep_models_table(results):
     cols["error (%)"] = results["error"].map(half_up)
     if "seconds" in results:
         cols["seconds"] = results["seconds"].map(lambda v: half_up(v, 1))
-    return pd.DataFrame(cols)
+    order = {space: i for i, space in enumerate(dict.fromkeys(results["space"]))}
+    return pd.DataFrame(cols).iloc[sorted(range(len(results)), key=lambda i: (
+        order[results["space"].iloc[i]], results["index"].iloc[i]))]
