@@ -100,7 +100,8 @@ else:
     panels = [c for c in ("params", "macs") if df[c].nunique() > 1] \
         + (["epoch_seconds"] if prose.loads_compare(records) else []) + ["test_acc"]
     n_test = prose.test_images(records)
-    topic = exp.title.split(": ", 1)[-1]  # "Extra A: RegNetX variants" -> "RegNetX variants"
+    topic = exp.title.split(": ", 1)[-1]  # "Extra B: group width" -> "Group width"
+    topic = topic[:1].upper() + topic[1:]
     figures.show(figures.plot_bars(named, label, panels, n_test),
                  f"{topic}: {figures.panel_names(panels, whiskers=bool(n_test))}", "bars")
     shown = ["study", "bars"]

@@ -307,12 +307,16 @@ def plot_bars(df, x: str, ys: list[str], n_test: int | None = None):
     axes = list(axes) if len(ys) > 1 else [axes]
     for ax, y in zip(axes, ys):
         if y == "test_acc":
-            noise = [accuracy_noise(n_test, a) for a in df[y]] if n_test else None
+            noise = None
+            if n_test:  # two standard errors, cut where an accuracy ends: at 0 and at 100%
+                half = [accuracy_noise(n_test, a) for a in df[y]]
+                noise = [[min(h, a) for h, a in zip(half, df[y])],
+                         [min(h, 100 - a) for h, a in zip(half, df[y])]]
             ax.errorbar(df[y], labels, xerr=noise, fmt="o", ms=4, color="#1f4e96",
                         ecolor="#7a9cd0", elinewidth=1.2, capsize=2)
             ax.margins(x=0.15)
             lo, hi = ax.get_xlim()
-            ax.set_xlim(max(lo, 0), min(hi, 100))  # no accuracy lies outside 0 to 100%
+            ax.set_xlim(max(lo, -1), min(hi, 101))  # a whisker's cap at 0 or 100% shows
         else:
             ax.barh(labels, df[y], color="#5b8bd0")
             if df[y].abs().max() >= 1e4:
