@@ -121,7 +121,7 @@ if timed:  # where the times were measured (else the paragraph above said why th
 
 # %%
 # SEEDS > 1: the same network again with SEED + 1, SEED + 2, ...: the seed-to-seed noise
-again = [values.replace(SEED=values["SEED"] + k) for k in range(1, values["SEEDS"])]
+again = runs.seed_values(values)[1:]
 seeds = [(values["SEED"], summary)] + [(v["SEED"], runs.train_or_reuse(v, runs.train_dir(v)))
                                        for v in again]
 if again:

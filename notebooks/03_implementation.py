@@ -102,7 +102,8 @@ tables.show(tables.operator_frame(rows),
 # %%
 shares = tables.role_shares(rows)
 tables.show(shares, f"{name}: parameters and MACs by kind of operator", label="shares")
-notebook.md(cited(prose.shares_sentence(shares), "shares"))
+notebook.md(" ".join(filter(None, [cited(prose.shares_sentence(shares), "shares"),
+                                   prose.ones_before_stride(rows)])))
 notebook.finding(prose.shares_answer(shares))
 
 # %% [markdown] tags=["appendix"]

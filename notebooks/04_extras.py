@@ -74,7 +74,9 @@ if exp.kind == "test_crops":
                                     summary.test_images),
                  f"{prose.network_name(spec.name)}: test accuracy against the test crop"
                  + (" (whiskers: two standard errors of each crop's difference from the "
-                    "training crop, image by image)" if "hits" in crops else
+                    "training crop, image by image: a whisker that misses the dashed level "
+                    "of the training crop's accuracy marks a difference beyond the noise)"
+                    if "hits" in crops else
                     " (whiskers: two standard errors of each accuracy)"
                     if summary.test_images else ""), "crop-plot")
     notebook.md("**Observations.** " + cited(prose.crop_observations(
@@ -110,6 +112,10 @@ else:
                      f"{topic}: training and test loss and accuracy per epoch", "curves")
         shown.append("curves")
     peak_end = all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)  # none decayed
+    seeded = runs.seed_summaries(values)  # section 2's network over several seeds, if any
+    seeds = [s.test_acc for s in seeded] if seeded else None
     notebook.md("**Observations.** " + cited(prose.study_observations(
-        df, prose.test_images(records), peak_end=peak_end), *shown))
-    notebook.finding(prose.study_answer(df, prose.test_images(records), peak_end=peak_end))
+        df, prose.test_images(records), peak_end=peak_end), *shown)
+        + (" " + prose.seed_check(df, seeds) if seeds else ""))
+    notebook.finding(prose.study_answer(df, prose.test_images(records), peak_end=peak_end)
+                     + (" " + prose.seed_check(df, seeds, short=True) if seeds else ""))

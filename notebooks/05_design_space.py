@@ -91,12 +91,8 @@ summary = analysis.summary(results)
 tables.show(tables.space_summary_frame(summary), "Error (%) by design space", label="errors")
 notebook.md(f"For each space, {ref('errors', 'the table above')} gives the lowest, median, mean "
             "and highest error of its models, which " + ref("edfs", "the figure above")
-            + " draws as its EDF; its "
-            "EDF area is the area under its error EDF across the sweep's range of errors (1 if "
-            "every model had the lowest error): that area equals (the sweep's highest error "
-            "− the space's mean) / (the sweep's range), so it ranks the spaces exactly as "
-            "their mean errors do, on a 0 to 1 scale. Its log10 size is that of "
-            + ref("spaces", "the sizes table") + ".")
+            + " draws as its EDF, and its log10 size, that of " + ref("spaces", "the sizes table")
+            + ".")
 
 # %% [markdown]
 # ## C. The paper's claims, checked on this sweep
@@ -113,7 +109,8 @@ if claims["consistent"].notna().any():  # a table of untested claims would be em
                 "clear difference. The claims are checked one at a time: each test calls a true "
                 f"tie a difference one time in {1 / (1 - analysis.LEVEL):.0f}, so among "
                 f"{len(claims)} claims about {len(claims) * (1 - analysis.LEVEL):.1f} could "
-                "show a difference by chance alone.")
+                "show a difference by chance alone (fewer or more, since claims that share a "
+                "space are not independent)." + prose.smallest_p_sentence(results))
     tables.show(tables.claims_frame(claims), "The paper's claims: mean error of each space "
                 "against its baseline, the gap, and the permutation test's p", label="claims")
 classes = data.settings(values.data)["DATA_NUM_CLASSES"]
@@ -151,7 +148,8 @@ notebook.md(prose.sweep_sentence(results) + f" In {ref('models', 'the table belo
             "that shares one group width a narrow stage can show a smaller one.")
 timed = prose.loads_compare(sweep.timings(out))  # a busy machine spoils the times
 tables.show(tables.sweep_models_table(results if timed else results.drop(columns="seconds",
-                                                                          errors="ignore")),
+                                                                          errors="ignore"),
+                                      regime.input_size),
             "Every sampled model", label="models")
 if timed:  # where the times were measured (else the paragraph above said why they are not)
     notebook.setup(prose.timing_sentence(sweep.timings(out)))  # once when section 2 has it

@@ -149,11 +149,16 @@ def test_a_yaml_file_given_as_papermill_f_sets_the_parameters(tiny, tmp_path):
 def test_train_notebook_trains_then_reuses_the_run(tiny, tmp_path):
     first = text_of(execute("02_train", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom"))
     assert "(trained for this report)" in first and "Final test accuracy =" in first
+    # the quick profile's SEEDS = 3: the same network with seeds 0, 1 and 2, the spread said
+    assert "Trained with 3 seeds (0, 1 and 2), the same network ended at" in first
+    runs = sorted((tmp_path / "runs" / "quick").iterdir())
+    written = {r: (r / "metrics.jsonl").stat().st_mtime_ns for r in runs}
     second = text_of(execute("02_train", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom"))
-    assert "(reused)" in second
-    runs = list((tmp_path / "runs" / "quick").iterdir())
-    assert [r.name.split("-")[0] for r in runs] == ["custom"]
-    assert (runs[0] / "metrics.jsonl").read_text().count("\n") == 2  # two epochs
+    assert "(reused)" in second and "Trained with 3 seeds" in second
+    assert [r.name.split("-")[0] for r in runs] == ["custom"] * 3
+    assert {r: (r / "metrics.jsonl").stat().st_mtime_ns for r in runs} == written  # all reused
+    for r in runs:
+        assert (r / "metrics.jsonl").read_text().count("\n") == 2  # two epochs
 
 
 def test_extras_notebook_runs_an_experiment_and_the_crop_study(tiny, tmp_path):

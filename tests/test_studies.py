@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from regnet import progress
-from regnet.arch import complexity, space
+from regnet.arch import complexity, model, space
 from regnet.params import resolve
 from regnet.provenance import ROOT
 from regnet.report import figures, notebook, prose, tables
@@ -154,12 +154,58 @@ def test_several_seeds_give_the_seed_noise_beside_the_test_images_noise():
                            "80.00%, 82.00% and 84.00% test accuracy: a standard deviation of "
                            "2.00 points between seeds around a mean of 82.00%; each seed also "
                            "draws its own synthetic images")
-    assert "a standard error of 1.92 points" in said
+    assert "puts \u00b13.8 points (two standard errors) on one accuracy; the seeds' standard " \
+        "deviation is about one such standard error, no more than the choice of test images " \
+        "alone would give" in said  # 2.00 against 1.92
+    wide = prose.seeds_sentence([(0, 70.0), (1, 82.0), (2, 94.0)], 400)  # 12 against 1.92
+    assert "6.2 of those standard errors: the seed moves the accuracy more" in wide
     assert "could then differ by about 5.7 points (two standard deviations" in said
     assert "synthetic" not in prose.seeds_sentence([(0, 80.0), (1, 82.0)], None)
     assert "standard error" not in prose.seeds_sentence([(0, 80.0), (1, 82.0)], None)
     assert prose.seeds_answer([(0, 80.0), (1, 82.0), (2, 84.0)]) == \
         "With 3 seeds it ended between 80.00% and 84.00% (standard deviation 2.00 points)."
+
+
+def test_the_first_1x1_convs_cost_more_macs_because_they_run_before_the_stride():
+    rows = complexity.operator_table(model.build(space.named("200mf")))
+    macs = {role: sum(r.macs for r in rows if r.role == role) for role in ("1×1 in", "1×1 out")}
+    text = prose.ones_before_stride(rows)
+    assert text.startswith(f"The blocks' first 1×1 convs cost more MACs than their last "
+                           f"({macs['1×1 in']:,} against {macs['1×1 out']:,}) with fewer "
+                           "parameters")
+    assert "in the first block of stages 2, 3 and 4 (each halves the grid) the first 1×1 " \
+        "conv runs before the stride" in text
+    assert text.endswith(f"account for the whole difference of "
+                         f"{macs['1×1 in'] - macs['1×1 out']:,} MACs.")
+    no_stride = [r for r in rows if r.role != "3×3 grouped"]  # no strided block: no reason
+    assert prose.ones_before_stride(no_stride) == ""
+
+
+def test_a_study_weighs_its_widest_gap_against_section_2s_seeds():
+    seeds = [80.0, 82.0, 84.0]  # standard deviation 2: two runs differ by up to 5.66
+    assert prose.seed_scale(seeds) == pytest.approx(4 * 2 ** 0.5)
+    close = prose.seed_check(_study([80.0, 85.0, 83.0]), seeds)
+    assert close == ("Against the seed: section 2's 3 seeds put about \u00b15.7 points between "
+                     "two runs that differ only in their seed, and this study's widest gap, "
+                     "5.00 points, is within that, so the seed alone could have made every "
+                     "difference here.")
+    assert "is more than that" in prose.seed_check(_study([70.0, 85.0, 83.0]), seeds)
+    assert prose.seed_check(_study([70.0, 85.0, 83.0]), seeds, short=True) == \
+        "Its widest gap, 15.00 points, is more than the \u00b15.7 that section 2's seeds give."
+
+
+def test_section_2s_seeds_are_read_back_only_when_every_one_has_finished(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGNET_RUNS", str(tmp_path / "runs"))
+    values = resolve(overrides={**TINY, "PROFILE": "quick", "SEEDS": 2})
+    assert [v["SEED"] for v in runs.seed_values(values)] == [0, 1]
+    assert runs.seed_summaries(values) is None  # nothing trained yet
+    first, second = runs.seed_values(values)
+    runs.train_or_reuse(first)
+    assert runs.seed_summaries(values) is None  # one of two
+    runs.train_or_reuse(second)
+    found = runs.seed_summaries(values)
+    assert [s.run for s in found] == [str(runs.train_dir(v)) for v in (first, second)]
+    assert runs.seed_summaries(values.replace(SEEDS=1)) is None  # one seed measures nothing
 
 
 def test_the_crop_study_states_the_crops_it_evaluates():
@@ -431,7 +477,8 @@ def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
     gradual = df.assign(epochs=[4, 8], history=[
         [{**r, "lr": [0.05, 0.1, 0.05, 0.001][r["epoch"] - 1]} for r in history(4, 80.0)],
         history(8, 82.5)])
-    assert "single step" not in prose.runs_observations(gradual, n_test=160)    # a widening train-test gap while test accuracy and loss keep improving: no overfitting,
+    assert "single step" not in prose.runs_observations(gradual, n_test=160)
+    # a widening train-test gap while test accuracy and loss keep improving: no overfitting,
     # even with a peak an epoch early that is within the noise
     grew = [{**r, "train_acc": 80.0 + 3 * r["epoch"], "test_acc": 75.0 + r["epoch"],
              "test_loss": 1.0 - 0.05 * r["epoch"]} for r in history(8, 0.0)]
@@ -880,12 +927,23 @@ def test_a_claims_row_shows_its_gap_signed_with_a_minus_and_its_p():
     assert not any("interval" in c for c in tables.claims_frame(claims).columns)
 
 
+def test_the_claims_say_the_smallest_p_their_models_allow():
+    import pandas as pd
+    four = pd.DataFrame({"space": ["a"] * 4 + ["b"] * 5, "error": [1.0] * 9})
+    assert prose.smallest_p_sentence(four) == (
+        " With 4 models against 4, the smallest p a test can give is 2/70 = 0.0286, reached "
+        "only when every model of one space beats every model of the other.")
+    many = pd.DataFrame({"space": ["a"] * 25 + ["b"] * 25, "error": [1.0] * 50})
+    assert prose.smallest_p_sentence(many) == ""  # far below any level: nothing to say
+
+
 def test_the_parameter_panels_get_the_association_the_numbers_show():
     import pandas as pd
     results = pd.DataFrame({"space": ["a", "a", "b", "b"], "error": [10.0, 20.0, 30.0, 40.0],
                             "depth": [4, 3, 2, 1], "width": [1, 3, 2, 4]})
     text = prose.association_sentence(results, {"depth": "depth d", "width": "width w"})
-    assert "follows depth d most closely" in text and "ρ = \u22121.00" in text
+    assert "no parameter follows the error beyond chance: the closest in rank, depth d " \
+        "(Spearman ρ = \u22121.00" in text
     assert "With 2 models per space" in text and "the error falls as it grows" in text
     assert "within the ±1.29 that chance alone gives 4 models to the largest of 2 " \
         "correlations" in text  # 2.24 / sqrt(3), widened for picking the larger of two:
@@ -903,7 +961,7 @@ def test_the_parameter_panels_get_the_association_the_numbers_show():
     assert "Activations follow it as closely (ρ = \u22121.00: the error falls as it " \
         "grows)." in opposite
     mixed = many.assign(depth=[5, 1, 9, 3, 12, 7, 2, 11, 4, 8, 6, 10])
-    assert "so it is no evidence of a relation" in prose.association_sentence(
+    assert "no parameter follows the error beyond chance" in prose.association_sentence(
         mixed, {"depth": "depth d"})
 
 
@@ -943,6 +1001,9 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
     assert [round(float(s[1][1] - s[0][1]) / 2, 6) for s in segments] == [
         round(prose.paired_noise(h, hits[1]), 6) for h in hits]  # against the training crop
     assert segments[1][1][1] == segments[1][0][1]  # the training crop: no whisker
+    levels = [line.get_ydata()[0] for line in ax.get_lines() if line.get_ydata()[0] ==
+              line.get_ydata()[-1] and line.get_xdata()[0] != line.get_xdata()[-1]]
+    assert levels == [85.0]  # the training crop's accuracy, which each whisker is read against
     plt.close("all")
     assert "(whiskers: two standard errors of each accuracy)" in figures.panel_names(
         ["params", "test_acc"], whiskers=True)

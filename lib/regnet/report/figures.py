@@ -341,6 +341,10 @@ def plot_crops(df, train_crop: int, resize: int, n_test: int | None = None):
     if len(trained):
         base = unpack_hits(trained.iloc[0])
         noise = [paired_noise(unpack_hits(h), base) for h in df["hits"]]
+        # the level each whisker is read against: one that misses it is beyond the noise
+        level = float(df.loc[df["test crop"] == train_crop, "test_acc"].iloc[0])
+        ax.axhline(level, color="#c00", ls="--", lw=0.8, zorder=0,
+                   label="the training crop's\naccuracy")
     else:
         noise = [accuracy_noise(n_test, a) for a in df["test_acc"]] if n_test else None
     if noise:
@@ -348,7 +352,7 @@ def plot_crops(df, train_crop: int, resize: int, n_test: int | None = None):
                     elinewidth=1.0, capsize=2, yerr=noise)
         lo, hi = ax.get_ylim()
         ax.set_ylim(max(lo, 0), min(hi, 100))  # no accuracy lies outside 0 to 100%
-    ax.axvline(train_crop, color="#c00", ls="--", lw=1, zorder=0,  # under the whiskers
+    ax.axvline(train_crop, color="#c00", ls="-", lw=0.8, zorder=0,  # under the whiskers
                label=f"training crop\n{train_crop} px")
     ax.axvline(resize, color="#888", ls=":", lw=1, zorder=0,
                label=f"resize {resize} px\n(larger crops: the\nwhole image, upscaled)")

@@ -191,6 +191,39 @@ def shares_sentence(shares) -> str:
     return " ".join(filter(None, [text, _ones_against_grouped(shares)]))
 
 
+def ones_before_stride(rows) -> str:
+    """Why the blocks' first 1×1 convs can cost more MACs than their last with fewer
+    parameters: in a block whose grouped conv has stride 2, the first 1×1 conv runs on the
+    input grid before the stride, four times the positions of the last ("" where the first
+    1×1 convs do not cost more)."""
+    def total(role, key):
+        return sum(getattr(r, key) for r in rows if r.role == role)
+    if not total("1×1 in", "macs") > total("1×1 out", "macs"):
+        return ""
+    strided = {(r.stage, r.block) for r in rows if r.role == "3×3 grouped" and r.stride > 1}
+    before = [r for r in rows if r.role == "1×1 in" and (r.stage, r.block) in strided]
+    if not before:
+        return ""
+    fewer = total("1×1 in", "params") < total("1×1 out", "params")
+    gap = total("1×1 in", "macs") - total("1×1 out", "macs")
+    there = sum(r.macs for r in before) - sum(r.macs for r in rows if r.role == "1×1 out"
+                                             and (r.stage, r.block) in strided)
+    return (f"The blocks' first 1×1 convs cost more MACs than their last "
+            f"({total('1×1 in', 'macs'):,} against {total('1×1 out', 'macs'):,})"
+            + (f" with fewer parameters ({total('1×1 in', 'params'):,} against "
+               f"{total('1×1 out', 'params'):,})" if fewer else "")
+            + ": in the first block of "
+            + (f"stages {numbers([r.stage[1:] for r in before])}" if len(before) > 1 else
+               stage_name(before[0].stage))
+            + (" (each halves the grid)" if len(before) > 1 else ", which halves the grid,")
+            + " the first 1×1 conv runs before the stride, on four times the positions of "
+              "the last; "
+            + (f"{'those blocks' if len(before) > 1 else 'that block'} account for the whole "
+               f"difference of {gap:,} MACs." if there == gap else
+               f"{'those blocks' if len(before) > 1 else 'that block'} account for "
+               f"{there:,} of the {gap:,} MACs between them."))
+
+
 def shares_answer(shares) -> str:
     """The one sentence that sums up where the parameters and MACs sit."""
     return _ones_against_grouped(shares) or shares_sentence(shares)
@@ -533,6 +566,18 @@ def curves_sentence(history: Sequence[Mapping[str, Any]]) -> str:
             f"{a['test_loss']:.3f} to {b['test_loss']:.3f}.")
 
 
+def smallest_p_sentence(results) -> str:
+    """What the fewest models of a space let a permutation test show: its smallest p, which
+    it reaches only when no model of one space beats any of the other."""
+    n = int(results.groupby("space").size().min())
+    splits = math.comb(2 * n, n)
+    if splits > 2 * analysis.EXACT_SPLITS:
+        return ""
+    return (f" With {n} models against {n}, the smallest p a test can give is 2/{splits:,} = "
+            f"{2 / splits:.3g}, reached only when every model of one space beats every model "
+            "of the other.")
+
+
 def association_sentence(results, names: Mapping[str, str]) -> str:
     """Which parameter's rank order follows the error most closely across all sampled models
     (Spearman's rank correlation), and what so few models per space can show."""
@@ -547,9 +592,7 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
     z = NormalDist().inv_cdf(1 - 0.025 / len(cols))
     chance = z / (len(results) - 1) ** 0.5
     of = f" to the largest of {len(cols)} correlations" if len(cols) > 1 else ""
-    strength = (f"within the ±{chance:.2f} that chance alone gives {len(results)} models{of}, "
-                "so it is no evidence of a relation" if abs(rho[best]) < chance else
-                f"beyond the ±{chance:.2f} that chance alone gives {len(results)} models{of}")
+    bound = f"the ±{chance:.2f} that chance alone gives {len(results)} models{of}"
 
     def trend(c):
         return "the error falls as it grows" if rho[c] < 0 else "the error rises with it"
@@ -557,10 +600,16 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
     also = " ".join(
         f"{names[c][:1].upper()}{names[c][1:]} follow{'' if names[c].endswith('s') else 's'} "
         f"it as closely (ρ = {signed(rho[c], 2)}: {trend(c)})." for c in tied)
+    closest = f"(Spearman ρ = {signed(rho[best], 2)}: {trend(best)})"
+    if abs(rho[best]) < chance:
+        first = (f"Across all {len(results)} models, no parameter follows the error beyond "
+                 f"chance: the closest in rank, {names[best]} {closest}, is within {bound}.")
+    else:
+        first = (f"Across all {len(results)} models, the error follows {names[best]} most "
+                 f"closely in rank {closest}, beyond {bound}.")
     return " ".join(filter(None, [
-        f"Across all {len(results)} models, the error follows {names[best]} most closely in "
-        f"rank (Spearman ρ = {signed(rho[best], 2)}: {trend(best)}), {strength}.", also,
-        f"With {_models(per)} per space, no panel can show a trend within one space."]))
+        first, also, f"With {_models(per)} per space, no panel can show a trend within one "
+                     "space."]))
 
 
 def sweep_sentence(results) -> str:
@@ -1404,12 +1453,39 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
                               "includes theirs" if synthetic else "") + ".")
     noise = accuracy_noise(n_test, mean)
     if noise is not None:
-        text += (f" Sampling the {n_test:,} test images alone gives one accuracy a standard "
-                 f"error of {noise / 2:.2f} points.")
+        ratio = sd / (noise / 2)
+        text += (f" Sampling the {n_test:,} test images alone puts \u00b1{noise:.1f} points "
+                 f"(two standard errors) on one accuracy; the seeds' standard deviation is "
+                 + ("about one such standard error, no more than the choice of test images "
+                    "alone would give" if ratio < 1.5 else
+                    f"{ratio:.1f} of those standard errors: the seed moves the accuracy more "
+                    "than the choice of test images does") + ".")
     return text + (f" Two runs that differ only in their seed could then differ by about "
-                   f"{2 * 2 ** 0.5 * sd:.1f} points (two standard deviations of a difference): "
+                   f"{seed_scale(accs):.1f} points (two standard deviations of a difference): "
                    f"a rough scale, from {len(seeds)} seeds, for the single runs compared in "
                    "the later sections.")
+
+
+def seed_scale(accs: Sequence[float]) -> float:
+    """How far two runs that differ only in their seed could end apart, in points: two
+    standard deviations of a difference of two runs, from the seeds' spread."""
+    return 2 * 2 ** 0.5 * statistics.stdev(accs)
+
+
+def seed_check(df, accs: Sequence[float], short: bool = False) -> str:
+    """A study's widest gap between runs against the difference section 2's seeds (`accs`,
+    its network's final accuracies) put on two runs that differ only in their seed."""
+    acc = df["test_acc"].astype(float).map(half_up)
+    gap, scale = float(acc.max() - acc.min()), seed_scale(accs)
+    within = gap <= scale
+    if short:
+        return (f"Its widest gap, {gap:.2f} points, is {'within' if within else 'more than'} "
+                f"the \u00b1{scale:.1f} that section 2's seeds give.")
+    return (f"Against the seed: section 2's {len(accs)} seeds put about \u00b1{scale:.1f} "
+            f"points between two runs that differ only in their seed, and this study's widest "
+            f"gap, {gap:.2f} points, is "
+            + ("within that, so the seed alone could have made every difference here."
+               if within else "more than that, though a scale from so few seeds is rough."))
 
 
 def seeds_answer(seeds: Sequence[tuple[int, float]]) -> str:

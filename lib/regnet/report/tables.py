@@ -383,7 +383,8 @@ def _recipe(values, spec: NetSpec) -> list[tuple[str, Any, str]]:
     rows += [("TRAINING_LR_PER_ITERATION", values["TRAINING_LR_PER_ITERATION"],
               "rate set every step (else every epoch)"),
              ("SEED", values["SEED"], "random seed"),
-             ("SEEDS", values["SEEDS"], "seeds section 2 trains (the first is the random seed)")]
+             ("SEEDS", values["SEEDS"],
+              "seeds trained in section 2, counting up from the random seed")]
     return rows
 
 
@@ -536,13 +537,15 @@ def space_sizes_frame(ranges: Ranges = Ranges()):
 
 def space_summary_frame(summary):
     """`analysis.summary` for a page: the paper's space names, words for headers, and the
-    same decimals down each column."""
+    same decimals down each column, halves rounded up as everywhere else. The EDF area is
+    left out: over a sweep's common range it is (highest error - mean) / range, the mean
+    again."""
     def fixed(v, d):
-        return "" if pd.isna(v) else f"{v:.{d}f}"
+        return "" if pd.isna(v) else f"{half_up(v, d):.{d}f}"
     return pd.DataFrame([{
         "design space": prose.typeset_spaces(r["label"]), "models": int(r["n"]),
         **{k: fixed(r[k], 2) for k in ("min", "median", "mean", "max")},
-        "EDF area": fixed(r["edf_area"], 2), "log10 size": fixed(r["log10_size"], 1)}
+        "log10 size": fixed(r["log10_size"], 1)}
         for _, r in summary.iterrows()])
 
 
@@ -577,16 +580,17 @@ def claims_frame(claims):
     return pd.DataFrame(rows)
 
 
-def sweep_models_table(results):
+def sweep_models_table(results, at: int | None = None):
     """Every sampled model: its stages (depths, widths, group widths, bottlenecks per stage),
-    cost in millions and error."""
+    cost in millions (MACs counted at `at` px, the regime's input) and error."""
     cols = {"design space": [space_label(v) for v in results["space"]],
             "sample": results["index"]}
     for short, name in (("ds", "depths"), ("ws", "widths"), ("gs", "group widths"),
                         ("bs", "bottlenecks")):
         if short in results:
             cols[name] = [str(v).replace(" ", "/") for v in results[short]]
-    cols["MACs (M)"] = (results["macs"] / 1e6).map(lambda v: half_up(v, 1))
+    cols[f"MACs at {at} px (M)" if at else "MACs (M)"] = (results["macs"] / 1e6).map(
+        lambda v: half_up(v, 1))
     cols["parameters (M)"] = (results["params"] / 1e6).map(half_up)
     cols["error (%)"] = results["error"].map(half_up)
     if "seconds" in results:

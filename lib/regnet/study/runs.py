@@ -198,6 +198,22 @@ def train_or_reuse(values: Mapping[str, Any], out: Path | None = None,
     return replace(summary, trained=trained)
 
 
+def seed_values(values: Mapping[str, Any]) -> list:
+    """The training section's run for each of its SEEDS seeds: SEED, SEED + 1, ..."""
+    values = _params.check_all(values)
+    return [values.replace(SEED=values["SEED"] + k) for k in range(values["SEEDS"])]
+
+
+def seed_summaries(values: Mapping[str, Any]) -> list[RunSummary] | None:
+    """Section 2's network over its SEEDS seeds, read from their run folders: the measured
+    seed-to-seed noise, for the studies to weigh their single runs against; None with one
+    seed, or until every seed's run has finished."""
+    runs = seed_values(values)
+    if len(runs) < 2 or not all(is_finished(train_dir(v), v) for v in runs):
+        return None
+    return [run_summary(v, train_dir(v)) for v in runs]
+
+
 def run_summary(values: Mapping[str, Any], out: Path) -> RunSummary:
     """A finished run folder's summary: size, time per epoch, final and best accuracy (the
     accuracies rounded to 2 decimals, halves up, as a report shows them)."""
