@@ -513,6 +513,9 @@ def test_series_answer_the_accuracy_cost_without_times_across_loads():
     assert dip.startswith("No accuracy cost of the fewer parameters shows beyond the noise: the "
                           "largest loss, 5.00 points (a: 4 groups, against the first network "
                           "of its series)")
+    bound = prose.image_noise(160, 77.5, 2)  # the largest of 2 losses: the bound, said too
+    assert prose.study_answer(middle, 160).endswith(
+        f"from \u22125.00 to +2.50 points; a cost up to {bound:.1f} points is not ruled out.")
     assert "do not compare" not in text  # the section says why, once
     assert "cut the parameters by 85%" in text
     assert "+6.25 points (75.00% to 81.25%), within the noise." in text  # its bound too

@@ -1018,8 +1018,11 @@ def _series_parts(df, n_test: int | None = None, short: bool = False) -> list[st
             return [f"Fewer parameters cost no accuracy in these runs: {span}."]
         if beyond:
             return [f"Fewer parameters cost accuracy beyond the noise of the test images: {span}."]
+        noise = image_noise(n_test, worst[1], len(changes))
         return [f"No accuracy cost of fewer parameters showed beyond the noise of the test "
-                f"images: {span}."]
+                f"images: {span}" + ("" if noise is None else
+                                     f"; a cost up to {noise:.1f} points is not ruled out")
+                + "."]
     if worst[0] >= 0:
         verdict = ("Fewer parameters cost no accuracy in these runs: in every series each "
                    "network with fewer parameters scored at least as well as the series' first, "
