@@ -756,21 +756,29 @@ def _noise_words(beyond: bool | None) -> str:
         f", {'beyond' if beyond else 'within'} the noise of the test images")
 
 
+def _times(ratio: float) -> str:
+    """'grow 1.61 times' or 'shrink to 0.61 times' (of the first run's)."""
+    return f"grow {ratio:.2f} times" if ratio >= 1 else f"shrink to {ratio:.2f} times"
+
+
 def _cost_sentence(df, name) -> str:
-    """How the parameters and MACs moved from the first run to the last."""
+    """How the parameters and MACs moved from the first run to the last, as ratios (the
+    table beside it gives the counts)."""
     first, last = 0, len(df) - 1
     if df["params"].nunique() == 1 and ("macs" not in df or df["macs"].nunique() == 1):
         return (f"Every run has the same {df['params'].iloc[0]:,} parameters"
                 + (f" and {int(df['macs'].iloc[0]):,} MACs per image" if "macs" in df else "")
                 + ".")
-    text = f"From {name(first)} to {name(last)}"
+    text, verb = f"From {name(first)} to {name(last)}", None
     if df["params"].nunique() > 1:
-        a, b = int(df["params"].iloc[first]), int(df["params"].iloc[last])
-        text += f", the parameters went from {a:,} to {b:,} ({b / a:.2f} times)"
+        said = _times(int(df["params"].iloc[last]) / int(df["params"].iloc[first]))
+        text += f" the parameters {said}"
+        verb = said.split(" ", 1)[0]
     if "macs" in df and df["macs"].nunique() > 1:
-        a, b = int(df["macs"].iloc[first]), int(df["macs"].iloc[last])
-        text += f"{' and' if df['params'].nunique() > 1 else ','} the MACs per image from "
-        text += f"{a:,} to {b:,} ({b / a:.2f} times)"
+        said = _times(int(df["macs"].iloc[last]) / int(df["macs"].iloc[first]))
+        if verb == said.split(" ", 1)[0]:  # the same way: the verb once
+            said = said.split(" ", 1)[1]
+        text += f"{' and' if verb else ''} the MACs per image {said}"
     grew = _grew(df["macs"] if "macs" in df and df["macs"].nunique() > 1 else df["params"])
     return text + grew + "."
 
