@@ -59,18 +59,21 @@ course = None if values["PROFILE"] == "course" else resolve([notebook.profile_fi
 
 # %% [markdown]
 # ## A. Hyperparameters
-# The learning rate of epoch $t = 1, 2, \dots$ rises linearly from $l_0$ over $E_0$ warm-up epochs and reaches the peak $l_{\mathrm{max}}$ in the first epoch after them, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (<span class="regnet-ref" data-labels="hyper" data-form="name">the table below</span> names each symbol beside its value and the course's parameter name; <span class="regnet-ref" data-labels="rates" data-form="name">the table after it</span> gives the rate of each epoch and <span class="regnet-ref" data-labels="rate-plot" data-form="name">the figure</span> draws it):
+# <span class="regnet-ref" data-labels="hyper" data-form="name">The first table below</span> gives the data and the network, <span class="regnet-ref" data-labels="hyper-2" data-form="name">the second</span> the optimizer and the schedule. The learning rate of epoch $t = 1, 2, \dots$ rises linearly from $l_0$ over $E_0$ warm-up epochs and reaches the peak $l_{\mathrm{max}}$ in the first epoch after them, then falls along a quarter cosine over $E_1$ epochs to $l_f$ (<span class="regnet-ref" data-labels="hyper-2" data-form="name">the second table below</span> names each symbol beside its value and the course's parameter name; <span class="regnet-ref" data-labels="rates" data-form="name">the table after it</span> gives the rate of each epoch and <span class="regnet-ref" data-labels="rate-plot" data-form="name">the figure</span> draws it):
 #
 # $$l(t) = l_0 + (l_{\mathrm{max}} - l_0)\,\frac{t - 1}{E_0} \qquad (t \le E_0)$$
 #
 # $$l(t) = l_f + (l_{\mathrm{max}} - l_f)\cos\Big(\frac{t - 1 - E_0}{\max(E_1 - 1, 1)}\cdot\frac{\pi}{2}\Big) \qquad (t > E_0)$$
 
 # %%
-tables.show(tables.hyperparameter_table(values, spec, course,
-                                        None if course is None else runs.network(course)),
-            "Hyperparameters: the whole training recipe" + ("" if course is None else
-                                                           ", this run's and the course's"),
+recipe = tables.hyperparameter_table(values, spec, course,
+                                     None if course is None else runs.network(course))
+both = "" if course is None else ", this run's and the course's"
+optimizer = int(recipe["parameter"].str.startswith("TRAINING_").idxmax())  # its first row
+tables.show(recipe.iloc[:optimizer], f"Hyperparameters of the data and the network{both}",
             label="hyper")
+tables.show(recipe.iloc[optimizer:], f"Hyperparameters of the optimizer and the schedule{both}",
+            label="hyper-2")
 rates = schedule.warmup_cosine(values.schedule)
 tables.show(tables.rate_table(rates), "Learning rate of every epoch (epochs counted from 1)",
             label="rates")
@@ -92,7 +95,7 @@ header.record(**{"run folder": f"{runs.short(out)} ({how})",
 figures.show(figures.plot_curves({prose.network_name(spec.name): summary.history}),
              f"{prose.network_name(spec.name)}: training and test loss and accuracy per epoch",
              "curves")
-notebook.md(cited(prose.curves_sentence(summary.history), "curves"))
+notebook.md(cited(prose.curves_sentence(summary.history, spec.num_classes), "curves"))
 
 # %% [markdown]
 # ## C. Final accuracy

@@ -313,13 +313,16 @@ def test_parameter_plot_has_a_panel_per_parameter(samples):
     rows = [{**ds.describe(s), "error": 50.0 + i} for group in samples.values()
             for i, s in enumerate(group[:2])]
     fig = plot_params(pd.DataFrame(rows))
-    shown = [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    for ax in visible:  # a log axis says so in its label
+        assert ax.get_xlabel().endswith(", log scale") == (ax.get_xscale() == "log")
+    assert any(ax.get_xscale() == "log" for ax in visible)
+    shown = [ax.get_xlabel().removesuffix(", log scale") for ax in visible]
     assert shown == ["total depth d", "widest stage's width w", "largest group width g",
                      "largest bottleneck ratio b",
                      "MACs (millions)", "parameters (millions)", "activations (millions)",
                      "RegNetX depth d", "initial width $w_0$", "slope $w_a$",
                      "multiplier $w_m$", "RegNetX group width g"]  # the RegNetX-only panels
-    visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len({ax.get_ylim() for ax in visible}) == 1  # one error scale, panels compare
     fig.canvas.draw()
     for ax in visible:  # counts tick at whole numbers; a few values tick at each value

@@ -154,12 +154,15 @@ def test_several_seeds_give_the_seed_noise_beside_the_test_images_noise():
                            "80.00%, 82.00% and 84.00% test accuracy: a standard deviation of "
                            "2.00 points between seeds around a mean of 82.00%; each seed also "
                            "draws its own synthetic images")
-    assert "puts \u00b13.8 points (two standard errors) on one accuracy; the seeds' standard " \
+    assert "puts \u00b13.8 points (two standard errors, at the seeds' mean) on one accuracy; " \
+        "the seeds' standard " \
         "deviation is about one such standard error, no more than the choice of test images " \
         "alone would give" in said  # 2.00 against 1.92
     wide = prose.seeds_sentence([(0, 70.0), (1, 82.0), (2, 94.0)], 400)  # 12 against 1.92
     assert "6.2 of those standard errors: the seed moves the accuracy more" in wide
-    assert "could then differ by about 5.7 points (two standard deviations" in said
+    assert f"a 95% bound on the difference between two runs that differ only in their seed " \
+        f"is \u00b1{prose.seed_bound([80.0, 82.0, 84.0]):.1f} points (Student's t with 2 " \
+        "degrees of freedom)" in said
     assert "synthetic" not in prose.seeds_sentence([(0, 80.0), (1, 82.0)], None)
     assert "standard error" not in prose.seeds_sentence([(0, 80.0), (1, 82.0)], None)
     assert prose.seeds_answer([(0, 80.0), (1, 82.0), (2, 84.0)]) == \
@@ -182,16 +185,23 @@ def test_the_first_1x1_convs_cost_more_macs_because_they_run_before_the_stride()
 
 
 def test_a_study_weighs_its_widest_gap_against_section_2s_seeds():
-    seeds = [80.0, 82.0, 84.0]  # standard deviation 2: two runs differ by up to 5.66
-    assert prose.seed_scale(seeds) == pytest.approx(4 * 2 ** 0.5)
+    from regnet.study.analysis import t_quantile
+    seeds = [80.0, 82.0, 84.0]  # standard deviation 2, two degrees of freedom
+    assert prose.seed_bound(seeds) == pytest.approx(t_quantile(0.975, 2) * 2 ** 0.5 * 2)  # 12.2
+    # the largest of 3 differences (3 runs): widened as the test images' bounds are
+    bound = t_quantile(1 - 0.025 / 3, 2) * 2 ** 0.5 * 2
+    assert prose.seed_bound(seeds, 3) == pytest.approx(bound)
     close = prose.seed_check(_study([80.0, 85.0, 83.0]), seeds)
-    assert close == ("Against the seed: section 2's 3 seeds put about \u00b15.7 points between "
-                     "two runs that differ only in their seed, and this study's widest gap, "
-                     "5.00 points, is within that, so the seed alone could have made every "
-                     "difference here.")
-    assert "is more than that" in prose.seed_check(_study([70.0, 85.0, 83.0]), seeds)
-    assert prose.seed_check(_study([70.0, 85.0, 83.0]), seeds, short=True) == \
-        "Its widest gap, 15.00 points, is more than the \u00b15.7 that section 2's seeds give."
+    assert close == ("Against the seed: from section 2's 3 seeds (its network and schedule), the "
+                     f"largest of this study's 3 differences would have to pass \u00b1{bound:.1f} "
+                     "points to stand out from the seed (Student's t with 2 degrees of freedom, "
+                     "widened for the 3), and the widest, 5.00 points, does not: these single "
+                     "runs cannot tell the settings apart from the seed.")
+    apart = _study([20.0, 85.0, 83.0])
+    assert prose.seed_check(apart, seeds).endswith("and the widest, 65.00 points, does.")
+    assert prose.seed_check(apart, seeds, short=True) == (
+        f"The study's widest gap between runs, 65.00 points, is beyond the \u00b1{bound:.1f} that "
+        "section 2's 3 seeds allow the seed alone.")
 
 
 def test_section_2s_seeds_are_read_back_only_when_every_one_has_finished(tmp_path, monkeypatch):
@@ -871,6 +881,13 @@ def test_figure_only_subsections_get_a_sentence_from_their_numbers():
     assert prose.curves_sentence(history) == (
         "From epoch 1 to epoch 3 the test accuracy went from 40.00% to 82.50% and the test "
         "loss from 1.800 to 0.610.")
+    assert prose.curves_sentence(history, 100) == prose.curves_sentence(history)  # 1.8 < ln 100
+    flat = [{**history[0], "test_loss": 2.1}, history[1]]  # ln 10 = 2.303: near an even guess
+    assert prose.curves_sentence(flat, 10).endswith(
+        "After epoch 1 the test loss was still near ln 10 = 2.303, the loss of an even guess "
+        "over the 10 classes, though 40.00% of the test images were already right: the network "
+        "ranked the right class first with little confidence, which the later epochs "
+        "sharpened.")
     results = pd.DataFrame({"space": ["anynetx_a", "regnetx"], "error": [50.0, 37.5],
                             "macs": [150e6, 249e6], "params": [2.1e6, 3.4e6],
                             "depth": [12, 15], "width": [368, 432]})
@@ -1009,8 +1026,8 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
               line.get_ydata()[-1] and line.get_xdata()[0] != line.get_xdata()[-1]]
     assert levels == [85.0]  # the training crop's accuracy, which each whisker is read against
     plt.close("all")
-    assert "(whiskers: two standard errors of each accuracy)" in figures.panel_names(
-        ["params", "test_acc"], whiskers=True)
+    assert "(whiskers: two standard errors of each accuracy; the text weighs differences, " \
+        "whose bound is wider)" in figures.panel_names(["params", "test_acc"], whiskers=True)
     assert figures.panel_names(["params", "macs", "test_acc"]) == (
         "parameters, MACs per image and final test accuracy")
     styles = figures.curve_styles(["B: b 1", "B: b 2", "paper: b 1", "paper: b 2"])

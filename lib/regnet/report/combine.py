@@ -296,7 +296,7 @@ def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> l
                    "how RegNet networks behave on real images.")
     return [nbformat.v4.new_markdown_cell(
         _heading(1, "conclusions", "Conclusions", "regnet-section")
-        + "<p>What each part of this report found, in one sentence each; the sections give "
+        + "<p>What each part of this report found, in a sentence or two each; the sections give "
           f"the numbers behind them.</p><ul class='regnet-findings'>{items}</ul>"
           f"<p>{caveat}</p>")]
 

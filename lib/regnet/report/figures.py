@@ -292,7 +292,8 @@ def panel_names(ys: list[str], whiskers: bool = False) -> str:
     carry them)."""
     names = [PANEL_NAMES.get(y, y) for y in ys]
     if whiskers and "test_acc" in ys:
-        names[ys.index("test_acc")] += " (whiskers: two standard errors of each accuracy)"
+        names[ys.index("test_acc")] += (" (whiskers: two standard errors of each accuracy; the "
+                                        "text weighs differences, whose bound is wider)")
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 

@@ -558,12 +558,23 @@ def train_observations(summary, classes: int = 100) -> str:
     return text + "."
 
 
-def curves_sentence(history: Sequence[Mapping[str, Any]]) -> str:
-    """What a run's curves show, from its first and last epoch."""
+def curves_sentence(history: Sequence[Mapping[str, Any]], classes: int | None = None) -> str:
+    """What a run's curves show, from its first and last epoch; with the number of
+    `classes`, a first test loss still near that of an even guess while the accuracy is far
+    above chance: right answers ranked first with little confidence."""
     a, b = history[0], history[-1]
-    return (f"From epoch {a['epoch']} to epoch {b['epoch']} the test accuracy went from "
+    text = (f"From epoch {a['epoch']} to epoch {b['epoch']} the test accuracy went from "
             f"{a['test_acc']:.2f}% to {b['test_acc']:.2f}% and the test loss from "
             f"{a['test_loss']:.3f} to {b['test_loss']:.3f}.")
+    even = math.log(classes) if classes and classes > 1 else None
+    if even and a["test_loss"] >= 0.8 * even and a["test_acc"] >= 2 * 100 / classes \
+            and len(history) > 1:
+        text += (f" After epoch {a['epoch']} the test loss was still near ln {classes} = "
+                 f"{even:.3f}, the loss of an even guess over the {classes} classes, though "
+                 f"{a['test_acc']:.2f}% of the test images were already right: the network "
+                 "ranked the right class first with little confidence, which the later epochs "
+                 "sharpened.")
+    return text
 
 
 def smallest_p_sentence(results) -> str:
@@ -1466,37 +1477,47 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
     if noise is not None:
         ratio = sd / (noise / 2)
         text += (f" Sampling the {n_test:,} test images alone puts \u00b1{noise:.1f} points "
-                 f"(two standard errors) on one accuracy; the seeds' standard deviation is "
+                 f"(two standard errors, at the seeds' mean) on one accuracy; the seeds' "
+                 "standard deviation is "
                  + ("about one such standard error, no more than the choice of test images "
                     "alone would give" if ratio < 1.5 else
                     f"{ratio:.1f} of those standard errors: the seed moves the accuracy more "
                     "than the choice of test images does") + ".")
-    return text + (f" Two runs that differ only in their seed could then differ by about "
-                   f"{seed_scale(accs):.1f} points (two standard deviations of a difference): "
-                   f"a rough scale, from {len(seeds)} seeds, for the single runs compared in "
-                   "the later sections.")
+    free = len(seeds) - 1
+    return text + (f" From so few seeds, a 95% bound on the difference between two runs that "
+                   f"differ only in their seed is \u00b1{seed_bound(accs):.1f} points "
+                   f"(Student's t with {free} degree{'s' if free > 1 else ''} of freedom): the "
+                   "later sections weigh their single runs against it.")
 
 
-def seed_scale(accs: Sequence[float]) -> float:
-    """How far two runs that differ only in their seed could end apart, in points: two
-    standard deviations of a difference of two runs, from the seeds' spread."""
-    return 2 * 2 ** 0.5 * statistics.stdev(accs)
+def seed_bound(accs: Sequence[float], pairs: int = 1) -> float:
+    """How far apart two runs that differ only in their seed can end, in points: a 95% bound
+    on their difference from the seeds' standard deviation, Student's t with one degree of
+    freedom fewer than seeds; widened (Bonferroni) when the largest of `pairs` differences
+    is picked, as the test images' bounds are."""
+    return (analysis.t_quantile(1 - 0.025 / pairs, len(accs) - 1) * 2 ** 0.5
+            * statistics.stdev(accs))
 
 
 def seed_check(df, accs: Sequence[float], short: bool = False) -> str:
-    """A study's widest gap between runs against the difference section 2's seeds (`accs`,
-    its network's final accuracies) put on two runs that differ only in their seed."""
+    """A study's widest gap between runs against section 2's seeds (`accs`, its network's
+    final accuracies): the bound the seeds put on the largest of the study's differences."""
     acc = df["test_acc"].astype(float).map(half_up)
-    gap, scale = float(acc.max() - acc.min()), seed_scale(accs)
-    within = gap <= scale
+    pairs = len(acc) * (len(acc) - 1) // 2
+    gap, bound = float(acc.max() - acc.min()), seed_bound(accs, pairs)
+    within = gap <= bound
     if short:
-        return (f"Its widest gap, {gap:.2f} points, is {'within' if within else 'more than'} "
-                f"the \u00b1{scale:.1f} that section 2's seeds give.")
-    return (f"Against the seed: section 2's {len(accs)} seeds put about \u00b1{scale:.1f} "
-            f"points between two runs that differ only in their seed, and this study's widest "
-            f"gap, {gap:.2f} points, is "
-            + ("within that, so the seed alone could have made every difference here."
-               if within else "more than that, though a scale from so few seeds is rough."))
+        return (f"The study's widest gap between runs, {gap:.2f} points, is "
+                f"{'within' if within else 'beyond'} the \u00b1{bound:.1f} that section 2's "
+                f"{len(accs)} seeds allow the seed alone.")
+    free = len(accs) - 1
+    return (f"Against the seed: from section 2's {len(accs)} seeds (its network and schedule), "
+            f"the largest of this study's "
+            f"{pairs} differences would have to pass \u00b1{bound:.1f} points to stand out "
+            f"from the seed (Student's t with {free} degree{'s' if free > 1 else ''} of freedom, "
+            f"widened for the {pairs}), and the widest, {gap:.2f} points, "
+            + ("does not: these single runs cannot tell the settings apart from the seed."
+               if within else "does."))
 
 
 def seeds_answer(seeds: Sequence[tuple[int, float]]) -> str:

@@ -320,7 +320,8 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
         else:  # a narrow panel has room for three labels, whole numbers for counts
             whole = bool(len(shown)) and bool((shown == shown.round()).all())
             ax.xaxis.set_major_locator(MaxNLocator(nbins=3, integer=whole))
-        ax.set_xlabel(AXIS_NAMES.get(column, column), fontsize=8)
+        ax.set_xlabel(AXIS_NAMES.get(column, column)
+                      + (", log scale" if ax.get_xscale() == "log" else ""), fontsize=8)
         if i % ncols == 0:  # the rows share one label at their left
             ax.set_ylabel(f"{metric} (%)", fontsize=8)
         ax.tick_params(labelsize=8)
