@@ -56,6 +56,7 @@ header = notebook.show_header(exp.title, values, epochs=prose.numbers(epochs),
                               **{"experiment file": f"params/experiments/{EXPERIMENT}.yaml"})
 notebook.md(exp.description)
 notebook.setup(prose.section_setup(values))  # shared by every study of the section
+notebook.setup(prose.weighing_setup(values))
 
 # %%
 if exp.kind == "test_crops":

@@ -416,9 +416,14 @@ def test_a_study_is_ranked_only_beyond_the_noise_of_its_test_images():
     zigzag = prose.runs_observations(_study([50.0, 90.0, 70.0]), n_test=10_000)
     assert "did better" not in zigzag and "did not follow the group width" in zigzag
     assert "The best run was group width 16 (90.00%)" in zigzag
-    assert "seed-to-seed noise that these studies do not measure (section 2 measures it for " \
-        "its network, over 3 seeds)." in prose.section_setup(profile("quick"))  # said once
-    assert "do not measure. The" in prose.section_setup(profile("quick", SEEDS=1))
+    weighed = prose.weighing_setup(profile("quick"))  # said once, for the whole section
+    assert weighed.startswith("Each run is one seed, so a difference between two runs carries "
+                              "the seed's noise as well as the test images'; section 2 "
+                              "measures the seed's noise for its network over 3 seeds")
+    assert "these studies do not measure the seed's. The" in prose.weighing_setup(
+        profile("quick", SEEDS=1))
+    assert "widens its bound (Bonferroni)" in weighed and "seed" not in prose.section_setup(
+        profile("quick"))
     noise = prose.image_noise(160, 80.0)
     assert prose.beyond_noise(noise * 1.1, 160, 80.0)[0] is True
     assert "only just more than" in prose.beyond_noise(noise * 1.1, 160, 80.0)[1]

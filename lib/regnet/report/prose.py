@@ -406,8 +406,9 @@ def sweep_setup(values: Mapping[str, Any], base: Mapping[str, Any] | None = None
 
 
 def section_setup(values: Mapping[str, Any]) -> str:
-    """What every study of a section shares: data, batch, optimizer, the profile's schedule
-    (a study that changes it says so), one seed per run, and how differences are weighed."""
+    """What every study of a section shares: data, batch, optimizer and the profile's
+    schedule (a study that changes it says so); `weighing_setup` says how its differences
+    are weighed."""
     total = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
     text = (f"Every run in these studies is trained as in section 2 unless a study says "
             f"otherwise: on {dataset_phrase(values, sizes=False)}, with the same batches, "
@@ -417,20 +418,25 @@ def section_setup(values: Mapping[str, Any]) -> str:
                  f"{network_name(values['REGNETX'])} exactly as section 2 does, it shows "
                  "section 2's run: the same accuracy recurring there is one run shown again, "
                  "not two runs agreeing.")
-    text += (" Each run is one seed, so every difference between runs also carries a "
-             "seed-to-seed noise that these studies do not measure"
-             + (f" (section 2 measures it for its network, over {values['SEEDS']} seeds)"
-                if values["SEEDS"] > 1 else "") + ". The observations weigh "
-             "each difference against the noise of sampling the test images alone, written "
-             f"\u00b1x points: {NOISE_MEANS} on test sets of that size. Where a sentence "
-             "picks the largest of several differences (the best run against the weakest), "
-             "the bound is widened (Bonferroni) so that all of them stay within it as often "
-             "as one difference stays within two standard errors. The bound is unpaired: the "
-             "runs share one test set, and a paired comparison of their per-image "
-             "predictions, which these studies do not record, could give a smaller one (the "
-             "test-crop study, one network on one test set, does record them and pairs its "
-             "bounds).")
     return text  # a demo on synthetic images says so once: the note above each report
+
+
+def weighing_setup(values: Mapping[str, Any]) -> str:
+    """How a section's studies weigh their differences: the test images' noise, widened
+    for the largest of several, and the seed's, which section 2 alone measures."""
+    seeds = values["SEEDS"]
+    return ("Each run is one seed, so a difference between two runs carries the seed's noise "
+            "as well as the test images'"
+            + (f"; section 2 measures the seed's noise for its network over {seeds} seeds, "
+               "and each study ends by weighing its widest gap against it" if seeds > 1 else
+               ", and these studies do not measure the seed's") + ". "
+            "The observations weigh each difference against the noise of sampling the test "
+            f"images, written \u00b1x points: {NOISE_MEANS} on test sets of that size. A "
+            "sentence that picks the largest of several differences (the best run against "
+            "the weakest) widens its bound (Bonferroni), so that all of them stay within it "
+            "as often as one difference stays within two standard errors. These bounds are "
+            "unpaired, since the studies do not record each run's answer per image; the "
+            "test-crop study, one network on one test set, does, and pairs its bounds.")
 
 
 def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, Any]],
