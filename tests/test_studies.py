@@ -1036,8 +1036,11 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
     assert figures.panel_names(["params", "macs", "test_acc"]) == (
         "parameters, MACs per image and final test accuracy")
     styles = figures.curve_styles(["B: b 1", "B: b 2", "paper: b 1", "paper: b 2"])
-    assert styles[0]["color"] == styles[2]["color"] != styles[1]["color"]
-    assert styles[0]["linestyle"] != styles[2]["linestyle"]
+    assert styles[0]["marker"] == styles[2]["marker"] != styles[1]["marker"]  # the setting
+    assert styles[0]["linestyle"] != styles[2]["linestyle"]  # the series, and its colours:
+    assert len({tuple(s["color"]) for s in styles}) == 4  # four runs, four colours
+    blue, orange = styles[1]["color"], styles[3]["color"]
+    assert blue[2] > blue[0] and orange[0] > orange[2]  # one family per series
     assert len({s["color"] for s in figures.curve_styles(["x", "y", "z"])}) == 3
 
 

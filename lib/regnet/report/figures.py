@@ -211,14 +211,18 @@ def _draw_block(steps: list[str], short: str, projected: bool):
 
 def curve_styles(labels: list) -> list[dict]:
     """A colour, line style and marker per run. Runs labelled "series: setting" (extra E)
-    are told apart twice over: the setting by colour and marker, the series by line style
-    (solid, dashed, ...), so eight runs need only four colours; other runs each get their
-    own colour and marker."""
+    are told apart twice over: each series has its own colour family and line style (blues
+    solid, oranges dashed, ...), each setting within it a shade, light to dark, and the
+    same marker in every series; other runs each get their own colour and marker."""
     series = [str(v).split(": ")[0] if ": " in str(v) else None for v in labels]
     if all(series) and len(set(series)) > 1:
         names = list(dict.fromkeys(series))
         place = [series[:i].count(s) for i, s in enumerate(series)]  # index within its series
-        return [{"color": f"C{p % 10}", "marker": "osD^v<>p"[p % 8],
+        size = {s: series.count(s) for s in names}
+        families = ("Blues", "Oranges", "Greens", "Purples")
+        return [{"color": plt.get_cmap(families[names.index(s) % 4])(
+                     0.45 + 0.5 * p / max(size[s] - 1, 1)),
+                 "marker": "osD^v<>p"[p % 8],
                  "linestyle": ["-", "--", ":", "-."][names.index(s) % 4]}
                 for s, p in zip(series, place)]
     return [{"color": f"C{i % 10}", "marker": "osD^v<>p"[i % 8], "linestyle": "-"}
