@@ -56,7 +56,9 @@ header = notebook.show_header(exp.title, values, epochs=prose.numbers(epochs),
                               **{"experiment file": f"params/experiments/{EXPERIMENT}.yaml"})
 notebook.md(exp.description)
 notebook.setup(prose.section_setup(values))  # shared by every study of the section
-notebook.setup(prose.weighing_setup(values))
+seeded = runs.seed_summaries(values)  # section 2's network over several seeds, if any
+notebook.setup(prose.weighing_setup(values, [s.test_acc for s in seeded] if seeded else None,
+                                    seeded[0].test_images if seeded else None))
 
 # %%
 if exp.kind == "test_crops":
@@ -76,7 +78,9 @@ if exp.kind == "test_crops":
                  f"{prose.network_name(spec.name)}: test accuracy against the test crop"
                  + (" (whiskers: two standard errors of each crop's difference from the "
                     "training crop, image by image: a whisker that misses the dashed level "
-                    "of the training crop's accuracy marks a difference beyond the noise)"
+                    "of the training crop's accuracy marks a difference beyond the noise for "
+                    "that crop alone; the text widens the bound where it picks the best of "
+                    "several)"
                     if "hits" in crops else
                     " (whiskers: two standard errors of each accuracy)"
                     if summary.test_images else ""), "crop-plot")
@@ -113,10 +117,6 @@ else:
                      f"{topic}: training and test loss and accuracy per epoch", "curves")
         shown.append("curves")
     peak_end = all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)  # none decayed
-    seeded = runs.seed_summaries(values)  # section 2's network over several seeds, if any
-    seeds = [s.test_acc for s in seeded] if seeded else None
     notebook.md("**Observations.** " + cited(prose.study_observations(
-        df, prose.test_images(records), peak_end=peak_end), *shown)
-        + (" " + prose.seed_check(df, seeds) if seeds else ""))
-    notebook.finding(prose.study_answer(df, prose.test_images(records), peak_end=peak_end)
-                     + (" " + prose.seed_check(df, seeds, short=True) if seeds else ""))
+        df, prose.test_images(records), peak_end=peak_end), *shown))
+    notebook.finding(prose.study_answer(df, prose.test_images(records), peak_end=peak_end))

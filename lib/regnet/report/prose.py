@@ -421,15 +421,15 @@ def section_setup(values: Mapping[str, Any]) -> str:
     return text  # a demo on synthetic images says so once: the note above each report
 
 
-def weighing_setup(values: Mapping[str, Any]) -> str:
+def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = None,
+                   n_test: int | None = None) -> str:
     """How a section's studies weigh their differences: the test images' noise, widened
-    for the largest of several, and the seed's, which section 2 alone measures."""
-    seeds = values["SEEDS"]
+    for the largest of several, and the seed's, which section 2 alone measures (`seeds`:
+    its network's final accuracies, one per seed, over `n_test` test images)."""
     return ("Each run is one seed, so a difference between two runs carries the seed's noise "
-            "as well as the test images'"
-            + (f"; section 2 measures the seed's noise for its network over {seeds} seeds, "
-               "and each study ends by weighing its widest gap against it" if seeds > 1 else
-               ", and these studies do not measure the seed's") + ". "
+            "as well as the test images'" + (_seed_weight(seeds, n_test) if seeds else
+                                              ", and these studies do not measure the seed's")
+            + ". "
             "The observations weigh each difference against the noise of sampling the test "
             f"images, written \u00b1x points: {NOISE_MEANS} on test sets of that size. A "
             "sentence that picks the largest of several differences (the best run against "
@@ -1490,10 +1490,31 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
                     f"{ratio:.1f} of those standard errors: the seed moves the accuracy more "
                     "than the choice of test images does") + ".")
     free = len(seeds) - 1
+    first, acc = seeds[0]
+    rank = (f", the lowest of the {len(seeds)}" if acc == min(accs) else
+            f", the highest of the {len(seeds)}" if acc == max(accs) else "")
     return text + (f" From so few seeds, a 95% bound on the difference between two runs that "
                    f"differ only in their seed is \u00b1{seed_bound(accs):.1f} points "
-                   f"(Student's t with {free} degree{'s' if free > 1 else ''} of freedom): the "
-                   "later sections weigh their single runs against it.")
+                   f"(Student's t with {free} degree{'s' if free > 1 else ''} of freedom). The "
+                   f"later sections use the run of seed {first} ({acc:.2f}%{rank}).")
+
+
+def _seed_weight(accs: Sequence[float], n_test: int | None) -> str:
+    """What section 2's seeds say of the seed's noise, said once for a section's studies."""
+    sd, mean = statistics.stdev(accs), sum(accs) / len(accs)
+    free = len(accs) - 1
+    text = f". Section 2's {len(accs)} seeds ended with a standard deviation of {sd:.2f} points"
+    noise = accuracy_noise(n_test, mean)
+    if noise is not None:
+        se = noise / 2
+        text += (f", about one standard error of the test images' sampling ({se:.2f}): these "
+                 "seeds show no noise of the seed's own beyond the test images'" if sd < 1.5 * se
+                 else f", {sd / se:.1f} standard errors of the test images' sampling ({se:.2f}): "
+                 "the seed adds noise of its own, so differences within the test images' bounds "
+                 "below are all the more likely to be noise")
+    return text + (f"; but {len(accs)} seeds bound it only loosely (\u00b1"
+                   f"{seed_bound(accs):.1f} points on the difference of two runs, Student's t "
+                   f"with {free} degree{'s' if free > 1 else ''} of freedom)")
 
 
 def seed_bound(accs: Sequence[float], pairs: int = 1) -> float:
@@ -1503,27 +1524,6 @@ def seed_bound(accs: Sequence[float], pairs: int = 1) -> float:
     is picked, as the test images' bounds are."""
     return (analysis.t_quantile(1 - 0.025 / pairs, len(accs) - 1) * 2 ** 0.5
             * statistics.stdev(accs))
-
-
-def seed_check(df, accs: Sequence[float], short: bool = False) -> str:
-    """A study's widest gap between runs against section 2's seeds (`accs`, its network's
-    final accuracies): the bound the seeds put on the largest of the study's differences."""
-    acc = df["test_acc"].astype(float).map(half_up)
-    pairs = len(acc) * (len(acc) - 1) // 2
-    gap, bound = float(acc.max() - acc.min()), seed_bound(accs, pairs)
-    within = gap <= bound
-    if short:
-        return (f"The study's widest gap between runs, {gap:.2f} points, is "
-                f"{'within' if within else 'beyond'} the \u00b1{bound:.1f} that section 2's "
-                f"{len(accs)} seeds allow the seed alone.")
-    free = len(accs) - 1
-    return (f"Against the seed: from section 2's {len(accs)} seeds (its network and schedule), "
-            f"the largest of this study's "
-            f"{pairs} differences would have to pass \u00b1{bound:.1f} points to stand out "
-            f"from the seed (Student's t with {free} degree{'s' if free > 1 else ''} of freedom, "
-            f"widened for the {pairs}), and the widest, {gap:.2f} points, "
-            + ("does not: these single runs cannot tell the settings apart from the seed."
-               if within else "does."))
 
 
 def seeds_answer(seeds: Sequence[tuple[int, float]]) -> str:
