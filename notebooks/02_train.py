@@ -95,7 +95,14 @@ header.record(**{"run folder": f"{runs.short(out)} ({how})",
 figures.show(figures.plot_curves({prose.network_name(spec.name): summary.history}),
              f"{prose.network_name(spec.name)}: training and test loss and accuracy per epoch",
              "curves")
-notebook.md(cited(prose.curves_sentence(summary.history, spec.num_classes), "curves"))
+per_epoch = len(summary.history) <= 12  # a short run's numbers, exactly, in a table too
+if per_epoch:
+    tables.show(pd.DataFrame(summary.history)[["epoch", "lr", "train_loss", "train_acc",
+                                               "test_loss", "test_acc"]],
+                f"{prose.network_name(spec.name)}: loss and accuracy of every epoch",
+                label="epochs")
+notebook.md(cited(prose.curves_sentence(summary.history, spec.num_classes),
+                  *(["curves", "epochs"] if per_epoch else ["curves"])))
 
 # %% [markdown]
 # ## C. Final accuracy

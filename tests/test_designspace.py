@@ -213,10 +213,12 @@ def test_claims_with_too_few_models_are_left_untested():
     assert table.loc["increasing widths help", "consistent"] is None
 
 
-def test_spaces_of_three_models_are_too_few_to_tell_apart_at_ninety_percent():
-    from regnet.study.analysis import fewest_models, separable
-    assert not separable(3, 3) and separable(4, 4) and separable(3, 4)
-    assert fewest_models() == 4 and fewest_models(0.8) == 3
+def test_spaces_of_three_models_are_too_few_to_tell_apart_at_ninety_five_percent():
+    from regnet.study.analysis import LEVEL, fewest_models, separable
+    assert LEVEL == 0.95  # the level of every other bound in the reports: two standard errors
+    # 2 / C(7, 3) = 0.057: three against four cannot reach p < 0.05; four against four can
+    assert not separable(3, 3) and not separable(3, 4) and separable(4, 4)
+    assert separable(3, 4, 0.9) and fewest_models() == 4 and fewest_models(0.8) == 3
     # 3 against 3 models that do not overlap: the bootstrap interval excludes zero, but an
     # exact permutation test cannot go below p = 2 / C(6, 3) = 0.1, so no verdict is drawn
     three = claims_table(_frame(PAPERLIKE, n=3)).set_index("claim")

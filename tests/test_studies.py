@@ -204,6 +204,10 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
     wide = prose.weighing_setup(quick, [70.0, 82.0, 94.0], 400)
     assert "6.2 standard errors of the test images' sampling (1.92): the seed adds noise" in wide
     assert "these studies do not measure the seed's. " in prose.weighing_setup(quick)
+    assert "Section 2's run, which the studies reuse for RegNetX-200MF, scored 80.00%, the " \
+        "lowest of its 3 seeds (mean 82.00%): a difference measured against it leans towards " \
+        "the other run scoring higher. " in said
+    assert "Section 2's run" not in prose.weighing_setup(quick, [82.0, 80.0, 84.0], 400)
 
 
 def test_section_2s_seeds_are_read_back_only_when_every_one_has_finished(tmp_path, monkeypatch):
@@ -376,6 +380,19 @@ def _study(acc, loads=((5.7, 10.0), (6.0, 9.0), (5.8, 8.0))):
                          "load_avg": list(loads)})
 
 
+def test_runs_whose_order_shuffles_in_their_last_epoch_say_so():
+    def run(before, last):
+        return [{"epoch": 1, "test_acc": before}, {"epoch": 2, "test_acc": last}]
+    df = _study([70.0, 80.0, 90.0]).assign(epochs=[2] * 3)
+    held = df.assign(history=[run(60.0, 70.0), run(65.0, 80.0), run(70.0, 90.0)])
+    assert "order by test accuracy" not in prose.runs_observations(held, n_test=160)
+    shuffled = df.assign(history=[run(90.0, 70.0), run(80.0, 80.0), run(70.0, 90.0)])
+    assert "The runs' order by test accuracy changed from epoch 1 to epoch 2 (rank correlation " \
+        "\u22121.00 between the two): one epoch reshuffles them" in prose.runs_observations(
+            shuffled, n_test=160)
+    assert "order by test accuracy" not in prose.runs_observations(df, n_test=160)  # no curves
+
+
 def test_accuracies_round_halves_up_in_tables_and_sentences_alike():
     from regnet.study.runs import half_up, shown_accuracies
     assert [half_up(v) for v in (53.125, 88.875, 82.5, 2.675)] == [53.13, 88.88, 82.5, 2.68]
@@ -420,10 +437,10 @@ def test_a_study_is_ranked_only_beyond_the_noise_of_its_test_images():
     assert "The best run was group width 16 (90.00%)" in zigzag
     weighed = prose.weighing_setup(profile("quick"))  # said once, for the whole section
     assert weighed.startswith("Each run is one seed, so a difference between two runs carries "
-                              "the seed's noise as well as the test images'; section 2 "
-                              "measures the seed's noise for its network over 3 seeds")
-    assert "these studies do not measure the seed's. The" in prose.weighing_setup(
-        profile("quick", SEEDS=1))
+                              "the seed's noise as well as the test images', and these "
+                              "studies do not measure the seed's. The")  # no seeds given
+    assert "Section 2's 3 seeds ended" in prose.weighing_setup(profile("quick"),
+                                                               [80.0, 82.0, 84.0], 160)
     assert "widens its bound (Bonferroni)" in weighed and "seed" not in prose.section_setup(
         profile("quick"))
     noise = prose.image_noise(160, 80.0)
@@ -891,7 +908,7 @@ def test_figure_only_subsections_get_a_sentence_from_their_numbers():
     assert prose.curves_sentence(history, 100) == prose.curves_sentence(history)  # 1.8 < ln 100
     flat = [{**history[0], "test_loss": 2.1}, history[1]]  # ln 10 = 2.303: near an even guess
     assert prose.curves_sentence(flat, 10).endswith(
-        "After epoch 1 the test loss was still near ln 10 = 2.303, the loss of an even guess "
+        "After epoch 1 the test loss was still 91% of ln 10 = 2.303, the loss of an even guess "
         "over the 10 classes, though 40.00% of the test images were already right: the network "
         "ranked the right class first with little confidence, which the later epochs "
         "sharpened.")
@@ -970,6 +987,8 @@ def test_the_parameter_panels_get_the_association_the_numbers_show():
     results = pd.DataFrame({"space": ["a", "a", "b", "b"], "error": [10.0, 20.0, 30.0, 40.0],
                             "depth": [4, 3, 2, 1], "width": [1, 3, 2, 4]})
     text = prose.association_sentence(results, {"depth": "depth d", "width": "width w"})
+    assert text.startswith("Across all 4 models, pooled over 2 spaces (so the spaces' own "
+                           "differences are mixed in), no parameter")
     assert "no parameter follows the error beyond chance: the closest in rank, depth d " \
         "(Spearman ρ = \u22121.00" in text
     assert "With 2 models per space" in text and "the error falls as it grows" in text
@@ -1058,7 +1077,7 @@ def test_the_design_space_answer_quotes_the_claims_that_show_a_difference():
                            "n = 3)")
     assert ("of the 2 claims tested with 3 models per space, 1 shows a difference, in the "
             "paper's direction: \u201cRegNetX is better\u201d, about as many as 2 tests give "
-            "by chance alone (0.2).") in text
+            "by chance alone (0.1).") in text
     many = pd.concat([claims] * 5).assign(verdict="lower error")  # 10 of 10: more than chance
     assert "by chance alone" not in prose.design_space_answer(summary, many)
     assert "(40.0%, n = 3; 2 of the 6 models stayed near the error of guessing)" in \

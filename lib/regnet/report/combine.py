@@ -289,7 +289,8 @@ def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> l
               "seed-to-seed variation of training, which "
               + (f"only section 2 measures (for its own network, over {seeds} seeds) and which "
                  if seeds > 1 else "these runs do not measure and which ")
-              + "can be as large, so no single difference above establishes an effect.")
+              + "can be as large: a difference beyond the noise is a lead for more seeds to "
+                "confirm, not an established effect.")
     if values["DATASET"] == "synthetic":
         caveat += (" And every number comes from synthetic images trained for a few epochs: "
                    "these findings show how each study is made and read, and nothing about "

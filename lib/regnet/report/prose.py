@@ -14,6 +14,7 @@ from statistics import NormalDist
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 from .. import catalog
 from ..arch import space
@@ -429,8 +430,8 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
     return ("Each run is one seed, so a difference between two runs carries the seed's noise "
             "as well as the test images'" + (_seed_weight(seeds, n_test) if seeds else
                                               ", and these studies do not measure the seed's")
-            + ". "
-            "The observations weigh each difference against the noise of sampling the test "
+            + ". " + (_shared_run(seeds, values) if seeds else "")
+            + "The observations weigh each difference against the noise of sampling the test "
             f"images, written \u00b1x points: {NOISE_MEANS} on test sets of that size. A "
             "sentence that picks the largest of several differences (the best run against "
             "the weakest) widens its bound (Bonferroni), so that all of them stay within it "
@@ -575,8 +576,9 @@ def curves_sentence(history: Sequence[Mapping[str, Any]], classes: int | None = 
     even = math.log(classes) if classes and classes > 1 else None
     if even and a["test_loss"] >= 0.8 * even and a["test_acc"] >= 2 * 100 / classes \
             and len(history) > 1:
-        text += (f" After epoch {a['epoch']} the test loss was still near ln {classes} = "
-                 f"{even:.3f}, the loss of an even guess over the {classes} classes, though "
+        text += (f" After epoch {a['epoch']} the test loss was still {a['test_loss'] / even:.0%} "
+                 f"of ln {classes} = {even:.3f}, the loss of an even guess over the {classes} "
+                 "classes, though "
                  f"{a['test_acc']:.2f}% of the test images were already right: the network "
                  "ranked the right class first with little confidence, which the later epochs "
                  "sharpened.")
@@ -618,12 +620,16 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
         f"{names[c][:1].upper()}{names[c][1:]} follow{'' if names[c].endswith('s') else 's'} "
         f"it as closely (ρ = {signed(rho[c], 2)}: {trend(c)})." for c in tied)
     closest = f"(Spearman ρ = {signed(rho[best], 2)}: {trend(best)})"
+    spaces = results["space"].nunique()
+    across = f"Across all {len(results)} models" + (
+        f", pooled over {spaces} spaces (so the spaces' own differences are mixed in)"
+        if spaces > 1 else "")
     if abs(rho[best]) < chance:
-        first = (f"Across all {len(results)} models, no parameter follows the error beyond "
-                 f"chance: the closest in rank, {names[best]} {closest}, is within {bound}.")
+        first = (f"{across}, no parameter follows the error beyond chance: the closest in rank, "
+                 f"{names[best]} {closest}, is within {bound}.")
     else:
-        first = (f"Across all {len(results)} models, the error follows {names[best]} most "
-                 f"closely in rank {closest}, beyond {bound}.")
+        first = (f"{across}, the error follows {names[best]} most closely in rank {closest}, "
+                 f"beyond {bound}.")
     return " ".join(filter(None, [
         first, also, f"With {_models(per)} per space, no panel can show a trend within one "
                      "space."]))
@@ -910,7 +916,9 @@ def _runs_parts(df, n_test: int | None = None, peak_end: bool = False,
                  f"{df['epochs'].iloc[last] / df['epochs'].iloc[first]:.2f} times the "
                  f"training computation (MACs) of {name(first)}."]
     else:
-        parts = [_trend_sentence(df, acc, name, n_test), _cost_sentence(df, name)]
+        parts = [_trend_sentence(df, acc, name, n_test), _order_sentence(df),
+                 _cost_sentence(df, name)]
+    parts = [p for p in parts if p]
     if loads_compare(df.to_dict("records")):
         time = _shown(df, "epoch_seconds", 1)
         parts.append(f"The time per epoch went from {time[first]:.1f} s to {time[last]:.1f} s"
@@ -920,6 +928,24 @@ def _runs_parts(df, n_test: int | None = None, peak_end: bool = False,
         parts.append("Every run ended at the peak learning rate (its one cosine epoch does not "
                      "decay), so none is trained to the end of a schedule.")
     return parts
+
+
+def _order_sentence(df) -> str:
+    """Whether the runs kept their order by test accuracy from the second-last epoch to the
+    last (runs of one length, three or more): an order that shuffles in one epoch says the
+    final ranking is noise ("" where it held, or cannot be told)."""
+    if "history" not in df or len(df) < 3 or df["epochs"].nunique() != 1 \
+            or int(df["epochs"].iloc[0]) < 2:
+        return ""
+    last = [h[-1]["test_acc"] for h in df["history"]]
+    before = [h[-2]["test_acc"] for h in df["history"]]
+    rho = float(pd.Series(before).rank().corr(pd.Series(last).rank()))
+    if not rho < 0.5:
+        return ""
+    epoch = int(df["epochs"].iloc[0])
+    return (f"The runs' order by test accuracy changed from epoch {epoch - 1} to epoch {epoch} "
+            f"(rank correlation {signed(rho, 2)} between the two): one epoch reshuffles them, "
+            "so the final order is as much noise as setting.")
 
 
 def runs_observations(df, n_test: int | None = None, peak_end: bool = False) -> str:
@@ -1515,6 +1541,18 @@ def _seed_weight(accs: Sequence[float], n_test: int | None) -> str:
     return text + (f"; but {len(accs)} seeds bound it only loosely (\u00b1"
                    f"{seed_bound(accs):.1f} points on the difference of two runs, Student's t "
                    f"with {free} degree{'s' if free > 1 else ''} of freedom)")
+
+
+def _shared_run(accs: Sequence[float], values: Mapping[str, Any]) -> str:
+    """Where the run the studies share (section 2's, the first seed) sits among the seeds:
+    at either end, comparisons against it lean one way."""
+    if values["REGNETX"] == "custom" or min(accs) < accs[0] < max(accs):
+        return ""
+    low = accs[0] == min(accs)
+    return (f"Section 2's run, which the studies reuse for {network_name(values['REGNETX'])}, "
+            f"scored {accs[0]:.2f}%, the {'lowest' if low else 'highest'} of its "
+            f"{len(accs)} seeds (mean {sum(accs) / len(accs):.2f}%): a difference measured "
+            f"against it leans towards the other run{' scoring higher' if low else ''}. ")
 
 
 def seed_bound(accs: Sequence[float], pairs: int = 1) -> float:

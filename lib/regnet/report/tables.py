@@ -253,12 +253,13 @@ METRIC_NAMES = {"macs": "MACs", "epoch_seconds": "time/epoch (s)",
                 "images_per_second": "images/s", "train_loss": "train loss",
                 "test_loss": "test loss", "test_acc": "test\u00a0acc (%)",
                 "best_test_acc": "best\u00a0test\u00a0acc (%)",
-                "test_top5": "test\u00a0top-5 (%)"}
+                "test_top5": "test\u00a0top-5 (%)", "train_acc": "train\u00a0acc (%)",
+                "lr": "learning rate"}
 
 # Columns printed with a fixed number of decimals, so a column's numbers line up and read
 # alike ("75.00" beside "80.63", not "75" beside "80.625") in every report; halves round up.
 FIXED_DECIMALS = {"epoch_seconds": 1, "seconds": 1, "train_loss": 3, "test_loss": 3,
-                  "test_acc": 2, "best_test_acc": 2, "test_top5": 2, "error (%)": 2,
+                  "test_acc": 2, "train_acc": 2, "best_test_acc": 2, "test_top5": 2, "error (%)": 2,
                   "MACs (M)": 1, "parameters (M)": 2, "% of parameters": 1, "% of MACs": 1,
                   "images_per_second": 0}
 
