@@ -128,7 +128,8 @@ notebook.finding(prose.design_space_answer(summary, claims, list(results["error"
 figures.show(analysis.plot_params(results), "Error against each parameter of the sampled "
              "models, one colour per design space", "params")
 association = prose.association_sentence(
-    results, {c: analysis.AXIS_NAMES[c].replace(" (millions)", "") for c in analysis.COMMON})
+    results, {c: {"params": "parameter count", "acts": "activation count"}.get(
+        c, analysis.AXIS_NAMES[c].replace(" (millions)", "")) for c in analysis.COMMON})
 if association:  # none with fewer than three models
     notebook.md("**Observations.** " + cited(association, "params"))
 else:

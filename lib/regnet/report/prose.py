@@ -843,8 +843,13 @@ def _price_sentence(df, acc, name, n_test, short: bool = False) -> str:
         return text
     if beyond and change > 0:
         text += " In these runs the larger networks scored higher"
+        drops = [float(acc[i - 1] - acc[i]) for i in slower]
         text += (f", though not at every step: {numbers([name(i) for i in slower])} scored "
-                 f"below the network before {'it' if len(slower) == 1 else 'them'}."
+                 f"below the network before {'it' if len(slower) == 1 else 'them'} (by "
+                 f"{numbers([f'{d:.2f}' for d in drops])} points"
+                 + (", within the noise" if not any(beyond_noise(
+                     d, n_test, float(acc[i - 1] + acc[i]) / 2)[0] for d, i in zip(
+                         drops, slower)) else "") + ")."
                  if slower else ", each scoring above the one before it.")
     return text
 
@@ -1016,7 +1021,8 @@ def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> lis
     if stepped:
         evidence += (f" The {short['epochs']}-epoch run's cosine is a single step, from the "
                      f"peak rate {max(rates):g} to {rates[-1]:g}, where the longer runs decay "
-                     "gradually, so the gap mixes the schedule's length with its shape.")
+                     "gradually, so the difference between the runs mixes the schedule's length with its "
+                     "shape.")
     if undecayed:
         evidence += (f" The {short['epochs']}-epoch run ended at its peak learning rate, "
                      "undecayed, so its gap to the longer runs mixes their length with the "
