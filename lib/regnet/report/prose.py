@@ -1021,8 +1021,8 @@ def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> lis
     if stepped:
         evidence += (f" The {short['epochs']}-epoch run's cosine is a single step, from the "
                      f"peak rate {max(rates):g} to {rates[-1]:g}, where the longer runs decay "
-                     "gradually, so the difference between the runs mixes the schedule's length with its "
-                     "shape.")
+                     "gradually, so the difference between the runs mixes the schedule's "
+                     "length with its shape.")
     if undecayed:
         evidence += (f" The {short['epochs']}-epoch run ended at its peak learning rate, "
                      "undecayed, so its gap to the longer runs mixes their length with the "
