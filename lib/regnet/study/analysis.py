@@ -288,6 +288,14 @@ AXIS_NAMES = {"depth": "total depth d", "width": "widest stage's width w",
               "wm": "multiplier $w_m$", "g": "RegNetX group width g"}
 
 
+def _log_named(name: str, log: bool) -> str:
+    """An axis name that says its scale is logarithmic, briefly: "parameters (millions, log)",
+    "widest stage's width w (log)"."""
+    if not log:
+        return name
+    return name[:-1] + ", log)" if name.endswith(")") else name + " (log)"
+
+
 def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: str = ERROR,
                 spaces: Sequence[str] | None = None, ncols: int = 3):
     """Error against each parameter, one panel per parameter, one colour per space."""
@@ -321,8 +329,8 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
         else:  # a narrow panel has room for three labels, whole numbers for counts
             whole = bool(len(shown)) and bool((shown == shown.round()).all())
             ax.xaxis.set_major_locator(MaxNLocator(nbins=3, integer=whole))
-        ax.set_xlabel(AXIS_NAMES.get(column, column)
-                      + (", log scale" if ax.get_xscale() == "log" else ""), fontsize=8)
+        ax.set_xlabel(_log_named(AXIS_NAMES.get(column, column), ax.get_xscale() == "log"),
+                      fontsize=8)
         if i % ncols == 0:  # the rows share one label at their left
             ax.set_ylabel(f"{metric} (%)", fontsize=8)
         ax.tick_params(labelsize=8)
