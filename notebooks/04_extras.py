@@ -117,6 +117,15 @@ else:
                      f"{topic}: training and test loss and accuracy per epoch", "curves")
         shown.append("curves")
     peak_end = all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)  # none decayed
+    # where the study holds section 2's run and its seeds were measured: that run's bias
+    ran = [str(r) for r in df["run"]]
+    here = ran.index(str(runs.train_dir(values))) if seeded and str(
+        runs.train_dir(values)) in ran else None
+    seeds = [s.test_acc for s in seeded] if seeded else []
+    bias = "" if here is None else prose.shared_check(df, here, seeds, n_test)
     notebook.md("**Observations.** " + cited(prose.study_observations(
-        df, prose.test_images(records), peak_end=peak_end), *shown))
-    notebook.finding(prose.study_answer(df, prose.test_images(records), peak_end=peak_end))
+        df, prose.test_images(records), peak_end=peak_end), *shown)
+        + (" " + bias if bias else ""))
+    short = "" if here is None else prose.shared_check(df, here, seeds, n_test, short=True)
+    notebook.finding(prose.study_answer(df, prose.test_images(records), peak_end=peak_end)
+                     + (" " + short if short else ""))

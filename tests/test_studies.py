@@ -210,6 +210,22 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
     assert "Section 2's run" not in prose.weighing_setup(quick, [82.0, 80.0, 84.0], 400)
 
 
+def test_a_study_holding_section_2s_run_weighs_it_against_its_seeds_mean():
+    df = _study([82.5, 85.0, 91.88])  # the first run is section 2's, the lowest of its seeds
+    seeds = [82.5, 88.13, 85.0]  # mean 85.21
+    said = prose.shared_check(df, 0, seeds, 160)
+    assert said.startswith("group width 8 here is section 2's run (82.50%), the lowest of its "
+                           "3 seeds. Taken against their mean, 85.21%, the study's largest "
+                           "difference from it, group width 24 at +9.38 points, becomes +6.67, "
+                           "within the \u00b1")
+    assert "still" not in said  # +9.38 was beyond the noise of 160 images; +6.67 is not
+    assert prose.shared_check(df, 0, seeds, 160, short=True) == (
+        "Against the mean of section 2's 3 seeds in place of its run, the largest difference "
+        "from it (group width 24) is +6.67 points, within the noise.")
+    assert prose.shared_check(df, 0, [85.0, 82.5, 88.13], 160) == ""  # a middle seed: no lean
+    assert prose.shared_check(df, 0, seeds, None) == ""  # no count of test images, no bound
+
+
 def test_section_2s_seeds_are_read_back_only_when_every_one_has_finished(tmp_path, monkeypatch):
     monkeypatch.setenv("REGNET_RUNS", str(tmp_path / "runs"))
     values = resolve(overrides={**TINY, "PROFILE": "quick", "SEEDS": 2})

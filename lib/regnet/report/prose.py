@@ -1561,6 +1561,36 @@ def _shared_run(accs: Sequence[float], values: Mapping[str, Any]) -> str:
             f"against it leans towards the other run{' scoring higher' if low else ''}. ")
 
 
+def shared_check(df, shared: int, seeds: Sequence[float], n_test: int | None,
+                 short: bool = False) -> str:
+    """Where a study holds section 2's run (row `shared`) and that run is the lowest or the
+    highest of its `seeds`: the study's largest difference from it, taken again against the
+    seeds' mean, and whether it is still beyond the test images' noise ("" otherwise)."""
+    acc = _shown(df, "test_acc", 2)
+    if len(df) < 2 or min(seeds) < seeds[0] < max(seeds):
+        return ""
+    label = df.columns[0]
+    far = max((j for j in range(len(df)) if j != shared),
+              key=lambda j: abs(acc.iloc[j] - acc.iloc[shared]))
+    mean = half_up(sum(seeds) / len(seeds))
+    was = float(acc.iloc[far] - acc.iloc[shared])
+    now = float(acc.iloc[far]) - mean
+    before = beyond_noise(was, n_test, float(acc.iloc[far] + acc.iloc[shared]) / 2)[0]
+    beyond, clause = beyond_noise(now, n_test, (float(acc.iloc[far]) + mean) / 2)
+    if beyond is None:
+        return ""
+    other, base = run_name(label, df[label].iloc[far]), run_name(label, df[label].iloc[shared])
+    still = "still " if beyond == before else ""
+    if short:
+        return (f"Against the mean of section 2's {len(seeds)} seeds in place of its run, the "
+                f"largest difference from it ({other}) is {signed(now, 2)} points, {still}"
+                f"{'beyond' if beyond else 'within'} the noise.")
+    return (f"{base} here is section 2's run ({acc.iloc[shared]:.2f}%), the "
+            f"{'lowest' if seeds[0] == min(seeds) else 'highest'} of its {len(seeds)} seeds. "
+            f"Taken against their mean, {mean:.2f}%, the study's largest difference from it, "
+            f"{other} at {signed(was, 2)} points, becomes {signed(now, 2)}, {still}{clause}.")
+
+
 def seed_bound(accs: Sequence[float], pairs: int = 1) -> float:
     """How far apart two runs that differ only in their seed can end, in points: a 95% bound
     on their difference from the seeds' standard deviation, Student's t with one degree of
