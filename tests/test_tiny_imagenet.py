@@ -2,6 +2,7 @@
 and the shared 100-class zip (../shared/data/tiny-imagenet-100.zip) loaded and trained on."""
 import hashlib
 import http.server
+import os
 import threading
 from pathlib import Path
 
@@ -100,6 +101,28 @@ def test_a_zip_is_extracted_once_and_not_read_again(tmp_path, monkeypatch):
     monkeypatch.setattr(images, "decode", lambda *a: pytest.fail("decoded again"))
     second = data.load(_values(data_dir))
     assert torch.equal(first.train_x, second.train_x)
+
+
+def test_a_copied_or_touched_zip_is_the_same_data_and_a_changed_one_is_not(tmp_path,
+                                                                            monkeypatch):
+    tree = layout(tmp_path / "src" / "tiny-imagenet-5")
+    first, copy = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), copy.mkdir()
+    zip_folder(tree, first / "tiny-imagenet-5.zip", prefix="tiny-imagenet-5/")
+    data.load(_values(first))
+    before = data.data_fingerprint(_values(first).data)
+    (copy / "tiny-imagenet-5.zip").write_bytes((first / "tiny-imagenet-5.zip").read_bytes())
+    os.utime(first / "tiny-imagenet-5.zip", ns=(1, 1))  # touched: a new mtime, same bytes
+    assert data.data_fingerprint(_values(first).data) == before
+    assert data.data_fingerprint(_values(copy).data) == before
+    monkeypatch.setattr(tiny_imagenet.download, "safe_extract",
+                        lambda *a: pytest.fail("extracted again"))
+    data.load(_values(first))  # the touched zip is not extracted again
+    monkeypatch.undo()
+    smooth_image(np.random.default_rng(9), 64, 64).save(
+        tree / "train" / WNIDS[1] / "images" / f"{WNIDS[1]}_0.JPEG", quality=90)
+    zip_folder(tree, copy / "tiny-imagenet-5.zip", prefix="tiny-imagenet-5/")
+    assert data.data_fingerprint(_values(copy).data) not in (None, before)
 
 
 def test_the_cache_is_reused_and_rebuilt_when_a_file_changes(tmp_path, monkeypatch):

@@ -482,8 +482,10 @@ def data_source(data: DataConfig) -> str | None:
 
 def data_fingerprint(data: DataConfig) -> str | None:
     """A digest of what the dataset's files hold, without decoding them: every source file's
-    path, class, size and mtime (the image cache's rule), the archives' checksums for
-    `course`; None for `synthetic` and for files that are not there (yet)."""
+    path, class, size and mtime (the image cache's rule); for a Tiny ImageNet zip, its
+    members' names, sizes and CRC-32s (so a copy of the same zip, or a new mtime, is the same
+    data); the archives' checksums for `course`; None for `synthetic` and for files that are
+    not there (yet)."""
     name = _check_name(data.dataset)
     try:
         parts = _FINGERPRINTS[name](data) if name in _FINGERPRINTS else None
@@ -524,7 +526,9 @@ def _tiny_parts(data: DataConfig) -> list[str] | None:
         return _folder_parts([tiny_imagenet.train_files(root, chosen),
                               tiny_imagenet.val_files(root, every, chosen)])
     zips = sorted(folder.glob(tiny_imagenet.ZIP_PATTERN)) if folder.is_dir() else []
-    return [_stat_line(zips[0]), f"classes {data.classes}"] if len(zips) == 1 else None
+    if len(zips) != 1:
+        return None
+    return [f"zip {tiny_imagenet.zip_digest(zips[0])}", f"classes {data.classes}"]
 
 
 def _cifar_parts(data: DataConfig) -> list[str] | None:

@@ -11,8 +11,8 @@ The layout of `tiny-imagenet-200.zip` (the folder may have any name, e.g. tiny-i
 `test/` (unlabelled) and the boxes are not used. DATA_DIR may be that folder, its parent, or a
 folder holding one `tiny-imagenet*.zip`, which is extracted safely (regnet.data.download) into
 DATA_DIR/.regnet-cache/extracted/ (a per-folder cache under ~/.cache when DATA_DIR is
-read-only) once: a marker keeps the zip's size and mtime, so later loads neither read nor
-extract it again. With none of these, the official zip is downloaded into DATA_DIR under a
+read-only) once: a marker keeps a digest of the zip's central directory (`zip_digest`), so
+later loads extract nothing, also after the zip is copied or touched. With none of these, the official zip is downloaded into DATA_DIR under a
 temporary name and kept only when its size and MD5 are the official ones.
 
 Classes (DATA_CLASSES): every wnid of wnids.txt by default. A number N takes the wnids at
@@ -26,8 +26,11 @@ RGB there; reused while no file changes), one cache per split and choice of clas
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -79,8 +82,7 @@ def extract(archive: Path, cache: Path) -> Path:
     """The layout folder of `archive`, extracted safely under `cache` unless it already is."""
     target = cache / "extracted" / archive.stem
     marker = cache / f".{archive.name}.extracted.json"
-    st = archive.stat()
-    stamp = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    stamp = {"zip": zip_digest(archive)}
     try:
         fresh = json.loads(marker.read_text()) == stamp and target.is_dir()
     except (OSError, ValueError, RecursionError):  # torn or edited: extract again
@@ -94,6 +96,27 @@ def extract(archive: Path, cache: Path) -> Path:
         raise ParamError(f"{archive} has no wnids.txt at its top or one folder down; it is not "
                          "a Tiny ImageNet archive")
     return found[0]
+
+
+def zip_digest(archive: Path) -> str:
+    """A digest of what a zip holds, read from its central directory alone (no member is
+    decompressed): each member's name, size and CRC-32. A copy of the same zip, or the same
+    zip with a new mtime, has the same digest. Kept per process by path, size and mtime."""
+    st = archive.stat()
+    return _zip_digest(os.path.realpath(archive), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _zip_digest(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha1()
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                h.update(f"{info.filename}\0{info.file_size}\0{info.CRC:08x}\n".encode())
+    except zipfile.BadZipFile as e:
+        raise ParamError(f"{path} is not a valid zip archive (or is damaged: {e}); delete it "
+                         "and run again") from None
+    return h.hexdigest()
 
 
 def check_official(part: Path, dest: Path) -> None:
