@@ -53,7 +53,8 @@ def x86_cpu(monkeypatch, capability="AVX2", onednn=True):
 
 
 @pytest.mark.parametrize("capability, onednn, channels_last", [
-    ("AVX2", True, True), ("AVX512", True, True),  # oneDNN's NHWC kernels: measured faster
+    ("AVX2", True, True),  # oneDNN's NHWC kernels: measured faster
+    ("AVX512", True, False),  # oneDNN's AVX-512 strided 1x1 backward crashes on some shapes
     ("DEFAULT", True, False),  # ARM (NEON) or any other: not measured here, so NCHW
     ("NO AVX", True, False), ("AVX2", False, False),
 ], ids=["avx2", "avx512", "arm", "no-avx", "no-onednn"])
@@ -126,8 +127,10 @@ def test_auto_is_the_default_and_a_bad_value_names_the_parameter():
 
 
 def test_reports_show_the_resolved_choice_in_their_provenance(monkeypatch):
-    x86_cpu(monkeypatch, "AVX512")
+    x86_cpu(monkeypatch, "AVX2")
     assert notebook.report_provenance(resolve())["speed"] == "fp32, channels_last, eager"
+    x86_cpu(monkeypatch, "AVX512")
+    assert notebook.report_provenance(resolve())["speed"] == "fp32, NCHW, eager"
     x86_cpu(monkeypatch, "DEFAULT")
     assert notebook.report_provenance(resolve())["speed"] == "fp32, NCHW, eager"
     fake_gpu(monkeypatch, (9, 0))

@@ -148,7 +148,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
        "fp16 on older ones, fp32 on CPU), fp32, bf16 or fp16 (autocast; fp16 with a gradient "
        "scaler)", choices=PRECISIONS, group="run"),
     _p("CHANNELS_LAST", "auto-bool", "auto", "channels_last memory format (auto: on CUDA and "
-       "on x86 CPUs whose convolutions run through oneDNN with AVX2 or AVX-512)", group="run"),
+       "on x86 CPUs whose convolutions run through oneDNN with AVX2; not AVX-512, where torch "
+       "2.14's oneDNN crashes on some shapes)", group="run"),
     _p("COMPILE", "auto-bool", "auto", "torch.compile the model (auto: on CUDA for runs of "
        "5,000 steps or more)", group="run", result=False),
     _p("CUDA_GRAPHS", "auto-bool", "auto", "the whole training step as one CUDA graph (auto: "

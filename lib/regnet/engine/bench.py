@@ -16,7 +16,7 @@ One process measures the rows one after the other, on the same images and networ
     compiled       fast + torch.compile
     graphs         compiled + the whole training step as one CUDA graph (graphs.py)
 
-Where auto picks the settings of another row (on an x86 CPU: fp32, channels_last, eager, as
+Where auto picks the settings of another row (on an AVX2 x86 CPU: fp32, channels_last, eager, as
 the channels_last and fast rows), both are measured: their gap is the noise of the table.
 A row this device cannot run is listed as skipped, with the reason. Each row runs `warmup`
 untimed training steps and then `warmup` evaluation steps (where torch.compile compiles and

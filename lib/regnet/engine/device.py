@@ -10,10 +10,13 @@ hand-written loop with the step in CUDA graphs 31.3k.
   later: bf16 tensor cores, no gradient scaler needed); fp16 with a gradient scaler on older
   ones (Colab's T4, V100); fp32 on the CPU, where autocast is slower than fp32 on most chips.
 - CHANNELS_LAST: on CUDA (2.7x for 200MF in bf16 on the H100: cuDNN's grouped convolutions
-  want NHWC); on a CPU where oneDNN runs the convolutions on x86 with AVX2 or AVX-512 (what
-  torch reports: torch.backends.mkldnn and torch.backends.cpu.get_cpu_capability()), where
-  its blocked NHWC kernels beat NCHW (1.2-1.6x for the course networks, docs/performance.md);
-  off on other CPUs (ARM, or x86 without AVX2), where nothing here measured it.
+  want NHWC); on a CPU where oneDNN runs the convolutions on x86 with AVX2 (what torch
+  reports: torch.backends.mkldnn and torch.backends.cpu.get_cpu_capability()), where its
+  blocked NHWC kernels beat NCHW (1.2-1.6x for the course networks, docs/performance.md);
+  off on AVX-512 CPUs, where torch 2.14.1's oneDNN (its AVX-512 strided 1x1 kernel) crashes
+  the process in the backward pass of some channels_last shapes (8 -> 16 channels at 56 px,
+  stride 2) and 200MF trained no faster (98.9 against 95.8 img/s); off on other CPUs (ARM,
+  or x86 without AVX2), where nothing here measured it.
 - COMPILE: on CUDA when the run has at least COMPILE_MIN_STEPS training steps and the GPU
   runs Triton (compute capability 7.0+). Compiling 200MF took 13 s and saved 3.7 ms a step at
   batch 512 (22.2k -> 26.5k img/s), so it pays back after about 3,500 steps; 5,000 leaves a
@@ -95,17 +98,20 @@ def precision_for(asked: str, device: torch.device) -> str:
 
 
 def channels_last_for(asked, device: torch.device) -> bool:
-    """CHANNELS_LAST as it runs on `device`: auto is on for CUDA and for oneDNN's x86 CPUs."""
+    """CHANNELS_LAST as it runs on `device`: auto is on for CUDA and for oneDNN on AVX2 CPUs."""
     if asked != "auto":
         return bool(asked)
     return device.type == "cuda" or (device.type == "cpu" and onednn_nhwc())
 
 
-ONEDNN_CAPABILITIES = ("AVX2", "AVX512")  # x86 vector units with oneDNN's NHWC kernels
+# x86 vector units where oneDNN's NHWC kernels were measured faster and safe. Not AVX512:
+# there torch 2.14.1's oneDNN segfaults in the backward of some strided 1x1 convolutions in
+# channels_last (e.g. 8 -> 16 or 3 -> 16 channels at 56 px), docs/performance.md.
+ONEDNN_CAPABILITIES = ("AVX2",)
 
 
 def onednn_nhwc() -> bool:
-    """Does this CPU run convolutions through oneDNN on x86 with AVX2 or AVX-512?"""
+    """Does this CPU run convolutions through oneDNN on x86 with AVX2 (not AVX-512)?"""
     return (torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
             and torch.backends.cpu.get_cpu_capability() in ONEDNN_CAPABILITIES)
 
