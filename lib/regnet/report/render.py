@@ -115,11 +115,20 @@ def watch_progress(path: Path, name: str):
             os.environ[progress.ENV] = saved
 
 
+#: Parameters that name a file or folder: a relative one is taken from the caller's folder.
+PATH_NAMES = ("DATA_DIR", "PARAMS_FILE", "RUN_DIR")
+
+
 def run(profile: str = "quick", only: str | None = None, out_root: Path | None = None,
         pdf: bool = True, sets: list[str] = ()) -> list[Path]:
     """Execute and render the chosen reports, then the combined report; return the paths
     written."""
     overrides = dict(parse_set(s) for s in sets)
+    for key in PATH_NAMES:  # the notebooks run in notebooks/: a path means where it was typed
+        if isinstance(overrides.get(key), str) and overrides[key]:
+            overrides[key] = os.path.abspath(os.path.expanduser(overrides[key]))
+    if os.environ.get("REGNET_RUNS"):  # the kernels inherit it
+        os.environ["REGNET_RUNS"] = os.path.abspath(os.path.expanduser(os.environ["REGNET_RUNS"]))
     for key, value in overrides.items():
         if key not in NOTEBOOK_NAMES:
             check_value(key, value)  # a typo stops here, before any notebook runs
