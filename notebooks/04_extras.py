@@ -57,8 +57,9 @@ header = notebook.show_header(exp.title, values, epochs=prose.numbers(epochs),
 notebook.md(exp.description)
 notebook.setup(prose.section_setup(values))  # shared by every study of the section
 seeded = runs.seed_summaries(values)  # section 2's network over several seeds, if any
-notebook.setup(prose.weighing_setup(values, [s.test_acc for s in seeded] if seeded else None,
-                                    seeded[0].test_images if seeded else None))
+for paragraph in prose.weighing_setup(values, [s.test_acc for s in seeded] if seeded else None,
+                                      seeded[0].test_images if seeded else None):
+    notebook.setup(paragraph)
 
 # %%
 if exp.kind == "test_crops":
@@ -98,7 +99,8 @@ else:
                      "load average": prose.load_record(records)})
     notebook.md(prose.study_settings(values, configs, list(df["spec"])))
     if prose.loads_compare(records):  # where this study's times were measured
-        notebook.md(prose.timing_sentence(records))
+        notebook.setup(prose.timing_sentence(  # the same sentence in every study: said once
+            records, "Where a study gives times per epoch, they"))
     else:  # why times are left out where the load spoilt them: said once per section
         notebook.setup(prose.times_sentence(records))
     tables.show(tables.study_table(df, times=prose.loads_compare(records)), exp.title,
@@ -117,15 +119,7 @@ else:
                      f"{topic}: training and test loss and accuracy per epoch", "curves")
         shown.append("curves")
     peak_end = all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)  # none decayed
-    # where the study holds section 2's run and its seeds were measured: that run's bias
-    ran = [str(r) for r in df["run"]]
-    here = ran.index(str(runs.train_dir(values))) if seeded and str(
-        runs.train_dir(values)) in ran else None
-    seeds = [s.test_acc for s in seeded] if seeded else []
-    bias = "" if here is None else prose.shared_check(df, here, seeds, n_test)
+    noise = prose.seed_noise([s.test_acc for s in seeded or ()], n_test)  # the yardstick
     notebook.md("**Observations.** " + cited(prose.study_observations(
-        df, prose.test_images(records), peak_end=peak_end), *shown)
-        + (" " + bias if bias else ""))
-    short = "" if here is None else prose.shared_check(df, here, seeds, n_test, short=True)
-    notebook.finding(prose.study_answer(df, prose.test_images(records), peak_end=peak_end)
-                     + (" " + short if short else ""))
+        df, noise, peak_end=peak_end), *shown))
+    notebook.finding(prose.study_answer(df, noise, peak_end=peak_end))

@@ -669,10 +669,12 @@ def test_the_conclusions_gather_each_reports_hidden_finding_in_order(tmp_path, m
                      ("Group width (4B)", "No effect of the group width."),
                      ("Design-space study (5)", "AnyNetX<sub>A</sub> had the lowest mean error.")]
     assert "synthetic images" in last[0]  # what the findings rest on
-    assert "not beyond the seed-to-seed variation of training" in last[0]  # one seed, said
-    assert "which only section 2 measures (for its own network, over 3 seeds)" in last[0]
+    assert "means beyond the larger of the test images' sampling noise and the spread between " \
+        "seeds that section 2 measured, over only 3 seeds, which measure that spread loosely" \
+        in last[0]  # the yardstick of section 4, said again where the findings are read
     single = combine.conclusions([("Training (2)", "x")], {**quick, "SEEDS": 1})
-    assert "which these runs do not measure" in single[0].source
+    assert "not beyond the seed-to-seed variation of training, which these runs do not " \
+        "measure" in single[0].source  # one seed, said
     real = combine.conclusions([("Training (2)", "x")], {**quick, "DATASET": "tiny-imagenet"})
     assert "synthetic" not in real[0].source and "one training run per setting" in real[0].source
     assert combine.conclusions([], quick) == []

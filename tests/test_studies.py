@@ -194,36 +194,40 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
     assert prose.seed_bound(seeds) == pytest.approx(t_quantile(0.975, 2) * 2 ** 0.5 * 2)  # 12.2
     assert prose.seed_bound(seeds, 3) == pytest.approx(t_quantile(1 - 0.025 / 3, 2) * 2 ** 0.5 * 2)
     quick = profile("quick")
-    said = prose.weighing_setup(quick, seeds, 400)  # one standard error: 1.92
-    assert ("Each run is one seed, so a difference between two runs carries the seed's noise as "
-            "well as the test images'. Section 2's 3 seeds ended with a standard deviation of "
-            "2.00 points, about one standard error of the test images' sampling (1.92): these "
-            "seeds show no noise of the seed's own beyond the test images'; but 3 seeds bound "
-            f"it only loosely (\u00b1{prose.seed_bound(seeds):.1f} points on the difference of two "
-            "runs, Student's t with 2 degrees of freedom). ") in said
-    wide = prose.weighing_setup(quick, [70.0, 82.0, 94.0], 400)
-    assert "6.2 standard errors of the test images' sampling (1.92): the seed adds noise" in wide
-    assert "these studies do not measure the seed's. " in prose.weighing_setup(quick)
-    assert "Section 2's run, which the studies reuse for RegNetX-200MF, scored 80.00%, the " \
-        "lowest of its 3 seeds (mean 82.00%): a difference measured against it leans towards " \
-        "the other run scoring higher. " in said
-    assert "Section 2's run" not in prose.weighing_setup(quick, [82.0, 80.0, 84.0], 400)
+    said, caveats = prose.weighing_setup(quick, seeds, 400)  # one standard error: 1.92
+    assert ("Section 2 measured both on its network: its 3 seeds ended with a standard "
+            "deviation of 2.00 points, against a standard error of 1.92 from sampling 400 test "
+            "images at their mean accuracy. The observations weigh each difference against "
+            "\u00b1x points, two standard errors of a difference between two runs, from the "
+            "seeds' spread (\u00b15.7 points) or from sampling the test images (binomial, "
+            "\u00b15.4 at 82%), whichever is larger.") in said
+    assert caveats.startswith(
+        "The 3 seeds measure their spread only loosely: allowing for that (Student's t with 2 "
+        f"degrees of freedom), two runs could differ by up to \u00b1{prose.seed_bound(seeds):.1f} "
+        "points from the seed alone")
+    assert "Section 2's run, which these studies reuse wherever they train RegNetX-200MF as " \
+        "section 2 does, is the lowest of its seeds (80.00% against their mean of 82.00%), so " \
+        "a difference from it favours the other run by about 2.00 points." in caveats
+    assert "Section 2's run" not in " ".join(prose.weighing_setup(quick, [82.0, 80.0, 84.0], 400))
+    alone = prose.weighing_setup(quick)  # one seed: the test images alone, one paragraph
+    assert len(alone) == 1 and "Section 2 trained one seed, so the seed's share is not " \
+        "measured" in alone[0] and "lower bar" in alone[0]
 
 
-def test_a_study_holding_section_2s_run_weighs_it_against_its_seeds_mean():
-    df = _study([82.5, 85.0, 91.88])  # the first run is section 2's, the lowest of its seeds
-    seeds = [82.5, 88.13, 85.0]  # mean 85.21
-    said = prose.shared_check(df, 0, seeds, 160)
-    assert said.startswith("group width 8 here is section 2's run (82.50%), the lowest of its "
-                           "3 seeds. Taken against their mean, 85.21%, the study's largest "
-                           "difference from it, group width 24 at +9.38 points, becomes +6.67, "
-                           "within the \u00b1")
-    assert "still" not in said  # +9.38 was beyond the noise of 160 images; +6.67 is not
-    assert prose.shared_check(df, 0, seeds, 160, short=True) == (
-        "Against the mean of section 2's 3 seeds in place of its run, the largest difference "
-        "from it (group width 24) is +6.67 points, within the noise.")
-    assert prose.shared_check(df, 0, [85.0, 82.5, 88.13], 160) == ""  # a middle seed: no lean
-    assert prose.shared_check(df, 0, seeds, None) == ""  # no count of test images, no bound
+def test_one_yardstick_weighs_a_difference_the_larger_of_the_seeds_and_the_test_images():
+    images = prose.image_noise(160, 85.0)  # 7.98 points
+    calm = prose.seed_noise([84.0, 85.0, 86.0], 160)  # seeds' spread 1: the test images rule
+    assert calm.bound(85.0) == pytest.approx(images)
+    wild = prose.seed_noise([75.0, 85.0, 95.0], 160)  # spread 10: 2 x sqrt(2) x 10 = 28.3
+    assert wild.bound(85.0) == pytest.approx(2 * 2 ** 0.5 * 10)
+    assert wild.bound(85.0, 3) > wild.bound(85.0)  # the largest of three: widened
+    assert prose.seed_noise([85.0], 160) == prose.Noise(160)  # one seed: no spread known
+    assert prose.beyond_noise(12.0, calm, 85.0)[0] is True
+    assert prose.beyond_noise(12.0, wild, 85.0) == (False, "within the noise (\u00b128.3 points)")
+    assert prose.beyond_noise(12.0, 160, 85.0)[0] is True  # a count of images: theirs alone
+    df = _study([80.0, 85.0, 92.0])
+    assert "beyond the noise" in prose.study_observations(df, calm)
+    assert "within the noise" in prose.study_observations(df, wild)
 
 
 def test_section_2s_seeds_are_read_back_only_when_every_one_has_finished(tmp_path, monkeypatch):
@@ -384,7 +388,9 @@ def test_observations_do_not_range_over_one_value():
                        "load_avg": [(0.5, 1.0), (0.6, 1.2)]})  # an idle machine
     text = prose.runs_observations(df)
     assert "Every run has the same 100 parameters" in text and "ranged from 100" not in text
-    assert "from 2.0 s" in text and "to 4.0 s" in text  # the table's one decimal
+    assert "went from 2.04 s to 3.96 s." in text  # two decimals under 10 s, as the table
+    assert "in between" not in text  # two runs have nothing between them
+    assert prose.time_decimals([2.04, 3.96]) == 2 and prose.time_decimals([2.04, 39.6]) == 1
 
 
 def _study(acc, loads=((5.7, 10.0), (6.0, 9.0), (5.8, 8.0))):
@@ -401,12 +407,12 @@ def test_runs_whose_order_shuffles_in_their_last_epoch_say_so():
         return [{"epoch": 1, "test_acc": before}, {"epoch": 2, "test_acc": last}]
     df = _study([70.0, 80.0, 90.0]).assign(epochs=[2] * 3)
     held = df.assign(history=[run(60.0, 70.0), run(65.0, 80.0), run(70.0, 90.0)])
-    assert "order by test accuracy" not in prose.runs_observations(held, n_test=160)
+    assert "order by test accuracy" not in prose.runs_observations(held, noise=160)
     shuffled = df.assign(history=[run(90.0, 70.0), run(80.0, 80.0), run(70.0, 90.0)])
     assert "The runs' order by test accuracy changed from epoch 1 to epoch 2 (rank correlation " \
         "\u22121.00 between the two): one epoch reshuffles them" in prose.runs_observations(
-            shuffled, n_test=160)
-    assert "order by test accuracy" not in prose.runs_observations(df, n_test=160)  # no curves
+            shuffled, noise=160)
+    assert "order by test accuracy" not in prose.runs_observations(df, noise=160)  # no curves
 
 
 def test_accuracies_round_halves_up_in_tables_and_sentences_alike():
@@ -417,16 +423,16 @@ def test_accuracies_round_halves_up_in_tables_and_sentences_alike():
     df = _study([53.125, 60.0, 61.875])  # accuracies of 160 test images, ending in 5
     html = tables.to_html(df)
     assert "53.13" in html and "61.88" in html and "53.12" not in html
-    text = prose.runs_observations(df, n_test=160)
+    text = prose.runs_observations(df, noise=160)
     assert "between 53.13% and 61.88%, a spread of 8.75 points" in text and "53.12" not in text
 
 
 def test_times_of_runs_under_a_busy_machine_are_not_compared():
-    text = prose.runs_observations(_study([80.0, 78.75, 81.25]), n_test=160)
+    text = prose.runs_observations(_study([80.0, 78.75, 81.25]), noise=160)
     assert "49.2" not in text and "43.1" not in text and " s " not in text
     assert "the MACs per image 1.86 times, rising from each run to the next" in text  # 8.0M
     # to 14.9M: the counts are in the table beside the text
-    idle = prose.runs_observations(_study([80.0, 78.75, 81.25], [(0.1, 0.5)] * 3), n_test=160)
+    idle = prose.runs_observations(_study([80.0, 78.75, 81.25], [(0.1, 0.5)] * 3), noise=160)
     assert "from 49.2 s to 43.1 s" in idle
     # why the busy study's times are left out is said once for the section, without numbers
     busy = prose.times_sentence(_study([80.0, 78.75, 81.25]).to_dict("records"))
@@ -438,34 +444,33 @@ def test_times_of_runs_under_a_busy_machine_are_not_compared():
 
 
 def test_a_study_is_ranked_only_beyond_the_noise_of_its_test_images():
-    close = prose.runs_observations(_study([80.0, 78.75, 81.25]), n_test=160)
+    close = prose.runs_observations(_study([80.0, 78.75, 81.25]), noise=160)
     # the best and the weakest of three runs: the widest of 3 pairs, so a wider bound
-    assert "a spread of 2.50 points within the \u00b110.9 points" in close
-    assert "to the largest of 3 differences" in close
+    assert "a spread of 2.50 points within the noise (\u00b110.9 points for the largest of 3 " \
+        "differences)" in close
     assert prose.image_noise(160, 80.0, 3) > prose.image_noise(160, 80.0) == pytest.approx(
         2 * 100 * (2 * 0.8 * 0.2 / 160) ** 0.5)
     assert "show no effect of the group width on accuracy" in close
-    apart = prose.runs_observations(_study([50.0, 70.0, 90.0]), n_test=10_000)
+    apart = prose.runs_observations(_study([50.0, 70.0, 90.0]), noise=10_000)
     assert "no effect" not in apart and "rose from each run to the next" in apart
     assert "a larger group width did better" in apart
-    zigzag = prose.runs_observations(_study([50.0, 90.0, 70.0]), n_test=10_000)
+    zigzag = prose.runs_observations(_study([50.0, 90.0, 70.0]), noise=10_000)
     assert "did better" not in zigzag and "did not follow the group width" in zigzag
     assert "The best run was group width 16 (90.00%)" in zigzag
-    weighed = prose.weighing_setup(profile("quick"))  # said once, for the whole section
-    assert weighed.startswith("Each run is one seed, so a difference between two runs carries "
-                              "the seed's noise as well as the test images', and these "
-                              "studies do not measure the seed's. The")  # no seeds given
-    assert "Section 2's 3 seeds ended" in prose.weighing_setup(profile("quick"),
-                                                               [80.0, 82.0, 84.0], 160)
+    weighed, = prose.weighing_setup(profile("quick"))  # said once, for the whole section
+    assert weighed.startswith("Each setting is trained once, with one seed, so a difference "
+                              "between two runs carries two kinds of noise")  # no seeds given
+    assert "its 3 seeds ended" in prose.weighing_setup(profile("quick"),
+                                                       [80.0, 82.0, 84.0], 160)[0]
     assert "widens its bound (Bonferroni)" in weighed and "seed" not in prose.section_setup(
         profile("quick"))
     noise = prose.image_noise(160, 80.0)
     assert prose.beyond_noise(noise * 1.1, 160, 80.0)[0] is True
-    assert "only just more than" in prose.beyond_noise(noise * 1.1, 160, 80.0)[1]
+    assert "only just beyond the noise" in prose.beyond_noise(noise * 1.1, 160, 80.0)[1]
     assert "only just" not in prose.beyond_noise(noise * 1.5, 160, 80.0)[1]
     assert prose.beyond_noise(noise * 0.9, 160, 80.0)[0] is False
     assert prose.beyond_noise(noise * 9, None, 80.0)[0] is None
-    ended = prose.runs_observations(_study([80.0, 78.75, 81.25]), n_test=160, peak_end=True)
+    ended = prose.runs_observations(_study([80.0, 78.75, 81.25]), noise=160, peak_end=True)
     assert "ended at the peak learning rate" in ended
 
 
@@ -479,26 +484,26 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
                              "epoch_seconds": [1.0, 2.0, 3.0], "test_acc": acc,
                              "epochs": [3] * 3, "device": ["cpu"] * 3, "cpus": [2] * 3,
                              "load_avg": [(5.0, 9.0)] * 3})
-    paid = prose.runs_observations(variants([70.0, 80.0, 90.0]), n_test=10_000)
+    paid = prose.runs_observations(variants([70.0, 80.0, 90.0]), noise=10_000)
     assert paid.startswith("RegNetX-800MF, with 4.00 times the MACs of RegNetX-200MF, "
-                           "scored 20.00 points higher (70.00% to 90.00%), a difference more "
-                           "than the")
+                           "scored 20.00 points higher (70.00% to 90.00%), a difference "
+                           "beyond the noise")
     # the slope is its own sentence: a bound on a difference says nothing of it
     assert ("A straight line through all 3 networks changes the accuracy by +10.0 points per "
             "doubling of the MACs (\u00b10.0: the 95% interval of the fitted slope, Student's "
             "t with 1 degree of freedom).") in paid
     # residuals 2, -4, 2 around the fit: standard error sqrt(24 / 1 / 2) = 3.46, times
     # t(0.975, 1) = 12.71
-    bent = prose.runs_observations(variants([70.0, 65.0, 72.0]), n_test=10_000)
+    bent = prose.runs_observations(variants([70.0, 65.0, 72.0]), noise=10_000)
     assert "+1.0 points per doubling of the MACs (\u00b144.0: the 95% interval of the fitted " \
         "slope, Student's t with 1 degree of freedom, so not even its sign is settled)" in bent
     assert "each scoring above the one before it" in paid
-    dip = prose.runs_observations(variants([70.0, 65.0, 90.0]), n_test=10_000)
+    dip = prose.runs_observations(variants([70.0, 65.0, 90.0]), noise=10_000)
     assert "not at every step: RegNetX-400MF scored below the network before it (by 5.00 " \
         "points)." in dip  # beyond the noise of 10,000 test images; within that of 160
     assert "before it (by 5.00 points, within the noise)." in prose.runs_observations(
-        variants([70.0, 65.0, 90.0]), n_test=160)
-    flat = prose.runs_observations(variants([80.0, 81.25, 82.5]), n_test=160)
+        variants([70.0, 65.0, 90.0]), noise=160)
+    flat = prose.runs_observations(variants([80.0, 81.25, 82.5]), noise=160)
     assert "do not show the larger networks buying any accuracy" in flat
     assert "did buy" not in flat
 
@@ -514,31 +519,31 @@ def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
                        "train_loss": [0.5, 0.2], "device": ["cpu"] * 2, "cpus": [2] * 2,
                        "load_avg": [(5.0, 9.0)] * 2,
                        "history": [history(3, 80.0), history(8, 82.5)]})
-    text = prose.runs_observations(df, n_test=160)
+    text = prose.runs_observations(df, noise=160)
     assert "do not show the longer schedule helping" in text and "helped" not in text
     assert "so 8 epochs cost 2.67 times the training computation (MACs) of 3 epochs" in text
     peak = df.assign(history=[[{**r, "lr": 0.1} for r in h] for h in df["history"]])
     assert "The 3-epoch run ended at its peak learning rate, undecayed" in \
-        prose.runs_observations(peak, n_test=160)
+        prose.runs_observations(peak, noise=160)
     assert "(the 3-epoch run ended undecayed)" in prose.study_answer(peak, 160)
-    sure = prose.runs_observations(df, n_test=100_000)
+    sure = prose.runs_observations(df, noise=100_000)
     assert ("The longer schedule helped: from 3 to 8 epochs the test accuracy changed by "
-            "+2.50 points, more than") in sure
+            "+2.50 points, beyond the noise") in sure
     step = df.assign(history=[[{**r, "lr": [0.05, 0.1, 0.001][r["epoch"] - 1]} for r in
                                history(3, 80.0)], history(8, 82.5)])
     assert "The 3-epoch run's cosine is a single step, from the peak rate 0.1 to 0.001" in \
-        prose.runs_observations(step, n_test=160)
+        prose.runs_observations(step, noise=160)
     gradual = df.assign(epochs=[4, 8], history=[
         [{**r, "lr": [0.05, 0.1, 0.05, 0.001][r["epoch"] - 1]} for r in history(4, 80.0)],
         history(8, 82.5)])
-    assert "single step" not in prose.runs_observations(gradual, n_test=160)
+    assert "single step" not in prose.runs_observations(gradual, noise=160)
     # a widening train-test gap while test accuracy and loss keep improving: no overfitting,
     # even with a peak an epoch early that is within the noise
     grew = [{**r, "train_acc": 80.0 + 3 * r["epoch"], "test_acc": 75.0 + r["epoch"],
              "test_loss": 1.0 - 0.05 * r["epoch"]} for r in history(8, 0.0)]
     grew[6] = {**grew[6], "test_acc": 83.2}  # epoch 7 a hair above epoch 8's 83.0
     wide = df.assign(history=[history(3, 80.0), grew])
-    text = prose.runs_observations(wide, n_test=500)
+    text = prose.runs_observations(wide, noise=500)
     assert "although the gap between training and test accuracy widened, the test accuracy " \
         "did not fall from its peak beyond the noise nor the test loss rise" in text
     assert "mark of overfitting" not in text
@@ -546,7 +551,7 @@ def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
     grew[5] = {**grew[5], "test_acc": 95.0}  # a peak the last epoch fell far below
     assert "with the test accuracy falling from its peak beyond the noise, is the mark of " \
         "overfitting" in prose.runs_observations(df.assign(history=[history(3, 80.0), grew]),
-                                                 n_test=500)
+                                                 noise=500)
 
 
 def test_series_answer_the_accuracy_cost_without_times_across_loads():
@@ -556,14 +561,14 @@ def test_series_answer_the_accuracy_cost_without_times_across_loads():
                        "epoch_seconds": [40.0, 2.0, 40.0, 2.0],
                        "test_acc": [75.0, 81.25, 76.25, 81.25], "device": ["cpu"] * 4,
                        "cpus": [2] * 4, "load_avg": [(5.7, 10.0)] * 2 + [(0.5, 1.0)] * 2})
-    text = prose.series_observations(df, n_test=160)
+    text = prose.series_observations(df, noise=160)
     assert "%" in text and "-95%" not in text and "time per epoch by" not in text
     assert text.startswith("Fewer parameters cost no accuracy in these runs")
     middle = pd.DataFrame({"run": ["a: 8 groups", "a: 4 groups", "a: 1 group"],
                            "params": [1000, 500, 150], "macs": [10, 5, 2],
                            "epoch_seconds": [1.0] * 3, "test_acc": [80.0, 75.0, 82.5],
                            "device": ["cpu"] * 3, "cpus": [2] * 3, "load_avg": [(5.7, 10.0)] * 3})
-    dip = prose.series_observations(middle, n_test=160)  # the ends alone would hide the dip
+    dip = prose.series_observations(middle, noise=160)  # the ends alone would hide the dip
     assert dip.startswith("No accuracy cost of the fewer parameters shows beyond the noise: the "
                           "largest loss, 5.00 points (a: 4 groups, against the first network "
                           "of its series)")
@@ -1137,10 +1142,10 @@ def test_the_design_space_words_count_models_and_weigh_errors_against_guessing()
 
 def test_a_studys_finding_for_the_conclusions_is_short_and_keeps_the_verdict():
     close = prose.study_answer(_study([80.0, 78.75, 81.25]), 160)
-    assert close == ("No effect of the group width on accuracy showed beyond the noise of the "
-                     "test images (a spread of 2.50 points).")
+    assert close == ("No effect of the group width on accuracy showed beyond the noise (a "
+                     "spread of 2.50 points).")
     zigzag = prose.study_answer(_study([50.0, 90.0, 70.0]), 10_000)
-    assert "beyond the noise of the test images, but not in one direction (best group " \
+    assert "beyond the noise, but not in one direction (best group " \
         "width 16, weakest group width 8)" in zigzag
     undecayed = prose.study_answer(_study([50.0, 90.0, 70.0]), 10_000, peak_end=True)
     assert undecayed == zigzag[:-1] + "; every run ended undecayed, at the peak learning rate."

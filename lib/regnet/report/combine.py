@@ -285,12 +285,15 @@ def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> l
     items = "".join(f"<li><b>{_html.escape(label)}.</b> {text}</li>" for label, text in findings)
     seeds = values["SEEDS"]
     caveat = ("Each finding rests on one training run per setting: \u201cbeyond the noise\u201d "
-              "means beyond the noise of sampling the test images, not beyond the "
-              "seed-to-seed variation of training, which "
-              + (f"only section 2 measures (for its own network, over {seeds} seeds) and which "
-                 if seeds > 1 else "these runs do not measure and which ")
-              + "can be as large: a difference beyond the noise is a lead for more seeds to "
-                "confirm, not an established effect.")
+              + (f"means beyond the larger of the test images' sampling noise and the spread "
+                 f"between seeds that section 2 measured, over only {seeds} seeds, which "
+                 "measure that spread loosely"
+                 if seeds > 1 else
+                 "means beyond the noise of sampling the test images, not beyond the "
+                 "seed-to-seed variation of training, which these runs do not measure and "
+                 "which can be as large")
+              + ": a difference beyond the noise is a lead for more seeds to confirm, not an "
+                "established effect.")
     if values["DATASET"] == "synthetic":
         caveat += (" And every number comes from synthetic images trained for a few epochs: "
                    "these findings show how each study is made and read, and nothing about "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Mapping, Sequence
 
@@ -423,21 +424,51 @@ def section_setup(values: Mapping[str, Any]) -> str:
 
 
 def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = None,
-                   n_test: int | None = None) -> str:
-    """How a section's studies weigh their differences: the test images' noise, widened
-    for the largest of several, and the seed's, which section 2 alone measures (`seeds`:
-    its network's final accuracies, one per seed, over `n_test` test images)."""
-    return ("Each run is one seed, so a difference between two runs carries the seed's noise "
-            "as well as the test images'" + (_seed_weight(seeds, n_test) if seeds else
-                                              ", and these studies do not measure the seed's")
-            + ". " + (_shared_run(seeds, values) if seeds else "")
-            + "The observations weigh each difference against the noise of sampling the test "
-            f"images, written \u00b1x points: {NOISE_MEANS} on test sets of that size. A "
-            "sentence that picks the largest of several differences (the best run against "
-            "the weakest) widens its bound (Bonferroni), so that all of them stay within it "
-            "as often as one difference stays within two standard errors. These bounds are "
-            "unpaired, since the studies do not record each run's answer per image; the "
-            "test-crop study, one network on one test set, does, and pairs its bounds.")
+                   n_test: int | None = None) -> list[str]:
+    """How a section's studies weigh a difference between two runs, said once, as paragraphs:
+    against `Noise`, the test images' sampling or, where section 2 trained its network with
+    several `seeds` (final accuracies over `n_test` test images), the larger of that and the
+    seeds' spread; then the caveats (few seeds, section 2's run at one end of them)."""
+    text = ("Each setting is trained once, with one seed, so a difference between two runs "
+            "carries two kinds of noise: the draw of the test images and the seed that "
+            "trained each network.")
+    if not seeds or len(seeds) < 2:
+        return [text + " Section 2 trained one seed, so the seed's share is not measured: "
+                "the observations weigh each difference against the test images' share alone, "
+                f"written \u00b1x points: {NOISE_MEANS}. That is a lower bar than the whole "
+                "noise between two runs." + _WIDENED]
+    sd, mean = statistics.stdev(seeds), sum(seeds) / len(seeds)
+    images = image_noise(n_test, mean)
+    text += (f" Section 2 measured both on its network: its {len(seeds)} seeds ended with a "
+             f"standard deviation of {sd:.2f} points"
+             + ("" if images is None else f", against a standard error of {images / 2 ** 1.5:.2f}"
+                f" from sampling {n_test:,} test images at their mean accuracy") + ". "
+             "The observations weigh each difference against \u00b1x points, two standard "
+             "errors of a difference between two runs, from the seeds' spread (\u00b1"
+             f"{Noise(None, sd).bound(mean):.1f} points)"
+             + ("" if images is None else " or from sampling the test images (binomial, "
+                f"\u00b1{images:.1f} at {mean:.0f}%), whichever is larger") + "." + _WIDENED)
+    caveats = (f"The {len(seeds)} seeds measure their spread only loosely: allowing for that "
+               f"(Student's t with {len(seeds) - 1} degree{'s' if len(seeds) > 2 else ''} of "
+               f"freedom), two runs could differ by up to \u00b1{seed_bound(seeds):.1f} points "
+               "from the seed alone, so a difference beyond \u00b1x is a lead for more seeds "
+               "to confirm, not a proof.")
+    if values["REGNETX"] != "custom" and not min(seeds) < seeds[0] < max(seeds):
+        low = seeds[0] == min(seeds)
+        caveats += (f" Section 2's run, which these studies reuse wherever they train "
+                    f"{network_name(values['REGNETX'])} as section 2 does, is the "
+                    f"{'lowest' if low else 'highest'} of its seeds ({seeds[0]:.2f}% against "
+                    f"their mean of {mean:.2f}%), so a difference from it favours "
+                    f"{'the other run' if low else 'section 2' + chr(39) + 's run'} by about "
+                    f"{abs(mean - seeds[0]):.2f} points.")
+    return [text, caveats]
+
+
+#: How a sentence that picks the largest of several differences weighs it; said once.
+_WIDENED = (" A sentence that picks the largest of several differences (the best run against "
+            "the weakest) widens its bound (Bonferroni), so that all of them stay within it as "
+            "often as one difference stays within two standard errors. The test-crop study, "
+            "one network evaluated on one test set, pairs its bounds image by image instead.")
 
 
 def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, Any]],
@@ -664,6 +695,12 @@ def _shown(df, column: str, decimals: int):
     return df[column].astype(float).map(lambda v: half_up(v, decimals))
 
 
+def time_decimals(seconds) -> int:
+    """Decimals of a column of times in seconds: 2 where every time is under 10 s (0.26 s
+    and 0.34 s are not both "0.3"), else 1; tables and sentences show them alike."""
+    return 2 if max(float(v) for v in seconds) < 10 else 1
+
+
 def test_images(rows: Sequence[Mapping[str, Any]]) -> int | None:
     """The fewest test images any of these runs was evaluated on (None: not recorded)."""
     counts = [int(r["test_images"]) for r in rows if r.get("test_images")]
@@ -671,8 +708,8 @@ def test_images(rows: Sequence[Mapping[str, Any]]) -> int | None:
 
 
 #: What every "±x points" of the observations is, said where it is used.
-NOISE_MEANS = ("two binomial standard errors of a difference between two accuracies, both "
-               "taken at the mean of the two,")
+NOISE_MEANS = ("two binomial standard errors of a difference between two accuracies, taken at "
+               "their mean")
 
 
 def accuracy_noise(n_test: int | None, acc: float = 50.0) -> float | None:
@@ -709,6 +746,34 @@ def paired_noise(a, b, pairs: int = 1) -> float:
     d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     se = d.std(ddof=1) / d.size ** 0.5 if d.size > 1 else 0.0
     return _z(pairs) * 100 * float(se)
+
+
+@dataclass(frozen=True)
+class Noise:
+    """The yardstick of a section's differences between two runs, \u00b1x points: two
+    standard errors of the difference from sampling `n_test` test images (`image_noise`)
+    or, where section 2's seeds measured the spread between runs (`seed_sd`, their standard
+    deviation), from that spread, whichever is larger; widened (Bonferroni) where a sentence
+    picks the largest of `pairs` differences. None where neither is known."""
+    n_test: int | None
+    seed_sd: float | None = None
+
+    def bound(self, acc: float = 50.0, pairs: int = 1) -> float | None:
+        found = [b for b in (image_noise(self.n_test, acc, pairs),
+                             None if self.seed_sd is None else
+                             _z(pairs) * 2 ** 0.5 * self.seed_sd) if b is not None]
+        return max(found) if found else None
+
+
+def as_noise(noise: Noise | int | None) -> Noise:
+    """`noise` as a `Noise`: a number of test images alone weighs by their sampling."""
+    return noise if isinstance(noise, Noise) else Noise(noise)
+
+
+def seed_noise(seeds: Sequence[float], n_test: int | None) -> Noise:
+    """The yardstick of a section whose runs were tested on `n_test` images, from section 2's
+    `seeds` (their final accuracies; fewer than two: the test images alone)."""
+    return Noise(n_test, statistics.stdev(seeds) if len(seeds) > 1 else None)
 
 
 def loads_compare(rows: Sequence[Mapping[str, Any]]) -> bool:
@@ -749,12 +814,13 @@ def _steady(values) -> int:
     return 1 if len(d) and (d > 0).all() else -1 if len(d) and (d < 0).all() else 0
 
 
-def beyond_noise(change: float, n_test: int | None, acc: float,
+def beyond_noise(change: float, noise: Noise | int | None, acc: float,
                  pairs: int = 1) -> tuple[bool | None, str]:
-    """Whether an accuracy difference of `change` points is beyond the sampling noise of
-    `n_test` test images (None: not recorded), and the clause that says so; `pairs`: the
-    difference is the largest of that many (`image_noise`)."""
-    return weighed(change, image_noise(n_test, acc, pairs), n_test, pairs)
+    """Whether an accuracy difference of `change` points is beyond `noise` (a `Noise`, or a
+    number of test images; None: not recorded), and the clause that says so; `pairs`: the
+    difference is the largest of that many."""
+    noise = as_noise(noise)
+    return weighed(change, noise.bound(acc, pairs), noise.n_test, pairs)
 
 
 def weighed(change: float, noise: float | None, n_test: int | None, pairs: int = 1,
@@ -764,19 +830,20 @@ def weighed(change: float, noise: float | None, n_test: int | None, pairs: int =
     of the same images (`paired_noise`)."""
     if noise is None:
         return None, "(the number of test images is not recorded, so no noise bound)"
-    source = (f"a paired comparison on the same {n_test:,} test images gives" if paired else
-              f"sampling the {n_test:,} test images alone gives")
-    largest = f" to the largest of {pairs} differences" if pairs > 1 else ""
-    if abs(change) < noise or change == noise == 0:
-        return False, f"within the \u00b1{noise:.1f} points that {source}{largest}"
-    just = "only just " if abs(change) < 1.2 * noise else ""  # within a fifth of the noise
-    return True, f"{just}more than the \u00b1{noise:.1f} points that {source}{largest}"
+    largest = f" for the largest of {pairs} differences" if pairs > 1 else ""
+    within = abs(change) < noise or change == noise == 0
+    just = "" if within or abs(change) >= 1.2 * noise else "only just "  # within a fifth
+    if paired:
+        source = f"a paired comparison on the same {n_test:,} test images gives"
+        return not within, (f"{'within' if within else just + 'more than'} the \u00b1"
+                            f"{noise:.1f} points that {source}{largest.replace('for', 'to')}")
+    return not within, (f"{'within' if within else just + 'beyond'} the noise (\u00b1"
+                        f"{noise:.1f} points{largest})")
 
 
 def _noise_words(beyond: bool | None) -> str:
-    """', beyond the noise of the test images' (or within it; '' when not known)."""
-    return "" if beyond is None else (
-        f", {'beyond' if beyond else 'within'} the noise of the test images")
+    """', beyond the noise' (or within it; '' when not known)."""
+    return "" if beyond is None else f", {'beyond' if beyond else 'within'} the noise"
 
 
 def _times(ratio: float) -> str:
@@ -806,14 +873,14 @@ def _cost_sentence(df, name) -> str:
     return text + grew + "."
 
 
-def _price_sentence(df, acc, name, n_test, short: bool = False) -> str:
+def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
     """For networks of rising size (extra A): what the largest bought over the smallest, per
-    doubling of the MACs, and whether that is more than the noise of the test images
+    doubling of the MACs, and whether that is more than the noise
     (`short`: in a few words, for the conclusions)."""
     first, last = 0, len(df) - 1
     ratio = int(df["macs"].iloc[last]) / int(df["macs"].iloc[first])
     change = float(acc[last] - acc[first])
-    beyond, clause = beyond_noise(change, n_test, float(acc[first] + acc[last]) / 2)
+    beyond, clause = beyond_noise(change, noise, float(acc[first] + acc[last]) / 2)
     slower = [i for i in range(1, last + 1) if acc[i] < acc[i - 1]]
     scored = f"scored {abs(change):.2f} points {'higher' if change >= 0 else 'lower'}"
     if short:
@@ -848,13 +915,13 @@ def _price_sentence(df, acc, name, n_test, short: bool = False) -> str:
                  f"below the network before {'it' if len(slower) == 1 else 'them'} (by "
                  f"{numbers([f'{d:.2f}' for d in drops])} points"
                  + (", within the noise" if not any(beyond_noise(
-                     d, n_test, float(acc[i - 1] + acc[i]) / 2)[0] for d, i in zip(
+                     d, noise, float(acc[i - 1] + acc[i]) / 2)[0] for d, i in zip(
                          drops, slower)) else "") + ")."
                  if slower else ", each scoring above the one before it.")
     return text
 
 
-def _trend_sentence(df, acc, name, n_test, short: bool = False) -> str:
+def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
     """Whether the accuracy followed the varied setting: a steady rise or fall beyond the
     noise, a spread within it, or a best and a weakest run that do not line up (`short`: in
     a few words, for the conclusions)."""
@@ -863,11 +930,11 @@ def _trend_sentence(df, acc, name, n_test, short: bool = False) -> str:
     first, last = 0, len(df) - 1
     spread = float(acc[best] - acc[worst])
     pairs = len(acc) * (len(acc) - 1) // 2  # the best and the weakest: the widest of all pairs
-    beyond, clause = beyond_noise(spread, n_test, float(acc[best] + acc[worst]) / 2, pairs)
+    beyond, clause = beyond_noise(spread, noise, float(acc[best] + acc[worst]) / 2, pairs)
     steady = _steady(acc)
     if short and beyond is False:
-        return (f"No effect of the {label} on accuracy showed beyond the noise of the test "
-                f"images (a spread of {spread:.2f} points).")
+        return (f"No effect of the {label} on accuracy showed beyond the noise (a spread of "
+                f"{spread:.2f} points).")
     if short and steady:
         return (f"The accuracy {'rose' if steady > 0 else 'fell'} steadily with the {label}, "
                 f"{signed(float(acc[last] - acc[first]), 2)} points in all"
@@ -894,10 +961,10 @@ def _trend_sentence(df, acc, name, n_test, short: bool = False) -> str:
                "per setting cannot say which is best."))
 
 
-def _runs_parts(df, n_test: int | None = None, peak_end: bool = False,
+def _runs_parts(df, noise: Noise | int | None = None, peak_end: bool = False,
                 short: bool = False) -> list[str]:
-    """The answer a study's runs give along the varied setting, weighed against the noise of
-    `n_test` test images: for networks of rising size (extra A) what each doubling of the
+    """The answer a study's runs give along the varied setting, weighed against `noise` (a
+    `Noise`, or a number of test images): for networks of rising size (extra A) what each doubling of the
     MACs bought, for schedules of different lengths (extra C) whether the longer one helped
     or overfit, else whether the accuracy followed the setting; then what the setting cost
     in parameters and MACs, and in time per epoch only when the machine's load lets times
@@ -909,26 +976,33 @@ def _runs_parts(df, n_test: int | None = None, peak_end: bool = False,
     first, last = 0, len(df) - 1
     if short:
         if label == "RegNetX" and "macs" in df and _steady(df["macs"]) > 0:
-            return [_price_sentence(df, acc, name, n_test, short=True)]
+            return [_price_sentence(df, acc, name, noise, short=True)]
         if df["epochs"].nunique() > 1 and "history" in df:
-            return overfitting_parts(df, n_test, brief=True)
-        return [_trend_sentence(df, acc, name, n_test, short=True)]
+            return overfitting_parts(df, noise, brief=True)
+        return [_trend_sentence(df, acc, name, noise, short=True)]
     if label == "RegNetX" and "macs" in df and _steady(df["macs"]) > 0:
-        parts = [_price_sentence(df, acc, name, n_test), _cost_sentence(df, name)]
+        parts = [_price_sentence(df, acc, name, noise), _cost_sentence(df, name)]
     elif df["epochs"].nunique() > 1 and "history" in df:
-        parts = [*overfitting_parts(df, n_test),
+        parts = [*overfitting_parts(df, noise),
                  f"{_cost_sentence(df, name)[:-1]}, so {name(last)} cost "
                  f"{df['epochs'].iloc[last] / df['epochs'].iloc[first]:.2f} times the "
                  f"training computation (MACs) of {name(first)}."]
     else:
-        parts = [_trend_sentence(df, acc, name, n_test), _order_sentence(df),
+        parts = [_trend_sentence(df, acc, name, noise), _order_sentence(df),
                  _cost_sentence(df, name)]
     parts = [p for p in parts if p]
     if loads_compare(df.to_dict("records")):
-        time = _shown(df, "epoch_seconds", 1)
-        parts.append(f"The time per epoch went from {time[first]:.1f} s to {time[last]:.1f} s"
-                     + (_grew(time) or f", ranging from {time.min():.1f} s to "
-                        f"{time.max():.1f} s in between") + ".")
+        d = time_decimals(df["epoch_seconds"])
+        time = _shown(df, "epoch_seconds", d)
+        if time.nunique() == 1:
+            parts.append(f"Every run took {time[first]:.{d}f} s per epoch.")
+        else:
+            ends = sorted([time[first], time[last]])
+            beyond_ends = not time.iloc[1:-1].between(*ends).all()  # a middle run outside
+            parts.append(f"The time per epoch went from {time[first]:.{d}f} s to "
+                         f"{time[last]:.{d}f} s" + (_grew(time) or (
+                             f", ranging from {time.min():.{d}f} s to {time.max():.{d}f} s in "
+                             "between" if beyond_ends else "")) + ".")
     if peak_end:
         parts.append("Every run ended at the peak learning rate (its one cosine epoch does not "
                      "decay), so none is trained to the end of a schedule.")
@@ -953,14 +1027,14 @@ def _order_sentence(df) -> str:
             "so the final order is as much noise as setting.")
 
 
-def runs_observations(df, n_test: int | None = None, peak_end: bool = False) -> str:
+def runs_observations(df, noise: Noise | int | None = None, peak_end: bool = False) -> str:
     """The observations of a study's runs (`_runs_parts`), as one paragraph."""
-    return " ".join(_runs_parts(df, n_test, peak_end))
+    return " ".join(_runs_parts(df, noise, peak_end))
 
 
-def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> list[str]:
-    """For runs of different lengths: did the longer schedule help beyond the noise of
-    `n_test` test images, and did it overfit (training accuracy pulling away from test
+def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False) -> list[str]:
+    """For runs of different lengths: did the longer schedule help beyond `noise` (a `Noise`,
+    or a number of test images), and did it overfit (training accuracy pulling away from test
     accuracy, test accuracy peaking before the end)? [the answer, the evidence], or with
     `brief` the answer in a few words, for the conclusions."""
     short, long = df.loc[df["epochs"].idxmin()], df.loc[df["epochs"].idxmax()]
@@ -973,14 +1047,14 @@ def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> lis
     low = min(h, key=lambda r: r["test_loss"])
     rose = h[-1]["test_loss"] > 1.1 * low["test_loss"]  # the test loss ended well above its low
     drop = half_up(peak["test_acc"]) - half_up(h[-1]["test_acc"])  # fell from an earlier peak
-    fell = drop > 0 and bool(beyond_noise(drop, n_test, (peak["test_acc"] + h[-1]["test_acc"])
+    fell = drop > 0 and bool(beyond_noise(drop, noise, (peak["test_acc"] + h[-1]["test_acc"])
                                           / 2)[0])
     widened = gap(long) > gap(short) + 2
     overfit = widened and (fell or rose)  # a gap alone is no overfitting: test must suffer
     rates = [r["lr"] for r in short["history"]]
     undecayed = len(rates) > 1 and rates[-1] >= max(rates)  # the short run ended at its peak
     change = half_up(long["test_acc"]) - half_up(short["test_acc"])
-    beyond, clause = beyond_noise(change, n_test, (long["test_acc"] + short["test_acc"]) / 2)
+    beyond, clause = beyond_noise(change, noise, (long["test_acc"] + short["test_acc"]) / 2)
     span = f"from {short['epochs']} to {long['epochs']} epochs"
     if brief:
         return [f"{long['epochs']} epochs scored {signed(change, 2)} points against "
@@ -1011,8 +1085,9 @@ def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> lis
         answer += (", and by the end of the longest run neither the gap between training and "
                    "test accuracy nor an earlier peak shows overfitting.")
     evidence = (f"The gap between training and test accuracy went from {signed(gap(short), 2)} "
-                f"to {signed(gap(long), 2)} points, the longest run's best test accuracy came "
-                f"in epoch {peak['epoch']} of {len(h)}, and the final training loss fell from "
+                f"to {signed(gap(long), 2)} points, the longest run's best test accuracy "
+                f"({half_up(peak['test_acc']):.2f}%) came in {_epochs_at(h, peak)} of {len(h)}, "
+                f"and the final training loss fell from "
                 f"{short['train_loss']:.3f} to {long['train_loss']:.3f}.")
     if rose:
         evidence += (f" The longest run's test loss ended at {h[-1]['test_loss']:.3f}, above "
@@ -1030,9 +1105,16 @@ def overfitting_parts(df, n_test: int | None = None, brief: bool = False) -> lis
     return [answer, evidence]
 
 
-def _series_parts(df, n_test: int | None = None, short: bool = False) -> list[str]:
+def _epochs_at(history, peak) -> str:
+    """'epoch 7' or 'epochs 7 and 8': where a run's test accuracy, as shown, was its peak."""
+    at = [r["epoch"] for r in history
+          if half_up(r["test_acc"]) == half_up(peak["test_acc"])]
+    return f"epoch{'s' if len(at) > 1 else ''} {numbers(at)}"
+
+
+def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> list[str]:
     """For runs labelled 'series: ...': what fewer parameters cost within each series, in
-    accuracy (with the noise of one seed and `n_test` test images) and MACs; times per epoch
+    accuracy (weighed against `noise`, a `Noise`) and MACs; times per epoch
     only when the machine's load lets them compare (empty when the runs have no series). A
     list of sentences: the first is the answer."""
     label, acc = df.columns[0], "test_acc"
@@ -1051,21 +1133,17 @@ def _series_parts(df, n_test: int | None = None, short: bool = False) -> list[st
             f"In the {series} runs, going from {a[label].split(': ')[1]} to "
             f"{b[label].split(': ')[1]} cut the parameters by "
             f"{(1 - b['params'] / a['params']) * 100:.0f}% ({a['params']:,} to "
-            f"{b['params']:,}) and the MACs by {(1 - b['macs'] / a['macs']) * 100:.0f}%, and "
-            f"changed the test accuracy by {signed(change, 2)} points ({a[acc]:.2f}% to "
-            f"{b[acc]:.2f}%){{noise}}"
-            + (f" and the time per epoch by "
-               f"{signed((b['epoch_seconds'] / a['epoch_seconds'] - 1) * 100, 0)}%"
-               if times else "")
-            + "."))
+            f"{b['params']:,}) and the MACs by {(1 - b['macs'] / a['macs']) * 100:.0f}%; "
+            f"the test accuracy changed by {signed(change, 2)} points ({a[acc]:.2f}% to "
+            f"{b[acc]:.2f}%){{noise}}" + (_time_change(a, b, df) if times else "") + "."))
     if not parts:
         return []
     # each series' change is one of the compared differences: weighed against the same bound
     parts = [text.replace("{noise}", _noise_words(
-        beyond_noise(change, n_test, mean, len(changes))[0]).replace(" of the test images", ""))
+        beyond_noise(change, noise, mean, len(changes))[0]))
         for change, mean, text in parts]
     worst = min(changes, key=lambda c: c[0])
-    beyond, clause = beyond_noise(worst[0], n_test, worst[1], len(changes))
+    beyond, clause = beyond_noise(worst[0], noise, worst[1], len(changes))
     against = f"({worst[2]}, against the first network of its series)"
     best = max(changes, key=lambda c: c[0])
     if short:
@@ -1074,10 +1152,9 @@ def _series_parts(df, n_test: int | None = None, short: bool = False) -> list[st
         if worst[0] >= 0:
             return [f"Fewer parameters cost no accuracy in these runs: {span}."]
         if beyond:
-            return [f"Fewer parameters cost accuracy beyond the noise of the test images: {span}."]
-        noise = image_noise(n_test, worst[1], len(changes))
-        return [f"No accuracy cost of fewer parameters showed beyond the noise of the test "
-                f"images: {span}" + ("" if noise is None else
+            return [f"Fewer parameters cost accuracy beyond the noise: {span}."]
+        noise = as_noise(noise).bound(worst[1], len(changes))
+        return [f"No accuracy cost of fewer parameters showed beyond the noise: {span}" + ("" if noise is None else
                                      f"; a cost up to {noise:.1f} points is not ruled out")
                 + "."]
     if worst[0] >= 0:
@@ -1089,7 +1166,7 @@ def _series_parts(df, n_test: int | None = None, short: bool = False) -> list[st
         verdict = (f"Fewer parameters cost accuracy: up to {-worst[0]:.2f} points {against}, "
                    f"{clause}.")
     else:
-        noise = image_noise(n_test, worst[1], len(changes))
+        noise = as_noise(noise).bound(worst[1], len(changes))
         verdict = (f"No accuracy cost of the fewer parameters shows beyond the noise: the "
                    f"largest loss, {-worst[0]:.2f} points {against}, is {clause}"
                    + ("" if noise is None else
@@ -1098,9 +1175,19 @@ def _series_parts(df, n_test: int | None = None, short: bool = False) -> list[st
     return [verdict, *parts]
 
 
-def series_observations(df, n_test: int | None = None) -> str:
+def _time_change(a, b, df) -> str:
+    """', and the time per epoch fell from 0.75 s to 0.26 s' (as the table shows them)."""
+    d = time_decimals(df["epoch_seconds"])
+    ta, tb = half_up(a["epoch_seconds"], d), half_up(b["epoch_seconds"], d)
+    if ta == tb:
+        return f", and the time per epoch stayed at {ta:.{d}f} s"
+    return (f", and the time per epoch {'fell' if tb < ta else 'rose'} from {ta:.{d}f} s to "
+            f"{tb:.{d}f} s")
+
+
+def series_observations(df, noise: Noise | int | None = None) -> str:
     """The observations of runs in series (`_series_parts`), as one paragraph ("" if none)."""
-    return " ".join(_series_parts(df, n_test))
+    return " ".join(_series_parts(df, noise))
 
 
 def readings_sentence(df) -> str:
@@ -1346,19 +1433,19 @@ def crop_bounds(df, n_test: int | None) -> str:
     return text.strip()
 
 
-def study_observations(df, n_test: int | None = None, peak_end: bool = False) -> str:
+def study_observations(df, noise: Noise | int | None = None, peak_end: bool = False) -> str:
     """The observations of a study: for runs in series (extra E), what each series trades
     and how the two readings differ; else how accuracy and cost move along the study."""
-    series = series_observations(df, n_test)
+    series = series_observations(df, noise)
     if series:
         return " ".join(filter(None, [series, readings_sentence(df)]))
-    return runs_observations(df, n_test, peak_end)
+    return runs_observations(df, noise, peak_end)
 
 
-def study_answer(df, n_test: int | None = None, peak_end: bool = False) -> str:
+def study_answer(df, noise: Noise | int | None = None, peak_end: bool = False) -> str:
     """A study's answer in a few words, for the conclusions (its observations say it in
     full), with the caveat that every run ended undecayed when it did (`peak_end`)."""
-    text = (_series_parts(df, n_test, short=True) or _runs_parts(df, n_test, short=True))[0]
+    text = (_series_parts(df, noise, short=True) or _runs_parts(df, noise, short=True))[0]
     if peak_end:
         text = text[:-1] + "; every run ended undecayed, at the peak learning rate."
     return text
@@ -1529,66 +1616,6 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
                    f"differ only in their seed is \u00b1{seed_bound(accs):.1f} points "
                    f"(Student's t with {free} degree{'s' if free > 1 else ''} of freedom). The "
                    f"later sections use the run of seed {first} ({acc:.2f}%{rank}).")
-
-
-def _seed_weight(accs: Sequence[float], n_test: int | None) -> str:
-    """What section 2's seeds say of the seed's noise, said once for a section's studies."""
-    sd, mean = statistics.stdev(accs), sum(accs) / len(accs)
-    free = len(accs) - 1
-    text = f". Section 2's {len(accs)} seeds ended with a standard deviation of {sd:.2f} points"
-    noise = accuracy_noise(n_test, mean)
-    if noise is not None:
-        se = noise / 2
-        text += (f", about one standard error of the test images' sampling ({se:.2f}): these "
-                 "seeds show no noise of the seed's own beyond the test images'" if sd < 1.5 * se
-                 else f", {sd / se:.1f} standard errors of the test images' sampling ({se:.2f}): "
-                 "the seed adds noise of its own, so differences within the test images' bounds "
-                 "below are all the more likely to be noise")
-    return text + (f"; but {len(accs)} seeds bound it only loosely (\u00b1"
-                   f"{seed_bound(accs):.1f} points on the difference of two runs, Student's t "
-                   f"with {free} degree{'s' if free > 1 else ''} of freedom)")
-
-
-def _shared_run(accs: Sequence[float], values: Mapping[str, Any]) -> str:
-    """Where the run the studies share (section 2's, the first seed) sits among the seeds:
-    at either end, comparisons against it lean one way."""
-    if values["REGNETX"] == "custom" or min(accs) < accs[0] < max(accs):
-        return ""
-    low = accs[0] == min(accs)
-    return (f"Section 2's run, which the studies reuse for {network_name(values['REGNETX'])}, "
-            f"scored {accs[0]:.2f}%, the {'lowest' if low else 'highest'} of its "
-            f"{len(accs)} seeds (mean {sum(accs) / len(accs):.2f}%): a difference measured "
-            f"against it leans towards the other run{' scoring higher' if low else ''}. ")
-
-
-def shared_check(df, shared: int, seeds: Sequence[float], n_test: int | None,
-                 short: bool = False) -> str:
-    """Where a study holds section 2's run (row `shared`) and that run is the lowest or the
-    highest of its `seeds`: the study's largest difference from it, taken again against the
-    seeds' mean, and whether it is still beyond the test images' noise ("" otherwise)."""
-    acc = _shown(df, "test_acc", 2)
-    if len(df) < 2 or min(seeds) < seeds[0] < max(seeds):
-        return ""
-    label = df.columns[0]
-    far = max((j for j in range(len(df)) if j != shared),
-              key=lambda j: abs(acc.iloc[j] - acc.iloc[shared]))
-    mean = half_up(sum(seeds) / len(seeds))
-    was = float(acc.iloc[far] - acc.iloc[shared])
-    now = float(acc.iloc[far]) - mean
-    before = beyond_noise(was, n_test, float(acc.iloc[far] + acc.iloc[shared]) / 2)[0]
-    beyond, clause = beyond_noise(now, n_test, (float(acc.iloc[far]) + mean) / 2)
-    if beyond is None:
-        return ""
-    other, base = run_name(label, df[label].iloc[far]), run_name(label, df[label].iloc[shared])
-    still = "still " if beyond == before else ""
-    if short:
-        return (f"Against the mean of section 2's {len(seeds)} seeds in place of its run, the "
-                f"largest difference from it ({other}) is {signed(now, 2)} points, {still}"
-                f"{'beyond' if beyond else 'within'} the noise.")
-    return (f"{base} here is section 2's run ({acc.iloc[shared]:.2f}%), the "
-            f"{'lowest' if seeds[0] == min(seeds) else 'highest'} of its {len(seeds)} seeds. "
-            f"Taken against their mean, {mean:.2f}%, the study's largest difference from it, "
-            f"{other} at {signed(was, 2)} points, becomes {signed(now, 2)}, {still}{clause}.")
 
 
 def seed_bound(accs: Sequence[float], pairs: int = 1) -> float:

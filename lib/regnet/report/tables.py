@@ -296,8 +296,10 @@ def to_html(df, caption: str | None = None, decimals: int = 4, label: str | None
         styler = styler.format(lambda v: "" if pd.isna(v) else number(v, decimals),
                                subset=loose)
     for c in fixed:
-        styler = styler.format(lambda v, d=decimals_of[c]: "" if pd.isna(v) else
-                               f"{half_up(v, d):,.{d}f}", subset=[c])
+        d = prose.time_decimals(df[c].dropna()) if (
+            c == METRIC_NAMES["epoch_seconds"] and df[c].notna().any()) else decimals_of[c]
+        styler = styler.format(lambda v, d=d: "" if pd.isna(v) else f"{half_up(v, d):,.{d}f}",
+                               subset=[c])
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
         labels = [c for c in text if df[c].astype(str).str.len().max() <= SHORT_LABEL]
