@@ -712,3 +712,20 @@ def test_a_heading_near_a_page_foot_moves_unless_its_page_would_be_left_all_but_
     assert publish.stranded_headings(Path("x.pdf"), entries) == []  # moving would empty it
     pages[0] = page(above + [(520.0, "B. Every operator")] + table[1:] + [foot])
     assert publish.stranded_headings(Path("x.pdf"), entries) == []  # room enough below it
+
+
+def test_a_study_of_schedules_shows_the_training_accuracy_its_overfitting_gap_needs():
+    import pandas as pd
+
+    from regnet.report import tables
+    quick = resolve([ROOT / "params" / "quick.yaml"])
+    spec = runs.network(quick)
+    rows = [{"epochs": n, "spec": spec, "params": 1, "macs": 1, "epoch_seconds": 1.0,
+             "train_loss": 1.0, "test_acc": 80.0 + n, "best_test_acc": 80.0 + n,
+             "history": [{"epoch": n, "train_acc": 90.0 + n, "test_acc": 80.0 + n}]}
+            for n in (3, 8)]
+    table = tables.study_table(pd.DataFrame(rows))
+    assert list(table.columns[-2:]) == ["train_acc", "test_acc"]
+    assert table["train_acc"].tolist() == [93.0, 98.0]
+    same = tables.study_table(pd.DataFrame([{**r, "epochs": 3} for r in rows]))
+    assert "train_acc" not in same.columns  # one schedule: no gap to weigh

@@ -1230,3 +1230,10 @@ def test_numbers_typed_as_strings_align_right_with_their_units():
     assert not tables._is_text(pd.Series(["1.2M", "12 k"]))
     assert tables._is_text(pd.Series(["report A", "report B"]))
     assert tables._is_text(pd.Series(["3 G groups"]))
+
+
+def test_a_log_axis_labels_at_least_two_values_of_its_range():
+    from regnet.study.analysis import log_subs
+    assert log_subs(1.0, 1000.0) == (1,)  # 1, 10, 100, 1000
+    assert log_subs(2.0, 50.0) == (1, 3)  # 3, 10, 30
+    assert log_subs(150.0, 900.0) == (1, 2, 5)  # 1 and 3 would label 300 alone: 200, 500

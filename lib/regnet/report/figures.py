@@ -328,7 +328,8 @@ def plot_bars(df, x: str, ys: list[str], n_test: int | None = None):
                 ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         ax.set_title(METRIC_NAMES.get(y, y))
         ax.grid(axis="x", alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(4))
+        # a panel of four across the page has room for three labels of "15M" width
+        ax.xaxis.set_major_locator(MaxNLocator(3 if len(ys) > 3 else 4))
     axes[0].invert_yaxis()  # first run on top, as in the table
     fig.tight_layout()
     return fig

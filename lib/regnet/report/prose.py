@@ -902,7 +902,9 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
                  f"{signed(slope, 1)} points per doubling of the MACs (\u00b1{spread:.1f}: the "
                  f"95% interval of the fitted slope, Student's t with {free} degree"
                  f"{'s' if free > 1 else ''} of freedom"
-                 + (", so not even its sign is settled" if spread > abs(slope) else "") + ").")
+                 + (", so not even its sign is settled" if spread > abs(slope) else
+                    ", which only just excludes no change" if spread > abs(slope) / 1.2
+                    else "") + ").")
     elif ratio > 1:
         text += (f" That is {signed(change / math.log2(ratio), 1)} points per doubling of the "
                  "MACs.")

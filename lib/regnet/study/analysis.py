@@ -288,6 +288,17 @@ AXIS_NAMES = {"depth": "total depth d", "width": "widest stage's width w",
               "wm": "multiplier $w_m$", "g": "RegNetX group width g"}
 
 
+def log_subs(lo: float, hi: float) -> tuple[int, ...]:
+    """Where a log axis from `lo` to `hi` puts its labels within each decade: at 1 alone, at
+    1 and 3, or at 1, 2 and 5, the sparsest that labels at least two values in the range."""
+    for subs in ((1,), (1, 3), (1, 2, 5)):
+        ticks = [s * 10.0 ** k for k in range(math.floor(math.log10(lo)) - 1,
+                                              math.ceil(math.log10(hi)) + 1) for s in subs]
+        if sum(lo <= t <= hi for t in ticks) >= 2:
+            return subs
+    return (1, 2, 5)
+
+
 def _log_named(name: str, log: bool) -> str:
     """An axis name that says its scale is logarithmic, briefly: "parameters (millions, log)",
     "widest stage's width w (log)"."""
@@ -318,9 +329,8 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
         if column in LOG_AXIS and len(shown) and shown.min() > 0 \
                 and shown.max() / shown.min() >= 10:  # a log axis only across decades
             ax.set_xscale("log")
-            # one label a decade; two (1 and 3) where the values span less than two decades
-            few = shown.max() / shown.min() < 100
-            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1, 3) if few else (1,)))
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=log_subs(shown.min(),
+                                                                         shown.max())))
             ax.xaxis.set_major_formatter(ScalarFormatter())
             ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels would overlap
         elif _few_spread(shown):  # a few counts far apart (b in 1, 2, 4): a tick at each
