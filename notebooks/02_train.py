@@ -115,10 +115,10 @@ keys = ["params", "macs", "epochs"] + (["epoch_seconds", "images_per_second"] if
     + (["test_top5"] if spec.num_classes > 10 else [])
 tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]),
             f"{prose.network_name(spec.name)}: final result", label="final")
-notebook.md(("Time per epoch is the median of the epochs after the first (which also warms "
-             "up; the first itself in a one-epoch run), evaluation included; images/s counts "
-             "training images per second of the training steps alone, the mean over the same "
-             "epochs." if timed else
+notebook.md(("Time per epoch is the median over the epochs after the first, whose time also "
+             "holds the program's start-up (a one-epoch run has only that one), evaluation "
+             "included; images/s counts training images per second of the training steps "
+             "alone, the mean over the same epochs." if timed else
              "Time per epoch and images per second are left out: the machine had other work "
              "while this run trained (a load average above its number of cores, Appendix II), "
              "which can change them more than the network does.")

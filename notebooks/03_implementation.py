@@ -129,7 +129,8 @@ notebook.md("Reports A and B, two earlier student reports of this assignment, ty
             "tables a difference is the report's count minus the built network's.")
 tables.show(seeds.totals_frame({name: r for name, (_, r) in built.items()}),
             "The typed totals of reports A and B, their counting rules applied to the "
-            "networks they describe, and those networks' generated totals", label="hand-totals")
+            "networks they describe, and the totals of those networks as built here",
+            label="hand-totals")
 for seed in seeds.SEEDS:
     seed_spec, seed_rows = built[seed.name]
     notebook.md(cited(seeds.paragraph(seed, seed_spec, seed_rows), f"hand-{seed.name[-1]}"))

@@ -1237,3 +1237,18 @@ def test_a_log_axis_labels_at_least_two_values_of_its_range():
     assert log_subs(1.0, 1000.0) == (1,)  # 1, 10, 100, 1000
     assert log_subs(2.0, 50.0) == (1, 3)  # 3, 10, 30
     assert log_subs(150.0, 900.0) == (1, 2, 5)  # 1 and 3 would label 300 alone: 200, 500
+
+
+def test_series_say_when_the_time_per_epoch_did_not_follow_the_macs():
+    import pandas as pd
+    df = pd.DataFrame({"network": ["a: g 8, b = 1", "a: g 1, b = 8"], "params": [100, 14],
+                       "macs": [1_000_000, 140_000], "epoch_seconds": [0.40, 0.32],
+                       "test_acc": [80.0, 81.25], "epochs": [3, 3], "device": ["cpu"] * 2,
+                       "cpus": [2] * 2, "load_avg": [(0.5, 1.0)] * 2})
+    text = prose.series_observations(df, 160)
+    assert "MACs are a poor guide to time at this size: the network with the fewest MACs " \
+        "(a: g 1, b = 8) has 86% fewer than the one with the most (a: g 8, b = 1), but took " \
+        "20% less time per epoch" in text
+    assert "time per epoch fell from 0.40 s to 0.32 s" in text
+    follows = df.assign(epoch_seconds=[0.40, 0.08])  # 80% less time: it followed
+    assert "poor guide" not in prose.series_observations(follows, 160)

@@ -555,5 +555,6 @@ _FINGERPRINTS = {
 def describe_data(data: DataConfig) -> str:
     """The data in words for reports: the dataset and where its files are."""
     source = data_source(data)
-    return data.dataset + (f" from {source}" if source else " (generated from SEED)")
+    return data.dataset + (f" from {source}" if source else
+                           " (generated from SEED: a run of another seed draws its own images)")
 

@@ -1155,9 +1155,9 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
             return [f"Fewer parameters cost no accuracy in these runs: {span}."]
         if beyond:
             return [f"Fewer parameters cost accuracy beyond the noise: {span}."]
-        noise = as_noise(noise).bound(worst[1], len(changes))
-        return [f"No accuracy cost of fewer parameters showed beyond the noise: {span}" + ("" if noise is None else
-                                     f"; a cost up to {noise:.1f} points is not ruled out")
+        bound = as_noise(noise).bound(worst[1], len(changes))
+        return [f"No accuracy cost of fewer parameters showed beyond the noise: {span}"
+                + ("" if bound is None else f"; a cost up to {bound:.1f} points is not ruled out")
                 + "."]
     if worst[0] >= 0:
         verdict = ("Fewer parameters cost no accuracy in these runs: in every series each "
@@ -1168,13 +1168,31 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
         verdict = (f"Fewer parameters cost accuracy: up to {-worst[0]:.2f} points {against}, "
                    f"{clause}.")
     else:
-        noise = as_noise(noise).bound(worst[1], len(changes))
+        bound = as_noise(noise).bound(worst[1], len(changes))
         verdict = (f"No accuracy cost of the fewer parameters shows beyond the noise: the "
                    f"largest loss, {-worst[0]:.2f} points {against}, is {clause}"
-                   + ("" if noise is None else
-                      f"; a cost up to that bound, {noise:.1f} points, is not ruled out")
+                   + ("" if bound is None else
+                      f"; a cost up to that bound, {bound:.1f} points, is not ruled out")
                    + ".")
-    return [verdict, *parts]
+    return [verdict, *parts] + [t for t in [_macs_time_sentence(df) if times else ""] if t]
+
+
+def _macs_time_sentence(df) -> str:
+    """Whether the time per epoch followed the MACs across a study's runs: where the MACs
+    fell (or grew) more than twice as much as the time, MACs are a poor guide to time."""
+    fewest, most = df["macs"].idxmin(), df["macs"].idxmax()
+    macs = 1 - df["macs"][fewest] / df["macs"][most]
+    time = 1 - df["epoch_seconds"][fewest] / df["epoch_seconds"][most]
+    if macs < 0.2 or time > macs / 2:
+        return ""
+    label = df.columns[0]
+    return (f"MACs are a poor guide to time at this size: the network with the fewest MACs "
+            f"({df[label][fewest]}) has {macs * 100:.0f}% fewer than the one with the most "
+            f"({df[label][most]}), but took "
+            + (f"{time * 100:.0f}% less time per epoch" if time > 0 else
+               "no less time per epoch")
+            + ", likely because small and grouped convolutions spend more of their time on "
+              "memory traffic and per-layer overhead than on multiply-adds.")
 
 
 def _time_change(a, b, df) -> str:
