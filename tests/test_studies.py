@@ -1252,3 +1252,11 @@ def test_series_say_when_the_time_per_epoch_did_not_follow_the_macs():
     assert "time per epoch fell from 0.40 s to 0.32 s" in text
     follows = df.assign(epoch_seconds=[0.40, 0.08])  # 80% less time: it followed
     assert "poor guide" not in prose.series_observations(follows, 160)
+
+
+def test_a_time_that_moves_with_the_cost_says_so_once():
+    df = _study([80.0, 78.75, 81.25], [(0.1, 0.5)] * 3).assign(epoch_seconds=[1.0, 1.5, 2.0])
+    text = prose.runs_observations(df, 160)
+    assert "MACs per image 1.86 times, rising from each run to the next." in text
+    assert "The time per epoch rose with them, from 1.00 s to 2.00 s." in text
+    assert text.count("from each run to the next") == 1

@@ -1001,10 +1001,16 @@ def _runs_parts(df, noise: Noise | int | None = None, peak_end: bool = False,
         else:
             ends = sorted([time[first], time[last]])
             beyond_ends = not time.iloc[1:-1].between(*ends).all()  # a middle run outside
-            parts.append(f"The time per epoch went from {time[first]:.{d}f} s to "
-                         f"{time[last]:.{d}f} s" + (_grew(time) or (
-                             f", ranging from {time.min():.{d}f} s to {time.max():.{d}f} s in "
-                             "between" if beyond_ends else "")) + ".")
+            cost = df["macs"] if "macs" in df and df["macs"].nunique() > 1 else df["params"]
+            if _grew(time) and _steady(time) == _steady(cost):  # said once: "with them"
+                parts.append(f"The time per epoch {'rose' if _steady(time) > 0 else 'fell'} "
+                             f"with them, from {time[first]:.{d}f} s to {time[last]:.{d}f} s.")
+            else:
+                parts.append(f"The time per epoch went from {time[first]:.{d}f} s to "
+                             f"{time[last]:.{d}f} s" + (_grew(time) or (
+                                 f", ranging from {time.min():.{d}f} s to "
+                                 f"{time.max():.{d}f} s in between" if beyond_ends else ""))
+                             + ".")
     if peak_end:
         parts.append("Every run ended at the peak learning rate (its one cosine epoch does not "
                      "decay), so none is trained to the end of a schedule.")
