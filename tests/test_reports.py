@@ -729,3 +729,14 @@ def test_a_study_of_schedules_shows_the_training_accuracy_its_overfitting_gap_ne
     assert table["train_acc"].tolist() == [93.0, 98.0]
     same = tables.study_table(pd.DataFrame([{**r, "epochs": 3} for r in rows]))
     assert "train_acc" not in same.columns  # one schedule: no gap to weigh
+
+
+def test_the_generic_network_says_the_tensor_on_every_arrow_at_8_pt_or_more():
+    from regnet.report import figures
+    fig = figures.draw_generic()
+    texts = fig.axes[0].texts
+    shapes = [t.get_text() for t in texts if "times" in t.get_text() and "stage" not in
+              t.get_text() and "input" not in t.get_text() and "stem:" not in t.get_text()]
+    assert shapes[0].startswith(r"$w_{stem} \times r_0 \times r_0$")
+    assert shapes[-1] == r"$w_4 \times r_1/8 \times r_1/8$" and len(shapes) == 5
+    assert min(t.get_fontsize() for t in texts) >= 8

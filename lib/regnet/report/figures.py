@@ -116,6 +116,12 @@ def draw_generic():
                        "#dde8f5"))
     labels += [(r"head: global average pool, fully connected $w_4 \to$ one score per class",
                 "#e0f0dd"), ("output: a score for each class", "#eee")]
+    # the tensor on each arrow: the stem and stage 1 divide the side by s_0 and s_1, every
+    # later stage by 2
+    shapes = [None, r"$w_{stem} \times r_0 \times r_0$,  $r_0 = r/s_0$",
+              r"$w_1 \times r_1 \times r_1$,  $r_1 = r_0/s_1$",
+              r"$w_2 \times r_1/2 \times r_1/2$", r"$w_3 \times r_1/4 \times r_1/4$",
+              r"$w_4 \times r_1/8 \times r_1/8$", None, None]
     step = 0.5
     fig, ax = _figure(5.2, step * len(labels) + 0.3)
     for i, (text, color) in enumerate(labels):
@@ -123,6 +129,8 @@ def draw_generic():
         _box(ax, 2.6, y, 5.0, 0.3, text, color)
         if i:
             _arrow(ax, 2.6, y + step - 0.15, 2.6, y + 0.15)
+            if shapes[i - 1]:
+                ax.text(2.7, y + step / 2, shapes[i - 1], ha="left", va="center", fontsize=8)
     ax.set_xlim(0, 5.2)
     ax.set_ylim(-step * (len(labels) - 1) - 0.3, 0.3)
     ax.axis("off")
