@@ -194,20 +194,18 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
     assert prose.seed_bound(seeds) == pytest.approx(t_quantile(0.975, 2) * 2 ** 0.5 * 2)  # 12.2
     assert prose.seed_bound(seeds, 3) == pytest.approx(t_quantile(1 - 0.025 / 3, 2) * 2 ** 0.5 * 2)
     quick = profile("quick")
-    said, caveats = prose.weighing_setup(quick, seeds, 400)  # one standard error: 1.92
+    said, lean = prose.weighing_setup(quick, seeds, 400)  # one standard error: 1.92
     assert ("Section 2 measured both on its network: its 3 seeds ended with a standard "
             "deviation of 2.00 points, against a standard error of 1.92 from sampling 400 test "
             "images at their mean accuracy. The observations weigh each difference against "
-            "\u00b1x points, two standard errors of a difference between two runs, from the "
-            "seeds' spread (\u00b15.7 points) or from sampling the test images (binomial, "
-            "\u00b15.4 at 82%), whichever is larger.") in said
-    assert caveats.startswith(
-        "The 3 seeds measure their spread only loosely: allowing for that (Student's t with 2 "
-        f"degrees of freedom), two runs could differ by up to \u00b1{prose.seed_bound(seeds):.1f} "
-        "points from the seed alone")
-    assert "Section 2's run, which these studies reuse wherever they train RegNetX-200MF as " \
-        "section 2 does, is the lowest of its seeds (80.00% against their mean of 82.00%), so " \
-        "a difference from it favours the other run by about 2.00 points." in caveats
+            "\u00b1x points, the larger of two bounds: the seeds' 95% bound on two runs that "
+            "differ only in their seed (\u00b112.2 points, Student's t with 2 degrees of "
+            "freedom, since so few seeds measure their spread only loosely) and two standard "
+            "errors of the test images' sampling (binomial, \u00b15.4 at 82.00%).") in said
+    assert lean == ("Section 2's run, which these studies reuse wherever they train "
+                    "RegNetX-200MF as section 2 does, is the lowest of its seeds (80.00% against "
+                    "their mean of 82.00%), so a difference from it favours the other run by "
+                    "about 2.00 points.")
     assert "Section 2's run" not in " ".join(prose.weighing_setup(quick, [82.0, 80.0, 84.0], 400))
     alone = prose.weighing_setup(quick)  # one seed: the test images alone, one paragraph
     assert len(alone) == 1 and "Section 2 trained one seed, so the seed's share is not " \
@@ -215,15 +213,16 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
 
 
 def test_one_yardstick_weighs_a_difference_the_larger_of_the_seeds_and_the_test_images():
+    from regnet.study.analysis import t_quantile
     images = prose.image_noise(160, 85.0)  # 7.98 points
-    calm = prose.seed_noise([84.0, 85.0, 86.0], 160)  # seeds' spread 1: the test images rule
-    assert calm.bound(85.0) == pytest.approx(images)
-    wild = prose.seed_noise([75.0, 85.0, 95.0], 160)  # spread 10: 2 x sqrt(2) x 10 = 28.3
-    assert wild.bound(85.0) == pytest.approx(2 * 2 ** 0.5 * 10)
+    calm = prose.seed_noise([84.5, 85.0, 85.5], 160)  # t bound 4.30 x 1.41 x 0.5 = 3.0
+    assert calm.bound(85.0) == pytest.approx(images)  # below the test images': theirs rules
+    wild = prose.seed_noise([75.0, 85.0, 95.0], 160)  # spread 10: Student's t, 2 d.o.f.
+    assert wild.bound(85.0) == pytest.approx(t_quantile(0.975, 2) * 2 ** 0.5 * 10)  # 60.8
     assert wild.bound(85.0, 3) > wild.bound(85.0)  # the largest of three: widened
     assert prose.seed_noise([85.0], 160) == prose.Noise(160)  # one seed: no spread known
     assert prose.beyond_noise(12.0, calm, 85.0)[0] is True
-    assert prose.beyond_noise(12.0, wild, 85.0) == (False, "within the noise (\u00b128.3 points)")
+    assert prose.beyond_noise(12.0, wild, 85.0) == (False, "within the noise (\u00b160.8 points)")
     assert prose.beyond_noise(12.0, 160, 85.0)[0] is True  # a count of images: theirs alone
     df = _study([80.0, 85.0, 92.0])
     assert "beyond the noise" in prose.study_observations(df, calm)
@@ -572,9 +571,12 @@ def test_series_answer_the_accuracy_cost_without_times_across_loads():
     assert dip.startswith("No accuracy cost of the fewer parameters shows beyond the noise: the "
                           "largest loss, 5.00 points (a: 4 groups, against the first network "
                           "of its series)")
-    bound = prose.image_noise(160, 77.5, 2)  # the largest of 2 losses: the bound, said too
+    bound = prose.image_noise(160, 77.5, 2)  # the largest of 2 losses: the loss plus its bound
     assert prose.study_answer(middle, 160).endswith(
-        f"from \u22125.00 to +2.50 points; a cost up to {bound:.1f} points is not ruled out.")
+        f"from \u22125.00 to +2.50 points; a cost up to {5 + bound:.1f} points is not ruled "
+        "out.")
+    assert f"the true cost could be as large as 5.00 + {bound:.1f} = {5 + bound:.1f} points" \
+        in dip
     assert "do not compare" not in text  # the section says why, once
     assert "cut the parameters by 85%" in text
     assert "+6.25 points (75.00% to 81.25%), within the noise." in text  # its bound too
@@ -1016,12 +1018,15 @@ def test_the_parameter_panels_get_the_association_the_numbers_show():
     assert "no parameter follows the error beyond chance: the closest in rank, depth d " \
         "(Spearman ρ = \u22121.00" in text
     assert "With 2 models per space" in text and "the error falls as it grows" in text
-    assert "within the ±1.29 that chance alone gives 4 models to the largest of 2 " \
-        "correlations" in text  # 2.24 / sqrt(3), widened for picking the larger of two:
-    # even a perfect order of 4 models comes by chance once in 12 (2 of 4! orders)
+    # even a perfect order of 4 models comes by chance once in 12 (2 of 4! orders), and
+    # picking the closer of two parameters halves the level it must beat
+    assert "is within chance (permutation p = 0.083, where the closest of 2 parameters needs " \
+        "p below 0.025)" in text
+    assert prose.rank_p([1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1]) == pytest.approx(2 / 720)
+    assert prose.rank_p([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(8 / 24)  # |ρ| >= 0.8: 4 + 4
     many = pd.DataFrame({"space": ["a"] * 6 + ["b"] * 6, "error": [float(e) for e in range(12)],
                          "depth": list(range(12))})
-    assert "beyond the ±0.59 that chance alone gives 12 models" in prose.association_sentence(
+    assert "beyond chance (permutation p below 0.001)" in prose.association_sentence(
         many, {"depth": "depth d"})
     twin = prose.association_sentence(many.assign(width=many["depth"] * 8),
                                       {"depth": "depth d", "width": "width w"})

@@ -7,6 +7,7 @@ machine was; the `*_observations` functions word what the numbers show as observ
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import statistics
@@ -428,7 +429,7 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
     """How a section's studies weigh a difference between two runs, said once, as paragraphs:
     against `Noise`, the test images' sampling or, where section 2 trained its network with
     several `seeds` (final accuracies over `n_test` test images), the larger of that and the
-    seeds' spread; then the caveats (few seeds, section 2's run at one end of them)."""
+    seeds' bound; then where section 2's run, which the studies reuse, sits among its seeds."""
     text = ("Each setting is trained once, with one seed, so a difference between two runs "
             "carries two kinds of noise: the draw of the test images and the seed that "
             "trained each network.")
@@ -436,32 +437,31 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
         return [text + " Section 2 trained one seed, so the seed's share is not measured: "
                 "the observations weigh each difference against the test images' share alone, "
                 f"written \u00b1x points: {NOISE_MEANS}. That is a lower bar than the whole "
-                "noise between two runs." + _WIDENED]
+                "noise between two runs, so a difference beyond it is a lead for more seeds to "
+                "confirm, not a proof." + _WIDENED]
     sd, mean = statistics.stdev(seeds), sum(seeds) / len(seeds)
     images = image_noise(n_test, mean)
+    free = len(seeds) - 1
     text += (f" Section 2 measured both on its network: its {len(seeds)} seeds ended with a "
              f"standard deviation of {sd:.2f} points"
              + ("" if images is None else f", against a standard error of {images / 2 ** 1.5:.2f}"
                 f" from sampling {n_test:,} test images at their mean accuracy") + ". "
-             "The observations weigh each difference against \u00b1x points, two standard "
-             "errors of a difference between two runs, from the seeds' spread (\u00b1"
-             f"{Noise(None, sd).bound(mean):.1f} points)"
-             + ("" if images is None else " or from sampling the test images (binomial, "
-                f"\u00b1{images:.1f} at {mean:.0f}%), whichever is larger") + "." + _WIDENED)
-    caveats = (f"The {len(seeds)} seeds measure their spread only loosely: allowing for that "
-               f"(Student's t with {len(seeds) - 1} degree{'s' if len(seeds) > 2 else ''} of "
-               f"freedom), two runs could differ by up to \u00b1{seed_bound(seeds):.1f} points "
-               "from the seed alone, so a difference beyond \u00b1x is a lead for more seeds "
-               "to confirm, not a proof.")
-    if values["REGNETX"] != "custom" and not min(seeds) < seeds[0] < max(seeds):
-        low = seeds[0] == min(seeds)
-        caveats += (f" Section 2's run, which these studies reuse wherever they train "
-                    f"{network_name(values['REGNETX'])} as section 2 does, is the "
-                    f"{'lowest' if low else 'highest'} of its seeds ({seeds[0]:.2f}% against "
-                    f"their mean of {mean:.2f}%), so a difference from it favours "
-                    f"{'the other run' if low else 'section 2' + chr(39) + 's run'} by about "
-                    f"{abs(mean - seeds[0]):.2f} points.")
-    return [text, caveats]
+             "The observations weigh each difference against \u00b1x points, the larger of two "
+             f"bounds: the seeds' 95% bound on two runs that differ only in their seed (\u00b1"
+             f"{seed_bound(seeds):.1f} points, Student's t with {free} degree"
+             f"{'s' if free > 1 else ''} of freedom, since so few seeds measure their spread "
+             "only loosely)"
+             + ("" if images is None else " and two standard errors of the test images' "
+                f"sampling (binomial, \u00b1{images:.1f} at {mean:.2f}%)") + "." + _WIDENED)
+    if values["REGNETX"] == "custom" or min(seeds) < seeds[0] < max(seeds):
+        return [text]
+    low = seeds[0] == min(seeds)
+    return [text, f"Section 2's run, which these studies reuse wherever they train "
+                  f"{network_name(values['REGNETX'])} as section 2 does, is the "
+                  f"{'lowest' if low else 'highest'} of its seeds ({seeds[0]:.2f}% against "
+                  f"their mean of {mean:.2f}%), so a difference from it favours "
+                  f"{'the other run' if low else 'section 2' + chr(39) + 's run'} by about "
+                  f"{abs(mean - seeds[0]):.2f} points."]
 
 
 #: How a sentence that picks the largest of several differences weighs it; said once.
@@ -628,6 +628,24 @@ def smallest_p_sentence(results) -> str:
             "of the other.")
 
 
+def rank_p(x: np.ndarray, y: np.ndarray, limit: int = 20_000, seed: int = 0) -> float:
+    """Two-sided permutation p of the rank correlation of `x` and `y` (their ranks): the
+    share of orders of `y` whose correlation with `x` is at least as far from zero; every
+    order up to `limit` of them (exact), else `limit` random ones, counting the observed."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    observed = abs(np.corrcoef(x, y)[0, 1]) - 1e-9  # ties count as at least as far
+    if math.factorial(y.size) <= limit:
+        orders = np.array(list(itertools.permutations(y)))
+    else:
+        rng = np.random.default_rng(seed)
+        orders = np.array([rng.permutation(y) for _ in range(limit)])
+    xc = x - x.mean()
+    yc = orders - orders.mean(axis=1, keepdims=True)
+    r = (yc @ xc) / (np.linalg.norm(yc, axis=1) * np.linalg.norm(xc))
+    hits = int((np.abs(r) >= observed).sum())
+    return hits / len(orders) if math.factorial(y.size) <= limit else (hits + 1) / (limit + 1)
+
+
 def association_sentence(results, names: Mapping[str, str]) -> str:
     """Which parameter's rank order follows the error most closely across all sampled models
     (Spearman's rank correlation), and what so few models per space can show."""
@@ -637,12 +655,14 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
     rho = {c: results[c].rank().corr(results["error"].rank()) for c in cols}
     best = max(rho, key=lambda c: abs(rho[c]))
     per = int(results.groupby("space").size().min())
-    # |ρ| that 95% of unrelated samples stay under, widened (Bonferroni) for picking the
-    # largest of len(cols) correlations
-    z = NormalDist().inv_cdf(1 - 0.025 / len(cols))
-    chance = z / (len(results) - 1) ** 0.5
-    of = f" to the largest of {len(cols)} correlations" if len(cols) > 1 else ""
-    bound = f"the ±{chance:.2f} that chance alone gives {len(results)} models{of}"
+    # how often an unrelated order of the errors matches as closely, and the level that
+    # picking the closest of len(cols) parameters must beat (Bonferroni)
+    p = rank_p(results[best].rank().to_numpy(), results["error"].rank().to_numpy())
+    level = 0.05 / len(cols)
+    of = f", where the closest of {len(cols)} parameters needs p below {level:.3g}" \
+        if len(cols) > 1 else ""
+    shown = "p below 0.001" if p < 0.001 else f"p = {p:.3f}"
+    bound = f"chance (permutation {shown}{of})"
 
     def trend(c):
         return "the error falls as it grows" if rho[c] < 0 else "the error rises with it"
@@ -655,7 +675,7 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
     across = f"Across all {len(results)} models" + (
         f", pooled over {spaces} spaces (so the spaces' own differences are mixed in)"
         if spaces > 1 else "")
-    if abs(rho[best]) < chance:
+    if p >= level:
         first = (f"{across}, no parameter follows the error beyond chance: the closest in rank, "
                  f"{names[best]} {closest}, is within {bound}.")
     else:
@@ -752,16 +772,18 @@ def paired_noise(a, b, pairs: int = 1) -> float:
 class Noise:
     """The yardstick of a section's differences between two runs, \u00b1x points: two
     standard errors of the difference from sampling `n_test` test images (`image_noise`)
-    or, where section 2's seeds measured the spread between runs (`seed_sd`, their standard
-    deviation), from that spread, whichever is larger; widened (Bonferroni) where a sentence
-    picks the largest of `pairs` differences. None where neither is known."""
+    or, where section 2 trained its network with several `seeds` (their final accuracies),
+    the 95% bound those seeds put on two runs that differ only in their seed (`seed_bound`:
+    Student's t, since a few seeds measure their spread only loosely), whichever is larger;
+    either widened (Bonferroni) where a sentence picks the largest of `pairs` differences.
+    None where neither is known."""
     n_test: int | None
-    seed_sd: float | None = None
+    seeds: tuple[float, ...] = ()
 
     def bound(self, acc: float = 50.0, pairs: int = 1) -> float | None:
         found = [b for b in (image_noise(self.n_test, acc, pairs),
-                             None if self.seed_sd is None else
-                             _z(pairs) * 2 ** 0.5 * self.seed_sd) if b is not None]
+                             seed_bound(self.seeds, pairs) if len(self.seeds) > 1 else None)
+                 if b is not None]
         return max(found) if found else None
 
 
@@ -773,7 +795,7 @@ def as_noise(noise: Noise | int | None) -> Noise:
 def seed_noise(seeds: Sequence[float], n_test: int | None) -> Noise:
     """The yardstick of a section whose runs were tested on `n_test` images, from section 2's
     `seeds` (their final accuracies; fewer than two: the test images alone)."""
-    return Noise(n_test, statistics.stdev(seeds) if len(seeds) > 1 else None)
+    return Noise(n_test, tuple(seeds) if len(seeds) > 1 else ())
 
 
 def loads_compare(rows: Sequence[Mapping[str, Any]]) -> bool:
@@ -841,9 +863,13 @@ def weighed(change: float, noise: float | None, n_test: int | None, pairs: int =
                         f"{noise:.1f} points{largest})")
 
 
-def _noise_words(beyond: bool | None) -> str:
-    """', beyond the noise' (or within it; '' when not known)."""
-    return "" if beyond is None else f", {'beyond' if beyond else 'within'} the noise"
+def _noise_words(beyond: bool | None, clause: str = "") -> str:
+    """', beyond the noise' (or within it, or 'only just beyond' as `clause` from `weighed`
+    says; '' when not known)."""
+    if beyond is None:
+        return ""
+    just = "only just " if clause.startswith("only just") else ""
+    return f", {just}{'beyond' if beyond else 'within'} the noise"
 
 
 def _times(ratio: float) -> str:
@@ -885,7 +911,7 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
     scored = f"scored {abs(change):.2f} points {'higher' if change >= 0 else 'lower'}"
     if short:
         return (f"{name(last)} {scored} than {name(first)} for {ratio:.2f} times the MACs"
-                f"{_noise_words(beyond)}"
+                f"{_noise_words(beyond, clause)}"
                 + (", though not every larger network scored higher" if beyond and change > 0
                    and slower else "") + ".")
     text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, {scored} "
@@ -940,10 +966,10 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
     if short and steady:
         return (f"The accuracy {'rose' if steady > 0 else 'fell'} steadily with the {label}, "
                 f"{signed(float(acc[last] - acc[first]), 2)} points in all"
-                f"{_noise_words(beyond)}.")
+                f"{_noise_words(beyond, clause)}.")
     if short:
         return (f"The accuracy varied with the {label} by {spread:.2f} points"
-                f"{_noise_words(beyond)}, but not in one direction (best {name(best)}, "
+                f"{_noise_words(beyond, clause)}, but not in one direction (best {name(best)}, "
                 f"weakest {name(worst)}).")
     if beyond is False:
         return (f"The test accuracy stayed between {acc[worst]:.2f}% and {acc[best]:.2f}%, a "
@@ -1066,7 +1092,7 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     span = f"from {short['epochs']} to {long['epochs']} epochs"
     if brief:
         return [f"{long['epochs']} epochs scored {signed(change, 2)} points against "
-                f"{short['epochs']}{_noise_words(beyond)}, "
+                f"{short['epochs']}{_noise_words(beyond, clause)}, "
                 + ("and the widening gap between training and test accuracy, with the test "
                    "numbers worsening, marks overfitting" if overfit else
                    "with a widening gap between training and test accuracy but no sign of "
@@ -1163,8 +1189,8 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
             return [f"Fewer parameters cost accuracy beyond the noise: {span}."]
         bound = as_noise(noise).bound(worst[1], len(changes))
         return [f"No accuracy cost of fewer parameters showed beyond the noise: {span}"
-                + ("" if bound is None else f"; a cost up to {bound:.1f} points is not ruled out")
-                + "."]
+                + ("" if bound is None else
+                   f"; a cost up to {bound - worst[0]:.1f} points is not ruled out") + "."]
     if worst[0] >= 0:
         verdict = ("Fewer parameters cost no accuracy in these runs: in every series each "
                    "network with fewer parameters scored at least as well as the series' first, "
@@ -1178,7 +1204,8 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
         verdict = (f"No accuracy cost of the fewer parameters shows beyond the noise: the "
                    f"largest loss, {-worst[0]:.2f} points {against}, is {clause}"
                    + ("" if bound is None else
-                      f"; a cost up to that bound, {bound:.1f} points, is not ruled out")
+                      f"; the true cost could be as large as {-worst[0]:.2f} + {bound:.1f} = "
+                      f"{bound - worst[0]:.1f} points")
                    + ".")
     return [verdict, *parts] + [t for t in [_macs_time_sentence(df) if times else ""] if t]
 
