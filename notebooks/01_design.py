@@ -59,7 +59,7 @@ notebook.md(f"The network in symbols, then with its numbers at "
                f"{trained.num_classes} classes "
                f"({complexity.totals(complexity.operator_table(model.build(trained)))['params']:,}"
                " parameters: only the classifier's output changes)" if resized else "")
-            + ". Every shape is that of the network as built, not worked out by hand.")
+            + ". Every shape is read from the network itself, as it runs.")
 notebook.finding(prose.design_answer(spec, complexity.totals(rows)))
 
 # %% [markdown]

@@ -71,8 +71,8 @@ tables.show(tables.space_sizes_frame(), "The design spaces: what each allows, an
 results = sweep.run_sweep(values, out, log=progress.log, on_load=header.on_load)
 crop = data.settings(values.data)["DATA_CROP"]
 sampled = values["SWEEP_SAMPLES"]
-notebook.md(f"{sampled} model{' was' if sampled == 1 else 's were'} sampled from each of "
-            f"{len(designspace.space_names(values['SWEEP_SPACES']))} design spaces within one "
+notebook.md(f"From each of {len(designspace.space_names(values['SWEEP_SPACES']))} design "
+            f"spaces, {sampled} model{' was' if sampled == 1 else 's were'} sampled within one "
             f"compute regime, {values['SWEEP_MACS_MIN']:g} to {values['SWEEP_MACS_MAX']:g} "
             f"million MACs, counted at one fixed input as the paper counts its regimes at "
             f"{space.named('regnetx_200mf').input_size} px; here {regime.input_size} px "

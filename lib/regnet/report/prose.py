@@ -1091,8 +1091,8 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     beyond, clause = beyond_noise(change, noise, (long["test_acc"] + short["test_acc"]) / 2)
     span = f"from {short['epochs']} to {long['epochs']} epochs"
     if brief:
-        return [f"{long['epochs']} epochs scored {signed(change, 2)} points against "
-                f"{short['epochs']}{_noise_words(beyond, clause)}, "
+        return [f"Training for {long['epochs']} epochs scored {signed(change, 2)} points "
+                f"against {short['epochs']}{_noise_words(beyond, clause)}, "
                 + ("and the widening gap between training and test accuracy, with the test "
                    "numbers worsening, marks overfitting" if overfit else
                    "with a widening gap between training and test accuracy but no sign of "

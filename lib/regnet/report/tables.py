@@ -384,10 +384,10 @@ def _recipe(values, spec: NetSpec) -> list[tuple[str, Any, str]]:
     rows.append(("", values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"],
                  "epochs in all, <i>E</i><sub>0</sub> + <i>E</i><sub>1</sub>"))
     rows += [("TRAINING_LR_PER_ITERATION", values["TRAINING_LR_PER_ITERATION"],
-              "rate set every step (else every epoch)"),
+              "rate changed within each epoch, step by step (no: once an epoch)"),
              ("SEED", values["SEED"], "random seed"),
              ("SEEDS", values["SEEDS"],
-              "seeds trained in section 2, counting up from the random seed")]
+              "seeds of section 2's network (the random seed, then the next ones)")]
     return rows
 
 
