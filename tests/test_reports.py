@@ -740,3 +740,19 @@ def test_the_generic_network_says_the_tensor_on_every_arrow_at_8_pt_or_more():
     assert shapes[0].startswith(r"$w_{stem} \times r_0 \times r_0$")
     assert shapes[-1] == r"$w_4 \times r_1/8 \times r_1/8$" and len(shapes) == 5
     assert min(t.get_fontsize() for t in texts) >= 8
+
+
+def test_report_bs_norm_macs_explain_most_of_its_mac_gap():
+    import math
+
+    from regnet.report import seeds
+    b = next(s for s in seeds.SEEDS if s.name == "report B")
+    spec, rows = seeds.seed_network(b)
+    text = seeds.paragraph(b, spec, rows)
+    listed = {(d["stage"], d["block"], d["operator"]) for d in b.count(rows)}
+    norms = [r for r in rows if "norm" in r.role]
+    kept = [r for r in norms if (r.stage, r.block, r.role) in listed]
+    assert len(norms) - len(kept) == 3  # one norm short in each downsampling block
+    extra = 2 * sum(math.prod(r.out_shape) for r in kept)
+    assert f"the norms it lists add {extra:,} MACs, for {230_851_204 + extra:,} in all, +0.5% " \
+        "from its typed total" in text
