@@ -756,3 +756,12 @@ def test_report_bs_norm_macs_explain_most_of_its_mac_gap():
     extra = 2 * sum(math.prod(r.out_shape) for r in kept)
     assert f"the norms it lists add {extra:,} MACs, for {230_851_204 + extra:,} in all, +0.5% " \
         "from its typed total" in text
+
+
+def test_training_and_test_curves_share_a_scale_per_quantity():
+    from regnet.report import figures
+    history = [{"epoch": e, "train_loss": 2.0 / e, "test_loss": 1.0 / e,
+                "train_acc": 40.0 + 20 * e, "test_acc": 70.0 + e} for e in (1, 2, 3)]
+    axes = figures.plot_curves({"run": history}).axes
+    assert axes[0].get_ylim() == axes[2].get_ylim()  # training and test loss
+    assert axes[1].get_ylim() == axes[3].get_ylim()  # training and test accuracy

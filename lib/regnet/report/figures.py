@@ -240,7 +240,8 @@ def curve_styles(labels: list) -> list[dict]:
 def plot_curves(histories: dict, title: str = ""):
     """Training loss, training accuracy, test loss and test accuracy per epoch (from 1), one
     line per run (`histories`: label -> metrics.jsonl rows)."""
-    fig, axes = _figure(PRINT_WIDTH, 4.6, 2, 2, sharex=True)
+    # each column on one scale: training and test loss (or accuracy) read against each other
+    fig, axes = _figure(PRINT_WIDTH, 4.6, 2, 2, sharex=True, sharey="col")
     panels = [("train_loss", "training loss"), ("train_acc", "training accuracy (%)"),
               ("test_loss", "test loss"), ("test_acc", "test accuracy (%)")]
     styles = curve_styles(list(histories))
