@@ -149,13 +149,13 @@ def test_a_yaml_file_given_as_papermill_f_sets_the_parameters(tiny, tmp_path):
 def test_train_notebook_trains_then_reuses_the_run(tiny, tmp_path):
     first = text_of(execute("02_train", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom"))
     assert "(trained for this report)" in first and "Final test accuracy =" in first
-    # the quick profile's SEEDS = 3: the same network with seeds 0, 1 and 2, the spread said
-    assert "Trained with 3 seeds (0, 1 and 2), the same network ended at" in first
+    # the quick profile's SEEDS = 5: the same network with seeds 0 to 4, the spread said
+    assert "Trained with 5 seeds (0, 1, 2, 3 and 4), the same network ended at" in first
     runs = sorted((tmp_path / "runs" / "quick").iterdir())
     written = {r: (r / "metrics.jsonl").stat().st_mtime_ns for r in runs}
     second = text_of(execute("02_train", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom"))
-    assert "(reused)" in second and "Trained with 3 seeds" in second
-    assert [r.name.split("-")[0] for r in runs] == ["custom"] * 3
+    assert "(reused)" in second and "Trained with 5 seeds" in second
+    assert [r.name.split("-")[0] for r in runs] == ["custom"] * 5
     assert {r: (r / "metrics.jsonl").stat().st_mtime_ns for r in runs} == written  # all reused
     for r in runs:
         assert (r / "metrics.jsonl").read_text().count("\n") == 2  # two epochs

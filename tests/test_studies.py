@@ -1221,9 +1221,9 @@ def test_crops_of_one_network_are_compared_image_by_image():
         "training crop itself" in odd
     assert "helped this network" not in odd
     assert prose.crop_answer(low, 14, 16, 160).endswith(
-        "inconclusive: the larger crops beat the training crop beyond the noise but not the "
-        "smaller crops, so the numbers cannot tell a gain from a larger test crop apart from a "
-        "low score at the training crop.")  # its reasons above
+        "inconclusive: larger crops of the resized image beat the training crop beyond the "
+        "noise but not the smaller crops, so the numbers cannot tell a gain from a larger test "
+        "crop apart from a low score at the training crop.")  # which crops; reasons above
     gain = 100 * (larger.mean() - base.mean())
     assert gain < prose.image_noise(160, 80.0)  # the unpaired bound would call it noise
     assert f"(beyond the noise, \u00b1{prose.paired_noise(larger, base):.1f})" in text

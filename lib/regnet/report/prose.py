@@ -1369,9 +1369,9 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
                 "on beyond the noise")
     short = kind  # for the conclusions: the outlier's reasons stay in the observations
     if outlier and not helped:
-        short = ("inconclusive: the larger crops beat the training crop beyond the noise but "
-                 "not the smaller crops, so the numbers cannot tell a gain from a larger test "
-                 "crop apart from a low score at the training crop")
+        short = (f"inconclusive: {numbers(beat)} beat the training crop beyond the noise "
+                 "but not the smaller crops, so the numbers cannot tell a gain from a larger "
+                 "test crop apart from a low score at the training crop")
     return base, rows, kind, short
 
 
