@@ -915,9 +915,8 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
                 + (", though not every larger network scored higher" if beyond and change > 0
                    and slower else "") + ".")
     text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, {scored} "
-            f"({acc[first]:.2f}% to {acc[last]:.2f}%), a difference {clause}"
-            + (": these runs do not show the larger networks buying any accuracy with their "
-               "MACs" if beyond is False else "") + ".")
+            f"({acc[first]:.2f}% to {acc[last]:.2f}%), a difference {clause}.")
+    trend = None  # whether the slope over every network excludes no change
     if ratio > 1 and len(df) > 2:  # the slope over every network, not the two ends alone
         x, y = np.log2(df["macs"].astype(float)).to_numpy(), acc.astype(float).to_numpy()
         slope, cut = np.polyfit(x, y, 1)
@@ -931,11 +930,16 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
                  + (", so not even its sign is settled" if spread > abs(slope) else
                     ", which only just excludes no change" if spread > abs(slope) / 1.2
                     else "") + ").")
+        trend = spread <= abs(slope)
     elif ratio > 1:
         text += (f" That is {signed(change / math.log2(ratio), 1)} points per doubling of the "
                  "MACs.")
     if beyond is False:
-        return text
+        return text + (f" Taken together, the {len(df)} networks lean towards "
+                       f"{'more' if slope > 0 else 'fewer'} MACs buying accuracy, which the two "
+                       "ends alone cannot show: a lead for more seeds to settle." if trend else
+                       " So these runs do not show the larger networks buying any accuracy "
+                       "with their MACs.")
     if beyond and change > 0:
         text += " In these runs the larger networks scored higher"
         drops = [float(acc[i - 1] - acc[i]) for i in slower]
