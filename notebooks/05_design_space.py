@@ -126,7 +126,8 @@ notebook.finding(prose.design_space_answer(summary, claims, list(results["error"
 
 # %%
 figures.show(analysis.plot_params(results), "Error against each parameter of the sampled "
-             "models, one colour per design space", "params")
+             "models, one colour per design space (MACs and activations counted at "
+             f"{regime.input_size} px, as the regime is)", "params")
 association = prose.association_sentence(
     results, {c: {"params": "parameter count", "acts": "activation count"}.get(
         c, analysis.AXIS_NAMES[c].replace(" (millions)", "")) for c in analysis.COMMON})
