@@ -12,8 +12,9 @@ The layout of `tiny-imagenet-200.zip` (the folder may have any name, e.g. tiny-i
 folder holding one `tiny-imagenet*.zip`, which is extracted safely (regnet.data.download) into
 DATA_DIR/.regnet-cache/extracted/ (a per-folder cache under ~/.cache when DATA_DIR is
 read-only) once: a marker keeps a digest of the zip's central directory (`zip_digest`), so
-later loads extract nothing, also after the zip is copied or touched. With none of these, the official zip is downloaded into DATA_DIR under a
-temporary name and kept only when its size and MD5 are the official ones.
+later loads extract nothing, also after the zip is copied or touched. With none of these,
+the official zip is downloaded into DATA_DIR under a temporary name and kept only when its
+size and MD5 are the official ones.
 
 Classes (DATA_CLASSES): every wnid of wnids.txt by default. A number N takes the wnids at
 positions floor(i*K/N), i = 0..N-1, of the K there in sorted order: evenly spaced from the

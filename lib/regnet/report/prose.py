@@ -7,7 +7,6 @@ machine was; the `*_observations` functions word what the numbers show as observ
 """
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import statistics
@@ -628,24 +627,6 @@ def smallest_p_sentence(results) -> str:
             "of the other.")
 
 
-def rank_p(x: np.ndarray, y: np.ndarray, limit: int = 20_000, seed: int = 0) -> float:
-    """Two-sided permutation p of the rank correlation of `x` and `y` (their ranks): the
-    share of orders of `y` whose correlation with `x` is at least as far from zero; every
-    order up to `limit` of them (exact), else `limit` random ones, counting the observed."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    observed = abs(np.corrcoef(x, y)[0, 1]) - 1e-9  # ties count as at least as far
-    if math.factorial(y.size) <= limit:
-        orders = np.array(list(itertools.permutations(y)))
-    else:
-        rng = np.random.default_rng(seed)
-        orders = np.array([rng.permutation(y) for _ in range(limit)])
-    xc = x - x.mean()
-    yc = orders - orders.mean(axis=1, keepdims=True)
-    r = (yc @ xc) / (np.linalg.norm(yc, axis=1) * np.linalg.norm(xc))
-    hits = int((np.abs(r) >= observed).sum())
-    return hits / len(orders) if math.factorial(y.size) <= limit else (hits + 1) / (limit + 1)
-
-
 def association_sentence(results, names: Mapping[str, str]) -> str:
     """Which parameter's rank order follows the error most closely across all sampled models
     (Spearman's rank correlation), and what so few models per space can show."""
@@ -657,7 +638,7 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
     per = int(results.groupby("space").size().min())
     # how often an unrelated order of the errors matches as closely, and the level that
     # picking the closest of len(cols) parameters must beat (Bonferroni)
-    p = rank_p(results[best].rank().to_numpy(), results["error"].rank().to_numpy())
+    p = analysis.rank_p(results[best].rank().to_numpy(), results["error"].rank().to_numpy())
     level = 0.05 / len(cols)
     of = f", where the closest of {len(cols)} parameters needs p below {level:.3g}" \
         if len(cols) > 1 else ""
@@ -852,15 +833,15 @@ def weighed(change: float, noise: float | None, n_test: int | None, pairs: int =
     of the same images (`paired_noise`)."""
     if noise is None:
         return None, "(the number of test images is not recorded, so no noise bound)"
-    largest = f" for the largest of {pairs} differences" if pairs > 1 else ""
+    of = f" the largest of {pairs} differences" if pairs > 1 else ""
     within = abs(change) < noise or change == noise == 0
     just = "" if within or abs(change) >= 1.2 * noise else "only just "  # within a fifth
     if paired:
         source = f"a paired comparison on the same {n_test:,} test images gives"
         return not within, (f"{'within' if within else just + 'more than'} the \u00b1"
-                            f"{noise:.1f} points that {source}{largest.replace('for', 'to')}")
+                            f"{noise:.1f} points that {source}{' to' + of if of else ''}")
     return not within, (f"{'within' if within else just + 'beyond'} the noise (\u00b1"
-                        f"{noise:.1f} points{largest})")
+                        f"{noise:.1f} points{' for' + of if of else ''})")
 
 
 def _noise_words(beyond: bool | None, clause: str = "") -> str:
@@ -996,8 +977,8 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
 def _runs_parts(df, noise: Noise | int | None = None, peak_end: bool = False,
                 short: bool = False) -> list[str]:
     """The answer a study's runs give along the varied setting, weighed against `noise` (a
-    `Noise`, or a number of test images): for networks of rising size (extra A) what each doubling of the
-    MACs bought, for schedules of different lengths (extra C) whether the longer one helped
+    `Noise`, or a number of test images): for networks of rising size (extra A) what each
+    doubling of the MACs bought, for schedules of different lengths (extra C) whether the longer one helped
     or overfit, else whether the accuracy followed the setting; then what the setting cost
     in parameters and MACs, and in time per epoch only when the machine's load lets times
     compare. `peak_end`: every run ended at the peak rate. A list of sentences, the first

@@ -189,6 +189,25 @@ def permutation_p(a: np.ndarray, b: np.ndarray, splits: int = EXACT_SPLITS,
     return hits / total if total <= splits else (hits + 1) / (splits + 1)
 
 
+def rank_p(x: np.ndarray, y: np.ndarray, limit: int = EXACT_SPLITS, seed: int = 0) -> float:
+    """Two-sided permutation p of the rank correlation of `x` and `y` (their ranks): the
+    share of orders of `y` whose correlation with `x` is at least as far from zero; every
+    order up to `limit` of them (exact), else `limit` random ones, counting the observed."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    observed = abs(np.corrcoef(x, y)[0, 1]) - 1e-9  # ties count as at least as far
+    exact = math.factorial(y.size) <= limit
+    if exact:
+        orders = np.array(list(itertools.permutations(y)))
+    else:
+        rng = np.random.default_rng(seed)
+        orders = np.array([rng.permutation(y) for _ in range(limit)])
+    xc = x - x.mean()
+    yc = orders - orders.mean(axis=1, keepdims=True)
+    r = (yc @ xc) / (np.linalg.norm(yc, axis=1) * np.linalg.norm(xc))
+    hits = int((np.abs(r) >= observed).sum())
+    return hits / len(orders) if exact else (hits + 1) / (limit + 1)
+
+
 def verdict(gap: float, p: float, level: float = LEVEL) -> str:
     """'lower error', 'higher error' or 'no clear difference': a gap in mean error counts
     when its permutation p-value is below 1 - `level`."""
