@@ -108,18 +108,19 @@ else:
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
     panels = [c for c in ("params", "macs") if df[c].nunique() > 1] \
         + (["epoch_seconds"] if prose.loads_compare(records) else []) + ["test_acc"]
-    n_test = prose.test_images(records)
+    # the yardstick of every difference: section 2's seeds or, without them, the test images
+    noise = prose.seed_noise([s.test_acc for s in seeded or ()], prose.test_images(records))
     topic = exp.title.split(": ", 1)[-1]  # "Extra B: group width" -> "Group width"
     topic = topic[:1].upper() + topic[1:]
-    figures.show(figures.plot_bars(named, label, panels, n_test),
-                 f"{topic}: {figures.panel_names(panels, whiskers=bool(n_test))}", "bars")
+    figures.show(figures.plot_bars(named, label, panels, noise), f"{topic}: "
+                 + figures.panel_names(panels, figures.bar_whisker(noise, df["test_acc"])),
+                 "bars")
     shown = ["study", "bars"]
     if df["epochs"].max() > 1:  # curves of one point each would say nothing
         figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
                      f"{topic}: training and test loss and accuracy per epoch", "curves")
         shown.append("curves")
     peak_end = all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)  # none decayed
-    noise = prose.seed_noise([s.test_acc for s in seeded or ()], n_test)  # the yardstick
     notebook.md("**Observations.** " + cited(prose.study_observations(
         df, noise, peak_end=peak_end), *shown))
     notebook.finding(prose.study_answer(df, noise, peak_end=peak_end))

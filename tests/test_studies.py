@@ -1050,16 +1050,32 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     df = _study([80.0, 78.75, 96.25])
-    fig = figures.plot_bars(df, "group width", ["params", "test_acc"], n_test=160)
+    fig = figures.plot_bars(df, "group width", ["params", "test_acc"], 160)
     cost, acc = fig.axes
     assert cost.patches and not acc.patches  # a cost is a bar from zero, accuracy a dot
     assert acc.get_xlim()[0] > 60  # the accuracy axis spans the runs, not 0 to 100
-    whiskers = [round(float(s[1][0] - s[0][0]) / 2, 6) for s in acc.collections[0].get_segments()]
-    assert whiskers == [round(prose.accuracy_noise(160, a), 6) for a in (80.0, 78.75, 96.25)]
-    assert whiskers[2] < whiskers[0]  # each accuracy its own: narrower near 100%
+    whiskers = [round(a - float(s[0][0]), 6)  # the lower arm: the upper one stops at 100%
+                for a, s in zip((80.0, 78.75, 96.25), acc.collections[0].get_segments())]
+    # half the bound of one difference, where the runs' accuracies make it widest (78.75%)
+    assert whiskers == [round(prose.image_noise(160, 78.75) / 2, 6)] * 3
     plt.close(fig)
+    # whiskers that do not overlap mean a difference the text calls beyond the noise
+    import numpy as np
+    rng = np.random.default_rng(0)
+    for noise in (prose.Noise(160), prose.Noise(1000, (70.0, 72.5, 71.0)), 50):
+        for _ in range(200):
+            accs = rng.uniform(5, 99, 4)
+            half = figures.bar_whisker(noise, accs)
+            for a in accs:
+                for b in accs:
+                    if abs(a - b) > 2 * half:
+                        assert prose.beyond_noise(a - b, noise, (a + b) / 2)[0]
+    seeded = prose.Noise(160, (70.0, 80.0, 75.0))  # seeds wider than the images: theirs
+    assert figures.bar_whisker(seeded, [60.0, 61.0]) == pytest.approx(
+        prose.seed_bound([70.0, 80.0, 75.0]) / 2)
+    assert figures.bar_whisker(None, [60.0]) is None and figures.bar_whisker(160, []) is None
     assert prose.accuracy_noise(160, 80.0) == pytest.approx(prose.image_noise(160, 80.0) / 2 ** 0.5)
-    high = figures.plot_bars(_study([96.0, 97.0, 98.0]), "group width", ["test_acc"], n_test=160)
+    high = figures.plot_bars(_study([96.0, 97.0, 98.0]), "group width", ["test_acc"], 160)
     ends = [float(s[1][0]) for s in high.axes[0].collections[0].get_segments()]
     assert ends[0] < 100 and ends[2] == 100  # a whisker past 100% is cut at 100%, its cap shown
     assert 100 < high.axes[0].get_xlim()[1] <= 101
@@ -1085,8 +1101,10 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
               line.get_ydata()[-1] and line.get_xdata()[0] != line.get_xdata()[-1]]
     assert levels == [85.0]  # the training crop's accuracy, which each whisker is read against
     plt.close("all")
-    assert "(whiskers: two standard errors of each accuracy; the text weighs differences, " \
-        "whose bound is wider)" in figures.panel_names(["params", "test_acc"], whiskers=True)
+    assert ("final test accuracy (whiskers: \u00b12.5 points, half the \u00b15.0-point noise "
+            "bound of one difference between two runs: two runs whose whiskers do not overlap "
+            "differ beyond the noise; the text widens the bound where it picks the largest of "
+            "several differences)") in figures.panel_names(["params", "test_acc"], 2.5)
     assert figures.panel_names(["params", "macs", "test_acc"]) == (
         "parameters, MACs per image and final test accuracy")
     styles = figures.curve_styles(["B: b 1", "B: b 2", "paper: b 1", "paper: b 2"])

@@ -20,7 +20,7 @@ from ..arch.complexity import Operator
 from ..study.analysis import legend_right
 from .captions import caption_html
 from ..study.runs import unpack_hits
-from .prose import accuracy_noise, paired_noise
+from .prose import Noise, accuracy_noise, as_noise, paired_noise
 from .tables import METRIC_NAMES, stage_outputs, stage_structure
 
 PAGE_WIDTH = 6.6    # inches: a report's output area on A4 (7.3 in less the notebook's indent)
@@ -300,33 +300,49 @@ PANEL_NAMES = {"params": "parameters", "macs": "MACs per image",
                "epoch_seconds": "time per epoch", "test_acc": "final test accuracy"}
 
 
-def panel_names(ys: list[str], whiskers: bool = False) -> str:
-    """The caption's words for the panels `ys` of `plot_bars` (`whiskers`: the accuracies
-    carry them)."""
+def bar_whisker(noise: Noise | int | None, accs) -> float | None:
+    """The whisker `plot_bars` draws on each accuracy: half the bound that the text weighs one
+    difference between two of these runs against (`noise`: a `prose.Noise`, or a number of
+    test images), taken at the accuracy in the runs' range nearest 50%, where the test
+    images' bound is widest. Two runs whose whiskers do not overlap then differ by more than
+    the bound at their own accuracies, so beyond the noise as the text says it. None where
+    no bound is known."""
+    accs = [float(a) for a in accs]
+    if not accs:
+        return None
+    bound = as_noise(noise).bound(min(max(50.0, min(accs)), max(accs)))
+    return None if bound is None else bound / 2
+
+
+def panel_names(ys: list[str], whisker: float | None = None) -> str:
+    """The caption's words for the panels `ys` of `plot_bars`, with what the accuracies'
+    whiskers (`whisker`, from `bar_whisker`) mean where they carry them."""
     names = [PANEL_NAMES.get(y, y) for y in ys]
-    if whiskers and "test_acc" in ys:
-        names[ys.index("test_acc")] += (" (whiskers: two standard errors of each accuracy; the "
-                                        "text weighs differences, whose bound is wider)")
+    if whisker is not None and "test_acc" in ys:
+        names[ys.index("test_acc")] += (
+            f" (whiskers: \u00b1{whisker:.1f} points, half the \u00b1{2 * whisker:.1f}-point "
+            "noise bound of one difference between two runs: two runs whose whiskers do not "
+            "overlap differ beyond the noise; the text widens the bound where it picks the "
+            "largest of several differences)")
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def plot_bars(df, x: str, ys: list[str], n_test: int | None = None):
+def plot_bars(df, x: str, ys: list[str], noise: Noise | int | None = None):
     """One panel per column of `ys` against the varied parameter: costs as horizontal bars
     from zero (large numbers read 500k, 1.2M rather than under a 1e6 offset); the test
-    accuracy as a dot per run, its axis only as wide as the runs need and, given the number
-    of test images `n_test`, a whisker of two standard errors of each accuracy on its dot,
-    so that a reader sees which differences the test images can tell apart."""
+    accuracy as a dot per run, its axis only as wide as the runs need and, given the
+    section's yardstick `noise` (a `prose.Noise`, or a number of test images), a whisker of
+    half its bound on each dot (`bar_whisker`), so that two runs whose whiskers do not
+    overlap differ beyond the noise, as the text weighs them."""
     labels = [str(v) for v in df[x]]
     fig, axes = _figure(PRINT_WIDTH, 0.28 * len(labels) + 1.0, 1, len(ys), sharey=True)
     axes = list(axes) if len(ys) > 1 else [axes]
     for ax, y in zip(axes, ys):
         if y == "test_acc":
-            noise = None
-            if n_test:  # two standard errors, cut where an accuracy ends: at 0 and at 100%
-                half = [accuracy_noise(n_test, a) for a in df[y]]
-                noise = [[min(h, a) for h, a in zip(half, df[y])],
-                         [min(h, 100 - a) for h, a in zip(half, df[y])]]
-            ax.errorbar(df[y], labels, xerr=noise, fmt="o", ms=4, color="#1f4e96",
+            half, whiskers = bar_whisker(noise, df[y]), None
+            if half is not None:  # cut where an accuracy ends: at 0 and at 100%
+                whiskers = [[min(half, a) for a in df[y]], [min(half, 100 - a) for a in df[y]]]
+            ax.errorbar(df[y], labels, xerr=whiskers, fmt="o", ms=4, color="#1f4e96",
                         ecolor="#7a9cd0", elinewidth=1.2, capsize=2)
             ax.margins(x=0.15)
             lo, hi = ax.get_xlim()
@@ -349,7 +365,7 @@ def plot_crops(df, train_crop: int, resize: int, n_test: int | None = None):
     given the crops' per-image hits, each accuracy with a whisker of two standard errors of
     its difference from the training crop, image by image (`paired_noise`), as the
     observations weigh them; else, given the number of test images `n_test`, two standard
-    errors of each accuracy on its own, as `plot_bars` draws them."""
+    errors of each accuracy on its own."""
     fig, ax = _figure(6.4, 3.2)
     ax.plot(df["test crop"], df["test_acc"], marker="o", ms=3)
     trained = df.loc[df["test crop"] == train_crop, "hits"] if "hits" in df else []
