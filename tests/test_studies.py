@@ -1102,9 +1102,8 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
     assert levels == [85.0]  # the training crop's accuracy, which each whisker is read against
     plt.close("all")
     assert ("final test accuracy (whiskers: \u00b12.5 points, half the \u00b15.0-point noise "
-            "bound of one difference between two runs: two runs whose whiskers do not overlap "
-            "differ beyond the noise; the text widens the bound where it picks the largest of "
-            "several differences)") in figures.panel_names(["params", "test_acc"], 2.5)
+            "bound: runs whose whiskers do not overlap differ beyond the noise)") in \
+        figures.panel_names(["params", "test_acc"], 2.5)
     assert figures.panel_names(["params", "macs", "test_acc"]) == (
         "parameters, MACs per image and final test accuracy")
     styles = figures.curve_styles(["B: b 1", "B: b 2", "paper: b 1", "paper: b 2"])

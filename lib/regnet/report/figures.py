@@ -321,9 +321,7 @@ def panel_names(ys: list[str], whisker: float | None = None) -> str:
     if whisker is not None and "test_acc" in ys:
         names[ys.index("test_acc")] += (
             f" (whiskers: \u00b1{whisker:.1f} points, half the \u00b1{2 * whisker:.1f}-point "
-            "noise bound of one difference between two runs: two runs whose whiskers do not "
-            "overlap differ beyond the noise; the text widens the bound where it picks the "
-            "largest of several differences)")
+            "noise bound: runs whose whiskers do not overlap differ beyond the noise)")
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
