@@ -99,3 +99,25 @@ def test_what_a_seed_left_out_is_stated_as_a_sum_not_as_one_operators_count():
     assert f"Left out, {-missing['params difference'].sum():,} parameters and " in text
     assert f"{-missing['MACs difference'].sum():,} MACs in all: " in text
     assert "(123,476 params)" not in text
+
+
+SEED_TEXTS = {"report A": "000_4eb09c074a1cdb05.txt", "report B": "001_6c6c0fcc6b5fbcb9.txt"}
+
+
+def test_what_a_study_cites_of_the_earlier_reports_is_what_they_typed():
+    """A study's question quotes the earlier reports' findings: every accuracy and count it
+    quotes is in the text of the report it names, as that report typed it."""
+    from pathlib import Path
+    folder = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+    if not folder.is_dir():
+        pytest.skip("the seed reports are not beside this checkout")
+    texts = {name: (folder / file).read_text() for name, file in SEED_TEXTS.items()}
+    cited = 0
+    for name in experiments.names():
+        description = experiments.load(name, "course").description
+        named = set(re.findall(r"[Rr]eport ([AB])\b", description))
+        for number in re.findall(r"\d+\.\d+%|\d{1,3}(?:,\d{3})+", description):
+            assert len(named) == 1, (name, number)  # whose number it is
+            assert number.rstrip("%") in texts[f"report {min(named)}"], (name, number)
+            cited += 1
+    assert cited >= 10

@@ -407,19 +407,24 @@ def sweep_setup(values: Mapping[str, Any], base: Mapping[str, Any] | None = None
             + ".")
 
 
-def section_setup(values: Mapping[str, Any]) -> str:
+def section_setup(values: Mapping[str, Any], seeds: int = 1) -> str:
     """What every study of a section shares: data, batch, optimizer and the profile's
-    schedule (a study that changes it says so); `weighing_setup` says how its differences
+    schedule (a study that changes it says so), and how section 2's runs (`seeds` of them,
+    `runs.seed_mean`) stand in for its network; `weighing_setup` says how its differences
     are weighed."""
     total = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
     text = (f"Every run in these studies is trained as in section 2 unless a study says "
             f"otherwise: on {dataset_phrase(values, sizes=False)}, with the same batches, "
             f"optimizer and {total}-epoch schedule.")
     if values["REGNETX"] != "custom":  # a reader would take a repeated accuracy for agreement
-        text += (" A run is trained once: wherever a study trains "
-                 f"{network_name(values['REGNETX'])} exactly as section 2 does, it shows "
-                 "section 2's run: the same accuracy recurring there is one run shown again, "
-                 "not two runs agreeing.")
+        name = network_name(values["REGNETX"])
+        text += (f" Wherever a study trains {name} exactly as section 2 does, it reuses section "
+                 "2's runs instead of training again, so " + (
+                     f"its table and bars give the mean test accuracy of section 2's "
+                     f"{seeds} seeds and its curves the run of the first seed."
+                     if seeds > 1 else
+                     "the same accuracy recurring there is one run shown again, not two runs "
+                     "agreeing."))
     return text  # a demo on synthetic images says so once: the note above each report
 
 
@@ -428,15 +433,15 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
     """How a section's studies weigh a difference between two runs, said once, as paragraphs:
     against `Noise`, the test images' sampling or, where section 2 trained its network with
     several `seeds` (final accuracies over `n_test` test images), the larger of that and the
-    seeds' bound; then where section 2's run, which the studies reuse, sits among its seeds."""
+    seeds' bound, which a difference from the seeds' mean is held to as well."""
     text = ("Each setting is trained once, with one seed, so a difference between two runs "
             "carries two kinds of noise: the draw of the test images and the seed that "
             "trained each network.")
     if not seeds or len(seeds) < 2:
         return [text + " Section 2 trained one seed, so the seed's share is not measured: "
                 "the observations weigh each difference against the test images' share alone, "
-                f"written \u00b1x points: {NOISE_MEANS}. That is a lower bar than the whole "
-                "noise between two runs, so a difference beyond it is a lead for more seeds to "
+                f"called the noise: {NOISE_MEANS}. That is a lower bar than the whole noise "
+                "between two runs, so a difference beyond it is a lead for more seeds to "
                 "confirm, not a proof." + _WIDENED]
     sd, mean = statistics.stdev(seeds), sum(seeds) / len(seeds)
     images = image_noise(n_test, mean)
@@ -445,22 +450,17 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
              f"standard deviation of {sd:.2f} points"
              + ("" if images is None else f", against a standard error of {images / 2 ** 1.5:.2f}"
                 f" from sampling {n_test:,} test images at their mean accuracy") + ". "
-             "The observations weigh each difference against \u00b1x points, the larger of two "
-             f"bounds: the seeds' 95% bound on two runs that differ only in their seed (\u00b1"
-             f"{seed_bound(seeds):.1f} points, Student's t with {free} degree"
+             "The observations weigh each difference against the larger of two bounds, "
+             "called the noise: the seeds' 95% bound on two runs that differ only in their "
+             f"seed (\u00b1{seed_bound(seeds):.1f} points, Student's t with {free} degree"
              f"{'s' if free > 1 else ''} of freedom, since so few seeds measure their spread "
              "only loosely)"
-             + ("" if images is None else " and two standard errors of the test images' "
-                f"sampling (binomial, \u00b1{images:.1f} at {mean:.2f}%)") + "." + _WIDENED)
-    if values["REGNETX"] == "custom" or min(seeds) < seeds[0] < max(seeds):
-        return [text]
-    low = seeds[0] == min(seeds)
-    return [text, f"Section 2's run, which these studies reuse wherever they train "
-                  f"{network_name(values['REGNETX'])} as section 2 does, is the "
-                  f"{'lowest' if low else 'highest'} of its seeds ({seeds[0]:.2f}% against "
-                  f"their mean of {mean:.2f}%), so a difference from it favours "
-                  f"{'the other run' if low else 'section 2' + chr(39) + 's run'} by about "
-                  f"{abs(mean - seeds[0]):.2f} points."]
+             + ("" if images is None else " and two standard errors of the difference between "
+                f"two accuracies over the test images (binomial, \u00b1{images:.1f} at "
+                f"{mean:.2f}%)") + ". A difference from the seeds' mean, where a study "
+             "reuses section 2's network, is held to the same bound, which errs on the wide "
+             "side, since a mean of several seeds varies less than one run." + _WIDENED)
+    return [text]
 
 
 #: How a sentence that picks the largest of several differences weighs it; said once.
@@ -880,6 +880,18 @@ def _cost_sentence(df, name) -> str:
     return text + grew + "."
 
 
+def _macs_slope(df, acc) -> tuple[float, float, int]:
+    """The straight line through every network's accuracy `acc` against log2 of its MACs:
+    its slope in points per doubling, the half-width of the slope's 95% interval (Student's
+    t) and the fit's degrees of freedom."""
+    x, y = np.log2(df["macs"].astype(float)).to_numpy(), acc.astype(float).to_numpy()
+    slope, cut = np.polyfit(x, y, 1)
+    free = len(x) - 2  # degrees of freedom of the fit's residuals
+    spread = analysis.t_quantile(0.975, free) * (
+        ((y - slope * x - cut) ** 2).sum() / free / ((x - x.mean()) ** 2).sum()) ** 0.5
+    return float(slope), float(spread), free
+
+
 def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
     """For networks of rising size (extra A): what the largest bought over the smallest, per
     doubling of the MACs, and whether that is more than the noise
@@ -890,20 +902,21 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
     beyond, clause = beyond_noise(change, noise, float(acc[first] + acc[last]) / 2)
     slower = [i for i in range(1, last + 1) if acc[i] < acc[i - 1]]
     scored = f"scored {abs(change):.2f} points {'higher' if change >= 0 else 'lower'}"
+    fit = _macs_slope(df, acc) if ratio > 1 and len(df) > 2 else None
     if short:
+        lead = (f"; the slope over all {len(df)} networks, {signed(fit[0], 1)} \u00b1 "
+                f"{fit[1]:.1f} points per doubling of the MACs, leans towards "
+                f"{'more' if fit[0] > 0 else 'fewer'} MACs buying accuracy: a lead for more "
+                "seeds to settle" if beyond is False and fit and fit[1] <= abs(fit[0]) else "")
         return (f"{name(last)} {scored} than {name(first)} for {ratio:.2f} times the MACs"
-                f"{_noise_words(beyond, clause)}"
+                f"{_noise_words(beyond, clause)}{lead}"
                 + (", though not every larger network scored higher" if beyond and change > 0
                    and slower else "") + ".")
     text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, {scored} "
             f"({acc[first]:.2f}% to {acc[last]:.2f}%), a difference {clause}.")
     trend = None  # whether the slope over every network excludes no change
-    if ratio > 1 and len(df) > 2:  # the slope over every network, not the two ends alone
-        x, y = np.log2(df["macs"].astype(float)).to_numpy(), acc.astype(float).to_numpy()
-        slope, cut = np.polyfit(x, y, 1)
-        free = len(x) - 2  # degrees of freedom of the fit's residuals
-        spread = analysis.t_quantile(0.975, free) * (
-            ((y - slope * x - cut) ** 2).sum() / free / ((x - x.mean()) ** 2).sum()) ** 0.5
+    if fit:  # the slope over every network, not the two ends alone
+        slope, spread, free = fit
         text += (f" A straight line through all {len(df)} networks changes the accuracy by "
                  f"{signed(slope, 1)} points per doubling of the MACs (\u00b1{spread:.1f}: the "
                  f"95% interval of the fitted slope, Student's t with {free} degree"
@@ -946,8 +959,10 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
     beyond, clause = beyond_noise(spread, noise, float(acc[best] + acc[worst]) / 2, pairs)
     steady = _steady(acc)
     if short and beyond is False:
+        bound = as_noise(noise).bound(float(acc[best] + acc[worst]) / 2, pairs)
         return (f"No effect of the {label} on accuracy showed beyond the noise (a spread of "
-                f"{spread:.2f} points).")
+                f"{spread:.2f} points, where only one above \u00b1{bound:.1f} could have "
+                "shown).")
     if short and steady:
         return (f"The accuracy {'rose' if steady > 0 else 'fell'} steadily with the {label}, "
                 f"{signed(float(acc[last] - acc[first]), 2)} points in all"
@@ -959,7 +974,8 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
     if beyond is False:
         return (f"The test accuracy stayed between {acc[worst]:.2f}% and {acc[best]:.2f}%, a "
                 f"spread of {spread:.2f} points {clause}: these runs show no effect of the "
-                f"{label} on accuracy.")
+                f"{label} on accuracy, though they could not have shown one smaller than that "
+                "bound.")
     if steady:
         change = float(acc[last] - acc[first])
         return (f"The test accuracy {'rose' if steady > 0 else 'fell'} from each run to the "
@@ -1103,6 +1119,9 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     else:
         answer += (", and by the end of the longest run neither the gap between training and "
                    "test accuracy nor an earlier peak shows overfitting.")
+    if beyond is False:  # what the runs could have shown
+        bound = as_noise(noise).bound((long["test_acc"] + short["test_acc"]) / 2)
+        answer += f" A change smaller than \u00b1{bound:.1f} points could not have shown here."
     evidence = (f"The gap between training and test accuracy went from {signed(gap(short), 2)} "
                 f"to {signed(gap(long), 2)} points, the longest run's best test accuracy "
                 f"({half_up(peak['test_acc']):.2f}%) came in {_epochs_at(h, peak)} of {len(h)}, "
@@ -1634,7 +1653,7 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
     text = (f"Trained with {len(seeds)} seeds ({numbers([seed for seed, _ in seeds])}), the "
             f"same network ended at {numbers([f'{acc:.2f}%' for acc in accs])} test accuracy: "
             f"a standard deviation of {sd:.2f} points between seeds around a mean of "
-            f"{mean:.2f}%" + ("; each seed also draws its own synthetic images, so the spread "
+            f"{half_up(mean):.2f}%" + ("; each seed also draws its own synthetic images, so the spread "
                               "includes theirs" if synthetic else "") + ".")
     noise = accuracy_noise(n_test, mean)
     if noise is not None:
@@ -1652,8 +1671,22 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
             f", the highest of the {len(seeds)}" if acc == max(accs) else "")
     return text + (f" From so few seeds, a 95% bound on the difference between two runs that "
                    f"differ only in their seed is \u00b1{seed_bound(accs):.1f} points "
-                   f"(Student's t with {free} degree{'s' if free > 1 else ''} of freedom). The "
-                   f"later sections use the run of seed {first} ({acc:.2f}%{rank}).")
+                   f"(Student's t with {free} degree{'s' if free > 1 else ''} of freedom). Where "
+                   f"the later studies train this network as here, they compare with the seeds' "
+                   f"mean, {half_up(mean):.2f}%; where they need one trained network (its curves, the "
+                   f"test-crop study), they use the run of seed {first} ({acc:.2f}%{rank}).")
+
+
+def seed_mean_note(averaged: Sequence, label: str, seeds: int = 0, curves: bool = False) -> str:
+    """A study caption's note on the rows that stand for section 2's network
+    (`runs.seed_mean`: `averaged`, values of the study's column `label`): in its table, the
+    mean test accuracy of section 2's `seeds` seeds; in its curves (`curves`), the run of the
+    first seed. '' where no row was averaged."""
+    if not averaged:
+        return ""
+    names = numbers([run_name(label, v) for v in averaged])
+    return (f" ({names}: the run of section 2's first seed)" if curves else
+            f" ({names}: the mean test accuracy of section 2's {seeds} seeds)")
 
 
 def seed_bound(accs: Sequence[float], pairs: int = 1) -> float:
