@@ -638,6 +638,10 @@ def test_the_schedule_is_worded_as_its_rate_table_runs():
     assert "linear warm-up from" not in text
     assert f"epoch 1 warms up at {rates[0]:g}" in text
     assert f"epoch 2 runs at the peak {rates[1]:g}" in text and f"epoch 3 at {rates[2]:g}" in text
+    assert "without warm-up" not in text
+    cold = prose.schedule_phrase(values.replace(TRAINING_LR_INIT_EPOCHS=0,
+                                                TRAINING_LR_FINAL_EPOCHS=2))
+    assert cold.startswith("2 epochs without warm-up: epoch 1 runs at the peak")
     course = prose.schedule_phrase(profile("course"))
     first = schedule.warmup_cosine(profile("course").schedule)
     assert f"from {first[0]:g} to {first[4]:g}" in course  # the last warm-up epoch's rate

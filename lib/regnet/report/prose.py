@@ -134,7 +134,8 @@ def schedule_phrase(values: Mapping[str, Any]) -> str:
                      f"peak {top:g} to {final:g}")
     every = " (set every step, between these rates)" if values.get(
         "TRAINING_LR_PER_ITERATION") else ""
-    return f"{_epochs(warm + cosine)}: " + ", then ".join(parts) + every
+    cold = " without warm-up" if not warm else ""  # the first step is at the peak rate
+    return f"{_epochs(warm + cosine)}{cold}: " + ", then ".join(parts) + every
 
 
 def recipe_phrase(values: Mapping[str, Any]) -> str:
