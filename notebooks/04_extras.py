@@ -55,8 +55,8 @@ epochs = sorted({total_epochs(v) for v in configs}) or [total_epochs(values)]
 header = notebook.show_header(exp.title, values, epochs=prose.numbers(epochs),
                               **{"experiment file": f"params/experiments/{EXPERIMENT}.yaml"})
 notebook.md(exp.description)
+notebook.setup(prose.section_setup(values))  # shared by every study of the section
 seeded = runs.seed_summaries(values)  # section 2's network over several seeds, if any
-notebook.setup(prose.section_setup(values, len(seeded or [None])))  # shared by every study
 for paragraph in prose.weighing_setup(values, [s.test_acc for s in seeded] if seeded else None,
                                       seeded[0].test_images if seeded else None):
     notebook.setup(paragraph)
@@ -93,7 +93,6 @@ if exp.kind == "test_crops":
                                        summary.test_images))
 else:
     df = experiments.run_experiment(values, exp, datasets=runs.Datasets(on_load=header.on_load))
-    df, averaged = runs.seed_mean(df, seeded)  # section 2's network: its seeds' mean
     label = df.columns[0]
     records = df.to_dict("records")
     header.record(**{"run folders": ", ".join(runs.short(Path(r)) for r in df["run"]),
@@ -104,8 +103,7 @@ else:
             records, "Where a study gives times per epoch, they"))
     else:  # why times are left out where the load spoilt them: said once per section
         notebook.setup(prose.times_sentence(records))
-    tables.show(tables.study_table(df, times=prose.loads_compare(records)),
-                exp.title + prose.seed_mean_note(averaged, label, len(seeded or [])),
+    tables.show(tables.study_table(df, times=prose.loads_compare(records)), exp.title,
                 label="study")
     named = df.assign(**{label: [prose.run_name(label, v) for v in df[label]]})
     costs = [c for c in ("params", "macs") if df[c].nunique() > 1]  # none: one network,
@@ -121,8 +119,7 @@ else:
     shown = ["study", "bars"]
     if df["epochs"].max() > 1:  # curves of one point each would say nothing
         figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),
-                     f"{topic}: training and test loss and accuracy per epoch"
-                     + prose.seed_mean_note(averaged, label, curves=True), "curves")
+                     f"{topic}: training and test loss and accuracy per epoch", "curves")
         shown.append("curves")
     peak_end = all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)  # none decayed
     notebook.md("**Observations.** " + cited(prose.study_observations(

@@ -37,10 +37,9 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     assert "at 3\u00a0×\u00a014\u00a0×\u00a014" in quick  # one unbreakable shape
     assert "trained as in section 2" in prose.section_setup(profile("quick"))
     assert ("Wherever a study trains RegNetX-200MF exactly as section 2 does, it reuses "
-            "section 2's runs instead of training again, so the same accuracy recurring there "
-            "is one run shown again") in prose.section_setup(profile("quick"))
-    assert ("so its table and bars give the mean test accuracy of section 2's 5 seeds and its "
-            "curves the run of the first seed.") in prose.section_setup(profile("quick"), 5)
+            "section 2's run instead of training again, so the same accuracy recurring there "
+            "is one run shown again, not two runs agreeing.") in prose.section_setup(
+                profile("quick"))
     quick_train = prose.train_settings(profile("quick"), runs.network(profile("quick")))
     assert ("At 14 px its stages work on 14\u00a0×\u00a014, 7\u00a0×\u00a07, 4\u00a0×\u00a04 "
             "and 2\u00a0×\u00a02 grids (7\u00a0×\u00a07 in the last stage at 56 px), so "
@@ -166,12 +165,10 @@ def test_several_seeds_give_the_seed_noise_beside_the_test_images_noise():
     assert f"a 95% bound on the difference between two runs that differ only in their seed " \
         f"is \u00b1{prose.seed_bound([80.0, 82.0, 84.0]):.1f} points (Student's t with 2 " \
         "degrees of freedom)" in said
-    assert said.endswith("Where the later studies train this network as here, they compare "
-                         "with the seeds' mean, 82.00%; where they need one trained network "
-                         "(its curves, the test-crop study), they use the run of seed 0 "
-                         "(80.00%, the lowest of the 3).")
+    assert said.endswith("The later sections use the run of seed 0 (80.00%, the lowest of "
+                         "the 3).")
     assert prose.seeds_sentence([(5, 82.0), (6, 80.0), (7, 84.0)], 400).endswith(
-        "they use the run of seed 5 (82.00%).")
+        "The later sections use the run of seed 5 (82.00%).")
     assert "synthetic" not in prose.seeds_sentence([(0, 80.0), (1, 82.0)], None)
     assert "standard error" not in prose.seeds_sentence([(0, 80.0), (1, 82.0)], None)
     assert prose.seeds_answer([(0, 80.0), (1, 82.0), (2, 84.0)]) == \
@@ -199,7 +196,7 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
     assert prose.seed_bound(seeds) == pytest.approx(t_quantile(0.975, 2) * 2 ** 0.5 * 2)  # 12.2
     assert prose.seed_bound(seeds, 3) == pytest.approx(t_quantile(1 - 0.025 / 3, 2) * 2 ** 0.5 * 2)
     quick = profile("quick")
-    said, = prose.weighing_setup(quick, seeds, 400)  # one standard error: 1.92
+    said, lean = prose.weighing_setup(quick, seeds, 400)  # one standard error: 1.92
     assert ("Section 2 measured both on its network: its 3 seeds ended with a standard "
             "deviation of 2.00 points, against a standard error of 1.92 from sampling 400 test "
             "images at their mean accuracy. The observations weigh each difference against the "
@@ -207,9 +204,17 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
             "differ only in their seed (\u00b112.2 points, Student's t with 2 degrees of "
             "freedom, since so few seeds measure their spread only loosely) and two standard "
             "errors of the difference between two accuracies over the test images (binomial, "
-            "\u00b15.4 at 82.00%). A difference from the seeds' mean, where a study reuses "
-            "section 2's network, is held to the same bound") in said
+            "\u00b15.4 at 82.00%).") in said
     assert "\u00b1x" not in said
+    assert lean == ("Section 2's run, which these studies reuse wherever they train "
+                    "RegNetX-200MF as section 2 does, scored 80.00%, 2.00 points below the mean "
+                    "of its seeds (82.00%), so a difference from it favours the other run by "
+                    "about that much; every run it is compared with was tested on the same "
+                    "images.")
+    high = prose.weighing_setup(quick, [83.0, 80.0, 84.0], 400)[1]
+    assert "scored 83.00%, 0.67 points above the mean of its seeds (82.33%), so a difference " \
+        "from it favours section 2's run" in high
+    assert len(prose.weighing_setup(quick, [82.0, 80.0, 84.0], 400)) == 1  # at the mean
     alone = prose.weighing_setup(quick)  # one seed: the test images alone, one paragraph
     assert len(alone) == 1 and "Section 2 trained one seed, so the seed's share is not " \
         "measured" in alone[0] and "lower bar" in alone[0]
@@ -1297,21 +1302,3 @@ def test_a_time_that_moves_with_the_cost_says_so_once():
     assert "The time per epoch rose with them, from 1.00 s to 2.00 s." in text
     assert text.count("from each run to the next") == 1
 
-
-def test_a_study_compares_with_the_mean_of_section_2s_seeds_where_it_reuses_its_run():
-    from types import SimpleNamespace
-    import pandas as pd
-    seeded = [SimpleNamespace(run="/runs/a", test_acc=a) for a in (82.5, 88.13, 85.0)]
-    df = pd.DataFrame({"RegNetX": ["200mf", "400mf"], "run": ["/runs/a", "/runs/b"],
-                       "test_acc": [82.5, 90.0], "train_loss": [0.2, 0.1]})
-    mean, averaged = runs.seed_mean(df, seeded)
-    assert list(mean["test_acc"]) == [85.21, 90.0]  # (82.5 + 88.13 + 85) / 3 = 85.21
-    assert averaged == ["200mf"] and list(mean["train_loss"]) == [0.2, 0.1]
-    assert list(df["test_acc"]) == [82.5, 90.0]  # the runs' own rows are kept
-    assert runs.seed_mean(df, seeded[:1]) == (df, []) and runs.seed_mean(df, None)[1] == []
-    assert runs.seed_mean(df.assign(run=["/runs/c", "/runs/b"]), seeded)[1] == []
-    assert prose.seed_mean_note(averaged, "RegNetX", 3) == (
-        " (RegNetX-200MF: the mean test accuracy of section 2's 3 seeds)")
-    assert prose.seed_mean_note(averaged, "RegNetX", curves=True) == (
-        " (RegNetX-200MF: the run of section 2's first seed)")
-    assert prose.seed_mean_note([], "RegNetX", 3) == ""

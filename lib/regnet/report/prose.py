@@ -408,24 +408,18 @@ def sweep_setup(values: Mapping[str, Any], base: Mapping[str, Any] | None = None
             + ".")
 
 
-def section_setup(values: Mapping[str, Any], seeds: int = 1) -> str:
+def section_setup(values: Mapping[str, Any]) -> str:
     """What every study of a section shares: data, batch, optimizer and the profile's
-    schedule (a study that changes it says so), and how section 2's runs (`seeds` of them,
-    `runs.seed_mean`) stand in for its network; `weighing_setup` says how its differences
+    schedule (a study that changes it says so); `weighing_setup` says how its differences
     are weighed."""
     total = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
     text = (f"Every run in these studies is trained as in section 2 unless a study says "
             f"otherwise: on {dataset_phrase(values, sizes=False)}, with the same batches, "
             f"optimizer and {total}-epoch schedule.")
     if values["REGNETX"] != "custom":  # a reader would take a repeated accuracy for agreement
-        name = network_name(values["REGNETX"])
-        text += (f" Wherever a study trains {name} exactly as section 2 does, it reuses section "
-                 "2's runs instead of training again, so " + (
-                     f"its table and bars give the mean test accuracy of section 2's "
-                     f"{seeds} seeds and its curves the run of the first seed."
-                     if seeds > 1 else
-                     "the same accuracy recurring there is one run shown again, not two runs "
-                     "agreeing."))
+        text += (f" Wherever a study trains {network_name(values['REGNETX'])} exactly as "
+                 "section 2 does, it reuses section 2's run instead of training again, so the "
+                 "same accuracy recurring there is one run shown again, not two runs agreeing.")
     return text  # a demo on synthetic images says so once: the note above each report
 
 
@@ -434,7 +428,7 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
     """How a section's studies weigh a difference between two runs, said once, as paragraphs:
     against `Noise`, the test images' sampling or, where section 2 trained its network with
     several `seeds` (final accuracies over `n_test` test images), the larger of that and the
-    seeds' bound, which a difference from the seeds' mean is held to as well."""
+    seeds' bound; then where section 2's run, which the studies reuse, sits among its seeds."""
     text = ("Each setting is trained once, with one seed, so a difference between two runs "
             "carries two kinds of noise: the draw of the test images and the seed that "
             "trained each network.")
@@ -458,10 +452,17 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
              "only loosely)"
              + ("" if images is None else " and two standard errors of the difference between "
                 f"two accuracies over the test images (binomial, \u00b1{images:.1f} at "
-                f"{mean:.2f}%)") + ". A difference from the seeds' mean, where a study "
-             "reuses section 2's network, is held to the same bound, which errs on the wide "
-             "side, since a mean of several seeds varies less than one run." + _WIDENED)
-    return [text]
+                f"{mean:.2f}%)") + "." + _WIDENED)
+    first = seeds[0]
+    if values["REGNETX"] == "custom" or half_up(first) == half_up(mean):
+        return [text]
+    low = first < mean
+    return [text, f"Section 2's run, which these studies reuse wherever they train "
+                  f"{network_name(values['REGNETX'])} as section 2 does, scored {first:.2f}%, "
+                  f"{abs(mean - first):.2f} points {'below' if low else 'above'} the mean of "
+                  f"its seeds ({half_up(mean):.2f}%), so a difference from it favours "
+                  f"{'the other run' if low else 'section 2' + chr(39) + 's run'} by about "
+                  "that much; every run it is compared with was tested on the same images."]
 
 
 #: How a sentence that picks the largest of several differences weighs it; said once.
@@ -1672,22 +1673,8 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
             f", the highest of the {len(seeds)}" if acc == max(accs) else "")
     return text + (f" From so few seeds, a 95% bound on the difference between two runs that "
                    f"differ only in their seed is \u00b1{seed_bound(accs):.1f} points "
-                   f"(Student's t with {free} degree{'s' if free > 1 else ''} of freedom). Where "
-                   f"the later studies train this network as here, they compare with the seeds' "
-                   f"mean, {half_up(mean):.2f}%; where they need one trained network (its curves, the "
-                   f"test-crop study), they use the run of seed {first} ({acc:.2f}%{rank}).")
-
-
-def seed_mean_note(averaged: Sequence, label: str, seeds: int = 0, curves: bool = False) -> str:
-    """A study caption's note on the rows that stand for section 2's network
-    (`runs.seed_mean`: `averaged`, values of the study's column `label`): in its table, the
-    mean test accuracy of section 2's `seeds` seeds; in its curves (`curves`), the run of the
-    first seed. '' where no row was averaged."""
-    if not averaged:
-        return ""
-    names = numbers([run_name(label, v) for v in averaged])
-    return (f" ({names}: the run of section 2's first seed)" if curves else
-            f" ({names}: the mean test accuracy of section 2's {seeds} seeds)")
+                   f"(Student's t with {free} degree{'s' if free > 1 else ''} of freedom). The "
+                   f"later sections use the run of seed {first} ({acc:.2f}%{rank}).")
 
 
 def seed_bound(accs: Sequence[float], pairs: int = 1) -> float:

@@ -214,19 +214,6 @@ def seed_summaries(values: Mapping[str, Any]) -> list[RunSummary] | None:
     return [run_summary(v, train_dir(v)) for v in runs]
 
 
-def seed_mean(df, seeded: list[RunSummary] | None):
-    """A study's rows (`df`, one per run, with its run folder) where the study reuses
-    section 2's run, given section 2's `seeded` summaries: their test accuracy becomes the
-    mean over the seeds, as section 2 states it, so a study compares with the network's
-    mean rather than with its first seed alone (the other columns and the curves stay the
-    first seed's). Returns the rows and the labels of those it changed."""
-    if not seeded or len(seeded) < 2:
-        return df, []
-    reused = df["run"] == seeded[0].run
-    mean = half_up(statistics.fmean(s.test_acc for s in seeded))
-    return df.assign(test_acc=df["test_acc"].mask(reused, mean)), list(df.loc[reused].iloc[:, 0])
-
-
 def run_summary(values: Mapping[str, Any], out: Path) -> RunSummary:
     """A finished run folder's summary: size, time per epoch, final and best accuracy (the
     accuracies rounded to 2 decimals, halves up, as a report shows them)."""
