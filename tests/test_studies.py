@@ -162,6 +162,11 @@ def test_several_seeds_give_the_seed_noise_beside_the_test_images_noise():
         "alone would give" in said  # 2.00 against 1.92
     wide = prose.seeds_sentence([(0, 70.0), (1, 82.0), (2, 94.0)], 400)  # 12 against 1.92
     assert "6.2 of those standard errors: the seed moves the accuracy more" in wide
+    drawn = prose.seeds_sentence([(0, 70.0), (1, 82.0), (2, 94.0)], 400, synthetic=True)
+    assert "the seed moves" not in drawn  # each seed's own test images are in its spread
+    assert ("6.2 of those standard errors, but it includes the draw of each seed's test "
+            "images, so the seed's own share is about 11.8 points (\u221a(12.00\u00b2 "
+            "\u2212 1.92\u00b2))") in drawn
     assert f"a 95% bound on the difference between two runs that differ only in their seed " \
         f"is \u00b1{prose.seed_bound([80.0, 82.0, 84.0]):.1f} points (Student's t with 2 " \
         "degrees of freedom)" in said
@@ -395,6 +400,8 @@ def test_observations_do_not_range_over_one_value():
                        "load_avg": [(0.5, 1.0), (0.6, 1.2)]})  # an idle machine
     text = prose.runs_observations(df)
     assert "Every run has the same 100 parameters" in text and "ranged from 100" not in text
+    assert " s." not in text  # one network: its time per epoch says nothing about a setting
+    text = prose.runs_observations(df.assign(params=[100, 120]))
     assert "went from 2.04 s to 3.96 s." in text  # two decimals under 10 s, as the table
     assert "in between" not in text  # two runs have nothing between them
     assert prose.time_decimals([2.04, 3.96]) == 2 and prose.time_decimals([2.04, 39.6]) == 1

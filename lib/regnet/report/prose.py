@@ -1022,7 +1022,8 @@ def _runs_parts(df, noise: Noise | int | None = None, peak_end: bool = False,
         parts = [_trend_sentence(df, acc, name, noise), _order_sentence(df),
                  _cost_sentence(df, name)]
     parts = [p for p in parts if p]
-    if loads_compare(df.to_dict("records")):
+    one_network = df["params"].nunique() == 1 and ("macs" not in df or df["macs"].nunique() == 1)
+    if loads_compare(df.to_dict("records")) and not one_network:  # one network: one time
         d = time_decimals(df["epoch_seconds"])
         time = _shown(df, "epoch_seconds", d)
         if time.nunique() == 1:
@@ -1665,8 +1666,12 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
                  "standard deviation is "
                  + ("about one such standard error, no more than the choice of test images "
                     "alone would give" if ratio < 1.5 else
-                    f"{ratio:.1f} of those standard errors: the seed moves the accuracy more "
-                    "than the choice of test images does") + ".")
+                    f"{ratio:.1f} of those standard errors" + (
+                        ", but it includes the draw of each seed's test images, so the seed's "
+                        f"own share is about {(sd ** 2 - (noise / 2) ** 2) ** 0.5:.1f} points "
+                        f"(\u221a({sd:.2f}\u00b2 \u2212 {noise / 2:.2f}\u00b2))" if synthetic else
+                        ": the seed moves the accuracy more than the choice of test images "
+                        "does")) + ".")
     free = len(seeds) - 1
     first, acc = seeds[0]
     rank = (f", the lowest of the {len(seeds)}" if acc == min(accs) else
