@@ -105,14 +105,13 @@ if claims["consistent"].notna().any():  # a table of untested claims would be em
                 "split again into groups of the same sizes, every way (or "
                 f"{analysis.EXACT_SPLITS:,} random ways where there are more), and p is the "
                 "share of splits whose gap is at least as far from zero as the one observed. "
-                f"When p is below {1 - analysis.LEVEL:.2g}, the {analysis.LEVEL:.0%} level of "
-                "every bound in this report, the space has a lower or a higher error than its "
-                "baseline; otherwise the verdict is no clear difference. The claims are checked "
-                "one at a time: each test calls a true "
-                f"tie a difference one time in {1 / (1 - analysis.LEVEL):.0f}, so among "
-                f"{len(claims)} claims about {len(claims) * (1 - analysis.LEVEL):.1f} could "
-                "show a difference by chance alone (fewer or more, since claims that share a "
-                "space are not independent)." + prose.smallest_p_sentence(results))
+                f"The {len(claims)} claims are one family: as the other sections widen a "
+                "bound where a sentence picks among several differences, a claim shows a "
+                f"lower or a higher error than its baseline only when p is below "
+                f"{1 - analysis.LEVEL:.2g}/{len(claims)} = {1 - analysis.CLAIM_LEVEL:.3g} "
+                "(Bonferroni), so that all of them stay undecided when every space is as good "
+                "as its baseline, 95% of the time; otherwise the verdict is no clear "
+                "difference." + prose.smallest_p_sentence(results))
     tables.show(tables.claims_frame(claims), "The paper's claims: mean error of each space "
                 "against its baseline, the gap, and the permutation test's p", label="claims")
 classes = data.settings(values.data)["DATA_NUM_CLASSES"]

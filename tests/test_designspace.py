@@ -225,8 +225,23 @@ def test_spaces_of_three_models_are_too_few_to_tell_apart_at_ninety_five_percent
     assert three["consistent"].isna().all()
     assert three.loc["increasing widths help", "verdict"] == \
         "untested (too few models to tell apart)"
-    four = claims_table(_frame(PAPERLIKE, n=4)).set_index("claim")
-    assert four.loc["increasing widths help", "verdict"] == "lower error"
+    four = claims_table(_frame(PAPERLIKE, n=4), level=LEVEL).set_index("claim")
+    assert four.loc["increasing widths help", "verdict"] == "lower error"  # one claim alone
+
+
+def test_the_claims_are_one_family_whose_bound_is_split_over_its_claims():
+    from regnet.study.analysis import CLAIM_LEVEL, CLAIMS, LEVEL, fewest_models, separable
+    assert len(CLAIMS) == 8 and 1 - CLAIM_LEVEL == pytest.approx((1 - LEVEL) / 8)  # 0.00625
+    # 2 / C(8, 4) = 0.0286 and 2 / C(10, 5) = 0.0079 are above it; 2 / C(12, 6) = 0.0022 not
+    assert not separable(5, 5, CLAIM_LEVEL) and separable(6, 6, CLAIM_LEVEL)
+    assert fewest_models(CLAIM_LEVEL) == 6
+    four = claims_table(_frame(PAPERLIKE, n=4)).set_index("claim")  # the family's level
+    assert four["consistent"].isna().all()
+    assert four.loc["increasing widths help", "verdict"] == \
+        "untested (too few models to tell apart)"
+    six = claims_table(_frame(PAPERLIKE, n=6)).set_index("claim")
+    assert six.loc["increasing widths help", "verdict"] == "lower error"
+    assert six.loc["increasing widths help", "p"] < 1 - CLAIM_LEVEL
 
 
 def test_a_parameter_of_a_few_whole_values_ticks_at_each_only_where_they_fit():
@@ -247,7 +262,7 @@ def test_t_quantiles_match_the_printed_tables():
 
 
 def test_the_claims_verdict_is_a_permutation_test_not_the_bootstrap_interval():
-    from regnet.study.analysis import mean_difference_ci, permutation_p
+    from regnet.study.analysis import LEVEL, mean_difference_ci, permutation_p
     apart = np.array([30.0, 31, 32, 33]), np.array([40.0, 41, 42, 43])
     assert permutation_p(*apart) == pytest.approx(2 / 70)  # the most extreme of C(8, 4) splits
     # one of four models high: the bootstrap's 90% interval leaves out zero, yet 8 of the 70
@@ -255,9 +270,9 @@ def test_the_claims_verdict_is_a_permutation_test_not_the_bootstrap_interval():
     mixed = np.array([33.6, 35.9, 38.3, 75.0]), np.array([55.5, 62.1, 70.9, 90.6])
     assert mean_difference_ci(*mixed)[1] < 0
     assert permutation_p(*mixed) == pytest.approx(8 / 70)
-    table = claims_table(pd.DataFrame(
+    table = claims_table(pd.DataFrame(  # one claim alone, at 95%
         [{"space": "regnetx", "error": e} for e in mixed[0]]
-        + [{"space": "anynetx_a", "error": e} for e in mixed[1]])).set_index("claim")
+        + [{"space": "anynetx_a", "error": e} for e in mixed[1]]), level=LEVEL).set_index("claim")
     row = table.loc["RegNetX is at least as good as AnyNetX_A"]
     assert row["p"] == pytest.approx(8 / 70) and row["verdict"] == "no clear difference"
     big = np.random.default_rng(0)  # many models: random splits, the observed one counted

@@ -1570,10 +1570,12 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
                 "The paper's one claim could not")
         return text + (f" {none} be tested with "
                        f"{_models(int(summary['n'].min()))} per space "
-                       f"({quoted_claims(claims['claim'])}). Each needs at least "
-                       f"{analysis.fewest_models()} models in both of the spaces it compares: "
-                       "with fewer, not even two spaces whose errors do not overlap at all "
-                       f"could be told apart at the {analysis.LEVEL:.0%} level.")
+                       f"({quoted_claims(claims['claim'])}). Tested as one family of "
+                       f"{len(analysis.CLAIMS)}, each claim needs p below "
+                       f"{1 - analysis.CLAIM_LEVEL:.3g} and so at least "
+                       f"{analysis.fewest_models(analysis.CLAIM_LEVEL)} models in both of the "
+                       "spaces it compares: with fewer, not even two spaces whose errors do not "
+                       "overlap at all could be told apart.")
     text += (f" All {len(claims)} claims" if len(tested) == len(claims) else
              f" Of the {len(claims)} claims, {len(tested)}") + " could be tested"
     shown = tested[tested["verdict"] != "no clear difference"]
@@ -1621,12 +1623,9 @@ def design_space_answer(summary, claims, errors: Sequence[float] = (),
     agree = int(shown["consistent"].astype(bool).sum())
     direction = ("in the paper's direction" if agree == len(shown) else
                  f"{agree} of them in the paper's direction")
-    chance = len(tested) * (1 - analysis.LEVEL)  # true ties that a test calls a difference
     return text + (f"; of the {len(tested)} claims tested with {_models(sizes)} per space, "
                    f"{len(shown)} {'shows' if len(shown) == 1 else 'show'} a difference, "
-                   f"{direction}: {quoted_claims(shown['claim'])}"
-                   + (f", about as many as {len(tested)} tests give by chance alone "
-                      f"({chance:.1f})" if len(shown) <= math.ceil(chance) else "") + ".")
+                   f"{direction}: {quoted_claims(shown['claim'])}.")
 
 
 def quoted_claims(claims) -> str:
