@@ -93,8 +93,12 @@ if repeat:
 figures.show(figures.draw_x_block(2), "The downsampling X block (stride 2), in symbols",
              "x-down")
 down = next((f"s{i}" for i, s in enumerate(spec.stages, 1) if s.stride > 1), "s1")
-notebook.md(f"{ref('x-down-net', 'The figure below')} draws one such block of {name} with "
-            "its numbers.")
+ops = figures.block_rows(rows, down, "b1")  # where the width grows and the grid shrinks
+notebook.md(f"{ref('x-down-net', 'The figure below')} puts numbers on it: the first block of "
+            f"stage {down[1:]} of {name} takes {ops[0].in_shape[0]} channels on a "
+            f"{ops[0].in_shape[1]} \u00d7 {ops[0].in_shape[2]} grid to "
+            f"{ops[-1].out_shape[0]} channels on {ops[-1].out_shape[1]} \u00d7 "
+            f"{ops[-1].out_shape[2]}.")
 figures.show(figures.draw_block(rows, down, "b1"),
              f"The downsampling X block of {name} at "
              f"{spec.input_size} px: block 1 of stage {down[1:]}", "x-down-net")

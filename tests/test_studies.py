@@ -1120,9 +1120,10 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
               line.get_ydata()[-1] and line.get_xdata()[0] != line.get_xdata()[-1]]
     assert levels == [85.0]  # the training crop's accuracy, which each whisker is read against
     plt.close("all")
-    assert ("final test accuracy (whiskers: \u00b12.5 points, half the \u00b15.0-point noise "
-            "bound: runs whose whiskers do not overlap differ beyond the noise)") in \
+    assert "final test accuracy (whiskers: \u00b12.5 points, half the noise bound)" in \
         figures.panel_names(["params", "test_acc"], 2.5)
+    assert "whiskers do not overlap differ beyond the noise" in prose.weighing_setup(
+        profile("quick"))[0]  # what a whisker means: said once, in the section's setup
     assert figures.panel_names(["params", "macs", "test_acc"]) == (
         "parameters, MACs per image and final test accuracy")
     styles = figures.curve_styles(["B: b 1", "B: b 2", "paper: b 1", "paper: b 2"])

@@ -320,8 +320,7 @@ def panel_names(ys: list[str], whisker: float | None = None) -> str:
     names = [PANEL_NAMES.get(y, y) for y in ys]
     if whisker is not None and "test_acc" in ys:
         names[ys.index("test_acc")] += (
-            f" (whiskers: \u00b1{whisker:.1f} points, half the \u00b1{2 * whisker:.1f}-point "
-            "noise bound: runs whose whiskers do not overlap differ beyond the noise)")
+            f" (whiskers: \u00b1{whisker:.1f} points, half the noise bound)")
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 

@@ -468,7 +468,9 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
 #: How a sentence that picks the largest of several differences weighs it; said once.
 _WIDENED = (" A sentence that picks the largest of several differences (the best run against "
             "the weakest) widens its bound (Bonferroni), so that all of them stay within it as "
-            "often as one difference stays within two standard errors. The test-crop study, "
+            "often as one difference stays within two standard errors. In the figures, each "
+            "accuracy's whisker is half the bound of one difference, so two runs whose "
+            "whiskers do not overlap differ beyond the noise. The test-crop study, "
             "one network evaluated on one test set, pairs its bounds image by image instead.")
 
 
