@@ -957,9 +957,10 @@ def test_figure_only_subsections_get_a_sentence_from_their_numbers():
     flat = [{**history[0], "test_loss": 2.1}, history[1]]  # ln 10 = 2.303: near an even guess
     assert prose.curves_sentence(flat, 10).endswith(
         "After epoch 1 the test loss was still 91% of ln 10 = 2.303, the loss of an even guess "
-        "over the 10 classes, though 40.00% of the test images were already right: the network "
-        "ranked the right class first with little confidence, which the later epochs "
-        "sharpened.")
+        "over the 10 classes, though 40.00% of the test images were already right: on average "
+        "the network gave the right class little more probability than an even guess would "
+        "(the loss alone cannot tell whether it was unsure on every image or badly wrong on a "
+        "few), and the later epochs raised it.")
     results = pd.DataFrame({"space": ["anynetx_a", "regnetx"], "error": [50.0, 37.5],
                             "macs": [150e6, 249e6], "params": [2.1e6, 3.4e6],
                             "depth": [12, 15], "width": [368, 432]})

@@ -602,7 +602,7 @@ def train_observations(summary, classes: int = 100) -> str:
 def curves_sentence(history: Sequence[Mapping[str, Any]], classes: int | None = None) -> str:
     """What a run's curves show, from its first and last epoch; with the number of
     `classes`, a first test loss still near that of an even guess while the accuracy is far
-    above chance: right answers ranked first with little confidence."""
+    above chance: the right class given little probability on average."""
     a, b = history[0], history[-1]
     text = (f"From epoch {a['epoch']} to epoch {b['epoch']} the test accuracy went from "
             f"{a['test_acc']:.2f}% to {b['test_acc']:.2f}% and the test loss from "
@@ -613,9 +613,10 @@ def curves_sentence(history: Sequence[Mapping[str, Any]], classes: int | None = 
         text += (f" After epoch {a['epoch']} the test loss was still {a['test_loss'] / even:.0%} "
                  f"of ln {classes} = {even:.3f}, the loss of an even guess over the {classes} "
                  "classes, though "
-                 f"{a['test_acc']:.2f}% of the test images were already right: the network "
-                 "ranked the right class first with little confidence, which the later epochs "
-                 "sharpened.")
+                 f"{a['test_acc']:.2f}% of the test images were already right: on average "
+                 "the network gave the right class little more probability than an even guess "
+                 "would (the loss alone cannot tell whether it was unsure on every image or "
+                 "badly wrong on a few), and the later epochs raised it.")
     return text
 
 
