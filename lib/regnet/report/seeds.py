@@ -68,6 +68,7 @@ class Seed:
     count: Callable[[list[Operator]], list[dict]]
     per_block: bool       # whether the rule counts block by block (else stage by stage)
     norm_macs: int = 0    # MACs per output element the seed's table gives each norm it lists
+    macs_column: int = 0  # the sum of the seed's own MAC column, as its rows type it (0: none)
 
 
 SEEDS = [
@@ -82,8 +83,14 @@ SEEDS = [
          "every conv, norm and the head, but three norms in each downsampling block, which "
          "has four; its table also gives each norm MACs, which the count here, like pycls, "
          "sets to zero", 3_289_900, 235_000_000, "0.235 G", one_norm_short_per_projection,
-         per_block=True, norm_macs=2),
+         per_block=True, norm_macs=2, macs_column=233_493_650),
 ]
+
+
+def _percent_off(value: float, of: float) -> str:
+    """How far `value` lies from `of`: '0.11% below' or '0.65% above'."""
+    off = (value - of) / of * 100
+    return f"{abs(off):.2f}% {'above' if off > 0 else 'below'}"
 
 
 def seed_network(seed: Seed):
@@ -177,12 +184,16 @@ def paragraph(seed: Seed, spec, rows: list[Operator]) -> str:
             extra = seed.norm_macs * sum(
                 math.prod(r.out_shape) for r in rows
                 if "norm" in r.role and (r.stage, r.block, r.role) in listed)
-            rest = (seed.macs - c["macs"] - extra) / (c["macs"] + extra) * 100
             text += (f" Its table gives each norm {seed.norm_macs} MACs per output element (a "
                      f"scale and a shift); counted so, the norms it lists add {extra:,} MACs, "
-                     f"for {c['macs'] + extra:,} in all, {signed(rest, 1)}% from its typed "
-                     "total: most of the gap, the rest within the rounding of a total typed "
-                     "to three digits and of a MAC column typed in thousands.")
+                     f"for {c['macs'] + extra:,} in all.")
+            if seed.macs_column:  # what its rows add up to, against that and its total
+                column = seed.macs_column
+                text += (f" The report's own MAC column, typed row by row in thousands, sums "
+                         f"to {column:,}, {_percent_off(column, c['macs'] + extra)} that "
+                         f"count, while its typed total is {_percent_off(seed.macs, column)} "
+                         "its column: the norms' MACs explain the gap to the built network, "
+                         "and the typed total does not add up the report's own rows.")
     missing = diff[diff["report's params"] == 0]
     off = diff[(diff["report's params"] != 0)]
     if len(missing):
