@@ -444,7 +444,7 @@ def test_accuracies_round_halves_up_in_tables_and_sentences_alike():
 def test_times_of_runs_under_a_busy_machine_are_not_compared():
     text = prose.runs_observations(_study([80.0, 78.75, 81.25]), noise=160)
     assert "49.2" not in text and "43.1" not in text and " s " not in text
-    assert "the MACs per image 1.86 times, rising from each run to the next" in text  # 8.0M
+    assert "and 1.86 times the MACs per image of group width 8, each run costing more" in text
     # to 14.9M: the counts are in the table beside the text
     idle = prose.runs_observations(_study([80.0, 78.75, 81.25], [(0.1, 0.5)] * 3), noise=160)
     assert "from 49.2 s to 43.1 s" in idle
@@ -1306,7 +1306,14 @@ def test_series_say_when_the_time_per_epoch_did_not_follow_the_macs():
 def test_a_time_that_moves_with_the_cost_says_so_once():
     df = _study([80.0, 78.75, 81.25], [(0.1, 0.5)] * 3).assign(epoch_seconds=[1.0, 1.5, 2.0])
     text = prose.runs_observations(df, 160)
-    assert "MACs per image 1.86 times, rising from each run to the next." in text
-    assert "The time per epoch rose with them, from 1.00 s to 2.00 s." in text
-    assert text.count("from each run to the next") == 1
+    assert ("group width 24 has 1.61 times the parameters and 1.86 times the MACs per image "
+            "of group width 8, each run costing more than the one before.") in text
+    assert "The time per epoch rose with the cost, from 1.00 s to 2.00 s." in text
+    assert text.count("than the one before") == 1 and "from each run to the next" not in text
+    fewer = prose.runs_observations(df.iloc[::-1].reset_index(drop=True), 160)
+    assert ("group width 8 has 38% fewer parameters and 46% fewer MACs per image than group "
+            "width 24, each run costing less than the one before.") in fewer
+    mixed = prose.runs_observations(df.assign(params=[1_099_554, 1_000_000, 999_000]), 160)
+    assert ("Against group width 8, group width 24 has 9% fewer parameters and 1.86 times the "
+            "MACs per image, each run costing more than the one before.") in mixed
 

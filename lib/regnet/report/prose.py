@@ -858,31 +858,35 @@ def _noise_words(beyond: bool | None, clause: str = "") -> str:
     return f", {just}{'beyond' if beyond else 'within'} the noise"
 
 
-def _times(ratio: float) -> str:
-    """'grow 1.61 times' or 'shrink to 0.61 times' (of the first run's)."""
-    return f"grow {ratio:.2f} times" if ratio >= 1 else f"shrink to {ratio:.2f} times"
+def _share(ratio: float, what: str) -> str:
+    """'3.58 times the parameters' or '39% fewer parameters' (against the first run's)."""
+    return (f"{ratio:.2f} times the {what}" if ratio >= 1 else
+            f"{(1 - ratio) * 100:.0f}% fewer {what}")
 
 
 def _cost_sentence(df, name) -> str:
-    """How the parameters and MACs moved from the first run to the last, as ratios (the
-    table beside it gives the counts)."""
+    """What the last run costs against the first in parameters and MACs, as ratios (the
+    table beside it gives the counts), and whether each run costs more than the one before."""
     first, last = 0, len(df) - 1
     if df["params"].nunique() == 1 and ("macs" not in df or df["macs"].nunique() == 1):
         return (f"Every run has the same {df['params'].iloc[0]:,} parameters"
                 + (f" and {int(df['macs'].iloc[0]):,} MACs per image" if "macs" in df else "")
                 + ".")
-    text, verb = f"From {name(first)} to {name(last)}", None
+    costs = []
     if df["params"].nunique() > 1:
-        said = _times(int(df["params"].iloc[last]) / int(df["params"].iloc[first]))
-        text += f" the parameters {said}"
-        verb = said.split(" ", 1)[0]
+        costs.append(_share(int(df["params"].iloc[last]) / int(df["params"].iloc[first]),
+                            "parameters"))
     if "macs" in df and df["macs"].nunique() > 1:
-        said = _times(int(df["macs"].iloc[last]) / int(df["macs"].iloc[first]))
-        if verb == said.split(" ", 1)[0]:  # the same way: the verb once
-            said = said.split(" ", 1)[1]
-        text += f"{' and' if verb else ''} the MACs per image {said}"
-    grew = _grew(df["macs"] if "macs" in df and df["macs"].nunique() > 1 else df["params"])
-    return text + grew + "."
+        costs.append(_share(int(df["macs"].iloc[last]) / int(df["macs"].iloc[first]),
+                            "MACs per image"))
+    grew = {"times" in c for c in costs}
+    text = (f"Against {name(first)}, {name(last)} has {' and '.join(costs)}" if len(grew) > 1
+            else f"{name(last)} has {' and '.join(costs)} "  # one way: "of" or "than"
+            f"{'of' if grew == {True} else 'than'} {name(first)}")
+    steady = _steady(df["macs"] if "macs" in df and df["macs"].nunique() > 1 else df["params"])
+    if len(df) > 2 and steady:
+        text += f", each run costing {'more' if steady > 0 else 'less'} than the one before"
+    return text + "."
 
 
 def _macs_slope(df, acc) -> tuple[float, float, int]:
@@ -1037,7 +1041,8 @@ def _runs_parts(df, noise: Noise | int | None = None, peak_end: bool = False,
             cost = df["macs"] if "macs" in df and df["macs"].nunique() > 1 else df["params"]
             if _grew(time) and _steady(time) == _steady(cost):  # said once: "with them"
                 parts.append(f"The time per epoch {'rose' if _steady(time) > 0 else 'fell'} "
-                             f"with them, from {time[first]:.{d}f} s to {time[last]:.{d}f} s.")
+                             f"with the cost, from {time[first]:.{d}f} s to "
+                             f"{time[last]:.{d}f} s.")
             else:
                 parts.append(f"The time per epoch went from {time[first]:.{d}f} s to "
                              f"{time[last]:.{d}f} s" + (_grew(time) or (
