@@ -539,6 +539,9 @@ def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
     text = prose.runs_observations(df, noise=160)
     assert "do not show the longer schedule helping" in text and "helped" not in text
     assert "so 8 epochs cost 2.67 times the training computation (MACs) of 3 epochs" in text
+    assert "A change smaller than \u00b18.7 points could not have shown here." in text
+    assert "the final training loss went from 0.500 to 0.200, the final test loss from 0.500 " \
+        "to 0.500." in text
     peak = df.assign(history=[[{**r, "lr": 0.1} for r in h] for h in df["history"]])
     assert "The 3-epoch run ended at its peak learning rate, undecayed" in \
         prose.runs_observations(peak, noise=160)

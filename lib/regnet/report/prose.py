@@ -1136,8 +1136,9 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     evidence = (f"The gap between training and test accuracy went from {signed(gap(short), 2)} "
                 f"to {signed(gap(long), 2)} points, the longest run's best test accuracy "
                 f"({half_up(peak['test_acc']):.2f}%) came in {_epochs_at(h, peak)} of {len(h)}, "
-                f"and the final training loss fell from "
-                f"{short['train_loss']:.3f} to {long['train_loss']:.3f}.")
+                f"and the final training loss went from {short['train_loss']:.3f} to "
+                f"{long['train_loss']:.3f}, the final test loss from "
+                f"{short['history'][-1]['test_loss']:.3f} to {h[-1]['test_loss']:.3f}.")
     if rose:
         evidence += (f" The longest run's test loss ended at {h[-1]['test_loss']:.3f}, above "
                      f"its lowest ({low['test_loss']:.3f}, epoch {low['epoch']}).")
