@@ -1137,6 +1137,18 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
     blue, orange = styles[1]["color"], styles[3]["color"]
     assert blue[2] > blue[0] and orange[0] > orange[2]  # one family per series
     assert len({s["color"] for s in figures.curve_styles(["x", "y", "z"])}) == 3
+    # runs in two series: a column each, so that no panel holds more than one series' lines
+    h = [{"epoch": e, "train_loss": 1.0, "train_acc": 50.0, "test_loss": 1.0, "test_acc": 50.0}
+         for e in (1, 2)]
+    labels = ["B: b 1", "B: b 2", "B: b 4", "paper: b 1", "paper: b 2", "paper: b 4"]
+    fig = figures.plot_curves({label: h for label in labels})
+    assert len(fig.axes) == 8 and all(len(ax.get_lines()) == 3 for ax in fig.axes)
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["B runs", "paper runs"]
+    legends = [[t.get_text() for t in ax.get_legend().get_texts()]
+               for ax in fig.axes if ax.get_legend()]
+    assert legends == [["b 1", "b 2", "b 4"]] * 2  # the setting, under its series' column
+    plt.close(fig)
+    assert len(figures.plot_curves({"x": h, "y": h}).axes) == 4  # no series: one grid
 
 
 def test_the_design_space_answer_quotes_the_claims_that_show_a_difference():

@@ -237,13 +237,59 @@ def curve_styles(labels: list) -> list[dict]:
             for i in range(len(labels))]
 
 
+def _series(labels: list) -> dict[str, list[int]] | None:
+    """Runs labelled "series: setting" in two or more series (extra E): each series' name
+    and the places of its runs; None for other runs."""
+    series = [str(v).split(": ")[0] if ": " in str(v) else None for v in labels]
+    if not all(series) or len(set(series)) < 2:
+        return None
+    return {s: [i for i, t in enumerate(series) if t == s] for s in dict.fromkeys(series)}
+
+
+#: The curves' panels: the metric and its axis label.
+CURVES = [("train_loss", "training loss"), ("train_acc", "training accuracy (%)"),
+          ("test_loss", "test loss"), ("test_acc", "test accuracy (%)")]
+
+
+def plot_series_curves(histories: dict, groups: dict[str, list[int]]):
+    """Runs in series (`groups`, from `_series`): one column per series, one row per metric
+    of `CURVES`, each series' runs in their own colours and markers with the legend under
+    its column, so that no panel carries more than one series' lines."""
+    labels, runs = list(histories), list(histories.values())
+    fig, axes = _figure(PRINT_WIDTH, 7.4, len(CURVES), len(groups), sharex=True, sharey="row")
+    for col, (name, places) in enumerate(groups.items()):
+        for row, (key, label) in enumerate(CURVES):
+            ax = axes[row][col]
+            for k, i in enumerate(places):
+                ax.plot([r["epoch"] for r in runs[i]], [r[key] for r in runs[i]], ms=3,
+                        color=f"C{k % 10}", marker="osD^v<>p"[k % 8] if len(runs[i]) < 20
+                        else None, label=str(labels[i]).split(": ", 1)[1])
+            ax.grid(alpha=0.3)
+            ax.xaxis.get_major_locator().set_params(integer=True)
+            if col == 0:
+                ax.set_ylabel(label)
+        axes[0][col].set_title(f"{name} runs")
+        axes[-1][col].set_xlabel("epoch")
+        axes[-1][col].legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=1,
+                             frameon=False)
+    last = max((len(h) for h in runs), default=1)
+    if last < 3:  # one or two epochs: a tick at each, not fractions of an epoch between them
+        axes[-1][0].set_xticks(range(1, last + 1))
+        axes[-1][0].set_xlim(0.5, last + 0.5)
+    fig.tight_layout()
+    return fig
+
+
 def plot_curves(histories: dict, title: str = ""):
     """Training loss, training accuracy, test loss and test accuracy per epoch (from 1), one
-    line per run (`histories`: label -> metrics.jsonl rows)."""
+    line per run (`histories`: label -> metrics.jsonl rows); runs in series (extra E) in one
+    column per series (`plot_series_curves`)."""
+    groups = _series(list(histories))
+    if groups:
+        return plot_series_curves(histories, groups)
     # each column on one scale: training and test loss (or accuracy) read against each other
     fig, axes = _figure(PRINT_WIDTH, 4.6, 2, 2, sharex=True, sharey="col")
-    panels = [("train_loss", "training loss"), ("train_acc", "training accuracy (%)"),
-              ("test_loss", "test loss"), ("test_acc", "test accuracy (%)")]
+    panels = CURVES
     styles = curve_styles(list(histories))
     for ax, (key, label) in zip(axes.flat, panels):
         for i, (run, history) in enumerate(histories.items()):
