@@ -703,6 +703,8 @@ def test_claims_without_a_difference_are_not_shown_rather_than_agreed():
     assert "Only \u201cRegNetX is better\u201d shows a difference" in text
     assert "All 2 claims could be tested, with 3 models per space, where a gap of 12.1 points " \
         "still has p = 0.114." in text and "is not confirmed by it" in text
+    close = prose.design_space_observations(summary, claims.assign(p=[0.017, 0.001]))
+    assert "still has p = 0.017, above the 0.00625 a claim needs." in close  # the family's
     answers = [tables.claim_answer(c) for _, c in claims.iterrows()]
     assert answers == ["not shown", "yes"]
 

@@ -1594,7 +1594,9 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
     if len(tied):  # how large a gap so few models leave undecided
         wide = tied.loc[tied["mean_gap"].abs().idxmax()]
         text += (f", where a gap of {abs(wide['mean_gap']):.1f} points still has p = "
-                 f"{wide['p']:.3f}")
+                 f"{wide['p']:.3f}"
+                 + (f", above the {1 - analysis.CLAIM_LEVEL:.3g} a claim needs"
+                    if wide["p"] < 1 - analysis.LEVEL else ""))
     text += ". "
     if len(shown):
         verb = "shows" if len(shown) == 1 else "show"
