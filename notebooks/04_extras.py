@@ -99,8 +99,7 @@ else:
                      "load average": prose.load_record(records)})
     notebook.md(prose.study_settings(values, configs, list(df["spec"])))
     if prose.loads_compare(records):  # where this study's times were measured
-        notebook.setup(prose.timing_sentence(  # the same sentence in every study: said once
-            records, "Where a study gives times per epoch, they"))
+        notebook.setup(prose.timing_sentence(records))  # as section 2 says it: said once
     else:  # why times are left out where the load spoilt them: said once per section
         notebook.setup(prose.times_sentence(records))
     tables.show(tables.study_table(df, times=prose.loads_compare(records)), exp.title,

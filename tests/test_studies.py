@@ -34,7 +34,12 @@ def study_sentence(name, profile_name):
 def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     quick = study_sentence("epochs", "quick")
     assert "for 3, 5 and 8 epochs" in quick and "60 epochs" not in quick
-    assert "at 3\u00a0×\u00a014\u00a0×\u00a014" in quick  # one unbreakable shape
+    assert "×" not in quick  # the section's input size, said once in its setup:
+    assert ("with inputs of 3\u00a0×\u00a014\u00a0×\u00a014 and 10 outputs" in  # unbreakable
+            prose.section_setup(profile("quick")))
+    elsewhere = prose.study_settings(profile("quick"), [profile("quick")],
+                                     [runs.network(profile("course"))])
+    assert "at 3\u00a0×\u00a056\u00a0×\u00a056 with 100 outputs" in elsewhere  # not the section's
     assert "trained as in section 2" in prose.section_setup(profile("quick"))
     assert ("Wherever a study trains RegNetX-200MF exactly as section 2 does, it reuses "
             "section 2's run instead of training again, so the same accuracy recurring there "
@@ -53,7 +58,8 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
         resolve(overrides={"DATASET": "fashion-mnist"}))
     course = study_sentence("epochs", "course")
     assert "for 60, 100 and 150 epochs" in course
-    assert "at 3\u00a0×\u00a056\u00a0×\u00a056" in course
+    assert "3\u00a0×\u00a056\u00a0×\u00a056 and 100 outputs" in prose.section_setup(
+        profile("course"))
     assert "3-epoch schedule" in prose.section_setup(profile("quick"))
     variants = study_sentence("variants", "quick")
     assert "for" not in variants  # the section's schedule: unsaid

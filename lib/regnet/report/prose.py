@@ -413,9 +413,11 @@ def section_setup(values: Mapping[str, Any]) -> str:
     schedule (a study that changes it says so); `weighing_setup` says how its differences
     are weighed."""
     total = values["TRAINING_LR_INIT_EPOCHS"] + values["TRAINING_LR_FINAL_EPOCHS"]
+    crop, classes = settings(values.data)["DATA_CROP"], settings(values.data)["DATA_NUM_CLASSES"]
     text = (f"Every run in these studies is trained as in section 2 unless a study says "
-            f"otherwise: on {dataset_phrase(values, sizes=False)}, with the same batches, "
-            f"optimizer and {total}-epoch schedule.")
+            f"otherwise: on {dataset_phrase(values, sizes=False)}, with inputs of "
+            f"{dims(3, crop, crop)} and {classes} outputs, the same batches, optimizer and "
+            f"{total}-epoch schedule.")
     if values["REGNETX"] != "custom":  # a reader would take a repeated accuracy for agreement
         text += (f" Wherever a study trains {network_name(values['REGNETX'])} exactly as "
                  "section 2 does, it reuses section 2's run instead of training again, so the "
@@ -487,8 +489,12 @@ def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, An
         nets = f"{network_name(named.name)}'s stages (its depths, widths and stem)"
     else:
         nets = numbers([network_phrase(s) for s in dict((s.name, s) for s in specs).values()])
-    size = dims(specs[0].in_channels, specs[0].input_size, specs[0].input_size)
-    text = f"The {len(run_values)} runs train {nets} at {size} with {specs[0].num_classes} outputs"
+    text = f"The {len(run_values)} runs train {nets}"
+    shown = settings(base.data)
+    if (specs[0].input_size, specs[0].num_classes) != (shown["DATA_CROP"],
+                                                       shown["DATA_NUM_CLASSES"]):
+        size = dims(specs[0].in_channels, specs[0].input_size, specs[0].input_size)
+        text += f" at {size} with {specs[0].num_classes} outputs"  # not the section's
     schedules = list(dict.fromkeys(schedule_phrase(v) for v in run_values))
     if len(schedules) == 1 and schedules != [schedule_phrase(base)]:
         text += f", for {schedules[0]}"
