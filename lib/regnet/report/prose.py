@@ -515,10 +515,10 @@ def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, An
 def crop_settings(values: Mapping[str, Any], spec, crops: tuple[int, int]) -> str:
     """What the crop study evaluates."""
     s = settings(values.data)
-    return (f"The network of section 2 ({network_phrase(spec)}, trained on "
-            f"{augment_phrase(values)}) is evaluated "
-            f"with its final weights on the test images resized to {s['DATA_RESIZE']} px and "
-            f"center-cropped to each size from {crops[0]} to {crops[1]} px.")
+    return (f"The network of section 2, {network_phrase(spec)}, was trained on "
+            f"{augment_phrase(values)}. Here it is evaluated with its final weights on the test "
+            f"images resized to {s['DATA_RESIZE']} px and center-cropped to each size from "
+            f"{crops[0]} to {crops[1]} px.")
 
 
 def mac_fraction(results, crop: int) -> str:
