@@ -269,7 +269,7 @@ def test_the_crop_study_states_the_crops_it_evaluates():
         text = prose.crop_settings(values, runs.network(values),
                                    experiments.crop_range(values, exp))
         assert f"from {first} to {last} px" in text and f"resized to {resize} px" in text
-        assert f"trained on {prose.augment_phrase(values)})" in text  # as it was trained
+        assert f"was trained on {prose.augment_phrase(values)}. Here it" in text  # as trained
 
 
 @pytest.mark.parametrize("name", ["quick", "course"])
