@@ -67,7 +67,13 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     stems = [runs.network(experiments.run_values(profile("quick"), experiments.load(
         "variants", "quick"), label)).stem_width for label in experiments.load(
         "variants", "quick").runs]
-    assert f"Their stems are {prose.numbers(stems)} channels wide" in variants
+    assert (f"Each stem is as wide as its network's first stage ({prose.numbers(stems)} "
+            "channels, in the order of the table), so that the first block, of stride 1, keeps "
+            "an identity shortcut") in variants
+    specs = [runs.network(profile("quick")), runs.network(profile("course"))]
+    other = [dataclasses.replace(specs[0], stem_width=16), specs[1]]  # a stem of its own
+    assert "Their stems are 16 and 24 channels wide" in prose.study_settings(
+        profile("quick"), [profile("quick")] * 2, other)
     assert "stems" not in study_sentence("bottleneck", "quick")  # one stem: nothing to say
 
 

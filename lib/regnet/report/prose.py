@@ -508,7 +508,12 @@ def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, An
                      f"rate {run_values[0]['TRAINING_LR_MAX']:g})")
     stems = list(dict.fromkeys(s.stem_width for s in specs))
     if len(stems) > 1:  # the study's table has no room for them; its parameters depend on them
-        text += f". Their stems are {numbers(stems)} channels wide, in the order of the table"
+        if all(s.stem_width == s.stages[0].width and s.stages[0].stride == 1 for s in specs):
+            text += (f". Each stem is as wide as its network's first stage ({numbers(stems)} "
+                     "channels, in the order of the table), so that the first block, of stride "
+                     "1, keeps an identity shortcut, as in the course's RegNetX-200MF")
+        else:
+            text += f". Their stems are {numbers(stems)} channels wide, in the order of the table"
     return text + "."
 
 
