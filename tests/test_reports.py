@@ -451,9 +451,10 @@ def test_a_shape_in_a_table_cell_does_not_wrap_inside_itself():
 
 def captions(html: str) -> list[str]:
     """Every numbered caption of a page, number and text, in order."""
-    return [re.sub(r"<[^>]+>", "", c).strip() for c in
-            re.findall(r'<span class="regnet-num"[^>]*>.*?</caption>|'
-                       r'<span class="regnet-num"[^>]*>.*?</figcaption>', html, re.S)]
+    found = re.findall(r'<caption>(.*?)</caption>|<p class="regnet-tcaption">(.*?)</p>|'
+                       r'<figcaption>(.*?)</figcaption>', html, re.S)
+    return [re.sub(r"<[^>]+>", "", "".join(c)).strip() for c in found
+            if 'class="regnet-num"' in "".join(c)]
 
 
 def test_each_sections_pdf_numbers_its_tables_and_figures_as_the_combined_report(rendered):

@@ -51,6 +51,9 @@ div.regnet-keep { break-inside: avoid; }
 caption { break-after: avoid; }
 caption { caption-side: top; text-align: left !important; padding: 4px 0; font-size: 9pt;
   color: #000 !important; }
+/* a short table's caption stands above it as wide as the text, not squeezed to its width */
+p.regnet-tcaption { text-align: left; margin: 6px 0 0 0; padding: 4px 0; font-size: 9pt;
+  color: #000; break-after: avoid; }
 .regnet-num { font-weight: bold; }
 figure.regnet-figure { margin: 6px 0 10px 0; break-inside: avoid; }
 figure.regnet-figure figcaption { font-size: 9pt; margin-top: 2px; }

@@ -313,10 +313,12 @@ def to_html(df, caption: str | None = None, decimals: int = 4, label: str | None
         styler = styler.set_table_styles([{  # centred over its columns, ruled below
             "selector": "th.level0", "props": "text-align: center !important; "
                                               "border-bottom: 1px solid #888"}], overwrite=False)
-    if caption:
+    if len(df) <= KEEP_WHOLE:  # caption and rows on one page, the caption as wide as the
+        head = (f'<p class="regnet-tcaption">{caption_html("Table", caption, label)}</p>'
+                if caption else "")  # page rather than squeezed over a narrow table
+        return f'<div class="regnet-keep">{head}{styler.to_html()}</div>'
+    if caption:  # a long table's caption stays in it, to lead its first page
         styler = styler.set_caption(caption_html("Table", caption, label))
-    if len(df) <= KEEP_WHOLE:  # caption and rows on one page
-        return f'<div class="regnet-keep">{styler.to_html()}</div>'
     return styler.to_html()
 
 
