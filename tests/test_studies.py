@@ -162,23 +162,19 @@ def test_the_sweep_says_only_how_its_training_differs_from_section_2():
 
 
 def test_several_seeds_give_the_seed_noise_beside_the_test_images_noise():
-    said = prose.seeds_sentence([(0, 80.0), (1, 82.0), (2, 84.0)], 400, synthetic=True)
+    said = prose.seeds_sentence([(0, 80.0), (1, 82.0), (2, 84.0)], 400)
     # standard deviation 2.00; one accuracy's standard error at 82%: sqrt(.82 * .18 / 400)
     assert said.startswith("Trained with 3 seeds (0, 1 and 2), the same network ended at "
                            "80.00%, 82.00% and 84.00% test accuracy: a standard deviation of "
-                           "2.00 points between seeds around a mean of 82.00%; each seed also "
-                           "draws its own synthetic images")
+                           "2.00 points between seeds around a mean of 82.00%; every seed "
+                           "trains and tests on the same images, so the spread is the "
+                           "training's own.")
     assert "puts \u00b13.8 points (two standard errors, at the seeds' mean) on one accuracy; " \
         "the seeds' standard " \
         "deviation is about one such standard error, no more than the choice of test images " \
         "alone would give" in said  # 2.00 against 1.92
     wide = prose.seeds_sentence([(0, 70.0), (1, 82.0), (2, 94.0)], 400)  # 12 against 1.92
     assert "6.2 of those standard errors: the seed moves the accuracy more" in wide
-    drawn = prose.seeds_sentence([(0, 70.0), (1, 82.0), (2, 94.0)], 400, synthetic=True)
-    assert "the seed moves" not in drawn  # each seed's own test images are in its spread
-    assert ("6.2 of those standard errors, but it includes the draw of each seed's test "
-            "images, so the seed's own share is about 11.8 points (\u221a(12.00\u00b2 "
-            "\u2212 1.92\u00b2))") in drawn
     assert f"a 95% bound on the difference between two runs that differ only in their seed " \
         f"is \u00b1{prose.seed_bound([80.0, 82.0, 84.0]):.1f} points (Student's t with 2 " \
         "degrees of freedom)" in said

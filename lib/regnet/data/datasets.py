@@ -11,7 +11,8 @@ resize, normalization statistics); any DATA_* parameter that is set overrides th
 - `cifar100`: torchvision's CIFAR-100 in DATA_DIR (downloaded where the machine is online).
 - `fashion-mnist`: the four IDX files (gzipped or not) in DATA_DIR, DATA_DIR/FashionMNIST/raw
   or /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist); 1 channel, 28 px.
-- `synthetic`: made here from SEED, no files: each class has its own colour and an oriented
+- `synthetic`: made here, no files, the same images for every SEED (`SYNTHETIC_SEED`), so that
+  runs of different seeds differ in their training alone: each class has its own colour and an oriented
   stripe pattern of its own frequency; each image adds a random phase, colour jitter and
   noise, so a conv net must look at colour and texture, and random crops and flips keep both.
 - `tiny-imagenet`: Tiny ImageNet's official layout in DATA_DIR (the folder, its parent, or a
@@ -158,6 +159,11 @@ class Dataset:
 
 # --- synthetic -----------------------------------------------------------------------------
 
+#: The seed of the `synthetic` dataset's images: fixed, like any dataset's files, so that SEED
+#: varies a run's training (initial weights, batch order, augmentation), not its data.
+SYNTHETIC_SEED = 0
+
+
 def synthetic(n: int, num_classes: int, size: int, seed: int, split: int,
               channels: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
     """`n` images uint8 [n, C, size, size] and labels; class looks depend on `seed` only."""
@@ -193,10 +199,10 @@ def _load_synthetic(data: DataConfig, size, defaults, seed, progress):
         raise ParamError(f"DATA_SYNTHETIC_TRAIN + DATA_SYNTHETIC_TEST = {count:,} images of "
                          f"{channels}x{size}x{size} take {need / 1e9:,.1f} GB, more than half "
                          f"of this machine's {have / 1e9:,.1f} GB; make fewer or smaller images")
-    tx, ty = synthetic(data.synthetic_train, classes, size, seed, 0, channels)
-    vx, vy = synthetic(data.synthetic_test, classes, size, seed, 1, channels)
+    tx, ty = synthetic(data.synthetic_train, classes, size, SYNTHETIC_SEED, 0, channels)
+    vx, vy = synthetic(data.synthetic_test, classes, size, SYNTHETIC_SEED, 1, channels)
     names = [f"class{i:03d}" for i in range(classes)]
-    return tx, ty, vx, vy, names, 0, f"generated from SEED={seed}"
+    return tx, ty, vx, vy, names, 0, "generated: the same images for every seed"
 
 
 # --- image folders and the course archives ---------------------------------------------------
@@ -437,7 +443,7 @@ def shape(data: DataConfig) -> Shape:
 
 
 def load(cfg: Config) -> Dataset:
-    """The dataset that `cfg.data` names, with its defaults filled in (SEED makes `synthetic`)."""
+    """The dataset that `cfg.data` names, with its defaults filled in."""
     data = cfg.data
     name = _check_name(data.dataset)
     if data.classes is not None and name != "tiny-imagenet":
@@ -468,7 +474,7 @@ def load(cfg: Config) -> Dataset:
 
 def data_source(data: DataConfig) -> str | None:
     """Where a dataset's files are, as an absolute path with links resolved (None for
-    `synthetic`, which SEED makes); cheap: nothing is read. Two folders are two datasets."""
+    `synthetic`, which is made here); cheap: nothing is read. Two folders are two datasets."""
     name = _check_name(data.dataset)
     if name == "synthetic":
         return None
@@ -556,5 +562,5 @@ def describe_data(data: DataConfig) -> str:
     """The data in words for reports: the dataset and where its files are."""
     source = data_source(data)
     return data.dataset + (f" from {source}" if source else
-                           " (generated from SEED: a run of another seed draws its own images)")
+                           " (generated here: the same images for every seed)")
 

@@ -1667,18 +1667,17 @@ def train_answer(summary, values: Mapping[str, Any]) -> str:
             f"accuracy{on}.")
 
 
-def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
-                   synthetic: bool = False) -> str:
+def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None) -> str:
     """What training one network with several seeds shows: each seed's final accuracy, their
     standard deviation against the test images' sampling error, and the difference two runs
-    could show from the seed alone (`synthetic`: each seed draws its own images too)."""
+    could show from the seed alone."""
     accs = [acc for _, acc in seeds]
     mean, sd = sum(accs) / len(accs), statistics.stdev(accs)
     text = (f"Trained with {len(seeds)} seeds ({numbers([seed for seed, _ in seeds])}), the "
             f"same network ended at {numbers([f'{acc:.2f}%' for acc in accs])} test accuracy: "
             f"a standard deviation of {sd:.2f} points between seeds around a mean of "
-            f"{half_up(mean):.2f}%" + ("; each seed also draws its own synthetic images, so the spread "
-                              "includes theirs" if synthetic else "") + ".")
+            f"{half_up(mean):.2f}%; every seed trains and tests on the same images, so the "
+            "spread is the training's own.")
     noise = accuracy_noise(n_test, mean)
     if noise is not None:
         ratio = sd / (noise / 2)
@@ -1687,12 +1686,8 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
                  "standard deviation is "
                  + ("about one such standard error, no more than the choice of test images "
                     "alone would give" if ratio < 1.5 else
-                    f"{ratio:.1f} of those standard errors" + (
-                        ", but it includes the draw of each seed's test images, so the seed's "
-                        f"own share is about {(sd ** 2 - (noise / 2) ** 2) ** 0.5:.1f} points "
-                        f"(\u221a({sd:.2f}\u00b2 \u2212 {noise / 2:.2f}\u00b2))" if synthetic else
-                        ": the seed moves the accuracy more than the choice of test images "
-                        "does")) + ".")
+                    f"{ratio:.1f} of those standard errors: the seed moves the accuracy more "
+                    "than the choice of test images does") + ".")
     free = len(seeds) - 1
     first, acc = seeds[0]
     rank = (f", the lowest of the {len(seeds)}" if acc == min(accs) else

@@ -59,8 +59,10 @@ def identity(values: Mapping[str, Any]) -> dict[str, Any]:
     cfg = _params.check_all(values)
     ident = _params.identity(cfg)
     source = data.data_source(cfg.data)
-    if source is not None:  # synthetic data is made from SEED: its keys stay as they were
+    if source is not None:
         ident["data source"] = source
+    elif cfg.data.dataset == "synthetic":  # the same images for every seed (not drawn per
+        ident["synthetic images"] = "fixed"  # seed, as before): earlier runs are not reused
     return ident
 
 
