@@ -97,7 +97,8 @@ else:
     records = df.to_dict("records")
     header.record(**{"run folders": ", ".join(runs.short(Path(r)) for r in df["run"]),
                      "load average": prose.load_record(records)})
-    notebook.md(prose.study_settings(values, configs, list(df["spec"])))
+    notebook.md(" ".join(filter(None, [prose.study_settings(values, configs, list(df["spec"])),
+                                       prose.readings_sentence(df)])))  # series: how they differ
     if prose.loads_compare(records):  # where this study's times were measured
         notebook.setup(prose.timing_sentence(records))  # as section 2 says it: said once
     else:  # why times are left out where the load spoilt them: said once per section

@@ -1515,11 +1515,9 @@ def crop_bounds(df, n_test: int | None) -> str:
 
 def study_observations(df, noise: Noise | int | None = None, peak_end: bool = False) -> str:
     """The observations of a study: for runs in series (extra E), what each series trades
-    and how the two readings differ; else how accuracy and cost move along the study."""
-    series = series_observations(df, noise)
-    if series:
-        return " ".join(filter(None, [series, readings_sentence(df)]))
-    return runs_observations(df, noise, peak_end)
+    (how the series differ, `readings_sentence`, is said with the study's settings); else
+    how accuracy and cost move along the study."""
+    return series_observations(df, noise) or runs_observations(df, noise, peak_end)
 
 
 def study_answer(df, noise: Noise | int | None = None, peak_end: bool = False) -> str:
