@@ -113,9 +113,10 @@ else:
     noise = prose.seed_noise([s.test_acc for s in seeded or ()], prose.test_images(records))
     topic = exp.title.split(": ", 1)[-1]  # "Extra B: group width" -> "Group width"
     topic = topic[:1].upper() + topic[1:]
-    figures.show(figures.plot_bars(named, label, panels, noise), f"{topic}: "
-                 + figures.panel_names(panels, figures.bar_whisker(noise, df["test_acc"])),
-                 "bars")
+    whisker = figures.bar_whisker(noise, df["test_acc"])
+    cut = whisker is not None and bool((df["test_acc"] + whisker > 100).any())
+    figures.show(figures.plot_bars(named, label, panels, noise),
+                 f"{topic}: {figures.panel_names(panels, whisker, cut)}", "bars")
     shown = ["study", "bars"]
     if df["epochs"].max() > 1:  # curves of one point each would say nothing
         figures.show(figures.plot_curves(dict(zip(named[label], df["history"]))),

@@ -106,7 +106,7 @@ if claims["consistent"].notna().any():  # a table of untested claims would be em
                 f"{analysis.EXACT_SPLITS:,} random ways where there are more), and p is the "
                 "share of splits whose gap is at least as far from zero as the one observed. "
                 f"The {len(claims)} claims are one family: as the other sections widen a "
-                "bound where a sentence picks among several differences, a claim shows a "
+                "bound where a comparison picks among several differences, a claim shows a "
                 f"lower or a higher error than its baseline only when p is below "
                 f"{1 - analysis.LEVEL:.2g}/{len(claims)} = {1 - analysis.CLAIM_LEVEL:.3g} "
                 "(Bonferroni), so that all of them stay undecided when every space is as good "

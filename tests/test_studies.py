@@ -484,7 +484,7 @@ def test_a_study_is_ranked_only_beyond_the_noise_of_its_test_images():
                               "between two runs carries two kinds of noise")  # no seeds given
     assert "its 3 seeds ended" in prose.weighing_setup(profile("quick"),
                                                        [80.0, 82.0, 84.0], 160)[0]
-    assert "widens its bound (Bonferroni)" in weighed and "seed" not in prose.section_setup(
+    assert "its bound is widened (Bonferroni)" in weighed and "seed" not in prose.section_setup(
         profile("quick"))
     noise = prose.image_noise(160, 80.0)
     assert prose.beyond_noise(noise * 1.1, 160, 80.0)[0] is True
@@ -547,7 +547,7 @@ def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
     text = prose.runs_observations(df, noise=160)
     assert "do not show the longer schedule helping" in text and "helped" not in text
     assert "so 8 epochs cost 2.67 times the training computation (MACs) of 3 epochs" in text
-    assert "A change smaller than \u00b18.7 points could not have shown here." in text
+    assert "These runs could not have detected a change smaller than \u00b18.7 points." in text
     assert "the final training loss went from 0.500 to 0.200, the final test loss from 0.500 " \
         "to 0.500." in text
     peak = df.assign(history=[[{**r, "lr": 0.1} for r in h] for h in df["history"]])
@@ -1136,6 +1136,14 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
     plt.close("all")
     assert "final test accuracy (whiskers: \u00b12.5 points, half the noise bound)" in \
         figures.panel_names(["params", "test_acc"], 2.5)
+    from types import SimpleNamespace
+    sized = _study([80.0, 78.75, 96.25]).assign(spec=[SimpleNamespace(input_size=14)] * 3)
+    titles = [ax.get_title() for ax in figures.plot_bars(sized, "group width",
+                                                         ["params", "macs"]).axes]
+    assert titles == ["params", "MACs at 14 px"]  # the size its MACs are counted at
+    plt.close("all")
+    assert figures.panel_names(["test_acc"], 2.5, cut=True).endswith(
+        "(whiskers: \u00b12.5 points, half the noise bound, cut at 100%)")
     assert "whiskers do not overlap differ beyond the noise" in prose.weighing_setup(
         profile("quick"))[0]  # what a whisker means: said once, in the section's setup
     assert figures.panel_names(["params", "macs", "test_acc"]) == (
@@ -1215,8 +1223,8 @@ def test_a_studys_finding_for_the_conclusions_is_short_and_keeps_the_verdict():
     close = prose.study_answer(_study([80.0, 78.75, 81.25]), 160)
     bound = prose.image_noise(160, 80.0, 3)  # the best against the weakest of 3: widened
     assert close == ("No effect of the group width on accuracy showed beyond the noise (a "
-                     f"spread of 2.50 points, where only one above \u00b1{bound:.1f} could "
-                     "have shown).")
+                     f"spread of 2.50 points; these runs could detect only a spread above "
+                     f"\u00b1{bound:.1f}).")
     assert f"{bound:.1f}" == "10.9"
     zigzag = prose.study_answer(_study([50.0, 90.0, 70.0]), 10_000)
     assert "beyond the noise, but not in one direction (best group " \
@@ -1331,12 +1339,12 @@ def test_series_say_when_the_time_per_epoch_did_not_follow_the_macs():
 def test_a_time_that_moves_with_the_cost_says_so_once():
     df = _study([80.0, 78.75, 81.25], [(0.1, 0.5)] * 3).assign(epoch_seconds=[1.0, 1.5, 2.0])
     text = prose.runs_observations(df, 160)
-    assert ("group width 24 has 1.61 times the parameters and 1.86 times the MACs per image "
+    assert ("Group width 24 has 1.61 times the parameters and 1.86 times the MACs per image "
             "of group width 8, each run costing more than the one before.") in text
     assert "The time per epoch rose with the cost, from 1.00 s to 2.00 s." in text
     assert text.count("than the one before") == 1 and "from each run to the next" not in text
     fewer = prose.runs_observations(df.iloc[::-1].reset_index(drop=True), 160)
-    assert ("group width 8 has 38% fewer parameters and 46% fewer MACs per image than group "
+    assert ("Group width 8 has 38% fewer parameters and 46% fewer MACs per image than group "
             "width 24, each run costing less than the one before.") in fewer
     mixed = prose.runs_observations(df.assign(params=[1_099_554, 1_000_000, 999_000]), 160)
     assert ("Against group width 8, group width 24 has 9% fewer parameters and 1.86 times the "

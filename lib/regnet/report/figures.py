@@ -360,13 +360,15 @@ def bar_whisker(noise: Noise | int | None, accs) -> float | None:
     return None if bound is None else bound / 2
 
 
-def panel_names(ys: list[str], whisker: float | None = None) -> str:
+def panel_names(ys: list[str], whisker: float | None = None, cut: bool = False) -> str:
     """The caption's words for the panels `ys` of `plot_bars`, with what the accuracies'
-    whiskers (`whisker`, from `bar_whisker`) mean where they carry them."""
+    whiskers (`whisker`, from `bar_whisker`) mean where they carry them (`cut`: one stops
+    at 100%)."""
     names = [PANEL_NAMES.get(y, y) for y in ys]
     if whisker is not None and "test_acc" in ys:
         names[ys.index("test_acc")] += (
-            f" (whiskers: \u00b1{whisker:.1f} points, half the noise bound)")
+            f" (whiskers: \u00b1{whisker:.1f} points, half the noise bound"
+            + (", cut at 100%" if cut else "") + ")")
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -394,7 +396,8 @@ def plot_bars(df, x: str, ys: list[str], noise: Noise | int | None = None):
             ax.barh(labels, df[y], color="#5b8bd0")
             if df[y].abs().max() >= 1e4:
                 ax.xaxis.set_major_formatter(EngFormatter(sep=""))
-        ax.set_title(METRIC_NAMES.get(y, y))
+        size = df["spec"].iloc[0].input_size if "spec" in df and y == "macs" else None
+        ax.set_title(f"MACs at {size} px" if size else METRIC_NAMES.get(y, y))
         ax.grid(axis="x", alpha=0.3)
         # a panel of four across the page has room for three labels of "15M" width
         ax.xaxis.set_major_locator(MaxNLocator(3 if len(ys) > 3 else 4))

@@ -468,8 +468,8 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
 
 
 #: How a sentence that picks the largest of several differences weighs it; said once.
-_WIDENED = (" A sentence that picks the largest of several differences (the best run against "
-            "the weakest) widens its bound (Bonferroni), so that all of them stay within it as "
+_WIDENED = (" Where a comparison picks the largest of several differences (the best run against "
+            "the weakest), its bound is widened (Bonferroni), so that all of them stay within it as "
             "often as one difference stays within two standard errors. In the figures, each "
             "accuracy's whisker is half the bound of one difference, so two runs whose "
             "whiskers do not overlap differ beyond the noise. The test-crop study, "
@@ -897,7 +897,7 @@ def _cost_sentence(df, name) -> str:
     steady = _steady(df["macs"] if "macs" in df and df["macs"].nunique() > 1 else df["params"])
     if len(df) > 2 and steady:
         text += f", each run costing {'more' if steady > 0 else 'less'} than the one before"
-    return text + "."
+    return text[:1].upper() + text[1:] + "."  # "Group width 32 has ..."
 
 
 def _macs_slope(df, acc) -> tuple[float, float, int]:
@@ -981,8 +981,8 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
     if short and beyond is False:
         bound = as_noise(noise).bound(float(acc[best] + acc[worst]) / 2, pairs)
         return (f"No effect of the {label} on accuracy showed beyond the noise (a spread of "
-                f"{spread:.2f} points, where only one above \u00b1{bound:.1f} could have "
-                "shown).")
+                f"{spread:.2f} points; these runs could detect only a spread above "
+                f"\u00b1{bound:.1f}).")
     if short and steady:
         return (f"The accuracy {'rose' if steady > 0 else 'fell'} steadily with the {label}, "
                 f"{signed(float(acc[last] - acc[first]), 2)} points in all"
@@ -994,7 +994,7 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
     if beyond is False:
         return (f"The test accuracy stayed between {acc[worst]:.2f}% and {acc[best]:.2f}%, a "
                 f"spread of {spread:.2f} points {clause}: these runs show no effect of the "
-                f"{label} on accuracy, though they could not have shown one smaller than that "
+                f"{label} on accuracy, and could not have detected one smaller than that "
                 "bound.")
     if steady:
         change = float(acc[last] - acc[first])
@@ -1143,7 +1143,8 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
                    "test accuracy nor an earlier peak shows overfitting.")
     if beyond is False:  # what the runs could have shown
         bound = as_noise(noise).bound((long["test_acc"] + short["test_acc"]) / 2)
-        answer += f" A change smaller than \u00b1{bound:.1f} points could not have shown here."
+        answer += (f" These runs could not have detected a change smaller than \u00b1{bound:.1f} "
+                   "points.")
     evidence = (f"The gap between training and test accuracy went from {signed(gap(short), 2)} "
                 f"to {signed(gap(long), 2)} points, the longest run's best test accuracy "
                 f"({half_up(peak['test_acc']):.2f}%) came in {_epochs_at(h, peak)} of {len(h)}, "
@@ -1508,7 +1509,7 @@ def crop_bounds(df, n_test: int | None) -> str:
     if "hits" in df:
         text += (" The bounds below are paired, since every crop evaluates the same weights "
                  "on the same test images: two standard errors of the per-image differences "
-                 "between the crops compared (widened where a sentence picks the largest of "
+                 "between the crops compared (widened where a comparison picks the largest of "
                  "several); an image that both crops get right, or both wrong, adds no noise.")
     return text.strip()
 
