@@ -110,7 +110,8 @@ else:
     panels = costs + (["epoch_seconds"] if costs and prose.loads_compare(records)  # whose
                       else []) + ["test_acc"]  # times per epoch would be equal bars
     # the yardstick of every difference: section 2's seeds or, without them, the test images
-    noise = prose.seed_noise([s.test_acc for s in seeded or ()], prose.test_images(records))
+    noise = prose.seed_noise([s.test_acc for s in seeded or ()], prose.test_images(records),
+                             seeded[0].run if seeded else None)
     topic = exp.title.split(": ", 1)[-1]  # "Extra B: group width" -> "Group width"
     topic = topic[:1].upper() + topic[1:]
     whisker = figures.bar_whisker(noise, df["test_acc"])

@@ -507,6 +507,12 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
                              "epochs": [3] * 3, "device": ["cpu"] * 3, "cpus": [2] * 3,
                              "load_avg": [(5.0, 9.0)] * 3})
     paid = prose.runs_observations(variants([70.0, 80.0, 90.0]), noise=10_000)
+    reused = variants([70.0, 80.0, 90.0]).assign(run=["/runs/a", "/runs/b", "/runs/c"])
+    seeded = prose.seed_noise((70.0, 74.0, 78.0), 10_000, "/runs/a")  # section 2's seeds
+    assert "Section 2's run is 4.00 points below the mean of its 3 seeds; against that mean " \
+        "(74.00%) the change is +16.00 points" in prose.runs_observations(reused, seeded)
+    assert "(against the mean of section 2's seeds, +16.00 points" in prose.study_answer(
+        reused, seeded)
     assert paid.startswith("RegNetX-800MF, with 4.00 times the MACs of RegNetX-200MF, "
                            "scored 20.00 points higher (70.00% to 90.00%), a difference "
                            "beyond the noise")
@@ -1350,3 +1356,31 @@ def test_a_time_that_moves_with_the_cost_says_so_once():
     assert ("Against group width 8, group width 24 has 9% fewer parameters and 1.86 times the "
             "MACs per image, each run costing more than the one before.") in mixed
 
+
+
+def test_a_difference_from_section_2s_run_is_said_again_against_its_seeds_mean():
+    import pandas as pd
+
+    def history(epochs, acc):
+        return [{"epoch": e, "train_acc": acc + 2, "test_acc": acc, "test_loss": 0.5,
+                 "lr": 0.1 if e < epochs else 0.001} for e in range(1, epochs + 1)]
+    df = pd.DataFrame({"epochs": [3, 8], "params": [100, 100], "macs": [10, 10],
+                       "epoch_seconds": [1.0, 1.0], "test_acc": [82.5, 96.25],
+                       "train_loss": [0.5, 0.2], "device": ["cpu"] * 2, "cpus": [2] * 2,
+                       "load_avg": [(5.0, 9.0)] * 2, "run": ["/runs/a", "/runs/b"],
+                       "history": [history(3, 82.5), history(8, 96.25)]})
+    seeds = (82.5, 85.0, 87.5, 89.38, 89.38)  # section 2's, its run the lowest
+    noise = prose.seed_noise(seeds, 160, "/runs/a")
+    bound = prose.seed_bound(seeds)
+    text = prose.runs_observations(df, noise)
+    assert "The longer schedule helped: from 3 to 8 epochs the test accuracy changed by " \
+        f"+13.75 points, only just beyond the noise (\u00b1{bound:.1f} points)" in text
+    assert ("Section 2's run is 4.25 points below the mean of its 5 seeds; against that mean "
+            f"(86.75%) the change is +9.50 points, within the noise (\u00b1{bound:.1f} "
+            "points).") in text
+    assert "(against the mean of section 2's seeds, +9.50 points, within the noise)" in \
+        prose.study_answer(df, noise)
+    assert "mean of its" not in prose.runs_observations(df, prose.seed_noise(seeds, 160))
+    other = df.assign(run=["/runs/c", "/runs/b"])  # not section 2's run: nothing to add
+    assert "mean of its" not in prose.runs_observations(other, noise)
+    assert prose.seed_noise([80.0], 160, "/runs/a").base_run is None  # one seed: no mean

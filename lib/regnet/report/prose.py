@@ -772,10 +772,12 @@ class Noise:
     or, where section 2 trained its network with several `seeds` (their final accuracies),
     the 95% bound those seeds put on two runs that differ only in their seed (`seed_bound`:
     Student's t, since a few seeds measure their spread only loosely), whichever is larger;
-    either widened (Bonferroni) where a sentence picks the largest of `pairs` differences.
-    None where neither is known."""
+    either widened (Bonferroni) where a comparison picks the largest of `pairs` differences.
+    None where neither is known. `base_run`: the run folder of section 2's first seed, which
+    the studies reuse (`against_mean` sets a difference from it against the seeds' mean)."""
     n_test: int | None
     seeds: tuple[float, ...] = ()
+    base_run: str | None = None
 
     def bound(self, acc: float = 50.0, pairs: int = 1) -> float | None:
         found = [b for b in (image_noise(self.n_test, acc, pairs),
@@ -789,10 +791,35 @@ def as_noise(noise: Noise | int | None) -> Noise:
     return noise if isinstance(noise, Noise) else Noise(noise)
 
 
-def seed_noise(seeds: Sequence[float], n_test: int | None) -> Noise:
+def seed_noise(seeds: Sequence[float], n_test: int | None, base_run: str | None = None) -> Noise:
     """The yardstick of a section whose runs were tested on `n_test` images, from section 2's
-    `seeds` (their final accuracies; fewer than two: the test images alone)."""
-    return Noise(n_test, tuple(seeds) if len(seeds) > 1 else ())
+    `seeds` (their final accuracies; fewer than two: the test images alone) and the run
+    folder of its first seed (`base_run`), which the studies reuse."""
+    several = len(seeds) > 1
+    return Noise(n_test, tuple(seeds) if several else (), base_run if several else None)
+
+
+def against_mean(df, i: int, other: float, noise: Noise | int | None,
+                 short: bool = False) -> str:
+    """Where row `i` of a study is section 2's run (its first seed, `Noise.base_run`): the
+    difference `other` minus it, said again against the mean of section 2's seeds, weighed
+    against the same noise (`short`: in a few words, for the conclusions); '' for any other
+    row. A low or a high first seed would otherwise lend the study's verdict its own luck."""
+    noise = as_noise(noise)
+    if not noise.base_run or "run" not in df or df["run"].iloc[i] != noise.base_run:
+        return ""
+    mine, mean = float(df["test_acc"].iloc[i]), half_up(statistics.fmean(noise.seeds))
+    if half_up(mine) == mean:
+        return ""
+    change = half_up(other) - mean
+    beyond, clause = beyond_noise(change, noise, (other + mean) / 2)
+    if short:  # in a few words, for the conclusions
+        return (f" (against the mean of section 2's seeds, {signed(change, 2)} points"
+                f"{_noise_words(beyond, clause)})")
+    side = "below" if mine < mean else "above"
+    return (f" Section 2's run is {abs(mine - mean):.2f} points {side} the mean of its "
+            f"{len(noise.seeds)} seeds; against that mean ({mean:.2f}%) the change is "
+            f"{signed(change, 2)} points, {clause}.")
 
 
 def loads_compare(rows: Sequence[Mapping[str, Any]]) -> bool:
@@ -929,11 +956,13 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
                 f"{'more' if fit[0] > 0 else 'fewer'} MACs buying accuracy: a lead for more "
                 "seeds to settle" if beyond is False and fit and fit[1] <= abs(fit[0]) else "")
         return (f"{name(last)} {scored} than {name(first)} for {ratio:.2f} times the MACs"
-                f"{_noise_words(beyond, clause)}{lead}"
+                f"{_noise_words(beyond, clause)}"
+                f"{against_mean(df, first, float(acc[last]), noise, short=True)}{lead}"
                 + (", though not every larger network scored higher" if beyond and change > 0
                    and slower else "") + ".")
     text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, {scored} "
-            f"({acc[first]:.2f}% to {acc[last]:.2f}%), a difference {clause}.")
+            f"({acc[first]:.2f}% to {acc[last]:.2f}%), a difference {clause}."
+            + against_mean(df, first, float(acc[last]), noise))
     trend = None  # whether the slope over every network excludes no change
     if fit:  # the slope over every network, not the two ends alone
         slope, spread, free = fit
@@ -1095,6 +1124,8 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     accuracy, test accuracy peaking before the end)? [the answer, the evidence], or with
     `brief` the answer in a few words, for the conclusions."""
     short, long = df.loc[df["epochs"].idxmin()], df.loc[df["epochs"].idxmax()]
+    mean_words = against_mean(df, df.index.get_loc(df["epochs"].idxmin()),
+                              float(long["test_acc"]), noise, short=brief)
 
     def gap(row):
         h = row["history"][-1]
@@ -1115,7 +1146,7 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     span = f"from {short['epochs']} to {long['epochs']} epochs"
     if brief:
         return [f"Training for {long['epochs']} epochs scored {signed(change, 2)} points "
-                f"against {short['epochs']}{_noise_words(beyond, clause)}, "
+                f"against {short['epochs']}{_noise_words(beyond, clause)}{mean_words}, "
                 + ("and the widening gap between training and test accuracy, with the test "
                    "numbers worsening, marks overfitting" if overfit else
                    "with a widening gap between training and test accuracy but no sign of "
@@ -1145,6 +1176,7 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
         bound = as_noise(noise).bound((long["test_acc"] + short["test_acc"]) / 2)
         answer += (f" These runs could not have detected a change smaller than \u00b1{bound:.1f} "
                    "points.")
+    answer += mean_words
     evidence = (f"The gap between training and test accuracy went from {signed(gap(short), 2)} "
                 f"to {signed(gap(long), 2)} points, the longest run's best test accuracy "
                 f"({half_up(peak['test_acc']):.2f}%) came in {_epochs_at(h, peak)} of {len(h)}, "
