@@ -1373,8 +1373,9 @@ def test_a_difference_from_section_2s_run_is_said_again_against_its_seeds_mean()
     noise = prose.seed_noise(seeds, 160, "/runs/a")
     bound = prose.seed_bound(seeds)
     text = prose.runs_observations(df, noise)
-    assert "The longer schedule helped: from 3 to 8 epochs the test accuracy changed by " \
-        f"+13.75 points, only just beyond the noise (\u00b1{bound:.1f} points)" in text
+    assert "The longer schedule scored higher, but not clearly: from 3 to 8 epochs the test " \
+        f"accuracy changed by +13.75 points, only just beyond the noise (\u00b1{bound:.1f} " \
+        "points)" in text  # beyond against the first seed, within against the seeds' mean
     assert ("Section 2's run is 4.25 points below the mean of its 5 seeds; against that mean "
             f"(86.75%) the change is +9.50 points, within the noise (\u00b1{bound:.1f} "
             "points).") in text

@@ -800,26 +800,27 @@ def seed_noise(seeds: Sequence[float], n_test: int | None, base_run: str | None 
 
 
 def against_mean(df, i: int, other: float, noise: Noise | int | None,
-                 short: bool = False) -> str:
+                 short: bool = False) -> tuple[str, bool | None]:
     """Where row `i` of a study is section 2's run (its first seed, `Noise.base_run`): the
     difference `other` minus it, said again against the mean of section 2's seeds, weighed
     against the same noise (`short`: in a few words, for the conclusions); '' for any other
-    row. A low or a high first seed would otherwise lend the study's verdict its own luck."""
+    row; and whether that change is beyond the noise (None for any other row). A low or a
+    high first seed would otherwise lend the study's verdict its own luck."""
     noise = as_noise(noise)
     if not noise.base_run or "run" not in df or df["run"].iloc[i] != noise.base_run:
-        return ""
+        return "", None
     mine, mean = float(df["test_acc"].iloc[i]), half_up(statistics.fmean(noise.seeds))
     if half_up(mine) == mean:
-        return ""
+        return "", None
     change = half_up(other) - mean
     beyond, clause = beyond_noise(change, noise, (other + mean) / 2)
     if short:  # in a few words, for the conclusions
         return (f" (against the mean of section 2's seeds, {signed(change, 2)} points"
-                f"{_noise_words(beyond, clause)})")
+                f"{_noise_words(beyond, clause)})"), beyond
     side = "below" if mine < mean else "above"
     return (f" Section 2's run is {abs(mine - mean):.2f} points {side} the mean of its "
             f"{len(noise.seeds)} seeds; against that mean ({mean:.2f}%) the change is "
-            f"{signed(change, 2)} points, {clause}.")
+            f"{signed(change, 2)} points, {clause}."), beyond
 
 
 def loads_compare(rows: Sequence[Mapping[str, Any]]) -> bool:
@@ -957,12 +958,12 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
                 "seeds to settle" if beyond is False and fit and fit[1] <= abs(fit[0]) else "")
         return (f"{name(last)} {scored} than {name(first)} for {ratio:.2f} times the MACs"
                 f"{_noise_words(beyond, clause)}"
-                f"{against_mean(df, first, float(acc[last]), noise, short=True)}{lead}"
+                f"{against_mean(df, first, float(acc[last]), noise, short=True)[0]}{lead}"
                 + (", though not every larger network scored higher" if beyond and change > 0
                    and slower else "") + ".")
     text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, {scored} "
             f"({acc[first]:.2f}% to {acc[last]:.2f}%), a difference {clause}."
-            + against_mean(df, first, float(acc[last]), noise))
+            + against_mean(df, first, float(acc[last]), noise)[0])
     trend = None  # whether the slope over every network excludes no change
     if fit:  # the slope over every network, not the two ends alone
         slope, spread, free = fit
@@ -1124,8 +1125,8 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     accuracy, test accuracy peaking before the end)? [the answer, the evidence], or with
     `brief` the answer in a few words, for the conclusions."""
     short, long = df.loc[df["epochs"].idxmin()], df.loc[df["epochs"].idxmax()]
-    mean_words = against_mean(df, df.index.get_loc(df["epochs"].idxmin()),
-                              float(long["test_acc"]), noise, short=brief)
+    mean_words, mean_beyond = against_mean(df, df.index.get_loc(df["epochs"].idxmin()),
+                                           float(long["test_acc"]), noise, short=brief)
 
     def gap(row):
         h = row["history"][-1]
@@ -1157,6 +1158,10 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     if beyond is False:
         answer = (f"These runs do not show the longer schedule helping: {span} the test "
                   f"accuracy changed by {signed(change, 2)} points, {clause}")
+    elif mean_beyond is False:  # beyond against the first seed, not against the seeds' mean
+        answer = (f"The longer schedule {'scored higher' if change > 0 else 'scored lower'}, "
+                  f"but not clearly: {span} the test accuracy changed by {signed(change, 2)} "
+                  f"points, {clause}")
     else:
         answer = (f"The longer schedule {'helped' if change > 0 else 'hurt'}: {span} "
                   f"the test accuracy changed by {signed(change, 2)} points"
