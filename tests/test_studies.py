@@ -539,17 +539,25 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
     assert "did buy" not in flat
 
 
-def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
-    import pandas as pd
+def _history(epochs, acc):
+    """A schedule's epochs at one accuracy, the last at the final rate."""
+    return [{"epoch": e, "train_acc": acc + 2, "test_acc": acc, "test_loss": 0.5,
+             "lr": 0.1 if e < epochs else 0.001} for e in range(1, epochs + 1)]
 
-    def history(epochs, acc):
-        return [{"epoch": e, "train_acc": acc + 2, "test_acc": acc, "test_loss": 0.5,
-                 "lr": 0.1 if e < epochs else 0.001} for e in range(1, epochs + 1)]
-    df = pd.DataFrame({"epochs": [3, 8], "params": [100, 100], "macs": [10, 10],
-                       "epoch_seconds": [1.0, 1.0], "test_acc": [80.0, 82.5],
-                       "train_loss": [0.5, 0.2], "device": ["cpu"] * 2, "cpus": [2] * 2,
-                       "load_avg": [(5.0, 9.0)] * 2,
-                       "history": [history(3, 80.0), history(8, 82.5)]})
+
+def _schedules(short: float, long: float, **columns):
+    """A 3-epoch and an 8-epoch run of one network scoring `short` and `long`."""
+    import pandas as pd
+    return pd.DataFrame({"epochs": [3, 8], "params": [100, 100], "macs": [10, 10],
+                         "epoch_seconds": [1.0, 1.0], "test_acc": [short, long],
+                         "train_loss": [0.5, 0.2], "device": ["cpu"] * 2, "cpus": [2] * 2,
+                         "load_avg": [(5.0, 9.0)] * 2,
+                         "history": [_history(3, short), _history(8, long)], **columns})
+
+
+def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
+    history = _history
+    df = _schedules(80.0, 82.5)
     text = prose.runs_observations(df, noise=160)
     assert "do not show the longer schedule helping" in text and "helped" not in text
     assert "so 8 epochs cost 2.67 times the training computation (MACs) of 3 epochs" in text
@@ -1357,18 +1365,8 @@ def test_a_time_that_moves_with_the_cost_says_so_once():
             "MACs per image, each run costing more than the one before.") in mixed
 
 
-
 def test_a_difference_from_section_2s_run_is_said_again_against_its_seeds_mean():
-    import pandas as pd
-
-    def history(epochs, acc):
-        return [{"epoch": e, "train_acc": acc + 2, "test_acc": acc, "test_loss": 0.5,
-                 "lr": 0.1 if e < epochs else 0.001} for e in range(1, epochs + 1)]
-    df = pd.DataFrame({"epochs": [3, 8], "params": [100, 100], "macs": [10, 10],
-                       "epoch_seconds": [1.0, 1.0], "test_acc": [82.5, 96.25],
-                       "train_loss": [0.5, 0.2], "device": ["cpu"] * 2, "cpus": [2] * 2,
-                       "load_avg": [(5.0, 9.0)] * 2, "run": ["/runs/a", "/runs/b"],
-                       "history": [history(3, 82.5), history(8, 96.25)]})
+    df = _schedules(82.5, 96.25, run=["/runs/a", "/runs/b"])
     seeds = (82.5, 85.0, 87.5, 89.38, 89.38)  # section 2's, its run the lowest
     noise = prose.seed_noise(seeds, 160, "/runs/a")
     bound = prose.seed_bound(seeds)
