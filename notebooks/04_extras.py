@@ -86,7 +86,7 @@ if exp.kind == "test_crops":
                     " (whiskers: two standard errors of each accuracy)"
                     if summary.test_images else ""), "crop-plot")
     notebook.md("**Observations.** " + cited(prose.crop_observations(
-        crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images), "crops",
+        crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images, spec), "crops",
         "crop-plot") + " "
         + prose.crop_check(crops, sizes["DATA_CROP"], summary.test_acc))
     notebook.finding(prose.crop_answer(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"],

@@ -650,6 +650,13 @@ def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():
                                      22.8, 24.8, 25.6, 26.4]})  # upscaling hurts
     assert ("The largest step between neighbouring crops, 16 to 17 px, is \u221212.40 points "
             "where the crop passes the resize") in prose.crop_observations(dip, 14, 16, 500)
+    spec = runs.network(profile("quick"))  # stride-1 stem: 16 px ends 2 x 2, 17 px 3 x 3
+    assert [prose.last_grid(spec, c) for c in (14, 16, 17, 56)] == [2, 2, 3, 7]
+    assert ("16 to 17 px, is \u221212.40 points where the crop passes the resize and the image "
+            "starts to be upscaled and the last stage's grid grows from 2\u00a0×\u00a02 to "
+            "3\u00a0×\u00a03") in prose.crop_observations(dip, 14, 16, 500, spec)
+    assert "so the step mixes the two and this study cannot tell them apart." in \
+        prose.crop_observations(dip, 14, 16, 500, spec)
     assert "largest step" not in prose.crop_observations(crops, 14, 16, 160)  # within noise
     top = crops.assign(test_acc=[80.0, 81.25, 90.0, 85.0, 82.5])  # the training crop best
     assert prose.crop_observations(top, 14, 16, 160).startswith(
@@ -1383,3 +1390,13 @@ def test_a_difference_from_section_2s_run_is_said_again_against_its_seeds_mean()
     other = df.assign(run=["/runs/c", "/runs/b"])  # not section 2's run: nothing to add
     assert "mean of its" not in prose.runs_observations(other, noise)
     assert prose.seed_noise([80.0], 160, "/runs/a").base_run is None  # one seed: no mean
+
+
+@pytest.mark.parametrize("name, size", [("200mf", 17), ("200mf", 56), ("regnetx_200mf", 224)])
+def test_the_last_stage_grid_is_the_built_networks(name, size):
+    from regnet.arch import complexity, model, space
+    from regnet.data.datasets import Shape
+    spec = space.named(name).fitted(Shape(size, 10, 3))
+    rows = complexity.operator_table(model.build(spec))
+    last = [r for r in rows if r.stage == f"s{len(spec.stages)}"][-1]
+    assert last.out_shape[1:] == (prose.last_grid(spec, size),) * 2

@@ -1453,9 +1453,18 @@ def _span_px(first: int, last: int) -> str:
     return f"{first} px" if first == last else f"{first}\u2013{last} px"
 
 
-def _crop_step(df, resize: int, n_test: int | None) -> str:
+def last_grid(spec, size: int) -> int:
+    """The side of the last stage's grid for an input of `size` px: the stem and each
+    stage's first block (3x3, padding 1) take a side n to ceil(n / stride)."""
+    for stride in (spec.stem_stride, *(st.stride for st in spec.stages)):
+        size = -(-size // stride)
+    return size
+
+
+def _crop_step(df, resize: int, n_test: int | None, spec=None) -> str:
     """The largest change between neighbouring crops, when it is beyond the noise of the
-    test images, and whether it is where the crop passes the resize ("" otherwise)."""
+    test images, and whether it is where the crop passes the resize or, given the network
+    `spec`, where the last stage's grid grows ("" otherwise)."""
     df = df.sort_values("test crop").reset_index(drop=True)
     acc = df["test_acc"].astype(float).map(half_up).to_numpy()
     crop = df["test crop"].astype(int).to_numpy()
@@ -1467,10 +1476,17 @@ def _crop_step(df, resize: int, n_test: int | None) -> str:
                                       n_test)
     if not beyond:
         return ""
-    at = (" where the crop passes the resize and the image starts to be upscaled"
-          if crop[i] <= resize < crop[i + 1] else "")
+    causes = (["the crop passes the resize and the image starts to be upscaled"]
+              if crop[i] <= resize < crop[i + 1] else [])
+    grids = [last_grid(spec, int(c)) for c in crop[i:i + 2]] if spec else [0, 0]
+    if grids[0] != grids[1]:
+        causes.append(f"the last stage's grid grows from {dims(grids[0], grids[0])} to "
+                      f"{dims(grids[1], grids[1])}")
+    at = f" where {' and '.join(causes)}" if causes else ""
+    both = (", so the step mixes the two and this study cannot tell them apart"
+            if len(causes) > 1 else "")
     return (f" The largest step between neighbouring crops, {crop[i]} to {crop[i + 1]} px, is "
-            f"{signed(float(steps[i]), 2)} points{at}, {clause}.")
+            f"{signed(float(steps[i]), 2)} points{at}, {clause}{both}.")
 
 
 def crop_check(df, train_crop: int, final: float) -> str:
@@ -1499,7 +1515,8 @@ def crop_answer(df, train_crop: int, resize: int, n_test: int | None = None) -> 
         f"{verdict[3]}."
 
 
-def crop_observations(df, train_crop: int, resize: int, n_test: int | None = None) -> str:
+def crop_observations(df, train_crop: int, resize: int, n_test: int | None = None,
+                      spec=None) -> str:
     """The training crop against every other test crop, in three groups (smaller, larger
     crops of the resized image, upscaled), each weighed against the noise of `n_test` test
     images, and what that says about testing at a larger crop than the training crop."""
@@ -1534,7 +1551,7 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
            f" ({'beyond' if beyond else 'within'} the noise, \u00b1{noise:.1f})")
         for name, mean, diff, beyond, lo, hi, noise in rows) + ". "
     text += kind[:1].upper() + kind[1:] + "."
-    return text + _crop_step(df, resize, n_test)
+    return text + _crop_step(df, resize, n_test, spec)
 
 
 def crop_bounds(df, n_test: int | None) -> str:
