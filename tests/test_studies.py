@@ -561,7 +561,7 @@ def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
     text = prose.runs_observations(df, noise=160)
     assert "do not show the longer schedule helping" in text and "helped" not in text
     assert "so 8 epochs cost 2.67 times the training computation (MACs) of 3 epochs" in text
-    assert "These runs could not have detected a change smaller than \u00b18.7 points." in text
+    assert "A change smaller than \u00b18.7 points would mostly go unseen in these runs." in text
     assert "the final training loss went from 0.500 to 0.200, the final test loss from 0.500 " \
         "to 0.500." in text
     peak = df.assign(history=[[{**r, "lr": 0.1} for r in h] for h in df["history"]])
@@ -1244,8 +1244,8 @@ def test_a_studys_finding_for_the_conclusions_is_short_and_keeps_the_verdict():
     close = prose.study_answer(_study([80.0, 78.75, 81.25]), 160)
     bound = prose.image_noise(160, 80.0, 3)  # the best against the weakest of 3: widened
     assert close == ("No effect of the group width on accuracy showed beyond the noise (a "
-                     f"spread of 2.50 points; these runs could detect only a spread above "
-                     f"\u00b1{bound:.1f}).")
+                     f"spread of 2.50 points; an effect smaller than {bound:.1f} points would "
+                     "mostly go unseen).")
     assert f"{bound:.1f}" == "10.9"
     zigzag = prose.study_answer(_study([50.0, 90.0, 70.0]), 10_000)
     assert "beyond the noise, but not in one direction (best group " \

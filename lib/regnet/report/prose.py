@@ -1011,8 +1011,8 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
     if short and beyond is False:
         bound = as_noise(noise).bound(float(acc[best] + acc[worst]) / 2, pairs)
         return (f"No effect of the {label} on accuracy showed beyond the noise (a spread of "
-                f"{spread:.2f} points; these runs could detect only a spread above "
-                f"\u00b1{bound:.1f}).")
+                f"{spread:.2f} points; an effect smaller than {bound:.1f} points would mostly "
+                "go unseen).")
     if short and steady:
         return (f"The accuracy {'rose' if steady > 0 else 'fell'} steadily with the {label}, "
                 f"{signed(float(acc[last] - acc[first]), 2)} points in all"
@@ -1024,8 +1024,8 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
     if beyond is False:
         return (f"The test accuracy stayed between {acc[worst]:.2f}% and {acc[best]:.2f}%, a "
                 f"spread of {spread:.2f} points {clause}: these runs show no effect of the "
-                f"{label} on accuracy, and could not have detected one smaller than that "
-                "bound.")
+                f"{label} on accuracy, and an effect smaller than that bound would mostly "
+                "go unseen in them.")
     if steady:
         change = float(acc[last] - acc[first])
         return (f"The test accuracy {'rose' if steady > 0 else 'fell'} from each run to the "
@@ -1179,8 +1179,8 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
                    "test accuracy nor an earlier peak shows overfitting.")
     if beyond is False:  # what the runs could have shown
         bound = as_noise(noise).bound((long["test_acc"] + short["test_acc"]) / 2)
-        answer += (f" These runs could not have detected a change smaller than \u00b1{bound:.1f} "
-                   "points.")
+        answer += (f" A change smaller than \u00b1{bound:.1f} points would mostly go unseen in "
+                   "these runs.")
     answer += mean_words
     evidence = (f"The gap between training and test accuracy went from {signed(gap(short), 2)} "
                 f"to {signed(gap(long), 2)} points, the longest run's best test accuracy "
