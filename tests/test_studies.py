@@ -171,10 +171,10 @@ def test_several_seeds_give_the_seed_noise_beside_the_test_images_noise():
                            "training's own.")
     assert "puts \u00b13.8 points (two standard errors, at the seeds' mean) on one accuracy; " \
         "the seeds' standard " \
-        "deviation is about one such standard error, no more than the choice of test images " \
-        "alone would give" in said  # 2.00 against 1.92
+        "deviation is about one such standard error: training again moves the accuracy about " \
+        "as much as drawing other test images would" in said  # 2.00 against 1.92
     wide = prose.seeds_sentence([(0, 70.0), (1, 82.0), (2, 94.0)], 400)  # 12 against 1.92
-    assert "6.2 of those standard errors: the seed moves the accuracy more" in wide
+    assert "6.2 of those standard errors: training again moves the accuracy more" in wide
     assert f"a 95% bound on the difference between two runs that differ only in their seed " \
         f"is \u00b1{prose.seed_bound([80.0, 82.0, 84.0]):.1f} points (Student's t with 2 " \
         "degrees of freedom)" in said
@@ -513,6 +513,15 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
         "(74.00%) the change is +16.00 points" in prose.runs_observations(reused, seeded)
     assert "(against the mean of section 2's seeds, +16.00 points" in prose.study_answer(
         reused, seeded)
+    # a slope that leans only because section 2's run is its lowest seed is no lead
+    line = variants([80.0, 81.25, 82.5]).assign(run=["/runs/a", "/runs/b", "/runs/c"])
+    low = prose.seed_noise((80.0, 84.0, 86.0), 160, "/runs/a")  # mean 83.33
+    said = prose.runs_observations(line, low)
+    assert "With the mean of section 2's seeds in place of its run, the slope is" in said
+    assert "which does not exclude no change" in said and "lean towards" not in said
+    assert "do not show the larger networks buying any accuracy" in said
+    assert "leans towards" not in prose.study_answer(line, low)
+    assert "lean towards" in prose.runs_observations(line.drop(columns="run"), low)
     assert paid.startswith("RegNetX-800MF, with 4.00 times the MACs of RegNetX-200MF, "
                            "scored 20.00 points higher (70.00% to 90.00%), a difference "
                            "beyond the noise")
@@ -1165,7 +1174,8 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
     plt.close("all")
     assert figures.panel_names(["test_acc"], 2.5, cut=True).endswith(
         "(whiskers: \u00b12.5 points, half the noise bound, cut at 100%)")
-    assert "whiskers do not overlap differ beyond the noise" in prose.weighing_setup(
+    assert "chosen beforehand whose whiskers do not overlap differ beyond the noise, while " \
+        "the most distant of several runs need the widened bound" in prose.weighing_setup(
         profile("quick"))[0]  # what a whisker means: said once, in the section's setup
     assert figures.panel_names(["params", "macs", "test_acc"]) == (
         "parameters, MACs per image and final test accuracy")

@@ -471,8 +471,9 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
 _WIDENED = (" Where a comparison picks the largest of several differences (the best run against "
             "the weakest), its bound is widened (Bonferroni), so that all of them stay within it as "
             "often as one difference stays within two standard errors. In the figures, each "
-            "accuracy's whisker is half the bound of one difference, so two runs whose "
-            "whiskers do not overlap differ beyond the noise. The test-crop study, "
+            "accuracy's whisker is half the bound of one difference: two runs chosen "
+            "beforehand whose whiskers do not overlap differ beyond the noise, while the most "
+            "distant of several runs need the widened bound. The test-crop study, "
             "one network evaluated on one test set, pairs its bounds image by image instead.")
 
 
@@ -799,6 +800,15 @@ def seed_noise(seeds: Sequence[float], n_test: int | None, base_run: str | None 
     return Noise(n_test, tuple(seeds) if several else (), base_run if several else None)
 
 
+def seed_mean_at(df, i: int, noise: Noise | int | None) -> float | None:
+    """The mean of section 2's seeds where row `i` of a study is section 2's run (its first
+    seed, `Noise.base_run`), as shown (2 decimals); None for any other row."""
+    noise = as_noise(noise)
+    if not noise.base_run or "run" not in df or df["run"].iloc[i] != noise.base_run:
+        return None
+    return half_up(statistics.fmean(noise.seeds))
+
+
 def against_mean(df, i: int, other: float, noise: Noise | int | None,
                  short: bool = False) -> tuple[str, bool | None]:
     """Where row `i` of a study is section 2's run (its first seed, `Noise.base_run`): the
@@ -807,10 +817,8 @@ def against_mean(df, i: int, other: float, noise: Noise | int | None,
     row; and whether that change is beyond the noise (None for any other row). A low or a
     high first seed would otherwise lend the study's verdict its own luck."""
     noise = as_noise(noise)
-    if not noise.base_run or "run" not in df or df["run"].iloc[i] != noise.base_run:
-        return "", None
-    mine, mean = float(df["test_acc"].iloc[i]), half_up(statistics.fmean(noise.seeds))
-    if half_up(mine) == mean:
+    mine, mean = float(df["test_acc"].iloc[i]), seed_mean_at(df, i, noise)
+    if mean is None or half_up(mine) == mean:
         return "", None
     change = half_up(other) - mean
     beyond, clause = beyond_noise(change, noise, (other + mean) / 2)
@@ -951,11 +959,19 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
     slower = [i for i in range(1, last + 1) if acc[i] < acc[i - 1]]
     scored = f"scored {abs(change):.2f} points {'higher' if change >= 0 else 'lower'}"
     fit = _macs_slope(df, acc) if ratio > 1 and len(df) > 2 else None
+    mean = seed_mean_at(df, first, noise)  # section 2's seeds, where the first is its run
+    refit = _macs_slope(df, acc.mask(acc.index == acc.index[first], mean)) \
+        if fit and mean is not None else None  # the same line from the seeds' mean
+
+    def excludes(f):  # the fitted slope's interval leaves out no change
+        return f[1] <= abs(f[0])
+    trend = bool(fit) and excludes(fit) and (refit is None or (
+        excludes(refit) and (refit[0] > 0) == (fit[0] > 0)))  # from either start
     if short:
         lead = (f"; the slope over all {len(df)} networks, {signed(fit[0], 1)} \u00b1 "
                 f"{fit[1]:.1f} points per doubling of the MACs, leans towards "
                 f"{'more' if fit[0] > 0 else 'fewer'} MACs buying accuracy: a lead for more "
-                "seeds to settle" if beyond is False and fit and fit[1] <= abs(fit[0]) else "")
+                "seeds to settle" if beyond is False and trend else "")
         return (f"{name(last)} {scored} than {name(first)} for {ratio:.2f} times the MACs"
                 f"{_noise_words(beyond, clause)}"
                 f"{against_mean(df, first, float(acc[last]), noise, short=True)[0]}{lead}"
@@ -964,7 +980,6 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
     text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, {scored} "
             f"({acc[first]:.2f}% to {acc[last]:.2f}%), a difference {clause}."
             + against_mean(df, first, float(acc[last]), noise)[0])
-    trend = None  # whether the slope over every network excludes no change
     if fit:  # the slope over every network, not the two ends alone
         slope, spread, free = fit
         text += (f" A straight line through all {len(df)} networks changes the accuracy by "
@@ -974,7 +989,10 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
                  + (", so not even its sign is settled" if spread > abs(slope) else
                     ", which only just excludes no change" if spread > abs(slope) / 1.2
                     else "") + ").")
-        trend = spread <= abs(slope)
+        if refit and excludes(fit) != trend:  # the first seed's luck made the slope
+            text += (f" With the mean of section 2's seeds in place of its run, the slope is "
+                     f"{signed(refit[0], 1)} \u00b1 {refit[1]:.1f}, which does not exclude no "
+                     "change.")
     elif ratio > 1:
         text += (f" That is {signed(change / math.log2(ratio), 1)} points per doubling of the "
                  "MACs.")
@@ -1737,10 +1755,10 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None) -> st
         text += (f" Sampling the {n_test:,} test images alone puts \u00b1{noise:.1f} points "
                  f"(two standard errors, at the seeds' mean) on one accuracy; the seeds' "
                  "standard deviation is "
-                 + ("about one such standard error, no more than the choice of test images "
-                    "alone would give" if ratio < 1.5 else
-                    f"{ratio:.1f} of those standard errors: the seed moves the accuracy more "
-                    "than the choice of test images does") + ".")
+                 + ("about one such standard error: training again moves the accuracy about "
+                    "as much as drawing other test images would" if ratio < 1.5 else
+                    f"{ratio:.1f} of those standard errors: training again moves the accuracy "
+                    "more than drawing other test images would") + ".")
     free = len(seeds) - 1
     first, acc = seeds[0]
     rank = (f", the lowest of the {len(seeds)}" if acc == min(accs) else
