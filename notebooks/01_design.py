@@ -73,7 +73,7 @@ notebook.md(prose.stem_strides(spec))
 
 # %% [markdown]
 # ## B. Standard building block (X block, s = 1)
-# In the X block (<span class="regnet-ref" data-labels="x-block" data-form="name">below</span>), a $1 \times 1$ conv narrows the block's width $w$ to $w/b$, a grouped $3 \times 3$ conv works in groups of $g$ channels, a $1 \times 1$ conv widens back to $w$, and the input is added back.
+# In the X block (<span class="regnet-ref" data-labels="x-block" data-form="name">below</span>), a $1 \times 1$ conv takes the block's input to its inner width $w/b$ (with $b = 1$, as in RegNetX-200MF, the width stays $w$), a grouped $3 \times 3$ conv works in groups of $g$ channels, a $1 \times 1$ conv takes the inner width back to $w$, and the input is added back.
 
 # %%
 figures.show(figures.draw_x_block(1), "The standard X block (stride 1), in symbols", "x-block")

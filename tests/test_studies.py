@@ -81,6 +81,9 @@ def test_a_study_of_one_network_in_two_builds_names_it_once():
     text = study_sentence("bottleneck", "quick")
     assert "RegNetX-200MF's stages" in text and "custom network" not in text
     assert "a custom network (depths" in study_sentence("group_width", "quick")
+    assert ("Its stem (24 channels) is narrower than stage 1 (32), so stage 1's first block, of "
+            "stride 1, has a projection shortcut") in study_sentence("group_width", "quick")
+    assert "projection" not in study_sentence("bottleneck", "quick")  # stem 24, stage 1 24
     for name in experiments.names():  # no setting is typed into a description
         text = experiments.load(name, "quick").description
         assert "60, 100 and 150" not in text and "40 to 91" not in text

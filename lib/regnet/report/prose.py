@@ -508,6 +508,10 @@ def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, An
             text += (f" (the {single[0]}-epoch run has one cosine epoch, which stays at the peak "
                      f"rate {run_values[0]['TRAINING_LR_MAX']:g})")
     stems = list(dict.fromkeys(s.stem_width for s in specs))
+    first = specs[0].stages[0]
+    if len(stems) == 1 and stems[0] != first.width and first.stride == 1:  # its cost shows it
+        text += (f". Its stem ({stems[0]} channels) is narrower than stage 1 ({first.width}), "
+                 "so stage 1's first block, of stride 1, has a projection shortcut")
     if len(stems) > 1:  # the study's table has no room for them; its parameters depend on them
         if all(s.stem_width == s.stages[0].width and s.stages[0].stride == 1 for s in specs):
             text += (f". Each stem is as wide as its network's first stage ({numbers(stems)} "
