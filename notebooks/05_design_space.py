@@ -145,8 +145,8 @@ else:
 notebook.md(prose.sweep_sentence(results) + f" In {ref('models', 'the table below')}, M "
             "stands for millions"
             + (" and seconds for the model's training time" if prose.loads_compare(
-                sweep.timings(out)) else ", and the models' training times are left out: "
-               "the machine had other work while they trained (Appendix II)")
+                sweep.timings(out)) else ", and the models' training times are left out, "
+               "as in section 2: the machine was busy while they trained (Appendix II)")
             + ". A stage's group width is at most its bottleneck width w/b, so in a space "
             "that shares one group width a narrow stage can show a smaller one.")
 timed = prose.loads_compare(sweep.timings(out))  # a busy machine spoils the times

@@ -851,11 +851,9 @@ def times_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
     section share it and it is said once."""
     if loads_compare(rows):
         return ""
-    return ("Where the machine had other work while a study of this section ran (a load "
-            "average above its number of cores, Appendix II), the study's times per epoch are "
-            "neither tabulated, drawn nor compared: the load can change them more than the "
-            "networks do, so the MACs per image and the number of epochs are the measure of "
-            "cost there.")
+    return ("A study that ran while the machine was busy (Appendix II) leaves its times per "
+            "epoch out, as section 2 does: they are neither tabulated, drawn nor compared, and "
+            "the MACs per image and the number of epochs measure its cost instead.")
 
 
 def _grew(values) -> str:
