@@ -1042,6 +1042,9 @@ def test_the_sweep_table_gives_each_column_one_number_of_decimals():
     signed = re.findall(r"<td[^>]*>([^<]*)</td>", tables.to_html(pd.DataFrame({"n": [-1152]})))
     assert signed == ["\u22121,152"]  # a minus sign, not a hyphen
     assert not {"175", "0.8", "30", "12"} & set(cells)  # no trailing zero dropped
+    at = re.findall(r"<td[^>]*>([^<]*)</td>", tables.to_html(
+        tables.sweep_models_table(results, 56)))  # MACs counted at the regime's input size
+    assert "175.0" in at and "175" not in at
 
 
 def test_a_folded_table_keeps_two_decimals_down_each_column():

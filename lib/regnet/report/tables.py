@@ -284,6 +284,8 @@ def to_html(df, caption: str | None = None, decimals: int = 4, label: str | None
     short table is kept whole on one page."""
     decimals_of = {METRIC_NAMES.get(c, c): d for c, d in FIXED_DECIMALS.items()}
     df = df.rename(columns=METRIC_NAMES)
+    decimals_of.update({c: FIXED_DECIMALS["MACs (M)"] for c in df.columns  # at its input size
+                        if re.fullmatch(r"MACs at \d+ px \(M\)", str(c))})
     floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
     text = [c for c in df.columns if _is_text(df[c])]
     whole = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c])]
