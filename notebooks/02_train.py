@@ -125,7 +125,8 @@ notebook.md(("Time per epoch is the median over the epochs after the first, whos
             + ("" if spec.num_classes > 10 else
                f" Top-5 accuracy is not shown: with {spec.num_classes} classes it says little."))
 notebook.md(f"**Final test accuracy = {summary.test_acc:.2f}%**{cite('final')}. "
-            + prose.train_observations(summary, spec.num_classes))
+            + " ".join(filter(None, [prose.train_observations(summary, spec.num_classes),
+                                     prose.data_counts(summary, values)])))
 if timed:  # where the times were measured (else the paragraph above said why they are not)
     notebook.setup(prose.timing_sentence([summary.row()]))  # later sections share it
 

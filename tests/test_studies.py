@@ -1417,3 +1417,18 @@ def test_the_last_stage_grid_is_the_built_networks(name, size):
     rows = complexity.operator_table(model.build(spec))
     last = [r for r in rows if r.stage == f"s{len(spec.stages)}"][-1]
     assert last.out_shape[1:] == (prose.last_grid(spec, size),) * 2
+
+
+def test_the_training_section_counts_its_images_and_says_where_the_test_images_come_from():
+    from types import SimpleNamespace
+    spec = SimpleNamespace(num_classes=10)
+    run = SimpleNamespace(spec=spec, train_images=5000, test_images=500)
+    tiny = resolve(overrides={"DATASET": "tiny-imagenet", "DATA_DIR": "/nowhere"})
+    assert prose.data_counts(run, tiny) == (
+        "It trained on 5,000 images, 500 a class, and was tested on 500, 50 a class: "
+        "Tiny ImageNet's validation images (its test images have no public labels).")
+    odd = SimpleNamespace(spec=spec, train_images=320, test_images=155)
+    assert prose.data_counts(odd, profile("quick")) == (
+        "It trained on 320 images, 32 a class, and was tested on 155.")
+    assert prose.data_counts(SimpleNamespace(spec=spec, train_images=None, test_images=5),
+                             profile("quick")) == ""

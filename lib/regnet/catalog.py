@@ -35,6 +35,7 @@ class DatasetInfo:
     #: TRAINING_* values this dataset trains best with when nothing sets them (a profile file,
     #: a --set, a notebook parameter): empty means the vocabulary's defaults (the seeds' recipe)
     recipe: Mapping[str, Any] = field(default_factory=dict)
+    test_split: str = ""  # where its test images come from, where a reader would ask
 
     def natural(self) -> dict[str, Any]:
         """The DATA_* values it brings, under their parameter names, with mean, std, augment."""
@@ -79,7 +80,9 @@ DATASETS: Mapping[str, DatasetInfo] = _table(
                 std=(0.25, 0.25, 0.25), augment="rrc", classes=100),
     DatasetInfo("tiny-imagenet", "Tiny ImageNet (ImageNet photographs)", channels=3,
                 image_size=64, crop=56, resize=64, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                augment="rrc", downloads=True),
+                augment="rrc", downloads=True,
+                test_split="Tiny ImageNet's validation images (its test images have no "
+                           "public labels)"),
 )
 
 

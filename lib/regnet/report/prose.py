@@ -615,6 +615,21 @@ def train_observations(summary, classes: int = 100) -> str:
     return text + "."
 
 
+def data_counts(summary, values: Mapping[str, Any]) -> str:
+    """How many images a run (a `runs.RunSummary`) trained and was tested on, per class where
+    they divide evenly, and where its dataset's test images come from ('' if not recorded)."""
+    classes = summary.spec.num_classes
+
+    def count(n, what=""):
+        return f"{n:,}{what}" + (f", {n // classes:,} a class," if n % classes == 0 else "")
+    train, test = getattr(summary, "train_images", None), summary.test_images
+    if not train or not test:
+        return ""
+    split = catalog.dataset(values["DATASET"]).test_split
+    return (f"It trained on {count(train, ' images')} and was tested on "
+            f"{count(test).rstrip(',')}" + (f": {split}" if split else "") + ".")
+
+
 def curves_sentence(history: Sequence[Mapping[str, Any]], classes: int | None = None) -> str:
     """What a run's curves show, from its first and last epoch; with the number of
     `classes`, a first test loss still near that of an even guess while the accuracy is far

@@ -179,6 +179,7 @@ class RunSummary:
     data: str  # what it trained on: dataset, folder, files (`run_data`)
     trained: bool = False  # trained now, rather than reused
     test_images: int | None = None  # how many images its test accuracy counts
+    train_images: int | None = None  # how many images it trained on
 
     def row(self) -> dict[str, Any]:
         """Every field, for a table row (the spec stays a NetSpec)."""
@@ -234,7 +235,7 @@ def run_summary(values: Mapping[str, Any], out: Path) -> RunSummary:
         test_top5=half_up(s["test_top5"]),
         history=[shown_accuracies(r) for r in history], run=str(out), data=run_data(record),
         **machine(out, record),
-        test_images=run_test_images(record))
+        test_images=run_test_images(record), train_images=run_test_images(record, "train"))
 
 
 def run_data(record: Mapping[str, Any]) -> str:
@@ -248,11 +249,12 @@ def run_data(record: Mapping[str, Any]) -> str:
     return f"{name}{where}{files_}"
 
 
-def run_test_images(record: Mapping[str, Any]) -> int | None:
-    """How many test images a run was evaluated on, as its params.yaml records it."""
+def run_test_images(record: Mapping[str, Any], split: str = "test") -> int | None:
+    """How many test images (or, with `split="train"`, training images) a run used, as its
+    params.yaml records it."""
     prov = record.get("provenance")
     seen = prov.get("dataset") if isinstance(prov, dict) else None
-    count = seen.get("test") if isinstance(seen, dict) else None
+    count = seen.get(split) if isinstance(seen, dict) else None
     return count if isinstance(count, int) and count > 0 else None
 
 
