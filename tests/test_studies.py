@@ -48,7 +48,8 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     quick_train = prose.train_settings(profile("quick"), runs.network(profile("quick")))
     assert ("At 14 px its stages work on 14\u00a0×\u00a014, 7\u00a0×\u00a07, 4\u00a0×\u00a04 "
             "and 2\u00a0×\u00a02 grids (7\u00a0×\u00a07 in the last stage at 56 px), so "
-            "every 3×3 window of the last stage reaches past the grid's edge") in quick_train
+            "every 3×3 window on the last stage's 2\u00a0×\u00a02 grid reaches past its edge") \
+        in quick_train
     assert prose.grid_sentence(runs.network(profile("course"))) == ""  # at its own size
     spec = runs.network(profile("quick"))
     scale = profile("quick").data.scale_min

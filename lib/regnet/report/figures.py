@@ -401,6 +401,7 @@ def plot_bars(df, x: str, ys: list[str], noise: Noise | int | None = None):
         ax.grid(axis="x", alpha=0.3)
         # a panel of four across the page has room for three labels of "15M" width
         ax.xaxis.set_major_locator(MaxNLocator(3 if len(ys) > 3 else 4))
+    axes[0].set_ylim(-0.6, len(labels) - 0.4)  # a dot at either end clears the frame
     axes[0].invert_yaxis()  # first run on top, as in the table
     fig.tight_layout()
     return fig

@@ -362,7 +362,8 @@ def grid_sentence(spec) -> str:
             f"{numbers([dims(n, n) for n in grids])} grids ({dims(last, last)} in the last "
             f"stage at {design.input_size} px)")
     if grids[-1] <= 2:
-        text += ", so every 3×3 window of the last stage reaches past the grid's edge"
+        text += (f", so every 3×3 window on the last stage's {dims(grids[-1], grids[-1])} grid "
+                 "reaches past its edge")
     return text + (": a network trained this small says little about the network at its "
                    "course size.")
 
@@ -928,9 +929,10 @@ def _share(ratio: float, what: str) -> str:
             f"{(1 - ratio) * 100:.0f}% fewer {what}")
 
 
-def _cost_sentence(df, name) -> str:
-    """What the last run costs against the first in parameters and MACs, as ratios (the
-    table beside it gives the counts), and whether each run costs more than the one before."""
+def _cost_sentence(df, name, macs: bool = True) -> str:
+    """What the last run costs against the first in parameters and MACs (without `macs`:
+    parameters alone, where a sentence before said the MACs), as ratios (the table beside it
+    gives the counts), and whether each run costs more than the one before."""
     first, last = 0, len(df) - 1
     if df["params"].nunique() == 1 and ("macs" not in df or df["macs"].nunique() == 1):
         return (f"Every run has the same {df['params'].iloc[0]:,} parameters"
@@ -940,7 +942,7 @@ def _cost_sentence(df, name) -> str:
     if df["params"].nunique() > 1:
         costs.append(_share(int(df["params"].iloc[last]) / int(df["params"].iloc[first]),
                             "parameters"))
-    if "macs" in df and df["macs"].nunique() > 1:
+    if macs and "macs" in df and df["macs"].nunique() > 1:
         costs.append(_share(int(df["macs"].iloc[last]) / int(df["macs"].iloc[first]),
                             "MACs per image"))
     grew = {"times" in c for c in costs}
@@ -1095,7 +1097,7 @@ def _runs_parts(df, noise: Noise | int | None = None, peak_end: bool = False,
             return overfitting_parts(df, noise, brief=True)
         return [_trend_sentence(df, acc, name, noise, short=True)]
     if label == "RegNetX" and "macs" in df and _steady(df["macs"]) > 0:
-        parts = [_price_sentence(df, acc, name, noise), _cost_sentence(df, name)]
+        parts = [_price_sentence(df, acc, name, noise), _cost_sentence(df, name, macs=False)]
     elif df["epochs"].nunique() > 1 and "history" in df:
         parts = [*overfitting_parts(df, noise),
                  f"{_cost_sentence(df, name)[:-1]}, so {name(last)} cost "

@@ -391,7 +391,7 @@ def _recipe(values, spec: NetSpec) -> list[tuple[str, Any, str]]:
               "rate changed within each epoch, step by step (no: once an epoch)"),
              ("SEED", values["SEED"], "random seed"),
              ("SEEDS", values["SEEDS"],
-              "seeds of section 2's network (the random seed, then the next ones)")]
+              "how many seeds train section 2's network (the random seed and the ones after it)")]
     return rows
 
 
