@@ -221,7 +221,9 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
             "differ only in their seed (\u00b112.2 points, Student's t with 2 degrees of "
             "freedom, since so few seeds measure their spread only loosely) and two standard "
             "errors of the difference between two accuracies over the test images (binomial, "
-            "\u00b15.4 at 82.00%).") in said
+            "\u00b15.4 at 82.00%). The seeds measure the spread of section 2's network and "
+            "schedule only; the studies take their other networks and schedules to spread "
+            "alike") in said
     assert "\u00b1x" not in said
     assert lean == ("Section 2's run, which these studies reuse wherever they train "
                     "RegNetX-200MF as section 2 does, scored 80.00%, 2.00 points below the mean "
@@ -524,7 +526,8 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
     said = prose.runs_observations(line, low)
     assert "With the mean of section 2's seeds in place of its run, the slope is" in said
     assert "which does not exclude no change" in said and "lean towards" not in said
-    assert "do not show the larger networks buying any accuracy" in said
+    assert "So the slope rests on section 2's first seed: these runs do not settle whether " \
+        "the larger networks buy accuracy" in said
     assert "leans towards" not in prose.study_answer(line, low)
     assert "lean towards" in prose.runs_observations(line.drop(columns="run"), low)
     assert paid.startswith("RegNetX-800MF, with 4.00 times the MACs of RegNetX-200MF, "

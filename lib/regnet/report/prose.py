@@ -455,7 +455,9 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
              "only loosely)"
              + ("" if images is None else " and two standard errors of the difference between "
                 f"two accuracies over the test images (binomial, \u00b1{images:.1f} at "
-                f"{mean:.2f}%)") + "." + _WIDENED)
+                f"{mean:.2f}%)") + ". The seeds measure the spread of section 2's network "
+             "and schedule only; the studies take their other networks and schedules to "
+             "spread alike, an assumption more seeds of each would test." + _WIDENED)
     first = seeds[0]
     if values["REGNETX"] == "custom" or half_up(first) == half_up(mean):
         return [text]
@@ -1016,9 +1018,12 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
         text += (f" That is {signed(change / math.log2(ratio), 1)} points per doubling of the "
                  "MACs.")
     if beyond is False:
+        lucky = bool(fit) and excludes(fit) and not trend  # the first seed's luck made it
         return text + (f" Taken together, the {len(df)} networks lean towards "
                        f"{'more' if slope > 0 else 'fewer'} MACs buying accuracy, which the two "
                        "ends alone cannot show: a lead for more seeds to settle." if trend else
+                       " So the slope rests on section 2's first seed: these runs do not settle "
+                       "whether the larger networks buy accuracy with their MACs." if lucky else
                        " So these runs do not show the larger networks buying any accuracy "
                        "with their MACs.")
     if beyond and change > 0:
