@@ -638,8 +638,15 @@ def test_series_answer_the_accuracy_cost_without_times_across_loads():
     assert f"the true cost could be as large as 5.00 + {bound:.1f} = {5 + bound:.1f} points" \
         in dip
     assert "do not compare" not in text  # the section says why, once
-    assert "cut the parameters by 85%" in text
-    assert "+6.25 points (75.00% to 81.25%), within the noise." in text  # its bound too
+    assert "the parameters fell by 85% in the a runs (1,000 to 150) and by 85% in the b runs" \
+        in text  # two series side by side, in one sentence
+    assert "+6.25 points (75.00% to 81.25%) and +5.00 points (76.25% to 81.25%), both within " \
+        "the noise." in text  # each against its bound too
+    mixed = prose.series_observations(df.assign(test_acc=[75.0, 81.25, 50.0, 81.25]), 160)
+    assert "+6.25 points (75.00% to 81.25%, within the noise) and +31.25 points (50.00% to " \
+        "81.25%, beyond the noise)" in mixed
+    idle = prose.series_observations(df.assign(load_avg=[(0.5, 1.0)] * 4), 160)
+    assert "; the time per epoch went from 40.0 s to 2.0 s and from 40.0 s to 2.0 s." in idle
 
 
 def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():

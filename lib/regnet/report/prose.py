@@ -1280,9 +1280,12 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
     if not parts:
         return []
     # each series' change is one of the compared differences: weighed against the same bound
-    parts = [text.replace("{noise}", _noise_words(
-        beyond_noise(change, noise, mean, len(changes))[0]))
-        for change, mean, text in parts]
+    words = [_noise_words(beyond_noise(change, noise, mean, len(changes))[0])
+             for change, mean, _ in parts]
+    if len(parts) == 2:  # two series: one sentence that sets them side by side
+        parts = [_two_series(df, words, times)]
+    else:
+        parts = [text.replace("{noise}", w) for (_, _, text), w in zip(parts, words)]
     worst = min(changes, key=lambda c: c[0])
     beyond, clause = beyond_noise(worst[0], noise, worst[1], len(changes))
     against = f"({worst[2]}, against the first network of its series)"
@@ -1333,6 +1336,38 @@ def _macs_time_sentence(df) -> str:
                "no less time per epoch")
             + ", likely because small and grouped convolutions spend more of their time on "
               "memory traffic and per-layer overhead than on multiply-adds.")
+
+
+def _two_series(df, words: list[str], times: bool) -> str:
+    """What going from the first network of each of two series to its last did to the
+    parameters, the MACs, the test accuracy (each change with its noise `words`) and, with
+    `times`, the time per epoch, the two series side by side in one sentence."""
+    label, ends = df.columns[0], []
+    for series in dict.fromkeys(str(v).split(": ")[0] for v in df[label] if ": " in str(v)):
+        rows = df[[str(v).startswith(series + ":") for v in df[label]]]
+        ends.append((series, rows.iloc[0], rows.iloc[-1]))
+
+    def cut(a, b, key):
+        return f"{(1 - b[key] / a[key]) * 100:.0f}%"
+
+    def acc(a, b, w):
+        return (f"{signed(half_up(b['test_acc']) - half_up(a['test_acc']), 2)} points "
+                f"({a['test_acc']:.2f}% to {b['test_acc']:.2f}%{w})")
+    (s1, a1, b1), (s2, a2, b2) = ends
+    both = words[0] == words[1] and words[0]
+    text = (f"From each series' first network to its last, the parameters fell by "
+            f"{cut(a1, b1, 'params')} in the {s1} runs ({a1['params']:,} to {b1['params']:,}) "
+            f"and by {cut(a2, b2, 'params')} in the {s2} runs ({a2['params']:,} to "
+            f"{b2['params']:,}), the MACs by {cut(a1, b1, 'macs')} and {cut(a2, b2, 'macs')}; "
+            f"the test accuracy changed by {acc(a1, b1, '' if both else words[0])} and "
+            f"{acc(a2, b2, '' if both else words[1])}"
+            + (f", both{words[0][1:]}" if both else ""))
+    if times:
+        d = time_decimals(df["epoch_seconds"])
+        text += "; the time per epoch went " + " and ".join(
+            f"from {half_up(a['epoch_seconds'], d):.{d}f} s to "
+            f"{half_up(b['epoch_seconds'], d):.{d}f} s" for _, a, b in ends)
+    return text + "."
 
 
 def _time_change(a, b, df) -> str:
