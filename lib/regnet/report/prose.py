@@ -1259,14 +1259,16 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
     only when the machine's load lets them compare (empty when the runs have no series). A
     list of sentences: the first is the answer."""
     label, acc = df.columns[0], "test_acc"
-    parts, changes = [], []  # changes: (accuracy change against the series' first run, mean
-    # accuracy of the two, the run) for every later run of every series
+    parts, changes, ends = [], [], []  # changes: (accuracy change against the series' first
+    # run, mean accuracy of the two, the run) for every later run of every series; ends: each
+    # series' name, first and last run
     times = loads_compare(df.to_dict("records"))  # else the section says why they do not
     for series in dict.fromkeys(str(v).split(": ")[0] for v in df[label] if ": " in str(v)):
         rows = df[[str(v).startswith(series + ":") for v in df[label]]]
         if len(rows) < 2:
             continue
         a, b = rows.iloc[0], rows.iloc[-1]
+        ends.append((series, a, b))
         change = half_up(b[acc]) - half_up(a[acc])
         changes += [(half_up(r[acc]) - half_up(a[acc]), (a[acc] + r[acc]) / 2, r[label])
                     for _, r in rows.iloc[1:].iterrows()]
@@ -1283,7 +1285,7 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
     words = [_noise_words(beyond_noise(change, noise, mean, len(changes))[0])
              for change, mean, _ in parts]
     if len(parts) == 2:  # two series: one sentence that sets them side by side
-        parts = [_two_series(df, words, times)]
+        parts = [_two_series(df, ends, words, times)]
     else:
         parts = [text.replace("{noise}", w) for (_, _, text), w in zip(parts, words)]
     worst = min(changes, key=lambda c: c[0])
@@ -1338,14 +1340,11 @@ def _macs_time_sentence(df) -> str:
               "memory traffic and per-layer overhead than on multiply-adds.")
 
 
-def _two_series(df, words: list[str], times: bool) -> str:
-    """What going from the first network of each of two series to its last did to the
-    parameters, the MACs, the test accuracy (each change with its noise `words`) and, with
-    `times`, the time per epoch, the two series side by side in one sentence."""
-    label, ends = df.columns[0], []
-    for series in dict.fromkeys(str(v).split(": ")[0] for v in df[label] if ": " in str(v)):
-        rows = df[[str(v).startswith(series + ":") for v in df[label]]]
-        ends.append((series, rows.iloc[0], rows.iloc[-1]))
+def _two_series(df, ends: list, words: list[str], times: bool) -> str:
+    """What going from the first network of each of two series to its last (`ends`: each
+    series' name, first and last run) did to the parameters, the MACs, the test accuracy
+    (each change with its noise `words`) and, with `times`, the time per epoch, the two
+    series side by side in one sentence."""
 
     def cut(a, b, key):
         return f"{(1 - b[key] / a[key]) * 100:.0f}%"

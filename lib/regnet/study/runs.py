@@ -235,7 +235,7 @@ def run_summary(values: Mapping[str, Any], out: Path) -> RunSummary:
         test_top5=half_up(s["test_top5"]),
         history=[shown_accuracies(r) for r in history], run=str(out), data=run_data(record),
         **machine(out, record),
-        test_images=run_test_images(record), train_images=run_test_images(record, "train"))
+        test_images=run_images(record), train_images=run_images(record, "train"))
 
 
 def run_data(record: Mapping[str, Any]) -> str:
@@ -249,9 +249,9 @@ def run_data(record: Mapping[str, Any]) -> str:
     return f"{name}{where}{files_}"
 
 
-def run_test_images(record: Mapping[str, Any], split: str = "test") -> int | None:
-    """How many test images (or, with `split="train"`, training images) a run used, as its
-    params.yaml records it."""
+def run_images(record: Mapping[str, Any], split: str = "test") -> int | None:
+    """How many images of `split` ("test" or "train") a run used, as its params.yaml
+    records it."""
     prov = record.get("provenance")
     seen = prov.get("dataset") if isinstance(prov, dict) else None
     count = seen.get(split) if isinstance(seen, dict) else None
