@@ -84,7 +84,7 @@ def _bottleneck_params(profile):
 def test_extra_e_runs_seed_001_as_it_ran_and_the_papers_reading_beside_it():
     params = _bottleneck_params("course")
     seed = [p for label, p in params.items() if label.startswith("report B")]
-    paper = [p for label, p in params.items() if label.startswith("paper")]
+    paper = [p for label, p in params.items() if label.startswith("group width")]
     assert seed == [3_291_052, 1_701_060, 906_064, 508_566]
     assert paper == [2_351_452, 1_172_508, 627_100, 365_412]
     assert _bottleneck_params("quick") == params  # the same networks in every profile

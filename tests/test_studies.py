@@ -353,7 +353,7 @@ def test_a_run_is_trained_once_per_profile_and_shared_by_every_report(tmp_path, 
     values = profile("quick")
     home = runs.train_dir(values)  # 02_train
     shared = {
-        "epochs": "60", "variants": "200mf", "bottleneck": "paper: group width 8, b = 1"}
+        "epochs": "60", "variants": "200mf", "bottleneck": "group width: g = 8, b = 1"}
     for name, label in shared.items():
         run = experiments.run_values(values, experiments.load(name, "quick"), label)
         assert runs.train_dir(run) == home, name
