@@ -20,7 +20,7 @@ from ..arch.complexity import Operator
 from ..study.analysis import legend_right
 from .captions import caption_html
 from ..study.runs import unpack_hits
-from .prose import Noise, accuracy_noise, as_noise, paired_noise
+from .prose import Noise, accuracy_noise, as_noise, paired_noise, series_groups
 from .tables import METRIC_NAMES, stage_outputs, stage_structure
 
 PAGE_WIDTH = 6.6    # inches: a report's output area on A4 (7.3 in less the notebook's indent)
@@ -222,17 +222,17 @@ def curve_styles(labels: list) -> list[dict]:
     are told apart twice over: each series has its own colour family and line style (blues
     solid, oranges dashed, ...), each setting within it a shade, light to dark, and the
     same marker in every series; other runs each get their own colour and marker."""
-    series = [str(v).split(": ")[0] if ": " in str(v) else None for v in labels]
-    if all(series) and len(set(series)) > 1:
-        names = list(dict.fromkeys(series))
-        place = [series[:i].count(s) for i, s in enumerate(series)]  # index within its series
-        size = {s: series.count(s) for s in names}
+    groups = _series(labels)
+    if groups:
         families = ("Blues", "Oranges", "Greens", "Purples")
-        return [{"color": plt.get_cmap(families[names.index(s) % 4])(
-                     0.45 + 0.5 * p / max(size[s] - 1, 1)),
-                 "marker": "osD^v<>p"[p % 8],
-                 "linestyle": ["-", "--", ":", "-."][names.index(s) % 4]}
-                for s, p in zip(series, place)]
+        styles = [{}] * len(labels)
+        for k, places in enumerate(groups.values()):
+            for p, i in enumerate(places):  # p: the run's place within its series
+                styles[i] = {"color": plt.get_cmap(families[k % 4])(
+                                 0.45 + 0.5 * p / max(len(places) - 1, 1)),
+                             "marker": "osD^v<>p"[p % 8],
+                             "linestyle": ["-", "--", ":", "-."][k % 4]}
+        return styles
     return [{"color": f"C{i % 10}", "marker": "osD^v<>p"[i % 8], "linestyle": "-"}
             for i in range(len(labels))]
 
@@ -240,10 +240,10 @@ def curve_styles(labels: list) -> list[dict]:
 def _series(labels: list) -> dict[str, list[int]] | None:
     """Runs labelled "series: setting" in two or more series (extra E): each series' name
     and the places of its runs; None for other runs."""
-    series = [str(v).split(": ")[0] if ": " in str(v) else None for v in labels]
-    if not all(series) or len(set(series)) < 2:
+    groups = series_groups(labels)
+    if len(groups) < 2 or sum(map(len, groups.values())) < len(labels):
         return None
-    return {s: [i for i, t in enumerate(series) if t == s] for s in dict.fromkeys(series)}
+    return groups
 
 
 #: The curves' panels: the metric and its axis label.

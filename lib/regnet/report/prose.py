@@ -1253,6 +1253,16 @@ def _epochs_at(history, peak) -> str:
     return f"epoch{'s' if len(at) > 1 else ''} {numbers(at)}"
 
 
+def series_groups(labels) -> dict[str, list[int]]:
+    """Runs labelled "series: setting" (extra E: "report B: 8 groups, b = 1"): each series'
+    name and the places of its runs, in order; a label without ": " belongs to none."""
+    groups: dict[str, list[int]] = {}
+    for i, v in enumerate(labels):
+        if ": " in str(v):
+            groups.setdefault(str(v).split(": ")[0], []).append(i)
+    return groups
+
+
 def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> list[str]:
     """For runs labelled 'series: ...': what fewer parameters cost within each series, in
     accuracy (weighed against `noise`, a `Noise`) and MACs; times per epoch
@@ -1263,8 +1273,8 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
     # run, mean accuracy of the two, the run) for every later run of every series; ends: each
     # series' name, first and last run
     times = loads_compare(df.to_dict("records"))  # else the section says why they do not
-    for series in dict.fromkeys(str(v).split(": ")[0] for v in df[label] if ": " in str(v)):
-        rows = df[[str(v).startswith(series + ":") for v in df[label]]]
+    for series, places in series_groups(df[label]).items():
+        rows = df.iloc[places]
         if len(rows) < 2:
             continue
         a, b = rows.iloc[0], rows.iloc[-1]
@@ -1386,11 +1396,8 @@ def series_observations(df, noise: Noise | int | None = None) -> str:
 
 def readings_sentence(df) -> str:
     """How report B's groups and the paper's group widths differ, from the built networks."""
-    label = df.columns[0]
-    firsts = {}
-    for v, spec, params in zip(df[label], df["spec"], df["params"]):
-        if ": " in str(v):  # runs labelled "series: ..." (extra E: report B, paper)
-            firsts.setdefault(str(v).split(": ")[0], (spec, params))
+    firsts = {series: (df["spec"].iloc[places[0]], df["params"].iloc[places[0]])
+              for series, places in series_groups(df[df.columns[0]]).items()}
     if len(firsts) < 2:
         return ""
     (sa, (a, pa)), (sb, (b, pb)) = list(firsts.items())[:2]
