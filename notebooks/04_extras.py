@@ -58,7 +58,8 @@ notebook.md(exp.description)
 notebook.setup(prose.section_setup(values))  # shared by every study of the section
 seeded = runs.seed_summaries(values)  # section 2's network over several seeds, if any
 for paragraph in prose.weighing_setup(values, [s.test_acc for s in seeded] if seeded else None,
-                                      seeded[0].test_images if seeded else None):
+                                      seeded[0].test_images if seeded else None,
+                                      paired=values["FILE_SAVE"]):  # runs keep their weights
     notebook.setup(paragraph)
 
 # %%
@@ -110,11 +111,16 @@ else:
     panels = costs + (["epoch_seconds"] if costs and prose.loads_compare(records)  # whose
                       else []) + ["test_acc"]  # times per epoch would be equal bars
     # the yardstick of every difference: section 2's seeds or, without them, the test images
+    # compared image by image where the runs kept their weights (their hits)
+    hits = {**dict(zip(df["run"], df["hits"])),
+            **(experiments.seed_hits(values, runs.Datasets(on_load=header.on_load))
+               if seeded else {})}
     noise = prose.seed_noise([s.test_acc for s in seeded or ()], prose.test_images(records),
-                             seeded[0].run if seeded else None)
+                             seeded[0].run if seeded else None, hits,
+                             [s.run for s in seeded or ()])
     topic = exp.title.split(": ", 1)[-1]  # "Extra B: group width" -> "Group width"
     topic = topic[:1].upper() + topic[1:]
-    whisker = figures.bar_whisker(noise, df["test_acc"])
+    whisker = figures.bar_whisker(noise, df["test_acc"], df["run"])
     cut = whisker is not None and bool((df["test_acc"] + whisker > 100).any())
     figures.show(figures.plot_bars(named, label, panels, noise),
                  f"{topic}: {figures.panel_names(panels, whisker, cut)}", "bars")

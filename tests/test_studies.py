@@ -3,7 +3,10 @@ one network per profile, runs trained once and shared, crop results cached."""
 import dataclasses
 import json
 import re
+import statistics
+from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -213,23 +216,29 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
     assert prose.seed_bound(seeds) == pytest.approx(t_quantile(0.975, 2) * 2 ** 0.5 * 2)  # 12.2
     assert prose.seed_bound(seeds, 3) == pytest.approx(t_quantile(1 - 0.025 / 3, 2) * 2 ** 0.5 * 2)
     quick = profile("quick")
-    said, lean = prose.weighing_setup(quick, seeds, 400)  # one standard error: 1.92
-    assert ("Section 2 measured both on its network: its 3 seeds ended with a standard "
-            "deviation of 2.00 points, against a standard error of 1.92 from sampling 400 test "
-            "images at their mean accuracy. The observations weigh each difference against the "
-            "larger of two bounds, called the noise: the seeds' 95% bound on two runs that "
-            "differ only in their seed (\u00b112.2 points, Student's t with 2 degrees of "
-            "freedom, since so few seeds measure their spread only loosely) and two standard "
-            "errors of the difference between two accuracies over the test images (binomial, "
-            "\u00b15.4 at 82.00%). The seeds measure the spread of section 2's network and "
-            "schedule only; the studies take their other networks and schedules to spread "
-            "alike") in said
+    said, lean = prose.weighing_setup(quick, seeds, 400)
+    assert ("Section 2 measured the first on its network: its 3 seeds ended with a standard "
+            "deviation of 2.00 points, so two runs that differ only in their seed end within "
+            "\u00b112.2 points of each other 95% of the time (Student's t with 2 degrees of "
+            "freedom, since so few seeds measure their spread only loosely). The second is, "
+            "compared image by image, two standard errors of the mean per-image difference "
+            "between the two runs") in said
+    assert "added as independent errors add (the square root of the sum of their squares). " \
+        "The seeds measure the spread of section 2's network and schedule only; the studies " \
+        "take their other networks and schedules to spread alike" in said
+    unpaired = prose.weighing_setup(quick, seeds, 400, paired=False)[0]  # runs kept no weights
+    assert "The second is, two binomial standard errors of a difference between two " \
+        "accuracies, taken at their mean (binomial, \u00b15.4 at 82.00%)" in unpaired
     assert "\u00b1x" not in said
+    against = t_quantile(0.975, 2) * (1 + 1 / 3) ** 0.5 * 2  # one run against a mean of 3: 9.9
     assert lean == ("Section 2's run, which these studies reuse wherever they train "
                     "RegNetX-200MF as section 2 does, scored 80.00%, 2.00 points below the mean "
                     "of its seeds (82.00%), so a difference from it favours the other run by "
-                    "about that much; every run it is compared with was tested on the same "
-                    "images.")
+                    "about that much. Where a study compares with it, the observations also "
+                    "give the difference from the seeds' mean, weighed as one run against a "
+                    f"mean of 3: the seeds' share is then \u00b1{against:.1f} points (Student's "
+                    "t times \u221a(1 + 1/3) standard deviations, where two single runs have "
+                    "\u221a2).")
     high = prose.weighing_setup(quick, [83.0, 80.0, 84.0], 400)[1]
     assert "scored 83.00%, 0.67 points above the mean of its seeds (82.33%), so a difference " \
         "from it favours section 2's run" in high
@@ -239,17 +248,20 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
         "measured" in alone[0] and "lower bar" in alone[0]
 
 
-def test_one_yardstick_weighs_a_difference_the_larger_of_the_seeds_and_the_test_images():
+def test_one_yardstick_adds_the_seeds_and_the_test_images_as_independent_errors():
     from regnet.study.analysis import t_quantile
     images = prose.image_noise(160, 85.0)  # 7.98 points
     calm = prose.seed_noise([84.5, 85.0, 85.5], 160)  # t bound 4.30 x 1.41 x 0.5 = 3.0
-    assert calm.bound(85.0) == pytest.approx(images)  # below the test images': theirs rules
+    seeds = t_quantile(0.975, 2) * 2 ** 0.5 * 0.5
+    assert calm.bound(85.0) == pytest.approx((images ** 2 + seeds ** 2) ** 0.5)  # 8.5
     wild = prose.seed_noise([75.0, 85.0, 95.0], 160)  # spread 10: Student's t, 2 d.o.f.
-    assert wild.bound(85.0) == pytest.approx(t_quantile(0.975, 2) * 2 ** 0.5 * 10)  # 60.8
+    seeds = t_quantile(0.975, 2) * 2 ** 0.5 * 10  # 60.8
+    assert wild.bound(85.0) == pytest.approx((images ** 2 + seeds ** 2) ** 0.5)  # 61.4
     assert wild.bound(85.0, 3) > wild.bound(85.0)  # the largest of three: widened
     assert prose.seed_noise([85.0], 160) == prose.Noise(160)  # one seed: no spread known
+    assert prose.Noise(160).bound(85.0) == pytest.approx(images)  # the test images alone
     assert prose.beyond_noise(12.0, calm, 85.0)[0] is True
-    assert prose.beyond_noise(12.0, wild, 85.0) == (False, "within the noise (\u00b160.8 points)")
+    assert prose.beyond_noise(12.0, wild, 85.0) == (False, "within the noise (\u00b161.4 points)")
     assert prose.beyond_noise(12.0, 160, 85.0)[0] is True  # a count of images: theirs alone
     df = _study([80.0, 85.0, 92.0])
     assert "beyond the noise" in prose.study_observations(df, calm)
@@ -487,8 +499,9 @@ def test_a_study_is_ranked_only_beyond_the_noise_of_its_test_images():
     assert "did better" not in zigzag and "did not follow the group width" in zigzag
     assert "The best run was group width 16 (90.00%)" in zigzag
     weighed, = prose.weighing_setup(profile("quick"))  # said once, for the whole section
-    assert weighed.startswith("Each setting is trained once, with one seed, so a difference "
-                              "between two runs carries two kinds of noise")  # no seeds given
+    assert weighed.startswith("Each setting is trained once, with one seed, and every run is "
+                              "tested on the same test images, so a difference between two "
+                              "runs carries two kinds of noise")  # no seeds given
     assert "its 3 seeds ended" in prose.weighing_setup(profile("quick"),
                                                        [80.0, 82.0, 84.0], 160)[0]
     assert "its bound is widened (Bonferroni)" in weighed and "seed" not in prose.section_setup(
@@ -516,8 +529,8 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
     paid = prose.runs_observations(variants([70.0, 80.0, 90.0]), noise=10_000)
     reused = variants([70.0, 80.0, 90.0]).assign(run=["/runs/a", "/runs/b", "/runs/c"])
     seeded = prose.seed_noise((70.0, 74.0, 78.0), 10_000, "/runs/a")  # section 2's seeds
-    assert "Section 2's run is 4.00 points below the mean of its 3 seeds; against that mean " \
-        "(74.00%) the change is +16.00 points" in prose.runs_observations(reused, seeded)
+    assert "Against the mean of section 2's 3 seeds (74.00%) the change is +16.00 points" \
+        in prose.runs_observations(reused, seeded)
     assert "(against the mean of section 2's seeds, +16.00 points" in prose.study_answer(
         reused, seeded)
     # a slope that leans only because section 2's run is its lowest seed is no lead
@@ -1151,9 +1164,10 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
                 for b in accs:
                     if abs(a - b) > 2 * half:
                         assert prose.beyond_noise(a - b, noise, (a + b) / 2)[0]
-    seeded = prose.Noise(160, (70.0, 80.0, 75.0))  # seeds wider than the images: theirs
+    seeded = prose.Noise(160, (70.0, 80.0, 75.0))  # the seeds' share added to the images'
     assert figures.bar_whisker(seeded, [60.0, 61.0]) == pytest.approx(
-        prose.seed_bound([70.0, 80.0, 75.0]) / 2)
+        (prose.seed_bound([70.0, 80.0, 75.0]) ** 2 + prose.image_noise(160, 60.0) ** 2) ** 0.5
+        / 2)
     assert figures.bar_whisker(None, [60.0]) is None and figures.bar_whisker(160, []) is None
     assert prose.accuracy_noise(160, 80.0) == pytest.approx(prose.image_noise(160, 80.0) / 2 ** 0.5)
     high = figures.plot_bars(_study([96.0, 97.0, 98.0]), "group width", ["test_acc"], 160)
@@ -1403,20 +1417,24 @@ def test_a_time_that_moves_with_the_cost_says_so_once():
 def test_a_difference_from_section_2s_run_is_said_again_against_its_seeds_mean():
     df = _schedules(82.5, 96.25, run=["/runs/a", "/runs/b"])
     seeds = (82.5, 85.0, 87.5, 89.38, 89.38)  # section 2's, its run the lowest
+    from regnet.study.analysis import t_quantile
     noise = prose.seed_noise(seeds, 160, "/runs/a")
-    bound = prose.seed_bound(seeds)
+    bound = (prose.seed_bound(seeds) ** 2 + prose.image_noise(160, 89.375) ** 2) ** 0.5  # 13.6
     text = prose.runs_observations(df, noise)
     assert "The longer schedule scored higher, but not clearly: from 3 to 8 epochs the test " \
         f"accuracy changed by +13.75 points, only just beyond the noise (\u00b1{bound:.1f} " \
         "points)" in text  # beyond against the first seed, within against the seeds' mean
-    assert ("Section 2's run is 4.25 points below the mean of its 5 seeds; against that mean "
-            f"(86.75%) the change is +9.50 points, within the noise (\u00b1{bound:.1f} "
-            "points).") in text
+    # one run against the mean of 5: the seeds' share shrinks from sqrt(2) to sqrt(1 + 1/5)
+    # standard deviations, the test images' share is that of the two accuracies
+    seeds_share = t_quantile(0.975, 4) * 1.2 ** 0.5 * statistics.stdev(seeds)  # 9.1
+    against = (seeds_share ** 2 + prose.image_noise(160, 91.5) ** 2) ** 0.5  # 11.0
+    assert ("Against the mean of section 2's 5 seeds (86.75%) the change is +9.50 points, "
+            f"within the noise (\u00b1{against:.1f} points).") in text
     assert "(against the mean of section 2's seeds, +9.50 points, within the noise)" in \
         prose.study_answer(df, noise)
-    assert "mean of its" not in prose.runs_observations(df, prose.seed_noise(seeds, 160))
+    assert "mean of section 2's" not in prose.runs_observations(df, prose.seed_noise(seeds, 160))
     other = df.assign(run=["/runs/c", "/runs/b"])  # not section 2's run: nothing to add
-    assert "mean of its" not in prose.runs_observations(other, noise)
+    assert "mean of section 2's" not in prose.runs_observations(other, noise)
     assert prose.seed_noise([80.0], 160, "/runs/a").base_run is None  # one seed: no mean
 
 
@@ -1443,3 +1461,115 @@ def test_the_training_section_counts_its_images_and_says_where_the_test_images_c
         "It trained on 320 images, 32 a class, and was tested on 155.")
     assert prose.data_counts(SimpleNamespace(spec=spec, train_images=None, test_images=5),
                              profile("quick")) == ""
+
+
+def _hits(n: int, right: set) -> str:
+    """Packed hits of `n` test images, right on those in `right`."""
+    return runs.pack_hits([i in right for i in range(n)])
+
+
+def test_runs_tested_on_the_same_images_are_compared_image_by_image():
+    n = 400
+    a = _hits(n, set(range(300)))  # 75%
+    b = _hits(n, set(range(330)))  # 82.5%: right on every image a got right, and 30 more
+    c = _hits(n, set(range(100, 430)))  # 82.5%, but on other images: 100 a got right it missed
+    noise = prose.seed_noise([], n, hits={"/a": a, "/b": b, "/c": c, "/none": None})
+    assert noise.paired() and "/none" not in noise.hits
+    unpaired = prose.image_noise(n, 78.75)  # 5.8 points
+    agree = noise.bound(78.75, runs=("/a", "/b"))
+    d = (np.array([i < 330 for i in range(n)], float) - np.array([i < 300 for i in range(n)]))
+    assert agree == pytest.approx(2 * 100 * d.std(ddof=1) / n ** 0.5)  # 2 standard errors: 2.7
+    assert agree < unpaired / 2
+    assert noise.bound(78.75, runs=("/a", "/c")) > agree  # disagreeing on 170 images: wider
+    assert noise.bound(78.75) == pytest.approx(unpaired)  # no runs named: unpaired
+    assert noise.bound(78.75, runs=("/a", "/none")) == pytest.approx(unpaired)  # one kept none
+    # 7.5 points: within the unpaired bound would be beyond it, image by image
+    assert prose.beyond_noise(7.5, noise, 78.75, runs=("/a", "/b"))[0] is True
+    assert prose.beyond_noise(7.5, noise, 78.75, runs=("/a", "/c"))[0] is True
+    assert prose.beyond_noise(5.0, 400, 78.75)[0] is False
+    # seeds add their share to it as an independent error
+    seeded = prose.seed_noise([74.0, 76.0, 78.0], n, "/a", {"/a": a, "/b": b})
+    assert seeded.bound(78.75, runs=("/a", "/b")) == pytest.approx(
+        (agree ** 2 + prose.seed_bound([74.0, 76.0, 78.0]) ** 2) ** 0.5)
+
+
+def test_a_study_of_paired_runs_says_a_closer_pair_beyond_its_own_bound():
+    n = 400
+    hits = {"/w8": _hits(n, set(range(300))),  # 75%
+            "/w16": _hits(n, set(range(100, 380))),  # 70%, on other images than /w8
+            "/w24": _hits(n, set(range(275)))}  # 68.75%: /w8's images less 25
+    df = _study([75.0, 70.0, 68.75]).assign(run=list(hits))
+    unpaired = prose.seed_noise([], n)
+    text = prose.runs_observations(df, unpaired)
+    assert text.startswith("The test accuracy stayed between 68.75% and 75.00%")  # 6.25 < 7.6
+    paired = prose.seed_noise([], n, hits=hits)
+    text = prose.runs_observations(df, paired)
+    # the best and the weakest are apart by exactly the 25 images one lost: beyond image by image
+    assert text.startswith("The test accuracy fell from each run to the next, from 75.00% "
+                           "to 68.75% (\u22126.25 points), beyond the noise")
+    closer = _study([75.0, 70.0, 71.0]).assign(run=list(hits))  # the ends far apart on images
+    hits2 = {**hits, "/w16": _hits(n, set(range(100, 380))),
+             "/w24": _hits(n, set(range(0, 284)))}  # 71%: /w8's images less 16
+    text = prose.runs_observations(closer, prose.seed_noise([], n, hits=hits2))
+    assert text.startswith("The best and the weakest run, 75.00% and 70.00%, are 5.00 points "
+                           "apart, within the noise")
+    assert "compared image by image, group width 8 (75.00%) and group width 24 (71.00%) " \
+        "differ by 4.00 points, beyond their own bound" in text
+    assert "compared image by image, group width 8 and group width 24 differ beyond the " \
+        "noise" in prose.study_answer(closer, prose.seed_noise([], n, hits=hits2))
+
+
+def test_paired_whiskers_are_half_the_widest_bound_of_any_two_runs():
+    n = 400
+    hits = {"/a": _hits(n, set(range(300))), "/b": _hits(n, set(range(330))),
+            "/c": _hits(n, set(range(100, 430)))}
+    noise = prose.seed_noise([], n, hits=hits)
+    accs = [75.0, 82.5, 82.5]
+    half = figures.bar_whisker(noise, accs, list(hits))
+    pairs = [("/a", "/b"), ("/a", "/c"), ("/b", "/c")]
+    bounds = [noise.bound((accs[i] + accs[j]) / 2, runs=(x, y))
+              for (i, j), (x, y) in zip([(0, 1), (0, 2), (1, 2)], pairs)]
+    assert half == pytest.approx(max(bounds) / 2)
+    for (i, j), (x, y) in zip([(0, 1), (0, 2), (1, 2)], pairs):  # no overlap: beyond
+        for gap in (2 * half + 0.01, 2 * half + 5):
+            assert prose.beyond_noise(gap, noise, (accs[i] + accs[j]) / 2, runs=(x, y))[0]
+    assert figures.bar_whisker(noise, accs) == pytest.approx(prose.image_noise(n, 75.0) / 2)
+
+
+def test_a_run_is_compared_with_the_seeds_mean_image_by_image(tmp_path):
+    n = 200
+    seeds = {f"/s{k}": _hits(n, set(range(150 + 5 * k))) for k in range(3)}  # 75, 77.5, 80
+    run = _hits(n, set(range(180)))  # 90%
+    noise = prose.seed_noise([75.0, 77.5, 80.0], n, "/s0", {**seeds, "/r": run}, list(seeds))
+    from regnet.study.analysis import t_quantile
+    share = np.mean([runs.unpack_hits(h) for h in seeds.values()], axis=0)
+    images = prose.paired_noise(runs.unpack_hits(run), share)
+    spread = t_quantile(0.975, 2) * (1 + 1 / 3) ** 0.5 * 2.5
+    assert noise.against_seeds(83.75, "/r") == pytest.approx((images ** 2 + spread ** 2) ** 0.5)
+    assert noise.against_seeds(83.75) == pytest.approx(
+        (prose.image_noise(n, 83.75) ** 2 + spread ** 2) ** 0.5)  # no hits of its own: unpaired
+
+
+def test_each_study_run_says_which_test_images_its_final_weights_got_right(
+        tmp_path, monkeypatch, evaluated_crops):
+    monkeypatch.setenv("REGNET_RUNS", str(tmp_path / "runs"))
+    values = resolve(overrides={**TINY, "PROFILE": "quick"})
+    exp = experiments.Experiment(name="two", title="Two runs", description="", vary="seed",
+                                 runs={"a": {"SEED": 0}, "b": {"SEED": 1}})
+    quiet = lambda line: None  # noqa: E731
+    df = experiments.run_experiment(values, exp, log=quiet)
+    assert evaluated_crops == [[14], [14]]  # each run once, at the crop it was tested at
+    for acc, packed, run in zip(df["test_acc"], df["hits"], df["run"]):
+        hits = runs.unpack_hits(packed)
+        assert hits.size == 32 and runs.half_up(100 * hits.mean()) == acc
+        assert (Path(run) / experiments.CROPS).is_file()  # kept beside the run
+    again = experiments.run_experiment(values, exp, log=quiet)
+    assert evaluated_crops == [[14], [14]] and list(again["hits"]) == list(df["hits"])
+    (Path(df["run"][0]) / experiments.CROPS).write_text("{torn")  # rebuilt, never trusted
+    assert list(experiments.run_experiment(values, exp, log=quiet)["hits"]) == list(df["hits"])
+    assert evaluated_crops[-1] == [14]
+    unsaved = experiments.run_experiment(values.replace(FILE_SAVE=False, DATA_NUM_CLASSES=3),
+                                         exp, log=quiet)
+    assert list(unsaved["hits"]) == [None, None]  # no weights kept: nothing to pair
+    seeds = experiments.seed_hits(values.replace(SEEDS=2), log=quiet)  # section 2's: seeds 0, 1
+    assert list(seeds.values()) == list(df["hits"])

@@ -346,17 +346,27 @@ PANEL_NAMES = {"params": "parameters", "macs": "MACs per image",
                "epoch_seconds": "time per epoch", "test_acc": "final test accuracy"}
 
 
-def bar_whisker(noise: Noise | int | None, accs) -> float | None:
+def bar_whisker(noise: Noise | int | None, accs, runs=None) -> float | None:
     """The whisker `plot_bars` draws on each accuracy: half the bound that the text weighs one
     difference between two of these runs against (`noise`: a `prose.Noise`, or a number of
-    test images), taken at the accuracy in the runs' range nearest 50%, where the test
-    images' bound is widest. Two runs whose whiskers do not overlap then differ by more than
-    the bound at their own accuracies, so beyond the noise as the text says it. None where
-    no bound is known."""
+    test images), taken where it is widest: at the accuracy in the runs' range nearest 50%,
+    where the test images' bound is, or, where the runs (`runs`: their folders) are compared
+    image by image, over every pair of them. Two runs whose whiskers do not overlap then
+    differ by more than the bound of their own difference, so beyond the noise as the text
+    says it. None where no bound is known."""
     accs = [float(a) for a in accs]
     if not accs:
         return None
-    bound = as_noise(noise).bound(min(max(50.0, min(accs)), max(accs)))
+    noise = as_noise(noise)
+    if runs is not None and noise.paired():
+        runs = [str(r) for r in runs]
+        bounds = [noise.bound((accs[i] + accs[j]) / 2, 1, (runs[i], runs[j]))
+                  for i in range(len(accs)) for j in range(i + 1, len(accs))]
+        bound = max(bounds) if bounds and None not in bounds else None
+        if bound is None and len(accs) == 1:
+            bound = noise.bound(accs[0])
+    else:
+        bound = noise.bound(min(max(50.0, min(accs)), max(accs)))
     return None if bound is None else bound / 2
 
 
@@ -384,7 +394,8 @@ def plot_bars(df, x: str, ys: list[str], noise: Noise | int | None = None):
     axes = list(axes) if len(ys) > 1 else [axes]
     for ax, y in zip(axes, ys):
         if y == "test_acc":
-            half, whiskers = bar_whisker(noise, df[y]), None
+            half = bar_whisker(noise, df[y], df["run"] if "run" in df and x != "run" else None)
+            whiskers = None
             if half is not None:  # cut where an accuracy ends: at 0 and at 100%
                 whiskers = [[min(half, a) for a in df[y]], [min(half, 100 - a) for a in df[y]]]
             ax.errorbar(df[y], labels, xerr=whiskers, fmt="o", ms=4, color="#1f4e96",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any, Mapping, Sequence
 
@@ -427,57 +427,64 @@ def section_setup(values: Mapping[str, Any]) -> str:
 
 
 def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = None,
-                   n_test: int | None = None) -> list[str]:
+                   n_test: int | None = None, paired: bool = True) -> list[str]:
     """How a section's studies weigh a difference between two runs, said once, as paragraphs:
-    against `Noise`, the test images' sampling or, where section 2 trained its network with
-    several `seeds` (final accuracies over `n_test` test images), the larger of that and the
-    seeds' bound; then where section 2's run, which the studies reuse, sits among its seeds."""
-    text = ("Each setting is trained once, with one seed, so a difference between two runs "
-            "carries two kinds of noise: the draw of the test images and the seed that "
-            "trained each network.")
+    against `Noise`, the test images' share (image by image with `paired`, where the runs
+    kept their weights, else unpaired) and, where section 2 trained its network with several
+    `seeds` (final accuracies over `n_test` test images), the seeds' share added to it; then
+    where section 2's run, which the studies reuse, sits among its seeds."""
+    text = ("Each setting is trained once, with one seed, and every run is tested on the same "
+            "test images, so a difference between two runs carries two kinds of noise: the "
+            "seed that trained each network and the draw of the test images.")
+    images = (" compared image by image, two standard errors of the mean per-image difference "
+              "between the two runs (only the images one run got right and the other wrong "
+              "move it, the idea behind McNemar's test)" if paired else f" {NOISE_MEANS}")
     if not seeds or len(seeds) < 2:
         return [text + " Section 2 trained one seed, so the seed's share is not measured: "
                 "the observations weigh each difference against the test images' share alone, "
-                f"called the noise: {NOISE_MEANS}. That is a lower bar than the whole noise "
+                f"called the noise:{images}. That is a lower bar than the whole noise "
                 "between two runs, so a difference beyond it is a lead for more seeds to "
                 "confirm, not a proof." + _WIDENED]
     sd, mean = statistics.stdev(seeds), sum(seeds) / len(seeds)
-    images = image_noise(n_test, mean)
     free = len(seeds) - 1
-    text += (f" Section 2 measured both on its network: its {len(seeds)} seeds ended with a "
-             f"standard deviation of {sd:.2f} points"
-             + ("" if images is None else f", against a standard error of {images / 2 ** 1.5:.2f}"
-                f" from sampling {n_test:,} test images at their mean accuracy") + ". "
-             "The observations weigh each difference against the larger of two bounds, "
-             "called the noise: the seeds' 95% bound on two runs that differ only in their "
-             f"seed (\u00b1{seed_bound(seeds):.1f} points, Student's t with {free} degree"
-             f"{'s' if free > 1 else ''} of freedom, since so few seeds measure their spread "
-             "only loosely)"
-             + ("" if images is None else " and two standard errors of the difference between "
-                f"two accuracies over the test images (binomial, \u00b1{images:.1f} at "
-                f"{mean:.2f}%)") + ". The seeds measure the spread of section 2's network "
-             "and schedule only; the studies take their other networks and schedules to "
-             "spread alike, an assumption more seeds of each would test." + _WIDENED)
+    unpaired = image_noise(n_test, mean)
+    text += (f" Section 2 measured the first on its network: its {len(seeds)} seeds ended with "
+             f"a standard deviation of {sd:.2f} points, so two runs that differ only in their "
+             f"seed end within ±{seed_bound(seeds):.1f} points of each other 95% of the "
+             f"time (Student's t with {free} degree{'s' if free > 1 else ''} of freedom, since "
+             "so few seeds measure their spread only loosely). The second is,"
+             + (images if paired or unpaired is None else
+                f" {NOISE_MEANS} (binomial, ±{unpaired:.1f} at {mean:.2f}%)")
+             + ". The observations call the two together the noise, added as independent "
+             "errors add (the square root of the sum of their squares). The seeds measure the "
+             "spread of section 2's network and schedule only; the studies take their other "
+             "networks and schedules to spread alike, an assumption more seeds of each would "
+             "test." + _WIDENED)
     first = seeds[0]
     if values["REGNETX"] == "custom" or half_up(first) == half_up(mean):
         return [text]
     low = first < mean
+    n = len(seeds)
+    against = analysis.t_quantile(0.975, free) * (1 + 1 / n) ** 0.5 * sd
     return [text, f"Section 2's run, which these studies reuse wherever they train "
                   f"{network_name(values['REGNETX'])} as section 2 does, scored {first:.2f}%, "
                   f"{abs(mean - first):.2f} points {'below' if low else 'above'} the mean of "
                   f"its seeds ({half_up(mean):.2f}%), so a difference from it favours "
                   f"{'the other run' if low else 'section 2' + chr(39) + 's run'} by about "
-                  "that much; every run it is compared with was tested on the same images."]
+                  "that much. Where a study compares with it, the observations also give the "
+                  "difference from the seeds' mean, weighed as one run against a mean of "
+                  f"{n}: the seeds' share is then ±{against:.1f} points (Student's t "
+                  f"times √(1 + 1/{n}) standard deviations, where two single runs have "
+                  "√2)."]
 
 
 #: How a sentence that picks the largest of several differences weighs it; said once.
 _WIDENED = (" Where a comparison picks the largest of several differences (the best run against "
-            "the weakest), its bound is widened (Bonferroni), so that all of them stay within it as "
-            "often as one difference stays within two standard errors. In the figures, each "
-            "accuracy's whisker is half the bound of one difference: two runs chosen "
-            "beforehand whose whiskers do not overlap differ beyond the noise, while the most "
-            "distant of several runs need the widened bound. The test-crop study, "
-            "one network evaluated on one test set, pairs its bounds image by image instead.")
+            "the weakest), its bound is widened (Bonferroni), so that all of them stay within "
+            "their bounds as often as one difference stays within its own. In the figures, "
+            "each accuracy's whisker is half the widest bound of one difference between two of "
+            "the runs: two runs chosen beforehand whose whiskers do not overlap differ beyond "
+            "the noise, while the most distant of several runs need the widened bound.")
 
 
 def study_settings(base: Mapping[str, Any], run_values: Sequence[Mapping[str, Any]],
@@ -790,23 +797,71 @@ def paired_noise(a, b, pairs: int = 1) -> float:
 
 @dataclass(frozen=True)
 class Noise:
-    """The yardstick of a section's differences between two runs, \u00b1x points: two
-    standard errors of the difference from sampling `n_test` test images (`image_noise`)
-    or, where section 2 trained its network with several `seeds` (their final accuracies),
-    the 95% bound those seeds put on two runs that differ only in their seed (`seed_bound`:
-    Student's t, since a few seeds measure their spread only loosely), whichever is larger;
-    either widened (Bonferroni) where a comparison picks the largest of `pairs` differences.
-    None where neither is known. `base_run`: the run folder of section 2's first seed, which
-    the studies reuse (`against_mean` sets a difference from it against the seeds' mean)."""
+    """The yardstick of a section's differences between two runs, ±x points. Two kinds of
+    noise add up in it: the test images' sampling, two standard errors of the difference
+    (`image_noise`, or image by image where both runs' `hits` are known: `paired_noise`), and,
+    where section 2 trained its network with several `seeds` (their final accuracies), the
+    95% bound those seeds put on two runs that differ only in their seed (`seed_bound`:
+    Student's t, since a few seeds measure their spread only loosely); the two combine as
+    independent errors do, the square root of the sum of their squares. Either is widened
+    (Bonferroni) where a comparison picks the largest of `pairs` differences. None where
+    neither is known. `base_run`: the run folder of section 2's first seed, which the studies
+    reuse, and `seed_runs` those of all its seeds (`against_mean` sets a difference from the
+    first against the seeds' mean). `hits`: per run folder, which test images its final
+    weights got right, packed as `pack_hits` keeps them."""
     n_test: int | None
     seeds: tuple[float, ...] = ()
     base_run: str | None = None
+    hits: Mapping[str, str] = field(default_factory=dict, compare=False)
+    seed_runs: tuple[str, ...] = ()
 
-    def bound(self, acc: float = 50.0, pairs: int = 1) -> float | None:
-        found = [b for b in (image_noise(self.n_test, acc, pairs),
-                             seed_bound(self.seeds, pairs) if len(self.seeds) > 1 else None)
-                 if b is not None]
-        return max(found) if found else None
+    def bound(self, acc: float = 50.0, pairs: int = 1,
+              runs: tuple[str, str] | None = None) -> float | None:
+        """The bound of a difference between two runs at accuracy `acc` (their mean), the
+        largest of `pairs` differences; `runs`: the two runs' folders, which comparing them
+        image by image needs (without them, or without both runs' hits: unpaired)."""
+        images = self._hits_pair(runs, pairs)
+        if images is None:
+            images = image_noise(self.n_test, acc, pairs)
+        return _combined(images, seed_bound(self.seeds, pairs) if len(self.seeds) > 1 else None)
+
+    def against_seeds(self, acc: float, run: str | None = None) -> float | None:
+        """The bound of the difference between one run (folder `run`) and the mean of
+        section 2's seeds: their spread as one run's against the mean of n (Student's t,
+        times the square root of 1 + 1/n, where two single runs have that of 2), and the test
+        images' share, image by image where every run's hits are known."""
+        n = len(self.seeds)
+        if n < 2:
+            return self.bound(acc)
+        seeds = (analysis.t_quantile(0.975, n - 1) * (1 + 1 / n) ** 0.5
+                 * statistics.stdev(self.seeds))
+        shares = [unpack_hits(self.hits[r]) for r in self.seed_runs if self.hits.get(r)]
+        mine = unpack_hits(self.hits[run]) if run and self.hits.get(run) else None
+        images = (paired_noise(mine, np.mean(shares, axis=0))
+                  if mine is not None and len(shares) == n == len(self.seed_runs)
+                  and all(s.size == mine.size for s in shares) else
+                  image_noise(self.n_test, acc))
+        return _combined(images, seeds)
+
+    def paired(self) -> bool:
+        """Whether differences are weighed image by image (some run's hits are known)."""
+        return bool(self.hits)
+
+    def _hits_pair(self, runs: tuple[str, str] | None, pairs: int = 1) -> float | None:
+        """The test images' share of the bound on the difference between `runs`, compared
+        image by image (`paired_noise`); None unless both runs' hits cover the same number
+        of images."""
+        if not runs or not all(self.hits.get(r) for r in runs):
+            return None
+        a, b = (unpack_hits(self.hits[r]) for r in runs)
+        return paired_noise(a, b, pairs) if a.size == b.size > 1 else None
+
+
+def _combined(*bounds: float | None) -> float | None:
+    """Independent bounds combined: the square root of the sum of the squares of those
+    known; None when none is."""
+    known = [b for b in bounds if b is not None]
+    return math.sqrt(sum(b * b for b in known)) if known else None
 
 
 def as_noise(noise: Noise | int | None) -> Noise:
@@ -814,12 +869,18 @@ def as_noise(noise: Noise | int | None) -> Noise:
     return noise if isinstance(noise, Noise) else Noise(noise)
 
 
-def seed_noise(seeds: Sequence[float], n_test: int | None, base_run: str | None = None) -> Noise:
+def seed_noise(seeds: Sequence[float], n_test: int | None, base_run: str | None = None,
+               hits: Mapping[str, str | None] | None = None,
+               seed_runs: Sequence[str] = ()) -> Noise:
     """The yardstick of a section whose runs were tested on `n_test` images, from section 2's
-    `seeds` (their final accuracies; fewer than two: the test images alone) and the run
-    folder of its first seed (`base_run`), which the studies reuse."""
+    `seeds` (their final accuracies; fewer than two: the test images alone), the run folder
+    of its first seed (`base_run`), which the studies reuse, the run folders of all its
+    seeds (`seed_runs`, for the seeds' mean image by image), and the runs' `hits` (run
+    folder: packed hits, or None where a run kept no weights)."""
     several = len(seeds) > 1
-    return Noise(n_test, tuple(seeds) if several else (), base_run if several else None)
+    return Noise(n_test, tuple(seeds) if several else (), base_run if several else None,
+                 {r: h for r, h in (hits or {}).items() if isinstance(h, str) and h},
+                 tuple(seed_runs) if several else ())
 
 
 def seed_mean_at(df, i: int, noise: Noise | int | None) -> float | None:
@@ -832,10 +893,11 @@ def seed_mean_at(df, i: int, noise: Noise | int | None) -> float | None:
 
 
 def against_mean(df, i: int, other: float, noise: Noise | int | None,
-                 short: bool = False) -> tuple[str, bool | None]:
+                 short: bool = False, run: str | None = None) -> tuple[str, bool | None]:
     """Where row `i` of a study is section 2's run (its first seed, `Noise.base_run`): the
-    difference `other` minus it, said again against the mean of section 2's seeds, weighed
-    against the same noise (`short`: in a few words, for the conclusions); '' for any other
+    difference of `other` (the accuracy of the run in folder `run`) from it, said again
+    against the mean of section 2's seeds, weighed as one run against a mean
+    (`Noise.against_seeds`; `short`: in a few words, for the conclusions); '' for any other
     row; and whether that change is beyond the noise (None for any other row). A low or a
     high first seed would otherwise lend the study's verdict its own luck."""
     noise = as_noise(noise)
@@ -843,14 +905,13 @@ def against_mean(df, i: int, other: float, noise: Noise | int | None,
     if mean is None or half_up(mine) == mean:
         return "", None
     change = half_up(other) - mean
-    beyond, clause = beyond_noise(change, noise, (other + mean) / 2)
+    beyond, clause = weighed(change, noise.against_seeds((other + mean) / 2, run),
+                             noise.n_test)
     if short:  # in a few words, for the conclusions
         return (f" (against the mean of section 2's seeds, {signed(change, 2)} points"
                 f"{_noise_words(beyond, clause)})"), beyond
-    side = "below" if mine < mean else "above"
-    return (f" Section 2's run is {abs(mine - mean):.2f} points {side} the mean of its "
-            f"{len(noise.seeds)} seeds; against that mean ({mean:.2f}%) the change is "
-            f"{signed(change, 2)} points, {clause}."), beyond
+    return (f" Against the mean of section 2's {len(noise.seeds)} seeds ({mean:.2f}%) the "
+            f"change is {signed(change, 2)} points, {clause}."), beyond
 
 
 def loads_compare(rows: Sequence[Mapping[str, Any]]) -> bool:
@@ -890,12 +951,13 @@ def _steady(values) -> int:
 
 
 def beyond_noise(change: float, noise: Noise | int | None, acc: float,
-                 pairs: int = 1) -> tuple[bool | None, str]:
+                 pairs: int = 1, runs: tuple[str, str] | None = None) -> tuple[bool | None, str]:
     """Whether an accuracy difference of `change` points is beyond `noise` (a `Noise`, or a
     number of test images; None: not recorded), and the clause that says so; `pairs`: the
-    difference is the largest of that many."""
+    difference is the largest of that many; `runs`: the two runs' folders, compared image
+    by image where the noise has both runs' hits."""
     noise = as_noise(noise)
-    return weighed(change, noise.bound(acc, pairs), noise.n_test, pairs)
+    return weighed(change, noise.bound(acc, pairs, runs), noise.n_test, pairs)
 
 
 def weighed(change: float, noise: float | None, n_test: int | None, pairs: int = 1,
@@ -969,6 +1031,13 @@ def _macs_slope(df, acc) -> tuple[float, float, int]:
     return float(slope), float(spread), free
 
 
+def _runs(df, i, j) -> tuple[str, str] | None:
+    """The run folders of rows `i` and `j` (index labels) of a study, which comparing them
+    image by image needs; None where the rows name no run."""
+    return (str(df["run"][i]), str(df["run"][j])) if "run" in df and df.columns[0] != "run" \
+        else None
+
+
 def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
     """For networks of rising size (extra A): what the largest bought over the smallest, per
     doubling of the MACs, and whether that is more than the noise
@@ -976,7 +1045,9 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
     first, last = 0, len(df) - 1
     ratio = int(df["macs"].iloc[last]) / int(df["macs"].iloc[first])
     change = float(acc[last] - acc[first])
-    beyond, clause = beyond_noise(change, noise, float(acc[first] + acc[last]) / 2)
+    beyond, clause = beyond_noise(change, noise, float(acc[first] + acc[last]) / 2,
+                                  runs=_runs(df, first, last))
+    last_run = (_runs(df, last, last) or (None,))[0]
     slower = [i for i in range(1, last + 1) if acc[i] < acc[i - 1]]
     scored = f"scored {abs(change):.2f} points {'higher' if change >= 0 else 'lower'}"
     fit = _macs_slope(df, acc) if ratio > 1 and len(df) > 2 else None
@@ -995,12 +1066,12 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
                 "seeds to settle" if beyond is False and trend else "")
         return (f"{name(last)} {scored} than {name(first)} for {ratio:.2f} times the MACs"
                 f"{_noise_words(beyond, clause)}"
-                f"{against_mean(df, first, float(acc[last]), noise, short=True)[0]}{lead}"
+                f"{against_mean(df, first, float(acc[last]), noise, True, last_run)[0]}{lead}"
                 + (", though not every larger network scored higher" if beyond and change > 0
                    and slower else "") + ".")
     text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, {scored} "
             f"({acc[first]:.2f}% to {acc[last]:.2f}%), a difference {clause}."
-            + against_mean(df, first, float(acc[last]), noise)[0])
+            + against_mean(df, first, float(acc[last]), noise, run=last_run)[0])
     if fit:  # the slope over every network, not the two ends alone
         slope, spread, free = fit
         text += (f" A straight line through all {len(df)} networks changes the accuracy by "
@@ -1033,8 +1104,8 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
                  f"below the network before {'it' if len(slower) == 1 else 'them'} (by "
                  f"{numbers([f'{d:.2f}' for d in drops])} points"
                  + (", within the noise" if not any(beyond_noise(
-                     d, noise, float(acc[i - 1] + acc[i]) / 2)[0] for d, i in zip(
-                         drops, slower)) else "") + ")."
+                     d, noise, float(acc[i - 1] + acc[i]) / 2, runs=_runs(df, i - 1, i))[0]
+                     for d, i in zip(drops, slower)) else "") + ")."
                  if slower else ", each scoring above the one before it.")
     return text
 
@@ -1048,10 +1119,16 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
     first, last = 0, len(df) - 1
     spread = float(acc[best] - acc[worst])
     pairs = len(acc) * (len(acc) - 1) // 2  # the best and the weakest: the widest of all pairs
-    beyond, clause = beyond_noise(spread, noise, float(acc[best] + acc[worst]) / 2, pairs)
+    ends = _runs(df, best, worst)
+    beyond, clause = beyond_noise(spread, noise, float(acc[best] + acc[worst]) / 2, pairs, ends)
     steady = _steady(acc)
+    other = _clearer_pair(df, acc, noise, pairs) if beyond is False else None
+    if short and other:
+        return (f"The accuracy varied with the {label} by up to {spread:.2f} points, not in "
+                f"one direction; compared image by image, {name(other[0])} and "
+                f"{name(other[1])} differ beyond the noise.")
     if short and beyond is False:
-        bound = as_noise(noise).bound(float(acc[best] + acc[worst]) / 2, pairs)
+        bound = as_noise(noise).bound(float(acc[best] + acc[worst]) / 2, pairs, ends)
         return (f"No effect of the {label} on accuracy showed beyond the noise (a spread of "
                 f"{spread:.2f} points; an effect smaller than {bound:.1f} points would mostly "
                 "go unseen).")
@@ -1064,6 +1141,14 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
                 f"{_noise_words(beyond, clause)}, but not in one direction (best {name(best)}, "
                 f"weakest {name(worst)}).")
     if beyond is False:
+        if other:  # image by image, a pair closer than the ends has a narrower bound
+            i, j, bound = other
+            return (f"The best and the weakest run, {acc[best]:.2f}% and {acc[worst]:.2f}%, "
+                    f"are {spread:.2f} points apart, {clause}; but compared image by image, "
+                    f"{name(i)} ({acc[i]:.2f}%) and {name(j)} ({acc[j]:.2f}%) differ by "
+                    f"{float(acc[i] - acc[j]):.2f} points, beyond their own bound "
+                    f"(\u00b1{bound:.1f} for the largest of {pairs} differences), though the "
+                    f"accuracy did not follow the {label} in one direction.")
         return (f"The test accuracy stayed between {acc[worst]:.2f}% and {acc[best]:.2f}%, a "
                 f"spread of {spread:.2f} points {clause}: these runs show no effect of the "
                 f"{label} on accuracy, and an effect smaller than that bound would mostly "
@@ -1080,6 +1165,26 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
             + ("." if beyond is None else
                f"; but the accuracy did not follow the {label} in one direction, so one seed "
                "per setting cannot say which is best."))
+
+
+def _clearer_pair(df, acc, noise, pairs: int) -> tuple[int, int, float] | None:
+    """Where runs are compared image by image, each pair has its own bound, so a pair closer
+    than the best and the weakest can still differ beyond its bound: the pair that does so
+    most clearly (higher, lower, its bound), or None."""
+    noise = as_noise(noise)
+    if not noise.paired() or "run" not in df:
+        return None
+    found = []
+    for i in acc.index:
+        for j in acc.index:
+            d = float(acc[i] - acc[j])
+            bound = noise.bound(float(acc[i] + acc[j]) / 2, pairs, _runs(df, i, j))
+            if d > 0 and bound and d > bound:
+                found.append((d / bound, i, j, bound))
+    if not found:
+        return None
+    _, i, j, bound = max(found)
+    return i, j, bound
 
 
 def _runs_parts(df, noise: Noise | int | None = None, peak_end: bool = False,
@@ -1167,8 +1272,10 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     accuracy, test accuracy peaking before the end)? [the answer, the evidence], or with
     `brief` the answer in a few words, for the conclusions."""
     short, long = df.loc[df["epochs"].idxmin()], df.loc[df["epochs"].idxmax()]
+    pair = _runs(df, long.name, short.name)
     mean_words, mean_beyond = against_mean(df, df.index.get_loc(df["epochs"].idxmin()),
-                                           float(long["test_acc"]), noise, short=brief)
+                                           float(long["test_acc"]), noise, brief,
+                                           pair[0] if pair else None)
 
     def gap(row):
         h = row["history"][-1]
@@ -1185,7 +1292,8 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     rates = [r["lr"] for r in short["history"]]
     undecayed = len(rates) > 1 and rates[-1] >= max(rates)  # the short run ended at its peak
     change = half_up(long["test_acc"]) - half_up(short["test_acc"])
-    beyond, clause = beyond_noise(change, noise, (long["test_acc"] + short["test_acc"]) / 2)
+    beyond, clause = beyond_noise(change, noise, (long["test_acc"] + short["test_acc"]) / 2,
+                                  runs=pair)
     span = f"from {short['epochs']} to {long['epochs']} epochs"
     if brief:
         return [f"Training for {long['epochs']} epochs scored {signed(change, 2)} points "
@@ -1220,7 +1328,7 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
         answer += (", and by the end of the longest run neither the gap between training and "
                    "test accuracy nor an earlier peak shows overfitting.")
     if beyond is False:  # what the runs could have shown
-        bound = as_noise(noise).bound((long["test_acc"] + short["test_acc"]) / 2)
+        bound = as_noise(noise).bound((long["test_acc"] + short["test_acc"]) / 2, runs=pair)
         answer += (f" A change smaller than \u00b1{bound:.1f} points would mostly go unseen in "
                    "these runs.")
     answer += mean_words
@@ -1270,8 +1378,8 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
     list of sentences: the first is the answer."""
     label, acc = df.columns[0], "test_acc"
     parts, changes, ends = [], [], []  # changes: (accuracy change against the series' first
-    # run, mean accuracy of the two, the run) for every later run of every series; ends: each
-    # series' name, first and last run
+    # run, mean accuracy of the two, the run, the two run folders) for every later run of
+    # every series; ends: each series' name, first and last run
     times = loads_compare(df.to_dict("records"))  # else the section says why they do not
     for series, places in series_groups(df[label]).items():
         rows = df.iloc[places]
@@ -1280,9 +1388,9 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
         a, b = rows.iloc[0], rows.iloc[-1]
         ends.append((series, a, b))
         change = half_up(b[acc]) - half_up(a[acc])
-        changes += [(half_up(r[acc]) - half_up(a[acc]), (a[acc] + r[acc]) / 2, r[label])
-                    for _, r in rows.iloc[1:].iterrows()]
-        parts.append((change, (a[acc] + b[acc]) / 2,
+        changes += [(half_up(r[acc]) - half_up(a[acc]), (a[acc] + r[acc]) / 2, r[label],
+                     _runs(df, k, rows.index[0])) for k, r in rows.iloc[1:].iterrows()]
+        parts.append((change, (a[acc] + b[acc]) / 2, _runs(df, rows.index[-1], rows.index[0]),
             f"In the {series} runs, going from {a[label].split(': ')[1]} to "
             f"{b[label].split(': ')[1]} cut the parameters by "
             f"{(1 - b['params'] / a['params']) * 100:.0f}% ({a['params']:,} to "
@@ -1292,14 +1400,19 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
     if not parts:
         return []
     # each series' change is one of the compared differences: weighed against the same bound
-    words = [_noise_words(beyond_noise(change, noise, mean, len(changes))[0])
-             for change, mean, _ in parts]
+    words = [_noise_words(beyond_noise(change, noise, mean, len(changes), runs)[0])
+             for change, mean, runs, _ in parts]
     if len(parts) == 2:  # two series: one sentence that sets them side by side
         parts = [_two_series(df, ends, words, times)]
     else:
-        parts = [text.replace("{noise}", w) for (_, _, text), w in zip(parts, words)]
+        parts = [text.replace("{noise}", w) for (_, _, _, text), w in zip(parts, words)]
     worst = min(changes, key=lambda c: c[0])
-    beyond, clause = beyond_noise(worst[0], noise, worst[1], len(changes))
+    losses = [c for c in changes if c[0] < 0 and beyond_noise(c[0], noise, c[1], len(changes),
+                                                               c[3])[0]]
+    if losses:  # image by image each pair has its own bound: the clearest loss beyond it
+        worst = max(losses, key=lambda c: -c[0] / as_noise(noise).bound(c[1], len(changes),
+                                                                        c[3]))
+    beyond, clause = beyond_noise(worst[0], noise, worst[1], len(changes), worst[3])
     against = f"({worst[2]}, against the first network of its series)"
     best = max(changes, key=lambda c: c[0])
     if short:
@@ -1309,7 +1422,7 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
             return [f"Fewer parameters cost no accuracy in these runs: {span}."]
         if beyond:
             return [f"Fewer parameters cost accuracy beyond the noise: {span}."]
-        bound = as_noise(noise).bound(worst[1], len(changes))
+        bound = as_noise(noise).bound(worst[1], len(changes), worst[3])
         return [f"No accuracy cost of fewer parameters showed beyond the noise: {span}"
                 + ("" if bound is None else
                    f"; a cost up to {bound - worst[0]:.1f} points is not ruled out") + "."]
@@ -1319,14 +1432,16 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
                    "which one seed per network cannot tell from the networks being easier to "
                    "train in so short a run.")
     elif beyond:
-        verdict = (f"Fewer parameters cost accuracy: up to {-worst[0]:.2f} points {against}, "
+        verdict = (f"Fewer parameters cost accuracy: {-worst[0]:.2f} points {against}, "
                    f"{clause}.")
     else:
-        bound = as_noise(noise).bound(worst[1], len(changes))
+        bound = as_noise(noise).bound(worst[1], len(changes), worst[3])
         verdict = (f"No accuracy cost of the fewer parameters shows beyond the noise: the "
                    f"largest loss, {-worst[0]:.2f} points {against}, is {clause}"
                    + ("" if bound is None else
-                      f"; the true cost could be as large as {-worst[0]:.2f} + {bound:.1f} = "
+                      (f"; since that bound holds for all {len(changes)} differences at once, "
+                       if len(changes) > 1 else "; ")
+                      + f"the true cost could be as large as {-worst[0]:.2f} + {bound:.1f} = "
                       f"{bound - worst[0]:.1f} points")
                    + ".")
     return [verdict, *parts] + [t for t in [_macs_time_sentence(df) if times else ""] if t]

@@ -37,8 +37,8 @@ from ..engine.loop import evaluate
 from ..engine.runfolder import differences
 from ..errors import ParamError
 from ..provenance import asset
-from .runs import (Datasets, network, pack_hits, short, shown_accuracies, train_dir,
-                   train_or_reuse, unpack_hits)
+from .runs import (Datasets, network, pack_hits, seed_values, short, shown_accuracies,
+                   train_dir, train_or_reuse, unpack_hits)
 
 EXPERIMENTS_DIR = asset("params") / "experiments"
 COURSE_EPOCHS = 60  # experiment files count epochs on the course's schedule ...
@@ -134,7 +134,8 @@ def run_experiment(values: Mapping[str, Any], exp: Experiment, log=progress.log,
         v = run_values(values, exp, label)
         with progress.task(f"run {i}/{len(exp.runs)} ({run_label(exp, label, v)})"):
             row = train_or_reuse(v, train_dir(v), datasets, log)
-        rows.append({exp.vary or "run": run_label(exp, label, v), **row.row()})
+            hits = final_hits(v, train_dir(v), datasets, log)
+        rows.append({exp.vary or "run": run_label(exp, label, v), **row.row(), "hits": hits})
     return pd.DataFrame(rows)
 
 
@@ -166,6 +167,34 @@ def crop_study(values: Mapping[str, Any], exp: Experiment, log=progress.log,
              "hits": cache["crops"][str(c)]["hits"]}
             for c in range(first, last + 1)]
     return pd.DataFrame(rows), summary
+
+
+def final_hits(values: Mapping[str, Any], out: Path, datasets: Datasets,
+               log=progress.log) -> str | None:
+    """Which test images the run in `out` got right with its final weights (last.pt), packed
+    (`pack_hits`), at the test crop it was tested at: what comparing two runs image by image
+    needs. Kept in the run folder beside the crop study's crops (test_crops.json), so each
+    run is evaluated once; None where the run kept no weights (FILE_SAVE false)."""
+    if not (out / "last.pt").is_file():
+        return None
+    ckpt, digest = own_checkpoint(values, out / "last.pt")
+    cache = read_crops(out / CROPS, digest)
+    crop = int(settings(values.data)["DATA_TEST_CROP"])
+    if str(crop) not in cache["crops"]:
+        log(f"evaluating the final weights of {short(out)} image by image")
+        cache["crops"].update(_evaluate_crops(values, ckpt, datasets.get(values), [crop]))
+        files.write_json(out / CROPS, cache, indent=1)
+    return cache["crops"][str(crop)]["hits"]
+
+
+def seed_hits(values: Mapping[str, Any], datasets: Datasets | None = None,
+              log=progress.log) -> dict[str, str | None]:
+    """`final_hits` of each of section 2's seeds (`seed_values`), by run folder: their mean
+    image by image is what a study run is compared with where it sets a difference against
+    the seeds' mean. Every seed's run must have finished (`runs.seed_summaries`)."""
+    datasets = datasets or Datasets(log)
+    return {str(train_dir(v)): final_hits(v, train_dir(v), datasets, log)
+            for v in seed_values(values)}
 
 
 def own_checkpoint(values: Mapping[str, Any], path: Path) -> tuple[dict, str]:
