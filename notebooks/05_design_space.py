@@ -81,18 +81,25 @@ notebook.md(f"From each of {len(designspace.space_names(values['SWEEP_SPACES']))
             + (prose.mac_fraction(results, crop) if crop != regime.input_size else ""))
 
 # %% [markdown]
-# ## B. Error EDFs
-# A curve further up and to the left is a better design space.
+# ## B. Errors by design space
 
 # %%
-figures.show(analysis.plot_edfs(results), "Error EDF of each design space (n models, "
-             "their lowest and mean error in the legend)", "edfs")
 summary = analysis.summary(results)
-tables.show(tables.space_summary_frame(summary), "Error (%) by design space", label="errors")
-notebook.md(f"For each space, {ref('errors', 'the table above')} gives the lowest, median, mean "
-            "and highest error of its models, which " + ref("edfs", "the figure above")
-            + " draws as its EDF, and its log10 size, that of " + ref("spaces", "the sizes table")
-            + ".")
+if int(summary["n"].max()) > 1:
+    notebook.md("In an EDF, a curve further up and to the left is a better design space.")
+    figures.show(analysis.plot_edfs(results), "Error EDF of each design space (n models, "
+                 "their lowest and mean error in the legend)", "edfs")
+    tables.show(tables.space_summary_frame(summary), "Error (%) by design space", label="errors")
+    notebook.md(f"For each space, {ref('errors', 'the table above')} gives the lowest, median, "
+                "mean and highest error of its models, which " + ref("edfs", "the figure above")
+                + " draws as its EDF, and its log10 size, that of "
+                + ref("spaces", "the sizes table") + ".")
+else:  # an EDF of one model is a single step: the table says as much
+    tables.show(tables.space_summary_frame(summary), "Error (%) of each design space's one "
+                "model", label="errors")
+    notebook.md(f"With one model per space, an EDF would be a single step at that model's error, "
+                f"so {ref('errors', 'the table above')} gives each space's one error instead, "
+                "beside its log10 size, that of " + ref("spaces", "the sizes table") + ".")
 
 # %% [markdown]
 # ## C. The paper's claims, checked on this sweep

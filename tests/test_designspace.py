@@ -349,6 +349,10 @@ def test_parameter_plot_has_a_panel_per_parameter(samples):
             assert sorted(ticks) == values, ax.get_xlabel()
         if ax.get_xlabel() in ("total depth d", "RegNetX depth d"):
             assert all(t == round(t) for t in ticks), ticks
+    single = plot_params(pd.DataFrame([{**ds.describe(group[0]), "error": 50.0}
+                                       for group in samples.values()]))
+    assert not any(ax.get_xlabel().startswith("RegNetX") for ax in single.axes
+                   if ax.get_visible())  # one RegNetX model: no panels of one point
     legend = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
     panels = max(ax.get_position().x1 for ax in fig.axes if ax.get_visible())
     gap = legend.x0 / fig.dpi / fig.get_figwidth() - panels  # legend's room measured as set

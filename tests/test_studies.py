@@ -220,15 +220,16 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
     assert ("Section 2 measured the first on its network: its 3 seeds ended with a standard "
             "deviation of 2.00 points, so two runs that differ only in their seed end within "
             "\u00b112.2 points of each other 95% of the time (Student's t with 2 degrees of "
-            "freedom, since so few seeds measure their spread only loosely). The second is, "
-            "compared image by image, two standard errors of the mean per-image difference "
-            "between the two runs") in said
+            "freedom, since so few seeds measure their spread only loosely). The second, the "
+            "test images' share, is two standard errors of the mean per-image difference "
+            "between the two runs, compared image by image") in said
     assert "added as independent errors add (the square root of the sum of their squares). " \
         "The seeds measure the spread of section 2's network and schedule only; the studies " \
         "take their other networks and schedules to spread alike" in said
     unpaired = prose.weighing_setup(quick, seeds, 400, paired=False)[0]  # runs kept no weights
-    assert "The second is, two binomial standard errors of a difference between two " \
-        "accuracies, taken at their mean (binomial, \u00b15.4 at 82.00%)" in unpaired
+    assert "The second, the test images' share, is two binomial standard errors of a " \
+        "difference between two accuracies, taken at their mean (binomial, \u00b15.4 at " \
+        "82.00%)" in unpaired
     assert "\u00b1x" not in said
     against = t_quantile(0.975, 2) * (1 + 1 / 3) ** 0.5 * 2  # one run against a mean of 3: 9.9
     assert lean == ("Section 2's run, which these studies reuse wherever they train "
@@ -533,10 +534,21 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
         in prose.runs_observations(reused, seeded)
     assert "(against the mean of section 2's seeds, +16.00 points" in prose.study_answer(
         reused, seeded)
-    # a slope that leans only because section 2's run is its lowest seed is no lead
-    line = variants([80.0, 81.25, 82.5]).assign(run=["/runs/a", "/runs/b", "/runs/c"])
-    low = prose.seed_noise((80.0, 84.0, 86.0), 160, "/runs/a")  # mean 83.33
+    # a slope that leans only because section 2's run is its lowest seed is no lead: five
+    # networks a doubling apart, +1.3 points a doubling, where the noise of each accuracy
+    # (seeds' standard deviation 0.87, 10,000 test images) allows +-1.27
+    line = pd.DataFrame({"RegNetX": ["200mf", "400mf", "800mf", "1.6gf", "3.2gf"],
+                         "params": [2_000_000 * 2 ** k for k in range(5)],
+                         "macs": [10_000_000 * 2 ** k for k in range(5)],
+                         "epoch_seconds": [1.0] * 5, "test_acc": [80.0, 81.3, 82.6, 83.9, 85.2],
+                         "epochs": [3] * 5, "device": ["cpu"] * 5, "cpus": [2] * 5,
+                         "load_avg": [(5.0, 9.0)] * 5, "run": [f"/runs/{k}" for k in "abcde"]})
+    low = prose.seed_noise((80.0, 81.5, 81.5), 10_000, "/runs/a")  # mean 81.00
     said = prose.runs_observations(line, low)
+    assert "(\u00b11.3: the 95% interval of the fitted slope, taken from the noise each " \
+        "accuracy carries (section 2's seeds and the test images), which is wider than the " \
+        "points' own scatter about the line, Student's t with 2 degrees of freedom, which " \
+        "only just excludes no change)" in said  # the points lie on the line: no scatter
     assert "With the mean of section 2's seeds in place of its run, the slope is" in said
     assert "which does not exclude no change" in said and "lean towards" not in said
     assert "So the slope rests on section 2's first seed: these runs do not settle whether " \
@@ -547,9 +559,14 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
                            "scored 20.00 points higher (70.00% to 90.00%), a difference "
                            "beyond the noise")
     # the slope is its own sentence: a bound on a difference says nothing of it
+    # on a straight line the points scatter by nothing: the interval is the test images'
+    # (one accuracy's standard error at the mean, 0.40, over the spread of log2 MACs)
+    from regnet.study.analysis import t_quantile
+    width = t_quantile(0.975, 1000) * (0.8 * 0.2 / 10_000) ** 0.5 * 100 / 2 ** 0.5  # 0.55
     assert ("A straight line through all 3 networks changes the accuracy by +10.0 points per "
-            "doubling of the MACs (\u00b10.0: the 95% interval of the fitted slope, Student's "
-            "t with 1 degree of freedom).") in paid
+            f"doubling of the MACs (\u00b1{width:.1f}: the 95% interval of the fitted slope, "
+            "taken from the noise each accuracy carries (the test images), which is wider than "
+            "the points' own scatter about the line).") in paid
     # residuals 2, -4, 2 around the fit: standard error sqrt(24 / 1 / 2) = 3.46, times
     # t(0.975, 1) = 12.71
     bent = prose.runs_observations(variants([70.0, 65.0, 72.0]), noise=10_000)
@@ -563,9 +580,13 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
         variants([70.0, 65.0, 90.0]), noise=160)
     flat = prose.runs_observations(variants([80.0, 82.5, 81.25]), noise=160)
     assert "do not show the larger networks buying any accuracy" in flat
-    lean = prose.runs_observations(variants([80.0, 81.25, 82.5]), noise=160)  # on one line
-    assert "Taken together, the 3 networks lean towards more MACs buying accuracy, which " \
-        "the two ends alone cannot show: a lead for more seeds to settle." in lean
+    # three points on one line scatter by nothing, but each carries the noise of its 160 test
+    # images: no lead (five networks can lean, as `line` above does)
+    lean = prose.runs_observations(variants([80.0, 81.25, 82.5]), noise=160)
+    assert "lean towards" not in lean and "do not show the larger networks buying" in lean
+    assert "Taken together, the 5 networks lean towards more MACs buying accuracy, which " \
+        "the two ends alone cannot show: a lead for more seeds to settle." in \
+        prose.runs_observations(line.drop(columns="run"), low)
     assert "did buy" not in flat
 
 
@@ -1267,8 +1288,18 @@ def test_the_design_space_words_count_models_and_weigh_errors_against_guessing()
     claims = pd.DataFrame({"claim": ["RegNetX is better"], "consistent": [None], "n": [1],
                            "verdict": ["untested (needs 2+ models in each)"]})
     text = prose.design_space_observations(one, claims, [70.0, 67.8], 10)
-    assert "had the lowest error (67.8%, its one model, 2.2 points below AnyNetX<sub>A</sub>'s)" \
-        in text and "mean" not in text
+    assert text.startswith("Across 2 trained models, one per space, the errors ran from 67.8% "
+                           "(RegNetX) to 70.0% (AnyNetX<sub>A</sub>).") and "mean" not in text
+    assert "lowest" not in text  # one model a space ranks nothing
+    answer = prose.design_space_answer(one, claims, [70.0, 67.8], 10)
+    assert answer.endswith("to 70.0% (AnyNetX<sub>A</sub>): one model per space cannot rank "
+                           "the spaces, and none of the paper's claims could be tested with so "
+                           "few.")
+    assert "its one model" in prose.design_space_observations(one.iloc[:1], claims)  # one space
+    from regnet.report.tables import space_summary_frame
+    page = space_summary_frame(one.assign(log10_size=[18.3, 10.1]))
+    assert list(page.columns) == ["design space", "error (%)", "log10 size"]  # not 4 equal ones
+    assert list(page["error (%)"]) == ["70.00", "67.80"]
     assert "One model per space cannot rank the spaces" in text
     assert "The paper's one claim could not be tested with 1 model per space" in text
     assert "(\u201cRegNetX is better\u201d)." in text  # the claims, listed
@@ -1573,3 +1604,30 @@ def test_each_study_run_says_which_test_images_its_final_weights_got_right(
     assert list(unsaved["hits"]) == [None, None]  # no weights kept: nothing to pair
     seeds = experiments.seed_hits(values.replace(SEEDS=2), log=quiet)  # section 2's: seeds 0, 1
     assert list(seeds.values()) == list(df["hits"])
+
+
+def test_two_series_are_set_side_by_side_at_equal_bottleneck_ratio():
+    import pandas as pd
+
+    def net(**model):
+        return space.named("custom", resolve(overrides={
+            "MODEL_BLOCKS": [1, 1, 4, 7], "MODEL_CHANNELS": [24, 56, 152, 368], **model}).model)
+    specs = [net(MODEL_GROUPS=8, MODEL_BOTTLENECK=1), net(MODEL_GROUPS=4, MODEL_BOTTLENECK=2),
+             net(MODEL_GROUP_WIDTH=8, MODEL_BOTTLENECK=1),
+             net(MODEL_GROUP_WIDTH=4, MODEL_BOTTLENECK=2)]
+    df = pd.DataFrame({"network": ["report B: 8 groups, b = 1", "report B: 4 groups, b = 2",
+                                   "group width: g = 8, b = 1", "group width: g = 4, b = 2"],
+                       "spec": specs, "params": [3_000, 1_500, 2_000, 1_000],
+                       "macs": [30, 15, 20, 10], "epoch_seconds": [1.0] * 4,
+                       "test_acc": [80.0, 70.0, 75.0, 72.5], "epochs": [3] * 4,
+                       "device": ["cpu"] * 4, "cpus": [2] * 4, "load_avg": [(5.0, 9.0)] * 4})
+    text = prose.series_observations(df, noise=400)
+    bound = prose.image_noise(400, 77.5, 2)  # the larger of 2 gaps, at b = 1
+    assert ("Set side by side at equal b, the report B networks had 1.50 times the parameters "
+            "of the group width ones and scored from \u22122.50 to +5.00 points against them; "
+            f"the largest gap, +5.00 points at b = 1, is within the noise (\u00b1{bound:.1f} "
+            "points for the largest of 2 differences), so these runs cannot say which reading "
+            "of the groups trains better.") in text
+    wide = prose.series_observations(df.assign(test_acc=[95.0, 70.0, 75.0, 72.5]), 10_000)
+    assert "the clearest gap, +20.00 points at b = 1, is beyond the noise" in wide
+    assert "side by side" not in prose.series_observations(df.iloc[[0, 1, 3]], 400)  # one run

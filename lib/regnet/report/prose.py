@@ -436,8 +436,8 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
     text = ("Each setting is trained once, with one seed, and every run is tested on the same "
             "test images, so a difference between two runs carries two kinds of noise: the "
             "seed that trained each network and the draw of the test images.")
-    images = (" compared image by image, two standard errors of the mean per-image difference "
-              "between the two runs (only the images one run got right and the other wrong "
+    images = (" two standard errors of the mean per-image difference between the two runs, "
+              "compared image by image (only the images one run got right and the other wrong "
               "move it, the idea behind McNemar's test)" if paired else f" {NOISE_MEANS}")
     if not seeds or len(seeds) < 2:
         return [text + " Section 2 trained one seed, so the seed's share is not measured: "
@@ -452,7 +452,8 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
              f"a standard deviation of {sd:.2f} points, so two runs that differ only in their "
              f"seed end within ±{seed_bound(seeds):.1f} points of each other 95% of the "
              f"time (Student's t with {free} degree{'s' if free > 1 else ''} of freedom, since "
-             "so few seeds measure their spread only loosely). The second is,"
+             "so few seeds measure their spread only loosely). The second, the test images' "
+             "share, is"
              + (images if paired or unpaired is None else
                 f" {NOISE_MEANS} (binomial, ±{unpaired:.1f} at {mean:.2f}%)")
              + ". The observations call the two together the noise, added as independent "
@@ -1019,16 +1020,31 @@ def _cost_sentence(df, name, macs: bool = True) -> str:
     return text[:1].upper() + text[1:] + "."  # "Group width 32 has ..."
 
 
-def _macs_slope(df, acc) -> tuple[float, float, int]:
+def _macs_slope(df, acc, noise: Noise | int | None = None) -> tuple[float, float, int, bool]:
     """The straight line through every network's accuracy `acc` against log2 of its MACs:
     its slope in points per doubling, the half-width of the slope's 95% interval (Student's
-    t) and the fit's degrees of freedom."""
+    t), the degrees of freedom it rests on, and whether that interval comes from `noise`
+    rather than from the fit. The fit's own scatter, from a few points, can come out
+    smaller than the noise each accuracy is known to carry: where the spread of one run
+    that `noise` gives (section 2's seeds' standard deviation and the test images'
+    standard error, added as independent errors) makes the interval wider, it is used."""
     x, y = np.log2(df["macs"].astype(float)).to_numpy(), acc.astype(float).to_numpy()
     slope, cut = np.polyfit(x, y, 1)
     free = len(x) - 2  # degrees of freedom of the fit's residuals
+    sxx = ((x - x.mean()) ** 2).sum()
     spread = analysis.t_quantile(0.975, free) * (
-        ((y - slope * x - cut) ** 2).sum() / free / ((x - x.mean()) ** 2).sum()) ** 0.5
-    return float(slope), float(spread), free
+        ((y - slope * x - cut) ** 2).sum() / free / sxx) ** 0.5
+    noise = as_noise(noise)
+    seeds = statistics.stdev(noise.seeds) if len(noise.seeds) > 1 else None
+    images = image_noise(noise.n_test, float(y.mean()))  # two standard errors of a difference
+    images = None if images is None else images / 2 / 2 ** 0.5  # one of one accuracy
+    point = _combined(seeds, images)
+    if point is not None:
+        known = len(noise.seeds) - 1 if seeds is not None else 1000  # images: very many
+        wider = analysis.t_quantile(0.975, known) * point / sxx ** 0.5
+        if wider > spread:
+            return float(slope), float(wider), known, True
+    return float(slope), float(spread), free, False
 
 
 def _runs(df, i, j) -> tuple[str, str] | None:
@@ -1050,9 +1066,9 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
     last_run = (_runs(df, last, last) or (None,))[0]
     slower = [i for i in range(1, last + 1) if acc[i] < acc[i - 1]]
     scored = f"scored {abs(change):.2f} points {'higher' if change >= 0 else 'lower'}"
-    fit = _macs_slope(df, acc) if ratio > 1 and len(df) > 2 else None
+    fit = _macs_slope(df, acc, noise) if ratio > 1 and len(df) > 2 else None
     mean = seed_mean_at(df, first, noise)  # section 2's seeds, where the first is its run
-    refit = _macs_slope(df, acc.mask(acc.index == acc.index[first], mean)) \
+    refit = _macs_slope(df, acc.mask(acc.index == acc.index[first], mean), noise) \
         if fit and mean is not None else None  # the same line from the seeds' mean
 
     def excludes(f):  # the fitted slope's interval leaves out no change
@@ -1073,11 +1089,16 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
             f"({acc[first]:.2f}% to {acc[last]:.2f}%), a difference {clause}."
             + against_mean(df, first, float(acc[last]), noise, run=last_run)[0])
     if fit:  # the slope over every network, not the two ends alone
-        slope, spread, free = fit
+        slope, spread, free, known = fit
+        source = ("" if not known else
+                  ", taken from the noise each accuracy carries ("
+                  + ("the test images" if free >= 1000 else "section 2's seeds and the test "
+                     "images") + "), which is wider than the points' own scatter about the line")
         text += (f" A straight line through all {len(df)} networks changes the accuracy by "
                  f"{signed(slope, 1)} points per doubling of the MACs (\u00b1{spread:.1f}: the "
-                 f"95% interval of the fitted slope, Student's t with {free} degree"
-                 f"{'s' if free > 1 else ''} of freedom"
+                 f"95% interval of the fitted slope{source}"
+                 + ("" if free >= 1000 else f", Student's t with {free} degree"
+                    f"{'s' if free > 1 else ''} of freedom")
                  + (", so not even its sign is settled" if spread > abs(slope) else
                     ", which only just excludes no change" if spread > abs(slope) / 1.2
                     else "") + ").")
@@ -1404,6 +1425,7 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
              for change, mean, runs, _ in parts]
     if len(parts) == 2:  # two series: one sentence that sets them side by side
         parts = [_two_series(df, ends, words, times)]
+        parts += [s for s in [_across_series(df, noise)] if s]
     else:
         parts = [text.replace("{noise}", w) for (_, _, _, text), w in zip(parts, words)]
     worst = min(changes, key=lambda c: c[0])
@@ -1445,6 +1467,52 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
                       f"{bound - worst[0]:.1f} points")
                    + ".")
     return [verdict, *parts] + [t for t in [_macs_time_sentence(df) if times else ""] if t]
+
+
+def _across_series(df, noise: Noise | int | None = None) -> str:
+    """Two series (extra E) set against each other network by network, at the same
+    bottleneck ratio b: the first series' parameters as a multiple of the second's and the
+    accuracy gaps between them, the largest weighed against `noise` (widened for the number
+    of gaps; image by image, the gap that is clearest); '' unless both series share a b."""
+    groups = list(series_groups(df[df.columns[0]]).items())
+    if len(groups) != 2 or "spec" not in df:
+        return ""
+
+    def by_b(places):
+        out = {}
+        for i in places:
+            ratios = {st.bottleneck for st in df["spec"].iloc[i].stages}
+            if len(ratios) == 1:
+                out.setdefault(ratios.pop(), df.index[i])
+        return out
+    (s1, p1), (s2, p2) = groups
+    b1, b2 = by_b(p1), by_b(p2)
+    common = [b for b in b1 if b in b2]
+    if not common:
+        return ""
+    acc = _shown(df, "test_acc", 2)
+    gaps = [(float(acc[b1[b]] - acc[b2[b]]), b, float(acc[b1[b]] + acc[b2[b]]) / 2,
+             _runs(df, b1[b], b2[b])) for b in common]
+    n = len(gaps)
+    weighed_gaps = [(g, b, m, r, *beyond_noise(g, noise, m, n, r)) for g, b, m, r in gaps]
+    clear = [w for w in weighed_gaps if w[4]]
+    if clear:  # image by image each gap has its own bound: the clearest beyond it
+        pick = max(clear, key=lambda w: abs(w[0]) / as_noise(noise).bound(w[2], n, w[3]))
+    else:
+        pick = max(weighed_gaps, key=lambda w: abs(w[0]))
+    ratios = [df["params"][b1[b]] / df["params"][b2[b]] for b in common]
+    low, high = min(g for g, *_ in gaps), max(g for g, *_ in gaps)
+    span = (f"{signed(low, 2)} points" if low == high else
+            f"from {signed(low, 2)} to {signed(high, 2)} points")
+    times = (f"{min(ratios):.2f}" if f"{min(ratios):.2f}" == f"{max(ratios):.2f}" else
+             f"{min(ratios):.2f} to {max(ratios):.2f}")
+    return (f"Set side by side at equal b, the {s1} networks had {times} times the parameters "
+            f"of the {s2} ones and scored {span} against them; the "
+            + ("largest " if not clear else "clearest ") + "gap, "
+            f"{signed(pick[0], 2)} points at b = {pick[1]:g}, is {pick[5]}"
+            + ("" if clear or pick[4] is None or n == 1 else
+               ", so these runs cannot say which reading of the groups trains better")
+            + ".")
 
 
 def _macs_time_sentence(df) -> str:
@@ -1791,14 +1859,14 @@ def _lowest_error(summary) -> str:
     """Which space's models had the lowest error: its mean, or with one model per space the
     error of its one model."""
     best = summary.loc[summary["mean"].idxmin()]
+    if int(summary["n"].max()) == 1 and len(summary) > 1:  # one model a space: no ranking
+        worst = summary.loc[summary["mean"].idxmax()]
+        return (f"Across {len(summary)} trained models, one per space, the errors ran from "
+                f"{best['mean']:.1f}% ({typeset_spaces(best['label'])}) to {worst['mean']:.1f}% "
+                f"({typeset_spaces(worst['label'])})")
     text = f"Across {int(summary['n'].sum())} trained models, {typeset_spaces(best['label'])}"
     if int(summary["n"].max()) == 1:
-        text += f" had the lowest error ({best['mean']:.1f}%, its one model"
-        if len(summary) < 2:
-            return text + ")"
-        second = summary.sort_values("mean").iloc[1]
-        return text + (f", {second['mean'] - best['mean']:.1f} points below "
-                       f"{typeset_spaces(second['label'])}'s)")
+        return text + f" had the lowest error ({best['mean']:.1f}%, its one model)"
     return text + f" had the lowest mean error ({best['mean']:.1f}%, n = {int(best['n'])})"
 
 
@@ -1883,9 +1951,13 @@ def design_space_answer(summary, claims, errors: Sequence[float] = (),
     tested = claims[claims["consistent"].notna()]
     untrained = near_guessing(errors, classes)[1] if classes else 0
     text = _lowest_error(summary)  # ends in its parenthesis, which takes the count too
+    single = int(summary["n"].max()) == 1 and len(summary) > 1
     if untrained:
         text = (text[:-1] + f"; {untrained} of the {len(errors)} models stayed near the error "
                 "of guessing)")
+    if single:
+        return text + (": one model per space cannot rank the spaces, and none of the "
+                       "paper's claims could be tested with so few.")
     if not len(tested):
         return text + ", and none of the paper's claims could be tested with so few."
     shown = tested[tested["verdict"] != "no clear difference"]

@@ -553,6 +553,11 @@ def space_summary_frame(summary):
     again."""
     def fixed(v, d):
         return "" if pd.isna(v) else f"{half_up(v, d):.{d}f}"
+    if int(summary["n"].max()) == 1:  # one model a space: its error, not four equal columns
+        return pd.DataFrame([{"design space": prose.typeset_spaces(r["label"]),
+                              "error (%)": fixed(r["mean"], 2),
+                              "log10 size": fixed(r["log10_size"], 1)}
+                             for _, r in summary.iterrows()])
     return pd.DataFrame([{
         "design space": prose.typeset_spaces(r["label"]), "models": int(r["n"]),
         **{k: fixed(r[k], 2) for k in ("min", "median", "mean", "max")},

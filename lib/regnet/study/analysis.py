@@ -335,7 +335,8 @@ def plot_params(df: pd.DataFrame, columns: Sequence[str] | None = None, metric: 
                 spaces: Sequence[str] | None = None, ncols: int = 3):
     """Error against each parameter, one panel per parameter, one colour per space."""
     if columns is None:
-        extra = [c for c in REGNET if c in df and df[c].notna().any()]
+        # RegNetX's own panels only where two of its models or more give them a spread
+        extra = [c for c in REGNET if c in df and df[c].notna().sum() > 1]
         columns = [c for c in COMMON if c in df] + extra
     nrows = max(1, -(-len(columns) // ncols))
     # drawn at print size (6.3 in wide, within report.figures.PRINT_WIDTH): its 8 pt labels
