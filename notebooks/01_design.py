@@ -126,7 +126,7 @@ else:
 
 # %% [markdown]
 # ## E. Where the widths come from
-# A RegNet's block widths follow the linear rule $u_j = w_0 + w_a \cdot j$ for $0 \le j < d$; each $u_j$ is then moved to the width $w_0 \cdot w_m^{e}$ with the whole exponent $e$ nearest on a log scale, and rounded to a multiple of 8; blocks of equal width form a stage, and each stage's inner width $w/b$ is then rounded to a multiple of its group width $g$ (and $g$ cut to $w/b$ where it is wider):
+# A RegNet's block widths follow the linear rule $u_j = w_0 + w_a \cdot j$ for $0 \le j < d$; each $u_j$ is then replaced by the width of the form $w_0 \cdot w_m^{e}$, $e$ a whole number, nearest to it on a log scale, and rounded to a multiple of 8; blocks of equal width form a stage, and each stage's inner width $w/b$ is then rounded to a multiple of its group width $g$ (and $g$ cut to $w/b$ where it is wider):
 # $$e_j = \mathrm{round}\left(\frac{\log(u_j / w_0)}{\log w_m}\right), \qquad w_j = 8\,\mathrm{round}\left(\frac{w_0 \cdot w_m^{e_j}}{8}\right).$$
 
 # %%

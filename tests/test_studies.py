@@ -471,7 +471,8 @@ def test_accuracies_round_halves_up_in_tables_and_sentences_alike():
 def test_times_of_runs_under_a_busy_machine_are_not_compared():
     text = prose.runs_observations(_study([80.0, 78.75, 81.25]), noise=160)
     assert "49.2" not in text and "43.1" not in text and " s " not in text
-    assert "and 1.86 times the MACs per image of group width 8, each run costing more" in text
+    assert "and 1.86 times the MACs per image of group width 8, the cost growing with each " \
+        "step of the group width" in text
     # to 14.9M: the counts are in the table beside the text
     idle = prose.runs_observations(_study([80.0, 78.75, 81.25], [(0.1, 0.5)] * 3), noise=160)
     assert "from 49.2 s to 43.1 s" in idle
@@ -1052,7 +1053,7 @@ def test_figure_only_subsections_get_a_sentence_from_their_numbers():
         "over the 10 classes, though 40.00% of the test images were already right: on average "
         "the network gave the right class little more probability than an even guess would "
         "(the loss alone cannot tell whether it was unsure on every image or badly wrong on a "
-        "few), and the later epochs raised it.")
+        "few), and the later epochs raised that probability.")
     results = pd.DataFrame({"space": ["anynetx_a", "regnetx"], "error": [50.0, 37.5],
                             "macs": [150e6, 249e6], "params": [2.1e6, 3.4e6],
                             "depth": [12, 15], "width": [368, 432]})
@@ -1434,15 +1435,15 @@ def test_a_time_that_moves_with_the_cost_says_so_once():
     df = _study([80.0, 78.75, 81.25], [(0.1, 0.5)] * 3).assign(epoch_seconds=[1.0, 1.5, 2.0])
     text = prose.runs_observations(df, 160)
     assert ("Group width 24 has 1.61 times the parameters and 1.86 times the MACs per image "
-            "of group width 8, each run costing more than the one before.") in text
+            "of group width 8, the cost growing with each step of the group width.") in text
     assert "The time per epoch rose with the cost, from 1.00 s to 2.00 s." in text
-    assert text.count("than the one before") == 1 and "from each run to the next" not in text
+    assert text.count("with each step") == 1 and "from each run to the next" not in text
     fewer = prose.runs_observations(df.iloc[::-1].reset_index(drop=True), 160)
     assert ("Group width 8 has 38% fewer parameters and 46% fewer MACs per image than group "
-            "width 24, each run costing less than the one before.") in fewer
+            "width 24, the cost shrinking with each step of the group width.") in fewer
     mixed = prose.runs_observations(df.assign(params=[1_099_554, 1_000_000, 999_000]), 160)
     assert ("Against group width 8, group width 24 has 9% fewer parameters and 1.86 times the "
-            "MACs per image, each run costing more than the one before.") in mixed
+            "MACs per image, the cost growing with each step of the group width.") in mixed
 
 
 def test_a_difference_from_section_2s_run_is_said_again_against_its_seeds_mean():

@@ -658,7 +658,7 @@ def curves_sentence(history: Sequence[Mapping[str, Any]], classes: int | None = 
                  f"{a['test_acc']:.2f}% of the test images were already right: on average "
                  "the network gave the right class little more probability than an even guess "
                  "would (the loss alone cannot tell whether it was unsure on every image or "
-                 "badly wrong on a few), and the later epochs raised it.")
+                 "badly wrong on a few), and the later epochs raised that probability.")
     return text
 
 
@@ -997,7 +997,8 @@ def _share(ratio: float, what: str) -> str:
 def _cost_sentence(df, name, macs: bool = True) -> str:
     """What the last run costs against the first in parameters and MACs (without `macs`:
     parameters alone, where a sentence before said the MACs), as ratios (the table beside it
-    gives the counts), and whether each run costs more than the one before."""
+    gives the counts), and whether the cost moves one way with each step of the study's
+    setting (not said of named networks, whose names give their sizes)."""
     first, last = 0, len(df) - 1
     if df["params"].nunique() == 1 and ("macs" not in df or df["macs"].nunique() == 1):
         return (f"Every run has the same {df['params'].iloc[0]:,} parameters"
@@ -1015,8 +1016,10 @@ def _cost_sentence(df, name, macs: bool = True) -> str:
             else f"{name(last)} has {' and '.join(costs)} "  # one way: "of" or "than"
             f"{'of' if grew == {True} else 'than'} {name(first)}")
     steady = _steady(df["macs"] if "macs" in df and df["macs"].nunique() > 1 else df["params"])
-    if len(df) > 2 and steady:
-        text += f", each run costing {'more' if steady > 0 else 'less'} than the one before"
+    label = df.columns[0]
+    if len(df) > 2 and steady and label != "RegNetX":  # a network's name says its size
+        text += (f", the cost {'growing' if steady > 0 else 'shrinking'} with each step of "
+                 f"the {label}")
     return text[:1].upper() + text[1:] + "."  # "Group width 32 has ..."
 
 
