@@ -57,9 +57,17 @@ header = notebook.show_header(exp.title, values, epochs=prose.numbers(epochs),
 notebook.md(exp.description)
 notebook.setup(prose.section_setup(values))  # shared by every study of the section
 seeded = runs.seed_summaries(values)  # section 2's network over several seeds, if any
+# which test images each seed's final weights got right (where runs keep their weights)
+seed_hits = experiments.seed_hits(values, runs.Datasets(on_load=header.on_load)) \
+    if seeded and values["FILE_SAVE"] else {}
+seed_noise = prose.seed_noise([s.test_acc for s in seeded or ()],
+                              seeded[0].test_images if seeded else None,
+                              seeded[0].run if seeded else None, seed_hits,
+                              [s.run for s in seeded or ()])
 for paragraph in prose.weighing_setup(values, [s.test_acc for s in seeded] if seeded else None,
                                       seeded[0].test_images if seeded else None,
-                                      paired=values["FILE_SAVE"]):  # runs keep their weights
+                                      paired=values["FILE_SAVE"],  # runs keep their weights
+                                      between=seed_noise.seeds_disagree()):
     notebook.setup(paragraph)
 
 # %%
@@ -112,11 +120,9 @@ else:
                       else []) + ["test_acc"]  # times per epoch would be equal bars
     # the yardstick of every difference: section 2's seeds or, without them, the test images
     # compared image by image where the runs kept their weights (their hits)
-    hits = {**dict(zip(df["run"], df["hits"])),
-            **(experiments.seed_hits(values, runs.Datasets(on_load=header.on_load))
-               if seeded else {})}
     noise = prose.seed_noise([s.test_acc for s in seeded or ()], prose.test_images(records),
-                             seeded[0].run if seeded else None, hits,
+                             seeded[0].run if seeded else None,
+                             {**dict(zip(df["run"], df["hits"])), **seed_hits},
                              [s.run for s in seeded or ()])
     topic = exp.title.split(": ", 1)[-1]  # "Extra B: group width" -> "Group width"
     topic = topic[:1].upper() + topic[1:]

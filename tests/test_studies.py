@@ -218,28 +218,27 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
     quick = profile("quick")
     said, lean = prose.weighing_setup(quick, seeds, 400)
     assert ("Section 2 measured the first on its network: its 3 seeds ended with a standard "
-            "deviation of 2.00 points, so two runs that differ only in their seed end within "
+            "deviation s of 2.00 points, so two runs that differ only in their seed end within "
             "\u00b112.2 points of each other 95% of the time (Student's t with 2 degrees of "
             "freedom, since so few seeds measure their spread only loosely). The second, the "
             "test images' share, is two standard errors of the mean per-image difference "
             "between the two runs, compared image by image") in said
-    assert "added as independent errors add (the square root of the sum of their squares). " \
-        "The seeds measure the spread of section 2's network and schedule only; the studies " \
-        "take their other networks and schedules to spread alike" in said
+    assert "added as independent errors add (the square root of the sum of their squares), " \
+        "which overstates it a little" in said  # no seeds' hits given: v_seeds unknown
+    assert "The seeds measure the spread of section 2's network and schedule only; the " \
+        "studies take their other networks and schedules to spread alike" in said
     unpaired = prose.weighing_setup(quick, seeds, 400, paired=False)[0]  # runs kept no weights
     assert "The second, the test images' share, is two binomial standard errors of a " \
         "difference between two accuracies, taken at their mean (binomial, \u00b15.4 at " \
         "82.00%)" in unpaired
     assert "\u00b1x" not in said
-    against = t_quantile(0.975, 2) * (1 + 1 / 3) ** 0.5 * 2  # one run against a mean of 3: 9.9
     assert lean == ("Section 2's run, which these studies reuse wherever they train "
                     "RegNetX-200MF as section 2 does, scored 80.00%, 2.00 points below the mean "
                     "of its seeds (82.00%), so a difference from it favours the other run by "
                     "about that much. Where a study compares with it, the observations also "
                     "give the difference from the seeds' mean, weighed as one run against a "
-                    f"mean of 3: the seeds' share is then \u00b1{against:.1f} points (Student's "
-                    "t times \u221a(1 + 1/3) standard deviations, where two single runs have "
-                    "\u221a2).")
+                    "mean of 3: the seeds' share of its variance is 1 + 1/3 times one run's, "
+                    "where a difference between two runs has twice.")
     high = prose.weighing_setup(quick, [83.0, 80.0, 84.0], 400)[1]
     assert "scored 83.00%, 0.67 points above the mean of its seeds (82.33%), so a difference " \
         "from it favours section 2's run" in high
@@ -1569,17 +1568,23 @@ def test_paired_whiskers_are_half_the_widest_bound_of_any_two_runs():
 
 
 def test_a_run_is_compared_with_the_seeds_mean_image_by_image(tmp_path):
+    from regnet.study.analysis import t_quantile
     n = 200
     seeds = {f"/s{k}": _hits(n, set(range(150 + 5 * k))) for k in range(3)}  # 75, 77.5, 80
     run = _hits(n, set(range(180)))  # 90%
     noise = prose.seed_noise([75.0, 77.5, 80.0], n, "/s0", {**seeds, "/r": run}, list(seeds))
-    from regnet.study.analysis import t_quantile
-    share = np.mean([runs.unpack_hits(h) for h in seeds.values()], axis=0)
-    images = prose.paired_noise(runs.unpack_hits(run), share)
-    spread = t_quantile(0.975, 2) * (1 + 1 / 3) ** 0.5 * 2.5
-    assert noise.against_seeds(83.75, "/r") == pytest.approx((images ** 2 + spread ** 2) ** 0.5)
+    unpacked = [runs.unpack_hits(h) for h in seeds.values()]
+    # v_seeds: the paired variance of two seeds, the mean over the 3 pairs
+    between = np.mean([prose._paired_variance(a, b) for i, a in enumerate(unpacked)
+                       for b in unpacked[i + 1:]])
+    assert noise.seeds_disagree() == pytest.approx(between)
+    mine = prose._paired_variance(runs.unpack_hits(run), np.mean(unpacked, axis=0))
+    spread = (2.5 ** 2 - between / 2) * (1 + 1 / 3)  # the training's own, one run against 3
+    assert noise.against_seeds(83.75, "/r") == pytest.approx(
+        t_quantile(0.975, 2) * (spread + mine) ** 0.5)
+    images = prose.image_noise(n, 83.75)  # no hits of its own: both shares added, unpaired
     assert noise.against_seeds(83.75) == pytest.approx(
-        (prose.image_noise(n, 83.75) ** 2 + spread ** 2) ** 0.5)  # no hits of its own: unpaired
+        (images ** 2 + (t_quantile(0.975, 2) * (1 + 1 / 3) ** 0.5 * 2.5) ** 2) ** 0.5)
 
 
 def test_each_study_run_says_which_test_images_its_final_weights_got_right(
@@ -1632,3 +1637,32 @@ def test_two_series_are_set_side_by_side_at_equal_bottleneck_ratio():
     wide = prose.series_observations(df.assign(test_acc=[95.0, 70.0, 75.0, 72.5]), 10_000)
     assert "the clearest gap, +20.00 points at b = 1, is beyond the noise" in wide
     assert "side by side" not in prose.series_observations(df.iloc[[0, 1, 3]], 400)  # one run
+
+
+def test_the_seeds_spread_gives_up_the_images_two_seeds_disagree_on_for_the_pairs_own():
+    from regnet.study.analysis import t_quantile
+    n = 400
+    seeds = {"/s0": _hits(n, set(range(300))), "/s1": _hits(n, set(range(10, 312))),
+             "/s2": _hits(n, set(range(20, 324)))}  # 75.0, 75.5, 76.0: disagree on 20-40 images
+    accs = [75.0, 75.5, 76.0]
+    other = _hits(n, set(range(60, 380)))  # 80%: disagrees with /s0 on 140 images
+    noise = prose.seed_noise(accs, n, "/s0", {**seeds, "/o": other}, list(seeds))
+    between = noise.seeds_disagree()
+    pair = prose._paired_variance(runs.unpack_hits(seeds["/s0"]), runs.unpack_hits(other))
+    spread = 2 * statistics.variance(accs) - between
+    assert noise.bound(77.5, runs=("/s0", "/o")) == pytest.approx(
+        t_quantile(0.975, 2) * (max(spread, 0) + pair) ** 0.5)
+    assert noise.bound(77.5, 3, ("/s0", "/o")) == pytest.approx(
+        t_quantile(1 - 0.025 / 3, 2) * (max(spread, 0) + pair) ** 0.5)  # widened
+    # without hits: both shares added, an overstatement
+    bare = prose.seed_noise(accs, n, "/s0")
+    assert bare.bound(77.5) == pytest.approx(
+        (prose.seed_bound(accs) ** 2 + prose.image_noise(n, 77.5) ** 2) ** 0.5)
+    said = prose.weighing_setup(profile("quick"), accs, n, between=between)[0]
+    assert ("The seeds' spread was measured on these same images, so it already holds the "
+            "images on which two seeds disagree (v_seeds, two standard errors of "
+            f"\u00b1{2 * between ** 0.5:.1f} points); the noise takes that share out and puts "
+            "the compared runs' own in: \u00b1t\u00b7\u221a(2s\u00b2 \u2212 v_seeds + v), with "
+            "the same t.") in said
+    assert "independent errors" not in said
+    assert "which overstates it a little" in prose.weighing_setup(profile("quick"), accs, n)[0]

@@ -427,12 +427,15 @@ def section_setup(values: Mapping[str, Any]) -> str:
 
 
 def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = None,
-                   n_test: int | None = None, paired: bool = True) -> list[str]:
-    """How a section's studies weigh a difference between two runs, said once, as paragraphs:
-    against `Noise`, the test images' share (image by image with `paired`, where the runs
-    kept their weights, else unpaired) and, where section 2 trained its network with several
-    `seeds` (final accuracies over `n_test` test images), the seeds' share added to it; then
-    where section 2's run, which the studies reuse, sits among its seeds."""
+                   n_test: int | None = None, paired: bool = True,
+                   between: float | None = None) -> list[str]:
+    """How a section's studies weigh a difference between two runs (`Noise`), said once, as
+    paragraphs: the test images' share (image by image with `paired`, where the runs kept
+    their weights, else unpaired) and, where section 2 trained its network with several
+    `seeds` (final accuracies over `n_test` test images), the seeds' spread, with the
+    images on which two seeds disagree (`between`, v_seeds in points\u00b2, from the seeds'
+    hits) taken out of it, or without those hits added as an independent error; then where
+    section 2's run, which the studies reuse, sits among its seeds."""
     text = ("Each setting is trained once, with one seed, and every run is tested on the same "
             "test images, so a difference between two runs carries two kinds of noise: the "
             "seed that trained each network and the draw of the test images.")
@@ -449,24 +452,35 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
     free = len(seeds) - 1
     unpaired = image_noise(n_test, mean)
     text += (f" Section 2 measured the first on its network: its {len(seeds)} seeds ended with "
-             f"a standard deviation of {sd:.2f} points, so two runs that differ only in their "
-             f"seed end within ±{seed_bound(seeds):.1f} points of each other 95% of the "
-             f"time (Student's t with {free} degree{'s' if free > 1 else ''} of freedom, since "
-             "so few seeds measure their spread only loosely). The second, the test images' "
-             "share, is"
-             + (images if paired or unpaired is None else
-                f" {NOISE_MEANS} (binomial, ±{unpaired:.1f} at {mean:.2f}%)")
-             + ". The observations call the two together the noise, added as independent "
-             "errors add (the square root of the sum of their squares). The seeds measure the "
-             "spread of section 2's network and schedule only; the studies take their other "
-             "networks and schedules to spread alike, an assumption more seeds of each would "
-             "test." + _WIDENED)
+             f"a standard deviation s of {sd:.2f} points, so two runs that differ only in "
+             f"their seed end within \u00b1{seed_bound(seeds):.1f} points of each other 95% of "
+             f"the time (Student's t with {free} degree{'s' if free > 1 else ''} of freedom, "
+             "since so few seeds measure their spread only loosely).")
+    if paired and between is not None:
+        text += (" Any two runs are compared image by image: only the images one got right "
+                 "and the other wrong move their difference (the idea behind McNemar's test), "
+                 "and the variance v of its mean over the test images is the test images' "
+                 "share. The seeds' spread was measured on these same images, so it already "
+                 "holds the images on which two seeds disagree (v_seeds, two standard errors "
+                 f"of \u00b1{2 * math.sqrt(between):.1f} points); the noise takes that share "
+                 "out and puts the compared runs' own in: \u00b1t\u00b7\u221a(2s\u00b2 "
+                 "\u2212 v_seeds + v), with the same t.")
+    else:
+        text += (" The second, the test images' share, is"
+                 + (images if paired or unpaired is None else
+                    f" {NOISE_MEANS} (binomial, \u00b1{unpaired:.1f} at {mean:.2f}%)")
+                 + ". The observations call the two together the noise, added as independent "
+                 "errors add (the square root of the sum of their squares), which overstates "
+                 "it a little: the seeds' spread, measured on these same images, already "
+                 "holds some of the test images' share.")
+    text += (" The seeds measure the spread of section 2's network and schedule only; the "
+             "studies take their other networks and schedules to spread alike, an assumption "
+             "more seeds of each would test." + _WIDENED)
     first = seeds[0]
     if values["REGNETX"] == "custom" or half_up(first) == half_up(mean):
         return [text]
     low = first < mean
     n = len(seeds)
-    against = analysis.t_quantile(0.975, free) * (1 + 1 / n) ** 0.5 * sd
     return [text, f"Section 2's run, which these studies reuse wherever they train "
                   f"{network_name(values['REGNETX'])} as section 2 does, scored {first:.2f}%, "
                   f"{abs(mean - first):.2f} points {'below' if low else 'above'} the mean of "
@@ -474,9 +488,8 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
                   f"{'the other run' if low else 'section 2' + chr(39) + 's run'} by about "
                   "that much. Where a study compares with it, the observations also give the "
                   "difference from the seeds' mean, weighed as one run against a mean of "
-                  f"{n}: the seeds' share is then ±{against:.1f} points (Student's t "
-                  f"times √(1 + 1/{n}) standard deviations, where two single runs have "
-                  "√2)."]
+                  f"{n}: the seeds' share of its variance is 1 + 1/{n} times one run's, where "
+                  "a difference between two runs has twice."]
 
 
 #: How a sentence that picks the largest of several differences weighs it; said once.
@@ -791,25 +804,31 @@ def paired_noise(a, b, pairs: int = 1) -> float:
     several evaluations averaged), and the bound is `_z(pairs)` standard errors of the mean
     per-image difference. Images both got right or both got wrong add no noise, so it is
     narrower than `image_noise`'s unpaired bound."""
-    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    se = d.std(ddof=1) / d.size ** 0.5 if d.size > 1 else 0.0
-    return _z(pairs) * 100 * float(se)
+    return _z(pairs) * math.sqrt(_paired_variance(a, b))
 
 
 @dataclass(frozen=True)
 class Noise:
-    """The yardstick of a section's differences between two runs, ±x points. Two kinds of
-    noise add up in it: the test images' sampling, two standard errors of the difference
-    (`image_noise`, or image by image where both runs' `hits` are known: `paired_noise`), and,
-    where section 2 trained its network with several `seeds` (their final accuracies), the
-    95% bound those seeds put on two runs that differ only in their seed (`seed_bound`:
-    Student's t, since a few seeds measure their spread only loosely); the two combine as
-    independent errors do, the square root of the sum of their squares. Either is widened
-    (Bonferroni) where a comparison picks the largest of `pairs` differences. None where
-    neither is known. `base_run`: the run folder of section 2's first seed, which the studies
-    reuse, and `seed_runs` those of all its seeds (`against_mean` sets a difference from the
-    first against the seeds' mean). `hits`: per run folder, which test images its final
-    weights got right, packed as `pack_hits` keeps them."""
+    """The yardstick of a section's differences between two runs, \u00b1x points.
+
+    A difference carries the test images' sampling and, between runs of different seeds,
+    the training's own spread. With one seed measured, only the first is known: two standard
+    errors of the difference, image by image where both runs' `hits` are known
+    (`paired_noise`), else binomial (`image_noise`). Where section 2 trained its network
+    with several `seeds` (their final accuracies, on the same test images as every run), the
+    variance of a difference between two of its seeds is 2s\u00b2; measured on these images, it
+    already holds the images on which two seeds disagree, v_seeds (the mean over pairs of
+    seeds of the paired variance, from the seeds' hits). The variance of a difference between
+    two runs is then 2s\u00b2 \u2212 v_seeds + v_pair, v_pair the two runs' own paired variance,
+    and the bound is Student's t (n \u2212 1 degrees of freedom, since a few seeds measure their
+    spread only loosely) times its square root (`seed_bound` where the runs disagree as two
+    seeds do). Without the hits this needs, the seeds' bound and the test images' are added
+    as independent errors, which can only overstate it. Every bound is widened (Bonferroni)
+    where a comparison picks the largest of `pairs` differences; None where nothing is known.
+    `base_run`: the run folder of section 2's first seed, which the studies reuse, and
+    `seed_runs` those of all its seeds (`against_mean` sets a difference from the first
+    against the seeds' mean). `hits`: per run folder, which test images its final weights
+    got right, packed as `pack_hits` keeps them."""
     n_test: int | None
     seeds: tuple[float, ...] = ()
     base_run: str | None = None
@@ -821,41 +840,71 @@ class Noise:
         """The bound of a difference between two runs at accuracy `acc` (their mean), the
         largest of `pairs` differences; `runs`: the two runs' folders, which comparing them
         image by image needs (without them, or without both runs' hits: unpaired)."""
-        images = self._hits_pair(runs, pairs)
-        if images is None:
-            images = image_noise(self.n_test, acc, pairs)
+        pair = self._variance(runs)
+        if len(self.seeds) > 1:
+            between = self.seeds_disagree()
+            if pair is not None and between is not None:
+                spread = max(2 * statistics.variance(self.seeds) - between, 0.0)
+                return _t(pairs, len(self.seeds) - 1) * math.sqrt(spread + pair)
+        images = (_z(pairs) * math.sqrt(pair) if pair is not None else
+                  image_noise(self.n_test, acc, pairs))
         return _combined(images, seed_bound(self.seeds, pairs) if len(self.seeds) > 1 else None)
 
     def against_seeds(self, acc: float, run: str | None = None) -> float | None:
         """The bound of the difference between one run (folder `run`) and the mean of
-        section 2's seeds: their spread as one run's against the mean of n (Student's t,
-        times the square root of 1 + 1/n, where two single runs have that of 2), and the test
-        images' share, image by image where every run's hits are known."""
+        section 2's n seeds: the training's spread of one run against a mean of n,
+        (s\u00b2 \u2212 v_seeds / 2)(1 + 1/n), plus the paired variance of the run against the
+        seeds' mean image by image, times Student's t; without the hits, the seeds' bound
+        (t s \u221a(1 + 1/n)) and the test images' added as independent errors."""
         n = len(self.seeds)
         if n < 2:
             return self.bound(acc)
-        seeds = (analysis.t_quantile(0.975, n - 1) * (1 + 1 / n) ** 0.5
-                 * statistics.stdev(self.seeds))
+        q = analysis.t_quantile(0.975, n - 1)
         shares = [unpack_hits(self.hits[r]) for r in self.seed_runs if self.hits.get(r)]
         mine = unpack_hits(self.hits[run]) if run and self.hits.get(run) else None
-        images = (paired_noise(mine, np.mean(shares, axis=0))
-                  if mine is not None and len(shares) == n == len(self.seed_runs)
-                  and all(s.size == mine.size for s in shares) else
-                  image_noise(self.n_test, acc))
-        return _combined(images, seeds)
+        between = self.seeds_disagree()
+        if mine is not None and between is not None and len(shares) == n \
+                and all(s.size == mine.size for s in shares):
+            spread = max(statistics.variance(self.seeds) - between / 2, 0.0) * (1 + 1 / n)
+            return q * math.sqrt(spread + _paired_variance(mine, np.mean(shares, axis=0)))
+        return _combined(image_noise(self.n_test, acc),
+                         q * (1 + 1 / n) ** 0.5 * statistics.stdev(self.seeds))
 
     def paired(self) -> bool:
         """Whether differences are weighed image by image (some run's hits are known)."""
         return bool(self.hits)
 
-    def _hits_pair(self, runs: tuple[str, str] | None, pairs: int = 1) -> float | None:
-        """The test images' share of the bound on the difference between `runs`, compared
-        image by image (`paired_noise`); None unless both runs' hits cover the same number
-        of images."""
+    def seeds_disagree(self) -> float | None:
+        """v_seeds: the paired variance of a difference between two of section 2's seeds,
+        in points\u00b2, the mean over every pair of them; None unless every seed's hits are
+        known."""
+        found = [unpack_hits(self.hits[r]) for r in self.seed_runs if self.hits.get(r)]
+        if len(found) < 2 or len(found) < len(self.seed_runs) or len(self.seed_runs) < 2 \
+                or len({h.size for h in found}) > 1:
+            return None
+        return float(np.mean([_paired_variance(a, b) for i, a in enumerate(found)
+                              for b in found[i + 1:]]))
+
+    def _variance(self, runs: tuple[str, str] | None) -> float | None:
+        """The paired variance of the difference between `runs` (points\u00b2), image by image;
+        None unless both runs' hits cover the same number of images."""
         if not runs or not all(self.hits.get(r) for r in runs):
             return None
         a, b = (unpack_hits(self.hits[r]) for r in runs)
-        return paired_noise(a, b, pairs) if a.size == b.size > 1 else None
+        return _paired_variance(a, b) if a.size == b.size > 1 else None
+
+
+def _paired_variance(a, b) -> float:
+    """The variance of the mean per-image difference between two evaluations of the same
+    test images, in points\u00b2 (`paired_noise` is `_z` times its square root)."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    return float(d.var(ddof=1) / d.size) * 100 ** 2 if d.size > 1 else 0.0
+
+
+def _t(pairs: int, free: int) -> float:
+    """Student's t quantile of a 95% bound with `free` degrees of freedom, widened
+    (Bonferroni) for the largest of `pairs` differences, as `seed_bound` takes it."""
+    return analysis.t_quantile(1 - 0.025 / max(pairs, 1), free)
 
 
 def _combined(*bounds: float | None) -> float | None:
