@@ -89,7 +89,7 @@ tables.show(tables.stage_frame(rows), f"{name}: totals per stage"
 
 # %% [markdown]
 # ## B. Every operator
-# <span class="regnet-ref" data-labels="operators" data-form="name">The table below</span> lists every layer that holds parameters or counts MACs; it leaves out the residual add that ends each block and the ReLUs (after the stem's norm, after a block's first two norms and after its add), which hold neither. Blocks of a stage that repeat the block before them operator for operator (in a RegNet, every block after a stage's first) are listed once, as "blocks 2–7": k is the kernel size, s the stride, the "×" column says how many blocks a row stands for, its numbers are those of one block, and the total counts every block.
+# <span class="regnet-ref" data-labels="operators" data-form="name">The table below</span> lists every conv, norm, pooling and linear layer; it leaves out the residual add that ends each block and the ReLUs (after the stem's norm, after a block's first two norms and after its add), which hold no parameters and count no MACs. Blocks of a stage that repeat the block before them operator for operator (in a RegNet, every block after a stage's first) are listed once, as "blocks 2–7": k is the kernel size, s the stride, the "×" column says how many blocks a row stands for, its numbers are those of one block, and the total counts every block.
 
 # %%
 tables.show(tables.operator_frame(rows),

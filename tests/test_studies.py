@@ -555,9 +555,10 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
         "the larger networks buy accuracy" in said
     assert "leans towards" not in prose.study_answer(line, low)
     assert "lean towards" in prose.runs_observations(line.drop(columns="run"), low)
-    assert paid.startswith("RegNetX-800MF, with 4.00 times the MACs of RegNetX-200MF, "
-                           "scored 20.00 points higher (70.00% to 90.00%), a difference "
-                           "beyond the noise")
+    assert paid.startswith("RegNetX-800MF, with 4.00 times the MACs of RegNetX-200MF and "
+                           "3.50 times the parameters, scored 20.00 points higher (70.00% to "
+                           "90.00%), a difference beyond the noise")
+    assert "times the parameters of" not in paid  # said once, in the first sentence
     # the slope is its own sentence: a bound on a difference says nothing of it
     # on a straight line the points scatter by nothing: the interval is the test images'
     # (one accuracy's standard error at the mean, 0.40, over the spread of log2 MACs)
@@ -637,8 +638,13 @@ def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
     grew[6] = {**grew[6], "test_acc": 83.2}  # epoch 7 a hair above epoch 8's 83.0
     wide = df.assign(history=[history(3, 80.0), grew])
     text = prose.runs_observations(wide, noise=500)
-    assert "although the gap between training and test accuracy widened, the test accuracy " \
-        "did not fall from its peak beyond the noise nor the test loss rise" in text
+    assert "despite the training accuracy pulling further ahead of the test accuracy, the " \
+        "test accuracy did not fall from its peak beyond the noise nor the test loss rise" \
+        in text  # ahead by 2 points at 3 epochs, by 22 at 8
+    behind = df.assign(history=[[{**r, "train_acc": r["test_acc"] - 3} for r in history(3, 80.0)],
+                                grew])  # the short run's training accuracy below its test's
+    assert "despite the training accuracy pulling ahead of the test accuracy, the test " \
+        "accuracy did not fall" in prose.runs_observations(behind, noise=500)
     assert "mark of overfitting" not in text
     assert "no sign of overfitting in the test numbers" in prose.study_answer(wide, 500)
     grew[5] = {**grew[5], "test_acc": 95.0}  # a peak the last epoch fell far below
@@ -706,15 +712,21 @@ def test_the_crop_conclusion_follows_the_curve_not_the_best_crop():
     dip = pd.DataFrame({"test crop": list(range(10, 24)),
                         "test_acc": [25.8, 28.2, 28.6, 29.6, 32.6, 34.6, 34.6, 22.2, 24.0, 23.4,
                                      22.8, 24.8, 25.6, 26.4]})  # upscaling hurts
-    assert ("The largest step between neighbouring crops, 16 to 17 px, is \u221212.40 points "
-            "where the crop passes the resize") in prose.crop_observations(dip, 14, 16, 500)
+    said = prose.crop_observations(dip, 14, 16, 500)
+    assert "The largest step between neighbouring crops, 16 to 17 px, is \u221212.40 points, " \
+        "beyond" in said and ": at that step the crop passes the resize and the image starts " \
+        "to be upscaled." in said  # the later crops stay low: nothing moves back
     spec = runs.network(profile("quick"))  # stride-1 stem: 16 px ends 2 x 2, 17 px 3 x 3
     assert [prose.last_grid(spec, c) for c in (14, 16, 17, 56)] == [2, 2, 3, 7]
-    assert ("16 to 17 px, is \u221212.40 points where the crop passes the resize and the image "
-            "starts to be upscaled and the last stage's grid grows from 2\u00a0×\u00a02 to "
-            "3\u00a0×\u00a03") in prose.crop_observations(dip, 14, 16, 500, spec)
-    assert "so the step mixes the two and this study cannot tell them apart." in \
-        prose.crop_observations(dip, 14, 16, 500, spec)
+    assert (": at that step the crop passes the resize and the image starts to be upscaled "
+            "and the last stage's grid grows from 2\u00a0×\u00a02 to 3\u00a0×\u00a03, two "
+            "changes at once that this study cannot tell apart.") in prose.crop_observations(
+                dip, 14, 16, 500, spec)
+    back = dip.assign(test_acc=[25.8, 28.2, 28.6, 29.6, 32.6, 34.6, 34.6, 22.2, 24.0, 27.4,
+                                31.0, 24.8, 25.6, 26.4])  # 17 to 20 px regains 8.8 of 12.4
+    assert ("From 17 to 20 px, the grid staying 3\u00a0×\u00a03, the accuracy moves back from "
+            "22.20% to 31.00%, so the step does not hold for the larger crops.") in \
+        prose.crop_observations(back, 14, 16, 500, spec)
     assert "largest step" not in prose.crop_observations(crops, 14, 16, 160)  # within noise
     top = crops.assign(test_acc=[80.0, 81.25, 90.0, 85.0, 82.5])  # the training crop best
     assert prose.crop_observations(top, 14, 16, 160).startswith(
@@ -1453,14 +1465,15 @@ def test_a_difference_from_section_2s_run_is_said_again_against_its_seeds_mean()
     bound = (prose.seed_bound(seeds) ** 2 + prose.image_noise(160, 89.375) ** 2) ** 0.5  # 13.6
     text = prose.runs_observations(df, noise)
     assert "The longer schedule scored higher, but not clearly: from 3 to 8 epochs the test " \
-        f"accuracy changed by +13.75 points, only just beyond the noise (\u00b1{bound:.1f} " \
-        "points)" in text  # beyond against the first seed, within against the seeds' mean
+        "accuracy changed by +13.75 points against section 2's run, only just beyond the " \
+        f"noise (\u00b1{bound:.1f} points), but by +9.50 points against the mean of its 5 " \
+        "seeds (86.75%), within the noise" in text  # beyond against the first seed only
     # one run against the mean of 5: the seeds' share shrinks from sqrt(2) to sqrt(1 + 1/5)
     # standard deviations, the test images' share is that of the two accuracies
     seeds_share = t_quantile(0.975, 4) * 1.2 ** 0.5 * statistics.stdev(seeds)  # 9.1
     against = (seeds_share ** 2 + prose.image_noise(160, 91.5) ** 2) ** 0.5  # 11.0
-    assert ("Against the mean of section 2's 5 seeds (86.75%) the change is +9.50 points, "
-            f"within the noise (\u00b1{against:.1f} points).") in text
+    assert f"within the noise (\u00b1{against:.1f} points)" in text
+    assert "Against the mean" not in text  # said once, in the answer
     assert "(against the mean of section 2's seeds, +9.50 points, within the noise)" in \
         prose.study_answer(df, noise)
     assert "mean of section 2's" not in prose.runs_observations(df, prose.seed_noise(seeds, 160))
@@ -1632,10 +1645,15 @@ def test_two_series_are_set_side_by_side_at_equal_bottleneck_ratio():
     assert ("Set side by side at equal b, the report B networks had 1.50 times the parameters "
             "of the group width ones and scored from \u22122.50 to +5.00 points against them; "
             f"the largest gap, +5.00 points at b = 1, is within the noise (\u00b1{bound:.1f} "
-            "points for the largest of 2 differences), so these runs cannot say which reading "
-            "of the groups trains better.") in text
+            "points for the largest of 2 differences): these runs cannot say which reading "
+            "of the groups trains better, and at equal b the two also differ in size, so a gap "
+            "is not the reading's alone.") in text
+    tied = prose.series_observations(df.assign(test_acc=[80.0, 70.0, 75.0, 65.0]), 400)
+    assert "the largest gap, +5.00 points at b = 1 (as large at b = 2), is within" in tied
     wide = prose.series_observations(df.assign(test_acc=[95.0, 70.0, 75.0, 72.5]), 10_000)
     assert "the clearest gap, +20.00 points at b = 1, is beyond the noise" in wide
+    assert wide.endswith(", though at equal b the two also differ in size, so a gap is not the "
+                         "reading's alone.")
     assert "side by side" not in prose.series_observations(df.iloc[[0, 1, 3]], 400)  # one run
 
 

@@ -285,9 +285,10 @@ def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> l
     items = "".join(f"<li><b>{_html.escape(label)}.</b> {text}</li>" for label, text in findings)
     seeds = values["SEEDS"]
     caveat = ("Each finding rests on one training run per setting: \u201cbeyond the noise\u201d "
-              + (f"means beyond the test images' sampling noise and the 95% bound that "
-                 f"section 2's {seeds} seeds put on two runs differing only in their seed, "
-                 "added together"
+              + (f"means beyond the 95% bound that section 2's {seeds} seeds and the test "
+                 "images put together on a difference between two runs (section 4 says how), "
+                 "except in the test-crop study, which evaluates one network's weights at "
+                 "every crop and so weighs its crops against the test images alone"
                  if seeds > 1 else
                  "means beyond the noise of sampling the test images, not beyond the "
                  "seed-to-seed variation of training, which these runs do not measure and "

@@ -493,9 +493,12 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
 
 
 #: How a sentence that picks the largest of several differences weighs it; said once.
-_WIDENED = (" Where a comparison picks the largest of several differences (the best run against "
-            "the weakest), its bound is widened (Bonferroni), so that all of them stay within "
-            "their bounds as often as one difference stays within its own. In the figures, "
+_WIDENED = (" Where a comparison picks the largest of several differences after the fact (the "
+            "best run against the weakest), its bound is widened (Bonferroni), so that when no "
+            "setting truly matters all the differences stay within their bounds 95% of the "
+            "time; a study's planned comparison, its shortest schedule against its longest or "
+            "its first network against its last, is one difference chosen beforehand and keeps "
+            "its bound. In the figures, "
             "each accuracy's whisker is half the widest bound of one difference between two of "
             "the runs: two runs chosen beforehand whose whiskers do not overlap differ beyond "
             "the noise, while the most distant of several runs need the widened bound.")
@@ -943,13 +946,15 @@ def seed_mean_at(df, i: int, noise: Noise | int | None) -> float | None:
 
 
 def against_mean(df, i: int, other: float, noise: Noise | int | None,
-                 short: bool = False, run: str | None = None) -> tuple[str, bool | None]:
+                 short: bool = False, run: str | None = None,
+                 inline: bool = False) -> tuple[str, bool | None]:
     """Where row `i` of a study is section 2's run (its first seed, `Noise.base_run`): the
     difference of `other` (the accuracy of the run in folder `run`) from it, said again
     against the mean of section 2's seeds, weighed as one run against a mean
     (`Noise.against_seeds`; `short`: in a few words, for the conclusions); '' for any other
-    row; and whether that change is beyond the noise (None for any other row). A low or a
-    high first seed would otherwise lend the study's verdict its own luck."""
+    row; and whether that change is beyond the noise (None for any other row); `inline`: as
+    a clause to end a sentence that gave the change from section 2's run. A low or a high
+    first seed would otherwise lend the study's verdict its own luck."""
     noise = as_noise(noise)
     mine, mean = float(df["test_acc"].iloc[i]), seed_mean_at(df, i, noise)
     if mean is None or half_up(mine) == mean:
@@ -960,6 +965,9 @@ def against_mean(df, i: int, other: float, noise: Noise | int | None,
     if short:  # in a few words, for the conclusions
         return (f" (against the mean of section 2's seeds, {signed(change, 2)} points"
                 f"{_noise_words(beyond, clause)})"), beyond
+    if inline:
+        return (f" {signed(change, 2)} points against the mean of its {len(noise.seeds)} seeds "
+                f"({mean:.2f}%), {clause}"), beyond
     return (f" Against the mean of section 2's {len(noise.seeds)} seeds ({mean:.2f}%) the "
             f"change is {signed(change, 2)} points, {clause}."), beyond
 
@@ -1137,7 +1145,9 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
                 f"{against_mean(df, first, float(acc[last]), noise, True, last_run)[0]}{lead}"
                 + (", though not every larger network scored higher" if beyond and change > 0
                    and slower else "") + ".")
-    text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)}, {scored} "
+    params = int(df["params"].iloc[last]) / int(df["params"].iloc[first])
+    text = (f"{name(last)}, with {ratio:.2f} times the MACs of {name(first)} and "
+            f"{_share(params, 'parameters')}, {scored} "
             f"({acc[first]:.2f}% to {acc[last]:.2f}%), a difference {clause}."
             + against_mean(df, first, float(acc[last]), noise, run=last_run)[0])
     if fit:  # the slope over every network, not the two ends alone
@@ -1280,7 +1290,7 @@ def _runs_parts(df, noise: Noise | int | None = None, peak_end: bool = False,
             return overfitting_parts(df, noise, brief=True)
         return [_trend_sentence(df, acc, name, noise, short=True)]
     if label == "RegNetX" and "macs" in df and _steady(df["macs"]) > 0:
-        parts = [_price_sentence(df, acc, name, noise), _cost_sentence(df, name, macs=False)]
+        parts = [_price_sentence(df, acc, name, noise)]  # its first sentence gives the costs
     elif df["epochs"].nunique() > 1 and "history" in df:
         parts = [*overfitting_parts(df, noise),
                  f"{_cost_sentence(df, name)[:-1]}, so {name(last)} cost "
@@ -1346,8 +1356,8 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     `brief` the answer in a few words, for the conclusions."""
     short, long = df.loc[df["epochs"].idxmin()], df.loc[df["epochs"].idxmax()]
     pair = _runs(df, long.name, short.name)
-    mean_words, mean_beyond = against_mean(df, df.index.get_loc(df["epochs"].idxmin()),
-                                           float(long["test_acc"]), noise, brief,
+    at = df.index.get_loc(df["epochs"].idxmin())
+    mean_words, mean_beyond = against_mean(df, at, float(long["test_acc"]), noise, brief,
                                            pair[0] if pair else None)
 
     def gap(row):
@@ -1361,6 +1371,9 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     fell = drop > 0 and bool(beyond_noise(drop, noise, (peak["test_acc"] + h[-1]["test_acc"])
                                           / 2)[0])
     widened = gap(long) > gap(short) + 2
+    # "widened" only where the training accuracy was ahead already; from behind it pulls ahead
+    ahead = ("the training accuracy pulling further ahead of the test accuracy"
+             if gap(short) > 0 else "the training accuracy pulling ahead of the test accuracy")
     overfit = widened and (fell or rose)  # a gap alone is no overfitting: test must suffer
     rates = [r["lr"] for r in short["history"]]
     undecayed = len(rates) > 1 and rates[-1] >= max(rates)  # the short run ended at its peak
@@ -1371,10 +1384,9 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     if brief:
         return [f"Training for {long['epochs']} epochs scored {signed(change, 2)} points "
                 f"against {short['epochs']}{_noise_words(beyond, clause)}{mean_words}, "
-                + ("and the widening gap between training and test accuracy, with the test "
-                   "numbers worsening, marks overfitting" if overfit else
-                   "with a widening gap between training and test accuracy but no sign of "
-                   "overfitting in the test numbers" if widened else
+                + (f"and {ahead}, with the test numbers worsening, marks overfitting"
+                   if overfit else
+                   f"with {ahead} but no sign of overfitting in the test numbers" if widened else
                    "with no sign of overfitting by the end")
                 + (f" (the {short['epochs']}-epoch run ended undecayed)." if undecayed
                    else ".")]
@@ -1384,19 +1396,22 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     elif mean_beyond is False:  # beyond against the first seed, not against the seeds' mean
         answer = (f"The longer schedule {'scored higher' if change > 0 else 'scored lower'}, "
                   f"but not clearly: {span} the test accuracy changed by {signed(change, 2)} "
-                  f"points, {clause}")
+                  f"points against section 2's run, {clause}, but by"
+                  + against_mean(df, at, float(long["test_acc"]), noise,
+                                 run=pair[0] if pair else None, inline=True)[0])
+        mean_words = ""  # said in the answer
     else:
         answer = (f"The longer schedule {'helped' if change > 0 else 'hurt'}: {span} "
                   f"the test accuracy changed by {signed(change, 2)} points"
                   + (f", {clause}" if beyond else ""))
     if overfit:
-        answer += (", and the widening gap, with the test "
+        answer += (f", and {ahead}, with the test "
                    + ("accuracy falling from its peak beyond the noise" if fell else
                       "loss rising") + ", is the mark of overfitting.")
     elif widened:
-        answer += (", and although the gap between training and test accuracy widened, the "
-                   "test accuracy did not fall from its peak beyond the noise nor the test "
-                   "loss rise, so the test numbers show no overfitting yet.")
+        answer += (f", and despite {ahead}, the test accuracy did not fall from its peak "
+                   "beyond the noise nor the test loss rise, so the test numbers show no "
+                   "overfitting yet.")
     else:
         answer += (", and by the end of the longest run neither the gap between training and "
                    "test accuracy nor an earlier peak shows overfitting.")
@@ -1552,6 +1567,8 @@ def _across_series(df, noise: Noise | int | None = None) -> str:
         pick = max(clear, key=lambda w: abs(w[0]) / as_noise(noise).bound(w[2], n, w[3]))
     else:
         pick = max(weighed_gaps, key=lambda w: abs(w[0]))
+    ties = [w[1] for w in weighed_gaps if w is not pick and f"{abs(w[0]):.2f}" ==
+            f"{abs(pick[0]):.2f}"]  # as large as shown: the largest is not one b's alone
     ratios = [df["params"][b1[b]] / df["params"][b2[b]] for b in common]
     low, high = min(g for g, *_ in gaps), max(g for g, *_ in gaps)
     span = (f"{signed(low, 2)} points" if low == high else
@@ -1561,9 +1578,15 @@ def _across_series(df, noise: Noise | int | None = None) -> str:
     return (f"Set side by side at equal b, the {s1} networks had {times} times the parameters "
             f"of the {s2} ones and scored {span} against them; the "
             + ("largest " if not clear else "clearest ") + "gap, "
-            f"{signed(pick[0], 2)} points at b = {pick[1]:g}, is {pick[5]}"
+            f"{signed(pick[0], 2)} points at b = {pick[1]:g}"
+            + ("" if clear or not ties else
+               f" (as large at b = {numbers([f'{b:g}' for b in ties])})")
+            + f", is {pick[5]}"
             + ("" if clear or pick[4] is None or n == 1 else
-               ", so these runs cannot say which reading of the groups trains better")
+               ": these runs cannot say which reading of the groups trains better")
+            + ("" if max(abs(r - 1) for r in ratios) < 0.05 else
+               (", though" if clear else ", and") + " at equal b the two also differ in size, "
+               "so a gap is not the reading's alone")
             + ".")
 
 
@@ -1800,11 +1823,27 @@ def _crop_step(df, resize: int, n_test: int | None, spec=None) -> str:
     if grids[0] != grids[1]:
         causes.append(f"the last stage's grid grows from {dims(grids[0], grids[0])} to "
                       f"{dims(grids[1], grids[1])}")
-    at = f" where {' and '.join(causes)}" if causes else ""
-    both = (", so the step mixes the two and this study cannot tell them apart"
-            if len(causes) > 1 else "")
-    return (f" The largest step between neighbouring crops, {crop[i]} to {crop[i + 1]} px, is "
-            f"{signed(float(steps[i]), 2)} points{at}, {clause}{both}.")
+    text = (f" The largest step between neighbouring crops, {crop[i]} to {crop[i + 1]} px, is "
+            f"{signed(float(steps[i]), 2)} points, {clause}")
+    if len(causes) > 1:
+        text += (f": at that step {' and '.join(causes)}, two changes at once that this study "
+                 "cannot tell apart")
+    elif causes:
+        text += f": at that step {causes[0]}"
+    # the crops past the step on the same grid: where they move back, the step's cause is not
+    # all there is to the accuracy
+    later = [j for j in range(i + 2, len(crop))
+             if not spec or last_grid(spec, int(crop[j])) == grids[1]]
+    if later:
+        back = max(later, key=lambda j: -acc[j] * np.sign(steps[i]))
+        regained = -(acc[back] - acc[i + 1]) * np.sign(steps[i])  # against the step's way
+        if regained >= abs(steps[i]) / 2:
+            held = (f", the grid staying {dims(grids[1], grids[1])}" if spec and
+                    grids[0] != grids[1] else "")
+            text += (f". From {crop[i + 1]} to {crop[back]} px{held}, the accuracy moves back "
+                     f"from {acc[i + 1]:.2f}% to {acc[back]:.2f}%, so the step does not hold "
+                     "for the larger crops")
+    return text + "."
 
 
 def crop_check(df, train_crop: int, final: float) -> str:
