@@ -545,10 +545,10 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
                          "load_avg": [(5.0, 9.0)] * 5, "run": [f"/runs/{k}" for k in "abcde"]})
     low = prose.seed_noise((80.0, 81.5, 81.5), 10_000, "/runs/a")  # mean 81.00
     said = prose.runs_observations(line, low)
-    assert "(\u00b11.3: the 95% interval of the fitted slope, taken from the noise each " \
-        "accuracy carries (section 2's seeds and the test images), which is wider than the " \
-        "points' own scatter about the line, Student's t with 2 degrees of freedom, which " \
-        "only just excludes no change)" in said  # the points lie on the line: no scatter
+    assert "+1.3 \u00b1 1.3 points per doubling of the MACs (95% interval), which only just " \
+        "excludes no change. The points scatter about the line by less than the noise each " \
+        "accuracy carries, so that noise sets the interval (section 2's seeds' and the test " \
+        "images', Student's t with 2 degrees of freedom)." in said  # on the line: no scatter
     assert "With the mean of section 2's seeds in place of its run, the slope is" in said
     assert "which does not exclude no change" in said and "lean towards" not in said
     assert "So the slope rests on section 2's first seed: these runs do not settle whether " \
@@ -564,15 +564,15 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
     # (one accuracy's standard error at the mean, 0.40, over the spread of log2 MACs)
     from regnet.study.analysis import t_quantile
     width = t_quantile(0.975, 1000) * (0.8 * 0.2 / 10_000) ** 0.5 * 100 / 2 ** 0.5  # 0.55
-    assert ("A straight line through all 3 networks changes the accuracy by +10.0 points per "
-            f"doubling of the MACs (\u00b1{width:.1f}: the 95% interval of the fitted slope, "
-            "taken from the noise each accuracy carries (the test images), which is wider than "
-            "the points' own scatter about the line).") in paid
+    assert (f"A straight line through all 3 networks changes the accuracy by +10.0 \u00b1 "
+            f"{width:.1f} points per doubling of the MACs (95% interval). The points scatter "
+            "about the line by less than the noise each accuracy carries, so that noise sets "
+            "the interval (the test images').") in paid
     # residuals 2, -4, 2 around the fit: standard error sqrt(24 / 1 / 2) = 3.46, times
     # t(0.975, 1) = 12.71
     bent = prose.runs_observations(variants([70.0, 65.0, 72.0]), noise=10_000)
-    assert "+1.0 points per doubling of the MACs (\u00b144.0: the 95% interval of the fitted " \
-        "slope, Student's t with 1 degree of freedom, so not even its sign is settled)" in bent
+    assert "+1.0 \u00b1 44.0 points per doubling of the MACs (95% interval; Student's t with 1 " \
+        "degree of freedom), so not even its sign is settled." in bent
     assert "each scoring above the one before it" in paid
     dip = prose.runs_observations(variants([70.0, 65.0, 90.0]), noise=10_000)
     assert "not at every step: RegNetX-400MF scored below the network before it (by 5.00 " \

@@ -1152,18 +1152,19 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
             + against_mean(df, first, float(acc[last]), noise, run=last_run)[0])
     if fit:  # the slope over every network, not the two ends alone
         slope, spread, free, known = fit
-        source = ("" if not known else
-                  ", taken from the noise each accuracy carries ("
-                  + ("the test images" if free >= 1000 else "section 2's seeds and the test "
-                     "images") + "), which is wider than the points' own scatter about the line")
+        t_words = ("" if free >= 1000 else
+                   f"Student's t with {free} degree{'s' if free > 1 else ''} of freedom")
         text += (f" A straight line through all {len(df)} networks changes the accuracy by "
-                 f"{signed(slope, 1)} points per doubling of the MACs (\u00b1{spread:.1f}: the "
-                 f"95% interval of the fitted slope{source}"
-                 + ("" if free >= 1000 else f", Student's t with {free} degree"
-                    f"{'s' if free > 1 else ''} of freedom")
+                 f"{signed(slope, 1)} \u00b1 {spread:.1f} points per doubling of the MACs "
+                 "(95% interval" + ("" if known or not t_words else f"; {t_words}") + ")"
                  + (", so not even its sign is settled" if spread > abs(slope) else
                     ", which only just excludes no change" if spread > abs(slope) / 1.2
-                    else "") + ").")
+                    else "") + ".")
+        if known:  # the noise of each accuracy, not the fit's scatter, sets the interval
+            text += (" The points scatter about the line by less than the noise each accuracy "
+                     "carries, so that noise sets the interval ("
+                     + ("the test images'" if free >= 1000 else
+                        f"section 2's seeds' and the test images', {t_words}") + ").")
         if refit and excludes(fit) != trend:  # the first seed's luck made the slope
             text += (f" With the mean of section 2's seeds in place of its run, the slope is "
                      f"{signed(refit[0], 1)} \u00b1 {refit[1]:.1f}, which does not exclude no "
