@@ -94,12 +94,20 @@ if exp.kind == "test_crops":
                     if "hits" in crops else
                     " (whiskers: two standard errors of each accuracy)"
                     if summary.test_images else ""), "crop-plot")
+    # section 2's other seeds at the same crops (their weights, no training): whether one
+    # seed's score at the training crop decides the verdict
+    seed_crops = [crops] + [experiments.crop_study(v, exp, datasets=runs.Datasets(
+        on_load=header.on_load))[0] for v in runs.seed_values(values)[1:]] \
+        if seeded and values["FILE_SAVE"] else []
     notebook.md("**Observations.** " + cited(prose.crop_observations(
         crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images, spec), "crops",
         "crop-plot") + " "
-        + prose.crop_check(crops, sizes["DATA_CROP"], summary.test_acc))
+        + prose.crop_check(crops, sizes["DATA_CROP"], summary.test_acc)
+        + prose.crop_seeds_sentence(seed_crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]))
     notebook.finding(prose.crop_answer(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"],
-                                       summary.test_images))
+                                       summary.test_images)
+                     + prose.crop_seeds_sentence(seed_crops, sizes["DATA_CROP"],
+                                                 sizes["DATA_RESIZE"], short=True))
 else:
     df = experiments.run_experiment(values, exp, datasets=runs.Datasets(on_load=header.on_load))
     label = df.columns[0]

@@ -1684,3 +1684,36 @@ def test_the_seeds_spread_gives_up_the_images_two_seeds_disagree_on_for_the_pair
             "the same t.") in said
     assert "independent errors" not in said
     assert "which overstates it a little" in prose.weighing_setup(profile("quick"), accs, n)[0]
+
+
+def test_the_crop_study_asks_section_2s_other_seeds_whether_one_seeds_crop_decides():
+    import pandas as pd
+    from regnet.study.analysis import t_quantile
+
+    def seed(accs):
+        return pd.DataFrame({"test crop": [12, 13, 14, 15, 16, 17, 18], "test_acc": accs})
+    low = seed([86.0, 86.0, 82.0, 87.0, 87.0, 88.0, 88.0])  # the study's: low at 14 px
+    others = [seed([86.0, 86.0, 87.0, 87.0, 86.0, 86.0, 87.0]),
+              seed([85.0, 86.0, 86.0, 86.0, 87.0, 86.0, 85.0])]
+    said = prose.crop_seeds_sentence([low, *others], 14, 16)
+    assert said.startswith(" Section 2's 3 seeds, each evaluated the same way, score 85.00% on "
+                           "average at the training crop (the first, this study's network, "
+                           "82.00%).")
+    upscaled = [88.0 - 82.0, 86.5 - 87.0, 85.5 - 86.0]  # each seed's 17-18 px against 14 px
+    half = t_quantile(0.975, 2) * statistics.stdev(upscaled) / 3 ** 0.5
+    assert f"upscaled crops +{statistics.fmean(upscaled):.2f} \u00b1 {half:.2f} points" in said
+    assert said.endswith("so across the seeds no group of crops is clear of the training "
+                         "crop.")  # the lead was the first seed's low training crop
+    steady = [seed([80.0, 81.0, 84.0, 86.0, 86.0, 88.0, 88.0]),
+              seed([80.5, 81.0, 84.5, 86.5, 86.0, 88.5, 88.0]),
+              seed([80.0, 81.5, 84.0, 86.0, 86.5, 88.0, 88.5])]
+    assert "the smaller crops score below it, the larger crops of the resized image score " \
+        "above it and the upscaled crops score above it." in \
+        prose.crop_seeds_sentence(steady, 14, 16)
+    assert prose.crop_seeds_sentence([low], 14, 16) == ""  # one seed: nothing to add
+    assert prose.crop_seeds_sentence([low, *others], 14, 16, short=True) == (
+        " Across section 2's 3 seeds, no group of crops is clear of the training crop.")
+    assert prose.crop_seeds_sentence(steady, 14, 16, short=True) == (
+        " Across section 2's 3 seeds, the smaller crops score below the training crop, the "
+        "larger crops of the resized image score above it and the upscaled crops score above "
+        "it.")

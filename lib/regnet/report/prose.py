@@ -1692,6 +1692,43 @@ def crop_groups(df, train_crop: int, resize: int):
             for name, mask in groups if mask.any()]
 
 
+def crop_seeds_sentence(seed_crops: Sequence, train_crop: int, resize: int,
+                        short: bool = False) -> str:
+    """What section 2's seeds say of the crop study (`seed_crops`: each seed's accuracy per
+    test crop, its first the network the study evaluates): each group of crops
+    (`crop_groups`) against the training crop, the mean over the seeds of each seed's own
+    difference with its 95% interval (Student's t over the seeds), so that one seed's
+    low or high score at the training crop does not decide the verdict ("" with fewer than
+    two seeds); `short`: the verdict alone, for the conclusions."""
+    if len(seed_crops) < 2:
+        return ""
+    n = len(seed_crops)
+    base = [float(half_up(float(df.loc[df["test crop"] == train_crop, "test_acc"].iloc[0])))
+            for df in seed_crops]
+    per_group: dict[str, list[float]] = {}
+    for df, at in zip(seed_crops, base):
+        for name, acc, _, _ in crop_groups(df, train_crop, resize):
+            per_group.setdefault(name, []).append(float(acc.mean()) - at)
+    q = analysis.t_quantile(0.975, n - 1)
+    parts, verdicts = [], []
+    for name, diffs in per_group.items():
+        mean, half = statistics.fmean(diffs), q * statistics.stdev(diffs) / n ** 0.5
+        parts.append(f"{name} {signed(mean, 2)} \u00b1 {half:.2f} points")
+        if abs(mean) > half:
+            verdicts.append(f"the {name} score {'above' if mean > 0 else 'below'} it")
+    if short:
+        return (f" Across section 2's {n} seeds, "
+                + (numbers(verdicts).replace(" it", " the training crop", 1) + "." if verdicts
+                   else "no group of crops is clear of the training crop."))
+    return (f" Section 2's {n} seeds, each evaluated the same way, score {statistics.fmean(base):.2f}% "
+            f"on average at the training crop (the first, this study's network, "
+            f"{base[0]:.2f}%). Each seed's own difference from its training crop, averaged over "
+            f"the seeds: {'; '.join(parts)} (95% intervals over the seeds, Student's t with "
+            f"{n - 1} degree{'s' if n > 2 else ''} of freedom); so across the seeds "
+            + (f"{numbers(verdicts)}." if verdicts else
+               "no group of crops is clear of the training crop."))
+
+
 def _crop_noise(df, a, b, pairs: int, n_test: int | None) -> tuple[float | None, bool]:
     """The noise of the difference between the mean accuracy of the crops `a` and of the
     crops `b` (boolean masks of `df`'s rows), and whether it is paired: image by image from
