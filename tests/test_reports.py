@@ -716,6 +716,23 @@ def test_a_heading_near_a_page_foot_moves_unless_its_page_would_be_left_all_but_
     assert publish.stranded_headings(Path("x.pdf"), entries) == []  # room enough below it
 
 
+def test_a_section_after_a_page_left_blank_keeps_that_page(monkeypatch):
+    def page(lines):
+        return [(top, publish.letters(text)) for top, text in lines]
+    entries = [(1, "sec-5", "5 Design-space study"), (2, "e-groups", "E. Groups")]
+    pages = [page([(60.0, "E. Groups"), (700.0, "the reading's alone."), (816.0, "23")]),
+             page([(816.0, "24")]),  # nothing but its number: a spilled margin
+             page([(60.0, "5 Design-space study"), (90.0, "The paper's method"),
+                   (816.0, "25")])]
+    monkeypatch.setattr(publish, "positioned_pages", lambda pdf: pages)
+    assert publish.after_blank_page(Path("x.pdf"), entries) == ["sec-5"]
+    pages[1] = page([(60.0, "Figure 4E.2. Curves"), (816.0, "24")])  # a page of its own
+    assert publish.after_blank_page(Path("x.pdf"), entries) == []
+    pages[1] = page([(816.0, "24")])
+    pages[2] = page([(60.0, "the text runs on"), (816.0, "25")])  # no heading opens it
+    assert publish.after_blank_page(Path("x.pdf"), entries) == []
+
+
 def test_a_study_of_schedules_shows_the_training_accuracy_its_overfitting_gap_needs():
     import pandas as pd
 

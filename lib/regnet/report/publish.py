@@ -152,11 +152,16 @@ def to_pdf(html: Path, pdf: Path, browser: str, info: Mapping[str, str] | None =
     moved to the next page and the page printed again; `html` keeps the rules that did it."""
     _print(html, pdf, browser)
     for _ in range(3):  # each round moves the headings it finds; later ones may then strand
-        stranded = stranded_headings(pdf, headings(html.read_text()))
-        if not stranded:
+        entries = headings(html.read_text())
+        stranded, blank = stranded_headings(pdf, entries), after_blank_page(pdf, entries)
+        if not stranded and not blank:
             break
         rules = "".join(f'.jp-Cell:has([id="{anchor}"]) {{ break-before: page !important; }}\n'
                         for anchor in stranded)
+        # the page before such a heading is already a new one: its own break would empty it
+        rules += "".join(f'[id="{anchor}"], .jp-Cell:has([id="{anchor}"]) {{ '
+                         "break-before: auto !important; page-break-before: auto !important; }\n"
+                         for anchor in blank)
         html.write_text(html.read_text().replace(
             "</head>", f"<style>/* headings kept off a page's foot */\n{rules}</style></head>", 1))
         _print(html, pdf, browser)
@@ -257,6 +262,22 @@ def stranded_headings(pdf: Path, entries: list[tuple[int, str, str]]) -> list[st
             if wanted and any(t.startswith(wanted) and foot - top < FOOT_SPACE
                               and top - first >= HEAD_SPACE for top, t in lines):
                 out.append(anchor)
+    return out
+
+
+def after_blank_page(pdf: Path, entries: list[tuple[int, str, str]]) -> list[str]:
+    """The ids of headings that open a page after one with nothing but its page number: the
+    page before spilled a margin or a padding over, and the heading's own page break then
+    left that page empty."""
+    pages = positioned_pages(pdf)
+    out = []
+    for before, page in zip(pages, pages[1:]):
+        text = [t for _, t in before if t]
+        lines = [t for _, t in page if t]
+        if not lines or len(text) > 1 or (text and not text[0].isdigit()):
+            continue
+        out += [anchor for _, anchor, heading in entries
+                if heading_key(heading) and lines[0].startswith(heading_key(heading))]
     return out
 
 
