@@ -174,8 +174,9 @@ def test_several_seeds_give_the_seed_noise_beside_the_test_images_noise():
     assert said.startswith("Trained with 3 seeds (0, 1 and 2), the same network ended at "
                            "80.00%, 82.00% and 84.00% test accuracy: a standard deviation of "
                            "2.00 points between seeds around a mean of 82.00%; every seed "
-                           "trains and tests on the same images, so the spread is the "
-                           "training's own.")
+                           "trains and tests on the same images, so the spread comes from "
+                           "training alone: how well each seed learned, and which of these "
+                           "test images it happened to get right.")
     assert "puts \u00b13.8 points (two standard errors, at the seeds' mean) on one accuracy; " \
         "the seeds' standard " \
         "deviation is about one such standard error: training again moves the accuracy about " \
@@ -675,8 +676,9 @@ def test_series_answer_the_accuracy_cost_without_times_across_loads():
     assert prose.study_answer(middle, 160).endswith(
         f"from \u22125.00 to +2.50 points; a cost up to {5 + bound:.1f} points is not ruled "
         "out.")
-    assert f"the true cost could be as large as 5.00 + {bound:.1f} = {5 + bound:.1f} points" \
-        in dip
+    assert ("with each of the 2 differences held to its own bound, widened so that all hold "
+            f"at once, the true cost could be as large as {5 + bound:.1f} points (for a: 4 "
+            f"groups, 5.00 + {bound:.1f})") in dip
     assert "do not compare" not in text  # the section says why, once
     assert "the parameters fell by 85% in the a runs (1,000 to 150) and by 85% in the b runs" \
         in text  # two series side by side, in one sentence
@@ -1677,11 +1679,18 @@ def test_the_seeds_spread_gives_up_the_images_two_seeds_disagree_on_for_the_pair
     assert bare.bound(77.5) == pytest.approx(
         (prose.seed_bound(accs) ** 2 + prose.image_noise(n, 77.5) ** 2) ** 0.5)
     said = prose.weighing_setup(profile("quick"), accs, n, between=between)[0]
-    assert ("The seeds' spread was measured on these same images, so it already holds the "
-            "images on which two seeds disagree (v_seeds, two standard errors of "
-            f"\u00b1{2 * between ** 0.5:.1f} points); the noise takes that share out and puts "
-            "the compared runs' own in: \u00b1t\u00b7\u221a(2s\u00b2 \u2212 v_seeds + v), with "
-            "the same t.") in said
+    twice = 2 * statistics.variance(accs)  # 0.5: less than the images two seeds disagree on
+    assert (f"of the variance of a difference between two seeds, 2s\u00b2 = {twice:.1f} "
+            f"points\u00b2, the images two seeds disagree on make up v_seeds = {between:.1f} "
+            "(100%), which leaves 0.0 to the training itself (none: the seeds differ by no "
+            "more than their disagreement on the images). The noise of a difference between "
+            "two runs is that training share plus the two runs' own v, as a 95% bound with the "
+            "same t: \u00b1t\u00b7\u221a(2s\u00b2 \u2212 v_seeds + v).") in said
+    wide = prose.weighing_setup(profile("quick"), [70.0, 75.0, 80.0], n, between=between)[0]
+    assert f"make up v_seeds = {between:.1f} ({between / 50:.0%}), which leaves " \
+        f"{50 - between:.1f} to the training itself. " in wide  # 2s^2 = 50
+    assert "two runs that disagree on as many images as two seeds do get back the seeds' " \
+        f"\u00b1{prose.seed_bound([70.0, 75.0, 80.0]):.1f}." in wide
     assert "independent errors" not in said
     assert "which overstates it a little" in prose.weighing_setup(profile("quick"), accs, n)[0]
 

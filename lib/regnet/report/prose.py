@@ -457,14 +457,23 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
              f"the time (Student's t with {free} degree{'s' if free > 1 else ''} of freedom, "
              "since so few seeds measure their spread only loosely).")
     if paired and between is not None:
+        twice = 2 * sd ** 2
+        own = max(twice - between, 0.0)
         text += (" Any two runs are compared image by image: only the images one got right "
                  "and the other wrong move their difference (the idea behind McNemar's test), "
-                 "and the variance v of its mean over the test images is the test images' "
-                 "share. The seeds' spread was measured on these same images, so it already "
-                 "holds the images on which two seeds disagree (v_seeds, two standard errors "
-                 f"of \u00b1{2 * math.sqrt(between):.1f} points); the noise takes that share "
-                 "out and puts the compared runs' own in: \u00b1t\u00b7\u221a(2s\u00b2 "
-                 "\u2212 v_seeds + v), with the same t.")
+                 "and the variance v of that difference over the test images is the test "
+                 "images' share. The seeds' spread was measured on these same images, so it "
+                 "already holds such disagreement: of the variance of a difference between two "
+                 f"seeds, 2s\u00b2 = {twice:.1f} points\u00b2, the images two seeds disagree on "
+                 f"make up v_seeds = {between:.1f} ({min(between / twice, 1):.0%}), which "
+                 f"leaves {own:.1f} to the training itself"
+                 + ("" if twice > between else " (none: the seeds differ by no more than "
+                    "their disagreement on the images)")
+                 + ". The noise of a difference between two runs is that training share plus "
+                 "the two runs' own v, as a 95% bound with the same t: "
+                 "\u00b1t\u00b7\u221a(2s\u00b2 \u2212 v_seeds + v)"
+                 + (f"; two runs that disagree on as many images as two seeds do get back the "
+                    f"seeds' \u00b1{seed_bound(seeds):.1f}" if twice > between else "") + ".")
     else:
         text += (" The second, the test images' share, is"
                  + (images if paired or unpaired is None else
@@ -1086,8 +1095,9 @@ def _macs_slope(df, acc, noise: Noise | int | None = None) -> tuple[float, float
     t), the degrees of freedom it rests on, and whether that interval comes from `noise`
     rather than from the fit. The fit's own scatter, from a few points, can come out
     smaller than the noise each accuracy is known to carry: where the spread of one run
-    that `noise` gives (section 2's seeds' standard deviation and the test images'
-    standard error, added as independent errors) makes the interval wider, it is used."""
+    that `noise` gives (the training's own share of section 2's seeds' variance, without
+    the images two seeds disagree on where their hits are known, and one accuracy's
+    standard error over the test images) makes the interval wider, it is used."""
     x, y = np.log2(df["macs"].astype(float)).to_numpy(), acc.astype(float).to_numpy()
     slope, cut = np.polyfit(x, y, 1)
     free = len(x) - 2  # degrees of freedom of the fit's residuals
@@ -1096,6 +1106,9 @@ def _macs_slope(df, acc, noise: Noise | int | None = None) -> tuple[float, float
         ((y - slope * x - cut) ** 2).sum() / free / sxx) ** 0.5
     noise = as_noise(noise)
     seeds = statistics.stdev(noise.seeds) if len(noise.seeds) > 1 else None
+    between = noise.seeds_disagree() if seeds is not None else None
+    if between is not None:  # the training's own share: the images' is counted just below
+        seeds = math.sqrt(max(seeds ** 2 - between / 2, 0.0))
     images = image_noise(noise.n_test, float(y.mean()))  # two standard errors of a difference
     images = None if images is None else images / 2 / 2 ** 0.5  # one of one accuracy
     point = _combined(seeds, images)
@@ -1503,6 +1516,10 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
         worst = max(losses, key=lambda c: -c[0] / as_noise(noise).bound(c[1], len(changes),
                                                                         c[3]))
     beyond, clause = beyond_noise(worst[0], noise, worst[1], len(changes), worst[3])
+    # the largest cost any difference leaves open: its loss plus its own (widened) bound
+    bounds = [as_noise(noise).bound(c[1], len(changes), c[3]) for c in changes]
+    reach = (None if None in bounds else
+             max(zip(changes, bounds), key=lambda cb: cb[1] - cb[0][0]))
     against = f"({worst[2]}, against the first network of its series)"
     best = max(changes, key=lambda c: c[0])
     if short:
@@ -1512,10 +1529,10 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
             return [f"Fewer parameters cost no accuracy in these runs: {span}."]
         if beyond:
             return [f"Fewer parameters cost accuracy beyond the noise: {span}."]
-        bound = as_noise(noise).bound(worst[1], len(changes), worst[3])
         return [f"No accuracy cost of fewer parameters showed beyond the noise: {span}"
-                + ("" if bound is None else
-                   f"; a cost up to {bound - worst[0]:.1f} points is not ruled out") + "."]
+                + ("" if reach is None else
+                   f"; a cost up to {reach[1] - reach[0][0]:.1f} points is not ruled out")
+                + "."]
     if worst[0] >= 0:
         verdict = ("Fewer parameters cost no accuracy in these runs: in every series each "
                    "network with fewer parameters scored at least as well as the series' first, "
@@ -1525,14 +1542,16 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
         verdict = (f"Fewer parameters cost accuracy: {-worst[0]:.2f} points {against}, "
                    f"{clause}.")
     else:
-        bound = as_noise(noise).bound(worst[1], len(changes), worst[3])
         verdict = (f"No accuracy cost of the fewer parameters shows beyond the noise: the "
                    f"largest loss, {-worst[0]:.2f} points {against}, is {clause}"
-                   + ("" if bound is None else
-                      (f"; since that bound holds for all {len(changes)} differences at once, "
-                       if len(changes) > 1 else "; ")
-                      + f"the true cost could be as large as {-worst[0]:.2f} + {bound:.1f} = "
-                      f"{bound - worst[0]:.1f} points")
+                   + ("" if reach is None else
+                      (f"; with each of the {len(changes)} differences held to its own bound, "
+                       "widened so that all hold at once, " if len(changes) > 1 else "; ")
+                      + f"the true cost could be as large as {reach[1] - reach[0][0]:.1f} points"
+                      + (f" (for {reach[0][2]}, "
+                         f"{f'{-reach[0][0]:.2f}'.replace('-', chr(0x2212))} + {reach[1]:.1f})"
+                         if len(changes) > 1 else
+                         f" ({-reach[0][0]:.2f} + {reach[1]:.1f})"))
                    + ".")
     return [verdict, *parts] + [t for t in [_macs_time_sentence(df) if times else ""] if t]
 
@@ -1940,7 +1959,9 @@ def crop_observations(df, train_crop: int, resize: int, n_test: int | None = Non
         lead = _crop_weighed(df, (crop == int(crop[acc.idxmax()])).to_numpy(),
                              (crop == train_crop).to_numpy(), len(others), n_test)[1]
         text += f"The best crop's lead, {signed(top - base, 2)} points, is {lead}. "
-    text += "Against the training crop, on average: " + "; ".join(
+    text += ("Against the training crop, on average (each bound widened for the "
+             f"{len(rows)} groups compared): " if len(rows) > 1 else
+             "Against the training crop, on average: ") + "; ".join(
         f"{name} ({_span_px(lo, hi)}) {half_up(mean):.2f}%, {signed(diff, 2)} points"
         + ("" if beyond is None else
            f" ({'beyond' if beyond else 'within'} the noise, \u00b1{noise:.1f})")
@@ -2129,7 +2150,8 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None) -> st
             f"same network ended at {numbers([f'{acc:.2f}%' for acc in accs])} test accuracy: "
             f"a standard deviation of {sd:.2f} points between seeds around a mean of "
             f"{half_up(mean):.2f}%; every seed trains and tests on the same images, so the "
-            "spread is the training's own.")
+            "spread comes from training alone: how well each seed learned, and which of these "
+            "test images it happened to get right.")
     noise = accuracy_noise(n_test, mean)
     if noise is not None:
         ratio = sd / (noise / 2)
