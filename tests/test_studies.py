@@ -1726,3 +1726,21 @@ def test_the_crop_study_asks_section_2s_other_seeds_whether_one_seeds_crop_decid
         " Across section 2's 3 seeds, the smaller crops score below the training crop, the "
         "larger crops of the resized image score above it and the upscaled crops score above "
         "it.")
+
+
+def test_a_series_that_starts_from_section_2s_run_is_also_set_against_its_seeds_mean():
+    import pandas as pd
+    df = pd.DataFrame({"network": ["b: 8 groups", "b: 1 group", "g: g = 8", "g: g = 1"],
+                       "params": [3000, 500, 2000, 300], "macs": [30, 5, 20, 3],
+                       "epoch_seconds": [1.0] * 4, "test_acc": [81.88, 88.13, 82.5, 87.5],
+                       "run": ["/x", "/y", "/a", "/z"], "device": ["cpu"] * 4,
+                       "cpus": [2] * 4, "load_avg": [(5.0, 9.0)] * 4})
+    seeds = (82.5, 85.0, 87.5, 89.38, 89.38)
+    noise = prose.seed_noise(seeds, 160, "/a")  # /a: section 2's run, the g series' first
+    text = prose.series_observations(df, noise)
+    bound = noise.against_seeds((87.5 + 86.75) / 2, "/z")
+    assert text.endswith("The g runs start from section 2's run; against the mean of section "
+                         "2's 5 seeds (86.75%) the change to their last network is +0.75 "
+                         f"points, within the noise (\u00b1{bound:.1f} points).")
+    assert "start from section 2's run" not in prose.series_observations(
+        df, prose.seed_noise(seeds, 160, "/elsewhere"))

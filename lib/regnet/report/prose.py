@@ -1509,6 +1509,13 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
         parts += [s for s in [_across_series(df, noise)] if s]
     else:
         parts = [text.replace("{noise}", w) for (_, _, _, text), w in zip(parts, words)]
+    for series, a, b in ends:  # a series that starts from section 2's run: its seeds' mean too
+        last = _runs(df, b.name, b.name)
+        said = against_mean(df, df.index.get_loc(a.name), float(b[acc]), noise,
+                            run=last[0] if last else None)[0].strip()
+        if said:
+            parts.append(f"The {series} runs start from section 2's run; a{said[1:]}".replace(
+                " the change is ", " the change to their last network is ", 1))
     worst = min(changes, key=lambda c: c[0])
     losses = [c for c in changes if c[0] < 0 and beyond_noise(c[0], noise, c[1], len(changes),
                                                                c[3])[0]]
