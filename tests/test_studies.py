@@ -451,8 +451,14 @@ def test_runs_whose_order_shuffles_in_their_last_epoch_say_so():
     assert "order by test accuracy" not in prose.runs_observations(held, noise=160)
     shuffled = df.assign(history=[run(90.0, 70.0), run(80.0, 80.0), run(70.0, 90.0)])
     assert "The runs' order by test accuracy changed from epoch 1 to epoch 2 (rank correlation " \
-        "\u22121.00 between the two): one epoch reshuffles them" in prose.runs_observations(
-            shuffled, noise=160)
+        "\u22121.00 between the two): their order had not settled by the end of so short a " \
+        "schedule" in prose.runs_observations(shuffled, noise=160)
+
+    def decayed(before, last):  # the last epoch at the final rate, as a short cosine ends
+        return [{**r, "lr": lr} for r, lr in zip(run(before, last), (0.1, 0.001))]
+    stepped = df.assign(history=[decayed(90.0, 70.0), decayed(80.0, 80.0), decayed(70.0, 90.0)])
+    assert "(rank correlation \u22121.00 between the two), as the learning rate fell from 0.1 " \
+        "to 0.001: their order had not settled" in prose.runs_observations(stepped, noise=160)
     assert "order by test accuracy" not in prose.runs_observations(df, noise=160)  # no curves
 
 

@@ -1353,9 +1353,14 @@ def _order_sentence(df) -> str:
     if not rho < 0.5:
         return ""
     epoch = int(df["epochs"].iloc[0])
+    rates = [r.get("lr") for r in df["history"].iloc[0][-2:]]
+    dropped = None not in rates and rates[1] < rates[0] / 2  # the last epoch's rate fell
     return (f"The runs' order by test accuracy changed from epoch {epoch - 1} to epoch {epoch} "
-            f"(rank correlation {signed(rho, 2)} between the two): one epoch reshuffles them, "
-            "so the final order is as much noise as setting.")
+            f"(rank correlation {signed(rho, 2)} between the two)"
+            + (", as the learning rate fell from " f"{decimal(rates[0])} to {decimal(rates[1])}"
+               if dropped else "")
+            + ": their order had not settled by the end of so short a schedule, so the final "
+            "order is a weak guide to which setting is better.")
 
 
 def runs_observations(df, noise: Noise | int | None = None, peak_end: bool = False) -> str:
