@@ -102,7 +102,7 @@ else:  # an EDF of one model is a single step: the table says as much
                 "beside its log10 size, that of " + ref("spaces", "the sizes table") + ".")
 
 # %% [markdown]
-# ## C. The paper's claims, checked on this sweep
+# ## C. The paper's claims
 
 # %%
 claims = analysis.claims_table(results)

@@ -1237,7 +1237,8 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
               line.get_ydata()[-1] and line.get_xdata()[0] != line.get_xdata()[-1]]
     assert levels == [85.0]  # the training crop's accuracy, which each whisker is read against
     plt.close("all")
-    assert "final test accuracy (whiskers: \u00b12.5 points, half the noise bound)" in \
+    assert "final test accuracy (whiskers: \u00b12.5 points, half the widest bound of one " \
+        "difference)" in \
         figures.panel_names(["params", "test_acc"], 2.5)
     from types import SimpleNamespace
     sized = _study([80.0, 78.75, 96.25]).assign(spec=[SimpleNamespace(input_size=14)] * 3)
@@ -1246,7 +1247,7 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
     assert titles == ["params", "MACs at 14 px"]  # the size its MACs are counted at
     plt.close("all")
     assert figures.panel_names(["test_acc"], 2.5, cut=True).endswith(
-        "(whiskers: \u00b12.5 points, half the noise bound, cut at 100%)")
+        "(whiskers: \u00b12.5 points, half the widest bound of one difference, cut at 100%)")
     assert "chosen beforehand whose whiskers do not overlap differ beyond the noise, while " \
         "the most distant of several runs need the widened bound" in prose.weighing_setup(
         profile("quick"))[0]  # what a whisker means: said once, in the section's setup
@@ -1750,3 +1751,30 @@ def test_a_series_that_starts_from_section_2s_run_is_also_set_against_its_seeds_
                          f"points, within the noise (\u00b1{bound:.1f} points).")
     assert "start from section 2's run" not in prose.series_observations(
         df, prose.seed_noise(seeds, 160, "/elsewhere"))
+
+
+def test_the_schedules_study_sets_the_longer_runs_at_the_short_ones_last_epoch_beside_it():
+    import pandas as pd
+
+    def hist(accs, lrs):
+        return [{"epoch": i + 1, "test_acc": a, "train_acc": a, "test_loss": 1.0, "lr": lr}
+                for i, (a, lr) in enumerate(zip(accs, lrs))]
+    df = pd.DataFrame({"epochs": [3, 5, 8], "params": [1] * 3, "macs": [1] * 3,
+                       "epoch_seconds": [1.0] * 3, "test_acc": [35.8, 41.2, 44.2],
+                       "train_loss": [1.9, 1.7, 1.5], "device": ["cpu"] * 3, "cpus": [2] * 3,
+                       "load_avg": [(5.0, 9.0)] * 3,
+                       "history": [hist([25, 31, 35.8], [0.05, 0.1, 0.001]),
+                                   hist([25, 31, 40, 41, 41.2], [0.05, 0.1, 0.087, 0.05, 0.001]),
+                                   hist([25, 31, 38, 40, 41, 42, 43, 44.2],
+                                        [0.05, 0.1, 0.097, 0.09, 0.07, 0.04, 0.01, 0.001])]})
+    text = prose.runs_observations(df, 500)
+    assert ("At epoch 3, where the 3-epoch run ended at 35.80%, the 5-epoch and 8-epoch runs, "
+            "still at rates of 0.087 and 0.097, had 40.00% and 38.00% (not weighed against the "
+            "noise): so part of the longer schedules' lead may come from the short one's abrupt "
+            "end rather than from their extra epochs.") in text
+    lower = df.assign(history=[df["history"][0], hist([25, 31, 33, 41, 41.2], [0.05, 0.1, 0.087,
+                                                                               0.05, 0.001]),
+                               hist([25, 31, 34, 40, 41, 42, 43, 44.2],
+                                    [0.05, 0.1, 0.097, 0.09, 0.07, 0.04, 0.01, 0.001])])
+    assert "cost it nothing by that epoch, and the longer schedules' lead comes from their " \
+        "extra epochs." in prose.runs_observations(lower, 500)

@@ -1453,12 +1453,38 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
         evidence += (f" The {short['epochs']}-epoch run's cosine is a single step, from the "
                      f"peak rate {max(rates):g} to {rates[-1]:g}, where the longer runs decay "
                      "gradually, so the difference between the runs mixes the schedule's "
-                     "length with its shape.")
+                     "length with its shape." + _same_epoch(df, short))
     if undecayed:
         evidence += (f" The {short['epochs']}-epoch run ended at its peak learning rate, "
                      "undecayed, so its gap to the longer runs mixes their length with the "
                      "decay they had and it did not.")
     return [answer, evidence]
+
+
+def _same_epoch(df, short) -> str:
+    """Where the shortest run ended: the longer runs at that same epoch, still at a higher
+    rate, against its final accuracy, which tells the schedule's shape from its length."""
+    end = int(short["epochs"])
+    at = [(int(r["epochs"]), next((e for e in r["history"] if e["epoch"] == end), None))
+          for _, r in df.sort_values("epochs").iterrows() if int(r["epochs"]) > end]
+    at = [(n, e) for n, e in at if e is not None and e.get("lr") is not None]
+    if not at:
+        return ""
+    mine = half_up(short["test_acc"])
+    shown = [half_up(e["test_acc"]) for _, e in at]
+    if all(a > mine for a in shown):
+        reading = ("so part of the longer schedules' lead may come from the short one's "
+                   "abrupt end rather than from their extra epochs")
+    elif all(a <= mine for a in shown):
+        reading = ("so the short schedule's abrupt end cost it nothing by that epoch, and "
+                   "the longer schedules' lead comes from their extra epochs")
+    else:
+        return ""
+    return (f" At epoch {end}, where the {end}-epoch run ended at {mine:.2f}%, the "
+            f"{numbers([f'{n}-epoch' for n, _ in at])} runs, still at rates of "
+            f"{numbers([decimal(round(e['lr'], 3)) for _, e in at])}, had "
+            f"{numbers([f'{a:.2f}%' for a in shown])} (not weighed against the noise): "
+            f"{reading}.")
 
 
 def _epochs_at(history, peak) -> str:
