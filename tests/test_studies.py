@@ -1155,7 +1155,16 @@ def test_the_parameter_panels_get_the_association_the_numbers_show():
                            "differences are mixed in), no parameter")
     assert "no parameter follows the error beyond chance: the closest in rank, depth d " \
         "(Spearman ρ = \u22121.00" in text
-    assert "With 2 models per space" in text and "the error falls as it grows" in text
+    assert "the error falls as it grows" in text
+    assert text.endswith("Within one space, even 2 models in a perfect rank order give only "
+                         "p = 2/2! = 1, above the 0.0125 that testing 2 parameters in 2 spaces "
+                         "needs, so no panel can show a trend within one space.")
+    six = prose.association_sentence(pd.DataFrame({
+        "space": ["a"] * 6 + ["b"] * 6, "error": [float(e) for e in range(12)],
+        "depth": [5, 1, 9, 3, 12, 7, 2, 11, 4, 8, 6, 10]}), {"depth": "depth d"})
+    assert six.endswith("Within one space, even 6 models in a perfect rank order give only "
+                        "p = 2/6! = 0.0028, below the 0.025 that testing 1 parameter in 2 "
+                        "spaces needs; the panels are not tested space by space here.")
     # even a perfect order of 4 models comes by chance once in 12 (2 of 4! orders), and
     # picking the closer of two parameters halves the level it must beat
     assert "is within chance (permutation p = 0.083, where the closest of 2 parameters needs " \
@@ -1746,9 +1755,16 @@ def test_a_series_that_starts_from_section_2s_run_is_also_set_against_its_seeds_
     noise = prose.seed_noise(seeds, 160, "/a")  # /a: section 2's run, the g series' first
     text = prose.series_observations(df, noise)
     bound = noise.against_seeds((87.5 + 86.75) / 2, "/z")
-    assert text.endswith("The g runs start from section 2's run; against the mean of section "
-                         "2's 5 seeds (86.75%) the change to their last network is +0.75 "
-                         f"points, within the noise (\u00b1{bound:.1f} points).")
+    assert text.endswith("The g runs start from section 2's run; against the mean of its 5 "
+                         "seeds (86.75%), their other network (g = 1) changed by +0.75 points, "
+                         f"within the noise (\u00b1{bound:.1f} points).")
+    three = pd.concat([df, df.iloc[[3]].assign(network="g: g = 2", test_acc=80.0, run="/w")],
+                      ignore_index=True)  # g = 8, g = 1, g = 2: two later networks
+    said = prose.series_observations(three, noise)
+    widened = noise.against_seeds((80.0 + 86.75) / 2, "/w", 2)  # the largest of 2
+    assert said.endswith("their later networks changed by +0.75 (g = 1) and \u22126.75 points "
+                         f"(g = 2), the largest within the noise (\u00b1{widened:.1f} points for "
+                         "the largest of 2 differences).")
     assert "start from section 2's run" not in prose.series_observations(
         df, prose.seed_noise(seeds, 160, "/elsewhere"))
 

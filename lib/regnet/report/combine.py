@@ -289,6 +289,8 @@ def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> l
                  "images put together on a difference between two runs (section 4 says how), "
                  "except in the test-crop study, which evaluates one network's weights at "
                  "every crop and so weighs its crops against the test images alone"
+                 + (", and then each seed's weights, whose differences it weighs by their "
+                    "spread over the seeds" if values.get("FILE_SAVE", True) else "")
                  if seeds > 1 else
                  "means beyond the noise of sampling the test images, not beyond the "
                  "seed-to-seed variation of training, which these runs do not measure and "

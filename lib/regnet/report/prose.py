@@ -734,9 +734,19 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
     else:
         first = (f"{across}, the error follows {names[best]} most closely in rank {closest}, "
                  f"beyond {bound}.")
-    return " ".join(filter(None, [
-        first, also, f"With {_models(per)} per space, no panel can show a trend within one "
-                     "space."]))
+    if per < 2:
+        within = f"With {_models(per)} per space, no panel can show a trend within one space."
+    else:  # the smallest p a perfect rank order of `per` models gives, against the level
+        smallest, level = 2 / math.factorial(per), 0.05 / (len(cols) * spaces)
+        within = (f"Within one space, even {per} models in a perfect rank order give only "
+                  f"p = 2/{per}! = {smallest:.2g}, "
+                  + (f"{'above' if smallest >= level else 'below'} the {level:.3g} that "
+                     f"testing {len(cols)} parameter{'s' if len(cols) > 1 else ''} in "
+                     f"{spaces} spaces needs"
+                     + (", so no panel can show a trend within one space."
+                        if smallest >= level else
+                        "; the panels are not tested space by space here.")))
+    return " ".join(filter(None, [first, also, within]))
 
 
 def sweep_sentence(results) -> str:
@@ -862,16 +872,18 @@ class Noise:
                   image_noise(self.n_test, acc, pairs))
         return _combined(images, seed_bound(self.seeds, pairs) if len(self.seeds) > 1 else None)
 
-    def against_seeds(self, acc: float, run: str | None = None) -> float | None:
+    def against_seeds(self, acc: float, run: str | None = None,
+                      pairs: int = 1) -> float | None:
         """The bound of the difference between one run (folder `run`) and the mean of
         section 2's n seeds: the training's spread of one run against a mean of n,
         (s\u00b2 \u2212 v_seeds / 2)(1 + 1/n), plus the paired variance of the run against the
         seeds' mean image by image, times Student's t; without the hits, the seeds' bound
-        (t s \u221a(1 + 1/n)) and the test images' added as independent errors."""
+        (t s \u221a(1 + 1/n)) and the test images' added as independent errors; widened
+        (Bonferroni) for the largest of `pairs` such differences."""
         n = len(self.seeds)
         if n < 2:
-            return self.bound(acc)
-        q = analysis.t_quantile(0.975, n - 1)
+            return self.bound(acc, pairs)
+        q = _t(pairs, n - 1)
         shares = [unpack_hits(self.hits[r]) for r in self.seed_runs if self.hits.get(r)]
         mine = unpack_hits(self.hits[run]) if run and self.hits.get(run) else None
         between = self.seeds_disagree()
@@ -879,7 +891,7 @@ class Noise:
                 and all(s.size == mine.size for s in shares):
             spread = max(statistics.variance(self.seeds) - between / 2, 0.0) * (1 + 1 / n)
             return q * math.sqrt(spread + _paired_variance(mine, np.mean(shares, axis=0)))
-        return _combined(image_noise(self.n_test, acc),
+        return _combined(image_noise(self.n_test, acc, pairs),
                          q * (1 + 1 / n) ** 0.5 * statistics.stdev(self.seeds))
 
     def paired(self) -> bool:
@@ -1540,13 +1552,8 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
         parts += [s for s in [_across_series(df, noise)] if s]
     else:
         parts = [text.replace("{noise}", w) for (_, _, _, text), w in zip(parts, words)]
-    for series, a, b in ends:  # a series that starts from section 2's run: its seeds' mean too
-        last = _runs(df, b.name, b.name)
-        said = against_mean(df, df.index.get_loc(a.name), float(b[acc]), noise,
-                            run=last[0] if last else None)[0].strip()
-        if said:
-            parts.append(f"The {series} runs start from section 2's run; a{said[1:]}".replace(
-                " the change is ", " the change to their last network is ", 1))
+    for series, places in series_groups(df[label]).items():  # one from section 2's run:
+        parts += [s for s in [_series_against_mean(df, series, places, noise)] if s]
     worst = min(changes, key=lambda c: c[0])
     losses = [c for c in changes if c[0] < 0 and beyond_noise(c[0], noise, c[1], len(changes),
                                                                c[3])[0]]
@@ -1592,6 +1599,33 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
                          f" ({-reach[0][0]:.2f} + {reach[1]:.1f})"))
                    + ".")
     return [verdict, *parts] + [t for t in [_macs_time_sentence(df) if times else ""] if t]
+
+
+def _series_against_mean(df, series: str, places: list[int],
+                         noise: Noise | int | None) -> str:
+    """Where a series (its rows at `places`) starts from section 2's run: each later network
+    against the mean of section 2's seeds, the largest difference weighed as one run against
+    a mean (`Noise.against_seeds`), widened for the number of them; '' otherwise."""
+    noise = as_noise(noise)
+    mean = seed_mean_at(df, places[0], noise)
+    if mean is None or len(places) < 2:
+        return ""
+    label, acc = df.columns[0], _shown(df, "test_acc", 2)
+    later = [(float(acc.iloc[i]) - mean, i) for i in places[1:]]
+    change, i = max(later, key=lambda c: abs(c[0]))
+    run = str(df["run"].iloc[i]) if "run" in df else None
+    bound = noise.against_seeds((float(acc.iloc[i]) + mean) / 2, run, len(later))
+    _, clause = weighed(change, bound, noise.n_test, len(later))
+    def setting(j):
+        return str(df[label].iloc[j]).split(": ", 1)[-1]
+    each = numbers([f"{signed(c, 2)}{' points' if k == len(later) - 1 else ''} ({setting(j)})"
+                    for k, (c, j) in enumerate(later)])
+    return (f"The {series} runs start from section 2's run; against the mean of its "
+            f"{len(noise.seeds)} seeds ({mean:.2f}%), "
+            + (f"their later networks changed by {each}, the largest {clause}."
+               if len(later) > 1 else
+               f"their other network ({setting(i)}) changed by {signed(change, 2)} points, "
+               f"{clause}."))
 
 
 def _across_series(df, noise: Noise | int | None = None) -> str:
