@@ -499,7 +499,7 @@ def test_a_study_is_ranked_only_beyond_the_noise_of_its_test_images():
         "differences)" in close
     assert prose.image_noise(160, 80.0, 3) > prose.image_noise(160, 80.0) == pytest.approx(
         2 * 100 * (2 * 0.8 * 0.2 / 160) ** 0.5)
-    assert "show no effect of the group width on accuracy" in close
+    assert "do not show an effect of the group width on accuracy" in close
     apart = prose.runs_observations(_study([50.0, 70.0, 90.0]), noise=10_000)
     assert "no effect" not in apart and "rose from each run to the next" in apart
     assert "a larger group width did better" in apart
@@ -1794,3 +1794,29 @@ def test_the_schedules_study_sets_the_longer_runs_at_the_short_ones_last_epoch_b
                                     [0.05, 0.1, 0.097, 0.09, 0.07, 0.04, 0.01, 0.001])])
     assert "cost it nothing by that epoch, and the longer schedules' lead comes from their " \
         "extra epochs." in prose.runs_observations(lower, 500)
+
+
+def test_a_study_gives_its_planned_first_against_last_comparison_its_own_bound():
+    import pandas as pd
+    df = pd.DataFrame({"group width": [1, 2, 4, 8], "params": [1, 2, 3, 4], "macs": [1, 2, 3, 4],
+                       "epoch_seconds": [1.0] * 4, "test_acc": [70.0, 72.0, 66.0, 68.0],
+                       "epochs": [2] * 4, "device": ["cpu"] * 4, "cpus": [2] * 4,
+                       "load_avg": [(5.0, 9.0)] * 4})
+    text = prose.runs_observations(df, 400)
+    bound = prose.image_noise(400, 69.0)  # one difference, chosen beforehand: not widened
+    assert (" The planned comparison, group width 1 against group width 8, is \u22122.00 points "
+            f"(70.00% to 68.00%), within the noise (\u00b1{bound:.1f} points).") in text
+    assert "do not show an effect of the group width" in text
+    apart = prose.runs_observations(df, 100_000)  # on so many images, 2 points is beyond
+    assert "beyond the noise" in apart and "The planned comparison" in apart
+    ends = df.assign(test_acc=[74.0, 70.0, 76.0, 67.5])
+    # 76.0 against 67.5 is within the bound widened for 6 pairs; 74.0 against 67.5, chosen
+    # beforehand, is beyond its own
+    assert 8.5 < prose.image_noise(400, 71.75, 6) and 6.5 > prose.image_noise(400, 70.75)
+    text = prose.runs_observations(ends, 400)
+    assert "but the planned comparison, group width 1 against group width 8, is \u22126.50 " \
+        "points (74.00% to 67.50%), only just beyond the noise (\u00b16.4 points), though the " \
+        "runs between them do not follow the group width in one direction." in text
+    assert prose.study_answer(ends, 400).startswith(
+        "From group width 1 to group width 8, the planned comparison, the accuracy changed by "
+        "\u22126.50 points, beyond the noise")

@@ -1232,6 +1232,17 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
     beyond, clause = beyond_noise(spread, noise, float(acc[best] + acc[worst]) / 2, pairs, ends)
     steady = _steady(acc)
     other = _clearer_pair(df, acc, noise, pairs) if beyond is False else None
+    # the planned comparison, the first setting against the last, keeps its own bound
+    change = float(acc[last] - acc[first])
+    planned, said = beyond_noise(change, noise, float(acc[first] + acc[last]) / 2, 1,
+                                 _runs(df, last, first))
+    plan = (f" The planned comparison, {name(first)} against {name(last)}, is "
+            f"{signed(change, 2)} points ({acc[first]:.2f}% to {acc[last]:.2f}%), {said}."
+            if len(df) > 2 and {first, last} != {best, worst} and not steady else "")
+    if short and planned and beyond is False and not other and plan:
+        return (f"From {name(first)} to {name(last)}, the planned comparison, the accuracy "
+                f"changed by {signed(change, 2)} points, beyond the noise, though not in one "
+                "direction across the runs between them.")
     if short and other:
         return (f"The accuracy varied with the {label} by up to {spread:.2f} points, not in "
                 f"one direction; compared image by image, {name(other[0])} and "
@@ -1258,10 +1269,17 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
                     f"{float(acc[i] - acc[j]):.2f} points, beyond their own bound "
                     f"(\u00b1{bound:.1f} for the largest of {pairs} differences), though the "
                     f"accuracy did not follow the {label} in one direction.")
+        if planned and plan:  # the first against the last shows what the spread does not
+            return (f"The test accuracy stayed between {acc[worst]:.2f}% and "
+                    f"{acc[best]:.2f}%, a spread of {spread:.2f} points {clause}; but the "
+                    f"planned comparison, {name(first)} against {name(last)}, is "
+                    f"{signed(change, 2)} points ({acc[first]:.2f}% to {acc[last]:.2f}%), "
+                    f"{said}, though the runs between them do not follow the {label} in one "
+                    "direction.")
         return (f"The test accuracy stayed between {acc[worst]:.2f}% and {acc[best]:.2f}%, a "
-                f"spread of {spread:.2f} points {clause}: these runs show no effect of the "
-                f"{label} on accuracy, and an effect smaller than that bound would mostly "
-                "go unseen in them.")
+                f"spread of {spread:.2f} points {clause}: these runs do not show an effect of "
+                f"the {label} on accuracy, and an effect smaller than that bound would mostly "
+                "go unseen in them." + plan)
     if steady:
         change = float(acc[last] - acc[first])
         return (f"The test accuracy {'rose' if steady > 0 else 'fell'} from each run to the "
@@ -1273,7 +1291,7 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
             f"({acc[worst]:.2f}%), {spread:.2f} points apart, {clause}"
             + ("." if beyond is None else
                f"; but the accuracy did not follow the {label} in one direction, so one seed "
-               "per setting cannot say which is best."))
+               "per setting cannot say which is best.") + plan)
 
 
 def _clearer_pair(df, acc, noise, pairs: int) -> tuple[int, int, float] | None:
