@@ -140,7 +140,7 @@ if again:
                               for seed, s in seeds]),
                 f"{prose.network_name(spec.name)} trained with each seed", label="seeds")
     notebook.md(cited(prose.seeds_sentence([(seed, s.test_acc) for seed, s in seeds],
-                                           summary.test_images), "seeds"))
+                                           summary.test_images, values["FILE_SAVE"]), "seeds"))
     header.record(**{"seed run folders": ", ".join(runs.short(runs.train_dir(v))
                                                    for v in again)})
 notebook.finding(prose.train_answer(summary, values) + (

@@ -177,12 +177,14 @@ def test_several_seeds_give_the_seed_noise_beside_the_test_images_noise():
                            "trains and tests on the same images, so the spread comes from "
                            "training alone: how well each seed learned, and which of these "
                            "test images it happened to get right.")
-    assert "puts \u00b13.8 points (two standard errors, at the seeds' mean) on one accuracy; " \
-        "the seeds' standard " \
-        "deviation is about one such standard error: training again moves the accuracy about " \
-        "as much as drawing other test images would" in said  # 2.00 against 1.92
+    assert "sampling the 400 test images puts \u00b13.8 points (two standard errors, at the " \
+        "seeds' mean) on it, and the seeds' standard deviation is about one such standard " \
+        "error (section 4 separates" in said  # 2.00 against 1.92
     wide = prose.seeds_sentence([(0, 70.0), (1, 82.0), (2, 94.0)], 400)  # 12 against 1.92
-    assert "6.2 of those standard errors: training again moves the accuracy more" in wide
+    assert "the seeds' standard deviation is 6.2 of those standard errors (section 4" in wide
+    assert "training again moves" not in said + wide  # the spread holds the images too
+    kept = prose.seeds_sentence([(0, 80.0), (1, 82.0), (2, 84.0)], 400, separated=False)
+    assert "section 4" not in kept and "about one such standard error." in kept  # no weights
     assert f"a 95% bound on the difference between two runs that differ only in their seed " \
         f"is \u00b1{prose.seed_bound([80.0, 82.0, 84.0]):.1f} points (Student's t with 2 " \
         "degrees of freedom)" in said
@@ -1246,7 +1248,7 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
               line.get_ydata()[-1] and line.get_xdata()[0] != line.get_xdata()[-1]]
     assert levels == [85.0]  # the training crop's accuracy, which each whisker is read against
     plt.close("all")
-    assert "final test accuracy (whiskers: \u00b12.5 points, half the widest bound of one " \
+    assert "final test accuracy (whiskers: half of \u00b15.0 points, the widest bound of one " \
         "difference)" in \
         figures.panel_names(["params", "test_acc"], 2.5)
     from types import SimpleNamespace
@@ -1256,7 +1258,8 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
     assert titles == ["params", "MACs at 14 px"]  # the size its MACs are counted at
     plt.close("all")
     assert figures.panel_names(["test_acc"], 2.5, cut=True).endswith(
-        "(whiskers: \u00b12.5 points, half the widest bound of one difference, cut at 100%)")
+        "(whiskers: half of \u00b15.0 points, the widest bound of one difference, cut at "
+        "100%)")
     assert "chosen beforehand whose whiskers do not overlap differ beyond the noise, while " \
         "the most distant of several runs need the widened bound" in prose.weighing_setup(
         profile("quick"))[0]  # what a whisker means: said once, in the section's setup
@@ -1725,7 +1728,7 @@ def test_the_crop_study_asks_section_2s_other_seeds_whether_one_seeds_crop_decid
                            "average at the training crop (the first, this study's network, "
                            "82.00%).")
     upscaled = [88.0 - 82.0, 86.5 - 87.0, 85.5 - 86.0]  # each seed's 17-18 px against 14 px
-    half = t_quantile(0.975, 2) * statistics.stdev(upscaled) / 3 ** 0.5
+    half = t_quantile(1 - 0.025 / 3, 2) * statistics.stdev(upscaled) / 3 ** 0.5  # 3 groups
     assert f"upscaled crops +{statistics.fmean(upscaled):.2f} \u00b1 {half:.2f} points" in said
     assert said.endswith("so across the seeds no group of crops is clear of the training "
                          "crop.")  # the lead was the first seed's low training crop
@@ -1792,8 +1795,8 @@ def test_the_schedules_study_sets_the_longer_runs_at_the_short_ones_last_epoch_b
                                                                                0.05, 0.001]),
                                hist([25, 31, 34, 40, 41, 42, 43, 44.2],
                                     [0.05, 0.1, 0.097, 0.09, 0.07, 0.04, 0.01, 0.001])])
-    assert "cost it nothing by that epoch, and the longer schedules' lead comes from their " \
-        "extra epochs." in prose.runs_observations(lower, 500)
+    assert "so by that epoch its abrupt end had not put it behind them." in \
+        prose.runs_observations(lower, 500)
 
 
 def test_a_study_gives_its_planned_first_against_last_comparison_its_own_bound():

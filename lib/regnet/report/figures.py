@@ -377,7 +377,8 @@ def panel_names(ys: list[str], whisker: float | None = None, cut: bool = False) 
     names = [PANEL_NAMES.get(y, y) for y in ys]
     if whisker is not None and "test_acc" in ys:
         names[ys.index("test_acc")] += (
-            f" (whiskers: \u00b1{whisker:.1f} points, half the widest bound of one difference"
+            f" (whiskers: half of \u00b1{2 * whisker:.1f} points, the widest bound of one "
+            "difference"
             + (", cut at 100%" if cut else "") + ")")
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 

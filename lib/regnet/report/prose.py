@@ -1506,8 +1506,7 @@ def _same_epoch(df, short) -> str:
         reading = ("so part of the longer schedules' lead may come from the short one's "
                    "abrupt end rather than from their extra epochs")
     elif all(a <= mine for a in shown):
-        reading = ("so the short schedule's abrupt end cost it nothing by that epoch, and "
-                   "the longer schedules' lead comes from their extra epochs")
+        reading = "so by that epoch its abrupt end had not put it behind them"
     else:
         return ""
     return (f" At epoch {end}, where the {end}-epoch run ended at {mine:.2f}%, the "
@@ -1818,7 +1817,7 @@ def crop_seeds_sentence(seed_crops: Sequence, train_crop: int, resize: int,
     for df, at in zip(seed_crops, base):
         for name, acc, _, _ in crop_groups(df, train_crop, resize):
             per_group.setdefault(name, []).append(float(acc.mean()) - at)
-    q = analysis.t_quantile(0.975, n - 1)
+    q = _t(len(per_group), n - 1)  # widened for the groups compared, as the single run's are
     parts, verdicts = [], []
     for name, diffs in per_group.items():
         mean, half = statistics.fmean(diffs), q * statistics.stdev(diffs) / n ** 0.5
@@ -1833,7 +1832,9 @@ def crop_seeds_sentence(seed_crops: Sequence, train_crop: int, resize: int,
             f"on average at the training crop (the first, this study's network, "
             f"{base[0]:.2f}%). Each seed's own difference from its training crop, averaged over "
             f"the seeds: {'; '.join(parts)} (95% intervals over the seeds, Student's t with "
-            f"{n - 1} degree{'s' if n > 2 else ''} of freedom); so across the seeds "
+            f"{n - 1} degree{'s' if n > 2 else ''} of freedom"
+            + (f", widened for the {len(per_group)} groups" if len(per_group) > 1 else "")
+            + "); so across the seeds "
             + (f"{numbers(verdicts)}." if verdicts else
                "no group of crops is clear of the training crop."))
 
@@ -2230,10 +2231,12 @@ def train_answer(summary, values: Mapping[str, Any]) -> str:
             f"accuracy{on}.")
 
 
-def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None) -> str:
+def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
+                   separated: bool = True) -> str:
     """What training one network with several seeds shows: each seed's final accuracy, their
     standard deviation against the test images' sampling error, and the difference two runs
-    could show from the seed alone."""
+    could show from the seed alone; `separated`: section 4 separates the images the seeds
+    disagree on from their spread (the runs keep their weights)."""
     accs = [acc for _, acc in seeds]
     mean, sd = sum(accs) / len(accs), statistics.stdev(accs)
     text = (f"Trained with {len(seeds)} seeds ({numbers([seed for seed, _ in seeds])}), the "
@@ -2245,13 +2248,13 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None) -> st
     noise = accuracy_noise(n_test, mean)
     if noise is not None:
         ratio = sd / (noise / 2)
-        text += (f" Sampling the {n_test:,} test images alone puts \u00b1{noise:.1f} points "
-                 f"(two standard errors, at the seeds' mean) on one accuracy; the seeds' "
-                 "standard deviation is "
-                 + ("about one such standard error: training again moves the accuracy about "
-                    "as much as drawing other test images would" if ratio < 1.5 else
-                    f"{ratio:.1f} of those standard errors: training again moves the accuracy "
-                    "more than drawing other test images would") + ".")
+        text += (f" Drawing other test images would move one accuracy too: sampling the "
+                 f"{n_test:,} test images puts \u00b1{noise:.1f} points (two standard errors, "
+                 f"at the seeds' mean) on it, and the seeds' standard deviation is "
+                 + ("about one such standard error" if ratio < 1.5 else
+                    f"{ratio:.1f} of those standard errors")
+                 + (" (section 4 separates the part of the seeds' spread that is which test "
+                    "images each seed got right)." if separated else "."))
     free = len(seeds) - 1
     first, acc = seeds[0]
     rank = (f", the lowest of the {len(seeds)}" if acc == min(accs) else
