@@ -1791,6 +1791,10 @@ def test_the_schedules_study_sets_the_longer_runs_at_the_short_ones_last_epoch_b
             "still at rates of 0.087 and 0.097, had 40.00% and 38.00% (not weighed against the "
             "noise): so part of the longer schedules' lead may come from the short one's abrupt "
             "end rather than from their extra epochs.") in text
+    assert "The runs share their seed and their first 2 epochs, with identical numbers until " \
+        "their schedules part: one run branching there" in text
+    apart = df.assign(history=[hist([24, 31, 35.8], [0.05, 0.1, 0.001]), *df["history"][1:]])
+    assert "share their seed" not in prose.runs_observations(apart, 500)  # epoch 1 differs
     lower = df.assign(history=[df["history"][0], hist([25, 31, 33, 41, 41.2], [0.05, 0.1, 0.087,
                                                                                0.05, 0.001]),
                                hist([25, 31, 34, 40, 41, 42, 43, 44.2],

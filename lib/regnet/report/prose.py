@@ -1484,11 +1484,30 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
                      f"peak rate {max(rates):g} to {rates[-1]:g}, where the longer runs decay "
                      "gradually, so the difference between the runs mixes the schedule's "
                      "length with its shape." + _same_epoch(df, short))
+    shared = _shared_epochs(df)
+    if shared:
+        evidence += (f" The runs share their seed and their first {_epochs(shared)}, with "
+                     "identical numbers until their schedules part: one run branching there, "
+                     "not independent runs, so the noise, made for independent runs, is if "
+                     "anything too wide for their difference.")
     if undecayed:
         evidence += (f" The {short['epochs']}-epoch run ended at its peak learning rate, "
                      "undecayed, so its gap to the longer runs mixes their length with the "
                      "decay they had and it did not.")
     return [answer, evidence]
+
+
+def _shared_epochs(df) -> int:
+    """How many first epochs every run of a schedules study has in common, identical in
+    every recorded number (the same seed and warm-up run alike until their rates part)."""
+    histories = list(df["history"])
+    n = 0
+    for rows in zip(*histories):
+        keys = ("train_loss", "train_acc", "test_loss", "test_acc")
+        if any(any(r.get(k) != rows[0].get(k) for k in keys) for r in rows[1:]):
+            break
+        n += 1
+    return n
 
 
 def _same_epoch(df, short) -> str:
