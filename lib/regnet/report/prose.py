@@ -11,6 +11,7 @@ import math
 import re
 import statistics
 from dataclasses import dataclass, field
+from functools import cached_property
 from statistics import NormalDist
 from typing import Any, Mapping, Sequence
 
@@ -884,8 +885,8 @@ class Noise:
         if n < 2:
             return self.bound(acc, pairs)
         q = _t(pairs, n - 1)
-        shares = [unpack_hits(self.hits[r]) for r in self.seed_runs if self.hits.get(r)]
-        mine = unpack_hits(self.hits[run]) if run and self.hits.get(run) else None
+        shares = [self._unpacked[r] for r in self.seed_runs if r in self._unpacked]
+        mine = self._unpacked.get(run) if run else None
         between = self.seeds_disagree()
         if mine is not None and between is not None and len(shares) == n \
                 and all(s.size == mine.size for s in shares):
@@ -902,7 +903,16 @@ class Noise:
         """v_seeds: the paired variance of a difference between two of section 2's seeds,
         in points\u00b2, the mean over every pair of them; None unless every seed's hits are
         known."""
-        found = [unpack_hits(self.hits[r]) for r in self.seed_runs if self.hits.get(r)]
+        return self._between
+
+    @cached_property
+    def _unpacked(self) -> dict:
+        """Each run's hits as booleans, unpacked once for every bound that needs them."""
+        return {r: unpack_hits(h) for r, h in self.hits.items()}
+
+    @cached_property
+    def _between(self) -> float | None:
+        found = [self._unpacked[r] for r in self.seed_runs if r in self._unpacked]
         if len(found) < 2 or len(found) < len(self.seed_runs) or len(self.seed_runs) < 2 \
                 or len({h.size for h in found}) > 1:
             return None
@@ -912,9 +922,9 @@ class Noise:
     def _variance(self, runs: tuple[str, str] | None) -> float | None:
         """The paired variance of the difference between `runs` (points\u00b2), image by image;
         None unless both runs' hits cover the same number of images."""
-        if not runs or not all(self.hits.get(r) for r in runs):
+        if not runs or not all(r in self._unpacked for r in runs):
             return None
-        a, b = (unpack_hits(self.hits[r]) for r in runs)
+        a, b = (self._unpacked[r] for r in runs)
         return _paired_variance(a, b) if a.size == b.size > 1 else None
 
 
@@ -1132,11 +1142,16 @@ def _macs_slope(df, acc, noise: Noise | int | None = None) -> tuple[float, float
     return float(slope), float(spread), free, False
 
 
+def _run(df, i) -> str | None:
+    """The run folder of row `i` (an index label) of a study; None where the rows name no run
+    (a study labelled by "run" names its runs, not their folders)."""
+    return str(df["run"][i]) if "run" in df and df.columns[0] != "run" else None
+
+
 def _runs(df, i, j) -> tuple[str, str] | None:
     """The run folders of rows `i` and `j` (index labels) of a study, which comparing them
     image by image needs; None where the rows name no run."""
-    return (str(df["run"][i]), str(df["run"][j])) if "run" in df and df.columns[0] != "run" \
-        else None
+    return None if _run(df, i) is None else (_run(df, i), _run(df, j))
 
 
 def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
@@ -1148,7 +1163,7 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
     change = float(acc[last] - acc[first])
     beyond, clause = beyond_noise(change, noise, float(acc[first] + acc[last]) / 2,
                                   runs=_runs(df, first, last))
-    last_run = (_runs(df, last, last) or (None,))[0]
+    last_run = _run(df, last)
     slower = [i for i in range(1, last + 1) if acc[i] < acc[i - 1]]
     scored = f"scored {abs(change):.2f} points {'higher' if change >= 0 else 'lower'}"
     fit = _macs_slope(df, acc, noise) if ratio > 1 and len(df) > 2 else None
@@ -1649,7 +1664,7 @@ def _series_against_mean(df, series: str, places: list[int],
     label, acc = df.columns[0], _shown(df, "test_acc", 2)
     later = [(float(acc.iloc[i]) - mean, i) for i in places[1:]]
     change, i = max(later, key=lambda c: abs(c[0]))
-    run = str(df["run"].iloc[i]) if "run" in df else None
+    run = _run(df, df.index[i])
     bound = noise.against_seeds((float(acc.iloc[i]) + mean) / 2, run, len(later))
     _, clause = weighed(change, bound, noise.n_test, len(later))
     def setting(j):
