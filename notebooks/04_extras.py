@@ -57,8 +57,9 @@ header = notebook.show_header(exp.title, values, epochs=prose.numbers(epochs),
 notebook.md(exp.description)
 notebook.setup(prose.section_setup(values))  # shared by every study of the section
 seeded = runs.seed_summaries(values)  # section 2's network over several seeds, if any
+datasets = runs.Datasets(on_load=header.on_load)  # each dataset loaded once for the section
 # which test images each seed's final weights got right (where runs keep their weights)
-seed_hits = experiments.seed_hits(values, runs.Datasets(on_load=header.on_load)) \
+seed_hits = experiments.seed_hits(values, datasets) \
     if seeded and values["FILE_SAVE"] else {}
 seed_noise = prose.seed_noise([s.test_acc for s in seeded or ()],
                               seeded[0].test_images if seeded else None,
@@ -73,7 +74,7 @@ for paragraph in prose.weighing_setup(values, [s.test_acc for s in seeded] if se
 # %%
 if exp.kind == "test_crops":
     crops, summary = experiments.crop_study(values, exp,
-                                            datasets=runs.Datasets(on_load=header.on_load))
+                                            datasets=datasets)
     spec, sizes = summary.spec, data.settings(values.data)
     header.record(**{"run folder": runs.short(Path(summary.run))})
     notebook.md(prose.crop_settings(values, spec, experiments.crop_range(values, exp)) + " "
@@ -96,8 +97,8 @@ if exp.kind == "test_crops":
                     if summary.test_images else ""), "crop-plot")
     # section 2's other seeds at the same crops (their weights, no training): whether one
     # seed's score at the training crop decides the verdict
-    seed_crops = [crops] + [experiments.crop_study(v, exp, datasets=runs.Datasets(
-        on_load=header.on_load))[0] for v in runs.seed_values(values)[1:]] \
+    seed_crops = [crops] + [experiments.crop_study(v, exp, datasets=datasets)[0]
+                            for v in runs.seed_values(values)[1:]] \
         if seeded and values["FILE_SAVE"] else []
     notebook.md("**Observations.** " + cited(prose.crop_observations(
         crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images, spec), "crops",
@@ -109,7 +110,7 @@ if exp.kind == "test_crops":
                      + prose.crop_seeds_sentence(seed_crops, sizes["DATA_CROP"],
                                                  sizes["DATA_RESIZE"], short=True))
 else:
-    df = experiments.run_experiment(values, exp, datasets=runs.Datasets(on_load=header.on_load))
+    df = experiments.run_experiment(values, exp, datasets=datasets)
     label = df.columns[0]
     records = df.to_dict("records")
     header.record(**{"run folders": ", ".join(runs.short(Path(r)) for r in df["run"]),

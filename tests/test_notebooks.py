@@ -174,6 +174,21 @@ def test_extras_notebook_runs_an_experiment_and_the_crop_study(tiny, tmp_path):
     assert "the final accuracy of section 2: the same weights" in text
 
 
+def test_extras_weigh_their_runs_against_section_2s_seeds_image_by_image(tiny, tmp_path):
+    execute("02_train", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom")  # 5 seeds
+    study = text_of(execute("04_extras", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom",
+                            EXPERIMENT="epochs"))
+    # the seeds' own hits split their spread: the setup gives the shares in numbers
+    assert "the images two seeds disagree on make up v_seeds = " in study
+    crops = text_of(execute("04_extras", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom",
+                            EXPERIMENT="test_crops"))
+    assert "Section 2's 5 seeds, each evaluated the same way, score " in crops
+    assert "Across section 2's 5 seeds, " in crops  # the finding says it too
+    # every seed's final weights evaluated at every crop, kept beside its run
+    folders = [p for p in (tmp_path / "runs" / "quick").iterdir() if p.name.startswith("custom")]
+    assert sum((p / "test_crops.json").is_file() for p in folders) >= 5
+
+
 def test_a_study_header_states_the_epochs_its_runs_train(tiny, tmp_path):
     nb = execute("04_extras", tmp_path, PARAMS_FILE=str(tiny), EXPERIMENT="epochs")
     headers = [o["metadata"]["regnet_provenance"] for c in nb.cells for o in c.get("outputs", [])
