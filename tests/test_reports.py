@@ -1,4 +1,5 @@
 """run_all.sh's engine: HTML and PDF renders, one-line failures, finished reports kept."""
+import base64
 import re
 import shutil
 import subprocess
@@ -731,6 +732,75 @@ def test_a_section_after_a_page_left_blank_keeps_that_page(monkeypatch):
     pages[1] = page([(816.0, "24")])
     pages[2] = page([(60.0, "the text runs on"), (816.0, "25")])  # no heading opens it
     assert publish.after_blank_page(Path("x.pdf"), entries) == []
+
+
+def test_a_figure_pushed_past_a_gap_is_found_by_its_caption_opening_the_next_page(
+        monkeypatch):
+    def page(lines):
+        return [(top, publish.letters(text)) for top, text in lines]
+    pages = [page([(60.0, "Table 4C.1"), (500.0, "Figure 4C.1. Final accuracy"), (816.0, "19")]),
+             page([(400.0, "Figure 4C.12. Curves"), (420.0, "Observations."),
+                   (760.0, "to its foot"), (816.0, "20")]),
+             page([(300.0, "Figure 4C.2. Curves"), (816.0, "21")])]
+    monkeypatch.setattr(publish, "positioned_pages", lambda pdf: pages)
+    numbers = ["4C.1", "4C.2", "4C.12"]
+    assert publish.figures_after_gaps(Path("x.pdf"), numbers) == ["4C.12"]  # not 4C.1
+    pages[0] = page([(60.0, "Table 4C.1"), (700.0, "Figure 4C.1."), (816.0, "19")])
+    assert publish.figures_after_gaps(Path("x.pdf"), numbers) == []  # the page was full
+    pages[1] = page([(60.0, "text runs on"), (400.0, "Figure 4C.12. Curves"), (760.0, "on"),
+                     (816.0, "20")])
+    pages[0] = page([(60.0, "Table 4C.1"), (500.0, "Figure 4C.1."), (816.0, "19")])
+    assert publish.figures_after_gaps(Path("x.pdf"), numbers) == []  # text opens the page
+
+
+def _outputs(*children):
+    return "".join(f'<div class="jp-OutputArea-child">\n<div class="jp-OutputArea-output" '
+                   f'data-mime-type="{mime}">{inner}</div>\n</div>\n' for mime, inner in children)
+
+
+def test_the_text_after_a_figure_moves_before_it_only_within_its_cell():
+    figure = ("text/html", '<figure class="regnet-figure"><div><img src="x.svg"/></div>'
+              '<figcaption><span class="regnet-num" data-kind="Figure">Figure 4C.2.</span> '
+              "Curves</figcaption></figure>")
+    table = ("text/html", "<div><table><tr><td>1</td></tr></table></div>")
+    words = ("text/markdown", "<p><strong>Observations.</strong> The longer run.</p>")
+    cell = '<div class="jp-OutputArea jp-Cell-outputArea">\n{}</div>\n'
+    page = cell.format(_outputs(table, figure, words))
+    moved = publish.text_before_figure(page, "4C.2")
+    assert moved == cell.format(_outputs(table, words, figure))
+    assert publish.text_before_figure(moved, "4C.2") == moved  # a table follows nothing
+    last = cell.format(_outputs(table, figure)) + cell.format(_outputs(words))
+    assert publish.text_before_figure(last, "4C.2") == last  # the next cell's text stays
+    tabled = cell.format(_outputs(figure, table))
+    assert publish.text_before_figure(tabled, "4C.2") == tabled  # only text moves
+    assert publish.text_before_figure(page, "4C.3") == page
+
+
+@needs_chromium
+def test_a_tall_figure_that_does_not_fit_has_the_text_after_it_fill_its_page(tmp_path):
+    from nbformat import v4 as new
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="600">'
+           '<rect width="400" height="600" fill="#88a"/></svg>')
+    image = base64.b64encode(svg.encode()).decode()
+    words = " ".join(["The observations of the study, which read the figure."] * 30)
+    nb = new.new_notebook()
+    cell = new.new_code_cell("")
+    cell.outputs = [new.new_output("display_data", data={"text/markdown": m}) for m in (
+        "filler " * 400,)] + [
+        new.new_output("display_data", data={"text/html": (
+            f'<figure class="regnet-figure"><img src="data:image/svg+xml;base64,{image}" '
+            'style="width:4in"/><figcaption><span class="regnet-num" data-kind="Figure">'
+            "Figure 9A.1.</span> A tall figure</figcaption></figure>")}),
+        new.new_output("display_data", data={"text/markdown": f"**Observations.** {words}"})]
+    nb.cells.append(cell)
+    html, pdf = tmp_path / "f.html", tmp_path / "f.pdf"
+    publish.to_html(nb, html)
+    publish._print(html, pdf, publish.chromium())
+    assert publish.figures_after_gaps(pdf, ["9A.1"]) == ["9A.1"]  # the layout this test needs
+    publish.to_pdf(html, pdf, publish.chromium())
+    pages = pdf_text(pdf).split("\f")
+    assert "Observations." in pages[0] and "Figure 9A.1." in pages[1]
+    assert publish.figures_after_gaps(pdf, ["9A.1"]) == []
 
 
 def test_a_study_of_schedules_shows_the_training_accuracy_its_overfitting_gap_needs():

@@ -149,21 +149,30 @@ def to_pdf(html: Path, pdf: Path, browser: str, info: Mapping[str, str] | None =
     """Print an HTML page to PDF with Chromium (math typeset first), its headings as the PDF's
     bookmarks, and `info` (Author, Subject, ...) added to the document's metadata. A heading
     printed at the foot of a page (Chromium does not always keep one with what follows) is
-    moved to the next page and the page printed again; `html` keeps the rules that did it."""
+    moved to the next page, a figure that did not fit below the text before it has the text
+    after it moved up to fill that page (Chromium cannot float a figure), and the page is
+    printed again; `html` keeps the rules and the order that did it."""
     _print(html, pdf, browser)
-    for _ in range(3):  # each round moves the headings it finds; later ones may then strand
-        entries = headings(html.read_text())
+    for _ in range(3):  # each round mends what it finds; later headings may then strand
+        page = html.read_text()
+        entries = headings(page)
         stranded, blank = stranded_headings(pdf, entries), after_blank_page(pdf, entries)
-        if not stranded and not blank:
-            break
+        filled = page
+        for number in figures_after_gaps(pdf, figure_numbers(page)):
+            filled = text_before_figure(filled, number)
+        if not stranded and not blank and filled == page:  # a figure with no text after it
+            break                                          # leaves its gap
+        page = filled
         rules = "".join(f'.jp-Cell:has([id="{anchor}"]) {{ break-before: page !important; }}\n'
                         for anchor in stranded)
         # the page before such a heading is already a new one: its own break would empty it
         rules += "".join(f'[id="{anchor}"], .jp-Cell:has([id="{anchor}"]) {{ '
                          "break-before: auto !important; page-break-before: auto !important; }\n"
                          for anchor in blank)
-        html.write_text(html.read_text().replace(
-            "</head>", f"<style>/* headings kept off a page's foot */\n{rules}</style></head>", 1))
+        if rules:
+            page = page.replace("</head>", "<style>/* headings kept off a page's foot */\n"
+                                f"{rules}</style></head>", 1)
+        html.write_text(page)
         _print(html, pdf, browser)
     if info:
         set_info(pdf, info)
@@ -279,6 +288,64 @@ def after_blank_page(pdf: Path, entries: list[tuple[int, str, str]]) -> list[str
         out += [anchor for _, anchor, heading in entries
                 if heading_key(heading) and lines[0].startswith(heading_key(heading))]
     return out
+
+
+#: A page whose last line stands this far above its page number (points, about ten lines of
+#: text) before a figure that opens the next page has a gap the text after that figure fills.
+GAP_SPACE = 150
+
+
+def figure_numbers(page: str) -> list[str]:
+    """The numbers of the figures captioned in an HTML page ("4C.2"), in order."""
+    return re.findall(r'data-kind="Figure"[^>]*>Figure ([^<]+?)\.</span>', page)
+
+
+def figures_after_gaps(pdf: Path, numbers: list[str]) -> list[str]:
+    """Those of `numbers` whose figure opens a page (its caption the page's first line: the
+    figure did not fit below) after a page that ends GAP_SPACE or more above its number."""
+    pages = positioned_pages(pdf)
+    keys = sorted(((letters(f"Figure {n}"), n) for n in numbers), reverse=True)  # longest first
+    out = []
+    for before, page in zip(pages, pages[1:]):
+        lines = [(top, t) for top, t in before if t]
+        first = next((t for _, t in page if t), "")
+        if len(lines) < 2 or not lines[-1][1].isdigit() or lines[-1][0] - lines[-2][0] < GAP_SPACE:
+            continue
+        out += [n for key, n in keys if first.startswith(key)][:1]
+    return out
+
+
+def _div_end(page: str, start: int) -> int:
+    """Where the <div> that opens at `start` closes: the index after its </div>."""
+    depth = 0
+    for tag in re.compile(r"<div\b|</div>").finditer(page, start):
+        depth += 1 if tag.group() == "<div" else -1
+        if depth == 0:
+            return tag.end()
+    return len(page)
+
+
+_CHILD = re.compile(r'\s*<div class="jp-OutputArea-child[^"]*">')
+
+
+def text_before_figure(page: str, number: str) -> str:
+    """`page` with the text that follows figure `number` among its cell's outputs (a study's
+    observations) moved before the figure, so that it fills the page the figure did not fit
+    on; unchanged where no text output follows the figure there."""
+    caption = re.search(f'data-kind="Figure"[^>]*>Figure {re.escape(number)}\\.</span>', page)
+    start = page.rfind('<div class="jp-OutputArea-child', 0, caption.start()) if caption else -1
+    if start < 0:
+        return page
+    end = _div_end(page, start)
+    after = _CHILD.match(page, end)
+    if not after:
+        return page
+    text_start = after.start() + len(after.group()) - len(after.group().lstrip())
+    text_end = _div_end(page, text_start)
+    text = page[text_start:text_end]
+    if 'data-mime-type="text/markdown"' not in text or re.search(r"<(figure|table|img)\b", text):
+        return page
+    return page[:start] + text + "\n" + page[start:end] + page[text_end:]
 
 
 def _pdf_string(text: str) -> str:
