@@ -173,13 +173,13 @@ def test_several_seeds_give_the_seed_noise_beside_the_test_images_noise():
     # standard deviation 2.00; one accuracy's standard error at 82%: sqrt(.82 * .18 / 400)
     assert said.startswith("Trained with 3 seeds (0, 1 and 2), the same network ended at "
                            "80.00%, 82.00% and 84.00% test accuracy: a standard deviation of "
-                           "2.00 points between seeds around a mean of 82.00%; every seed "
-                           "trains and tests on the same images, so the spread comes from "
-                           "training alone: how well each seed learned, and which of these "
-                           "test images it happened to get right.")
+                           "2.00 points between seeds around a mean of 82.00%. Every seed "
+                           "trains and tests on the same images, so the spread is the seed's "
+                           "doing, in two parts: how well each seed learned, and which of "
+                           "these test images it happened to get right.")
     assert "sampling the 400 test images puts \u00b13.8 points (two standard errors, at the " \
         "seeds' mean) on it, and the seeds' standard deviation is about one such standard " \
-        "error (section 4 separates" in said  # 2.00 against 1.92
+        "error (section 4 measures the second part" in said  # 2.00 against 1.92
     wide = prose.seeds_sentence([(0, 70.0), (1, 82.0), (2, 94.0)], 400)  # 12 against 1.92
     assert "the seeds' standard deviation is 6.2 of those standard errors (section 4" in wide
     assert "training again moves" not in said + wide  # the spread holds the images too
@@ -219,7 +219,7 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
     assert prose.seed_bound(seeds) == pytest.approx(t_quantile(0.975, 2) * 2 ** 0.5 * 2)  # 12.2
     assert prose.seed_bound(seeds, 3) == pytest.approx(t_quantile(1 - 0.025 / 3, 2) * 2 ** 0.5 * 2)
     quick = profile("quick")
-    said, lean = prose.weighing_setup(quick, seeds, 400)
+    said, widened, lean = prose.weighing_setup(quick, seeds, 400)
     assert ("Section 2 measured the first on its network: its 3 seeds ended with a standard "
             "deviation s of 2.00 points, so two runs that differ only in their seed end within "
             "\u00b112.2 points of each other 95% of the time (Student's t with 2 degrees of "
@@ -228,8 +228,10 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
             "between the two runs, compared image by image") in said
     assert "added as independent errors add (the square root of the sum of their squares), " \
         "which overstates it a little" in said  # no seeds' hits given: v_seeds unknown
-    assert "The seeds measure the spread of section 2's network and schedule only; the " \
-        "studies take their other networks and schedules to spread alike" in said
+    assert "The seeds measure section 2's network and schedule only; the studies take their " \
+        "other networks and schedules to spread alike, an assumption each study checks " \
+        "against the spread of its own runs." in said
+    assert widened.startswith("Where a comparison picks the largest of several differences")
     unpaired = prose.weighing_setup(quick, seeds, 400, paired=False)[0]  # runs kept no weights
     assert "The second, the test images' share, is two binomial standard errors of a " \
         "difference between two accuracies, taken at their mean (binomial, \u00b15.4 at " \
@@ -242,12 +244,12 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
                     "give the difference from the seeds' mean, weighed as one run against a "
                     "mean of 3: the seeds' share of its variance is 1 + 1/3 times one run's, "
                     "where a difference between two runs has twice.")
-    high = prose.weighing_setup(quick, [83.0, 80.0, 84.0], 400)[1]
+    high = prose.weighing_setup(quick, [83.0, 80.0, 84.0], 400)[-1]
     assert "scored 83.00%, 0.67 points above the mean of its seeds (82.33%), so a difference " \
         "from it favours section 2's run" in high
-    assert len(prose.weighing_setup(quick, [82.0, 80.0, 84.0], 400)) == 1  # at the mean
-    alone = prose.weighing_setup(quick)  # one seed: the test images alone, one paragraph
-    assert len(alone) == 1 and "Section 2 trained one seed, so the seed's share is not " \
+    assert len(prose.weighing_setup(quick, [82.0, 80.0, 84.0], 400)) == 2  # at the mean
+    alone = prose.weighing_setup(quick)  # one seed: the test images alone, and the widening
+    assert len(alone) == 2 and "Section 2 trained one seed, so the seed's share is not " \
         "measured" in alone[0] and "lower bar" in alone[0]
 
 
@@ -508,10 +510,10 @@ def test_a_study_is_ranked_only_beyond_the_noise_of_its_test_images():
     zigzag = prose.runs_observations(_study([50.0, 90.0, 70.0]), noise=10_000)
     assert "did better" not in zigzag and "did not follow the group width" in zigzag
     assert "The best run was group width 16 (90.00%)" in zigzag
-    weighed, = prose.weighing_setup(profile("quick"))  # said once, for the whole section
+    weighed = " ".join(prose.weighing_setup(profile("quick")))  # said once, for the section
     assert weighed.startswith("Each setting is trained once, with one seed, and every run is "
-                              "tested on the same test images, so a difference between two "
-                              "runs carries two kinds of noise")  # no seeds given
+                              "tested on the same test images. A difference between two runs "
+                              "therefore carries two kinds of noise")  # no seeds given
     assert "its 3 seeds ended" in prose.weighing_setup(profile("quick"),
                                                        [80.0, 82.0, 84.0], 160)[0]
     assert "its bound is widened (Bonferroni)" in weighed and "seed" not in prose.section_setup(
@@ -1262,7 +1264,7 @@ def test_study_figures_draw_accuracy_as_dots_with_their_noise_and_series_by_line
         "100%)")
     assert "chosen beforehand whose whiskers do not overlap differ beyond the noise, while " \
         "the most distant of several runs need the widened bound" in prose.weighing_setup(
-        profile("quick"))[0]  # what a whisker means: said once, in the section's setup
+        profile("quick"))[-1]  # what a whisker means: said once, in the section's setup
     assert figures.panel_names(["params", "macs", "test_acc"]) == (
         "parameters, MACs per image and final test accuracy")
     styles = figures.curve_styles(["B: b 1", "B: b 2", "paper: b 1", "paper: b 2"])
@@ -1614,8 +1616,12 @@ def test_a_run_is_compared_with_the_seeds_mean_image_by_image(tmp_path):
     assert noise.seeds_disagree() == pytest.approx(between)
     mine = prose._paired_variance(runs.unpack_hits(run), np.mean(unpacked, axis=0))
     spread = (2.5 ** 2 - between / 2) * (1 + 1 / 3)  # the training's own, one run against 3
+    # Satterthwaite: s^2 (1 + 1/n) from 3 seeds (2 d.o.f.), the images' terms from 200 images
+    free = (spread + mine) ** 2 / ((2.5 ** 2 * 4 / 3) ** 2 / 2 + (between / 2 * 4 / 3) ** 2 / 199
+                                   + mine ** 2 / 199)
+    assert 2 < free < 10  # more than the seeds' alone: the images' share is measured closely
     assert noise.against_seeds(83.75, "/r") == pytest.approx(
-        t_quantile(0.975, 2) * (spread + mine) ** 0.5)
+        t_quantile(0.975, free) * (spread + mine) ** 0.5)
     images = prose.image_noise(n, 83.75)  # no hits of its own: both shares added, unpaired
     assert noise.against_seeds(83.75) == pytest.approx(
         (images ** 2 + (t_quantile(0.975, 2) * (1 + 1 / 3) ** 0.5 * 2.5) ** 2) ** 0.5)
@@ -1689,27 +1695,40 @@ def test_the_seeds_spread_gives_up_the_images_two_seeds_disagree_on_for_the_pair
     between = noise.seeds_disagree()
     pair = prose._paired_variance(runs.unpack_hits(seeds["/s0"]), runs.unpack_hits(other))
     spread = 2 * statistics.variance(accs) - between
+    assert spread < 0  # the seeds differ by less than their disagreement on the images:
+    free = 399  # no training share, so the images' alone set the degrees of freedom
     assert noise.bound(77.5, runs=("/s0", "/o")) == pytest.approx(
-        t_quantile(0.975, 2) * (max(spread, 0) + pair) ** 0.5)
+        t_quantile(0.975, free) * pair ** 0.5)
     assert noise.bound(77.5, 3, ("/s0", "/o")) == pytest.approx(
-        t_quantile(1 - 0.025 / 3, 2) * (max(spread, 0) + pair) ** 0.5)  # widened
+        t_quantile(1 - 0.025 / 3, free) * pair ** 0.5)  # widened
+    wide = [70.0, 75.0, 80.0]  # 2s^2 = 50: a training share, measured by 3 seeds
+    loose = prose.seed_noise(wide, n, "/s0", {**seeds, "/o": other}, list(seeds))
+    free = (50 - between + pair) ** 2 / (50 ** 2 / 2 + between ** 2 / 399 + pair ** 2 / 399)
+    assert loose.bound(77.5, runs=("/s0", "/o")) == pytest.approx(
+        t_quantile(0.975, free) * (50 - between + pair) ** 0.5)
+    assert loose.degrees_of_freedom() == pytest.approx(
+        50 ** 2 / (50 ** 2 / 2 + 2 * between ** 2 / 399))  # v = v_seeds: 2s^2 alone
     # without hits: both shares added, an overstatement
     bare = prose.seed_noise(accs, n, "/s0")
     assert bare.bound(77.5) == pytest.approx(
         (prose.seed_bound(accs) ** 2 + prose.image_noise(n, 77.5) ** 2) ** 0.5)
-    said = prose.weighing_setup(profile("quick"), accs, n, between=between)[0]
+    said = " ".join(prose.weighing_setup(profile("quick"), accs, n, between=between))
     twice = 2 * statistics.variance(accs)  # 0.5: less than the images two seeds disagree on
-    assert (f"of the variance of a difference between two seeds, 2s\u00b2 = {twice:.1f} "
-            f"points\u00b2, the images two seeds disagree on make up v_seeds = {between:.1f} "
-            "(100%), which leaves 0.0 to the training itself (none: the seeds differ by no "
-            "more than their disagreement on the images). The noise of a difference between "
-            "two runs is that training share plus the two runs' own v, as a 95% bound with the "
-            "same t: \u00b1t\u00b7\u221a(2s\u00b2 \u2212 v_seeds + v).") in said
-    wide = prose.weighing_setup(profile("quick"), [70.0, 75.0, 80.0], n, between=between)[0]
-    assert f"make up v_seeds = {between:.1f} ({between / 50:.0%}), which leaves " \
-        f"{50 - between:.1f} to the training itself. " in wide  # 2s^2 = 50
-    assert "two runs that disagree on as many images as two seeds do get back the seeds' " \
-        f"\u00b1{prose.seed_bound([70.0, 75.0, 80.0]):.1f}." in wide
+    assert (f"a difference between two seeds has a variance of 2s\u00b2 = {twice:.1f} "
+            f"points\u00b2.") in said
+    assert (f"is v_seeds = {between:.1f} points\u00b2, 100% of 2s\u00b2. The seeds differ by "
+            "no more than their disagreement on the images, so the training's own share is "
+            "taken as zero") in said
+    assert r"$$\pm\, t_{\nu}\,\sqrt{v}$$" in said and "= \u00b1" not in said  # no example
+    paragraphs = prose.weighing_setup(profile("quick"), wide, n, between=between)
+    assert paragraphs[2] == r"$$\pm\, t_{\nu}\,\sqrt{2s^2 - v_{\mathrm{seeds}} + v}$$"
+    assert f"is v_seeds = {between:.1f} points\u00b2, {between / 50:.0%} of 2s\u00b2. The " \
+        f"remaining {50 - between:.1f} points\u00b2 is the training's own share." in paragraphs[1]
+    nu = loose.degrees_of_freedom()
+    assert (f"Two runs that disagree on the images as two seeds do (v = v_seeds) have "
+            f"\u03bd = {nu:.1f} and a bound of {t_quantile(0.975, nu):.2f} \u00d7 \u221a50.0 = "
+            f"\u00b1{t_quantile(0.975, nu) * 50 ** 0.5:.1f} points (section 2's "
+            f"\u00b1{prose.seed_bound(wide):.1f} takes 2 degrees of freedom).") in paragraphs[3]
     assert "independent errors" not in said
     assert "which overstates it a little" in prose.weighing_setup(profile("quick"), accs, n)[0]
 
@@ -1827,3 +1846,34 @@ def test_a_study_gives_its_planned_first_against_last_comparison_its_own_bound()
     assert prose.study_answer(ends, 400).startswith(
         "From group width 1 to group width 8, the planned comparison, the accuracy changed by "
         "\u22126.50 points, beyond the noise")
+
+
+def test_a_study_checks_its_runs_spread_against_the_seeds_with_an_f_test():
+    from regnet.study import analysis
+    for free in (1, 4, 30):  # F on 1 and d degrees of freedom is Student's t squared
+        t = analysis.t_quantile(0.975, free)
+        assert analysis.f_tail(t * t, 1, free) == pytest.approx(0.05, abs=1e-9)
+    assert analysis.f_tail(1.0, 4, 4) == pytest.approx(0.5)  # equal degrees: median 1
+    assert analysis.f_tail(0.0, 3, 4) == 1.0
+    seeds = [82.5, 85.0, 87.5, 89.38, 89.38]
+    noise = prose.seed_noise(seeds, 160)
+    wide = _study([75.0, 62.5, 55.0])  # a spread far beyond the seeds' 2.98
+    said = prose.spread_sentence(wide, noise)
+    ratio = statistics.variance([75.0, 62.5, 55.0]) / statistics.variance(seeds)
+    p = analysis.f_tail(ratio, 2, 4)
+    assert p < 0.05 and said == (
+        "Taken together, the 3 runs spread more than section 2's 5 seeds do: a standard "
+        f"deviation of {statistics.stdev([75.0, 62.5, 55.0]):.2f} points against the seeds' "
+        f"2.98 (F = {ratio:.2f} on 2 and 4 degrees of freedom, p = {p:.3f}). Either some of "
+        "the settings differ in accuracy, or these networks and schedules spread more than "
+        "section 2's seeds, which every bound above assumes they do not; one run per setting "
+        "cannot tell which.")
+    calm = _study([84.0, 86.0, 88.0])
+    assert "spread no more than section 2's 5 seeds would alone: a standard deviation of " \
+        "2.00 points" in prose.spread_sentence(calm, noise)
+    assert prose.spread_sentence(calm, 160) == ""  # no seeds: nothing to check against
+    assert prose.spread_sentence(calm.iloc[:2], noise) == ""  # two runs: one difference
+    branch = [{"epoch": 1, "train_loss": 2.0, "train_acc": 30.0, "test_loss": 2.1,
+               "test_acc": 28.0}]
+    shared = wide.assign(history=[branch, branch, branch])  # one run branching
+    assert prose.spread_sentence(shared, noise) == ""

@@ -435,63 +435,79 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
     their weights, else unpaired) and, where section 2 trained its network with several
     `seeds` (final accuracies over `n_test` test images), the seeds' spread, with the
     images on which two seeds disagree (`between`, v_seeds in points\u00b2, from the seeds'
-    hits) taken out of it, or without those hits added as an independent error; then where
-    section 2's run, which the studies reuse, sits among its seeds."""
-    text = ("Each setting is trained once, with one seed, and every run is tested on the same "
-            "test images, so a difference between two runs carries two kinds of noise: the "
-            "seed that trained each network and the draw of the test images.")
+    hits) taken out of it and the bound shown as an equation (its own paragraph) with
+    Satterthwaite's degrees of freedom, or without those hits added as an independent error;
+    then where section 2's run, which the studies reuse, sits among its seeds."""
     images = (" two standard errors of the mean per-image difference between the two runs, "
               "compared image by image (only the images one run got right and the other wrong "
               "move it, the idea behind McNemar's test)" if paired else f" {NOISE_MEANS}")
+    held = f"the same {n_test} test images" if n_test else "the same test images"
+    text = (f"Each setting is trained once, with one seed, and every run is tested on {held}. "
+            "A difference between two runs therefore carries two kinds of noise: the seed "
+            "that trained each network, and which images the test set happens to hold.")
     if not seeds or len(seeds) < 2:
         return [text + " Section 2 trained one seed, so the seed's share is not measured: "
                 "the observations weigh each difference against the test images' share alone, "
                 f"called the noise:{images}. That is a lower bar than the whole noise "
                 "between two runs, so a difference beyond it is a lead for more seeds to "
-                "confirm, not a proof." + _WIDENED]
+                "confirm, not a proof.", _WIDENED]
     sd, mean = statistics.stdev(seeds), sum(seeds) / len(seeds)
     free = len(seeds) - 1
     unpaired = image_noise(n_test, mean)
-    text += (f" Section 2 measured the first on its network: its {len(seeds)} seeds ended with "
-             f"a standard deviation s of {sd:.2f} points, so two runs that differ only in "
-             f"their seed end within \u00b1{seed_bound(seeds):.1f} points of each other 95% of "
-             f"the time (Student's t with {free} degree{'s' if free > 1 else ''} of freedom, "
-             "since so few seeds measure their spread only loosely).")
+    alike = (" The seeds measure section 2's network and schedule only; the studies take "
+             "their other networks and schedules to spread alike, an assumption each study "
+             "checks against the spread of its own runs.")
     if paired and between is not None:
         twice = 2 * sd ** 2
         own = max(twice - between, 0.0)
-        text += (" Any two runs are compared image by image: only the images one got right "
-                 "and the other wrong move their difference (the idea behind McNemar's test), "
-                 "and the variance v of that difference over the test images is the test "
-                 "images' share. The seeds' spread was measured on these same images, so it "
-                 "already holds such disagreement: of the variance of a difference between two "
-                 f"seeds, 2s\u00b2 = {twice:.1f} points\u00b2, the images two seeds disagree on "
-                 f"make up v_seeds = {between:.1f} ({min(between / twice, 1):.0%}), which "
-                 f"leaves {own:.1f} to the training itself"
-                 + ("" if twice > between else " (none: the seeds differ by no more than "
-                    "their disagreement on the images)")
-                 + ". The noise of a difference between two runs is that training share plus "
-                 "the two runs' own v, as a 95% bound with the same t: "
-                 "\u00b1t\u00b7\u221a(2s\u00b2 \u2212 v_seeds + v)"
-                 + (f"; two runs that disagree on as many images as two seeds do get back the "
-                    f"seeds' \u00b1{seed_bound(seeds):.1f}" if twice > between else "") + ".")
+        nu = satterthwaite(twice, between, between, len(seeds), n_test or 10 ** 6)
+        t = _t(1, nu)
+        paragraphs = [text, (
+            f"Section 2's {len(seeds)} seeds measure both together. Their accuracies have a "
+            f"standard deviation s = {sd:.2f} points, so a difference between two seeds has a "
+            f"variance of 2s² = {twice:.1f} points². The seeds were tested on the "
+            "same images, so a difference between two of them moves only on the images one "
+            "got right and the other wrong (the idea behind McNemar's test); the variance "
+            "this gives their mean difference, averaged over every pair of seeds, is "
+            f"v_seeds = {between:.1f} points², {min(between / twice, 1):.0%} of 2s². "
+            + (f"The remaining {own:.1f} points² is the training's own share. For two runs "
+               "of a study whose image-by-image variance is v, the 95% bound on their "
+               "difference is therefore" if twice > between else
+               "The seeds differ by no more than their disagreement on the images, so the "
+               "training's own share is taken as zero, and for two runs of a study whose "
+               "image-by-image variance is v the 95% bound on their difference is"))]
+        paragraphs.append(r"$$\pm\, t_{\nu}\,\sqrt{2s^2 - v_{\mathrm{seeds}} + v}$$"
+                          if twice > between else r"$$\pm\, t_{\nu}\,\sqrt{v}$$")
+        example = (" Two runs that disagree on the images as two seeds do (v = v_seeds) have "
+                   f"\u03bd = {nu:.1f} and a bound of {t:.2f} \u00d7 \u221a{twice:.1f} = "
+                   f"\u00b1{t * math.sqrt(twice):.1f} points (section 2's "
+                   f"\u00b1{seed_bound(seeds):.1f} takes {free} degrees of freedom).")
+        paragraphs.append(
+            "with t the 97.5% point of Student's t at \u03bd degrees of freedom, from "
+            f"Satterthwaite's rule: 2s\u00b2 is measured by {len(seeds)} seeds ({free} degrees "
+            f"of freedom) and v by {n_test or 'the'} images, so \u03bd stays near {free}."
+            + (example if twice > between else "") + alike)
     else:
-        text += (" The second, the test images' share, is"
+        text += (f" Section 2 measured the first on its network: its {len(seeds)} seeds ended "
+                 f"with a standard deviation s of {sd:.2f} points, so two runs that differ only "
+                 f"in their seed end within ±{seed_bound(seeds):.1f} points of each other "
+                 f"95% of the time (Student's t with {free} degree{'s' if free > 1 else ''} of "
+                 "freedom, since so few seeds measure their spread only loosely). The second, "
+                 "the test images' share, is"
                  + (images if paired or unpaired is None else
-                    f" {NOISE_MEANS} (binomial, \u00b1{unpaired:.1f} at {mean:.2f}%)")
+                    f" {NOISE_MEANS} (binomial, ±{unpaired:.1f} at {mean:.2f}%)")
                  + ". The observations call the two together the noise, added as independent "
                  "errors add (the square root of the sum of their squares), which overstates "
                  "it a little: the seeds' spread, measured on these same images, already "
-                 "holds some of the test images' share.")
-    text += (" The seeds measure the spread of section 2's network and schedule only; the "
-             "studies take their other networks and schedules to spread alike, an assumption "
-             "more seeds of each would test." + _WIDENED)
+                 "holds some of the test images' share." + alike)
+        paragraphs = [text]
+    paragraphs.append(_WIDENED)
     first = seeds[0]
     if values["REGNETX"] == "custom" or half_up(first) == half_up(mean):
-        return [text]
+        return paragraphs
     low = first < mean
     n = len(seeds)
-    return [text, f"Section 2's run, which these studies reuse wherever they train "
+    return paragraphs + [f"Section 2's run, which these studies reuse wherever they train "
                   f"{network_name(values['REGNETX'])} as section 2 does, scored {first:.2f}%, "
                   f"{abs(mean - first):.2f} points {'below' if low else 'above'} the mean of "
                   f"its seeds ({half_up(mean):.2f}%), so a difference from it favours "
@@ -503,7 +519,7 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
 
 
 #: How a sentence that picks the largest of several differences weighs it; said once.
-_WIDENED = (" Where a comparison picks the largest of several differences after the fact (the "
+_WIDENED = ("Where a comparison picks the largest of several differences after the fact (the "
             "best run against the weakest), its bound is widened (Bonferroni), so that when no "
             "setting truly matters all the differences stay within their bounds 95% of the "
             "time; a study's planned comparison, its shortest schedule against its longest or "
@@ -867,8 +883,9 @@ class Noise:
         if len(self.seeds) > 1:
             between = self.seeds_disagree()
             if pair is not None and between is not None:
-                spread = max(2 * statistics.variance(self.seeds) - between, 0.0)
-                return _t(pairs, len(self.seeds) - 1) * math.sqrt(spread + pair)
+                twice = 2 * statistics.variance(self.seeds)
+                return _t(pairs, self._free(twice, between, pair)) * math.sqrt(
+                    max(twice - between, 0.0) + pair)
         images = (_z(pairs) * math.sqrt(pair) if pair is not None else
                   image_noise(self.n_test, acc, pairs))
         return _combined(images, seed_bound(self.seeds, pairs) if len(self.seeds) > 1 else None)
@@ -890,10 +907,32 @@ class Noise:
         between = self.seeds_disagree()
         if mine is not None and between is not None and len(shares) == n \
                 and all(s.size == mine.size for s in shares):
-            spread = max(statistics.variance(self.seeds) - between / 2, 0.0) * (1 + 1 / n)
-            return q * math.sqrt(spread + _paired_variance(mine, np.mean(shares, axis=0)))
+            grow = 1 + 1 / n
+            one, pair = statistics.variance(self.seeds), _paired_variance(
+                mine, np.mean(shares, axis=0))
+            return _t(pairs, self._free(one * grow, between / 2 * grow, pair)) * math.sqrt(
+                max(one - between / 2, 0.0) * grow + pair)
         return _combined(image_noise(self.n_test, acc, pairs),
                          q * (1 + 1 / n) ** 0.5 * statistics.stdev(self.seeds))
+
+    def degrees_of_freedom(self, v: float | None = None) -> float | None:
+        """Those of a bound between two runs whose own paired variance is `v` (None: two runs
+        that disagree on the images as two seeds do, v = v_seeds); None without the seeds'
+        hits."""
+        between = self.seeds_disagree()
+        if len(self.seeds) < 2 or between is None:
+            return None
+        return self._free(2 * statistics.variance(self.seeds), between,
+                          between if v is None else v)
+
+    def _free(self, seeds_part: float, between: float, pair: float) -> float:
+        return satterthwaite(seeds_part, between, pair, len(self.seeds), self._images)
+
+    @cached_property
+    def _images(self) -> int:
+        """How many test images the hits cover (else `n_test`, else many)."""
+        sizes = {h.size for h in self._unpacked.values()}
+        return max(sizes) if sizes else (self.n_test or 10 ** 6)
 
     def paired(self) -> bool:
         """Whether differences are weighed image by image (some run's hits are known)."""
@@ -926,6 +965,20 @@ class Noise:
             return None
         a, b = (self._unpacked[r] for r in runs)
         return _paired_variance(a, b) if a.size == b.size > 1 else None
+
+
+def satterthwaite(seeds_part: float, between: float, pair: float, n_seeds: int,
+                  n_images: int) -> float:
+    """Satterthwaite's degrees of freedom of the variance seeds_part − between + pair:
+    the first measured by `n_seeds` seeds (one fewer degrees of freedom), the two others over
+    `n_images` test images (one fewer); a training share of zero (seeds_part ≤ between)
+    leaves the images' alone. At least 1, where Student's t is defined."""
+    own = seeds_part > between
+    terms = [(seeds_part, n_seeds - 1), (between, n_images - 1), (pair, n_images - 1)] if own \
+        else [(pair, n_images - 1)]
+    weight = sum(value ** 2 / free for value, free in terms if free > 0)
+    variance = (seeds_part - between if own else 0.0) + pair
+    return max(1.0, variance ** 2 / weight) if weight > 0 else float(max(n_seeds - 1, 1))
 
 
 def _paired_variance(a, b) -> float:
@@ -2116,6 +2169,34 @@ def study_observations(df, noise: Noise | int | None = None, peak_end: bool = Fa
     return series_observations(df, noise) or runs_observations(df, noise, peak_end)
 
 
+def spread_sentence(df, noise: Noise | int | None = None) -> str:
+    """Whether a study's runs, taken together, spread more than section 2's seeds do: the
+    variance of their accuracies over the seeds' s² is Snedecor's F on (runs − 1,
+    seeds − 1) degrees of freedom where every run is one draw of the seeds' spread plus
+    its setting's effect. Beyond it, either some setting moves the accuracy or these runs
+    spread more than the seeds (the assumption each bound makes), and one run per setting
+    cannot tell which. Empty without several seeds, with fewer than 3 runs, or where the
+    runs branch from one run (their first epochs shared), which are not separate draws."""
+    noise = as_noise(noise)
+    accs = [float(a) for a in df["test_acc"]]
+    k, n = len(accs), len(noise.seeds)
+    if n < 2 or k < 3 or ("history" in df and _shared_epochs(df) > 0):
+        return ""
+    ratio = statistics.variance(accs) / statistics.variance(noise.seeds)
+    p = analysis.f_tail(ratio, k - 1, n - 1)
+    said = (f"a standard deviation of {statistics.stdev(accs):.2f} points against the seeds' "
+            f"{statistics.stdev(noise.seeds):.2f} (F = {ratio:.2f} on {k - 1} and {n - 1} "
+            f"degrees of freedom, p = {p:.3f})")
+    if p < 0.05:
+        return (f"Taken together, the {k} runs spread more than section 2's {n} seeds do: "
+                f"{said}. Either some of the settings differ in accuracy, or these networks "
+                "and schedules spread more than section 2's seeds, which every bound above "
+                "assumes they do not; one run per setting cannot tell which.")
+    return (f"Taken together, the {k} runs spread no more than section 2's {n} seeds would "
+            f"alone: {said}, so they show neither an effect of the settings nor a spread "
+            "larger than the seeds'.")
+
+
 def study_answer(df, noise: Noise | int | None = None, peak_end: bool = False) -> str:
     """A study's answer in a few words, for the conclusions (its observations say it in
     full), with the caveat that every run ended undecayed when it did (`peak_end`)."""
@@ -2276,9 +2357,9 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
     text = (f"Trained with {len(seeds)} seeds ({numbers([seed for seed, _ in seeds])}), the "
             f"same network ended at {numbers([f'{acc:.2f}%' for acc in accs])} test accuracy: "
             f"a standard deviation of {sd:.2f} points between seeds around a mean of "
-            f"{half_up(mean):.2f}%; every seed trains and tests on the same images, so the "
-            "spread comes from training alone: how well each seed learned, and which of these "
-            "test images it happened to get right.")
+            f"{half_up(mean):.2f}%. Every seed trains and tests on the same images, so the "
+            "spread is the seed's doing, in two parts: how well each seed learned, and which "
+            "of these test images it happened to get right.")
     noise = accuracy_noise(n_test, mean)
     if noise is not None:
         ratio = sd / (noise / 2)
@@ -2287,8 +2368,9 @@ def seeds_sentence(seeds: Sequence[tuple[int, float]], n_test: int | None,
                  f"at the seeds' mean) on it, and the seeds' standard deviation is "
                  + ("about one such standard error" if ratio < 1.5 else
                     f"{ratio:.1f} of those standard errors")
-                 + (" (section 4 separates the part of the seeds' spread that is which test "
-                    "images each seed got right)." if separated else "."))
+                 + (" (section 4 measures the second part of the seeds' spread, which test "
+                    "images each seed got right, and separates it from the first)."
+                    if separated else "."))
     free = len(seeds) - 1
     first, acc = seeds[0]
     rank = (f", the lowest of the {len(seeds)}" if acc == min(accs) else

@@ -172,6 +172,40 @@ def t_quantile(q: float, df: int) -> float:
     return (lo + hi) / 2
 
 
+def beta_regularized(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b), by its continued fraction
+    (evaluated by Lentz's method on whichever side of the mean converges fast)."""
+    if x <= 0.0 or x >= 1.0:
+        return 0.0 if x <= 0.0 else 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x > (a + 1) / (a + b + 2):
+        return 1.0 - beta_regularized(b, a, 1.0 - x)
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    fraction = d
+    for m in range(1, 500):
+        for step in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                     -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + step * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + step / c
+            c = c if abs(c) > tiny else tiny
+            fraction *= d * c
+        if abs(d * c - 1.0) < 1e-14:
+            break
+    return front * fraction / a
+
+
+def f_tail(f: float, df1: float, df2: float) -> float:
+    """P(F ≥ f) for Snedecor's F with (`df1`, `df2`) degrees of freedom: how often a ratio
+    of two variance estimates of one variance reaches `f`."""
+    if f <= 0:
+        return 1.0
+    return beta_regularized(df2 / 2, df1 / 2, df2 / (df2 + df1 * f))
+
+
 def permutation_p(a: np.ndarray, b: np.ndarray, splits: int = EXACT_SPLITS,
                   seed: int = 0) -> float:
     """Two-sided p-value of mean(a) - mean(b): the share of the ways to split the pooled
