@@ -66,6 +66,10 @@ notebook.setup(prose.sweep_setup(values, base))
 # %%
 tables.show(tables.space_sizes_frame(), "The design spaces: what each allows, and its size",
             label="spaces")
+notebook.md("RegNetX is more than the linear width rule: like the paper's RegNetX it also fixes "
+            "$b = 1$, and it keeps the total depth within the range pycls samples, while "
+            "AnyNetX$_E$ lets $b$ be 1, 2 or 4. A claim about RegNetX against AnyNetX$_E$ "
+            "therefore weighs these restrictions together, not the width rule alone.")
 
 # %%
 results = sweep.run_sweep(values, out, log=progress.log, on_load=header.on_load)
@@ -118,9 +122,14 @@ if claims["consistent"].notna().any():  # a table of untested claims would be em
                 f"{1 - analysis.LEVEL:.2g}/{len(claims)} = {1 - analysis.CLAIM_LEVEL:.3g} "
                 "(Bonferroni), so that all of them stay undecided when every space is as good "
                 "as its baseline, 95% of the time; otherwise the verdict is no clear "
-                "difference." + prose.smallest_p_sentence(results))
+                "difference." + prose.smallest_p_sentence(results) + " Beside each gap, its "
+                "interval gives its size: Welch's (Student's t on each space's own spread) at "
+                f"the same {analysis.CLAIM_LEVEL:.2%} level. The paper compares spaces by "
+                "their error EDFs over hundreds of models; with so few models per space, "
+                "the mean error stands in for the EDF here.")
     tables.show(tables.claims_frame(claims), "The paper's claims: mean error of each space "
-                "against its baseline, the gap, and the permutation test's p", label="claims")
+                "against its baseline, the gap with its interval, and the permutation test's "
+                "p", label="claims")
 classes = data.settings(values.data)["DATA_NUM_CLASSES"]
 tested = ["claims"] if claims["consistent"].notna().any() else ["errors"]
 notebook.md("**Observations.** " + cited(prose.design_space_observations(

@@ -7,7 +7,7 @@ import pytest
 
 from regnet.arch import designspace as ds
 from regnet.study.analysis import (claims_table, edf, edf_area, plot_edfs, plot_params, summary,
-                                   t_quantile)
+                                   t_quantile, CLAIM_LEVEL)
 from regnet.arch.complexity import closed_form
 from regnet.params import ParamError
 
@@ -194,6 +194,11 @@ def test_claims_table_agrees_when_the_numbers_follow_the_paper():
     assert row["verdict"] == "lower error"
     assert row["mean_gap"] == pytest.approx(row["mean"] - row["mean_baseline"])
     assert row["gap_low"] < -4 < row["gap_high"] < 0
+    e, f = (_frame(PAPERLIKE).query(f"space == '{s}'")["error"].to_numpy()
+            for s in ("anynetx_d", "anynetx_c"))
+    se = (e.var(ddof=1) / e.size + f.var(ddof=1) / f.size) ** 0.5  # equal spreads: Welch's
+    half = t_quantile(1 - (1 - CLAIM_LEVEL) / 2, e.size + f.size - 2) * se  # df is n + m - 2
+    assert (row["gap_low"], row["gap_high"]) == pytest.approx((-4 - half, -4 + half))
     assert row["log10_size"] < row["log10_size_baseline"]
 
 

@@ -816,8 +816,20 @@ def test_claims_without_a_difference_are_not_shown_rather_than_agreed():
         "still has p = 0.114." in text and "is not confirmed by it" in text
     close = prose.design_space_observations(summary, claims.assign(p=[0.017, 0.001]))
     assert "still has p = 0.017, above the 0.00625 a claim needs." in close  # the family's
-    answers = [tables.claim_answer(c) for _, c in claims.iterrows()]
-    assert answers == ["not shown", "yes"]
+    tested = claims.assign(kind=["not worse", "better"], gap_low=[-30.0, -25.0],
+                           gap_high=[5.8, -7.0])
+    one = prose.design_space_observations(summary, tested)
+    assert "One claim, \u201cb does not hurt\u201d, claims no loss: such a claim holds only " \
+        "where the interval of its gap stays below the largest loss of accuracy one would " \
+        "accept, a margin set beforehand. Its interval ends at +5.8 points of error, so it " \
+        "holds only for a margin of 5.8 points or more." in one
+    two = prose.design_space_observations(summary, pd.concat([tested, tested.iloc[:1].assign(
+        claim="g does not hurt", gap_high=9.25)], ignore_index=True))
+    assert "Of the claims tested, 2 claim no loss" in two and "Their intervals end at +5.8 " \
+        "to +9.3 points of error, so the most these models confirm is \u201cb does not " \
+        "hurt\u201d, and only for a margin of 5.8 points or more." in two
+    worse = tested.assign(verdict=["higher error", "lower error"])  # a loss shown: no margin
+    assert "claims no loss" not in prose.design_space_observations(summary, worse)
 
 
 def _all_text(fig):
@@ -1137,7 +1149,8 @@ def test_a_claims_row_shows_its_gap_signed_with_a_minus_and_its_p():
                            "consistent": [True], "verdict": ["no clear difference"]})
     row = tables.claims_frame(claims).iloc[0]
     assert (row["gap (points)"], row["p"]) == ("\u221213.0", "0.114")
-    assert not any("interval" in c for c in tables.claims_frame(claims).columns)
+    assert row["interval of the gap"] == "\u221240.1 to +15.9"  # Welch's, its size
+    assert "agrees" not in tables.claims_frame(claims).columns  # the verdict says it
 
 
 def test_the_claims_say_the_smallest_p_their_models_allow():

@@ -2293,10 +2293,34 @@ def design_space_observations(summary, claims, errors: Sequence[float] = (),
                     f"{agree} of {len(shown)} in the paper's direction"))
     else:
         text += "None shows a difference"
-    return text + (". A claim with no clear difference is not confirmed by it: showing that "
-                   "a restriction does not hurt takes an interval narrow enough to rule out a "
-                   "real loss, which these few models per space do not give; nor do they draw "
-                   "an error EDF with more than a few steps.")
+    return text + ". A claim with no clear difference is not confirmed by it." + \
+        _margin_sentence(tested) + (" Nor do so few models per space draw an error EDF "
+                                    "with more than a few steps.")
+
+
+def _margin_sentence(tested) -> str:
+    """What the tested claims of no loss ("does not hurt", "at least as good") confirm: each
+    holds for a loss margin, set beforehand, above the upper end of its gap's interval."""
+    if "kind" not in tested or "gap_high" not in tested:
+        return (" Showing that a restriction does not hurt takes an interval narrow enough to "
+                "rule out a real loss.")
+    no_loss = tested[(tested["kind"] == "not worse") & (tested["verdict"] != "higher error")]
+    if not len(no_loss):
+        return ""
+    highs = no_loss["gap_high"]
+    best = no_loss.loc[highs.idxmin()]
+    ends = (f"{signed(highs.min(), 1)} to {signed(highs.max(), 1)} points"
+            if half_up(highs.max(), 1) != half_up(highs.min(), 1)
+            else f"{signed(highs.min(), 1)} points")
+    many = len(no_loss) > 1
+    lead = (f" Of the claims tested, {len(no_loss)} claim no loss" if many else
+            f" One claim, {quoted_claims([best['claim']])}, claims no loss")
+    return (lead + ": such a claim holds only where the interval of its gap stays below the "
+            "largest loss of accuracy one would accept, a margin set beforehand. "
+            f"{'Their intervals end at' if many else 'Its interval ends at'} {ends} of error"
+            + (f", so the most these models confirm is {quoted_claims([best['claim']])}, and "
+               f"only for a margin of {max(highs.min(), 0):.1f} points or more." if many else
+               f", so it holds only for a margin of {max(highs.min(), 0):.1f} points or more."))
 
 
 def design_space_answer(summary, claims, errors: Sequence[float] = (),

@@ -565,20 +565,10 @@ def space_summary_frame(summary):
         for _, r in summary.iterrows()])
 
 
-def claim_answer(c) -> str:
-    """Whether a sweep bears a claim out: 'not tested'; 'not shown' when the interval of the
-    gap holds zero (too few models to tell, which cannot confirm 'does not hurt' either);
-    else 'yes' or 'no'."""
-    if pd.isna(c.get("consistent")):
-        return "not tested"
-    if c["verdict"] == "no clear difference":
-        return "not shown"
-    return "yes" if bool(c["consistent"]) else "no"
-
-
 def claims_frame(claims):
     """The paper's claims checked on a sweep, narrow enough for a page: the spaces compared,
-    models in each, mean errors, the gap and its permutation p-value, and the verdict."""
+    models in each, mean errors, the gap with its interval (the family's level) and its
+    permutation p-value, and the verdict."""
     def pair(a, b, fmt="{}"):
         return f"{fmt.format(a)} / {fmt.format(b)}"
     rows = []
@@ -590,9 +580,10 @@ def claims_frame(claims):
             "models": pair(c["n"], c["n_baseline"]),
             "mean error (%)": pair(c["mean"], c["mean_baseline"], "{:.1f}") if tested else "",
             "gap (points)": prose.signed(c["mean_gap"], 1) if tested else "",
+            "interval of the gap": (f"{prose.signed(c['gap_low'], 1)} to "
+                                    f"{prose.signed(c['gap_high'], 1)}") if tested else "",
             "p": f"{c['p']:.3f}" if tested and "p" in c else "",
-            "verdict": c["verdict"],
-            "agrees": claim_answer(c)})
+            "verdict": c["verdict"]})
     return pd.DataFrame(rows)
 
 
