@@ -1708,19 +1708,24 @@ def test_the_seeds_spread_gives_up_the_images_two_seeds_disagree_on_for_the_pair
     between = noise.seeds_disagree()
     pair = prose._paired_variance(runs.unpack_hits(seeds["/s0"]), runs.unpack_hits(other))
     spread = 2 * statistics.variance(accs) - between
-    assert spread < 0  # the seeds differ by less than their disagreement on the images:
-    free = 399  # no training share, so the images' alone set the degrees of freedom
+    assert spread < 0 < between < pair  # the seeds differ by less than they disagree on images
+    free = (spread + pair) ** 2 / ((2 * statistics.variance(accs)) ** 2 / 2
+                                   + (between ** 2 + pair ** 2) / 399)  # Satterthwaite's
     assert noise.bound(77.5, runs=("/s0", "/o")) == pytest.approx(
-        t_quantile(0.975, free) * pair ** 0.5)
+        t_quantile(0.975, free) * (spread + pair) ** 0.5)
     assert noise.bound(77.5, 3, ("/s0", "/o")) == pytest.approx(
-        t_quantile(1 - 0.025 / 3, free) * pair ** 0.5)  # widened
+        t_quantile(1 - 0.025 / 3, free) * (spread + pair) ** 0.5)  # widened
     wide = [70.0, 75.0, 80.0]  # 2s^2 = 50: a training share, measured by 3 seeds
     loose = prose.seed_noise(wide, n, "/s0", {**seeds, "/o": other}, list(seeds))
-    free = (50 - between + pair) ** 2 / (50 ** 2 / 2 + between ** 2 / 399 + pair ** 2 / 399)
+    free = (50 - between + pair) ** 2 / (50 ** 2 / 2 + (between ** 2 + pair ** 2) / 399)
+    assert 2 < free and loose.degrees_of_freedom(pair) == pytest.approx(free)
     assert loose.bound(77.5, runs=("/s0", "/o")) == pytest.approx(
         t_quantile(0.975, free) * (50 - between + pair) ** 0.5)
-    assert loose.degrees_of_freedom() == pytest.approx(
-        50 ** 2 / (50 ** 2 / 2 + 2 * between ** 2 / 399))  # v = v_seeds: 2s^2 alone
+    # two seeds disagree on fewer images than the seeds do on average: the seeds' own bound
+    close = prose._paired_variance(*(runs.unpack_hits(seeds[k]) for k in ("/s0", "/s1")))
+    assert close <= between and loose.degrees_of_freedom(close) is None
+    assert loose.bound(77.5, runs=("/s0", "/s1")) == pytest.approx(prose.seed_bound(wide))
+    assert loose.bound(77.5, 3, ("/s0", "/s1")) == pytest.approx(prose.seed_bound(wide, 3))
     # without hits: both shares added, an overstatement
     bare = prose.seed_noise(accs, n, "/s0")
     assert bare.bound(77.5) == pytest.approx(
@@ -1729,19 +1734,20 @@ def test_the_seeds_spread_gives_up_the_images_two_seeds_disagree_on_for_the_pair
     twice = 2 * statistics.variance(accs)  # 0.5: less than the images two seeds disagree on
     assert (f"a difference between two seeds has a variance of 2s\u00b2 = {twice:.1f} "
             f"points\u00b2.") in said
-    assert (f"is v_seeds = {between:.1f} points\u00b2, 100% of 2s\u00b2. The seeds differ by "
-            "no more than their disagreement on the images, so the training's own share is "
-            "taken as zero") in said
-    assert r"$$\pm\, t_{\nu}\,\sqrt{v}$$" in said and "= \u00b1" not in said  # no example
+    assert (f"is v_seeds = {between:.1f} points\u00b2, {between / twice:.0%} of 2s\u00b2. The "
+            "seeds differ by no more than their disagreement on the images, which leaves the "
+            "training no share of its own that they can see.") in said
     paragraphs = prose.weighing_setup(profile("quick"), wide, n, between=between)
     assert paragraphs[2] == r"$$\pm\, t_{\nu}\,\sqrt{2s^2 - v_{\mathrm{seeds}} + v}$$"
     assert f"is v_seeds = {between:.1f} points\u00b2, {between / 50:.0%} of 2s\u00b2. The " \
         f"remaining {50 - between:.1f} points\u00b2 is the training's own share." in paragraphs[1]
-    nu = loose.degrees_of_freedom()
-    assert (f"Two runs that disagree on the images as two seeds do (v = v_seeds) have "
-            f"\u03bd = {nu:.1f} and a bound of {t_quantile(0.975, nu):.2f} \u00d7 \u221a50.0 = "
-            f"\u00b1{t_quantile(0.975, nu) * 50 ** 0.5:.1f} points (section 2's "
-            f"\u00b1{prose.seed_bound(wide):.1f} takes 2 degrees of freedom).") in paragraphs[3]
+    nu = loose.degrees_of_freedom(2 * between)  # the example: twice the seeds' disagreement
+    t = t_quantile(0.975, nu)
+    assert (f"For example, a pair with v = {2 * between:.1f} points\u00b2, twice v_seeds, has "
+            f"\u03bd = {nu:.1f} and a bound of {t:.2f} \u00d7 \u221a{50 + between:.1f} = "
+            f"\u00b1{t * (50 + between) ** 0.5:.1f} points. Two runs that disagree on no more "
+            "images than two seeds do are held to the seeds' own bound, "
+            f"\u00b1{prose.seed_bound(wide):.1f} points") in paragraphs[3]
     assert "independent errors" not in said
     assert "which overstates it a little" in prose.weighing_setup(profile("quick"), accs, n)[0]
 

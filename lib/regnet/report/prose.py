@@ -459,34 +459,35 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
              "checks against the spread of its own runs.")
     if paired and between is not None:
         twice = 2 * sd ** 2
-        own = max(twice - between, 0.0)
-        nu = satterthwaite(twice, between, between, len(seeds), n_test or 10 ** 6)
-        t = _t(1, nu)
+        own = twice - between
+        share = (f"The remaining {own:.1f} points\u00b2 is the training's own share. "
+                 if own > 0 else "The seeds differ by no more than their disagreement on the "
+                 "images, which leaves the training no share of its own that they can see. ")
         paragraphs = [text, (
             f"Section 2's {len(seeds)} seeds measure both together. Their accuracies have a "
             f"standard deviation s = {sd:.2f} points, so a difference between two seeds has a "
-            f"variance of 2s² = {twice:.1f} points². The seeds were tested on the "
+            f"variance of 2s\u00b2 = {twice:.1f} points\u00b2. The seeds were tested on the "
             "same images, so a difference between two of them moves only on the images one "
             "got right and the other wrong (the idea behind McNemar's test); the variance "
             "this gives their mean difference, averaged over every pair of seeds, is "
-            f"v_seeds = {between:.1f} points², {min(between / twice, 1):.0%} of 2s². "
-            + (f"The remaining {own:.1f} points² is the training's own share. For two runs "
-               "of a study whose image-by-image variance is v, the 95% bound on their "
-               "difference is therefore" if twice > between else
-               "The seeds differ by no more than their disagreement on the images, so the "
-               "training's own share is taken as zero, and for two runs of a study whose "
-               "image-by-image variance is v the 95% bound on their difference is"))]
-        paragraphs.append(r"$$\pm\, t_{\nu}\,\sqrt{2s^2 - v_{\mathrm{seeds}} + v}$$"
-                          if twice > between else r"$$\pm\, t_{\nu}\,\sqrt{v}$$")
-        example = (" Two runs that disagree on the images as two seeds do (v = v_seeds) have "
-                   f"\u03bd = {nu:.1f} and a bound of {t:.2f} \u00d7 \u221a{twice:.1f} = "
-                   f"\u00b1{t * math.sqrt(twice):.1f} points (section 2's "
-                   f"\u00b1{seed_bound(seeds):.1f} takes {free} degrees of freedom).")
+            f"v_seeds = {between:.1f} points\u00b2, {between / twice:.0%} of 2s\u00b2. "
+            + share + "Two runs of a study whose own image-by-image variance v is larger than "
+            "v_seeds disagree on more images than two seeds do, and the 95% bound on their "
+            "difference is"),
+            r"$$\pm\, t_{\nu}\,\sqrt{2s^2 - v_{\mathrm{seeds}} + v}$$"]
+        example = 2 * between  # a pair that disagrees twice as much as two seeds do
+        nu = satterthwaite(twice, between, example, len(seeds), n_test or 10 ** 6)
+        t = _t(1, nu)
         paragraphs.append(
             "with t the 97.5% point of Student's t at \u03bd degrees of freedom, from "
             f"Satterthwaite's rule: 2s\u00b2 is measured by {len(seeds)} seeds ({free} degrees "
-            f"of freedom) and v by {n_test or 'the'} images, so \u03bd stays near {free}."
-            + (example if twice > between else "") + alike)
+            f"of freedom), v and v_seeds by {n_test or 'the'} images. For example, a pair "
+            f"with v = {example:.1f} points\u00b2, twice v_seeds, has \u03bd = {nu:.1f} and a "
+            f"bound of {t:.2f} \u00d7 \u221a{twice + between:.1f} = "
+            f"\u00b1{t * math.sqrt(twice + between):.1f} points. Two runs that disagree on no "
+            "more images than two seeds do are held to the seeds' own bound, "
+            f"\u00b1{seed_bound(seeds):.1f} points: 2s\u00b2, from {len(seeds)} seeds, is "
+            "too loose a measure to take anything off." + alike)
     else:
         text += (f" Section 2 measured the first on its network: its {len(seeds)} seeds ended "
                  f"with a standard deviation s of {sd:.2f} points, so two runs that differ only "
@@ -859,10 +860,12 @@ class Noise:
     already holds the images on which two seeds disagree, v_seeds (the mean over pairs of
     seeds of the paired variance, from the seeds' hits). The variance of a difference between
     two runs is then 2s\u00b2 \u2212 v_seeds + v_pair, v_pair the two runs' own paired variance,
-    and the bound is Student's t (n \u2212 1 degrees of freedom, since a few seeds measure their
-    spread only loosely) times its square root (`seed_bound` where the runs disagree as two
-    seeds do). Without the hits this needs, the seeds' bound and the test images' are added
-    as independent errors, which can only overstate it. Every bound is widened (Bonferroni)
+    and the bound is Student's t times its square root, with Satterthwaite's degrees of
+    freedom (2s\u00b2 from n seeds, the rest from the test images); a pair that disagrees on
+    the images no more than two seeds do (v_pair \u2264 v_seeds) is held to the seeds' own
+    bound (`seed_bound`), since 2s\u00b2, from a few seeds, is too loose to take anything off.
+    Without the hits this needs, the seeds' bound and the test images' are added as
+    independent errors, which can only overstate it. Every bound is widened (Bonferroni)
     where a comparison picks the largest of `pairs` differences; None where nothing is known.
     `base_run`: the run folder of section 2's first seed, which the studies reuse, and
     `seed_runs` those of all its seeds (`against_mean` sets a difference from the first
@@ -883,9 +886,8 @@ class Noise:
         if len(self.seeds) > 1:
             between = self.seeds_disagree()
             if pair is not None and between is not None:
-                twice = 2 * statistics.variance(self.seeds)
-                return _t(pairs, self._free(twice, between, pair)) * math.sqrt(
-                    max(twice - between, 0.0) + pair)
+                return self._weighed(2 * statistics.variance(self.seeds), between, pair, pairs,
+                                     seed_bound(self.seeds, pairs))
         images = (_z(pairs) * math.sqrt(pair) if pair is not None else
                   image_noise(self.n_test, acc, pairs))
         return _combined(images, seed_bound(self.seeds, pairs) if len(self.seeds) > 1 else None)
@@ -908,22 +910,31 @@ class Noise:
         if mine is not None and between is not None and len(shares) == n \
                 and all(s.size == mine.size for s in shares):
             grow = 1 + 1 / n
-            one, pair = statistics.variance(self.seeds), _paired_variance(
-                mine, np.mean(shares, axis=0))
-            return _t(pairs, self._free(one * grow, between / 2 * grow, pair)) * math.sqrt(
-                max(one - between / 2, 0.0) * grow + pair)
+            return self._weighed(statistics.variance(self.seeds) * grow, between / 2 * grow,
+                                 _paired_variance(mine, np.mean(shares, axis=0)), pairs,
+                                 q * grow ** 0.5 * statistics.stdev(self.seeds))
         return _combined(image_noise(self.n_test, acc, pairs),
                          q * (1 + 1 / n) ** 0.5 * statistics.stdev(self.seeds))
 
-    def degrees_of_freedom(self, v: float | None = None) -> float | None:
-        """Those of a bound between two runs whose own paired variance is `v` (None: two runs
-        that disagree on the images as two seeds do, v = v_seeds); None without the seeds'
-        hits."""
+    def degrees_of_freedom(self, v: float) -> float | None:
+        """Those of the bound between two runs whose own paired variance `v` exceeds the
+        seeds' v_seeds (Satterthwaite's); None without the seeds' hits or where `v` does not
+        exceed v_seeds (the seeds' own bound holds, with n − 1)."""
         between = self.seeds_disagree()
-        if len(self.seeds) < 2 or between is None:
+        if len(self.seeds) < 2 or between is None or v <= between:
             return None
-        return self._free(2 * statistics.variance(self.seeds), between,
-                          between if v is None else v)
+        return self._free(2 * statistics.variance(self.seeds), between, v)
+
+    def _weighed(self, seeds_part: float, between: float, pair: float, pairs: int,
+                 floor: float) -> float:
+        """Student's t times √(seeds_part − between + pair), with Satterthwaite's
+        degrees of freedom, widened for the largest of `pairs`; `floor`, the seeds' own
+        bound, where the pair disagrees on the images no more than seeds do (pair ≤
+        between): seeds_part, measured by a few seeds, is too loose to take anything off."""
+        if pair <= between:
+            return floor
+        return _t(pairs, self._free(seeds_part, between, pair)) * math.sqrt(
+            seeds_part - between + pair)
 
     def _free(self, seeds_part: float, between: float, pair: float) -> float:
         return satterthwaite(seeds_part, between, pair, len(self.seeds), self._images)
@@ -969,15 +980,12 @@ class Noise:
 
 def satterthwaite(seeds_part: float, between: float, pair: float, n_seeds: int,
                   n_images: int) -> float:
-    """Satterthwaite's degrees of freedom of the variance seeds_part − between + pair:
-    the first measured by `n_seeds` seeds (one fewer degrees of freedom), the two others over
-    `n_images` test images (one fewer); a training share of zero (seeds_part ≤ between)
-    leaves the images' alone. At least 1, where Student's t is defined."""
-    own = seeds_part > between
-    terms = [(seeds_part, n_seeds - 1), (between, n_images - 1), (pair, n_images - 1)] if own \
-        else [(pair, n_images - 1)]
-    weight = sum(value ** 2 / free for value, free in terms if free > 0)
-    variance = (seeds_part - between if own else 0.0) + pair
+    """Satterthwaite's degrees of freedom of the variance seeds_part − between + pair: the
+    first measured by `n_seeds` seeds (one fewer degrees of freedom), the two others over
+    `n_images` test images (one fewer). At least 1, where Student's t is defined."""
+    weight = ((seeds_part ** 2 / max(n_seeds - 1, 1))
+              + (between ** 2 + pair ** 2) / max(n_images - 1, 1))
+    variance = seeds_part - between + pair
     return max(1.0, variance ** 2 / weight) if weight > 0 else float(max(n_seeds - 1, 1))
 
 
