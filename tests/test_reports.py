@@ -672,8 +672,8 @@ def test_the_conclusions_gather_each_reports_hidden_finding_in_order(tmp_path, m
                      ("Design-space study (5)", "AnyNetX<sub>A</sub> had the lowest mean error.")]
     assert "synthetic images" in last[0]  # what the findings rest on
     assert "means beyond the 95% bound that section 2's 5 seeds and the test images put " \
-        "together on a difference between two runs (section 4 says how), except in the " \
-        "test-crop study" in last[0]
+        "on a difference between two runs (section 4 says how). The test-crop study is the " \
+        "exception" in last[0]
     # the yardstick of section 4, said again where the findings are read
     single = combine.conclusions([("Training (2)", "x")], {**quick, "SEEDS": 1})
     assert "not beyond the seed-to-seed variation of training, which these runs do not " \

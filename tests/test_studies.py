@@ -649,12 +649,12 @@ def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
     grew[6] = {**grew[6], "test_acc": 83.2}  # epoch 7 a hair above epoch 8's 83.0
     wide = df.assign(history=[history(3, 80.0), grew])
     text = prose.runs_observations(wide, noise=500)
-    assert "despite the training accuracy pulling further ahead of the test accuracy, the " \
+    assert "Despite the training accuracy pulling further ahead of the test accuracy, the " \
         "test accuracy did not fall from its peak beyond the noise nor the test loss rise" \
         in text  # ahead by 2 points at 3 epochs, by 22 at 8
     behind = df.assign(history=[[{**r, "train_acc": r["test_acc"] - 3} for r in history(3, 80.0)],
                                 grew])  # the short run's training accuracy below its test's
-    assert "despite the training accuracy pulling ahead of the test accuracy, the test " \
+    assert "Despite the training accuracy pulling ahead of the test accuracy, the test " \
         "accuracy did not fall" in prose.runs_observations(behind, noise=500)
     assert "mark of overfitting" not in text
     assert "no sign of overfitting in the test numbers" in prose.study_answer(wide, 500)
@@ -679,14 +679,14 @@ def test_series_answer_the_accuracy_cost_without_times_across_loads():
                            "epoch_seconds": [1.0] * 3, "test_acc": [80.0, 75.0, 82.5],
                            "device": ["cpu"] * 3, "cpus": [2] * 3, "load_avg": [(5.7, 10.0)] * 3})
     dip = prose.series_observations(middle, noise=160)  # the ends alone would hide the dip
-    assert dip.startswith("No accuracy cost of the fewer parameters shows beyond the noise: the "
+    assert dip.startswith("No accuracy cost of the fewer parameters shows beyond the noise. The "
                           "largest loss, 5.00 points (a: 4 groups, against the first network "
                           "of its series)")
     bound = prose.image_noise(160, 77.5, 2)  # the largest of 2 losses: the loss plus its bound
     assert prose.study_answer(middle, 160).endswith(
         f"from \u22125.00 to +2.50 points; a cost up to {5 + bound:.1f} points is not ruled "
         "out.")
-    assert ("with each of the 2 differences held to its own bound, widened so that all hold "
+    assert ("With each of the 2 differences held to its own bound, widened so that all hold "
             f"at once, the true cost could be as large as {5 + bound:.1f} points (for a: 4 "
             f"groups, 5.00 + {bound:.1f})") in dip
     assert "do not compare" not in text  # the section says why, once
@@ -1433,7 +1433,7 @@ def test_crops_of_one_network_are_compared_image_by_image():
     low = pd.concat([crops, pd.DataFrame({"test crop": [12], "test_acc": [100 * high.mean()],
                                           "hits": [runs.pack_hits(high)]})])
     odd = prose.crop_observations(low, 14, 16, 160)
-    assert "The result is inconclusive: larger crops of the resized image beat the training " \
+    assert "The result is inconclusive. Larger crops of the resized image beat the training " \
         "crop beyond the noise, but not the smaller crops (larger crops of the resized image " \
         "+1.25 points against the smaller crops, within the" in odd
     assert "cannot tell a gain from testing at a larger crop apart from a low score at the " \
@@ -1500,7 +1500,7 @@ def test_a_difference_from_section_2s_run_is_said_again_against_its_seeds_mean()
     noise = prose.seed_noise(seeds, 160, "/runs/a")
     bound = (prose.seed_bound(seeds) ** 2 + prose.image_noise(160, 89.375) ** 2) ** 0.5  # 13.6
     text = prose.runs_observations(df, noise)
-    assert "The longer schedule scored higher, but not clearly: from 3 to 8 epochs the test " \
+    assert "The longer schedule scored higher, but not clearly. From 3 to 8 epochs the test " \
         "accuracy changed by +13.75 points against section 2's run, only just beyond the " \
         f"noise (\u00b1{bound:.1f} points), but by +9.50 points against the mean of its 5 " \
         "seeds (86.75%), within the noise" in text  # beyond against the first seed only
@@ -1593,8 +1593,8 @@ def test_a_study_of_paired_runs_says_a_closer_pair_beyond_its_own_bound():
     text = prose.runs_observations(closer, prose.seed_noise([], n, hits=hits2))
     assert text.startswith("The best and the weakest run, 75.00% and 70.00%, are 5.00 points "
                            "apart, within the noise")
-    assert "compared image by image, group width 8 (75.00%) and group width 24 (71.00%) " \
-        "differ by 4.00 points, beyond their own bound" in text
+    assert "Compared image by image, however, group width 8 (75.00%) and group width 24 " \
+        "(71.00%) differ by 4.00 points, beyond their own bound" in text
     assert "compared image by image, group width 8 and group width 24 differ beyond the " \
         "noise" in prose.study_answer(closer, prose.seed_noise([], n, hits=hits2))
 
@@ -1859,9 +1859,9 @@ def test_a_study_gives_its_planned_first_against_last_comparison_its_own_bound()
     # beforehand, is beyond its own
     assert 8.5 < prose.image_noise(400, 71.75, 6) and 6.5 > prose.image_noise(400, 70.75)
     text = prose.runs_observations(ends, 400)
-    assert "but the planned comparison, group width 1 against group width 8, is \u22126.50 " \
-        "points (74.00% to 67.50%), only just beyond the noise (\u00b16.4 points), though the " \
-        "runs between them do not follow the group width in one direction." in text
+    assert ". The planned comparison, group width 1 against group width 8, is \u22126.50 " \
+        "points (74.00% to 67.50%), only just beyond the noise (\u00b16.4 points). The runs " \
+        "between them do not follow the group width in one direction, though." in text
     assert prose.study_answer(ends, 400).startswith(
         "From group width 1 to group width 8, the planned comparison, the accuracy changed by "
         "\u22126.50 points, beyond the noise")

@@ -284,18 +284,18 @@ def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> l
         return []
     items = "".join(f"<li><b>{_html.escape(label)}.</b> {text}</li>" for label, text in findings)
     seeds = values["SEEDS"]
-    caveat = ("Each finding rests on one training run per setting: \u201cbeyond the noise\u201d "
+    caveat = ("Each finding rests on one training run per setting. \u201cBeyond the noise\u201d "
               + (f"means beyond the 95% bound that section 2's {seeds} seeds and the test "
-                 "images put together on a difference between two runs (section 4 says how), "
-                 "except in the test-crop study, which evaluates one network's weights at "
-                 "every crop and so weighs its crops against the test images alone"
-                 + (", and then each seed's weights, whose differences it weighs by their "
-                    "spread over the seeds" if values.get("FILE_SAVE", True) else "")
+                 "images put on a difference between two runs (section 4 says how). The "
+                 "test-crop study is the exception: it evaluates one network's weights at "
+                 "every crop, so it weighs its crops against the test images alone"
+                 + (", and the seeds' crops by their spread over the seeds"
+                    if values.get("FILE_SAVE", True) else "") + "."
                  if seeds > 1 else
                  "means beyond the noise of sampling the test images, not beyond the "
                  "seed-to-seed variation of training, which these runs do not measure and "
-                 "which can be as large")
-              + ": a difference beyond the noise is a lead for more seeds to confirm, not an "
+                 "which can be as large.")
+              + " A difference beyond the noise is a lead for more seeds to confirm, not an "
                 "established effect.")
     if values["DATASET"] == "synthetic":
         caveat += (" And every number comes from synthetic images trained for a few epochs: "

@@ -1340,18 +1340,17 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
         if other:  # image by image, a pair closer than the ends has a narrower bound
             i, j, bound = other
             return (f"The best and the weakest run, {acc[best]:.2f}% and {acc[worst]:.2f}%, "
-                    f"are {spread:.2f} points apart, {clause}; but compared image by image, "
-                    f"{name(i)} ({acc[i]:.2f}%) and {name(j)} ({acc[j]:.2f}%) differ by "
-                    f"{float(acc[i] - acc[j]):.2f} points, beyond their own bound "
-                    f"(\u00b1{bound:.1f} for the largest of {pairs} differences), though the "
-                    f"accuracy did not follow the {label} in one direction.")
+                    f"are {spread:.2f} points apart, {clause}. Compared image by image, "
+                    f"however, {name(i)} ({acc[i]:.2f}%) and {name(j)} ({acc[j]:.2f}%) differ "
+                    f"by {float(acc[i] - acc[j]):.2f} points, beyond their own bound "
+                    f"(\u00b1{bound:.1f} for the largest of {pairs} differences). The accuracy "
+                    f"did not follow the {label} in one direction, though.")
         if planned and plan:  # the first against the last shows what the spread does not
             return (f"The test accuracy stayed between {acc[worst]:.2f}% and "
-                    f"{acc[best]:.2f}%, a spread of {spread:.2f} points {clause}; but the "
-                    f"planned comparison, {name(first)} against {name(last)}, is "
-                    f"{signed(change, 2)} points ({acc[first]:.2f}% to {acc[last]:.2f}%), "
-                    f"{said}, though the runs between them do not follow the {label} in one "
-                    "direction.")
+                    f"{acc[best]:.2f}%, a spread of {spread:.2f} points {clause}. The planned "
+                    f"comparison, {name(first)} against {name(last)}, is {signed(change, 2)} "
+                    f"points ({acc[first]:.2f}% to {acc[last]:.2f}%), {said}. The runs "
+                    f"between them do not follow the {label} in one direction, though.")
         return (f"The test accuracy stayed between {acc[worst]:.2f}% and {acc[best]:.2f}%, a "
                 f"spread of {spread:.2f} points {clause}: these runs do not show an effect of "
                 f"the {label} on accuracy, and an effect smaller than that bound would mostly "
@@ -1366,8 +1365,8 @@ def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
     return (f"The best run was {name(best)} ({acc[best]:.2f}%) and the weakest {name(worst)} "
             f"({acc[worst]:.2f}%), {spread:.2f} points apart, {clause}"
             + ("." if beyond is None else
-               f"; but the accuracy did not follow the {label} in one direction, so one seed "
-               "per setting cannot say which is best.") + plan)
+               f". The accuracy did not follow the {label} in one direction, though, so one "
+               "seed per setting cannot say which is best.") + plan)
 
 
 def _clearer_pair(df, acc, noise, pairs: int) -> tuple[int, int, float] | None:
@@ -1520,8 +1519,8 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
                   f"accuracy changed by {signed(change, 2)} points, {clause}")
     elif mean_beyond is False:  # beyond against the first seed, not against the seeds' mean
         answer = (f"The longer schedule {'scored higher' if change > 0 else 'scored lower'}, "
-                  f"but not clearly: {span} the test accuracy changed by {signed(change, 2)} "
-                  f"points against section 2's run, {clause}, but by"
+                  f"but not clearly. {span[:1].upper()}{span[1:]} the test accuracy changed by "
+                  f"{signed(change, 2)} points against section 2's run, {clause}, but by"
                   + against_mean(df, at, float(long["test_acc"]), noise,
                                  run=pair[0] if pair else None, inline=True)[0])
         mean_words = ""  # said in the answer
@@ -1530,15 +1529,15 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
                   f"the test accuracy changed by {signed(change, 2)} points"
                   + (f", {clause}" if beyond else ""))
     if overfit:
-        answer += (f", and {ahead}, with the test "
+        answer += (f". {ahead[:1].upper()}{ahead[1:]}, with the test "
                    + ("accuracy falling from its peak beyond the noise" if fell else
                       "loss rising") + ", is the mark of overfitting.")
     elif widened:
-        answer += (f", and despite {ahead}, the test accuracy did not fall from its peak "
-                   "beyond the noise nor the test loss rise, so the test numbers show no "
-                   "overfitting yet.")
+        answer += (f". Despite {ahead}, the test accuracy did not fall from its peak beyond "
+                   "the noise nor the test loss rise, so the test numbers show no overfitting "
+                   "yet.")
     else:
-        answer += (", and by the end of the longest run neither the gap between training and "
+        answer += (". By the end of the longest run, neither the gap between training and "
                    "test accuracy nor an earlier peak shows overfitting.")
     if beyond is False:  # what the runs could have shown
         bound = as_noise(noise).bound((long["test_acc"] + short["test_acc"]) / 2, runs=pair)
@@ -1699,12 +1698,12 @@ def _series_parts(df, noise: Noise | int | None = None, short: bool = False) -> 
         verdict = (f"Fewer parameters cost accuracy: {-worst[0]:.2f} points {against}, "
                    f"{clause}.")
     else:
-        verdict = (f"No accuracy cost of the fewer parameters shows beyond the noise: the "
+        verdict = (f"No accuracy cost of the fewer parameters shows beyond the noise. The "
                    f"largest loss, {-worst[0]:.2f} points {against}, is {clause}"
                    + ("" if reach is None else
-                      (f"; with each of the {len(changes)} differences held to its own bound, "
-                       "widened so that all hold at once, " if len(changes) > 1 else "; ")
-                      + f"the true cost could be as large as {reach[1] - reach[0][0]:.1f} points"
+                      (f". With each of the {len(changes)} differences held to its own bound, "
+                       "widened so that all hold at once, the" if len(changes) > 1 else ". The")
+                      + f" true cost could be as large as {reach[1] - reach[0][0]:.1f} points"
                       + (f" (for {reach[0][2]}, "
                          f"{f'{-reach[0][0]:.2f}'.replace('-', chr(0x2212))} + {reach[1]:.1f})"
                          if len(changes) > 1 else
@@ -1993,10 +1992,11 @@ def _crop_verdict(df, train_crop: int, resize: int, n_test: int | None):
                                f"smaller crops, {clause}")
         beat, helped = helped, [] if len(outlier) == len(helped) else helped
     if outlier and not helped:
-        kind = (f"the result is inconclusive: {numbers(beat)} beat the training crop beyond "
-                "the noise, but not the smaller crops ("
-                + "; ".join(outlier) + "), so these numbers cannot tell a gain from testing "
-                "at a larger crop apart from a low score at the training crop itself")
+        which = numbers(beat)
+        kind = (f"the result is inconclusive. {which[:1].upper()}{which[1:]} beat the training "
+                "crop beyond the noise, but not the smaller crops (" + "; ".join(outlier)
+                + "). So these numbers cannot tell a gain from testing at a larger crop apart "
+                "from a low score at the training crop itself")
     elif helped:
         kind = ("testing at a larger crop than the one trained on helped this network (one "
                 f"seed): {numbers(helped)} beat the training crop beyond the noise")
