@@ -153,26 +153,27 @@ def to_pdf(html: Path, pdf: Path, browser: str, info: Mapping[str, str] | None =
     after it moved up to fill that page (Chromium cannot float a figure), and the page is
     printed again; `html` keeps the rules and the order that did it."""
     _print(html, pdf, browser)
-    for _ in range(3):  # each round mends what it finds; later headings may then strand
+    for _ in range(4):  # each round mends what it finds; later headings may then strand
         page = html.read_text()
-        entries = headings(page)
-        stranded, blank = stranded_headings(pdf, entries), after_blank_page(pdf, entries)
         filled = page
         for number in figures_after_gaps(pdf, figure_numbers(page)):
             filled = text_before_figure(filled, number)
-        if not stranded and not blank and filled == page:  # a figure with no text after it
-            break                                          # leaves its gap
-        page = filled
+        if filled != page:  # figures first: moving text changes where every heading falls
+            html.write_text(filled)
+            _print(html, pdf, browser)
+            continue
+        entries = headings(page)
+        stranded, blank = stranded_headings(pdf, entries), after_blank_page(pdf, entries)
+        if not stranded and not blank:
+            break
         rules = "".join(f'.jp-Cell:has([id="{anchor}"]) {{ break-before: page !important; }}\n'
                         for anchor in stranded)
         # the page before such a heading is already a new one: its own break would empty it
         rules += "".join(f'[id="{anchor}"], .jp-Cell:has([id="{anchor}"]) {{ '
                          "break-before: auto !important; page-break-before: auto !important; }\n"
                          for anchor in blank)
-        if rules:
-            page = page.replace("</head>", "<style>/* headings kept off a page's foot */\n"
-                                f"{rules}</style></head>", 1)
-        html.write_text(page)
+        html.write_text(page.replace("</head>", "<style>/* headings kept off a page's foot */\n"
+                                     f"{rules}</style></head>", 1))
         _print(html, pdf, browser)
     if info:
         set_info(pdf, info)
