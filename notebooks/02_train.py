@@ -113,7 +113,8 @@ keys = ["params", "macs", "epochs"] + (["epoch_seconds", "images_per_second"] if
     + ["train_loss", "test_acc"] \
     + (["best_test_acc"] if summary.best_test_acc != summary.test_acc else []) \
     + (["test_top5"] if spec.num_classes > 10 else [])
-tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]),
+tables.show(pd.DataFrame([{k: summary.row()[k] for k in keys}]).rename(  # the size they
+                columns={"macs": f"MACs at {spec.input_size}\u00a0px"}),  # are counted at
             f"{prose.network_name(spec.name)}: final result", label="final")
 notebook.md(("Time per epoch is the median over the epochs after the first, whose time also "
              "holds the program's start-up (a one-epoch run has only that one), evaluation "

@@ -539,6 +539,14 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
                              "epochs": [3] * 3, "device": ["cpu"] * 3, "cpus": [2] * 3,
                              "load_avg": [(5.0, 9.0)] * 3})
     paid = prose.runs_observations(variants([70.0, 80.0, 90.0]), noise=10_000)
+    behind = variants([70.0, 71.0, 72.0]).assign(train_loss=[0.30, 0.35, 0.41])
+    assert "In 3 epochs RegNetX-800MF had not caught up: its final training loss, 0.410, is " \
+        "above RegNetX-200MF's 0.300, so a schedule this short may hide what its size would " \
+        "buy." in prose.runs_observations(behind, noise=400)
+    ahead = behind.assign(train_loss=[0.30, 0.25, 0.20])
+    assert "It was not behind in fitting its training images: its final training loss, " \
+        "0.200, is below RegNetX-200MF's 0.300" in prose.runs_observations(ahead, noise=400)
+    assert "caught up" not in prose.runs_observations(behind.assign(epochs=[60] * 3), 400)
     reused = variants([70.0, 80.0, 90.0]).assign(run=["/runs/a", "/runs/b", "/runs/c"])
     seeded = prose.seed_noise((70.0, 74.0, 78.0), 10_000, "/runs/a")  # section 2's seeds
     assert "Against the mean of section 2's 3 seeds (74.00%) the change is +16.00 points" \

@@ -1273,6 +1273,7 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
     elif ratio > 1:
         text += (f" That is {signed(change / math.log2(ratio), 1)} points per doubling of the "
                  "MACs.")
+    text += _caught_up(df, name, first, last)
     if beyond is False:
         lucky = bool(fit) and excludes(fit) and not trend  # the first seed's luck made it
         return text + (f" Taken together, the {len(df)} networks lean towards "
@@ -1293,6 +1294,23 @@ def _price_sentence(df, acc, name, noise, short: bool = False) -> str:
                      for d, i in zip(drops, slower)) else "") + ")."
                  if slower else ", each scoring above the one before it.")
     return text
+
+
+def _caught_up(df, name, small: int, large: int) -> str:
+    """Whether the larger network had caught up in the study's short schedule: its final
+    training loss against the smaller one's (a larger network that has not yet fitted its
+    training images as well may be held back by the schedule, not by its size)."""
+    if "train_loss" not in df or int(df["epochs"].max()) >= 10:  # the paper's short runs
+        return ""
+    mine, theirs = float(df["train_loss"].iloc[large]), float(df["train_loss"].iloc[small])
+    epochs = int(df["epochs"].iloc[large])
+    if mine > theirs:
+        return (f" In {epochs} epochs {name(large)} had not caught up: its final training "
+                f"loss, {mine:.3f}, is above {name(small)}'s {theirs:.3f}, so a schedule this "
+                "short may hide what its size would buy.")
+    return (f" It was not behind in fitting its training images: its final training loss, "
+            f"{mine:.3f}, is below {name(small)}'s {theirs:.3f}, so the short schedule did "
+            "not hold it back there.")
 
 
 def _trend_sentence(df, acc, name, noise, short: bool = False) -> str:
