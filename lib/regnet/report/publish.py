@@ -145,6 +145,10 @@ def to_html(notebook, html: Path, title: str | None = None, css: str = "") -> No
     html.write_text(body.replace("</head>", MATHJAX_SIZE + PRINT_CSS + css + "</head>", 1))
 
 
+#: How many times a PDF is mended and printed again at most: one heading or figure a round.
+MENDS = 10
+
+
 def to_pdf(html: Path, pdf: Path, browser: str, info: Mapping[str, str] | None = None) -> None:
     """Print an HTML page to PDF with Chromium (math typeset first), its headings as the PDF's
     bookmarks, and `info` (Author, Subject, ...) added to the document's metadata. A heading
@@ -153,17 +157,17 @@ def to_pdf(html: Path, pdf: Path, browser: str, info: Mapping[str, str] | None =
     after it moved up to fill that page (Chromium cannot float a figure), and the page is
     printed again; `html` keeps the rules and the order that did it."""
     _print(html, pdf, browser)
-    for _ in range(4):  # each round mends what it finds; later headings may then strand
+    for _ in range(MENDS):  # one mend a round, the first in the document: each moves all after
         page = html.read_text()
-        filled = page
-        for number in figures_after_gaps(pdf, figure_numbers(page)):
-            filled = text_before_figure(filled, number)
+        filled = next((f for f in (text_before_figure(page, n) for n in
+                                   figures_after_gaps(pdf, figure_numbers(page))) if f != page),
+                      page)
         if filled != page:  # figures first: moving text changes where every heading falls
             html.write_text(filled)
             _print(html, pdf, browser)
             continue
         entries = headings(page)
-        stranded, blank = stranded_headings(pdf, entries), after_blank_page(pdf, entries)
+        stranded, blank = stranded_headings(pdf, entries)[:1], after_blank_page(pdf, entries)[:1]
         if not stranded and not blank:
             break
         rules = "".join(f'.jp-Cell:has([id="{anchor}"]) {{ break-before: page !important; }}\n'
