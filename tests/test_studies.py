@@ -1703,6 +1703,21 @@ def test_two_series_are_set_side_by_side_at_equal_bottleneck_ratio():
     assert wide.endswith(", though at equal b the two also differ in size, so a gap is not the "
                          "reading's alone.")
     assert "side by side" not in prose.series_observations(df.iloc[[0, 1, 3]], 400)  # one run
+    assert "same order" not in text  # two values of b: no order worth naming
+    three = pd.DataFrame({
+        "network": ["report B: 8 groups, b = 1", "report B: 4 groups, b = 2",
+                    "report B: 2 groups, b = 4", "group width: g = 8, b = 1",
+                    "group width: g = 4, b = 2", "group width: g = 2, b = 4"],
+        "spec": specs[:2] + [net(MODEL_GROUPS=2, MODEL_BOTTLENECK=4)] + specs[2:]
+        + [net(MODEL_GROUP_WIDTH=2, MODEL_BOTTLENECK=4)],
+        "params": [3_000, 1_500, 800, 2_000, 1_000, 500], "macs": [30, 15, 8, 20, 10, 5],
+        "epoch_seconds": [1.0] * 6, "test_acc": [80.0, 70.0, 85.0, 75.0, 72.5, 77.5],
+        "epochs": [3] * 6, "device": ["cpu"] * 6, "cpus": [2] * 6, "load_avg": [(5.0, 9.0)] * 6})
+    assert "Both series rank their 3 values of b in the same order by test accuracy (b = 2 " \
+        "lowest, b = 4 highest), which two orders of 3 match by chance once in 6." in \
+        prose.series_observations(three, 400)
+    swapped = three.assign(test_acc=[80.0, 70.0, 85.0, 75.0, 77.5, 72.5])
+    assert "same order" not in prose.series_observations(swapped, 400)
 
 
 def test_the_seeds_spread_gives_up_the_images_two_seeds_disagree_on_for_the_pairs_own():

@@ -1808,7 +1808,24 @@ def _across_series(df, noise: Noise | int | None = None) -> str:
             + ("" if max(abs(r - 1) for r in ratios) < 0.05 else
                (", though" if clear else ", and") + " at equal b the two also differ in size, "
                "so a gap is not the reading's alone")
-            + ".")
+            + "." + _same_order(acc, common, b1, b2))
+
+
+def _same_order(acc, common, b1, b2) -> str:
+    """Where both series rank their shared b in exactly the same order by test accuracy (no
+    ties), how rarely two orders of that many agree by chance; '' otherwise."""
+    if len(common) < 3:
+        return ""
+    first = [float(acc[b1[b]]) for b in common]
+    second = [float(acc[b2[b]]) for b in common]
+    if len(set(first)) < len(first) or len(set(second)) < len(second):
+        return ""
+    order = sorted(common, key=lambda b: first[common.index(b)])
+    if order != sorted(common, key=lambda b: second[common.index(b)]):
+        return ""
+    return (f" Both series rank their {len(common)} values of b in the same order by test "
+            f"accuracy (b = {order[0]:g} lowest, b = {order[-1]:g} highest), which two orders "
+            f"of {len(common)} match by chance once in {math.factorial(len(common))}.")
 
 
 def _macs_time_sentence(df) -> str:
