@@ -146,3 +146,4 @@ if again:
                                                    for v in again)})
 notebook.finding(prose.train_answer(summary, values) + (
     " " + prose.seeds_answer([(seed, s.test_acc) for seed, s in seeds]) if again else ""))
+notebook.next_step(prose.next_step([s.test_acc for _, s in seeds], values))

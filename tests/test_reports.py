@@ -678,6 +678,11 @@ def test_the_conclusions_gather_each_reports_hidden_finding_in_order(tmp_path, m
     single = combine.conclusions([("Training (2)", "x")], {**quick, "SEEDS": 1})
     assert "not beyond the seed-to-seed variation of training, which these runs do not " \
         "measure" in single[0].source  # one seed, said
+    steps = combine.conclusions([("Training (2)", "x"), (combine.NEXT, "<b>Next.</b> Seeds."),
+                                 ("Extras (4A)", "y"), (combine.NEXT, "<b>Next.</b> Seeds.")],
+                                quick)[0].source
+    assert steps.count("<b>Next.</b> Seeds.") == 1 and steps.endswith("<p><b>Next.</b> Seeds.</p>")
+    assert "<li><b>Next" not in steps  # a next step is no finding
     real = combine.conclusions([("Training (2)", "x")], {**quick, "DATASET": "tiny-imagenet"})
     assert "synthetic" not in real[0].source and "one training run per setting" in real[0].source
     assert combine.conclusions([], quick) == []

@@ -1919,3 +1919,18 @@ def test_a_study_checks_its_runs_spread_against_the_seeds_with_an_f_test():
                "test_acc": 28.0}]
     shared = wide.assign(history=[branch, branch, branch])  # one run branching
     assert prose.spread_sentence(shared, noise) == ""
+
+
+def test_the_next_step_says_what_more_seeds_per_setting_would_resolve():
+    quick = profile("quick")
+    accs = [80.0, 82.0, 84.0]
+    said = prose.next_step(accs, quick)
+    bound = prose.seed_bound(accs)
+    assert (f"two runs that differ only in their seed end within \u00b1{bound:.1f} points of "
+            "each other. Training each setting with 4 seeds and comparing their means would cut "
+            f"that to about \u00b1{bound / 2:.1f} points, so that differences between "
+            f"{bound / 2:.1f} and {bound:.1f} points, which these runs leave open, could be told "
+            "apart.") in said
+    assert "speak about RegNet itself" in said  # synthetic: the course's data is the next step
+    assert "speak about" not in prose.next_step(accs, quick.replace(DATASET="tiny-imagenet"))
+    assert "with one seed" in prose.next_step([80.0], quick)

@@ -80,7 +80,7 @@ def _cell(html: str):
 def _section_cells(nb, sub: bool):
     """The cells of one executed report as a section: its title dropped (the section heading
     replaces it), headings shifted under a subsection, header outputs and logs left out.
-    Returns (body cells, appendix cells, provenance outputs, findings as HTML)."""
+    Returns (body cells, appendix cells, provenance outputs, findings as (NEXT or "", HTML))."""
     body, appendix, provenance, findings = [], [], [], []
     first_markdown = True
     for cell in nb.cells:
@@ -99,8 +99,8 @@ def _section_cells(nb, sub: bool):
             for o in cell.get("outputs", []):
                 if o.get("output_type") == "stream" or _is(o, "regnet-header"):
                     continue  # program output is a log; the section heading is the title
-                if _is(o, "regnet-finding"):  # for the conclusions, not the section
-                    findings.append(_finding_text(o))
+                if _is(o, "regnet-finding") or _is(o, "regnet-next"):  # for the conclusions
+                    findings.append((NEXT if _is(o, "regnet-next") else "", _finding_text(o)))
                     continue
                 (provenance if _is(o, "regnet-provenance") else keep).append(o)
             if keep:
@@ -223,7 +223,7 @@ def _section(number: str, out_dir: Path, profile: str, said: list[str] | None = 
             label = title.split(". ", 1)[-1]
         body, appendix, prov, found = _section_cells(
             read_report(out_dir / f"{report.name}.ipynb"), sub)
-        findings += [(f"{label} ({report.number})", text) for text in found]
+        findings += [(kind or f"{label} ({report.number})", text) for kind, text in found]
         number_cells(body, report.number)
         cells += _setup_once(body, setups, said if not sub else None)
         provenance += prov
@@ -276,10 +276,16 @@ def _setup_once(cells: list, setups: list[str], in_place: list[str] | None = Non
     return out
 
 
+#: The label of a report's next step (`notebook.next_step`) among its findings.
+NEXT = "Next"
+
+
 def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> list:
     """The Conclusions section: each report's finding under its name and number, then what
-    the findings rest on (synthetic data says nothing about RegNet; one seed per setting).
-    No cells without findings."""
+    the findings rest on (synthetic data says nothing about RegNet; one seed per setting),
+    then the reports' next steps, each once. No cells without findings."""
+    steps = list(dict.fromkeys(text for label, text in findings if label == NEXT))
+    findings = [(label, text) for label, text in findings if label != NEXT]
     if not findings:
         return []
     items = "".join(f"<li><b>{_html.escape(label)}.</b> {text}</li>" for label, text in findings)
@@ -305,7 +311,7 @@ def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> l
         _heading(1, "conclusions", "Conclusions", "regnet-section")
         + "<p>What each part of this report found, in a sentence or two each; the sections give "
           f"the numbers behind them.</p><ul class='regnet-findings'>{items}</ul>"
-          f"<p>{caveat}</p>")]
+          f"<p>{caveat}</p>" + "".join(f"<p>{step}</p>" for step in steps))]
 
 
 def assemble(out_dir: Path, values: Mapping[str, Any]):

@@ -208,6 +208,12 @@ def finding(text: str) -> None:
     display(HTML(f"<div class='regnet-finding' style='display:none'>{text}</div>"))
 
 
+def next_step(text: str) -> None:
+    """What would sharpen the report's findings (HTML), for the last paragraph of the
+    combined report's conclusions; hidden in the report itself."""
+    display(HTML(f"<div class='regnet-next' style='display:none'>{text}</div>"))
+
+
 def setup(text: str) -> None:
     """Display a setup paragraph that every report of a section may share: the combined
     report shows each distinct one once, under the section's heading."""

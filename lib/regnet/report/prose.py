@@ -2457,6 +2457,32 @@ def seed_bound(accs: Sequence[float], pairs: int = 1) -> float:
             * statistics.stdev(accs))
 
 
+def next_step(accs: Sequence[float], values: Mapping[str, Any], per_setting: int = 4) -> str:
+    """What would sharpen the studies, for the end of the conclusions: with several seeds'
+    accuracies `accs`, averaging `per_setting` seeds per setting divides the seeds' bound of
+    a difference by the square root of that (the same t); with one seed, measuring the
+    spread at all; and, on synthetic data, the course's real images."""
+    if len(accs) > 1:
+        bound = seed_bound(accs)
+        sharper = bound / math.sqrt(per_setting)
+        text = ("<b>Next.</b> Every study compares one run of a setting with one run of "
+                "another, so a difference must clear the seeds' spread: two runs that differ "
+                f"only in their seed end within \u00b1{bound:.1f} points of each other. "
+                f"Training each setting with {per_setting} seeds and comparing their means "
+                f"would cut that to about \u00b1{sharper:.1f} points, so that differences "
+                f"between {sharper:.1f} and {bound:.1f} points, which these runs leave open, "
+                "could be told apart.")
+    else:
+        text = ("<b>Next.</b> Section 2 trained its network with one seed, so no study here "
+                "knows how far two runs differing only in their seed can end apart; training "
+                "it with several seeds is the first step before any difference is read as an "
+                "effect.")
+    if values["DATASET"] == "synthetic":
+        text += (" On the course's data, real photographs trained on 56 px crops for the "
+                 "full schedule, the same studies would then speak about RegNet itself.")
+    return text
+
+
 def seeds_answer(seeds: Sequence[tuple[int, float]]) -> str:
     """The seeds in a few words, for the conclusions."""
     accs = [acc for _, acc in seeds]
