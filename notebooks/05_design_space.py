@@ -145,7 +145,9 @@ figures.show(analysis.plot_params(results), "Error against each parameter of the
              f"{regime.input_size} px, as the regime is)", "params")
 association = prose.association_sentence(
     results, {c: {"params": "parameter count", "acts": "activation count"}.get(
-        c, analysis.AXIS_NAMES[c].replace(" (millions)", "")) for c in analysis.COMMON})
+        c, analysis.AXIS_NAMES[c].replace(" (millions)", "")) for c in analysis.COMMON},
+    own=sum(1 for c in analysis.REGNET  # RegNetX's own panels, in the family too
+            if c in results and results[c].notna().sum() > 1))
 if association:  # none with fewer than three models
     notebook.md("**Observations.** " + cited(association, "params"))
 else:

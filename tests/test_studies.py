@@ -1190,6 +1190,11 @@ def test_the_parameter_panels_get_the_association_the_numbers_show():
     assert six.endswith("Within one space, even 6 models in a perfect rank order give only "
                         "p = 2/6! = 0.0028, below the 0.025 that testing 1 parameter in 2 "
                         "spaces needs; the panels are not tested space by space here.")
+    owned = prose.association_sentence(pd.DataFrame({
+        "space": ["a"] * 6 + ["b"] * 6, "error": [float(e) for e in range(12)],
+        "depth": [5, 1, 9, 3, 12, 7, 2, 11, 4, 8, 6, 10]}), {"depth": "depth d"}, own=3)
+    assert "below the 0.01 that testing 1 parameter in 2 spaces and RegNetX's own 3 needs" \
+        in owned  # RegNetX's own panels are in the family too: 0.05 / (1 * 2 + 3)
     # even a perfect order of 4 models comes by chance once in 12 (2 of 4! orders), and
     # picking the closer of two parameters halves the level it must beat
     assert "is within chance (permutation p = 0.083, where the closest of 2 parameters needs " \

@@ -717,9 +717,11 @@ def smallest_p_sentence(results) -> str:
             "of the other.")
 
 
-def association_sentence(results, names: Mapping[str, str]) -> str:
+def association_sentence(results, names: Mapping[str, str], own: int = 0) -> str:
     """Which parameter's rank order follows the error most closely across all sampled models
-    (Spearman's rank correlation), and what so few models per space can show."""
+    (Spearman's rank correlation), and what so few models per space can show: a trend within
+    one space is one of every common parameter in every space plus the `own` panels of
+    RegNetX's own parameters, one family."""
     cols = [c for c in names if c in results and results[c].nunique() > 1]
     if not cols or len(results) < 3:
         return ""
@@ -755,12 +757,13 @@ def association_sentence(results, names: Mapping[str, str]) -> str:
     if per < 2:
         within = f"With {_models(per)} per space, no panel can show a trend within one space."
     else:  # the smallest p a perfect rank order of `per` models gives, against the level
-        smallest, level = 2 / math.factorial(per), 0.05 / (len(cols) * spaces)
+        smallest, level = 2 / math.factorial(per), 0.05 / (len(cols) * spaces + own)
         within = (f"Within one space, even {per} models in a perfect rank order give only "
                   f"p = 2/{per}! = {smallest:.2g}, "
                   + (f"{'above' if smallest >= level else 'below'} the {level:.3g} that "
                      f"testing {len(cols)} parameter{'s' if len(cols) > 1 else ''} in "
-                     f"{spaces} spaces needs"
+                     f"{spaces} spaces" + (f" and RegNetX's own {own}" if own else "")
+                     + " needs"
                      + (", so no panel can show a trend within one space."
                         if smallest >= level else
                         "; the panels are not tested space by space here.")))
