@@ -544,8 +544,9 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
         "above RegNetX-200MF's 0.300, so a schedule this short may hide what its size would " \
         "buy." in prose.runs_observations(behind, noise=400)
     ahead = behind.assign(train_loss=[0.30, 0.25, 0.20])
-    assert "It was not behind in fitting its training images: its final training loss, " \
-        "0.200, is below RegNetX-200MF's 0.300" in prose.runs_observations(ahead, noise=400)
+    assert "Nor was RegNetX-800MF held back by the short schedule: it fitted its training " \
+        "images better than RegNetX-200MF (final training loss 0.200 against 0.300)" in \
+        prose.runs_observations(ahead, noise=400)
     assert "caught up" not in prose.runs_observations(behind.assign(epochs=[60] * 3), 400)
     reused = variants([70.0, 80.0, 90.0]).assign(run=["/runs/a", "/runs/b", "/runs/c"])
     seeded = prose.seed_noise((70.0, 74.0, 78.0), 10_000, "/runs/a")  # section 2's seeds
@@ -642,6 +643,15 @@ def test_a_longer_schedule_is_judged_against_the_noise_and_its_cost():
     sure = prose.runs_observations(df, noise=100_000)
     assert ("The longer schedule helped: from 3 to 8 epochs the test accuracy changed by "
             "+2.50 points, beyond the noise") in sure
+    assert "Schedules this short, at most 8 epochs, show only whether the first extra epochs " \
+        "help, not the overfitting of a long run." in sure
+    assert "Schedules this short" not in prose.runs_observations(
+        df.assign(epochs=[30, 60]), noise=100_000)
+    edge = next(n for n in range(100, 100_000, 10)  # test images for a bound just under 2.5
+                if prose.image_noise(n, 81.25) < 2.5)
+    just = prose.runs_observations(df, noise=edge)
+    assert "only just beyond the noise" in just and "The longer schedule scored higher: " \
+        "from 3 to 8 epochs" in just  # what it did, not that it helps
     step = df.assign(history=[[{**r, "lr": [0.05, 0.1, 0.001][r["epoch"] - 1]} for r in
                                history(3, 80.0)], history(8, 82.5)])
     assert "The 3-epoch run's cosine is a single step, from the peak rate 0.1 to 0.001" in \
@@ -1719,7 +1729,7 @@ def test_two_series_are_set_side_by_side_at_equal_bottleneck_ratio():
         "epoch_seconds": [1.0] * 6, "test_acc": [80.0, 70.0, 85.0, 75.0, 72.5, 77.5],
         "epochs": [3] * 6, "device": ["cpu"] * 6, "cpus": [2] * 6, "load_avg": [(5.0, 9.0)] * 6})
     assert "Both series rank their 3 values of b in the same order by test accuracy (b = 2 " \
-        "lowest, b = 4 highest), which two orders of 3 match by chance once in 6." in \
+        "lowest, b = 4 highest): a pattern noticed after the fact" in \
         prose.series_observations(three, 400)
     swapped = three.assign(test_acc=[80.0, 70.0, 85.0, 75.0, 77.5, 72.5])
     assert "same order" not in prose.series_observations(swapped, 400)
@@ -1915,7 +1925,11 @@ def test_a_study_checks_its_runs_spread_against_the_seeds_with_an_f_test():
         "the settings differ in accuracy, or these networks and schedules spread more than "
         "section 2's seeds, which every bound above assumes they do not; one run per setting "
         "cannot tell which.")
+    assert prose.study_answer(wide, noise).endswith(
+        " But its runs spread more than section 2's seeds, so its bounds, which assume they do "
+        "not, may be too narrow.")  # the conclusions keep the caveat
     calm = _study([84.0, 86.0, 88.0])
+    assert "may be too narrow" not in prose.study_answer(calm, noise)
     assert "spread no more than section 2's 5 seeds would alone: a standard deviation of " \
         "2.00 points" in prose.spread_sentence(calm, noise)
     assert prose.spread_sentence(calm, 160) == ""  # no seeds: nothing to check against

@@ -309,8 +309,8 @@ def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> l
                    "how RegNet networks behave on real images.")
     return [nbformat.v4.new_markdown_cell(
         _heading(1, "conclusions", "Conclusions", "regnet-section")
-        + "<p>What each part of this report found, in a sentence or two each; the sections give "
-          f"the numbers behind them.</p><ul class='regnet-findings'>{items}</ul>"
+        + "<p>Each part of this report found the following; its section gives the numbers "
+          f"behind each finding.</p><ul class='regnet-findings'>{items}</ul>"
           f"<p>{caveat}</p>" + "".join(f"<p>{step}</p>" for step in steps))]
 
 
