@@ -104,7 +104,8 @@ if exp.kind == "test_crops":
         crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"], summary.test_images, spec), "crops",
         "crop-plot") + " "
         + prose.crop_check(crops, sizes["DATA_CROP"], summary.test_acc)
-        + prose.crop_seeds_sentence(seed_crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"]))
+        + prose.crop_seeds_sentence(seed_crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"])
+        + prose.apparent_size_sentence(values, crops))
     notebook.finding(prose.crop_answer(crops, sizes["DATA_CROP"], sizes["DATA_RESIZE"],
                                        summary.test_images)
                      + prose.crop_seeds_sentence(seed_crops, sizes["DATA_CROP"],

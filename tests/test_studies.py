@@ -1953,3 +1953,19 @@ def test_the_next_step_says_what_more_seeds_per_setting_would_resolve():
     assert "speak about RegNet itself" in said  # synthetic: the course's data is the next step
     assert "speak about" not in prose.next_step(accs, quick.replace(DATASET="tiny-imagenet"))
     assert "with one seed" in prose.next_step([80.0], quick)
+
+
+def test_the_crop_study_says_where_touvrons_apparent_size_puts_the_best_crop():
+    import pandas as pd
+    quick = resolve([ROOT / "params" / "quick.yaml"])
+    crop, low = 14, quick.data.scale_min  # random resized crops of 0.35 to 1 of the area
+    # the mean of 1/sqrt(s) for s uniform on [low, 1], by a fine Riemann sum
+    grid = np.linspace(low, 1, 200_001)
+    mean = float(np.mean(1 / np.sqrt(grid)))
+    assert prose.apparent_size(quick) == pytest.approx(crop * mean, rel=1e-4)  # 17.6 px
+    df = pd.DataFrame({"test crop": [14, 17, 18], "test_acc": [82.5, 92.5, 87.5]})
+    said = prose.apparent_size_sentence(quick, df)
+    assert f"the whole image shows them that large at {crop * mean:.1f} px. The best crop " \
+        f"here, 17 px, is {abs(17 - crop * mean):.1f} px from it." in said
+    padded = quick.replace(DATA_AUGMENT="pad-crop")
+    assert prose.apparent_size(padded) is None and prose.apparent_size_sentence(padded, df) == ""

@@ -585,6 +585,35 @@ def crop_settings(values: Mapping[str, Any], spec, crops: tuple[int, int]) -> st
             f"{crops[0]} to {crops[1]} px.")
 
 
+def apparent_size(values: Mapping[str, Any]) -> float | None:
+    """The side (px) at which the whole test image shows objects as large, on average, as the
+    training's random resized crops do (Touvron et al.): a crop covering a share s of the
+    image's area, shown at `DATA_CROP` px, magnifies it by crop / (√s · image); the
+    whole image at c px by c / image; with s uniform over [scale_min, 1] the mean of 1/√s
+    is 2 / (1 + √scale_min). None unless training took random resized crops."""
+    s = settings(values.data)
+    if s["DATA_AUGMENT"] != "rrc":
+        return None
+    return s["DATA_CROP"] * 2 / (1 + math.sqrt(values.data.scale_min))
+
+
+def apparent_size_sentence(values: Mapping[str, Any], crops) -> str:
+    """Where Touvron et al.'s argument puts the best test crop (`apparent_size`), against the
+    best crop of the study's table `crops`; '' without random resized crops."""
+    side = apparent_size(values)
+    if side is None or not len(crops):
+        return ""
+    crop, low = settings(values.data)["DATA_CROP"], values.data.scale_min
+    acc = crops["test_acc"].astype(float).map(half_up)
+    best = int(crops["test crop"].astype(int)[acc.idxmax()])
+    return (f" Touvron et al.'s argument says where the best crop should lie: a training crop "
+            f"covers a share s of the image's area, uniform from {low:g} to 1, and shown at "
+            f"{crop} px it makes objects on average 2/(1 + \u221a{low:g}) = "
+            f"{2 / (1 + math.sqrt(low)):.2f} times as large as the whole image shown at "
+            f"{crop} px does; the whole image shows them that large at {side:.1f} px. The "
+            f"best crop here, {best} px, is {abs(best - side):.1f} px from it.")
+
+
 def mac_fraction(results, crop: int) -> str:
     """What share of its regime MACs each sampled model costs at the training crop, computed
     per model from its counted MACs at both sizes."""
