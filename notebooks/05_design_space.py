@@ -123,7 +123,7 @@ if claims["consistent"].notna().any():  # a table of untested claims would be em
                 "(Bonferroni), so that all of them stay undecided when every space is as good "
                 "as its baseline, 95% of the time; otherwise the verdict is no clear "
                 "difference." + prose.smallest_p_sentence(results) + " Beside each gap, its "
-                "interval gives its size: Welch's (Student's t on each space's own spread) at "
+                "interval gives its size: Welch's (1947; Student's t on each space's own spread) at "
                 f"the same {analysis.CLAIM_LEVEL:.2%} level. The paper compares spaces by "
                 "their error EDFs over hundreds of models; with so few models per space, "
                 "the mean error stands in for the EDF here.")

@@ -40,6 +40,8 @@ COMBINED_CSS = """
 .regnet-title, .regnet-title * { text-align: center !important; }
 .regnet-toc { page-break-after: always; }
 .regnet-toc ol { list-style: none; padding-left: 0; }
+.regnet-refs { list-style: none; padding-left: 0; }
+.regnet-refs li { margin: 2mm 0 2mm 6mm; text-indent: -6mm; }
 .regnet-toc li { display: flex; font-size: 10pt; margin: 1mm 0; }
 .regnet-toc li.sub { padding-left: 8mm; font-size: 9pt; }
 .regnet-toc li a { color: #000; text-decoration: none; }
@@ -330,8 +332,9 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
     if not body:
         return None
     tail = conclusions(findings, values) + [nbformat.v4.new_markdown_cell(
-        _heading(1, "references", "References", "regnet-section") + "<ol>" + "".join(
-            f"<li>{_html.escape(work)}</li>" for work in REFERENCES) + "</ol>")]
+        _heading(1, "references", "References", "regnet-section")
+        + "<ul class='regnet-refs'>" + "".join(  # cited by author and year in the text
+            f"<li>{_html.escape(work)}</li>" for work in REFERENCES) + "</ul>")]
     for key, (title, name) in APPENDICES.items():
         if name:  # a report's tagged cells, numbered already
             cells = appendices.get(key, [])

@@ -32,6 +32,14 @@ REFERENCES = (
     "Reports A and B: two earlier student reports of the same assignment (CS 6301 CNN "
     "Project 2 - Networks), whose hand counts Appendix I reads and whose extra studies "
     "section 4 repeats.",
+    "Q. McNemar. Note on the sampling error of the difference between correlated proportions "
+    "or percentages. Psychometrika 12, 1947: two classifiers compared on the same test "
+    "images, image by image (section 4).",
+    "F. E. Satterthwaite. An approximate distribution of estimates of variance components. "
+    "Biometrics Bulletin 2, 1946: the degrees of freedom of a sum of variances (section 4).",
+    "B. L. Welch. The generalization of 'Student's' problem when several different population "
+    "variances are involved. Biometrika 34, 1947: the interval of a gap between two groups "
+    "with their own spreads (section 5).",
 )
 
 #: The cell tag that moves a notebook's cells to its appendix in the combined report.

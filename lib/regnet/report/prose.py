@@ -440,7 +440,7 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
     then where section 2's run, which the studies reuse, sits among its seeds."""
     images = (" two standard errors of the mean per-image difference between the two runs, "
               "compared image by image (only the images one run got right and the other wrong "
-              "move it, the idea behind McNemar's test)" if paired else f" {NOISE_MEANS}")
+              "move it, the idea behind McNemar's test, 1947)" if paired else f" {NOISE_MEANS}")
     held = f"the same {n_test} test images" if n_test else "the same test images"
     text = (f"Each setting is trained once, with one seed, and every run is tested on {held}. "
             "A difference between two runs therefore carries two kinds of noise: the seed "
@@ -468,7 +468,7 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
             f"standard deviation s = {sd:.2f} points, so a difference between two seeds has a "
             f"variance of 2s\u00b2 = {twice:.1f} points\u00b2. The seeds were tested on the "
             "same images, so a difference between two of them moves only on the images one "
-            "got right and the other wrong (the idea behind McNemar's test); the variance "
+            "got right and the other wrong (the idea behind McNemar's test, 1947); the variance "
             "this gives their mean difference, averaged over every pair of seeds, is "
             f"v_seeds = {between:.1f} points\u00b2, {between / twice:.0%} of 2s\u00b2. "
             + share + "Two runs of a study whose own image-by-image variance v is larger than "
@@ -480,8 +480,8 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
         t = _t(1, nu)
         paragraphs.append(
             "with t the 97.5% point of Student's t at \u03bd degrees of freedom, from "
-            f"Satterthwaite's rule: 2s\u00b2 is measured by {len(seeds)} seeds ({free} degrees "
-            f"of freedom), v and v_seeds by {n_test or 'the'} images. For example, a pair "
+            f"Satterthwaite's rule (1946): 2s\u00b2 is measured by {len(seeds)} seeds ({free} "
+            f"degrees of freedom), v and v_seeds by {n_test or 'the'} images. For example, a pair "
             f"with v = {example:.1f} points\u00b2, twice v_seeds, has \u03bd = {nu:.1f} and a "
             f"bound of {t:.2f} \u00d7 \u221a{twice + between:.1f} = "
             f"\u00b1{t * math.sqrt(twice + between):.1f} points. Two runs that disagree on no "
@@ -1442,8 +1442,8 @@ def _runs_parts(df, noise: Noise | int | None = None, peak_end: bool = False,
                 short: bool = False) -> list[str]:
     """The answer a study's runs give along the varied setting, weighed against `noise` (a
     `Noise`, or a number of test images): for networks of rising size (extra A) what each
-    doubling of the MACs bought, for schedules of different lengths (extra C) whether the longer one helped
-    or overfit, else whether the accuracy followed the setting; then what the setting cost
+    doubling of the MACs bought, for schedules of different lengths (extra C) whether the
+    longer one helped or overfit, else whether the accuracy followed the setting; then what the setting cost
     in parameters and MACs, and in time per epoch only when the machine's load lets times
     compare. `peak_end`: every run ended at the peak rate. A list of sentences, the first
     the answer; with `short`, only the answer in a few words (`study_answer`)."""
@@ -1994,8 +1994,8 @@ def crop_seeds_sentence(seed_crops: Sequence, train_crop: int, resize: int,
         return (f" Across section 2's {n} seeds, "
                 + (numbers(verdicts).replace(" it", " the training crop", 1) + "." if verdicts
                    else "no group of crops is clear of the training crop."))
-    return (f" Section 2's {n} seeds, each evaluated the same way, score {statistics.fmean(base):.2f}% "
-            f"on average at the training crop (the first, this study's network, "
+    return (f" Section 2's {n} seeds, each evaluated the same way, score "
+            f"{statistics.fmean(base):.2f}% on average at the training crop (the first, this study's network, "
             f"{base[0]:.2f}%). Each seed's own difference from its training crop, averaged over "
             f"the seeds: {'; '.join(parts)} (95% intervals over the seeds, Student's t with "
             f"{n - 1} degree{'s' if n > 2 else ''} of freedom"
