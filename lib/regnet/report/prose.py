@@ -1443,9 +1443,9 @@ def _runs_parts(df, noise: Noise | int | None = None, peak_end: bool = False,
     """The answer a study's runs give along the varied setting, weighed against `noise` (a
     `Noise`, or a number of test images): for networks of rising size (extra A) what each
     doubling of the MACs bought, for schedules of different lengths (extra C) whether the
-    longer one helped or overfit, else whether the accuracy followed the setting; then what the setting cost
-    in parameters and MACs, and in time per epoch only when the machine's load lets times
-    compare. `peak_end`: every run ended at the peak rate. A list of sentences, the first
+    longer one helped or overfit, else whether the accuracy followed the setting; then what
+    the setting cost in parameters and MACs, and in time per epoch only when the machine's
+    load lets times compare. `peak_end`: every run ended at the peak rate. A list of sentences, the first
     the answer; with `short`, only the answer in a few words (`study_answer`)."""
     label = df.columns[0]
     acc = _shown(df, "test_acc", 2)
@@ -1995,8 +1995,8 @@ def crop_seeds_sentence(seed_crops: Sequence, train_crop: int, resize: int,
                 + (numbers(verdicts).replace(" it", " the training crop", 1) + "." if verdicts
                    else "no group of crops is clear of the training crop."))
     return (f" Section 2's {n} seeds, each evaluated the same way, score "
-            f"{statistics.fmean(base):.2f}% on average at the training crop (the first, this study's network, "
-            f"{base[0]:.2f}%). Each seed's own difference from its training crop, averaged over "
+            f"{statistics.fmean(base):.2f}% on average at the training crop (the first, this "
+            f"study's network, {base[0]:.2f}%). Each seed's own difference from its training crop, averaged over "
             f"the seeds: {'; '.join(parts)} (95% intervals over the seeds, Student's t with "
             f"{n - 1} degree{'s' if n > 2 else ''} of freedom"
             + (f", widened for the {len(per_group)} groups" if len(per_group) > 1 else "")
