@@ -1445,8 +1445,9 @@ def _runs_parts(df, noise: Noise | int | None = None, peak_end: bool = False,
     doubling of the MACs bought, for schedules of different lengths (extra C) whether the
     longer one helped or overfit, else whether the accuracy followed the setting; then what
     the setting cost in parameters and MACs, and in time per epoch only when the machine's
-    load lets times compare. `peak_end`: every run ended at the peak rate. A list of sentences, the first
-    the answer; with `short`, only the answer in a few words (`study_answer`)."""
+    load lets times compare. `peak_end`: every run ended at the peak rate. A list of
+    sentences, the first the answer; with `short`, only the answer in a few words
+    (`study_answer`)."""
     label = df.columns[0]
     acc = _shown(df, "test_acc", 2)
     name = lambda i: run_name(label, df[label].iloc[i])  # noqa: E731
@@ -1996,8 +1997,8 @@ def crop_seeds_sentence(seed_crops: Sequence, train_crop: int, resize: int,
                    else "no group of crops is clear of the training crop."))
     return (f" Section 2's {n} seeds, each evaluated the same way, score "
             f"{statistics.fmean(base):.2f}% on average at the training crop (the first, this "
-            f"study's network, {base[0]:.2f}%). Each seed's own difference from its training crop, averaged over "
-            f"the seeds: {'; '.join(parts)} (95% intervals over the seeds, Student's t with "
+            f"study's network, {base[0]:.2f}%). Each seed's own difference from its training "
+            f"crop, averaged over the seeds: {'; '.join(parts)} (95% intervals over the seeds, Student's t with "
             f"{n - 1} degree{'s' if n > 2 else ''} of freedom"
             + (f", widened for the {len(per_group)} groups" if len(per_group) > 1 else "")
             + "); so across the seeds "
