@@ -1998,8 +1998,8 @@ def crop_seeds_sentence(seed_crops: Sequence, train_crop: int, resize: int,
     return (f" Section 2's {n} seeds, each evaluated the same way, score "
             f"{statistics.fmean(base):.2f}% on average at the training crop (the first, this "
             f"study's network, {base[0]:.2f}%). Each seed's own difference from its training "
-            f"crop, averaged over the seeds: {'; '.join(parts)} (95% intervals over the seeds, Student's t with "
-            f"{n - 1} degree{'s' if n > 2 else ''} of freedom"
+            f"crop, averaged over the seeds: {'; '.join(parts)} (95% intervals over the seeds, "
+            f"Student's t with {n - 1} degree{'s' if n > 2 else ''} of freedom"
             + (f", widened for the {len(per_group)} groups" if len(per_group) > 1 else "")
             + "); so across the seeds "
             + (f"{numbers(verdicts)}." if verdicts else
