@@ -87,7 +87,7 @@ if repeat:
 
 # %% [markdown]
 # ## C. Downsampling building block (X block, s = 2)
-# In the downsampling block (<span class="regnet-ref" data-labels="x-down" data-form="name">below</span>) the grouped conv has stride 2, and a $1 \times 1$ conv with stride 2 projects the shortcut to the new width and size.
+# In the downsampling block (<span class="regnet-ref" data-labels="x-down" data-form="name">below</span>) the grouped conv has stride 2, and a $1 \times 1$ conv with stride 2 projects the shortcut to the new width and size. A block needs that projection whenever its input and output widths differ, even at stride 1 (a first stage wider than the stem, say), where the $1 \times 1$ conv keeps stride 1; a block whose width and size stay the same adds its input back unchanged.
 
 # %%
 figures.show(figures.draw_x_block(2), "The downsampling X block (stride 2), in symbols",
