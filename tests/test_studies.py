@@ -241,9 +241,9 @@ def test_the_studies_weigh_the_seed_once_from_section_2s_seeds():
                     "RegNetX-200MF as section 2 does, scored 80.00%, 2.00 points below the mean "
                     "of its seeds (82.00%), so a difference from it favours the other run by "
                     "about that much. Where a study compares with it, the observations also "
-                    "give the difference from the seeds' mean, weighed as one run against a "
-                    "mean of 3: the seeds' share of its variance is 1 + 1/3 times one run's, "
-                    "where a difference between two runs has twice.")
+                    "give the difference from the seeds' mean. That difference is one run "
+                    "against a mean of 3, so the seeds give it a variance of (1 + 1/3)s\u00b2, "
+                    "where a difference between two runs has 2s\u00b2.")
     high = prose.weighing_setup(quick, [83.0, 80.0, 84.0], 400)[-1]
     assert "scored 83.00%, 0.67 points above the mean of its seeds (82.33%), so a difference " \
         "from it favours section 2's run" in high

@@ -514,9 +514,9 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
                   f"its seeds ({half_up(mean):.2f}%), so a difference from it favours "
                   f"{'the other run' if low else 'section 2' + chr(39) + 's run'} by about "
                   "that much. Where a study compares with it, the observations also give the "
-                  "difference from the seeds' mean, weighed as one run against a mean of "
-                  f"{n}: the seeds' share of its variance is 1 + 1/{n} times one run's, where "
-                  "a difference between two runs has twice."]
+                  "difference from the seeds' mean. That difference is one run against a mean "
+                  f"of {n}, so the seeds give it a variance of (1 + 1/{n})s\u00b2, where a "
+                  "difference between two runs has 2s\u00b2."]
 
 
 #: How a sentence that picks the largest of several differences weighs it; said once.
