@@ -73,7 +73,7 @@ notebook.md(prose.stem_strides(spec))
 
 # %% [markdown]
 # ## B. Standard building block (X block, s = 1)
-# In the X block (<span class="regnet-ref" data-labels="x-block" data-form="name">below</span>), a $1 \times 1$ conv takes the block's input to its inner width $w/b$ (with $b = 1$, as in RegNetX-200MF, the width stays $w$), a grouped $3 \times 3$ conv works in groups of $g$ channels, a $1 \times 1$ conv takes the inner width back to $w$, and the input is added back.
+# In the X block (<span class="regnet-ref" data-labels="x-block" data-form="name">below</span>), a $1 \times 1$ conv takes the block's input to its inner width $w/b$ (with $b = 1$, as in RegNetX-200MF, the width stays $w$), a grouped $3 \times 3$ conv works in groups of $g$ channels, a $1 \times 1$ conv takes the inner width back to $w$, and the input is added back (through a $1 \times 1$ projection wherever a block changes the width, even at stride 1).
 
 # %%
 figures.show(figures.draw_x_block(1), "The standard X block (stride 1), in symbols", "x-block")
@@ -87,7 +87,7 @@ if repeat:
 
 # %% [markdown]
 # ## C. Downsampling building block (X block, s = 2)
-# In the downsampling block (<span class="regnet-ref" data-labels="x-down" data-form="name">below</span>) the grouped conv has stride 2, and a $1 \times 1$ conv with stride 2 projects the shortcut to the new width and size. A block needs that projection whenever its input and output widths differ, even at stride 1 (a first stage wider than the stem, say), where the $1 \times 1$ conv keeps stride 1; a block whose width and size stay the same adds its input back unchanged.
+# In the downsampling block (<span class="regnet-ref" data-labels="x-down" data-form="name">below</span>) the grouped conv has stride 2, and a $1 \times 1$ conv with stride 2 projects the shortcut to the new width and size.
 
 # %%
 figures.show(figures.draw_x_block(2), "The downsampling X block (stride 2), in symbols",

@@ -47,6 +47,7 @@ COMBINED_CSS = """
 .regnet-toc li a { color: #000; text-decoration: none; }
 .regnet-toc li .dots { flex: 1; border-bottom: 1px dotted #888; margin: 0 2mm 1mm 2mm; }
 h1.regnet-section { page-break-before: always; }
+h1.regnet-refs-heading { margin-top: 10mm; }
 .regnet-findings li { margin: 1.5mm 0; }
 </style>
 """
@@ -332,7 +333,7 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
     if not body:
         return None
     tail = conclusions(findings, values) + [nbformat.v4.new_markdown_cell(
-        _heading(1, "references", "References", "regnet-section")
+        _heading(1, "references", "References", "regnet-refs-heading")  # no page of its own
         + "<ul class='regnet-refs'>" + "".join(  # cited by author and year in the text
             f"<li>{_html.escape(work)}</li>" for work in REFERENCES) + "</ul>")]
     for key, (title, name) in APPENDICES.items():
