@@ -147,7 +147,6 @@ else:
         shown.append("curves")
     peak_end = all(v["TRAINING_LR_FINAL_EPOCHS"] == 1 for v in configs)  # none decayed
     notebook.md("**Observations.** " + cited(prose.study_observations(
-        df, noise, peak_end=peak_end), *shown))
-    if prose.spread_sentence(df, noise):  # the runs together against the seeds' spread
-        notebook.md(prose.spread_sentence(df, noise))
+        df, noise, peak_end=peak_end), *shown)  # then the runs together against the seeds
+                + (" " + prose.spread_sentence(df, noise)).rstrip())
     notebook.finding(prose.study_answer(df, noise, peak_end=peak_end))
