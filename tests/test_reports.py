@@ -683,6 +683,11 @@ def test_the_conclusions_gather_each_reports_hidden_finding_in_order(tmp_path, m
                                 quick)[0].source
     assert steps.count("<b>Next.</b> Seeds.") == 1 and steps.endswith("<p><b>Next.</b> Seeds.</p>")
     assert "<li><b>Next" not in steps  # a next step is no finding
+    from nbformat import v4 as cells
+    said = [cells.new_markdown_cell("as McNemar's test does")]
+    listed = combine.cited_references(said)
+    assert any("McNemar" in w for w in listed) and not any("Welch" in w for w in listed)
+    assert any("Radosavovic" in w for w in listed) and len(listed) == len(combine.REFERENCES) - 2
     real = combine.conclusions([("Training (2)", "x")], {**quick, "DATASET": "tiny-imagenet"})
     assert "synthetic" not in real[0].source and "one training run per setting" in real[0].source
     assert combine.conclusions([], quick) == []

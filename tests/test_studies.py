@@ -45,9 +45,9 @@ def test_a_study_states_the_epochs_and_sizes_its_runs_use():
     assert "at 3\u00a0×\u00a056\u00a0×\u00a056 with 100 outputs" in elsewhere  # not the section's
     assert "trained as in section 2" in prose.section_setup(profile("quick"))
     assert ("Wherever a study trains RegNetX-200MF exactly as section 2 does, it reuses "
-            "section 2's run instead of training again, so the same accuracy recurring there "
-            "is one run shown again, not two runs agreeing.") in prose.section_setup(
-                profile("quick"))
+            "section 2's run instead of training again: such a row is section 2's run shown "
+            "again, not a second run agreeing with it.") in prose.section_setup(
+                profile("quick"))  # another run may score the same by chance: not said
     quick_train = prose.train_settings(profile("quick"), runs.network(profile("quick")))
     assert ("At 14 px its stages work on 14\u00a0×\u00a014, 7\u00a0×\u00a07, 4\u00a0×\u00a04 "
             "and 2\u00a0×\u00a02 grids (7\u00a0×\u00a07 in the last stage at 56 px), so "
@@ -543,6 +543,10 @@ def test_larger_networks_are_priced_per_doubling_of_their_macs():
     assert "In 3 epochs RegNetX-800MF had not caught up: its final training loss, 0.410, is " \
         "above RegNetX-200MF's 0.300, so a schedule this short may hide what its size would " \
         "buy." in prose.runs_observations(behind, noise=400)
+    level = behind.assign(train_loss=[0.300, 0.290, 0.305])  # within 5%: neither ahead
+    assert "In 3 epochs RegNetX-800MF fitted its training images about as well as " \
+        "RegNetX-200MF (final training loss 0.305 against 0.300)" in prose.runs_observations(
+            level, noise=400)
     ahead = behind.assign(train_loss=[0.30, 0.25, 0.20])
     assert "Nor was RegNetX-800MF held back by the short schedule: it fitted its training " \
         "images better than RegNetX-200MF (final training loss 0.200 against 0.300)" in \
@@ -1868,7 +1872,11 @@ def test_the_schedules_study_sets_the_longer_runs_at_the_short_ones_last_epoch_b
             "noise): so part of the longer schedules' lead may come from the short one's abrupt "
             "end rather than from their extra epochs.") in text
     assert "The runs share their seed and their first 2 epochs, with identical numbers until " \
-        "their schedules part: one run branching there" in text
+        "their schedules part: one run branching there, not independent runs; the test " \
+        "images' bound holds for them as for any two runs compared on the same images." in text
+    seeded = prose.runs_observations(df, prose.seed_noise([35.0, 36.0, 37.0], 500))
+    assert "so the noise, which holds the seeds' spread made for independent runs, is if " \
+        "anything too wide for their difference." in seeded  # a bound with the seeds' share
     apart = df.assign(history=[hist([24, 31, 35.8], [0.05, 0.1, 0.001]), *df["history"][1:]])
     assert "share their seed" not in prose.runs_observations(apart, 500)  # epoch 1 differs
     lower = df.assign(history=[df["history"][0], hist([25, 31, 33, 41, 41.2], [0.05, 0.1, 0.087,
@@ -1966,6 +1974,10 @@ def test_the_crop_study_says_where_touvrons_apparent_size_puts_the_best_crop():
     df = pd.DataFrame({"test crop": [14, 17, 18], "test_acc": [82.5, 92.5, 87.5]})
     said = prose.apparent_size_sentence(quick, df)
     assert f"the whole image shows them that large at {crop * mean:.1f} px. The best crop " \
-        f"here, 17 px, is {abs(17 - crop * mean):.1f} px from it." in said
+        f"here, 17 px, is {abs(17 - crop * mean):.1f} px from it, as the argument " \
+        "predicts." in said
+    far = prose.apparent_size_sentence(quick, df.assign(test_acc=[92.5, 82.5, 87.5]))
+    assert "The best crop here, 14 px, is 3.6 px from it, so these numbers do not bear the " \
+        "prediction out." in far
     padded = quick.replace(DATA_AUGMENT="pad-crop")
     assert prose.apparent_size(padded) is None and prose.apparent_size_sentence(padded, df) == ""

@@ -40,8 +40,9 @@ COMBINED_CSS = """
 .regnet-title, .regnet-title * { text-align: center !important; }
 .regnet-toc { page-break-after: always; }
 .regnet-toc ol { list-style: none; padding-left: 0; }
-.regnet-refs { list-style: none; padding-left: 0; }
-.regnet-refs li { margin: 2mm 0 2mm 6mm; text-indent: -6mm; }
+ul.regnet-refs { list-style: none !important; padding-left: 0 !important; }
+ul.regnet-refs li { list-style: none !important; margin: 2mm 0; padding-left: 6mm;
+  text-indent: -6mm; }
 .regnet-toc li { display: flex; font-size: 10pt; margin: 1mm 0; }
 .regnet-toc li.sub { padding-left: 8mm; font-size: 9pt; }
 .regnet-toc li a { color: #000; text-decoration: none; }
@@ -317,6 +318,18 @@ def conclusions(findings: list[tuple[str, str]], values: Mapping[str, Any]) -> l
           f"<p>{caveat}</p>" + "".join(f"<p>{step}</p>" for step in steps))]
 
 
+def cited_references(cells: list) -> list[str]:
+    """The references the report's cells draw on: every work, except a method's (McNemar,
+    Satterthwaite, Welch) where the text never names it (one seed: no Satterthwaite; no
+    claim tested: no Welch)."""
+    text = " ".join(str(c.source) if c.cell_type == "markdown" else
+                    " ".join(str(o.get("data", {}).get("text/html", "")) +
+                             str(o.get("data", {}).get("text/markdown", ""))
+                             for o in c.get("outputs", [])) for c in cells)
+    methods = ("McNemar", "Satterthwaite", "Welch")
+    return [work for work in REFERENCES if all(m in text for m in methods if m in work)]
+
+
 def assemble(out_dir: Path, values: Mapping[str, Any]):
     """The combined notebook from the executed reports in `out_dir`, or None if there are
     none."""
@@ -335,7 +348,7 @@ def assemble(out_dir: Path, values: Mapping[str, Any]):
     tail = conclusions(findings, values) + [nbformat.v4.new_markdown_cell(
         _heading(1, "references", "References", "regnet-refs-heading")  # no page of its own
         + "<ul class='regnet-refs'>" + "".join(  # cited by author and year in the text
-            f"<li>{_html.escape(work)}</li>" for work in REFERENCES) + "</ul>")]
+            f"<li>{_html.escape(work)}</li>" for work in cited_references(body)) + "</ul>")]
     for key, (title, name) in APPENDICES.items():
         if name:  # a report's tagged cells, numbered already
             cells = appendices.get(key, [])

@@ -422,8 +422,8 @@ def section_setup(values: Mapping[str, Any]) -> str:
             f"{total}-epoch schedule.")
     if values["REGNETX"] != "custom":  # a reader would take a repeated accuracy for agreement
         text += (f" Wherever a study trains {network_name(values['REGNETX'])} exactly as "
-                 "section 2 does, it reuses section 2's run instead of training again, so the "
-                 "same accuracy recurring there is one run shown again, not two runs agreeing.")
+                 "section 2 does, it reuses section 2's run instead of training again: such a "
+                 "row is section 2's run shown again, not a second run agreeing with it.")
     return text  # a demo on synthetic images says so once: the note above each report
 
 
@@ -446,10 +446,10 @@ def weighing_setup(values: Mapping[str, Any], seeds: Sequence[float] | None = No
             "A difference between two runs therefore carries two kinds of noise: the seed "
             "that trained each network, and which images the test set happens to hold.")
     if not seeds or len(seeds) < 2:
-        return [text + " Section 2 trained one seed, so the seed's share is not measured: "
-                "the observations weigh each difference against the test images' share alone, "
-                f"called the noise:{images}. That is a lower bar than the whole noise "
-                "between two runs, so a difference beyond it is a lead for more seeds to "
+        return [text + " Section 2 trained one seed, so the seed's share is not measured. "
+                "The observations weigh each difference against the test images' share alone, "
+                f"called the noise here, which is{images}. That is a lower bar than the whole "
+                "noise between two runs, so a difference beyond it is a lead for more seeds to "
                 "confirm, not a proof.", _WIDENED]
     sd, mean = statistics.stdev(seeds), sum(seeds) / len(seeds)
     free = len(seeds) - 1
@@ -611,7 +611,9 @@ def apparent_size_sentence(values: Mapping[str, Any], crops) -> str:
             f"{crop} px it makes objects on average 2/(1 + \u221a{low:g}) = "
             f"{2 / (1 + math.sqrt(low)):.2f} times as large as the whole image shown at "
             f"{crop} px does; the whole image shows them that large at {side:.1f} px. The "
-            f"best crop here, {best} px, is {abs(best - side):.1f} px from it.")
+            f"best crop here, {best} px, is {abs(best - side):.1f} px from it"
+            + (", as the argument predicts." if abs(best - side) <= 1 else
+               ", so these numbers do not bear the prediction out."))
 
 
 def mac_fraction(results, crop: int) -> str:
@@ -1335,6 +1337,10 @@ def _caught_up(df, name, small: int, large: int) -> str:
         return ""
     mine, theirs = float(df["train_loss"].iloc[large]), float(df["train_loss"].iloc[small])
     epochs = int(df["epochs"].iloc[large])
+    if abs(mine - theirs) < 0.05 * theirs:  # within 5%: neither ahead
+        return (f" In {epochs} epochs {name(large)} fitted its training images about as well as "
+                f"{name(small)} (final training loss {mine:.3f} against {theirs:.3f}), so a "
+                "schedule this short may not have let its size show.")
     if mine > theirs:
         return (f" In {epochs} epochs {name(large)} had not caught up: its final training "
                 f"loss, {mine:.3f}, is above {name(small)}'s {theirs:.3f}, so a schedule this "
@@ -1618,8 +1624,12 @@ def overfitting_parts(df, noise: Noise | int | None = None, brief: bool = False)
     if shared:
         evidence += (f" The runs share their seed and their first {_epochs(shared)}, with "
                      "identical numbers until their schedules part: one run branching there, "
-                     "not independent runs, so the noise, made for independent runs, is if "
-                     "anything too wide for their difference.")
+                     "not independent runs"
+                     + (", so the noise, which holds the seeds' spread made for independent "
+                        "runs, is if anything too wide for their difference."
+                        if len(as_noise(noise).seeds) > 1 else
+                        "; the test images' bound holds for them as for any two runs compared "
+                        "on the same images."))
     if undecayed:
         evidence += (f" The {short['epochs']}-epoch run ended at its peak learning rate, "
                      "undecayed, so its gap to the longer runs mixes their length with the "
