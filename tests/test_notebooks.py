@@ -179,7 +179,8 @@ def test_extras_weigh_their_runs_against_section_2s_seeds_image_by_image(tiny, t
     study = text_of(execute("04_extras", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom",
                             EXPERIMENT="epochs"))
     # the seeds' own hits split their spread: the setup gives the shares in numbers
-    assert "the images two seeds disagree on make up v_seeds = " in study
+    assert "averaged over every pair of seeds, is v_seeds = " in study
+    assert r"\sqrt{2s^2 - v_{\mathrm{seeds}} + v}" in study  # the bound, as an equation
     crops = text_of(execute("04_extras", tmp_path, PARAMS_FILE=str(tiny), REGNETX="custom",
                             EXPERIMENT="test_crops"))
     assert "Section 2's 5 seeds, each evaluated the same way, score " in crops
