@@ -1760,12 +1760,12 @@ def test_the_seeds_spread_gives_up_the_images_two_seeds_disagree_on_for_the_pair
     wide = [70.0, 75.0, 80.0]  # 2s^2 = 50: a training share, measured by 3 seeds
     loose = prose.seed_noise(wide, n, "/s0", {**seeds, "/o": other}, list(seeds))
     free = (50 - between + pair) ** 2 / (50 ** 2 / 2 + (between ** 2 + pair ** 2) / 399)
-    assert 2 < free and loose.degrees_of_freedom(pair) == pytest.approx(free)
+    assert 2 < free and prose.satterthwaite(50, between, pair, 3, n) == pytest.approx(free)
     assert loose.bound(77.5, runs=("/s0", "/o")) == pytest.approx(
         t_quantile(0.975, free) * (50 - between + pair) ** 0.5)
     # two seeds disagree on fewer images than the seeds do on average: the seeds' own bound
     close = prose._paired_variance(*(runs.unpack_hits(seeds[k]) for k in ("/s0", "/s1")))
-    assert close <= between and loose.degrees_of_freedom(close) is None
+    assert close <= between
     assert loose.bound(77.5, runs=("/s0", "/s1")) == pytest.approx(prose.seed_bound(wide))
     assert loose.bound(77.5, 3, ("/s0", "/s1")) == pytest.approx(prose.seed_bound(wide, 3))
     # without hits: both shares added, an overstatement
@@ -1783,7 +1783,7 @@ def test_the_seeds_spread_gives_up_the_images_two_seeds_disagree_on_for_the_pair
     assert paragraphs[2] == r"$$\pm\, t_{\nu}\,\sqrt{2s^2 - v_{\mathrm{seeds}} + v}$$"
     assert f"is v_seeds = {between:.1f} points\u00b2, {between / 50:.0%} of 2s\u00b2. The " \
         f"remaining {50 - between:.1f} points\u00b2 is the training's own share." in paragraphs[1]
-    nu = loose.degrees_of_freedom(2 * between)  # the example: twice the seeds' disagreement
+    nu = prose.satterthwaite(50, between, 2 * between, 3, n)  # the example: twice v_seeds
     t = t_quantile(0.975, nu)
     assert (f"For example, a pair with v = {2 * between:.1f} points\u00b2, twice v_seeds, has "
             f"\u03bd = {nu:.1f} and a bound of {t:.2f} \u00d7 \u221a{50 + between:.1f} = "

@@ -950,15 +950,6 @@ class Noise:
         return _combined(image_noise(self.n_test, acc, pairs),
                          q * (1 + 1 / n) ** 0.5 * statistics.stdev(self.seeds))
 
-    def degrees_of_freedom(self, v: float) -> float | None:
-        """Those of the bound between two runs whose own paired variance `v` exceeds the
-        seeds' v_seeds (Satterthwaite's); None without the seeds' hits or where `v` does not
-        exceed v_seeds (the seeds' own bound holds, with n − 1)."""
-        between = self.seeds_disagree()
-        if len(self.seeds) < 2 or between is None or v <= between:
-            return None
-        return self._free(2 * statistics.variance(self.seeds), between, v)
-
     def _weighed(self, seeds_part: float, between: float, pair: float, pairs: int,
                  floor: float) -> float:
         """Student's t times √(seeds_part − between + pair), with Satterthwaite's
@@ -1017,10 +1008,11 @@ def satterthwaite(seeds_part: float, between: float, pair: float, n_seeds: int,
     """Satterthwaite's degrees of freedom of the variance seeds_part − between + pair: the
     first measured by `n_seeds` seeds (one fewer degrees of freedom), the two others over
     `n_images` test images (one fewer). At least 1, where Student's t is defined."""
-    weight = ((seeds_part ** 2 / max(n_seeds - 1, 1))
-              + (between ** 2 + pair ** 2) / max(n_images - 1, 1))
-    variance = seeds_part - between + pair
-    return max(1.0, variance ** 2 / weight) if weight > 0 else float(max(n_seeds - 1, 1))
+    images = max(n_images - 1, 1)
+    terms = [(seeds_part, max(n_seeds - 1, 1)), (between, images), (pair, images)]
+    if not any(value for value, _ in terms):
+        return float(max(n_seeds - 1, 1))
+    return analysis.satterthwaite(seeds_part - between + pair, terms)
 
 
 def _paired_variance(a, b) -> float:
@@ -2260,6 +2252,18 @@ def study_observations(df, noise: Noise | int | None = None, peak_end: bool = Fa
     return series_observations(df, noise) or runs_observations(df, noise, peak_end)
 
 
+def spread_test(df, noise: Noise | int | None = None) -> tuple[float, float] | None:
+    """The F test of `spread_sentence`: (F, p) of the runs' variance over the seeds' s\u00b2;
+    None without several seeds, with fewer than 3 runs, or where the runs branch from one
+    run."""
+    seeds = as_noise(noise).seeds
+    accs = [float(a) for a in df["test_acc"]]
+    if len(seeds) < 2 or len(accs) < 3 or ("history" in df and _shared_epochs(df) > 0):
+        return None
+    ratio = statistics.variance(accs) / statistics.variance(seeds)
+    return ratio, analysis.f_tail(ratio, len(accs) - 1, len(seeds) - 1)
+
+
 def spread_sentence(df, noise: Noise | int | None = None) -> str:
     """Whether a study's runs, taken together, spread more than section 2's seeds do: the
     variance of their accuracies over the seeds' s² is Snedecor's F on (runs − 1,
@@ -2269,12 +2273,12 @@ def spread_sentence(df, noise: Noise | int | None = None) -> str:
     cannot tell which. Empty without several seeds, with fewer than 3 runs, or where the
     runs branch from one run (their first epochs shared), which are not separate draws."""
     noise = as_noise(noise)
-    accs = [float(a) for a in df["test_acc"]]
-    k, n = len(accs), len(noise.seeds)
-    if n < 2 or k < 3 or ("history" in df and _shared_epochs(df) > 0):
+    tested = spread_test(df, noise)
+    if tested is None:
         return ""
-    ratio = statistics.variance(accs) / statistics.variance(noise.seeds)
-    p = analysis.f_tail(ratio, k - 1, n - 1)
+    accs = [float(a) for a in df["test_acc"]]
+    ratio, p = tested
+    k, n = len(accs), len(noise.seeds)
     said = (f"a standard deviation of {statistics.stdev(accs):.2f} points against the seeds' "
             f"{statistics.stdev(noise.seeds):.2f} (F = {ratio:.2f} on {k - 1} and {n - 1} "
             f"degrees of freedom, p = {p:.3f})")
@@ -2294,7 +2298,8 @@ def study_answer(df, noise: Noise | int | None = None, peak_end: bool = False) -
     text = (_series_parts(df, noise, short=True) or _runs_parts(df, noise, short=True))[0]
     if peak_end:
         text = text[:-1] + "; every run ended undecayed, at the peak learning rate."
-    if "spread more than" in spread_sentence(df, noise):  # the bounds' assumption fails
+    tested = spread_test(df, noise)
+    if tested is not None and tested[1] < 0.05:  # the bounds' assumption fails
         text += (" But its runs spread more than section 2's seeds, so its bounds, which "
                  "assume they do not, may be too narrow.")
     return text
